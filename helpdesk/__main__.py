@@ -1,0 +1,5 @@
+"""`python -m helpdesk` runs the `helpdesk` command."""
+
+from helpdesk.cli import main
+
+main()

@@ -1,0 +1,121 @@
+"""The `helpdesk` command: serve, index, search and db upgrade (also available as `flask --app helpdesk`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from helpdesk.config import ConfigError, Settings
+from helpdesk.database import upgrade_database
+from helpdesk.kb import get_library
+from helpdesk.search import get_engine
+from helpdesk.search.engine import normalize_query
+
+
+@click.command("serve")
+@click.option("--host", default=None, help="Address to listen on (default HELPDESK_HOST or 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default HELPDESK_PORT or 5000).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Worker processes (default 2).")
+@with_appcontext
+def serve_command(host: str | None, port: int | None, workers: int | None) -> None:
+    """Upgrade the database, build the search index if needed, then serve with a production WSGI server."""
+    from helpdesk.server import run_server
+
+    settings = Settings.from_env()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    upgrade_database(app.config["DATABASE_URL"])
+    _build_index(check_only=False, quiet=True)
+    run_server(host or settings.host, port or settings.port, workers or settings.workers,
+               app.config["BASE_URL"])
+
+
+def _build_index(*, check_only: bool, quiet: bool = False) -> int:
+    engine = get_engine()
+    if check_only:
+        problems = engine.check()
+        for problem in problems:
+            click.echo(f"problem: {problem}", err=True)
+        if not problems:
+            click.echo(f"index ok: {engine.status().get('documents')} documents")
+        return 1 if problems else 0
+    if quiet and not engine.check():
+        return 0
+    total = len(get_library().articles)
+    with click.progressbar(length=total, label="Indexing articles", file=sys.stderr) as bar:
+        done_so_far = 0
+
+        def progress(done: int, _total: int) -> None:
+            nonlocal done_so_far
+            bar.update(done - done_so_far)
+            done_so_far = done
+
+        documents = engine.rebuild(progress=progress)
+    click.echo(f"indexed {total} articles as {documents} search documents")
+    return 0
+
+
+@click.command("index")
+@click.option("--check", is_flag=True, help="Only verify the index; exit 1 when it needs a rebuild.")
+@with_appcontext
+def index_command(check: bool) -> None:
+    """Build (or rebuild) the search index from articles/, atomically."""
+    sys.exit(_build_index(check_only=check))
+
+
+@click.command("search")
+@click.argument("text")
+@click.option("--json", "as_json", is_flag=True, help="Print the same JSON as GET /api/v1/search.")
+@click.option("--limit", type=click.IntRange(1, 50), default=10, show_default=True)
+@with_appcontext
+def search_command(text: str, as_json: bool, limit: int) -> None:
+    """Search the knowledge base from the command line."""
+    response = get_engine().search(normalize_query(text), limit=limit)
+    if as_json:
+        click.echo(json.dumps(response.to_dict(), indent=2))
+        return
+    if response.suggestion:
+        click.echo(f"Did you mean: {response.suggestion}?")
+    click.echo(f"{response.total} matching documents")
+    for rank, hit in enumerate(response.results, start=1):
+        click.echo(f"{rank:>2}. {hit.question or hit.title}  [{hit.url}]  score {hit.score:.2f}")
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema commands."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@with_appcontext
+def db_upgrade_command(revision: str) -> None:
+    """Apply the Alembic migrations (also done automatically by `serve`)."""
+    upgrade_database(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database upgraded to {revision}")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on the app's CLI."""
+    for command in (serve_command, index_command, search_command, db_group):
+        app.cli.add_command(command)
+
+
+def _create_app() -> Flask:
+    from helpdesk import create_app
+
+    return create_app()
+
+
+def main() -> None:
+    """Entry point of the `helpdesk` console script; a bad setting exits with status 2."""
+    try:
+        Settings.from_env()
+    except ConfigError as exc:
+        click.echo(f"helpdesk: configuration error: {exc}", err=True)
+        sys.exit(2)
+    FlaskGroup(create_app=_create_app, name="helpdesk",
+               help="Helpdesk: the self-service help desk and knowledge base.")(prog_name="helpdesk")

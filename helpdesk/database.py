@@ -1,0 +1,118 @@
+"""SQLAlchemy wiring: the declarative base, the engine, a session per app context, Alembic upgrades."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import NullPool
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_EXT = "helpdesk.db"
+
+
+def utcnow() -> dt.datetime:
+    """Return the current time in UTC (timezone-aware)."""
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every model; constraint names are fixed so migrations are stable."""
+
+    metadata = MetaData(naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    })
+    type_annotation_map = {dt.datetime: DateTime(timezone=True)}
+
+
+def make_engine(url: str, *, pooled: bool = True) -> Engine:
+    """Create an engine; SQLite gets WAL and a busy timeout so several workers can share the file."""
+    options: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
+    if not url.startswith("sqlite"):
+        if pooled:
+            options.update(pool_pre_ping=True, pool_size=5, max_overflow=10)
+        return create_engine(url, **options)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **options)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy emit BEGIN itself.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def _prepare_sqlite_path(url: str) -> None:
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+class Database:
+    """Flask extension: one engine per app, one session per app context, closed at teardown."""
+
+    def init_app(self, app: Flask) -> None:
+        """Create the app's engine and register the session teardown."""
+        url = app.config["DATABASE_URL"]
+        _prepare_sqlite_path(url)
+        engine = make_engine(url)
+        app.extensions[_EXT] = (engine, sessionmaker(engine, expire_on_commit=False))
+        app.teardown_appcontext(self._close_session)
+
+    @property
+    def engine(self) -> Engine:
+        """Return the current app's engine."""
+        return current_app.extensions[_EXT][0]
+
+    @property
+    def session(self) -> Session:
+        """Return the session of the current app context, opening it on first use."""
+        if "_db_session" not in g:
+            g._db_session = current_app.extensions[_EXT][1]()
+        return g._db_session
+
+    @staticmethod
+    def _close_session(exc: BaseException | None) -> None:
+        session: Session | None = g.pop("_db_session", None)
+        if session is not None:
+            if exc is not None:
+                session.rollback()
+            session.close()
+
+    def ping(self) -> None:
+        """Run a trivial query; raises when the database is unusable."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+
+def alembic_config(url: str) -> Any:
+    """Return an Alembic config pointing at our migrations and `url`."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade_database(url: str, revision: str = "head") -> None:
+    """Apply migrations up to `revision` (creates the SQLite file when needed)."""
+    from alembic import command
+
+    _prepare_sqlite_path(url)
+    command.upgrade(alembic_config(url), revision)

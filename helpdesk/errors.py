@@ -1,0 +1,62 @@
+"""Error pages: JSON `{"error", "message"}` under /api/, HTML elsewhere; never a traceback."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+#: Short machine codes for the JSON `error` field.
+CODES = {
+    400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+    409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid", 429: "rate_limited",
+    500: "internal_error", 503: "unavailable",
+}
+
+
+def wants_json() -> bool:
+    """Return whether the client should get JSON errors (API paths and JSON callers)."""
+    return request.path.startswith("/api/") or request.path == "/healthz" or request.is_json
+
+
+def error_response(status: int, message: str, code: str | None = None) -> Response:
+    """Return a JSON or HTML error response with `status`."""
+    code = code or CODES.get(status, "error")
+    if wants_json():
+        response = jsonify(error=code, message=message)
+    else:
+        response = Response(render_template("error.html", status=status, message=message), mimetype="text/html")
+    response.status_code = status
+    return response
+
+
+def _handle_http(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    message = exc.description or "Something went wrong."
+    if status == 429:
+        message = "Too many requests in a short time. Please wait a minute and try again."
+    elif status == 404 and not request.path.startswith("/api/"):
+        message = "There is no page at this address. Try searching for what you need."
+    response = error_response(status, message)
+    if status == 429 and exc.get_response().headers.get("Retry-After"):
+        response.headers["Retry-After"] = exc.get_response().headers["Retry-After"]
+    return response
+
+
+def _handle_unexpected(exc: Exception) -> Response:
+    incident = uuid.uuid4().hex[:12]
+    log.exception("unhandled error %s on %s %s", incident, request.method, request.path)
+    message = f"Something went wrong on our side. If it keeps happening, quote reference {incident}."
+    if isinstance(exc, InternalServerError) and exc.original_exception is None:
+        message = exc.description or message
+    return error_response(500, message)
+
+
+def init_app(app: Flask) -> None:
+    """Register the error handlers."""
+    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(Exception, _handle_unexpected)

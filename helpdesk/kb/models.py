@@ -1,0 +1,32 @@
+"""Knowledge-base state kept in the database: helpfulness votes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from helpdesk.database import Base, utcnow
+
+VOTE_REASON_MAX = 500
+
+
+class Vote(Base):
+    """One voter's answer to "Was this article helpful?"; changeable, never duplicated."""
+
+    __tablename__ = "vote"
+    __table_args__ = (
+        UniqueConstraint("article_slug", "voter_key", name="uq_vote_article_voter"),
+        Index("ix_vote_article_helpful", "article_slug", "helpful"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_slug: Mapped[str] = mapped_column(String(200))
+    #: "c:<random cookie id>" for a signed-out voter, "u:<user id>" for a signed-in one.
+    voter_key: Mapped[str] = mapped_column(String(80))
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    #: Why the article did not help (only kept with a "No"), for the content editors.
+    reason: Mapped[str | None] = mapped_column(String(VOTE_REASON_MAX))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

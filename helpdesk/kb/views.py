@@ -1,0 +1,105 @@
+"""Pages of the knowledge base: home, sections, articles, votes, and how to get further help."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from helpdesk.extensions import db
+from helpdesk.kb import get_library
+from helpdesk.kb.articles import Article
+from helpdesk.kb.forms import VoteForm, VoteReasonForm
+from helpdesk.kb.services import (
+    add_vote_reason,
+    cast_vote,
+    get_vote,
+    get_vote_counts,
+    get_vote_counts_many,
+    rank_most_helpful,
+)
+from helpdesk.kb.voters import known_voter_key, limit_votes, voter_key
+
+bp = Blueprint("kb", __name__)
+
+
+def get_article_or_404(slug: str) -> Article:
+    """Return the published article or answer 404."""
+    article = get_library().get(slug)
+    if article is None:
+        abort(404)
+    return article
+
+
+@bp.get("/")
+def home() -> str:
+    """Show the search box, the sections with their articles and the most helpful articles."""
+    library = get_library()
+    counts = get_vote_counts_many(db.session, list(library.articles))
+    most_helpful = [library.articles[s] for s in rank_most_helpful(counts, list(library.articles))]
+    return render_template("kb/home.html", library=library, counts=counts, most_helpful=most_helpful)
+
+
+@bp.get("/sections/<slug>")
+def section(slug: str) -> str:
+    """List a section's articles with their questions."""
+    library = get_library()
+    found = library.section(slug)
+    if found is None:
+        abort(404)
+    return render_template("kb/section.html", section=found, articles=library.in_section(slug))
+
+
+def _render_article(article: Article, form: VoteForm | None = None, status: int = 200) -> tuple[str, int]:
+    library = get_library()
+    voter = known_voter_key()
+    my_vote = get_vote(db.session, article.slug, voter=voter) if voter else None
+    return render_template(
+        "kb/article.html", article=article, section=library.section(article.section),
+        related=library.related(article), counts=get_vote_counts(db.session, article.slug),
+        my_vote=my_vote, form=form or VoteForm(), reason_form=VoteReasonForm(),
+    ), status
+
+
+@bp.get("/articles/<slug>")
+def article(slug: str) -> tuple[str, int]:
+    """Show an article: its questions, answers with anchors, and the helpfulness vote."""
+    return _render_article(get_article_or_404(slug))
+
+
+@bp.post("/articles/<slug>/vote")
+@limit_votes
+def vote(slug: str) -> Response | tuple[str, int]:
+    """Record "Was this article helpful?" from the plain form."""
+    found = get_article_or_404(slug)
+    form = VoteForm()
+    if not form.validate_on_submit():
+        return _render_article(found, form, 400)
+    helpful = form.helpful.data == "yes"
+    cast_vote(db.session, found.slug, voter=voter_key(), helpful=helpful, reason=form.reason.data)
+    db.session.commit()
+    flash("Thank you for your feedback." if helpful or form.reason.data
+          else "Thank you. What was missing? Tell us below.", "success")
+    return redirect(url_for("kb.article", slug=found.slug, _anchor="feedback"), 303)
+
+
+@bp.post("/articles/<slug>/vote/reason")
+@limit_votes
+def vote_reason(slug: str) -> Response | tuple[str, int]:
+    """Add the reason to an earlier "No" vote."""
+    found = get_article_or_404(slug)
+    form = VoteReasonForm()
+    if not form.validate_on_submit():
+        flash(" ".join(form.reason.errors) or "The form could not be read; please try again.", "error")
+        return _render_article(found, status=400)
+    if not add_vote_reason(db.session, found.slug, voter=voter_key(), reason=form.reason.data or ""):
+        flash("Answer Yes or No first, then tell us what was missing.", "error")
+        return _render_article(found, status=400)
+    db.session.commit()
+    flash("Thank you: the people who write these articles will read it.", "success")
+    return redirect(url_for("kb.article", slug=found.slug, _anchor="feedback"), 303)
+
+
+@bp.get("/request")
+def submit_request() -> str:
+    """Explain whom to contact while the request form is being introduced."""
+    return render_template("kb/request.html")

@@ -1,0 +1,21 @@
+"""Search: the Whoosh index of articles, the search page and the search log."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from helpdesk.search.engine import SearchEngine
+
+_EXT = "helpdesk.search"
+
+
+def init_app(app: Flask) -> None:
+    """Create the app's search engine over the knowledge base's article store."""
+    store = app.extensions["helpdesk.library"]
+    app.extensions[_EXT] = SearchEngine(app.config["INDEX_DIR"], store.current)
+
+
+def get_engine() -> SearchEngine:
+    """Return the current app's search engine."""
+    engine: SearchEngine = current_app.extensions[_EXT]
+    return engine

@@ -1,0 +1,180 @@
+"""The search engine: keeps the index in step with the library and answers queries, cached, without raising."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from helpdesk.kb.library import ArticleLibrary
+from helpdesk.search.cache import LRUCache
+from helpdesk.search.documents import split_key
+from helpdesk.search.index import IndexStore
+from helpdesk.search.maintenance import IndexMaintainer
+from helpdesk.search.query import plan_query
+from helpdesk.search.reader import FallbackIndex, OpenIndex
+from helpdesk.search.snippets import make_snippet
+from helpdesk.search.synonyms import SynonymTable
+
+log = logging.getLogger(__name__)
+
+MAX_QUERY_CHARS = 200
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One result: a question of an article (or the article as a whole), with a highlighted snippet."""
+
+    article: str
+    question_id: str | None
+    title: str
+    question: str | None
+    url: str
+    snippet: str
+    score: float
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the hit as the JSON object of the search API."""
+        return {"article": self.article, "question_id": self.question_id, "title": self.title,
+                "question": self.question, "url": self.url, "snippet": self.snippet, "score": self.score}
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResponse:
+    """The answer to one query: best hits first, the number of matches and a spelling suggestion."""
+
+    query: str
+    total: int
+    suggestion: str | None
+    results: list[SearchHit]
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the response as the JSON object of the search API."""
+        return {"query": self.query, "total": self.total, "suggestion": self.suggestion,
+                "results": [hit.to_dict() for hit in self.results]}
+
+
+def normalize_query(text: str) -> str:
+    """Return the query lowercased, control characters and runs of whitespace made single spaces, capped."""
+    if not isinstance(text, str):
+        text = "" if text is None else str(text)
+    head = text[: MAX_QUERY_CHARS * 4]  # bound the work before whitespace is collapsed
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in head)
+    return " ".join(cleaned.lower().split())[:MAX_QUERY_CHARS].strip()
+
+
+class SearchEngine:
+    """Search over the knowledge base; one instance per process, safe to share between threads."""
+
+    def __init__(self, index_dir: Path, library: Callable[[], ArticleLibrary], *, cache_size: int = 2048) -> None:
+        self.synonyms = SynonymTable()
+        self._library = library
+        self._maintainer = IndexMaintainer(IndexStore(Path(index_dir)), library, self.synonyms)
+        self._cache: LRUCache[tuple[str, int, bool, str], SearchResponse] = LRUCache(cache_size)
+        self._fallback: FallbackIndex | None = None
+
+    def ensure_index(self) -> None:
+        """Make the index match the library: build it if unusable, re-index changed articles otherwise."""
+        self._maintainer.ensure(wait=True)
+
+    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Rebuild the whole index atomically and return its number of documents."""
+        return self._maintainer.rebuild(progress)
+
+    def check(self) -> list[str]:
+        """Return the problems of the index in words; an empty list means healthy."""
+        return self._maintainer.check()
+
+    def status(self) -> dict[str, object]:
+        """Return {"ok", "documents", "detail"} for a health check; cheap enough to call per request."""
+        try:
+            source = self._maintainer.current()
+        except Exception as exc:  # the health check must answer whatever happened
+            return {"ok": False, "documents": 0, "detail": f"search index unavailable: {exc}"}
+        if source is None:
+            return {"ok": False, "documents": 0,
+                    "detail": "search index unavailable; answering from the in-memory fallback while it is rebuilt"}
+        stale = " (re-indexing changed articles)" if self._maintainer.stale(source) else ""
+        return {"ok": True, "documents": source.documents,
+                "detail": f"index {source.name}: {source.documents} documents{stale}"}
+
+    def search(self, query: str, *, limit: int = 10, typeahead: bool = False) -> SearchResponse:
+        """Return the best hits for `query`; never raises, whatever the input or the state of the index."""
+        text = normalize_query(query)
+        try:
+            limit = max(1, min(int(limit), MAX_LIMIT))
+            source = self._source()
+            key = (text, limit, bool(typeahead), source.version)
+            cached = self._cache.get(key)
+            if cached is not None:
+                return cached
+            try:
+                response = self._run(source, text, limit, bool(typeahead))
+            except Exception:
+                if not isinstance(source, OpenIndex):
+                    raise
+                if not source.closed:  # closed means replaced by a newer generation mid-query: no damage
+                    log.exception("search index failed on %r; answering from memory and rebuilding", text)
+                    self._maintainer.mark_broken(source)
+                source = self._source()
+                key = (text, limit, bool(typeahead), source.version)
+                response = self._run(source, text, limit, bool(typeahead))
+            self._cache.put(key, response)
+            return response
+        except Exception:
+            log.exception("search failed on %r", text)
+            return SearchResponse(text, 0, None, [])
+
+    def _source(self) -> OpenIndex | FallbackIndex:
+        opened = self._maintainer.current()
+        if opened is not None:
+            if self._cache.tag != opened.version:
+                self._cache.clear(opened.version)  # a new generation: every cached answer may have changed
+            return opened
+        return self._fallback_index()
+
+    def _fallback_index(self) -> FallbackIndex:
+        library = self._library()
+        fallback = self._fallback
+        if fallback is None or fallback.fingerprint != library.fingerprint:
+            fallback = self._fallback = FallbackIndex(library)
+        return fallback
+
+    def _run(self, source: OpenIndex | FallbackIndex, text: str, limit: int, typeahead: bool) -> SearchResponse:
+        if isinstance(source, OpenIndex):
+            plan = plan_query(text, self.synonyms, source.vocabulary(), source.known_stem, typeahead=typeahead)
+        else:
+            plan = plan_query(text, self.synonyms, typeahead=typeahead)
+        if not plan.concepts:
+            return SearchResponse(text, 0, plan.suggestion, [])
+        started = time.perf_counter()
+        total, ranked = source.run(plan, limit)
+        library = self._library()
+        prefixes = [c.prefix for c in plan.concepts if c.prefix]
+        hits: list[SearchHit] = []
+        for key, score in ranked:
+            hit = _hit(library, key, score, plan.highlight, prefixes)
+            if hit is not None:  # a document of an article removed a moment ago
+                hits.append(hit)
+        log.debug("search %r: %d matches in %.1f ms", text, total, (time.perf_counter() - started) * 1000)
+        return SearchResponse(text, total, plan.suggestion, hits)
+
+
+def _hit(library: ArticleLibrary, key: str, score: float, highlight: frozenset[str],
+         prefixes: list[str]) -> SearchHit | None:
+    slug, question_id = split_key(key)
+    article = library.articles.get(slug)
+    if article is None:
+        return None
+    if question_id is None:
+        text = " ".join(p for p in (article.summary, article.intro_text) if p) or article.title
+        return SearchHit(slug, None, article.title, None, article.url,
+                         make_snippet(text, highlight, prefixes), round(score, 4))
+    question = article.question(question_id)
+    if question is None:
+        return None
+    return SearchHit(slug, question_id, article.title, question.text, f"{article.url}#{question_id}",
+                     make_snippet(question.answer_text or question.text, highlight, prefixes), round(score, 4))

@@ -1,0 +1,177 @@
+"""Keeping the index usable and in step with the library, across threads and processes."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from helpdesk.kb.library import ArticleLibrary
+from helpdesk.search.documents import document_count
+from helpdesk.search.index import IndexStore, IndexUnusable, Progress
+from helpdesk.search.reader import OpenIndex
+from helpdesk.search.synonyms import SynonymTable
+
+log = logging.getLogger(__name__)
+
+LOCK_WAIT = 600.0  # with no usable index, wait this long for another process's build rather than race it
+SYNC_INTERVAL = 1.0  # at most one background sync attempt per second and process
+
+
+class IndexMaintainer:
+    """Open the published generation for readers; bring it up to date for writers."""
+
+    def __init__(self, store: IndexStore, library: Callable[[], ArticleLibrary], synonyms: SynonymTable) -> None:
+        self.store = store
+        self._library = library
+        self._synonyms = synonyms
+        self._state_lock = threading.Lock()
+        self._write_lock = threading.Lock()  # one writer per process; the file lock orders processes
+        self._opened: OpenIndex | None = None
+        self._stamp: tuple[int, int] | None = None
+        self._unusable: str | None = None  # a generation that failed at query time: never reopened
+        self._thread: threading.Thread | None = None
+        self._last_sync = 0.0
+
+    def current(self) -> OpenIndex | None:
+        """Return the published generation, opened; start a background sync if it is missing or stale."""
+        stamp = self.store.pointer_stamp()
+        opened = self._opened
+        if opened is None or stamp != self._stamp:
+            opened = self._reopen(stamp)
+        if opened is None or self.stale(opened):
+            self._schedule_sync()
+        return opened
+
+    def stale(self, opened: OpenIndex) -> bool:
+        """Tell whether the opened generation lags behind the library or the published pointer."""
+        return (opened.meta.fingerprint != self._library().fingerprint or self._unusable is not None
+                or self._stamp is None)
+
+    def _reopen(self, stamp: tuple[int, int] | None) -> OpenIndex | None:
+        with self._state_lock:
+            if stamp == self._stamp and (self._opened is not None or self._unusable is not None):
+                return self._opened  # another thread got here first, or this generation already failed
+            self._stamp = stamp
+            name = self.store.current()
+            if name is None or name == self._unusable:
+                # The directory may have been deleted: the open files still answer until a rebuild lands.
+                return self._opened
+            if self._opened is not None and self._opened.name == name:
+                return self._opened
+            try:
+                fresh = OpenIndex(self.store, name, self.store.read_meta(name), self._synonyms)
+            except IndexUnusable as exc:
+                log.warning("search index: %s; rebuilding", exc)
+                self._unusable = name
+                return self._opened
+            old, self._opened, self._unusable = self._opened, fresh, None
+        if old is not None:
+            old.close()
+        return fresh
+
+    def mark_broken(self, opened: OpenIndex) -> None:
+        """Stop using a generation that failed at query time and rebuild it in the background."""
+        with self._state_lock:
+            self._unusable = opened.name
+            if self._opened is opened:
+                self._opened = None
+        opened.close()
+        self._schedule_sync()
+
+    def _schedule_sync(self) -> None:
+        now = time.monotonic()
+        thread = self._thread
+        if (thread is not None and thread.is_alive()) or now - self._last_sync < SYNC_INTERVAL:
+            return
+        self._last_sync = now
+        self._thread = threading.Thread(target=self.ensure, kwargs={"wait": False}, daemon=True,
+                                        name="search-index-sync")
+        self._thread.start()
+
+    def ensure(self, *, wait: bool) -> None:
+        """Build or update the index as needed; `wait` also verifies it on disk and waits for other builders."""
+        try:
+            with self._write_lock:
+                library = self._library()
+                if self._up_to_date(library, deep=wait):
+                    return
+                usable = self._opened is not None and self._unusable is None
+                with self.store.locked(LOCK_WAIT if wait and not usable else 0) as got:
+                    if not got:
+                        log.info("search index: another process is updating it; serving the current one")
+                        return
+                    self._sync_locked(library)
+        except Exception:
+            log.exception("search index: could not bring it up to date")
+        finally:
+            self.current()
+
+    def _up_to_date(self, library: ArticleLibrary, *, deep: bool) -> bool:
+        name = self.store.current()
+        if name is None or name == self._unusable:
+            return False
+        try:
+            meta = self.store.read_meta(name)
+            if meta.fingerprint != library.fingerprint:
+                return False
+            if deep:  # open it afresh: files damaged under an open reader only show this way
+                OpenIndex(self.store, name, meta, self._synonyms).close()
+            return True
+        except IndexUnusable as exc:
+            log.warning("search index: %s; rebuilding", exc)
+            return False
+
+    def _sync_locked(self, library: ArticleLibrary) -> None:
+        name = self.store.current()
+        if name is not None and name != self._unusable:
+            try:
+                meta = self.store.read_meta(name)
+                if meta.fingerprint == library.fingerprint:  # another process did the work while we waited
+                    OpenIndex(self.store, name, meta, self._synonyms).close()
+                    return
+                if self.store.update(name, meta, library) is not None:
+                    return
+            except Exception as exc:
+                log.warning("search index: cannot update %s (%s); rebuilding it whole", name, exc)
+        self.store.build(library)
+        self._unusable = None
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Build a complete new generation, publish it and return its number of documents."""
+        with self._write_lock, self.store.locked(LOCK_WAIT) as got:
+            if not got:
+                raise TimeoutError("another process held the search index lock for too long")
+            library = self._library()
+            self.store.build(library, progress)
+            self._unusable = None
+        self.current()
+        return document_count(library.articles)
+
+    def check(self) -> list[str]:
+        """Return the problems of the published index in words ([] when healthy)."""
+        name = self.store.current()
+        if name is None:
+            return [f"search index is missing (nothing published in {self.store.root})"]
+        try:
+            meta = self.store.read_meta(name)
+            probe = OpenIndex(self.store, name, meta, self._synonyms)
+            try:
+                keys = set(probe.stored_keys())
+            finally:
+                probe.close()
+        except IndexUnusable as exc:
+            return [str(exc)]
+        except Exception as exc:
+            return [f"index generation {name} is unreadable or corrupt: {exc!r}"]
+        problems: list[str] = []
+        library = self._library()
+        if meta.fingerprint != library.fingerprint:
+            changed = sum(1 for s, a in library.articles.items() if meta.digests.get(s) != a.digest)
+            removed = sum(1 for s in meta.digests if s not in library.articles)
+            problems.append(f"search index is stale: {changed} articles changed or added, {removed} removed")
+        expected = document_count(library.articles)
+        if len(keys) != expected:
+            problems.append(f"search index holds {len(keys)} documents, the library makes {expected}")
+        return problems

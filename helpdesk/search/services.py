@@ -1,0 +1,28 @@
+"""Search log: record each search and the hit the user opened, for the content-gap report."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from helpdesk.search.models import QUERY_MAX, SearchClick, SearchQuery
+
+SOURCES = ("page", "api", "typeahead")
+
+
+def log_search(session: Session, query: str, *, hits: int, source: str) -> SearchQuery:
+    """Record a (normalised) search and its number of hits."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown search source {source!r}")
+    entry = SearchQuery(query=query[:QUERY_MAX], hits=hits, source=source)
+    session.add(entry)
+    session.flush()  # the caller needs the id for the result links; the request commits once
+    return entry
+
+
+def log_click(session: Session, search: SearchQuery, *, article_slug: str, question_id: str | None,
+              rank: int | None) -> SearchClick:
+    """Record that a hit of `search` was opened."""
+    click = SearchClick(search_id=search.id, article_slug=article_slug, question_id=question_id, rank=rank)
+    session.add(click)
+    session.flush()
+    return click

@@ -1,0 +1,70 @@
+"""The search page and the click-through that records which hit was opened."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from helpdesk.extensions import db, limiter
+from helpdesk.kb import get_library
+from helpdesk.kb.articles import Article
+from helpdesk.kb.library import ArticleLibrary
+from helpdesk.kb.services import get_vote_counts_many, rank_most_helpful
+from helpdesk.search import get_engine
+from helpdesk.search.engine import normalize_query
+from helpdesk.search.models import SearchQuery
+from helpdesk.search.services import log_click, log_search
+
+bp = Blueprint("search", __name__)
+PAGE_LIMIT = 20
+
+
+def search_limit() -> str:
+    """Return the per-address limit on searches (loose: a whole office may share one address)."""
+    return str(current_app.config["SEARCH_LIMIT_PER_ADDRESS"])
+
+
+@bp.get("/search")
+@limiter.limit(search_limit, scope="search")
+def search() -> str:
+    """Show the results of `q`, or a helpful page when nothing matches."""
+    query = normalize_query(request.args.get("q", ""))
+    library = get_library()
+    if not query:
+        return render_template("search/results.html", query="", response=None, search_id=None,
+                               popular=_popular(library))
+    response = get_engine().search(query, limit=PAGE_LIMIT)
+    entry = log_search(db.session, query, hits=response.total, source="page")
+    db.session.commit()
+    return render_template("search/results.html", query=query, response=response, search_id=entry.id,
+                           popular=_popular(library) if not response.results else [])
+
+
+def _popular(library: ArticleLibrary) -> list[Article]:
+    """Return up to five articles to offer: the most helpful first, then by title."""
+    slugs = list(library.articles)
+    ranked = rank_most_helpful(get_vote_counts_many(db.session, slugs), slugs, limit=5)
+    rest = sorted((s for s in slugs if s not in ranked), key=lambda s: library.articles[s].title.lower())
+    return [library.articles[s] for s in (ranked + rest)[:5]]
+
+
+@bp.get("/search/open")
+@limiter.limit(search_limit, scope="search")
+def open_hit() -> Response:
+    """Record the opened hit, then go to the answer; only known articles and questions are targets."""
+    article = get_library().get(request.args.get("article", ""))
+    if article is None:
+        abort(404)
+    question = article.question(request.args.get("question", ""))
+    rank = request.args.get("rank", type=int)
+    entry = db.session.get(SearchQuery, request.args.get("sid", type=int) or 0)
+    if entry is None:
+        # A hit opened from the results shown while typing: that search was not logged yet.
+        typed = normalize_query(request.args.get("q", ""))
+        entry = log_search(db.session, typed, hits=-1, source="typeahead") if typed else None
+    if entry is not None:
+        log_click(db.session, entry, article_slug=article.slug, question_id=question.id if question else None,
+                  rank=rank if rank is not None and 0 < rank <= 1000 else None)
+        db.session.commit()
+    # The target is built from the known slug and question id, never from the raw parameter: no open redirect.
+    return redirect(url_for("kb.article", slug=article.slug, _anchor=question.id if question else None), 303)

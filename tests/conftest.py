@@ -1,0 +1,104 @@
+"""Fixtures: a fresh app per test on a real database (SQLite file, or PostgreSQL when configured)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import create_engine, text
+
+from helpdesk import create_app
+from helpdesk.config import normalize_database_url
+from helpdesk.database import upgrade_database
+from tests.helpers import read_csrf_token
+
+REPO = Path(__file__).resolve().parent.parent
+ARTICLES = REPO / "articles"
+#: Set by CI to run the database tests again against PostgreSQL.
+PG_URL = os.environ.get("HELPDESK_TEST_DATABASE_URL", "")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating once keeps the suite fast)."""
+    path = tmp_path_factory.mktemp("template") / "helpdesk.sqlite3"
+    upgrade_database(f"sqlite:///{path}")
+    return path
+
+
+def reset_postgres(url: str) -> None:
+    """Drop everything in the test database and migrate it from scratch."""
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    upgrade_database(url)
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """A fresh, migrated database for this test."""
+    if PG_URL:
+        url = normalize_database_url(PG_URL)
+        reset_postgres(url)
+        return url
+    path = tmp_path / "helpdesk.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def articles_dir(tmp_path: Path) -> Path:
+    """A private copy of the real articles, which a test may edit."""
+    target = tmp_path / "articles"
+    shutil.copytree(ARTICLES, target)
+    return target
+
+
+@pytest.fixture
+def app_config(tmp_path: Path, database_url: str, articles_dir: Path) -> dict[str, Any]:
+    """The test configuration; tests may change it before asking for `app`."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "DATABASE_URL": database_url,
+        "INSTANCE_DIR": tmp_path / "instance",
+        "ARTICLES_DIR": articles_dir,
+        "INDEX_DIR": tmp_path / "search_index",
+        "INDEX_CHECK_SECONDS": 0,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "BASE_URL": "https://help.example.org",
+    }
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+    """The app, with CSRF protection on as in production."""
+    app = create_app(app_config)
+    yield app
+    app.extensions["helpdesk.db"][0].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client of the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """A CLI runner bound to the app."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def csrf_token(client: FlaskClient) -> str:
+    """The CSRF token of `client`'s session."""
+    return read_csrf_token(client)

@@ -1,0 +1,70 @@
+"""Helpers shared by the tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from flask.testing import FlaskClient
+
+REPO = Path(__file__).resolve().parent.parent
+
+_META_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def read_csrf_token(client: FlaskClient, path: str = "/") -> str:
+    """Read the CSRF token from a page, as the browser's scripts do."""
+    page = client.get(path)
+    match = _META_TOKEN.search(page.get_data(as_text=True))
+    assert match, f"no csrf-token meta on {path}"
+    return match.group(1)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(tmp_path: Path, *, workers: int = 2, database_url: str | None = None) -> tuple[subprocess.Popen[str],
+                                                                                                 str]:
+    """Start `helpdesk serve` on a free port with private dirs; return the process and its base URL."""
+    port = free_port()
+    env = {**os.environ, "HELPDESK_INSTANCE_DIR": str(tmp_path / "instance"),
+           "HELPDESK_INDEX_DIR": str(tmp_path / "index"), "HELPDESK_PORT": str(port)}
+    env.pop("DATABASE_URL", None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    log_path = tmp_path / "server.log"
+    with log_path.open("w") as log:  # a file, not a pipe: a chatty server must never block on a full pipe
+        process = subprocess.Popen([sys.executable, "-m", "helpdesk", "serve", "--workers", str(workers)], cwd=REPO,
+                                   env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited: {log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return process, base
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise AssertionError("server did not become healthy within 60 s")
+
+
+def stop_server(process: subprocess.Popen[str]) -> None:
+    """Stop a server started by `start_server`."""
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

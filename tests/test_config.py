@@ -1,0 +1,55 @@
+"""Configuration: read from the environment, validated at start-up, exit code 2 with a clear message."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpdesk.config import ConfigError, Settings, parse_bool
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(("value", "expected"), [("1", True), ("yes", True), ("TRUE", True), ("0", False),
+                                                 ("no", False), ("False", False)])
+def test_booleans(value: str, expected: bool) -> None:
+    assert parse_bool("X", value) is expected
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"HELPDESK_PORT": "eighty"}, "HELPDESK_PORT"),
+    ({"HELPDESK_PORT": "70000"}, "out of range"),
+    ({"HELPDESK_SECURE_COOKIES": "maybe"}, "not a boolean"),
+    ({"HELPDESK_BASE_URL": "help.example.org"}, "absolute http"),
+    ({"HELPDESK_ENV": "staging"}, "HELPDESK_ENV"),
+    ({"HELPDESK_ENV": "production", "HELPDESK_BASE_URL": "https://h.example"}, "HELPDESK_SECRET_KEY"),
+    ({"HELPDESK_ENV": "production", "HELPDESK_SECRET_KEY": "s" * 40}, "https"),
+    ({"HELPDESK_VOTE_LIMIT_PER_ADDRESS": "lots"}, "rate limit"),
+    ({"HELPDESK_INDEX_CHECK_SECONDS": "-1"}, "negative"),
+])
+def test_bad_values_are_refused(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(env)
+
+
+def test_defaults_and_overrides(tmp_path: Path) -> None:
+    settings = Settings.from_env({"HELPDESK_INSTANCE_DIR": str(tmp_path), "HELPDESK_PORT": "8080",
+                                  "DATABASE_URL": "postgres://u@db/helpdesk", "HELPDESK_TYPO": "1"})
+    assert settings.base_url == "http://127.0.0.1:8080"
+    assert settings.database_url == "postgresql+psycopg://u@db/helpdesk"
+    assert settings.warnings == ("unknown setting HELPDESK_TYPO is ignored",)
+    assert Settings.from_env({"HELPDESK_INSTANCE_DIR": str(tmp_path)}).database_url == \
+        f"sqlite:///{tmp_path}/helpdesk.sqlite3"
+    assert Settings.from_env({"HELPDESK_BASE_URL": "https://h.example/"}).secure_cookies is True
+
+
+def test_cli_exits_2_on_a_bad_setting() -> None:
+    env = {**os.environ, "HELPDESK_PORT": "not-a-port"}
+    result = subprocess.run([sys.executable, "-m", "helpdesk", "index", "--check"], env=env, cwd=REPO,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "configuration error: HELPDESK_PORT='not-a-port' is not a whole number" in result.stderr
