@@ -37,8 +37,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from helpdesk import cli, errors, security
+    from helpdesk.accounts import init_app as init_accounts
     from helpdesk.extensions import csrf, db, limiter
     from helpdesk.kb import init_app as init_kb
+    from helpdesk.mail import init_app as init_mail
     from helpdesk.search import init_app as init_search
 
     db.init_app(app)
@@ -46,6 +48,8 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    init_mail(app)
+    init_accounts(app)
     init_kb(app)
     init_search(app)
     cli.init_app(app)

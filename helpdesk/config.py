@@ -19,8 +19,23 @@ _KNOWN = {
     "HELPDESK_PORT", "HELPDESK_BASE_URL", "HELPDESK_SECRET_KEY", "HELPDESK_REDIS_URL", "HELPDESK_WORKERS",
     "HELPDESK_SECURE_COOKIES", "HELPDESK_TRUSTED_PROXIES", "HELPDESK_INDEX_CHECK_SECONDS",
     "HELPDESK_VOTE_LIMIT_PER_VOTER", "HELPDESK_VOTE_LIMIT_PER_ADDRESS", "HELPDESK_SEARCH_LIMIT_PER_ADDRESS",
-    "HELPDESK_TEST_DATABASE_URL", "HELPDESK_REQUIRE_BROWSER",
+    "HELPDESK_TEST_DATABASE_URL", "HELPDESK_REQUIRE_BROWSER", "HELPDESK_MFA_ROLES", "HELPDESK_ROLE_MAILBOXES",
+    "HELPDESK_LOGIN_LIMIT_PER_ADDRESS", "HELPDESK_SCREENSHOT_DIR",
 }
+
+
+#: Whole-number account settings: variable -> (Flask key, default, lowest, highest).
+_INT_SETTINGS = {
+    "HELPDESK_PASSWORD_MIN_LENGTH": ("PASSWORD_MIN_LENGTH", 15, 8, 64),
+    "HELPDESK_LOCKOUT_THRESHOLD": ("LOCKOUT_THRESHOLD", 5, 1, 100),
+    "HELPDESK_LOCKOUT_MINUTES": ("LOCKOUT_MINUTES", 10, 1, 1440),
+    "HELPDESK_LINK_MINUTES": ("LINK_MINUTES", 20, 1, 1440),
+    "HELPDESK_IDLE_MINUTES": ("IDLE_MINUTES", 30, 1, 1440),
+    "HELPDESK_SESSION_HOURS": ("SESSION_HOURS", 12, 1, 24),
+    "HELPDESK_PRIVACY_VERSION": ("PRIVACY_VERSION", 1, 1, 10_000),
+    "HELPDESK_INACTIVE_DAYS": ("INACTIVE_DAYS", 90, 1, 3650),
+}
+_ROLES = ("po_support", "po", "po_supervisor", "local_it", "compact_office", "state_admin", "national_admin")
 
 
 class ConfigError(ValueError):
@@ -55,6 +70,44 @@ def _rate(name: str, value: str) -> str:
     except ValueError:
         raise ConfigError(f"{name}={value!r} is not a rate limit such as '300 per minute'") from None
     return value
+
+
+_MAIL_KNOWN = {"MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_USERNAME", "MAIL_PASSWORD",
+               "MAIL_DEFAULT_SENDER", "MAIL_TIMEOUT", "MAIL_MAX_ATTEMPTS"}
+
+
+def _mail_settings(env: dict[str, str]) -> dict[str, Any]:
+    """Parse Flask-Mail's MAIL_* variables (ports and flags typed, TLS and SSL not both)."""
+    mail: dict[str, Any] = {"MAIL_SERVER": env.get("MAIL_SERVER", ""),
+                            "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Helpdesk <helpdesk@localhost>")}
+    mail["MAIL_PORT"] = _int("MAIL_PORT", env.get("MAIL_PORT", "25"), 1, 65535)
+    mail["MAIL_USE_TLS"] = parse_bool("MAIL_USE_TLS", env.get("MAIL_USE_TLS", "0"))
+    mail["MAIL_USE_SSL"] = parse_bool("MAIL_USE_SSL", env.get("MAIL_USE_SSL", "0"))
+    if mail["MAIL_USE_TLS"] and mail["MAIL_USE_SSL"]:
+        raise ConfigError("MAIL_USE_TLS and MAIL_USE_SSL cannot both be on: choose STARTTLS (TLS) or SMTPS (SSL)")
+    mail["MAIL_TIMEOUT"] = _int("MAIL_TIMEOUT", env.get("MAIL_TIMEOUT", "30"), 1, 600)
+    mail["MAIL_MAX_ATTEMPTS"] = _int("MAIL_MAX_ATTEMPTS", env.get("MAIL_MAX_ATTEMPTS", "8"), 1, 100)
+    for key in ("MAIL_USERNAME", "MAIL_PASSWORD"):
+        if env.get(key):
+            mail[key] = env[key]
+    return mail
+
+
+def _account_settings(env: dict[str, str]) -> dict[str, Any]:
+    """Parse the account policy variables."""
+    values: dict[str, Any] = {key: _int(name, env.get(name, str(default)), low, high)
+                              for name, (key, default, low, high) in _INT_SETTINGS.items()}
+    roles = tuple(r.strip() for r in env.get("HELPDESK_MFA_ROLES", "compact_office,state_admin,national_admin")
+                  .split(",") if r.strip())
+    if any(role not in _ROLES for role in roles):
+        raise ConfigError(f"HELPDESK_MFA_ROLES names an unknown role; roles are {', '.join(_ROLES)}")
+    values["MFA_ROLES"] = roles
+    if env.get("HELPDESK_ROLE_MAILBOXES"):
+        values["ROLE_MAILBOXES"] = tuple(m.strip().lower() for m in env["HELPDESK_ROLE_MAILBOXES"].split(",")
+                                         if m.strip())
+    values["LOGIN_LIMIT_PER_ADDRESS"] = _rate("HELPDESK_LOGIN_LIMIT_PER_ADDRESS",
+                                              env.get("HELPDESK_LOGIN_LIMIT_PER_ADDRESS", "300 per minute"))
+    return values
 
 
 def normalize_database_url(url: str) -> str:
@@ -93,7 +146,8 @@ class Settings:
     vote_limit_per_voter: str = "10 per minute"
     vote_limit_per_address: str = "600 per minute"
     search_limit_per_address: str = "1200 per minute"
-    mail: dict[str, str] = field(default_factory=dict)
+    mail: dict[str, Any] = field(default_factory=dict)
+    accounts: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
 
     @classmethod
@@ -120,7 +174,8 @@ class Settings:
             raise ConfigError("HELPDESK_INDEX_CHECK_SECONDS must be a number of seconds") from None
         if check_seconds < 0:
             raise ConfigError("HELPDESK_INDEX_CHECK_SECONDS must not be negative")
-        unknown = sorted(k for k in env if k.startswith("HELPDESK_") and k not in _KNOWN)
+        unknown = sorted(k for k in env if (k.startswith("HELPDESK_") and k not in _KNOWN)
+                         or (k.startswith("MAIL_") and k not in _MAIL_KNOWN))
         return cls(
             env=mode,
             instance_dir=instance,
@@ -142,7 +197,8 @@ class Settings:
                                          get("HELPDESK_VOTE_LIMIT_PER_ADDRESS", "600 per minute")),
             search_limit_per_address=_rate("HELPDESK_SEARCH_LIMIT_PER_ADDRESS",
                                            get("HELPDESK_SEARCH_LIMIT_PER_ADDRESS", "1200 per minute")),
-            mail={k: v for k, v in env.items() if k.startswith("MAIL_")},
+            mail=_mail_settings(env),
+            accounts=_account_settings(env),
             warnings=tuple(f"unknown setting {k} is ignored" for k in unknown),
         )
 
@@ -169,7 +225,9 @@ class Settings:
             # Voters keep a page open for long; the token lives as long as the session instead of 1 h.
             "WTF_CSRF_TIME_LIMIT": None,
             "MAX_CONTENT_LENGTH": 1024 * 1024,
+            "MAIL_DIR": self.instance_dir / "mail",
             **self.mail,
+            **self.accounts,
         }
 
 

@@ -75,6 +75,7 @@ def app_config(tmp_path: Path, database_url: str, articles_dir: Path) -> dict[st
         "INDEX_CHECK_SECONDS": 0,
         "RATELIMIT_STORAGE_URI": "memory://",
         "BASE_URL": "https://help.example.org",
+        "PASSWORD_FAST_HASH": True,
     }
 
 
@@ -83,6 +84,7 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     """The app, with CSRF protection on as in production."""
     app = create_app(app_config)
     yield app
+    app.extensions["helpdesk.search"].close()  # open index files must not outlive the test
     app.extensions["helpdesk.db"][0].dispose()
 
 

@@ -110,6 +110,10 @@ def test_health_is_503_when_the_database_is_unreachable(app_config: dict[str, An
     from helpdesk import create_app
 
     app_config["DATABASE_URL"] = "postgresql+psycopg://nobody@127.0.0.1:1/nothing?connect_timeout=2"
-    response = create_app(app_config).test_client().get("/healthz")
+    app = create_app(app_config)
+    try:
+        response = app.test_client().get("/healthz")
+    finally:
+        app.extensions["helpdesk.search"].close()
     assert response.status_code == 503
     assert response.json["status"] == "unavailable" and response.json["database"].startswith("error")

@@ -16,6 +16,7 @@ SAFE_ALLOWED = {
     ("kb/article.html", "q.html|safe"),
     ("kb/article.html", "q.answer_html|safe"),
     ("search/results.html", "hit.snippet|safe"),
+    ("accounts/mfa_enrol.html", "qr|safe"),  # an SVG QR code made by segno from our own URI
 }
 
 
@@ -48,7 +49,8 @@ def test_templates_use_safe_only_on_sanitised_html() -> None:
 
 
 def test_no_inline_script_or_style_and_no_outside_assets() -> None:
-    for path in (REPO / "templates").rglob("*.html"):
+    # E-mails are exempt: mail readers ignore stylesheets and the CSP does not apply to them.
+    for path in (p for p in (REPO / "templates").rglob("*.html") if "email" not in p.parts):
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"<script(?![^>]*\bsrc=)", text), path
         assert "<style" not in text and " style=" not in text and not re.search(r"\son\w+=", text), path

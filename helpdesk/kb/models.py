@@ -1,12 +1,13 @@
-"""Knowledge-base state kept in the database: helpfulness votes."""
+"""Knowledge-base state kept in the database: helpfulness votes and comments."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from helpdesk.accounts.models import User
 from helpdesk.database import Base, utcnow
 
 VOTE_REASON_MAX = 500
@@ -30,3 +31,23 @@ class Vote(Base):
     reason: Mapped[str | None] = mapped_column(String(VOTE_REASON_MAX))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Comment(Base):
+    """A signed-in user's comment on an article (Markdown, stored with its sanitised HTML)."""
+
+    __tablename__ = "comment"
+    __table_args__ = (Index("ix_comment_article_created", "article_slug", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_slug: Mapped[str] = mapped_column(String(200))
+    author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    body_md: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    hidden_at: Mapped[dt.datetime | None]
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    hidden_reason: Mapped[str | None] = mapped_column(String(500))
+
+    author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")

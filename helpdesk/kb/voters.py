@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
+from flask_login import current_user
 
 from helpdesk.extensions import limiter
 
@@ -17,7 +18,9 @@ _ONE_YEAR = 365 * 24 * 3600
 
 
 def voter_key() -> str:
-    """Return the current voter's key, issuing a cookie id to a first-time signed-out voter."""
+    """Return the current voter's key: the user when signed in, else a cookie id (issued on first vote)."""
+    if current_user.is_authenticated:
+        return f"u:{current_user.id}"
     if "voter_key" not in g:
         cookie = request.cookies.get(COOKIE, "")
         if not _COOKIE_RE.match(cookie):
@@ -29,6 +32,8 @@ def voter_key() -> str:
 
 def known_voter_key() -> str | None:
     """Return the voter's key without issuing a cookie (for showing an earlier vote)."""
+    if current_user.is_authenticated:
+        return f"u:{current_user.id}"
     cookie = request.cookies.get(COOKIE, "")
     return f"c:{cookie}" if _COOKIE_RE.match(cookie) else None
 

@@ -19,7 +19,8 @@ _CURLY = "\u2019"
 
 #: Whoosh's English list plus the question words every FAQ heading shares: they would only add noise.
 STOP_WORDS = frozenset(_WHOOSH_STOP_WORDS) | frozenset(
-    {"do", "does", "did", "i", "me", "my", "our", "how", "what", "there", "their", "its", "am", "was", "were", "has",
+    {"do", "does", "did", "i", "me", "my", "our", "how", "what", "who", "where", "why", "which", "there", "their",
+     "its", "am", "was", "were", "has",
      "it's", "i'm", "i've", "i'd", "i'll", "you're", "you've", "you'll", "we're", "we've", "we'll", "they're",
      "that's", "there's", "let's", "what's", "here's"}
 )
@@ -69,7 +70,13 @@ def is_content_word(word: str) -> bool:
 
 def stems(text: str) -> list[str]:
     """Return the indexed terms of `text`, exactly as the stem analyzer produces them."""
-    return [stem(w) for w in words(text) if is_content_word(w)]
+    return [stem(w) for w in words(text) if len(w) >= MIN_TOKEN and w not in STOP_WORDS]
+
+
+def content_words(text: str) -> set[str]:
+    """Return the distinct unstemmed words of `text` that would be indexed: the spelling vocabulary."""
+    found = set(_TOKEN_RE.findall(text.lower().replace(_CURLY, "'"))) - STOP_WORDS
+    return {w for w in found if len(w) >= MIN_TOKEN}
 
 
 def token_spans(text: str) -> list[tuple[int, int, str]]:

@@ -88,6 +88,11 @@ class SearchEngine:
         """Return the problems of the index in words; an empty list means healthy."""
         return self._maintainer.check()
 
+    def close(self) -> None:
+        """Finish background indexing and release the index files (tests, shutdown); search reopens them."""
+        self._maintainer.close()
+        self._cache.clear()
+
     def status(self) -> dict[str, object]:
         """Return {"ok", "documents", "detail"} for a health check; cheap enough to call per request."""
         try:
@@ -103,8 +108,9 @@ class SearchEngine:
 
     def search(self, query: str, *, limit: int = 10, typeahead: bool = False) -> SearchResponse:
         """Return the best hits for `query`; never raises, whatever the input or the state of the index."""
-        text = normalize_query(query)
+        text = ""
         try:
+            text = normalize_query(query)
             limit = max(1, min(int(limit), MAX_LIMIT))
             source = self._source()
             key = (text, limit, bool(typeahead), source.version)
@@ -147,24 +153,22 @@ class SearchEngine:
         if isinstance(source, OpenIndex):
             plan = plan_query(text, self.synonyms, source.vocabulary(), source.known_stem, typeahead=typeahead)
         else:
-            plan = plan_query(text, self.synonyms, typeahead=typeahead)
+            plan = plan_query(text, self.synonyms, source.vocabulary, typeahead=typeahead)
         if not plan.concepts:
             return SearchResponse(text, 0, plan.suggestion, [])
         started = time.perf_counter()
         total, ranked = source.run(plan, limit)
         library = self._library()
-        prefixes = [c.prefix for c in plan.concepts if c.prefix]
         hits: list[SearchHit] = []
         for key, score in ranked:
-            hit = _hit(library, key, score, plan.highlight, prefixes)
+            hit = _hit(library, key, score, plan.highlight)
             if hit is not None:  # a document of an article removed a moment ago
                 hits.append(hit)
         log.debug("search %r: %d matches in %.1f ms", text, total, (time.perf_counter() - started) * 1000)
         return SearchResponse(text, total, plan.suggestion, hits)
 
 
-def _hit(library: ArticleLibrary, key: str, score: float, highlight: frozenset[str],
-         prefixes: list[str]) -> SearchHit | None:
+def _hit(library: ArticleLibrary, key: str, score: float, highlight: frozenset[str]) -> SearchHit | None:
     slug, question_id = split_key(key)
     article = library.articles.get(slug)
     if article is None:
@@ -172,9 +176,9 @@ def _hit(library: ArticleLibrary, key: str, score: float, highlight: frozenset[s
     if question_id is None:
         text = " ".join(p for p in (article.summary, article.intro_text) if p) or article.title
         return SearchHit(slug, None, article.title, None, article.url,
-                         make_snippet(text, highlight, prefixes), round(score, 4))
+                         make_snippet(text, highlight), round(score, 4))
     question = article.question(question_id)
     if question is None:
         return None
     return SearchHit(slug, question_id, article.title, question.text, f"{article.url}#{question_id}",
-                     make_snippet(question.answer_text or question.text, highlight, prefixes), round(score, 4))
+                     make_snippet(question.answer_text or question.text, highlight), round(score, 4))

@@ -9,6 +9,7 @@ import re
 import shutil
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -16,14 +17,16 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
 
 from helpdesk.kb.library import ArticleLibrary
-from helpdesk.search.documents import article_documents, document_count, make_schema, schema_version
+from helpdesk.search.documents import article_documents, count_words, document_count, make_schema, schema_version
 
 log = logging.getLogger(__name__)
 
 POINTER = "CURRENT"
 META = "helpdesk-meta.json"
+WORDS = "words.json"  # the spelling vocabulary: word -> number of articles using it
 LOCK = ".lock"
 _GEN_RE = re.compile(r"^gen-(\d{6,})$")
 #: Above this share of changed articles a full build is faster than deleting and re-adding them one by one.
@@ -87,10 +90,21 @@ class IndexStore:
             raise IndexUnusable(f"index generation {name} was written by another schema or analyzer version")
         return meta
 
+    def read_words(self, name: str) -> dict[str, int]:
+        """Return the spelling vocabulary of a generation ({} if it is unreadable: spelling is optional)."""
+        try:
+            data = json.loads((self.root / name / WORDS).read_text(encoding="utf-8"))
+            return {str(w): int(n) for w, n in data.items()}
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            log.warning("search index %s: no spelling vocabulary (%s)", name, exc)
+            return {}
+
     def open(self, name: str) -> whoosh_index.Index:
         """Open a generation read-only, or raise IndexUnusable."""
         try:
-            return whoosh_index.open_dir(str(self.root / name), readonly=True)
+            # No mmap: a file damaged or truncated under a mapping kills the process with SIGBUS, whereas a
+            # plain read only raises, which the engine survives by rebuilding.
+            return FileStorage(str(self.root / name), supports_mmap=False, readonly=True).open_index()
         except Exception as exc:  # whoosh raises many types on damaged files; all mean the same here
             raise IndexUnusable(f"index generation {name} is unreadable or corrupt: {exc!r}") from None
 
@@ -116,14 +130,17 @@ class IndexStore:
         ix = whoosh_index.open_dir(str(tmp))
         articles = list(library.articles.values())
         procs = BUILD_PROCS if len(articles) >= MP_MIN_ARTICLES and (os.cpu_count() or 1) > 1 else 1
-        writer = ix.writer(procs=procs, limitmb=BUILD_LIMIT_MB) if procs > 1 else ix.writer(limitmb=BUILD_LIMIT_MB)
+        # One segment per worker process and no final merge: merging would cost as much as indexing again.
+        writer = (ix.writer(procs=procs, limitmb=BUILD_LIMIT_MB, multisegment=True) if procs > 1
+                  else ix.writer(limitmb=BUILD_LIMIT_MB))
         try:
             for done, article in enumerate(articles, start=1):
                 for doc in article_documents(article):
                     writer.add_document(**doc)
                 if progress is not None:
                     progress(done, len(articles))
-            writer.commit(optimize=True)
+            writer.commit(optimize=procs == 1)
+            _write_atomic(tmp / WORDS, json.dumps(count_words(articles)))
         except BaseException:
             writer.cancel()
             shutil.rmtree(tmp, ignore_errors=True)
@@ -139,7 +156,7 @@ class IndexStore:
         tmp = self._scratch()
         try:
             for entry in (self.root / name).iterdir():
-                if entry.is_file() and entry.name != META and not entry.name.endswith(".lock"):
+                if entry.is_file() and entry.name not in (META, WORDS) and "LOCK" not in entry.name.upper():
                     _link_or_copy(entry, tmp / entry.name)  # whoosh never rewrites a file, so sharing is safe
             if changed or removed:
                 ix = whoosh_index.open_dir(str(tmp))
@@ -154,6 +171,10 @@ class IndexStore:
                 except BaseException:
                     writer.cancel()
                     raise
+            # Words of removed or edited text keep their counts until the next full build: a vocabulary word
+            # without documents only makes a correction find nothing, and subtracting needs the old text.
+            counts = Counter(self.read_words(name))
+            _write_atomic(tmp / WORDS, json.dumps(count_words((library.articles[s] for s in changed), counts)))
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

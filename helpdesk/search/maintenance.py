@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 LOCK_WAIT = 600.0  # with no usable index, wait this long for another process's build rather than race it
 SYNC_INTERVAL = 1.0  # at most one background sync attempt per second and process
+MAX_BACKOFF = 300.0  # after failed builds, wait up to this long before trying again
 
 
 class IndexMaintainer:
@@ -33,6 +34,7 @@ class IndexMaintainer:
         self._unusable: str | None = None  # a generation that failed at query time: never reopened
         self._thread: threading.Thread | None = None
         self._last_sync = 0.0
+        self._backoff = SYNC_INTERVAL
 
     def current(self) -> OpenIndex | None:
         """Return the published generation, opened; start a background sync if it is missing or stale."""
@@ -71,6 +73,16 @@ class IndexMaintainer:
             old.close()
         return fresh
 
+    def close(self, timeout: float = 30.0) -> None:
+        """Wait for a background sync to finish and release the open generation."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+        with self._state_lock:
+            opened, self._opened, self._stamp = self._opened, None, None
+        if opened is not None:
+            opened.close()
+
     def mark_broken(self, opened: OpenIndex) -> None:
         """Stop using a generation that failed at query time and rebuild it in the background."""
         with self._state_lock:
@@ -83,7 +95,7 @@ class IndexMaintainer:
     def _schedule_sync(self) -> None:
         now = time.monotonic()
         thread = self._thread
-        if (thread is not None and thread.is_alive()) or now - self._last_sync < SYNC_INTERVAL:
+        if (thread is not None and thread.is_alive()) or now - self._last_sync < self._backoff:
             return
         self._last_sync = now
         self._thread = threading.Thread(target=self.ensure, kwargs={"wait": False}, daemon=True,
@@ -103,8 +115,11 @@ class IndexMaintainer:
                         log.info("search index: another process is updating it; serving the current one")
                         return
                     self._sync_locked(library)
+            self._backoff = SYNC_INTERVAL
         except Exception:
-            log.exception("search index: could not bring it up to date")
+            # A build that fails (disk full, unreadable files) must not be retried in a tight loop.
+            self._backoff = min(self._backoff * 4, MAX_BACKOFF)
+            log.exception("search index: could not bring it up to date; next try in %.0f s", self._backoff)
         finally:
             self.current()
 

@@ -1,4 +1,4 @@
-"""Turn query text into concepts (words or synonym phrases, corrected and completed) and Whoosh queries."""
+"""Turn query text into concepts: words or synonym phrases, corrected and completed; query syntax means nothing."""
 
 from __future__ import annotations
 
@@ -6,25 +6,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from whoosh import query as wq
-
 from helpdesk.search.analysis import is_content_word, words
 from helpdesk.search.spelling import Vocabulary
 from helpdesk.search.synonyms import Alternative, SynonymTable
 
-#: Searched fields and their weights: the article title counts most, then the question, then the answer.
-#: `overview` holds the title, summary and introduction of an article that also has question documents,
-#: so it is weighted low and a matching question wins over its article.
-FIELD_BOOSTS: dict[str, float] = {"title": 3.0, "question": 2.0, "answer": 1.0, "tags": 1.5, "overview": 0.8}
 MAX_TOKENS = 32
 MAX_CONCEPTS = 8  # beyond this a query is prose pasted into the box; more terms only cost time
 MIN_PREFIX = 2
 COMPLETIONS = 6
 COMPLETION_WEIGHT = 0.8  # a completion is a guess at what the user will type; the full word they typed is not
-PHRASE_SLOP = 1
-COORD_FLOOR = 0.5
-RERANK_DEPTH = 30  # coordination re-orders this many of the best BM25 hits
-ALT_TIEBREAK = 0.2  # a second synonym in the same field adds a little evidence, not a full match
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,43 +102,3 @@ def _suggestion(text: str, corrections: dict[str, str]) -> str | None:
         return None
     pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in corrections) + r")\b")
     return pattern.sub(lambda m: corrections[m.group(1)], text.lower())
-
-
-def _field_query(field: str, alt: Alternative, boost: float) -> wq.Query | None:
-    terms = alt.terms
-    if not terms:
-        return None
-    if len(terms) == 1:
-        return wq.Term(field, terms[0], boost=boost * alt.weight)
-    return wq.Phrase(field, list(terms), slop=PHRASE_SLOP, boost=boost * alt.weight)
-
-
-def concept_queries(plan: QueryPlan, fields: dict[str, float] = FIELD_BOOSTS) -> list[wq.Query]:
-    """Return one Whoosh query per concept: each field scores its best way of saying the concept."""
-    # Max over alternatives per field, summed over fields: a synonym in the (shared) title must not hide
-    # the evidence of the question and answer fields, and three synonyms in one answer are not three matches.
-    concepts: list[wq.Query] = []
-    for concept in plan.concepts:
-        per_field: list[wq.Query] = []
-        for field, boost in fields.items():
-            alts = [q for q in (_field_query(field, a, boost) for a in concept.alternatives) if q is not None]
-            if alts:
-                per_field.append(alts[0] if len(alts) == 1 else wq.DisjunctionMax(alts, tiebreak=ALT_TIEBREAK))
-        if per_field:
-            concepts.append(wq.Or(per_field))
-    return concepts
-
-
-def to_whoosh(plan: QueryPlan, fields: dict[str, float] = FIELD_BOOSTS) -> wq.Query:
-    """Build the Whoosh query: a document matching any concept matches."""
-    concepts = concept_queries(plan, fields)
-    if not concepts:
-        return wq.NullQuery
-    return concepts[0] if len(concepts) == 1 else wq.Or(concepts)
-
-
-def coordination(matched: int, total: int) -> float:
-    """Return the score factor of a document that matches `matched` of `total` concepts."""
-    # Summed BM25 lets one strong word outweigh several weaker ones; a help-desk question that asks for three
-    # things is better answered by the text that has all three.
-    return 1.0 if total <= 1 else COORD_FLOOR + (1.0 - COORD_FLOOR) * matched / total

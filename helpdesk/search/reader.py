@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterator
+from array import array
+from collections import Counter, OrderedDict
 from itertools import islice
 
-from whoosh import query as wq
 from whoosh import scoring
 
 from helpdesk.kb.library import ArticleLibrary
 from helpdesk.search.analysis import stem, stems
-from helpdesk.search.documents import article_documents
+from helpdesk.search.documents import TEXT_FIELDS, article_documents, count_words
 from helpdesk.search.index import IndexMeta, IndexStore, IndexUnusable
-from helpdesk.search.query import FIELD_BOOSTS, RERANK_DEPTH, QueryPlan, concept_queries, coordination
+from helpdesk.search.query import QueryPlan
+from helpdesk.search.scoring import Postings, intersect, rank
 from helpdesk.search.spelling import Vocabulary
 from helpdesk.search.synonyms import SynonymTable
 
 Ranked = tuple[int, list[tuple[str, float]]]  # (number of matching documents, [(document key, score)] best first)
-_STEM_FIELDS = ("title", "question", "answer", "overview")
+#: Impacts kept in memory per generation, in postings (8 bytes each): common terms are read from disk once.
+CACHE_POSTINGS = 4_000_000
+_EMPTY: Postings = (array("i"), array("f"))
 
 
 class _BM25(scoring.BM25F):
@@ -31,26 +34,32 @@ class _BM25(scoring.BM25F):
         return math.log(1.0 + (total - n + 0.5) / (n + 0.5))
 
 
-WEIGHTING = _BM25(B=0.75, K1=1.2, title_B=0.3, question_B=0.3, tags_B=0.3)
+#: Headings and titles are short: their length says little, so it is normalised less than an answer's.
+WEIGHTING = _BM25(B=0.75, K1=1.2, topic_B=0.3, question_B=0.3)
 
 
 class OpenIndex:
-    """One published generation, opened read-only, with its vocabulary."""
+    """One published generation, opened read-only, with its vocabulary and a cache of term impacts."""
 
     def __init__(self, store: IndexStore, name: str, meta: IndexMeta, synonyms: SynonymTable) -> None:
         self.name = name
         self.meta = meta
         self.version = f"index:{name}"
+        self.closed = False
+        self._store = store
         self._synonyms = synonyms
         self._index = store.open(name)
-        self._lock = threading.Lock()  # a Whoosh searcher is not meant to be shared between threads
+        self._lock = threading.RLock()  # a Whoosh searcher is not meant to be shared between threads
         self._vocabulary: Vocabulary | None = None
-        self.closed = False
+        self._cache: OrderedDict[tuple[str, tuple[str, ...]], Postings] = OrderedDict()
+        self._cached = 0
         try:
             self._searcher = self._index.searcher(weighting=WEIGHTING)
+            self._reader = self._searcher.reader()
             found = self._searcher.doc_count()
             # Touch the term dictionary and the stored fields so that damaged files fail here, not mid-query.
-            list(islice(self._searcher.reader().lexicon("spell"), 3))
+            for field in TEXT_FIELDS:
+                list(islice(self._reader.lexicon(field), 3))
             if found:
                 self._searcher.stored_fields(0)
         except Exception as exc:
@@ -62,72 +71,69 @@ class OpenIndex:
         self.documents = found
 
     def vocabulary(self) -> Vocabulary:
-        """Return the words of the index with their document frequencies (read once per generation)."""
+        """Return the words of the generation with the number of articles using them (read once)."""
         if self._vocabulary is None:
-            with self._lock:
-                reader = self._searcher.reader()
-                freq = {_text(t): info.doc_frequency() for t, info in reader.iter_field("spell")}
-                self._vocabulary = Vocabulary(freq, self._synonyms.vocabulary)
+            self._vocabulary = Vocabulary(self._store.read_words(self.name), self._synonyms.vocabulary)
         return self._vocabulary
 
     def known_stem(self, word: str) -> bool:
         """Tell whether the stem of `word` is indexed in any searched field."""
         term = stem(word)
         with self._lock:
-            reader = self._searcher.reader()
-            return any((field, term) in reader for field in _STEM_FIELDS)
+            return any((field, term) in self._reader for field in TEXT_FIELDS)
+
+    def _postings(self, field: str, terms: tuple[str, ...]) -> Postings:
+        key = (field, terms)
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            return hit
+        if len(terms) == 1:
+            found = self._read(field, terms[0])
+        else:  # a phrase: every word in the same field
+            found = intersect([self._postings(field, (t,)) for t in terms])
+        self._cache[key] = found
+        self._cached += len(found[0])
+        while self._cached > CACHE_POSTINGS and len(self._cache) > 1:
+            _, (ids, _) = self._cache.popitem(last=False)
+            self._cached -= len(ids)
+        return found
+
+    def _read(self, field: str, term: str) -> Postings:
+        """Read a posting list with each document's BM25F impact, as Whoosh itself would score it."""
+        if (field, term) not in self._reader:
+            return _EMPTY
+        matcher = self._reader.postings(field, term)
+        scorer = WEIGHTING.scorer(self._searcher, field, term)
+        ids, impacts = array("i"), array("f")
+        while matcher.is_active():
+            ids.append(matcher.id())
+            impacts.append(scorer.score(matcher))
+            matcher.next()
+        return ids, impacts
 
     def run(self, plan: QueryPlan, limit: int) -> Ranked:
         """Return the matching documents, best first."""
-        concepts = concept_queries(plan)
-        if not concepts:
-            return 0, []
-        query = concepts[0] if len(concepts) == 1 else wq.Or(concepts)
-        depth = limit if len(concepts) == 1 else max(limit, RERANK_DEPTH)
         with self._lock:
             if self.closed:
                 raise IndexUnusable(f"index generation {self.name} was closed")
-            results = self._searcher.search(query, limit=depth)
-            found = [(hit.docnum, hit["key"], float(hit.score or 0.0)) for hit in results]
-            total = len(results)
-            matched = self._matched(concepts, sorted(d for d, _, _ in found)) if len(concepts) > 1 else {}
-        scored = [(score * coordination(matched.get(d, 1), len(concepts)), i, key)
-                  for i, (d, key, score) in enumerate(found)]
-        scored.sort(key=lambda item: (-item[0], item[1]))
-        return total, [(key, score) for score, _, key in scored[:limit]]
+            total, top = rank(plan, self._postings, limit)
+            return total, [(self._searcher.stored_fields(d)["key"], score) for d, score in top]
 
-    def _matched(self, concepts: list[wq.Query], docnums: list[int]) -> dict[int, int]:
-        """Count, for each document, how many concepts it matches (skipping through each posting list once)."""
-        counts = dict.fromkeys(docnums, 0)
-        for concept in concepts:
-            matcher = concept.matcher(self._searcher)
-            for docnum in docnums:
-                if not matcher.is_active():
-                    break
-                if matcher.id() < docnum:
-                    matcher.skip_to(docnum)
-                if matcher.is_active() and matcher.id() == docnum:
-                    counts[docnum] += 1
-        return counts
-
-    def stored_keys(self) -> Iterator[str]:
-        """Yield the key of every document (reads all stored fields: for checks, not for queries)."""
+    def stored_keys(self) -> list[str]:
+        """Return the key of every document (reads all stored fields: for checks, not for queries)."""
         with self._lock:
-            keys = [fields["key"] for fields in self._searcher.all_stored_fields()]
-        yield from keys
+            return [fields["key"] for fields in self._searcher.all_stored_fields()]
 
     def close(self) -> None:
         """Release the files of the generation."""
         with self._lock:
             self.closed = True
+            self._cache.clear()
             searcher = getattr(self, "_searcher", None)
             if searcher is not None:
                 searcher.close()
             self._index.close()
-
-
-def _text(term: bytes | str) -> str:
-    return term.decode("utf-8") if isinstance(term, bytes) else term
 
 
 class FallbackIndex:
@@ -136,28 +142,31 @@ class FallbackIndex:
     def __init__(self, library: ArticleLibrary) -> None:
         self.version = f"fallback:{library.fingerprint}"
         self.fingerprint = library.fingerprint
-        self._docs: list[tuple[str, dict[str, frozenset[str]]]] = []
+        self.keys: list[str] = []
+        postings: dict[tuple[str, str], dict[int, int]] = {}
         for article in library.articles.values():
             for doc in article_documents(article):
-                fields = {f: frozenset(stems(doc[f])) for f in FIELD_BOOSTS if doc.get(f)}
-                self._docs.append((doc["key"], fields))
+                number = len(self.keys)
+                self.keys.append(doc["key"])
+                for field in TEXT_FIELDS:
+                    for term, freq in Counter(stems(doc.get(field, ""))).items():
+                        postings.setdefault((field, term), {})[number] = freq
+        # Saturated term frequency times idf: enough to rank while the real index is rebuilt.
+        n = max(len(self.keys), 1)
+        self._postings: dict[tuple[str, str], Postings] = {}
+        for key, docs in postings.items():
+            idf = math.log(1.0 + (n - len(docs) + 0.5) / (len(docs) + 0.5))
+            ordered = sorted(docs)
+            self._postings[key] = (array("i", ordered), array("f", (idf * 2.2 * docs[d] / (docs[d] + 1.2)
+                                                                    for d in ordered)))
+        self.vocabulary = Vocabulary(count_words(library.articles.values()), ())
+
+    def _lookup(self, field: str, terms: tuple[str, ...]) -> Postings:
+        if len(terms) == 1:
+            return self._postings.get((field, terms[0]), _EMPTY)
+        return intersect([self._postings.get((field, t), _EMPTY) for t in terms])
 
     def run(self, plan: QueryPlan, limit: int) -> Ranked:
-        """Score each document by the field weights of the concepts it contains."""
-        scored: list[tuple[float, int, str]] = []
-        for order, (key, fields) in enumerate(self._docs):
-            score = 0.0
-            for concept in plan.concepts:
-                best = 0.0
-                for alt in concept.alternatives:
-                    terms = alt.terms
-                    for field, present in fields.items():
-                        if terms and all(t in present for t in terms):
-                            best = max(best, FIELD_BOOSTS[field] * alt.weight)
-                        elif concept.prefix and any(t.startswith(concept.prefix) for t in present):
-                            best = max(best, FIELD_BOOSTS[field] * 0.5)
-                score += best
-            if score > 0:
-                scored.append((-score, order, key))
-        scored.sort()
-        return len(scored), [(key, -neg) for neg, _, key in scored[:limit]]
+        """Return the matching documents, best first."""
+        total, top = rank(plan, self._lookup, limit)
+        return total, [(self.keys[d], score) for d, score in top]

@@ -10,22 +10,17 @@ from helpdesk.search.analysis import is_content_word, stem, token_spans
 WINDOW = 28  # words in a snippet: about two lines of a results page
 MAX_CHARS = 320  # a hard cap for very long tokens (URLs, identifiers)
 ELLIPSIS = "\u2026"
+MAX_HITS = 200  # window search is quadratic in matches; a long answer full of them needs no more
 
 
-def _is_match(word: str, stems: frozenset[str], prefixes: tuple[str, ...]) -> bool:
-    if not is_content_word(word):
-        return False
-    return stem(word) in stems or word.startswith(prefixes)
-
-
-def make_snippet(text: str, stems: Iterable[str], prefixes: Iterable[str] = ()) -> str:
+def make_snippet(text: str, stems: Iterable[str]) -> str:
     """Return the window of `text` with the most distinct matches, as safe HTML."""
     targets = frozenset(stems)
-    starts = tuple(p for p in prefixes if p)
     spans = token_spans(text)
     if not spans:
         return escape(text[:MAX_CHARS], quote=True)
-    hits = [i for i, (_, _, word) in enumerate(spans) if _is_match(word, targets, starts)]
+    matching = {w for w in {word for _, _, word in spans} if is_content_word(w) and stem(w) in targets}
+    hits = [i for i, (_, _, word) in enumerate(spans) if word in matching][:MAX_HITS]
     first = _best_window(spans, hits)
     last = min(first + WINDOW, len(spans)) - 1
     begin = 0 if first == 0 else spans[first][0]

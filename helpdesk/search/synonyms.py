@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from helpdesk.search.analysis import is_content_word, stem, words
+from helpdesk.search.analysis import STOP_WORDS, is_content_word, stem, words
 
 #: General help-desk vocabulary, one group per line. Phrases are matched on stems, so "logging in" finds the
 #: "log in" group. Keep groups about meaning, never about a single article or query.
@@ -93,6 +93,6 @@ class SynonymTable:
 
 
 def _weighted(phrase: tuple[str, ...], weight: float) -> Alternative:
-    """Return the phrase as an alternative, weighted down if stop words vanish from it."""
-    content = sum(1 for w in phrase if is_content_word(w))
-    return Alternative(phrase, weight if content == len(phrase) else weight * REDUCED_PHRASE_FACTOR)
+    """Return the phrase as an alternative, weighted down if stop words vanish from it ("sign in" -> "sign")."""
+    reduced = len(phrase) > 1 and any(w in STOP_WORDS for w in phrase)
+    return Alternative(phrase, weight * REDUCED_PHRASE_FACTOR if reduced else weight)

@@ -1,0 +1,19 @@
+"""Accounts: organisation, users and roles, sign-in with lockout and second factor, password reset, privacy."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Wire sessions and the account blueprints."""
+    from helpdesk.accounts import session
+    from helpdesk.accounts.mfa_views import bp as mfa_bp
+    from helpdesk.accounts.passwords import use_fast_hashing
+    from helpdesk.accounts.views import bp as accounts_bp
+
+    if app.testing and app.config.get("PASSWORD_FAST_HASH"):
+        use_fast_hashing()
+    session.init_app(app)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(mfa_bp)

@@ -1,0 +1,91 @@
+"""Second factor: TOTP (pyotp) enrolment and checks, and one-time recovery codes (no Flask)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+import pyotp
+import segno
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from helpdesk.accounts.auth import count_failed_attempt
+from helpdesk.accounts.models import RecoveryCode, State, User
+from helpdesk.accounts.policy import AccountPolicy
+from helpdesk.audit.services import Origin, record_event
+
+ISSUER = "Helpdesk"
+RECOVERY_CODES = 10
+
+
+def mfa_required(session: Session, user: User, policy: AccountPolicy) -> bool:
+    """Return whether the user must use a second factor (by role, or because the state requires it)."""
+    if user.role in policy.mfa_roles:
+        return True
+    state = session.get(State, user.state_code) if user.state_code else None
+    return bool(state and state.requires_mfa)
+
+
+def new_secret() -> str:
+    """Return a new random TOTP secret (base32)."""
+    return pyotp.random_base32()
+
+
+def provisioning_uri(user: User, secret: str) -> str:
+    """Return the otpauth:// URI an authenticator app reads."""
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+
+
+def qr_svg(uri: str) -> str:
+    """Return the URI as an inline SVG QR code (made here: no outside service sees the secret)."""
+    return segno.make(uri, error="m").svg_inline(scale=4, dark="#1b1f24", light="#ffffff")
+
+
+def _code_digest(code: str) -> str:
+    return hashlib.sha256(code.replace("-", "").strip().lower().encode()).hexdigest()
+
+
+def totp_ok(secret: str, code: str, now: dt.datetime) -> bool:
+    """Check a 6-digit code, allowing one 30-second step of clock drift either way."""
+    code = code.replace(" ", "").strip()
+    return code.isdigit() and len(code) == 6 and pyotp.TOTP(secret).verify(code, for_time=now, valid_window=1)
+
+
+def enrol_totp(session: Session, user: User, secret: str, code: str, *, origin: Origin,
+               now: dt.datetime) -> list[str] | None:
+    """Confirm enrolment with a first code; return fresh recovery codes, or None when the code is wrong."""
+    if not totp_ok(secret, code, now):
+        return None
+    user.totp_secret = secret
+    user.mfa_enrolled_at = now
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
+    session.add_all(RecoveryCode(user_id=user.id, code_hash=_code_digest(c)) for c in codes)
+    record_event(session, "mfa_enrolled", origin=origin, actor_id=user.id, actor_email=user.email,
+                 state_code=user.state_code)
+    return codes
+
+
+def verify_second_factor(session: Session, user: User, code: str, *, origin: Origin, now: dt.datetime,
+                         policy: AccountPolicy) -> bool:
+    """Check a TOTP code or spend a recovery code; audit the outcome; wrong codes count towards lockout."""
+    ok = bool(user.totp_secret) and totp_ok(user.totp_secret or "", code, now)
+    how = "authenticator code"
+    if not ok:
+        digest = _code_digest(code)
+        for recovery in session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id,
+                                                                   RecoveryCode.used_at.is_(None))):
+            if hmac.compare_digest(recovery.code_hash, digest):
+                recovery.used_at = now
+                ok, how = True, "recovery code"
+                break
+    if not ok:
+        count_failed_attempt(session, user, origin=origin, now=now, policy=policy)
+        return False
+    user.failed_logins = 0
+    record_event(session, "second_factor", origin=origin, actor_id=user.id, actor_email=user.email,
+                 state_code=user.state_code, detail=how)
+    return True

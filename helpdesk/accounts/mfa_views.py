@@ -1,0 +1,100 @@
+"""Second-factor pages: the code after the password, enrolment (at sign-in or by choice), recovery codes."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from helpdesk.accounts.forms import CodeForm
+from helpdesk.accounts.mfa import enrol_totp, new_secret, provisioning_uri, qr_svg, verify_second_factor
+from helpdesk.accounts.models import User
+from helpdesk.accounts.session import account_policy, current_origin, sign_in
+from helpdesk.accounts.views import PENDING_SECONDS
+from helpdesk.database import utcnow
+from helpdesk.extensions import db
+
+bp = Blueprint("mfa", __name__)
+
+
+def _pending_user() -> User | None:
+    """Return the user who gave the right password a moment ago and still owes a second factor."""
+    pending = session.get("pending")
+    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        return None
+    user = db.session.get(User, pending.get("uid"))
+    if user is None or not user.is_active or user.session_version != pending.get("sv"):
+        return None
+    return user
+
+
+def _restart() -> Response:
+    session.pop("pending", None)
+    flash("Please sign in again.", "info")
+    return redirect(url_for("accounts.login"), 303)
+
+
+def _finish(user: User) -> Response:
+    target = session.get("pending", {}).get("next", "/")
+    sign_in(user)  # clears the pending state and starts the real session
+    db.session.commit()
+    return redirect(target, 303)
+
+
+@bp.route("/login/mfa", methods=["GET", "POST"])
+def verify() -> Response | str:
+    """Ask for the authenticator code (or a recovery code) after the password."""
+    user = _pending_user()
+    if user is None or not user.totp_secret:
+        return _restart()
+    form = CodeForm()
+    error = None
+    if form.validate_on_submit():
+        if verify_second_factor(db.session, user, form.code.data or "", origin=current_origin(), now=utcnow(),
+                                policy=account_policy()):
+            return _finish(user)
+        db.session.commit()
+        if user.locked_until is not None:
+            return _restart()
+        error = "That code is not right. Codes change every 30 seconds; use the newest one."
+    return render_template("accounts/mfa_verify.html", form=form, error=error)
+
+
+def _enrol_page(user: User, *, signing_in: bool) -> Response | str:
+    secret = session.get("enrol_secret") or new_secret()
+    session["enrol_secret"] = secret
+    uri = provisioning_uri(user, secret)
+    form = CodeForm()
+    error = None
+    if form.validate_on_submit():
+        codes = enrol_totp(db.session, user, secret, form.code.data or "", origin=current_origin(), now=utcnow())
+        if codes is not None:
+            session.pop("enrol_secret", None)
+            continue_url = url_for("accounts.account")
+            if signing_in:  # the code just proved the second factor: the sign-in is complete
+                continue_url = session.get("pending", {}).get("next", "/")
+                sign_in(user)
+            db.session.commit()
+            return render_template("accounts/mfa_codes.html", codes=codes, continue_url=continue_url)
+        error = "That code is not right. Check the time on your phone and enter the newest code."
+    return render_template("accounts/mfa_enrol.html", form=form, error=error, secret=secret, qr=qr_svg(uri))
+
+
+@bp.route("/login/mfa/enrol", methods=["GET", "POST"])
+def enrol() -> Response | str:
+    """Enrol an authenticator during sign-in, for users whose role or state requires one."""
+    user = _pending_user()
+    if user is None:
+        return _restart()
+    if user.totp_secret:
+        return redirect(url_for("mfa.verify"), 303)
+    return _enrol_page(user, signing_in=True)
+
+
+@bp.route("/account/mfa", methods=["GET", "POST"])
+@login_required
+def enrol_signed_in() -> Response | str:
+    """Enrol (or replace) an authenticator by choice."""
+    return _enrol_page(current_user._get_current_object(), signing_in=False)

@@ -1,0 +1,104 @@
+"""Password policy (NIST 800-63B / CJIS: length, blocklist, context words; no composition rules) and hashing."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+DATA = Path(__file__).resolve().parent / "data"
+MAX_LENGTH = 128  # accept at least 64 (NIST); cap the hashing cost
+#: Words tied to this service and its users; a password built on them is easy to guess.
+SERVICE_WORDS = ("icots", "helpdesk", "probation", "parole", "compact", "password", "interstate", "offender")
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+#: Verified when the e-mail is unknown, so that a wrong e-mail costs the same time as a wrong password.
+DUMMY_HASH = _hasher.hash("not-a-real-password: timing equaliser")
+
+
+def use_fast_hashing() -> None:
+    """Switch to cheap argon2 parameters: only for test suites, which hash thousands of times."""
+    global _hasher, DUMMY_HASH
+    _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    DUMMY_HASH = _hasher.hash("not-a-real-password: timing equaliser")
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """Return the shipped list of ~20,000 common and breached passwords (lowercase)."""
+    with gzip.open(DATA / "common-passwords.txt.gz", "rt", encoding="utf-8") as handle:
+        return frozenset(line.strip().lower() for line in handle if line.strip())
+
+
+def normalize(password: str) -> str:
+    """Return the password in NFKC form (the form that is checked and hashed)."""
+    return unicodedata.normalize("NFKC", password)
+
+
+def _is_repetitive(password: str) -> bool:
+    lowered = password.lower()
+    if len(set(lowered)) <= 2:
+        return True
+    if re.fullmatch(r"(.{1,4})\1+.{0,3}", lowered):  # "abcabcabc", "probationprobation" is caught by context
+        return True
+    steps = {ord(b) - ord(a) for a, b in zip(lowered, lowered[1:], strict=False)}
+    return steps <= {1} or steps <= {-1}  # "abcdefgh...", "123456789..."
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordPolicy:
+    """The rules a new password must meet."""
+
+    min_length: int = 15
+
+    def problems(self, password: str, *, context: tuple[str, ...] = ()) -> list[str]:
+        """Return why `password` is refused, in words a user can act on ([] = accepted)."""
+        candidate = normalize(password)
+        if len(candidate) < self.min_length:
+            return [f"Use at least {self.min_length} characters; a few unrelated words make a good password."]
+        if len(candidate) > MAX_LENGTH:
+            return [f"Use at most {MAX_LENGTH} characters."]
+        lowered = candidate.lower()
+        squashed = re.sub(r"[\W_]+", "", lowered)
+        if lowered in common_passwords() or squashed in common_passwords():
+            return ["This password is on a list of common or breached passwords. Choose another."]
+        if _is_repetitive(candidate):
+            return ["Avoid repeated or sequential characters such as 'aaaa' or '1234'."]
+        words = {w for w in (*SERVICE_WORDS, *(_context_words(context))) if len(w) >= 4}
+        stripped = squashed
+        for word in sorted(words, key=len, reverse=True):
+            stripped = stripped.replace(word, "")
+        if len(re.sub(r"\d+", "", stripped)) < 4:
+            return ["Don't build the password from your name, your e-mail address or words about this service."]
+        return []
+
+
+def _context_words(context: tuple[str, ...]) -> list[str]:
+    words: list[str] = []
+    for value in context:
+        words.extend(w for w in re.split(r"[\W_]+", value.lower()) if w)
+    return words
+
+
+def hash_password(password: str) -> str:
+    """Return the argon2id hash of the (normalised) password."""
+    return _hasher.hash(normalize(password))
+
+
+def verify_password(stored_hash: str | None, password: str) -> bool:
+    """Check a password; an account without a password still costs one verification (no timing oracle)."""
+    try:
+        return _hasher.verify(stored_hash or DUMMY_HASH, normalize(password)) and stored_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(stored_hash: str) -> bool:
+    """Return whether the hash uses outdated parameters and should be replaced at the next sign-in."""
+    return _hasher.check_needs_rehash(stored_hash)

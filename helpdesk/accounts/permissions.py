@@ -1,0 +1,38 @@
+"""Who may do what: every check scoped to the actor's state (national staff see every state)."""
+
+from __future__ import annotations
+
+from helpdesk.accounts.models import ROLES, User
+
+_STATE_ROLES = ("po_support", "po", "po_supervisor", "local_it", "compact_office", "state_admin")
+
+
+def is_national(user: User) -> bool:
+    """Return whether the user works for the national office."""
+    return user.role == "national_admin"
+
+
+def can_manage(actor: User, state_code: str | None) -> bool:
+    """Return whether `actor` may administer users of `state_code` (None = the national office)."""
+    if not actor.is_active:
+        return False
+    if is_national(actor):
+        return True
+    return actor.role == "state_admin" and state_code is not None and actor.state_code == state_code
+
+
+def assignable_roles(actor: User) -> tuple[str, ...]:
+    """Return the roles `actor` may give."""
+    if is_national(actor):
+        return tuple(ROLES)
+    return _STATE_ROLES if actor.role == "state_admin" else ()
+
+
+def can_moderate_comments(user: User) -> bool:
+    """Return whether the user may hide comments (compact office and national staff)."""
+    return user.is_active and user.role in ("compact_office", "national_admin")
+
+
+def can_read_audit(actor: User, state_code: str | None) -> bool:
+    """Return whether `actor` may read audit events of `state_code`."""
+    return can_manage(actor, state_code)

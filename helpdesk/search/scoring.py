@@ -1,0 +1,111 @@
+"""Ranking: BM25F impacts per field, the best way of saying each concept, then coordination of concepts."""
+
+from __future__ import annotations
+
+import heapq
+from array import array
+from collections.abc import Callable
+
+from helpdesk.search.query import QueryPlan
+
+#: Searched fields and their weights: the article's title and tags count most, then the question, then the
+#: answer. `overview` holds the title, summary and introduction of an article that also has question
+#: documents, so it is weighted low and a matching question wins over its article.
+FIELD_BOOSTS: dict[str, float] = {"topic": 2.5, "question": 2.5, "answer": 1.0, "overview": 0.7}
+#: Fields whose match counts for coordination: the topic is shared by every question of an article, so it
+#: says nothing about which question answers.
+COORD_FIELDS = frozenset({"question", "answer", "overview"})
+ALT_TIEBREAK = 0.2  # a second synonym in the same field adds a little evidence, not a full match
+COORD_FLOOR = 0.3
+RERANK_DEPTH = 30  # coordination re-orders this many of the best documents
+
+Postings = tuple[array, array]  # (document numbers ascending, impact of the term in each)
+PostingSource = Callable[[str, tuple[str, ...]], Postings]
+
+
+def coordination(matched: int, total: int) -> float:
+    """Return the score factor of a document that matches `matched` of `total` concepts."""
+    # Summed BM25 lets one strong word outweigh several weaker ones; a help-desk question that asks for three
+    # things is better answered by the text that has all three.
+    return 1.0 if total <= 1 else COORD_FLOOR + (1.0 - COORD_FLOOR) * matched / total
+
+
+def _add(totals: dict[int, float], ids: array, impacts: array, weight: float) -> None:
+    get = totals.get
+    for d, x in zip(ids, impacts, strict=True):
+        totals[d] = get(d, 0.0) + x * weight
+
+
+def _field_scores(postings: PostingSource, field: str, boost: float, alts: list[tuple[tuple[str, ...], float]]
+                  ) -> list[tuple[Postings, float]]:
+    """Return the non-empty posting lists of a concept's alternatives in one field, with their weights."""
+    found = []
+    for terms, weight in alts:
+        lists = postings(field, terms)
+        if lists[0]:
+            found.append((lists, boost * weight))
+    return found
+
+
+def _best(found: list[tuple[Postings, float]]) -> dict[int, float]:
+    """Return document -> score of the best alternative, plus a little of the others."""
+    best: dict[int, float] = {}
+    get = best.get
+    for (ids, impacts), w in found:
+        for d, x in zip(ids, impacts, strict=True):
+            v = x * w
+            old = get(d)
+            if old is None:
+                best[d] = v
+            elif v > old:
+                best[d] = v + ALT_TIEBREAK * old
+            else:
+                best[d] = old + ALT_TIEBREAK * v
+    return best
+
+
+def rank(plan: QueryPlan, postings: PostingSource, limit: int) -> tuple[int, list[tuple[int, float]]]:
+    """Return (number of matching documents, [(document, score)] best first) for a query plan."""
+    totals: dict[int, float] = {}
+    coord_sets: list[set[int]] = []
+    for concept in plan.concepts:
+        alts = [(alt.terms, alt.weight) for alt in concept.alternatives if alt.terms]
+        if not alts:
+            continue
+        matched: set[int] = set()
+        for field, boost in FIELD_BOOSTS.items():
+            found = _field_scores(postings, field, boost, alts)
+            if len(found) == 1:  # the common case: one pass straight into the totals
+                (ids, impacts), weight = found[0]
+                _add(totals, ids, impacts, weight)
+                if field in COORD_FIELDS:
+                    matched.update(ids)
+            elif found:
+                best = _best(found)
+                get = totals.get
+                for d, v in best.items():
+                    totals[d] = get(d, 0.0) + v
+                if field in COORD_FIELDS:
+                    matched.update(best)
+        coord_sets.append(matched)
+    if not totals:
+        return 0, []
+    depth = max(limit, RERANK_DEPTH) if len(coord_sets) > 1 else limit
+    # Ties keep index order (dict insertion order is deterministic), so results are stable.
+    top = [(d, totals[d]) for d in heapq.nlargest(depth, totals, key=totals.__getitem__)]
+    if len(coord_sets) > 1:
+        n = len(coord_sets)
+        top = [(d, s * coordination(sum(1 for m in coord_sets if d in m), n)) for d, s in top]
+        top.sort(key=lambda item: -item[1])
+    return len(totals), top[:limit]
+
+
+def intersect(parts: list[Postings]) -> Postings:
+    """Return the documents holding every part (a multi-word alternative), with the parts' impacts summed."""
+    if not parts:
+        return array("i"), array("f")
+    acc = dict(zip(parts[0][0], parts[0][1], strict=True))
+    for ids, impacts in parts[1:]:
+        acc = {d: acc[d] + x for d, x in zip(ids, impacts, strict=True) if d in acc}
+    docs = sorted(acc)
+    return array("i", docs), array("f", (acc[d] for d in docs))
