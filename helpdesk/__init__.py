@@ -53,6 +53,11 @@ def _init_extensions(app: Flask) -> None:
     init_kb(app)
     init_search(app)
     cli.init_app(app)
+    from helpdesk.accounts.cli import init_cli as init_users_cli
+    from helpdesk.admin import init_app as init_admin
+
+    init_admin(app)
+    init_users_cli(app)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import click
+
+#: The mail deliverer that `serve` runs beside the web server, in the same environment.
+DELIVER_COMMAND = (sys.executable, "-m", "helpdesk", "mail", "deliver", "--loop")
 
 
 def _gunicorn_available() -> bool:
@@ -18,14 +26,78 @@ def _gunicorn_available() -> bool:
     return True
 
 
+class BackgroundDeliverer:
+    """The mail deliverer child process of `serve`: restarted if it dies, stopped with the server."""
+
+    def __init__(self, command: Sequence[str] = DELIVER_COMMAND, *, env: Mapping[str, str] | None = None,
+                 restart_delay: float = 5.0) -> None:
+        self.command = list(command)
+        self.env = None if env is None else dict(env)
+        self.restart_delay = restart_delay
+        self.process: subprocess.Popen[bytes] | None = None
+        # gunicorn forks its workers from this process, and they unwind through `run_server` when they exit:
+        # only the process that started the deliverer may stop it.
+        self._owner = os.getpid()
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start the child and a thread that restarts it when it dies."""
+        self._spawn()
+        threading.Thread(target=self._watch, name="mail-deliverer-watchdog", daemon=True).start()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Ask the child to finish its pass and exit (SIGTERM); kill it after `timeout` seconds."""
+        if os.getpid() != self._owner:
+            return
+        self._stopping.set()
+        with self._lock:
+            process = self.process
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()  # a row it was sending comes back as pending once its claim is stale
+            process.wait()
+
+    def _spawn(self) -> None:
+        with self._lock:
+            if not self._stopping.is_set():
+                self.process = subprocess.Popen(self.command, env=self.env)
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(1.0):
+            process = self.process
+            if process is not None and process.poll() is not None:
+                click.echo(f"mail deliverer exited ({process.returncode}); restarting in {self.restart_delay:g} s",
+                           err=True)
+                if self._stopping.wait(self.restart_delay):
+                    return
+                self._spawn()
+
+
+def _exit_on_sigterm() -> None:
+    # SIGTERM's default kills at once, skipping the `finally` that stops the deliverer (gunicorn sets its own).
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, lambda _number, _frame: sys.exit(0))
+
+
 def run_server(host: str, port: int, workers: int, base_url: str) -> None:
     """Serve until interrupted; each worker builds its own app (no state shared across processes)."""
     click.echo(f"Helpdesk is running at http://{host}:{port}/  (links in e-mails use {base_url})")
     click.echo("Press Ctrl+C to stop.")
-    if _gunicorn_available():
-        _run_gunicorn(host, port, workers)
-    else:
-        _run_waitress(host, port, workers)
+    deliverer = BackgroundDeliverer()
+    deliverer.start()
+    try:
+        _exit_on_sigterm()
+        if _gunicorn_available():
+            _run_gunicorn(host, port, workers)
+        else:
+            _run_waitress(host, port, workers)
+    finally:
+        deliverer.stop()
 
 
 def _run_gunicorn(host: str, port: int, workers: int) -> None:

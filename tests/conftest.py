@@ -70,6 +70,7 @@ def app_config(tmp_path: Path, database_url: str, articles_dir: Path) -> dict[st
         "SECRET_KEY": "test-secret-key-not-for-production",
         "DATABASE_URL": database_url,
         "INSTANCE_DIR": tmp_path / "instance",
+        "MAIL_DIR": tmp_path / "instance" / "mail",
         "ARTICLES_DIR": articles_dir,
         "INDEX_DIR": tmp_path / "search_index",
         "INDEX_CHECK_SECONDS": 0,

@@ -32,15 +32,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(tmp_path: Path, *, workers: int = 2, database_url: str | None = None) -> tuple[subprocess.Popen[str],
-                                                                                                 str]:
-    """Start `helpdesk serve` on a free port with private dirs; return the process and its base URL."""
-    port = free_port()
+def server_env(tmp_path: Path, port: int, extra_env: dict[str, str] | None = None) -> dict[str, str]:
+    """Return the environment of a test server: private dirs, its own port and base URL, SQLite."""
     env = {**os.environ, "HELPDESK_INSTANCE_DIR": str(tmp_path / "instance"),
-           "HELPDESK_INDEX_DIR": str(tmp_path / "index"), "HELPDESK_PORT": str(port)}
-    env.pop("DATABASE_URL", None)
-    if database_url:
-        env["DATABASE_URL"] = database_url
+           "HELPDESK_INDEX_DIR": str(tmp_path / "index"), "HELPDESK_PORT": str(port),
+           "HELPDESK_BASE_URL": f"http://127.0.0.1:{port}"}
+    for key in ("DATABASE_URL", "MAIL_SERVER", "MAIL_PORT"):
+        env.pop(key, None)
+    env.update(extra_env or {})
+    return env
+
+
+def start_server(tmp_path: Path, *, workers: int = 2, extra_env: dict[str, str] | None = None,
+                 port: int | None = None) -> tuple[subprocess.Popen[str], str]:
+    """Start `helpdesk serve` on a free port with private dirs; return the process and its base URL."""
+    port = port or free_port()
+    env = server_env(tmp_path, port, extra_env)
     log_path = tmp_path / "server.log"
     with log_path.open("w") as log:  # a file, not a pipe: a chatty server must never block on a full pipe
         process = subprocess.Popen([sys.executable, "-m", "helpdesk", "serve", "--workers", str(workers)], cwd=REPO,

@@ -17,6 +17,7 @@ SAFE_ALLOWED = {
     ("kb/article.html", "q.answer_html|safe"),
     ("search/results.html", "hit.snippet|safe"),
     ("accounts/mfa_enrol.html", "qr|safe"),  # an SVG QR code made by segno from our own URI
+    ("kb/article.html", "comment.body_html|safe"),  # nh3-sanitised when the comment was saved
 }
 
 
@@ -61,7 +62,8 @@ def test_every_unsafe_route_requires_csrf(app: Flask, client: FlaskClient) -> No
     unsafe = [rule for rule in app.url_map.iter_rules() if rule.methods & {"POST", "PUT", "PATCH", "DELETE"}]
     assert unsafe
     for rule in unsafe:
-        path = rule.rule.replace("<slug>", "errors-and-technical-support")
+        path = re.sub(r"<int:\w+>", "1", rule.rule.replace("<slug>", "errors-and-technical-support"))
+        path = re.sub(r"<\w+>", "x", path)
         response = client.post(path, data={"helpful": "yes"})
         assert response.status_code == 400, path
 

@@ -37,11 +37,11 @@ def check_email(email: str, policy: AccountPolicy) -> str:
     return email
 
 
-def check_role(actor: User, role: str, agency: Agency) -> None:
-    """Raise unless `actor` may give `role` to a member of `agency`."""
+def check_role(actor: User | None, role: str, agency: Agency) -> None:
+    """Raise unless `actor` (None: the operator at the command line) may give `role` to a member of `agency`."""
     if role not in ROLES:
-        raise AccountError(f"Unknown role {role!r}.")
-    if role not in assignable_roles(actor):
+        raise AccountError(f"Unknown role {role!r}; roles are {', '.join(ROLES)}.")
+    if actor is not None and role not in assignable_roles(actor):
         raise AccountError(f"You cannot give the role {ROLES[role]}.")
     if role == "compact_office" and agency.kind != "compact_office":
         raise AccountError("Only members of the state compact office can have the Compact Office staff role.")
@@ -51,12 +51,17 @@ def check_role(actor: User, role: str, agency: Agency) -> None:
         raise AccountError("Members of the National Office are national office administrators.")
 
 
-def _require_manage(actor: User, user_state: str | None) -> None:
-    if not can_manage(actor, user_state):
+def _require_manage(actor: User | None, user_state: str | None) -> None:
+    # None is the operator at the command line of the server, who may manage every state.
+    if actor is not None and not can_manage(actor, user_state):
         raise PermissionError("not allowed to manage users of this state")
 
 
-def create_user(session: Session, *, actor: User, email: str, name: str, role: str, agency: Agency,
+def _actor(actor: User | None) -> dict[str, object]:
+    return {"actor_id": actor.id, "actor_email": actor.email} if actor else {"actor_id": None, "actor_email": "cli"}
+
+
+def create_user(session: Session, *, actor: User | None, email: str, name: str, role: str, agency: Agency,
                 origin: Origin, now: dt.datetime, policy: AccountPolicy) -> User:
     """Create a user of `agency` and mail the first-time link to set a password."""
     _require_manage(actor, agency.state_code)
@@ -74,12 +79,12 @@ def create_user(session: Session, *, actor: User, email: str, name: str, role: s
     raw = issue_token(session, user, "first_time", lifetime=policy.link_lifetime, now=now)
     queue_mail(session, to=user.email, kind="first_time", user=user, link=policy.link(f"/reset/{raw}"),
                minutes=int(policy.link_lifetime.total_seconds() // 60), forgot_link=policy.link("/forgot"))
-    record_event(session, "user_created", origin=origin, actor_id=actor.id, actor_email=actor.email,
+    record_event(session, "user_created", origin=origin, **_actor(actor),
                  target_type="user", target_id=user.id, state_code=user.state_code, detail=f"{email} as {role}")
     return user
 
 
-def change_role(session: Session, user: User, role: str, *, actor: User, origin: Origin) -> None:
+def change_role(session: Session, user: User, role: str, *, actor: User | None, origin: Origin) -> None:
     """Give the user another role; their sessions end so that the new rights apply at once."""
     _require_manage(actor, user.state_code)
     check_role(actor, role, user.agency)
@@ -87,24 +92,24 @@ def change_role(session: Session, user: User, role: str, *, actor: User, origin:
         return
     old, user.role = user.role, role
     user.session_version += 1
-    record_event(session, "role_changed", origin=origin, actor_id=actor.id, actor_email=actor.email,
+    record_event(session, "role_changed", origin=origin, **_actor(actor),
                  target_type="user", target_id=user.id, state_code=user.state_code, detail=f"{old} -> {role}")
 
 
-def unlock_user(session: Session, user: User, *, actor: User, origin: Origin) -> None:
+def unlock_user(session: Session, user: User, *, actor: User | None, origin: Origin) -> None:
     """Release a lockout caused by failed sign-ins."""
     _require_manage(actor, user.state_code)
     user.locked_until = None
     user.failed_logins = 0
-    record_event(session, "account_unlocked", origin=origin, actor_id=actor.id, actor_email=actor.email,
+    record_event(session, "account_unlocked", origin=origin, **_actor(actor),
                  target_type="user", target_id=user.id, state_code=user.state_code)
 
 
-def deactivate_user(session: Session, user: User, *, actor: User, origin: Origin, now: dt.datetime,
+def deactivate_user(session: Session, user: User, *, actor: User | None, origin: Origin, now: dt.datetime,
                     reassign_to: User | None = None) -> int:
     """Deactivate a user (never delete); open work must be reassigned first, or in the same step."""
     _require_manage(actor, user.state_code)
-    if user.id == actor.id:
+    if actor is not None and user.id == actor.id:
         raise AccountError("You cannot deactivate your own account; ask another administrator.")
     if not user.is_active:
         return 0
@@ -112,22 +117,22 @@ def deactivate_user(session: Session, user: User, *, actor: User, origin: Origin
     if list_open_work(session, user):
         if reassign_to is None:
             raise AccountError("This user still holds open work: reassign it to another active user first.")
-        if not reassign_to.is_active or reassign_to.id == user.id or not can_manage(actor, reassign_to.state_code):
+        if not reassign_to.is_active or reassign_to.id == user.id or reassign_to.state_code != user.state_code:
             raise AccountError("Choose another active user of your state to take over the work.")
         moved = reassign_all_work(session, user, reassign_to, actor=actor, origin=origin)
-        record_event(session, "work_reassigned", origin=origin, actor_id=actor.id, actor_email=actor.email,
+        record_event(session, "work_reassigned", origin=origin, **_actor(actor),
                      target_type="user", target_id=user.id, state_code=user.state_code,
                      detail=f"{moved} items to user {reassign_to.id}")
     user.is_active = False
     user.deactivated_at = now
     user.session_version += 1  # ends every live session at the next request
     revoke_tokens(session, user, now=now)
-    record_event(session, "user_deactivated", origin=origin, actor_id=actor.id, actor_email=actor.email,
+    record_event(session, "user_deactivated", origin=origin, **_actor(actor),
                  target_type="user", target_id=user.id, state_code=user.state_code)
     return moved
 
 
-def reactivate_user(session: Session, user: User, *, actor: User, origin: Origin) -> None:
+def reactivate_user(session: Session, user: User, *, actor: User | None, origin: Origin) -> None:
     """Let a deactivated user sign in again (with their existing password, or a reset)."""
     _require_manage(actor, user.state_code)
     if user.is_active:
@@ -136,7 +141,7 @@ def reactivate_user(session: Session, user: User, *, actor: User, origin: Origin
     user.deactivated_at = None
     user.failed_logins = 0
     user.locked_until = None
-    record_event(session, "user_reactivated", origin=origin, actor_id=actor.id, actor_email=actor.email,
+    record_event(session, "user_reactivated", origin=origin, **_actor(actor),
                  target_type="user", target_id=user.id, state_code=user.state_code)
 
 

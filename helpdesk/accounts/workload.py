@@ -27,7 +27,7 @@ class WorkProvider(Protocol):
     def open_work(self, session: Session, user: User) -> list[WorkItem]:
         """Return the user's open items."""
 
-    def reassign_work(self, session: Session, user: User, to: User, *, actor: User, origin: Origin) -> int:
+    def reassign_work(self, session: Session, user: User, to: User, *, actor: User | None, origin: Origin) -> int:
         """Move all the user's open items to `to`; return how many moved."""
 
 
@@ -51,6 +51,6 @@ def list_open_work(session: Session, user: User) -> list[WorkItem]:
     return [item for provider in _providers for item in provider.open_work(session, user)]
 
 
-def reassign_all_work(session: Session, user: User, to: User, *, actor: User, origin: Origin) -> int:
+def reassign_all_work(session: Session, user: User, to: User, *, actor: User | None, origin: Origin) -> int:
     """Move all of the user's open items to `to`; return how many moved."""
     return sum(provider.reassign_work(session, user, to, actor=actor, origin=origin) for provider in _providers)

@@ -26,3 +26,17 @@ class VoteReasonForm(FlaskForm):
                            validators=[InputRequired(message="Write a few words, or leave the page."),
                                        Length(max=VOTE_REASON_MAX,
                                               message=f"Keep it under {VOTE_REASON_MAX} characters.")])
+
+
+class CommentForm(FlaskForm):
+    """A comment in Markdown."""
+
+    body = TextAreaField("Your comment", validators=[InputRequired(message="Write a comment first."),
+                                                    Length(max=5000, message="Keep comments under 5000 characters.")])
+
+
+class HideCommentForm(FlaskForm):
+    """Why a moderator hides a comment."""
+
+    reason = StringField("Reason for hiding", validators=[InputRequired(message="Say why the comment is hidden."),
+                                                          Length(max=500)])

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from helpdesk.accounts.permissions import can_moderate_comments
 from helpdesk.extensions import db
 from helpdesk.kb import get_library
 from helpdesk.kb.articles import Article
-from helpdesk.kb.forms import VoteForm, VoteReasonForm
+from helpdesk.kb.comments import list_comments
+from helpdesk.kb.forms import CommentForm, HideCommentForm, VoteForm, VoteReasonForm
 from helpdesk.kb.services import (
     add_vote_reason,
     cast_vote,
@@ -49,21 +52,26 @@ def section(slug: str) -> str:
     return render_template("kb/section.html", section=found, articles=library.in_section(slug))
 
 
-def _render_article(article: Article, form: VoteForm | None = None, status: int = 200) -> tuple[str, int]:
+def render_article(article: Article, *, form: VoteForm | None = None, comment_form: CommentForm | None = None,
+                   status: int = 200) -> tuple[str, int]:
+    """Render an article page (with a form's errors and `status` when re-shown after bad input)."""
     library = get_library()
     voter = known_voter_key()
     my_vote = get_vote(db.session, article.slug, voter=voter) if voter else None
+    moderator = current_user.is_authenticated and can_moderate_comments(current_user)
     return render_template(
         "kb/article.html", article=article, section=library.section(article.section),
         related=library.related(article), counts=get_vote_counts(db.session, article.slug),
         my_vote=my_vote, form=form or VoteForm(), reason_form=VoteReasonForm(),
+        comments=list_comments(db.session, article.slug, include_hidden=moderator), moderator=moderator,
+        comment_form=comment_form or CommentForm(), hide_form=HideCommentForm(),
     ), status
 
 
 @bp.get("/articles/<slug>")
 def article(slug: str) -> tuple[str, int]:
     """Show an article: its questions, answers with anchors, and the helpfulness vote."""
-    return _render_article(get_article_or_404(slug))
+    return render_article(get_article_or_404(slug))
 
 
 @bp.post("/articles/<slug>/vote")
@@ -73,7 +81,7 @@ def vote(slug: str) -> Response | tuple[str, int]:
     found = get_article_or_404(slug)
     form = VoteForm()
     if not form.validate_on_submit():
-        return _render_article(found, form, 400)
+        return render_article(found, form=form, status=400)
     helpful = form.helpful.data == "yes"
     cast_vote(db.session, found.slug, voter=voter_key(), helpful=helpful, reason=form.reason.data)
     db.session.commit()
@@ -90,10 +98,10 @@ def vote_reason(slug: str) -> Response | tuple[str, int]:
     form = VoteReasonForm()
     if not form.validate_on_submit():
         flash(" ".join(form.reason.errors) or "The form could not be read; please try again.", "error")
-        return _render_article(found, status=400)
+        return render_article(found, status=400)
     if not add_vote_reason(db.session, found.slug, voter=voter_key(), reason=form.reason.data or ""):
         flash("Answer Yes or No first, then tell us what was missing.", "error")
-        return _render_article(found, status=400)
+        return render_article(found, status=400)
     db.session.commit()
     flash("Thank you: the people who write these articles will read it.", "success")
     return redirect(url_for("kb.article", slug=found.slug, _anchor="feedback"), 303)

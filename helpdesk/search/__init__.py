@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from typing import TYPE_CHECKING
 
-from helpdesk.search.engine import SearchEngine
+if TYPE_CHECKING:  # Flask stays out of the engine's import path: the engine itself is Flask-free
+    from flask import Flask
+
+    from helpdesk.search.engine import SearchEngine
 
 _EXT = "helpdesk.search"
 
 
 def init_app(app: Flask) -> None:
     """Create the app's search engine over the knowledge base's article store."""
+    from helpdesk.search.engine import SearchEngine
+
     store = app.extensions["helpdesk.library"]
     app.extensions[_EXT] = SearchEngine(app.config["INDEX_DIR"], store.current)
 
 
 def get_engine() -> SearchEngine:
     """Return the current app's search engine."""
+    from flask import current_app
+
     engine: SearchEngine = current_app.extensions[_EXT]
     return engine

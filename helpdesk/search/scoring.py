@@ -30,10 +30,16 @@ def coordination(matched: int, total: int) -> float:
     return 1.0 if total <= 1 else COORD_FLOOR + (1.0 - COORD_FLOOR) * matched / total
 
 
-def _add(totals: dict[int, float], ids: array, impacts: array, weight: float) -> None:
-    get = totals.get
-    for d, x in zip(ids, impacts, strict=True):
-        totals[d] = get(d, 0.0) + x * weight
+def _scaled(ids: array, impacts: array, weight: float) -> dict[int, float]:
+    return dict(zip(ids, map(weight.__mul__, impacts), strict=True))
+
+
+def _add(totals: dict[int, float], scores: dict[int, float]) -> None:
+    """Add `scores` into `totals`: C-speed dict operations, a Python step only for documents in both."""
+    # Per-posting Python arithmetic is the cost of a query; most postings of one list are not in the other.
+    for d in scores.keys() & totals.keys():
+        scores[d] += totals[d]
+    totals.update(scores)
 
 
 def _field_scores(postings: PostingSource, field: str, boost: float, alts: list[tuple[tuple[str, ...], float]]
@@ -49,18 +55,13 @@ def _field_scores(postings: PostingSource, field: str, boost: float, alts: list[
 
 def _best(found: list[tuple[Postings, float]]) -> dict[int, float]:
     """Return document -> score of the best alternative, plus a little of the others."""
-    best: dict[int, float] = {}
-    get = best.get
-    for (ids, impacts), w in found:
-        for d, x in zip(ids, impacts, strict=True):
-            v = x * w
-            old = get(d)
-            if old is None:
-                best[d] = v
-            elif v > old:
-                best[d] = v + ALT_TIEBREAK * old
-            else:
-                best[d] = old + ALT_TIEBREAK * v
+    best = _scaled(*found[0][0], found[0][1])
+    for (ids, impacts), weight in found[1:]:
+        other = _scaled(ids, impacts, weight)
+        for d in other.keys() & best.keys():
+            high, low = (other[d], best[d]) if other[d] > best[d] else (best[d], other[d])
+            other[d] = high + ALT_TIEBREAK * low
+        best.update(other)
     return best
 
 
@@ -75,28 +76,22 @@ def rank(plan: QueryPlan, postings: PostingSource, limit: int) -> tuple[int, lis
         matched: set[int] = set()
         for field, boost in FIELD_BOOSTS.items():
             found = _field_scores(postings, field, boost, alts)
-            if len(found) == 1:  # the common case: one pass straight into the totals
-                (ids, impacts), weight = found[0]
-                _add(totals, ids, impacts, weight)
+            if found:
+                scores = _best(found)
                 if field in COORD_FIELDS:
-                    matched.update(ids)
-            elif found:
-                best = _best(found)
-                get = totals.get
-                for d, v in best.items():
-                    totals[d] = get(d, 0.0) + v
-                if field in COORD_FIELDS:
-                    matched.update(best)
+                    matched.update(scores.keys())
+                _add(totals, scores)
         coord_sets.append(matched)
     if not totals:
         return 0, []
     depth = max(limit, RERANK_DEPTH) if len(coord_sets) > 1 else limit
-    # Ties keep index order (dict insertion order is deterministic), so results are stable.
-    top = [(d, totals[d]) for d in heapq.nlargest(depth, totals, key=totals.__getitem__)]
+    # The depth-th best score first (floats only: no key function per document), then the few above it.
+    floor = heapq.nlargest(depth, totals.values())[-1]
+    top = sorted(((d, s) for d, s in totals.items() if s >= floor), key=lambda item: (-item[1], item[0]))[:depth]
     if len(coord_sets) > 1:
         n = len(coord_sets)
         top = [(d, s * coordination(sum(1 for m in coord_sets if d in m), n)) for d, s in top]
-        top.sort(key=lambda item: -item[1])
+        top.sort(key=lambda item: (-item[1], item[0]))
     return len(totals), top[:limit]
 
 

@@ -1,0 +1,139 @@
+"""The demo organisation: two states, their offices and ready-to-use users of every role (no Flask).
+
+Loading is idempotent: every run leaves the same agencies and users, with the same passwords and second-factor
+secrets, restoring any demo user that was changed, locked or deactivated meanwhile.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from helpdesk.accounts.auth import accept_privacy_policy, find_user
+from helpdesk.accounts.mfa import mfa_required
+from helpdesk.accounts.models import Agency, User
+from helpdesk.accounts.passwords import hash_password, verify_password
+from helpdesk.accounts.policy import AccountPolicy
+from helpdesk.admin.services import provision_user
+from helpdesk.audit.services import SYSTEM, Origin, record_event
+
+#: A reserved top-level domain (RFC 2606): mail to demo users can never reach anyone.
+DEMO_DOMAIN = "demo.helpdesk.test"
+#: Local agencies: key -> (state, name, IT mailbox for agencies without local IT users).
+AGENCIES: dict[str, tuple[str, str, str | None]] = {
+    "travis.tx": ("TX", "Travis County Probation", None),
+    "harris.tx": ("TX", "Harris County CSCD", f"it-desk@harris.tx.{DEMO_DOMAIN}"),
+    "franklin.oh": ("OH", "Franklin County Adult Probation", None),
+    "cuyahoga.oh": ("OH", "Cuyahoga County Probation", f"it-desk@cuyahoga.oh.{DEMO_DOMAIN}"),
+}
+#: The people: (name, role, agency key); `compact.XX` is the state's compact office, `national` the National Office.
+PEOPLE: tuple[tuple[str, str, str], ...] = (
+    ("Maria Alvarez", "po", "travis.tx"), ("James Carter", "po", "travis.tx"),
+    ("Linda Nguyen", "po_support", "travis.tx"), ("Robert Hayes", "po_supervisor", "travis.tx"),
+    ("Kevin Brooks", "local_it", "travis.tx"),
+    ("Angela Price", "po", "harris.tx"), ("Daniel Kim", "po_support", "harris.tx"),
+    ("Patricia Young", "po_supervisor", "harris.tx"),
+    ("Susan Ortiz", "compact_office", "compact.tx"), ("Michael Reed", "compact_office", "compact.tx"),
+    ("Karen Walsh", "state_admin", "compact.tx"),
+    ("David Miller", "po", "franklin.oh"), ("Emily Foster", "po_support", "franklin.oh"),
+    ("Thomas Grant", "po_supervisor", "franklin.oh"), ("Rachel Adams", "local_it", "franklin.oh"),
+    ("Brian Lewis", "po", "cuyahoga.oh"), ("Nancy Hill", "po_support", "cuyahoga.oh"),
+    ("Steven Clark", "compact_office", "compact.oh"), ("Laura Bennett", "state_admin", "compact.oh"),
+    ("Catherine Moore", "national_admin", "national"),
+)
+_WORDS = ("amber", "bison", "cobalt", "dune", "ember", "fjord", "glacier", "harbor", "iris", "juniper", "kelp",
+          "lantern", "meadow", "nectar", "orchid", "pepper", "quartz", "raven", "saffron", "thistle", "umber",
+          "violet", "willow", "yarrow", "zephyr", "walnut")
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSignIn:
+    """How to sign in as one demo user."""
+
+    email: str
+    password: str
+    role: str
+    state: str | None
+    agency: str
+    totp_secret: str | None
+
+    def to_dict(self) -> dict[str, str | None]:
+        """Return the JSON form printed by `helpdesk demo --json`."""
+        return asdict(self)
+
+
+def demo_email(name: str, agency_key: str) -> str:
+    """Return a demo user's address: first.last@<agency>.<state>.demo.helpdesk.test."""
+    return f"{name.lower().replace(' ', '.')}@{agency_key}.{DEMO_DOMAIN}"
+
+
+def demo_password(number: int) -> str:
+    """Return the demo passphrase of the user at position `number`: three unrelated words and a number."""
+    count = len(_WORDS)
+    words = (_WORDS[number % count], _WORDS[(number + 9) % count], _WORDS[(number + 17) % count])
+    return f"{'-'.join(words)}-{10 + 3 * number}"
+
+
+def demo_totp_secret(email: str) -> str:
+    """Return the demo user's TOTP secret: base32 of a hash of the address, so it is the same on every run."""
+    return base64.b32encode(hashlib.sha256(f"helpdesk demo totp: {email}".encode()).digest()[:20]).decode()
+
+
+def _agencies(session: Session) -> dict[str, Agency]:
+    found: dict[str, Agency] = {}
+    for key, (state, name, mailbox) in AGENCIES.items():
+        office = session.scalars(select(Agency).where(Agency.state_code == state,
+                                                      Agency.kind == "compact_office")).one()
+        found[f"compact.{state.lower()}"] = office
+        agency = session.scalars(select(Agency).where(Agency.state_code == state, Agency.name == name)).first()
+        if agency is None:
+            agency = Agency(state_code=state, name=name, kind="local", time_zone=office.time_zone)
+            session.add(agency)
+        agency.it_mailbox = mailbox
+        found[key] = agency
+    found["national"] = session.scalars(select(Agency).where(Agency.kind == "national")).one()
+    session.flush()
+    return found
+
+
+def _restore(user: User, *, name: str, role: str, agency: Agency, password: str) -> None:
+    """Put a demo user back as the demo defines it (a changed role or agency ends the user's sessions)."""
+    if (user.role, user.agency_id) != (role, agency.id):
+        user.session_version += 1
+    user.name, user.role, user.agency_id, user.state_code = name, role, agency.id, agency.state_code
+    user.is_active, user.deactivated_at, user.locked_until, user.failed_logins = True, None, None, 0
+    if not verify_password(user.password_hash, password):
+        user.password_hash = hash_password(password)
+
+
+def load_demo(session: Session, *, now: dt.datetime, policy: AccountPolicy,
+              origin: Origin = SYSTEM) -> list[DemoSignIn]:
+    """Create (or restore) the demo organisation and return how to sign in as each demo user."""
+    agencies = _agencies(session)
+    sign_ins: list[DemoSignIn] = []
+    created = 0
+    for number, (name, role, key) in enumerate(PEOPLE):
+        agency, email, password = agencies[key], demo_email(name, key), demo_password(number)
+        user = find_user(session, email)
+        if user is None:
+            user = provision_user(session, email=email, name=name, role=role, agency=agency, password=password,
+                                  origin=origin, now=now, policy=policy, detail=" (demo organisation)")
+            created += 1
+        else:
+            _restore(user, name=name, role=role, agency=agency, password=password)
+        secret = demo_totp_secret(email) if mfa_required(session, user, policy) else None
+        if user.totp_secret != secret:
+            user.totp_secret, user.mfa_enrolled_at = secret, now if secret else None
+        if user.privacy_version != policy.privacy_version:
+            accept_privacy_policy(session, user, policy.privacy_version, origin=origin, now=now)
+        sign_ins.append(DemoSignIn(email=email, password=password, role=role, state=agency.state_code,
+                                   agency=agency.name, totp_secret=secret))
+    record_event(session, "demo_loaded", origin=origin, actor_email="cli",
+                 detail=f"{created} demo users created, {len(sign_ins) - created} restored")
+    session.flush()
+    return sign_ins

@@ -1,0 +1,13 @@
+"""User administration for state and national administrators: users, inactive-users report, audit trail."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the `admin` blueprint (its routes live in views.py and reports.py)."""
+    from helpdesk.admin import reports, views  # noqa: F401  (importing them adds their routes to the blueprint)
+    from helpdesk.admin.blueprint import bp
+
+    app.register_blueprint(bp)

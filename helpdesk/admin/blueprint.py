@@ -1,0 +1,55 @@
+"""The `admin` blueprint and its gate: signed-in administrators only, each confined to the states they manage."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from helpdesk.accounts.models import User
+from helpdesk.accounts.permissions import can_manage, is_national
+from helpdesk.admin.queries import get_managed_state, get_managed_user
+from helpdesk.extensions import db, login_manager
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def is_admin(user: User) -> bool:
+    """Return whether the user administers users at all (a state's, or every state's)."""
+    return can_manage(user, user.state_code)
+
+
+@bp.before_request
+def _require_admin() -> Response | None:
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()  # to the sign-in page, coming back here afterwards
+    if not is_admin(current_user):
+        abort(403)
+    return None
+
+
+def acting_user() -> User:
+    """Return the signed-in administrator (the real object, to pass to services)."""
+    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    return user
+
+
+def user_or_404(user_id: int) -> User:
+    """Return a user the actor may administer; another state's user answers 404, exactly like a missing one."""
+    user = get_managed_user(db.session, acting_user(), user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def scope_state(code: str | None) -> str | None:
+    """Return the state a page shows: a state administrator's own; for national staff `code`, or None for all."""
+    actor = acting_user()
+    code = (code or "").strip().upper() or None
+    if not is_national(actor):
+        if code is not None and code != actor.state_code:
+            abort(404)
+        return actor.state_code
+    if code is not None and get_managed_state(db.session, actor, code) is None:
+        abort(404)
+    return code

@@ -1,0 +1,86 @@
+"""Administration forms (Flask-WTF: every form that changes something carries a CSRF token)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+
+from helpdesk.accounts.models import ROLES
+from helpdesk.admin.queries import STATUSES
+
+
+def choices(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
+    """Return (value, label) pairs as select options."""
+    return [SelectChoice(value=str(value), label=label) for value, label in pairs]
+
+
+_ACTION = Regexp(r"^[a-z_]{0,64}$", message="Choose an action from the list.")
+_STATE = Regexp(r"^([A-Za-z]{2})?$", message="Choose a state from the list.")
+
+
+class _Filter(FlaskForm):
+    """A GET filter form: it changes nothing, so it needs no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    state = StringField("State", validators=[Optional(), _STATE])
+    page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(min=1, max=100_000)])
+
+
+class UserFilterForm(_Filter):
+    """Search and filters of the users list."""
+
+    q = StringField("Name or e-mail", validators=[Optional(), Length(max=254)])
+    role = SelectField("Role", choices=choices([("", "Any role"), *ROLES.items()]), default="")
+    agency = StringField("Agency", validators=[Optional(), Regexp(r"^\d{1,9}$", message="Choose an agency.")])
+    status = SelectField("Status", choices=choices([("", "Any status"), *STATUSES.items()]), default="")
+
+
+class AuditFilterForm(_Filter):
+    """Filters of the audit trail."""
+
+    action = StringField("Action", validators=[Optional(), _ACTION])
+
+
+class InactiveFilterForm(_Filter):
+    """The inactivity threshold of the report."""
+
+    days = IntegerField("Not seen for (days)", validators=[Optional(), NumberRange(min=1, max=3650)])
+
+
+class CreateUserForm(FlaskForm):
+    """A new user: name, e-mail, agency and role (choices set by the view from the actor's rights)."""
+
+    name = StringField("Full name", validators=[InputRequired(message="Enter the person's full name."),
+                                                Length(min=2, max=120, message="Use 2 to 120 characters.")])
+    email = EmailField("Work e-mail address (the person's own, not a shared mailbox)",
+                       validators=[InputRequired(message="Enter the person's e-mail address."), Length(max=254)])
+    agency = SelectField("Agency", coerce=int, validate_choice=True,
+                         validators=[InputRequired(message="Choose the agency.")])
+    role = SelectField("Role", validators=[InputRequired(message="Choose a role.")])
+
+
+class RoleForm(FlaskForm):
+    """Another role for a user."""
+
+    role = SelectField("New role", validators=[InputRequired(message="Choose a role.")])
+
+
+class DeactivateForm(FlaskForm):
+    """Deactivation, optionally handing the user's open work to a colleague of the same state in the same step."""
+
+    reassign_to = StringField("Give the open work to",
+                              validators=[Optional(), Regexp(r"^\d{1,9}$", message="Choose a colleague.")])
+
+
+class BulkDeactivateForm(FlaskForm):
+    """The users ticked in the inactive-users report."""
+
+    user_ids = SelectMultipleField("Users", coerce=int, validate_choice=False,
+                                   validators=[InputRequired(message="Tick at least one user.")])
+    days = IntegerField("Days", validators=[InputRequired(), NumberRange(min=1, max=3650)])

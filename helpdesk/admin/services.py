@@ -1,0 +1,115 @@
+"""Administration actions beyond single-user changes: provisioning with a password, bulk deactivation, audit reading."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from helpdesk.accounts.models import Agency, State, User
+from helpdesk.accounts.passwords import hash_password
+from helpdesk.accounts.permissions import can_read_audit
+from helpdesk.accounts.policy import AccountPolicy
+from helpdesk.accounts.services import AccountError, check_email, check_role, deactivate_user
+from helpdesk.accounts.workload import list_open_work
+from helpdesk.admin.queries import PER_PAGE, Page, list_audit_events
+from helpdesk.audit.models import AuditEvent
+from helpdesk.audit.services import Origin, record_event
+
+
+def find_agency(session: Session, state_code: str | None, name: str | None, role: str) -> Agency:
+    """Return the agency named `name` of the state, or the default for `role`; raise AccountError when unclear."""
+    if role == "national_admin" or state_code is None:
+        if state_code is not None:
+            raise AccountError("National office administrators belong to the National Office: leave out the state.")
+        national = session.scalars(select(Agency).where(Agency.kind == "national")).first()
+        if national is None or (name and name.strip().lower() != national.name.lower()):
+            raise AccountError("Users without a state belong to the National Office.")
+        return national
+    state = session.get(State, state_code.upper())
+    if state is None:
+        raise AccountError(f"Unknown state {state_code!r}: use a two-letter code such as TX.")
+    agencies = list(session.scalars(select(Agency).where(Agency.state_code == state.code).order_by(Agency.name)))
+    if name:
+        found = [a for a in agencies if a.name.lower() == " ".join(name.split()).lower()]
+        if found:
+            return found[0]
+        raise AccountError(f"{state.name} has no agency named {name!r}; its agencies are: "
+                           f"{'; '.join(a.name for a in agencies)}.")
+    office = [a for a in agencies if a.kind == "compact_office"]
+    if role == "compact_office" and office:
+        return office[0]
+    local = [a for a in agencies if a.kind == "local"]
+    if len(local) == 1:
+        return local[0]
+    raise AccountError(f"Name the agency with --agency; {state.name} has: {'; '.join(a.name for a in agencies)}.")
+
+
+def provision_user(session: Session, *, email: str, name: str, role: str, agency: Agency, password: str,
+                   origin: Origin, now: dt.datetime, policy: AccountPolicy, detail: str = "") -> User:
+    """Create a user with a password chosen by the operator at the server (no first-time link is mailed)."""
+    email = check_email(email, policy)
+    name = " ".join(name.split())
+    if not 2 <= len(name) <= 120:
+        raise AccountError("Enter the person's full name (2 to 120 characters).")
+    check_role(None, role, agency)
+    if session.scalars(select(User.id).where(User.email == email)).first() is not None:
+        raise AccountError(f"An account with {email} already exists (or existed): e-mail addresses are never reused.")
+    problems = policy.passwords.problems(password, context=(name, email, agency.name))
+    if problems:
+        raise AccountError(" ".join(problems))
+    user = User(email=email, name=name, role=role, agency_id=agency.id, state_code=agency.state_code, created_at=now,
+                password_hash=hash_password(password), password_changed_at=now)
+    session.add(user)
+    session.flush()
+    record_event(session, "user_created", origin=origin, actor_email="cli", target_type="user", target_id=user.id,
+                 state_code=user.state_code, detail=f"{email} as {role}{detail}")
+    record_event(session, "password_set", origin=origin, actor_email="cli", target_type="user", target_id=user.id,
+                 state_code=user.state_code, detail="set by the operator at the server")
+    return user
+
+
+@dataclass(slots=True)
+class BulkOutcome:
+    """What a bulk deactivation did: who was deactivated, who was skipped and why."""
+
+    deactivated: list[User] = field(default_factory=list)
+    skipped: list[tuple[User, str]] = field(default_factory=list)
+
+
+def deactivate_inactive_users(session: Session, users: list[User], *, actor: User | None, origin: Origin,
+                              now: dt.datetime, days: int) -> BulkOutcome:
+    """Deactivate users still unseen for `days` days; skip (with the reason) those who hold work or came back."""
+    outcome = BulkOutcome()
+    cutoff = now - dt.timedelta(days=days)
+    for user in users:
+        work = list_open_work(session, user)
+        if not user.is_active:
+            outcome.skipped.append((user, "already deactivated"))
+        elif (user.last_seen_at or user.created_at) >= cutoff:
+            outcome.skipped.append((user, f"signed in within the last {days} days"))
+        elif work:
+            outcome.skipped.append((user, f"holds {len(work)} open items: reassign them from the user's page"))
+        else:
+            try:
+                deactivate_user(session, user, actor=actor, origin=origin, now=now)
+            except AccountError as exc:
+                outcome.skipped.append((user, str(exc)))
+            else:
+                outcome.deactivated.append(user)
+    return outcome
+
+
+def read_audit_trail(session: Session, actor: User, state_code: str | None, *, action: str = "", page: int = 1,
+                     origin: Origin, per_page: int = PER_PAGE) -> Page[AuditEvent]:
+    """Return a page of the audit trail of `state_code` (None: every state), and audit the reading itself."""
+    if not can_read_audit(actor, state_code):
+        raise PermissionError("not allowed to read this audit trail")
+    events = list_audit_events(session, state_code, action=action, page=page, per_page=per_page)
+    record_event(session, "audit_viewed", origin=origin, actor_id=actor.id, actor_email=actor.email,
+                 state_code=state_code, detail=f"{state_code or 'all states'}, page {events.page}"
+                 + (f", action {action}" if action else ""))
+    return events
+
