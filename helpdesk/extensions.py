@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
-from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
 from helpdesk.database import Database
