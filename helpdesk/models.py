@@ -6,8 +6,10 @@ from helpdesk.database import Base
 from helpdesk.kb.models import Comment, Vote
 from helpdesk.mail.models import OutboxMessage
 from helpdesk.search.models import SearchClick, SearchQuery
+from helpdesk.tickets.models import ApiToken, Attachment, Deflection, Incident, Ticket, TicketEvent
 
 __all__ = [
-    "Agency", "AuditEvent", "Base", "Comment", "OutboxMessage", "PrivacyAcceptance", "RecoveryCode", "SearchClick",
-    "SearchQuery", "State", "User", "UserToken", "Vote",
+    "Agency", "ApiToken", "Attachment", "AuditEvent", "Base", "Comment", "Deflection", "Incident", "OutboxMessage",
+    "PrivacyAcceptance", "RecoveryCode", "SearchClick", "SearchQuery", "State", "Ticket", "TicketEvent", "User",
+    "UserToken", "Vote",
 ]

@@ -1,0 +1,143 @@
+"""Tickets: requests, their history of events, location/system incidents, attachments, deflections, API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from helpdesk.accounts.models import Agency, User
+from helpdesk.database import Base, utcnow
+
+CATEGORIES = ("login", "error", "slow", "access", "privacy", "reopen", "other")
+STATUSES = ("new", "open", "pending", "resolved", "closed")
+OPEN_STATUSES = ("new", "open", "pending")
+TIERS = ("local_it", "compact_office", "national")
+AFFECTED = ("me", "location", "unknown")
+
+
+class Incident(Base):
+    """Several reports of one problem: at one location (agency) or system-wide (several states)."""
+
+    __tablename__ = "incident"
+    __table_args__ = (Index("ix_incident_open", "scope", "category", "closed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))  # "location" or "system"
+    category: Mapped[str] = mapped_column(String(16))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_report_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    report_count: Mapped[int] = mapped_column(Integer, default=0)
+    notified_at: Mapped[dt.datetime | None]
+    closed_at: Mapped[dt.datetime | None]
+    reason: Mapped[str] = mapped_column(String(1000), default="")
+
+
+class Ticket(Base):
+    """A request for help that self-help did not solve."""
+
+    __tablename__ = "ticket"
+    __table_args__ = (
+        UniqueConstraint("reporter_id", "idempotency_key", name="uq_ticket_reporter_key"),
+        Index("ix_ticket_queue_local", "tier", "agency_id", "status", "resolution_due"),
+        Index("ix_ticket_queue_state", "tier", "state_code", "status", "resolution_due"),
+        Index("ix_ticket_due", "status", "tier", "first_response_due"),
+        Index("ix_ticket_agency_category_created", "agency_id", "category", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    state_code: Mapped[str | None] = mapped_column(String(2))
+    category: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    tried: Mapped[str] = mapped_column(Text, default="")
+    affected: Mapped[str] = mapped_column(String(16), default="unknown")
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    tier: Mapped[str] = mapped_column(String(16))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"), index=True)
+    route_reason: Mapped[str] = mapped_column(String(1000))
+    #: The knowledge-base answers shown before filing, as "slug#question" separated by spaces.
+    suggestions_shown: Mapped[str] = mapped_column(Text, default="")
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    first_response_due: Mapped[dt.datetime | None]
+    resolution_due: Mapped[dt.datetime | None]
+    first_responded_at: Mapped[dt.datetime | None]
+    resolved_at: Mapped[dt.datetime | None]
+    closed_at: Mapped[dt.datetime | None]
+    escalated_at: Mapped[dt.datetime | None]
+    #: Optimistic lock: a change based on an older version is refused with a conflict, never lost.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    reporter: Mapped[User] = relationship(foreign_keys=[reporter_id], lazy="joined")
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
+    agency: Mapped[Agency] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class TicketEvent(Base):
+    """One step of a ticket's history: who, when, what, why; replies are public, notes internal."""
+
+    __tablename__ = "ticket_event"
+    __table_args__ = (Index("ix_ticket_event_ticket_created", "ticket_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    body: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(String(1000))
+
+    actor: Mapped[User | None] = relationship(lazy="joined")
+
+
+class Attachment(Base):
+    """A file attached to a ticket, stored outside the web root under a random name."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    uploader_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_name: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Deflection(Base):
+    """A request that self-help answered: "This answered my question" instead of a ticket."""
+
+    __tablename__ = "deflection"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    category: Mapped[str] = mapped_column(String(16))
+    article_slug: Mapped[str | None] = mapped_column(String(200))
+    question_id: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ApiToken(Base):
+    """A personal API token (only its SHA-256 is stored)."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
