@@ -24,11 +24,11 @@ def upgrade() -> None:
     sa.Column('scope', sa.String(length=16), nullable=False),
     sa.Column('category', sa.String(length=16), nullable=False),
     sa.Column('agency_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', helpdesk.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_report_at', helpdesk.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_report_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('report_count', sa.Integer(), nullable=False),
-    sa.Column('notified_at', helpdesk.database.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('closed_at', helpdesk.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('notified_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('reason', sa.String(length=1000), nullable=False),
     sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], name=op.f('fk_incident_agency_id_agency')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_incident'))
@@ -41,9 +41,9 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', helpdesk.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_used_at', helpdesk.database.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('revoked_at', helpdesk.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_api_token_user_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_token')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_token_token_hash'))
@@ -57,7 +57,7 @@ def upgrade() -> None:
     sa.Column('category', sa.String(length=16), nullable=False),
     sa.Column('article_slug', sa.String(length=200), nullable=True),
     sa.Column('question_id', sa.String(length=300), nullable=True),
-    sa.Column('created_at', helpdesk.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_deflection_user_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deflection'))
     )
@@ -81,14 +81,14 @@ def upgrade() -> None:
     sa.Column('route_reason', sa.String(length=1000), nullable=False),
     sa.Column('suggestions_shown', sa.Text(), nullable=False),
     sa.Column('idempotency_key', sa.String(length=64), nullable=False),
-    sa.Column('created_at', helpdesk.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', helpdesk.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('first_response_due', helpdesk.database.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('resolution_due', helpdesk.database.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('first_responded_at', helpdesk.database.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('resolved_at', helpdesk.database.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('closed_at', helpdesk.database.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('escalated_at', helpdesk.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('first_response_due', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('resolution_due', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('first_responded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('escalated_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], name=op.f('fk_ticket_agency_id_agency')),
     sa.ForeignKeyConstraint(['assignee_id'], ['user_account.id'], name=op.f('fk_ticket_assignee_id_user_account')),
@@ -98,7 +98,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('reporter_id', 'idempotency_key', name='uq_ticket_reporter_key')
     )
     with op.batch_alter_table('ticket', schema=None) as batch_op:
-        batch_op.create_index('ix_ticket_agency_category_created', ['agency_id', 'category', 'created_at'], unique=False)
+        batch_op.create_index('ix_ticket_agency_category_created', ['agency_id', 'category', 'created_at'],
+                              unique=False)
         batch_op.create_index(batch_op.f('ix_ticket_assignee_id'), ['assignee_id'], unique=False)
         batch_op.create_index('ix_ticket_due', ['status', 'tier', 'first_response_due'], unique=False)
         batch_op.create_index(batch_op.f('ix_ticket_incident_id'), ['incident_id'], unique=False)
@@ -115,7 +116,7 @@ def upgrade() -> None:
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('storage_name', sa.String(length=64), nullable=False),
-    sa.Column('created_at', helpdesk.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], name=op.f('fk_attachment_ticket_id_ticket')),
     sa.ForeignKeyConstraint(['uploader_id'], ['user_account.id'], name=op.f('fk_attachment_uploader_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_attachment')),
@@ -128,7 +129,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', helpdesk.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('public', sa.Boolean(), nullable=False),
     sa.Column('body', sa.Text(), nullable=True),
