@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+
+from helpdesk.kb.articles import parse_article
+from helpdesk.kb.library import ArticleLibrary, load_library, scan_stamps
 
 _WORDS = """
     login password reset account error slow page compact office transfer case supervisor privacy policy
@@ -110,3 +114,19 @@ class Corpus:
                     words[j] = w[:p] + w[p + 1:] if rng.random() < 0.5 else w[:p] + rng.choice("aeiourst") + w[p:]
             out.append(" ".join(words))
         return out
+
+
+def _parse_chunk(paths: list[str]) -> dict[str, object]:
+    return {Path(p).stem: parse_article(Path(p).stem, Path(p).read_text(encoding="utf-8")) for p in paths}
+
+
+def load_parallel(directory: Path, procs: int = 2) -> ArticleLibrary:
+    """Parse every article with `parse_article` in worker processes, then let `load_library` assemble them."""
+    paths = sorted(str(p) for p in directory.glob("*.md"))
+    chunks = [paths[i::procs] for i in range(procs)]
+    articles: dict[str, object] = {}
+    with ProcessPoolExecutor(procs) as pool:
+        for part in pool.map(_parse_chunk, chunks):
+            articles.update(part)
+    previous = ArticleLibrary(articles, [], {}, scan_stamps(directory))  # type: ignore[arg-type]
+    return load_library(directory, previous)  # reuses the parsed articles, computes the real fingerprint

@@ -20,14 +20,19 @@ from helpdesk.search.engine import normalize_query
 @click.option("--host", default=None, help="Address to listen on (default HELPDESK_HOST or 127.0.0.1).")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default HELPDESK_PORT or 5000).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Worker processes (default 2).")
+@click.option("--demo", is_flag=True, help="Load the demo organisation and print its sign-ins.")
 @with_appcontext
-def serve_command(host: str | None, port: int | None, workers: int | None) -> None:
+def serve_command(host: str | None, port: int | None, workers: int | None, demo: bool) -> None:
     """Upgrade the database, build the search index if needed, then serve with a production WSGI server."""
     from helpdesk.server import run_server
 
     settings = Settings.from_env()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     upgrade_database(app.config["DATABASE_URL"])
+    if demo:
+        from helpdesk.accounts.cli import load_and_print_demo
+
+        load_and_print_demo()  # refused (exit 1) when HELPDESK_ENV=production
     _build_index(check_only=False, quiet=True)
     run_server(host or settings.host, port or settings.port, workers or settings.workers,
                app.config["BASE_URL"])

@@ -73,7 +73,9 @@ def make_engine(url: str, *, pooled: bool = True) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE: a transaction that reads and then writes cannot fail with SQLITE_BUSY_SNAPSHOT when another
+        # worker wrote in between (busy_timeout does not cover that case); transactions here are short.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

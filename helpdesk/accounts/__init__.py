@@ -15,8 +15,7 @@ def init_app(app: Flask) -> None:
     from helpdesk.accounts.passwords import use_fast_hashing
     from helpdesk.accounts.views import bp as accounts_bp
 
-    if app.testing and app.config.get("PASSWORD_FAST_HASH"):
-        use_fast_hashing()
+    use_fast_hashing(bool(app.testing and app.config.get("PASSWORD_FAST_HASH")))
     session.init_app(app)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(mfa_bp)

@@ -52,12 +52,18 @@ def authenticate(session: Session, email: str, password: str, *, origin: Origin,
         return None
     if user.password_hash and needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    # The failure count is cleared by finish_sign_in only: with a second factor still owed, the right password
+    # alone must not give the guesser a fresh set of code attempts.
+    return user
+
+
+def finish_sign_in(session: Session, user: User, *, origin: Origin, now: dt.datetime, how: str) -> None:
+    """Record a completed sign-in (password, and second factor when required): the failure count starts again."""
     user.failed_logins = 0
     user.locked_until = None
     user.last_seen_at = now
     record_event(session, "sign_in", origin=origin, actor_id=user.id, actor_email=user.email,
-                 state_code=user.state_code)
-    return user
+                 state_code=user.state_code, detail=how)
 
 
 def count_failed_attempt(session: Session, user: User, *, origin: Origin, now: dt.datetime,

@@ -10,14 +10,16 @@ from typing import NoReturn
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
+from helpdesk.accounts.agencies import create_agency
 from helpdesk.accounts.auth import find_user
 from helpdesk.accounts.demo import DemoSignIn, load_demo
-from helpdesk.accounts.models import ROLES, User
+from helpdesk.accounts.models import ROLES, Agency, User
 from helpdesk.accounts.services import AccountError, create_user, deactivate_user, list_inactive_users
 from helpdesk.accounts.session import account_policy
 from helpdesk.accounts.workload import list_open_work
-from helpdesk.admin.services import find_agency, provision_user
+from helpdesk.admin.services import find_agency
 from helpdesk.audit.services import SYSTEM
 from helpdesk.database import utcnow
 from helpdesk.extensions import db
@@ -58,13 +60,9 @@ def create_command(email: str, name: str, role: str, state: str | None, agency: 
     policy, now = account_policy(), utcnow()
     try:
         home = find_agency(db.session, state, agency, role)
-        if password_stdin:
-            password = sys.stdin.readline().rstrip("\r\n")
-            user = provision_user(db.session, email=email, name=name, role=role, agency=home, password=password,
-                                  origin=SYSTEM, now=now, policy=policy)
-        else:
-            user = create_user(db.session, actor=None, email=email, name=name, role=role, agency=home,
-                               origin=SYSTEM, now=now, policy=policy)
+        password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+        user = create_user(db.session, actor=None, email=email, name=name, role=role, agency=home,
+                           origin=SYSTEM, now=now, policy=policy, password=password)
     except AccountError as exc:
         _fail(str(exc))
     db.session.commit()
@@ -154,7 +152,43 @@ def demo_command(as_json: bool) -> None:
     load_and_print_demo(as_json=as_json)
 
 
+@click.group("agencies")
+def agencies_group() -> None:
+    """List and create the agencies (offices) of a state."""
+
+
+@agencies_group.command("create")
+@click.option("--state", required=True, help="Two-letter state code.")
+@click.option("--name", required=True, help="The agency's name, e.g. 'Travis County Probation'.")
+@click.option("--it-mailbox", help="A mailbox of the agency's IT team, notified of its tier-1 requests.")
+@click.option("--time-zone", help="IANA time zone for business hours (default: the state's compact office's).")
+@with_appcontext
+def create_agency_command(state: str, name: str, it_mailbox: str | None, time_zone: str | None) -> None:
+    """Create a local agency."""
+    try:
+        agency = create_agency(db.session, actor=None, state_code=state, name=name, origin=SYSTEM,
+                               policy=account_policy(), it_mailbox=it_mailbox, time_zone=time_zone)
+    except AccountError as exc:
+        _fail(str(exc))
+    db.session.commit()
+    click.echo(f"created agency {agency.id}: {agency.name} ({agency.state_code}, {agency.time_zone})")
+
+
+@agencies_group.command("list")
+@click.option("--state", help="Only this state's agencies.")
+@with_appcontext
+def list_agencies_command(state: str | None) -> None:
+    """List agencies with their kind and IT mailbox."""
+    query = select(Agency).order_by(Agency.state_code, Agency.kind, Agency.name)
+    if state:
+        query = query.where(Agency.state_code == state.strip().upper())
+    for agency in db.session.scalars(query):
+        click.echo(f"{agency.id:>5}  {agency.state_code or '--'}  {agency.kind:<14}  {agency.name}"
+                   f"{'  (IT: ' + agency.it_mailbox + ')' if agency.it_mailbox else ''}")
+
+
 def init_cli(app: Flask) -> None:
-    """Register `helpdesk users` and `helpdesk demo` on the app's CLI."""
+    """Register `helpdesk users`, `helpdesk agencies` and `helpdesk demo` on the app's CLI."""
     app.cli.add_command(users_group)
+    app.cli.add_command(agencies_group)
     app.cli.add_command(demo_command)

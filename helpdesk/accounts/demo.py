@@ -1,8 +1,4 @@
-"""The demo organisation: two states, their offices and ready-to-use users of every role (no Flask).
-
-Loading is idempotent: every run leaves the same agencies and users, with the same passwords and second-factor
-secrets, restoring any demo user that was changed, locked or deactivated meanwhile.
-"""
+"""The demo organisation: two states, their offices and ready users of every role, loaded idempotently (no Flask)."""
 
 from __future__ import annotations
 
@@ -19,7 +15,7 @@ from helpdesk.accounts.mfa import mfa_required
 from helpdesk.accounts.models import Agency, User
 from helpdesk.accounts.passwords import hash_password, verify_password
 from helpdesk.accounts.policy import AccountPolicy
-from helpdesk.admin.services import provision_user
+from helpdesk.accounts.services import create_user
 from helpdesk.audit.services import SYSTEM, Origin, record_event
 
 #: A reserved top-level domain (RFC 2606): mail to demo users can never reach anyone.
@@ -113,7 +109,7 @@ def _restore(user: User, *, name: str, role: str, agency: Agency, password: str)
 
 def load_demo(session: Session, *, now: dt.datetime, policy: AccountPolicy,
               origin: Origin = SYSTEM) -> list[DemoSignIn]:
-    """Create (or restore) the demo organisation and return how to sign in as each demo user."""
+    """Create the demo organisation, or restore it as defined (same users, passwords, secrets); return its sign-ins."""
     agencies = _agencies(session)
     sign_ins: list[DemoSignIn] = []
     created = 0
@@ -121,8 +117,8 @@ def load_demo(session: Session, *, now: dt.datetime, policy: AccountPolicy,
         agency, email, password = agencies[key], demo_email(name, key), demo_password(number)
         user = find_user(session, email)
         if user is None:
-            user = provision_user(session, email=email, name=name, role=role, agency=agency, password=password,
-                                  origin=origin, now=now, policy=policy, detail=" (demo organisation)")
+            user = create_user(session, actor=None, email=email, name=name, role=role, agency=agency,
+                               origin=origin, now=now, policy=policy, password=password)
             created += 1
         else:
             _restore(user, name=name, role=role, agency=agency, password=password)

@@ -12,7 +12,7 @@ import segno
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from helpdesk.accounts.auth import count_failed_attempt
+from helpdesk.accounts.auth import count_failed_attempt, finish_sign_in
 from helpdesk.accounts.models import RecoveryCode, State, User
 from helpdesk.accounts.policy import AccountPolicy
 from helpdesk.audit.services import Origin, record_event
@@ -48,18 +48,32 @@ def _code_digest(code: str) -> str:
     return hashlib.sha256(code.replace("-", "").strip().lower().encode()).hexdigest()
 
 
-def totp_ok(secret: str, code: str, now: dt.datetime) -> bool:
-    """Check a 6-digit code, allowing one 30-second step of clock drift either way."""
+def totp_step(secret: str, code: str, now: dt.datetime) -> int | None:
+    """Return the time step a 6-digit code belongs to (one 30-second step of drift allowed), or None."""
     code = code.replace(" ", "").strip()
-    return code.isdigit() and len(code) == 6 and pyotp.TOTP(secret).verify(code, for_time=now, valid_window=1)
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def totp_ok(secret: str, code: str, now: dt.datetime) -> bool:
+    """Check a 6-digit code."""
+    return totp_step(secret, code, now) is not None
 
 
 def enrol_totp(session: Session, user: User, secret: str, code: str, *, origin: Origin,
                now: dt.datetime) -> list[str] | None:
     """Confirm enrolment with a first code; return fresh recovery codes, or None when the code is wrong."""
-    if not totp_ok(secret, code, now):
+    step = totp_step(secret, code, now)
+    if step is None:
         return None
     user.totp_secret = secret
+    user.totp_last_step = step
     user.mfa_enrolled_at = now
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
@@ -72,7 +86,11 @@ def enrol_totp(session: Session, user: User, secret: str, code: str, *, origin: 
 def verify_second_factor(session: Session, user: User, code: str, *, origin: Origin, now: dt.datetime,
                          policy: AccountPolicy) -> bool:
     """Check a TOTP code or spend a recovery code; audit the outcome; wrong codes count towards lockout."""
-    ok = bool(user.totp_secret) and totp_ok(user.totp_secret or "", code, now)
+    step = totp_step(user.totp_secret, code, now) if user.totp_secret else None
+    # A code at or before the last accepted step was already used (or is older): refuse a replay.
+    ok = step is not None and (user.totp_last_step is None or step > user.totp_last_step)
+    if ok:
+        user.totp_last_step = step
     how = "authenticator code"
     if not ok:
         digest = _code_digest(code)
@@ -85,7 +103,7 @@ def verify_second_factor(session: Session, user: User, code: str, *, origin: Ori
     if not ok:
         count_failed_attempt(session, user, origin=origin, now=now, policy=policy)
         return False
-    user.failed_logins = 0
     record_event(session, "second_factor", origin=origin, actor_id=user.id, actor_email=user.email,
                  state_code=user.state_code, detail=how)
+    finish_sign_in(session, user, origin=origin, now=now, how=f"password and {how}")
     return True

@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from helpdesk.accounts.auth import finish_sign_in
 from helpdesk.accounts.forms import CodeForm
 from helpdesk.accounts.mfa import enrol_totp, new_secret, provisioning_uri, qr_svg, verify_second_factor
 from helpdesk.accounts.models import User
@@ -75,6 +76,8 @@ def _enrol_page(user: User, *, signing_in: bool) -> Response | str:
             continue_url = url_for("accounts.account")
             if signing_in:  # the code just proved the second factor: the sign-in is complete
                 continue_url = session.get("pending", {}).get("next", "/")
+                finish_sign_in(db.session, user, origin=current_origin(), now=utcnow(),
+                               how="password and new authenticator")
                 sign_in(user)
             db.session.commit()
             return render_template("accounts/mfa_codes.html", codes=codes, continue_url=continue_url)

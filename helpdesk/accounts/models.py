@@ -78,6 +78,8 @@ class User(Base):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     mfa_enrolled_at: Mapped[dt.datetime | None]
+    #: The last accepted authenticator time step: a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
     privacy_version: Mapped[int | None] = mapped_column(Integer)
     privacy_accepted_at: Mapped[dt.datetime | None]
 

@@ -22,10 +22,10 @@ _hasher = PasswordHasher()  # argon2id with the library's current recommended pa
 DUMMY_HASH = _hasher.hash("not-a-real-password: timing equaliser")
 
 
-def use_fast_hashing() -> None:
-    """Switch to cheap argon2 parameters: only for test suites, which hash thousands of times."""
+def use_fast_hashing(enabled: bool = True) -> None:
+    """Switch to cheap argon2 parameters (test suites only, which hash thousands of times) or back."""
     global _hasher, DUMMY_HASH
-    _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1) if enabled else PasswordHasher()
     DUMMY_HASH = _hasher.hash("not-a-real-password: timing equaliser")
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from helpdesk.accounts.auth import normalize_email
 from helpdesk.accounts.models import ROLES, Agency, User
+from helpdesk.accounts.passwords import hash_password
 from helpdesk.accounts.permissions import assignable_roles, can_manage
 from helpdesk.accounts.policy import AccountPolicy
 from helpdesk.accounts.tokens import issue_token, revoke_tokens
@@ -62,8 +63,8 @@ def _actor(actor: User | None) -> dict[str, object]:
 
 
 def create_user(session: Session, *, actor: User | None, email: str, name: str, role: str, agency: Agency,
-                origin: Origin, now: dt.datetime, policy: AccountPolicy) -> User:
-    """Create a user of `agency` and mail the first-time link to set a password."""
+                origin: Origin, now: dt.datetime, policy: AccountPolicy, password: str | None = None) -> User:
+    """Create a user of `agency`: mail the first-time link, or (operator at the CLI only) set `password`."""
     _require_manage(actor, agency.state_code)
     email = check_email(email, policy)
     name = " ".join(name.split())
@@ -73,20 +74,33 @@ def create_user(session: Session, *, actor: User | None, email: str, name: str, 
     # Sign-in ids are never reused: a deactivated user's address stays taken.
     if session.scalars(select(User.id).where(User.email == email)).first() is not None:
         raise AccountError(f"An account with {email} already exists (or existed): e-mail addresses are never reused.")
+    if password is not None:
+        if actor is not None:  # administrators never see or choose a user's password
+            raise PermissionError("only the operator at the server may set a password")
+        problems = policy.passwords.problems(password, context=(name, email, agency.name))
+        if problems:
+            raise AccountError(" ".join(problems))
     user = User(email=email, name=name, role=role, agency_id=agency.id, state_code=agency.state_code, created_at=now)
     session.add(user)
     session.flush()
+    record_event(session, "user_created", origin=origin, **_actor(actor),
+                 target_type="user", target_id=user.id, state_code=user.state_code, detail=f"{email} as {role}")
+    if password is not None:
+        user.password_hash, user.password_changed_at = hash_password(password), now
+        record_event(session, "password_set", origin=origin, **_actor(actor), target_type="user", target_id=user.id,
+                     state_code=user.state_code, detail="set by the operator at the server")
+        return user
     raw = issue_token(session, user, "first_time", lifetime=policy.link_lifetime, now=now)
     queue_mail(session, to=user.email, kind="first_time", user=user, link=policy.link(f"/reset/{raw}"),
                minutes=int(policy.link_lifetime.total_seconds() // 60), forgot_link=policy.link("/forgot"))
-    record_event(session, "user_created", origin=origin, **_actor(actor),
-                 target_type="user", target_id=user.id, state_code=user.state_code, detail=f"{email} as {role}")
     return user
 
 
 def change_role(session: Session, user: User, role: str, *, actor: User | None, origin: Origin) -> None:
     """Give the user another role; their sessions end so that the new rights apply at once."""
     _require_manage(actor, user.state_code)
+    if actor is not None and actor.id == user.id:
+        raise AccountError("You cannot change your own role; ask another administrator.")
     check_role(actor, role, user.agency)
     if role == user.role:
         return

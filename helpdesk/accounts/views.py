@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -12,6 +12,7 @@ from helpdesk.accounts.auth import (
     accept_privacy_policy,
     authenticate,
     check_link,
+    finish_sign_in,
     request_password_reset,
     set_password_from_link,
 )
@@ -58,8 +59,11 @@ def login() -> Response | str | tuple[str, int]:
     if mfa_required(db.session, user, policy):
         session.clear()
         session["pending"] = {"uid": user.id, "sv": user.session_version, "at": time.time(), "next": target}
+        record_event(db.session, "sign_in", outcome="pending", origin=origin, actor_id=user.id,
+                     actor_email=user.email, state_code=user.state_code, detail="password right; second factor owed")
         db.session.commit()
         return redirect(url_for("mfa.verify" if user.totp_secret else "mfa.enrol"), 303)
+    finish_sign_in(db.session, user, origin=origin, now=utcnow(), how="password")
     sign_in(user)
     db.session.commit()
     return redirect(target, 303)
@@ -70,6 +74,8 @@ def logout() -> Response:
     """Sign out (POST with CSRF: a link elsewhere cannot sign anyone out)."""
     form = EmptyForm()
     if form.validate_on_submit() and current_user.is_authenticated:
+        # A signed cookie cannot be revoked alone: bumping the version ends every copy of it (all devices).
+        current_user.session_version += 1
         record_event(db.session, "sign_out", origin=current_origin(), actor_id=current_user.id,
                      actor_email=current_user.email, state_code=current_user.state_code)
         db.session.commit()
@@ -88,9 +94,9 @@ def forgot() -> Response:
                                policy=account_policy())
         db.session.commit()
         page = render_template("accounts/forgot_sent.html", minutes=_link_minutes())
-        return _private(Response(page))
+        return _private(make_response(page))
     status = 400 if request.method == "POST" else 200
-    return _private(Response(render_template("accounts/forgot.html", form=form), status))
+    return _private(make_response(render_template("accounts/forgot.html", form=form), status))
 
 
 def _link_minutes() -> int:
@@ -106,7 +112,7 @@ def reset(token: str) -> Response:
         record_event(db.session, "password_link_opened", outcome="failure", origin=current_origin(),
                      detail="invalid or expired link")
         db.session.commit()
-        return _private(Response(render_template("accounts/reset_invalid.html", minutes=_link_minutes()), 410))
+        return _private(make_response(render_template("accounts/reset_invalid.html", minutes=_link_minutes()), 410))
     form = SetPasswordForm()
     problems: list[str] = []
     if form.validate_on_submit():
@@ -120,7 +126,7 @@ def reset(token: str) -> Response:
     status = 400 if request.method == "POST" else 200
     page = render_template("accounts/reset.html", form=form, problems=problems, first_time=link.purpose == "first_time",
                            min_length=account_policy().passwords.min_length)
-    return _private(Response(page, status))
+    return _private(make_response(page, status))
 
 
 @bp.route("/privacy", methods=["GET", "POST"])

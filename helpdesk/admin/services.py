@@ -1,4 +1,4 @@
-"""Administration actions beyond single-user changes: provisioning with a password, bulk deactivation, audit reading."""
+"""Administration actions beyond single-user changes: finding agencies, bulk deactivation, audit reading."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import Agency, State, User
-from helpdesk.accounts.passwords import hash_password
 from helpdesk.accounts.permissions import can_read_audit
-from helpdesk.accounts.policy import AccountPolicy
-from helpdesk.accounts.services import AccountError, check_email, check_role, deactivate_user
+from helpdesk.accounts.services import AccountError, deactivate_user
 from helpdesk.accounts.workload import list_open_work
 from helpdesk.admin.queries import PER_PAGE, Page, list_audit_events
 from helpdesk.audit.models import AuditEvent
@@ -45,30 +43,6 @@ def find_agency(session: Session, state_code: str | None, name: str | None, role
     if len(local) == 1:
         return local[0]
     raise AccountError(f"Name the agency with --agency; {state.name} has: {'; '.join(a.name for a in agencies)}.")
-
-
-def provision_user(session: Session, *, email: str, name: str, role: str, agency: Agency, password: str,
-                   origin: Origin, now: dt.datetime, policy: AccountPolicy, detail: str = "") -> User:
-    """Create a user with a password chosen by the operator at the server (no first-time link is mailed)."""
-    email = check_email(email, policy)
-    name = " ".join(name.split())
-    if not 2 <= len(name) <= 120:
-        raise AccountError("Enter the person's full name (2 to 120 characters).")
-    check_role(None, role, agency)
-    if session.scalars(select(User.id).where(User.email == email)).first() is not None:
-        raise AccountError(f"An account with {email} already exists (or existed): e-mail addresses are never reused.")
-    problems = policy.passwords.problems(password, context=(name, email, agency.name))
-    if problems:
-        raise AccountError(" ".join(problems))
-    user = User(email=email, name=name, role=role, agency_id=agency.id, state_code=agency.state_code, created_at=now,
-                password_hash=hash_password(password), password_changed_at=now)
-    session.add(user)
-    session.flush()
-    record_event(session, "user_created", origin=origin, actor_email="cli", target_type="user", target_id=user.id,
-                 state_code=user.state_code, detail=f"{email} as {role}{detail}")
-    record_event(session, "password_set", origin=origin, actor_email="cli", target_type="user", target_id=user.id,
-                 state_code=user.state_code, detail="set by the operator at the server")
-    return user
 
 
 @dataclass(slots=True)

@@ -34,7 +34,7 @@ from helpdesk.admin.queries import (
 from helpdesk.database import utcnow
 from helpdesk.extensions import db
 
-Page = Response | tuple[str, int]
+ViewResult = Response | tuple[str, int]
 
 
 def _role_choices(actor: User) -> list[SelectChoice]:
@@ -66,7 +66,7 @@ def users() -> tuple[str, int]:
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-def new_user() -> Page:
+def new_user() -> ViewResult:
     """Create a user of the actor's state; the service mails the first-time link to choose a password."""
     actor, form = acting_user(), CreateUserForm()
     agencies = list_agencies(db.session, actor)
@@ -120,7 +120,7 @@ def _done(user: User, message: str) -> Response:
 
 
 @bp.post("/users/<int:user_id>/role")
-def user_role(user_id: int) -> Page:
+def user_role(user_id: int) -> ViewResult:
     """Give the user another role (their sessions end so that the new rights apply at once)."""
     user, form = user_or_404(user_id), RoleForm()
     form.role.choices = _role_choices(acting_user())
@@ -135,7 +135,7 @@ def user_role(user_id: int) -> Page:
 
 
 @bp.post("/users/<int:user_id>/unlock")
-def user_unlock(user_id: int) -> Page:
+def user_unlock(user_id: int) -> ViewResult:
     """Release a lockout caused by failed sign-ins."""
     user = user_or_404(user_id)
     if not EmptyForm().validate_on_submit():
@@ -145,7 +145,7 @@ def user_unlock(user_id: int) -> Page:
 
 
 @bp.post("/users/<int:user_id>/deactivate")
-def user_deactivate(user_id: int) -> Page:
+def user_deactivate(user_id: int) -> ViewResult:
     """Deactivate the user; open work must go to an active colleague of the same state in the same step."""
     user, form = user_or_404(user_id), DeactivateForm()
     if not form.validate_on_submit():
@@ -170,7 +170,7 @@ def user_deactivate(user_id: int) -> Page:
 
 
 @bp.post("/users/<int:user_id>/reactivate")
-def user_reactivate(user_id: int) -> Page:
+def user_reactivate(user_id: int) -> ViewResult:
     """Let a deactivated user sign in again."""
     user = user_or_404(user_id)
     if not EmptyForm().validate_on_submit():

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from helpdesk.accounts.forms import EmptyForm
 from helpdesk.accounts.permissions import can_moderate_comments
 from helpdesk.accounts.session import current_origin
 from helpdesk.database import utcnow
@@ -96,9 +97,7 @@ def unhide(comment_id: int) -> Response:
     comment = _comment_or_404(comment_id)
     if not can_moderate_comments(current_user):
         abort(403)
-    form = HideCommentForm()
-    form.reason.data = "-"  # only the CSRF token matters here
-    if form.validate_on_submit():
+    if EmptyForm().validate_on_submit():  # only the CSRF token is sent
         unhide_comment(db.session, comment, actor=current_user._get_current_object(), origin=current_origin())
         db.session.commit()
         flash("The comment is shown again.", "success")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -162,7 +163,8 @@ def deliver_due(session_factory: Callable[[], Session], backend: Backend, *, wor
             except Exception as exc:
                 _record_failure(session_factory, mail, token, exc, clock(), max_attempts, counts)
             else:
-                _finish(session_factory, mail, token, status="sent", sent_at=clock(), last_error=None)
+                _finish(session_factory, mail, token, status="sent", sent_at=clock(), last_error=None,
+                        body_text=redact_secrets(mail.body_text), body_html=redact_secrets(mail.body_html))
                 counts.sent += 1
     finally:
         backend.close()
@@ -171,13 +173,23 @@ def deliver_due(session_factory: Callable[[], Session], backend: Backend, *, wor
     return counts
 
 
+#: Single-use links carry a secret token; once a message is sent (or dead) the outbox keeps no usable copy.
+_SECRET_LINK = re.compile(r"(/reset/)[A-Za-z0-9_-]{16,}")
+
+
+def redact_secrets(text: str | None) -> str | None:
+    """Return the text with the tokens of password links replaced (the mail itself has left already)."""
+    return None if text is None else _SECRET_LINK.sub(r"\1[removed after delivery]", text)
+
+
 def _record_failure(session_factory: Callable[[], Session], mail: OutgoingMail, token: str, exc: Exception,
                     now: dt.datetime, max_attempts: int, counts: DeliveryCounts) -> None:
     attempts = mail.attempts + 1
     error = f"{type(exc).__name__}: {exc}"[:1000]
     if isinstance(exc, PermanentFailure) or attempts >= max_attempts:
         logger.error("mail %s to %s is dead after %d attempts: %s", mail.message_id, mail.recipient, attempts, error)
-        _finish(session_factory, mail, token, status="dead", attempts=attempts, last_error=error)
+        _finish(session_factory, mail, token, status="dead", attempts=attempts, last_error=error,
+                body_text=redact_secrets(mail.body_text), body_html=redact_secrets(mail.body_html))
         counts.dead += 1
         return
     logger.warning("mail %s to %s failed (attempt %d), retrying later: %s", mail.message_id, mail.recipient,

@@ -93,6 +93,19 @@ class SearchEngine:
         self._maintainer.close()
         self._cache.clear()
 
+    def warm_up(self, timeout: float | None = 0.0) -> dict[str, object]:
+        """Open the published generation, which starts its warm-up in the background, and wait up to `timeout`
+        seconds (None: until it ends) for the warm-up; return its progress. Searching never waits for it: a worker
+        may call this once it starts, so that its first users find the common words in memory."""
+        source = self._maintainer.current()
+        if source is None:
+            return {"done": False, "terms": 0, "postings": 0, "reused": 0, "seconds": 0.0, "stopped": "no index"}
+        if timeout is None or timeout > 0:
+            source.warmed.wait(timeout)
+        state = source.warm
+        return {"done": state.done, "terms": state.terms, "postings": state.postings, "reused": state.reused,
+                "seconds": round(state.seconds, 3), "stopped": state.stopped}
+
     def status(self) -> dict[str, object]:
         """Return {"ok", "documents", "detail"} for a health check; cheap enough to call per request."""
         try:
@@ -103,8 +116,9 @@ class SearchEngine:
             return {"ok": False, "documents": 0,
                     "detail": "search index unavailable; answering from the in-memory fallback while it is rebuilt"}
         stale = " (re-indexing changed articles)" if self._maintainer.stale(source) else ""
+        warming = "" if source.warm.done else " (warming up)"
         return {"ok": True, "documents": source.documents,
-                "detail": f"index {source.name}: {source.documents} documents{stale}"}
+                "detail": f"index {source.name}: {source.documents} documents{stale}{warming}"}
 
     def search(self, query: str, *, limit: int = 10, typeahead: bool = False) -> SearchResponse:
         """Return the best hits for `query`; never raises, whatever the input or the state of the index."""
@@ -150,14 +164,16 @@ class SearchEngine:
         return fallback
 
     def _run(self, source: OpenIndex | FallbackIndex, text: str, limit: int, typeahead: bool) -> SearchResponse:
+        started = time.perf_counter()
         if isinstance(source, OpenIndex):
-            plan = plan_query(text, self.synonyms, source.vocabulary(), source.known_stem, typeahead=typeahead)
+            with source.serving():  # the generation's warm-up steps aside meanwhile
+                plan = plan_query(text, self.synonyms, source.vocabulary(), source.known_stem, typeahead=typeahead)
+                total, ranked = source.run(plan, limit) if plan.concepts else (0, [])
         else:
             plan = plan_query(text, self.synonyms, source.vocabulary, typeahead=typeahead)
+            total, ranked = source.run(plan, limit) if plan.concepts else (0, [])
         if not plan.concepts:
             return SearchResponse(text, 0, plan.suggestion, [])
-        started = time.perf_counter()
-        total, ranked = source.run(plan, limit)
         library = self._library()
         hits: list[SearchHit] = []
         for key, score in ranked:

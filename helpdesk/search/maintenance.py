@@ -12,6 +12,7 @@ from helpdesk.search.documents import document_count
 from helpdesk.search.index import IndexStore, IndexUnusable, Progress
 from helpdesk.search.reader import OpenIndex
 from helpdesk.search.synonyms import SynonymTable
+from helpdesk.search.warmup import Warmer, seed_of
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,8 @@ class IndexMaintainer:
                 self._unusable = name
                 return self._opened
             old, self._opened, self._unusable = self._opened, fresh, None
+            # Warm it in the background from the old generation's posting lists: never in this request.
+            Warmer(fresh, self._synonyms, seed_of(old)).start()
         if old is not None:
             old.close()
         return fresh
@@ -81,7 +84,9 @@ class IndexMaintainer:
         with self._state_lock:
             opened, self._opened, self._stamp = self._opened, None, None
         if opened is not None:
-            opened.close()
+            opened.close()  # a warm-up in progress notices and stops at its next posting list
+            if isinstance(opened.warmer, Warmer):
+                opened.warmer.join(timeout)
 
     def mark_broken(self, opened: OpenIndex) -> None:
         """Stop using a generation that failed at query time and rebuild it in the background."""

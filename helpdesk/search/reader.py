@@ -6,6 +6,9 @@ import math
 import threading
 from array import array
 from collections import Counter, OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from itertools import islice
 
 from whoosh import scoring
@@ -20,7 +23,10 @@ from helpdesk.search.spelling import Vocabulary
 from helpdesk.search.synonyms import SynonymTable
 
 Ranked = tuple[int, list[tuple[str, float]]]  # (number of matching documents, [(document key, score)] best first)
-#: Impacts kept in memory per generation, in postings (8 bytes each): common terms are read from disk once.
+Key = tuple[str, tuple[str, ...]]  # (field, stems): one word, or the words of a phrase
+Segment = tuple[str, int]  # (segment id, documents): a segment's files never change, only its deletions
+#: Impacts kept in memory per generation, in postings (9 bytes each with the term frequency): common terms are
+#: read from disk once.
 CACHE_POSTINGS = 4_000_000
 _EMPTY: Postings = (array("i"), array("f"))
 
@@ -34,8 +40,75 @@ class _BM25(scoring.BM25F):
         return math.log(1.0 + (total - n + 0.5) / (n + 0.5))
 
 
+K1 = 1.2
+B = 0.75
 #: Headings and titles are short: their length says little, so it is normalised less than an answer's.
-WEIGHTING = _BM25(B=0.75, K1=1.2, topic_B=0.3, question_B=0.3)
+FIELD_B = {"topic": 0.3, "question": 0.3}
+WEIGHTING = _BM25(B=B, K1=K1, **{f"{field}_B": b for field, b in FIELD_B.items()})
+
+
+def field_norms(searcher: object, field: str, known: dict[Segment, array]) -> tuple[dict[Segment, array], array]:
+    """Return the field's lengths per segment and BM25's length term K1*(1-B+B*len/avg) per document: with it a
+    posting list is scored without a Whoosh look-up per document. Lengths of segments in `known` are reused."""
+    lengths: dict[Segment, array] = {}
+    for leaf, _ in searcher.reader().leaf_readers():  # type: ignore[attr-defined]
+        segment = (leaf.segment().segment_id(), leaf.doc_count_all())
+        found = known.get(segment)
+        if found is None:
+            found = array("I", [leaf.doc_field_length(d, field, 1) or 1 for d in range(segment[1])])
+        lengths[segment] = found
+    avg = searcher.avg_field_length(field) or 1  # type: ignore[attr-defined]
+    b = FIELD_B.get(field, B)
+    # The very expression of whoosh's bm25(): the impacts must equal Whoosh's scores to the last bit.
+    return lengths, array("d", [K1 * ((1 - b) + b * fl / avg) for part in lengths.values() for fl in part])
+
+
+def read_term(searcher: object, field: str, term: str, norms: array,
+              only: set[Segment] | None = None) -> tuple[array, array, array] | None:
+    """Return (documents, BM25F impacts, term frequencies) of a term, read segment by segment (only those in
+    `only` if given); None if absent."""
+    reader = searcher.reader()  # type: ignore[attr-defined]
+    ids, tfs = array("i"), []
+    for leaf, base in reader.leaf_readers():
+        if only is not None and (leaf.segment().segment_id(), leaf.doc_count_all()) not in only:
+            continue
+        if (field, term) not in leaf:
+            continue
+        matcher = leaf.postings(field, term)  # deleted documents are already left out
+        while matcher.is_active():
+            ids.append(base + matcher.id())
+            tfs.append(matcher.weight())
+            matcher.next()
+    if not ids:
+        return None
+    return ids, impacts(searcher.idf(field, term), tfs, ids, norms), compact(tfs)  # type: ignore[attr-defined]
+
+
+def impacts(idf: float, tfs: Iterator[float] | list[float] | array, ids: array, norms: array) -> array:
+    """Return BM25F impacts from term frequencies and precomputed length terms (bm25() of whoosh.scoring)."""
+    k = K1 + 1
+    return array("f", [idf * ((tf * k) / (tf + norms[d])) for tf, d in zip(tfs, ids, strict=True)])
+
+
+def compact(tfs: list[float]) -> array:
+    """Return term frequencies in one byte each when they are small whole numbers (as they always are here)."""
+    try:
+        small = array("B", map(int, tfs))
+    except (OverflowError, ValueError):
+        return array("f", tfs)
+    return small if sum(small) == sum(tfs) else array("f", tfs)  # weights are positive: truncation shows
+
+
+@dataclass(slots=True)
+class WarmState:
+    """What the background warm-up of a generation has done so far."""
+
+    done: bool = False
+    terms: int = 0
+    postings: int = 0
+    reused: int = 0
+    seconds: float = 0.0
+    stopped: str = ""
 
 
 class OpenIndex:
@@ -51,8 +124,17 @@ class OpenIndex:
         self._index = store.open(name)
         self._lock = threading.RLock()  # a Whoosh searcher is not meant to be shared between threads
         self._vocabulary: Vocabulary | None = None
-        self._cache: OrderedDict[tuple[str, tuple[str, ...]], Postings] = OrderedDict()
+        self._cache: OrderedDict[Key, Postings] = OrderedDict()
+        self._tfs: dict[Key, array] = {}  # term frequencies of the cached single words, to re-score them later
         self._cached = 0
+        self._norms: dict[str, array] = {}  # set by the warm-up; reads without them ask Whoosh per document
+        self.lengths: dict[str, dict[Segment, array]] = {}  # per field: kept for the next generation's warm-up
+        self.reads = 0  # posting lists read from disk by queries: what the warm-up is there to avoid
+        self.warm = WarmState()
+        self.warmer: object | None = None  # the helpdesk.search.warmup.Warmer of this generation, once started
+        self.warmed = threading.Event()
+        self._serving = 0
+        self._serving_lock = threading.Lock()
         try:
             self._searcher = self._index.searcher(weighting=WEIGHTING)
             self._reader = self._searcher.reader()
@@ -88,29 +170,102 @@ class OpenIndex:
         if hit is not None:
             self._cache.move_to_end(key)
             return hit
+        tfs = None
         if len(terms) == 1:
-            found = self._read(field, terms[0])
+            found, tfs = self._read(field, terms[0])
         else:  # a phrase: every word in the same field
             found = intersect([self._postings(field, (t,)) for t in terms])
         self._cache[key] = found
+        if tfs is not None:
+            self._tfs[key] = tfs
         self._cached += len(found[0])
         while self._cached > CACHE_POSTINGS and len(self._cache) > 1:
-            _, (ids, _) = self._cache.popitem(last=False)
+            old, (ids, _) = self._cache.popitem(last=False)
+            self._tfs.pop(old, None)
             self._cached -= len(ids)
         return found
 
-    def _read(self, field: str, term: str) -> Postings:
+    def _read(self, field: str, term: str) -> tuple[Postings, array | None]:
         """Read a posting list with each document's BM25F impact, as Whoosh itself would score it."""
+        self.reads += 1
+        norms = self._norms.get(field)
+        if norms is not None:  # the warm-up has the length terms: no Whoosh look-up per document
+            found = read_term(self._searcher, field, term, norms)
+            return ((found[0], found[1]), found[2]) if found is not None else (_EMPTY, None)
         if (field, term) not in self._reader:
-            return _EMPTY
+            return _EMPTY, None
         matcher = self._reader.postings(field, term)
         scorer = WEIGHTING.scorer(self._searcher, field, term)
-        ids, impacts = array("i"), array("f")
+        ids, impacts, tfs = array("i"), array("f"), []
         while matcher.is_active():
             ids.append(matcher.id())
             impacts.append(scorer.score(matcher))
+            tfs.append(matcher.weight())
             matcher.next()
-        return ids, impacts
+        return (ids, impacts), compact(tfs)
+
+    # --- for the warm-up (helpdesk.search.warmup), which reads with a searcher of its own ---
+
+    def warm_searcher(self) -> object:
+        """Return a new searcher over the generation, with file handles of its own (close it when done)."""
+        return self._index.searcher(weighting=WEIGHTING)
+
+    def set_norms(self, field: str, norms: array, lengths: dict[Segment, array]) -> None:
+        """Make query-time reads of `field` score from precomputed length terms."""
+        self.lengths[field] = lengths
+        self._norms[field] = norms
+
+    def norms(self, field: str) -> array:
+        """Return the length terms of a field (set by `set_norms`)."""
+        return self._norms[field]
+
+    def cached(self, key: Key) -> Postings | None:
+        """Return a cached posting list without marking it used."""
+        with self._lock:
+            return self._cache.get(key)
+
+    def add_warm(self, key: Key, found: Postings, tfs: array | None) -> bool:
+        """Cache a posting list as least recently used, so that it never pushes out what queries read; False if
+        the cache has no room left or the generation was closed."""
+        with self._lock:
+            if self.closed or self._cached + len(found[0]) > CACHE_POSTINGS:
+                return False
+            if key not in self._cache:
+                self._cache[key] = found
+                self._cache.move_to_end(key, last=False)
+                self._cached += len(found[0])
+                if tfs is not None:
+                    self._tfs[key] = tfs
+            return True
+
+    def snapshot(self) -> list[tuple[Key, Postings, array | None]]:
+        """Return the cached posting lists, most recently used first (the arrays are shared, never changed)."""
+        with self._lock:
+            return [(key, found, self._tfs.get(key)) for key, found in reversed(self._cache.items())]
+
+    def layout(self) -> list[tuple[Segment, int, frozenset[int]]]:
+        """Return each segment with its first document number and its deleted documents (numbered globally)."""
+        with self._lock:
+            return [((leaf.segment().segment_id(), leaf.doc_count_all()), base,
+                     frozenset(base + d for d in range(leaf.doc_count_all()) if leaf.is_deleted(d))
+                     if leaf.has_deletions() else frozenset())
+                    for leaf, base in self._reader.leaf_readers()]
+
+    @property
+    def busy(self) -> bool:
+        """Tell whether a query is being answered from this generation right now."""
+        return self._serving > 0
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        """Mark a query in progress: the warm-up steps aside for it."""
+        with self._serving_lock:
+            self._serving += 1
+        try:
+            yield
+        finally:
+            with self._serving_lock:
+                self._serving -= 1
 
     def run(self, plan: QueryPlan, limit: int) -> Ranked:
         """Return the matching documents, best first."""
@@ -130,6 +285,8 @@ class OpenIndex:
         with self._lock:
             self.closed = True
             self._cache.clear()
+            self._tfs.clear()
+            self._cached = 0
             searcher = getattr(self, "_searcher", None)
             if searcher is not None:
                 searcher.close()

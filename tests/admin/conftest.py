@@ -88,7 +88,8 @@ class FakeWork:
 
     def open_work(self, session: Session, user: User) -> list[WorkItem]:
         """Return the user's items."""
-        return [WorkItem(kind="ticket", id=i, title=f"Ticket {i}", url=f"/tickets/{i}") for i in self.items.get(user.id, [])]
+        mine = self.items.get(user.id, [])
+        return [WorkItem(kind="ticket", id=i, title=f"Ticket {i}", url=f"/tickets/{i}") for i in mine]
 
     def reassign_work(self, session: Session, user: User, to: User, *, actor: User | None, origin: Origin) -> int:
         """Move every item of `user` to `to`."""

@@ -1,0 +1,81 @@
+"""Timing: with production argon2 parameters, a wrong e-mail costs the same time as a wrong password."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from argon2 import PasswordHasher
+from flask import Flask
+from flask.testing import FlaskClient
+
+from helpdesk.accounts import passwords
+from helpdesk.database import utcnow
+from tests.accounts.support import load_user
+from tests.factories import make_user
+from tests.helpers import read_csrf_token
+
+pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
+
+ROUNDS = 15
+TOLERANCE = 0.050  # seconds between the medians
+
+
+@pytest.fixture
+def real_hashing() -> Iterator[None]:
+    """Production argon2 parameters for one test, then the fast test parameters again (the switch is global)."""
+    passwords.use_fast_hashing(False)
+    yield
+    passwords.use_fast_hashing(True)
+
+
+def timed_post(client: FlaskClient, path: str, data: dict[str, str]) -> float:
+    """Return the seconds one form post takes (the token is read beforehand, outside the measurement)."""
+    token = read_csrf_token(client, path)
+    started = time.perf_counter()
+    response = client.post(path, data={**data, "csrf_token": token})
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 200
+    return elapsed
+
+
+def test_unknown_email_wrong_password_and_locked_take_the_same_time(make_app: Callable[..., Flask],
+                                                              real_hashing: None) -> None:
+    app = make_app(LOCKOUT_THRESHOLD=100, PASSWORD_FAST_HASH=False)  # 15 wrong passwords must not lock
+    user = make_user(app)
+    locked = make_user(app, locked_until=utcnow() + dt.timedelta(hours=1))
+    expected = PasswordHasher().hash("x").split("$")[3]  # the library's parameters, e.g. m=65536,t=3,p=4
+    assert load_user(app, user.id).password_hash.split("$")[3] == expected  # type: ignore[union-attr]
+    client = app.test_client()
+    unknown, wrong, refused = [], [], []
+    for _ in range(ROUNDS):  # interleaved, so that drift in machine load hits all alike
+        unknown.append(timed_post(client, "/login", {"email": "nobody@tx.example.gov", "password": "a guess 12345"}))
+        wrong.append(timed_post(client, "/login", {"email": user.email, "password": "a guess 12345"}))
+    for _ in range(ROUNDS // 3):  # a locked account verifies the password too (fewer rounds: the same code path)
+        refused.append(timed_post(client, "/login", {"email": locked.email, "password": "a guess 12345"}))
+    assert statistics.median(unknown) > 0.005  # a real hash was verified for the unknown e-mail too
+    assert abs(statistics.median(unknown) - statistics.median(wrong)) < TOLERANCE, (unknown, wrong)
+    assert abs(statistics.median(unknown) - statistics.median(refused)) < TOLERANCE, (unknown, refused)
+
+
+def test_asking_for_a_link_takes_the_same_time_for_any_address(app: Flask) -> None:
+    users = [make_user(app) for _ in range(12)]
+    client = app.test_client()
+    known, unknown = [], []
+    for number, user in enumerate(users):
+        known.append(timed_post(client, "/forgot", {"email": user.email}))
+        unknown.append(timed_post(client, "/forgot", {"email": f"nobody{number}@tx.example.gov"}))
+    assert abs(statistics.median(known) - statistics.median(unknown)) < TOLERANCE, (known, unknown)
+
+
+def test_an_app_without_fast_hashing_uses_the_real_parameters(app: Flask, make_app: Callable[..., Flask],
+                                                              real_hashing: None) -> None:
+    # `app` (the test configuration, PASSWORD_FAST_HASH on) switched to cheap parameters; an app configured like
+    # production after it must switch back (the switch is process-wide).
+    production_like = make_app(PASSWORD_FAST_HASH=False)
+    user = make_user(production_like)
+    expected = PasswordHasher().hash("x").split("$")[3]
+    assert load_user(production_like, user.id).password_hash.split("$")[3] == expected  # type: ignore[union-attr]
