@@ -58,6 +58,9 @@ def _init_extensions(app: Flask) -> None:
 
     init_admin(app)
     init_users_cli(app)
+    from helpdesk.tickets import init_app as init_tickets
+
+    init_tickets(app)
 
 
 def _register_blueprints(app: Flask) -> None:

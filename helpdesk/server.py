@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+from helpdesk.mail.delivery import redact_secrets
+
 #: The mail deliverer that `serve` runs beside the web server, in the same environment.
 DELIVER_COMMAND = (sys.executable, "-m", "helpdesk", "mail", "deliver", "--loop")
 
@@ -102,6 +104,17 @@ def run_server(host: str, port: int, workers: int, base_url: str) -> None:
 
 def _run_gunicorn(host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
+    from gunicorn.glogging import Logger
+
+    class RedactingLogger(Logger):  # type: ignore[misc]
+        """Access log without the secret tokens of password links (/reset/<token>)."""
+
+        def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
+            atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+            for key in ("r", "U", "q", "f"):
+                if isinstance(atoms.get(key), str):
+                    atoms[key] = redact_secrets(atoms[key])
+            return atoms
 
     class HelpdeskApplication(BaseApplication):  # type: ignore[misc]
         """Gunicorn application that calls the app factory in every worker."""
@@ -127,6 +140,7 @@ def _run_gunicorn(host: str, port: int, workers: int) -> None:
         "timeout": 60,
         "graceful_timeout": 10,
         "accesslog": "-",
+        "logger_class": RedactingLogger,
         "errorlog": "-",
         "loglevel": "info",
     }).run()

@@ -16,6 +16,7 @@ from helpdesk.accounts.auth import count_failed_attempt, finish_sign_in
 from helpdesk.accounts.models import RecoveryCode, State, User
 from helpdesk.accounts.policy import AccountPolicy
 from helpdesk.audit.services import Origin, record_event
+from helpdesk.mail.services import queue_mail
 
 ISSUER = "Helpdesk"
 RECOVERY_CODES = 10
@@ -80,6 +81,8 @@ def enrol_totp(session: Session, user: User, secret: str, code: str, *, origin: 
     session.add_all(RecoveryCode(user_id=user.id, code_hash=_code_digest(c)) for c in codes)
     record_event(session, "mfa_enrolled", origin=origin, actor_id=user.id, actor_email=user.email,
                  state_code=user.state_code)
+    # The owner learns of every new authenticator: one set up by someone else must not go unnoticed.
+    queue_mail(session, to=user.email, kind="authenticator_changed", user=user, when=now)
     return codes
 
 

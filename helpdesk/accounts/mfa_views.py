@@ -8,16 +8,17 @@ from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from helpdesk.accounts.auth import finish_sign_in
+from helpdesk.accounts.auth import finish_sign_in, is_locked
 from helpdesk.accounts.forms import CodeForm
 from helpdesk.accounts.mfa import enrol_totp, new_secret, provisioning_uri, qr_svg, verify_second_factor
 from helpdesk.accounts.models import User
-from helpdesk.accounts.session import account_policy, current_origin, sign_in
+from helpdesk.accounts.session import account_policy, current_origin, sign_in, sign_out
 from helpdesk.accounts.views import PENDING_SECONDS
 from helpdesk.database import utcnow
 from helpdesk.extensions import db
 
 bp = Blueprint("mfa", __name__)
+RECENT_SIGN_IN_SECONDS = 15 * 60  # changing the second factor needs a fresh sign-in, not just a live session
 
 
 def _pending_user() -> User | None:
@@ -28,7 +29,8 @@ def _pending_user() -> User | None:
     user = db.session.get(User, pending.get("uid"))
     if user is None or not user.is_active or user.session_version != pending.get("sv"):
         return None
-    return user
+    # A lock set meanwhile (by guesses in another pending sign-in) stops this one too.
+    return None if is_locked(user, utcnow()) else user
 
 
 def _restart() -> Response:
@@ -99,5 +101,9 @@ def enrol() -> Response | str:
 @bp.route("/account/mfa", methods=["GET", "POST"])
 @login_required
 def enrol_signed_in() -> Response | str:
-    """Enrol (or replace) an authenticator by choice."""
+    """Enrol (or replace) an authenticator by choice; only within 15 minutes of signing in."""
+    if time.time() - session.get("auth_at", 0.0) > RECENT_SIGN_IN_SECONDS:
+        sign_out()
+        flash("For your security, sign in again to set up or replace your authenticator.", "info")
+        return redirect(url_for("accounts.login", next=url_for("mfa.enrol_signed_in")), 303)
     return _enrol_page(current_user._get_current_object(), signing_in=False)

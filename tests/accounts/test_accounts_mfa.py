@@ -18,14 +18,17 @@ from tests.accounts.support import (
     all_rows,
     attempt,
     audit,
+    choose_password,
     csrf_of,
     load_user,
+    outbox,
     post_form,
+    reset_link,
     sign_out,
     signed_in,
     wrong_code,
 )
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_user, sign_in
 
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 
@@ -113,6 +116,22 @@ def test_signing_in_again_does_not_reset_the_code_guesses(app: Flask, client: Fl
     assert load_user(app, user.id).locked_until is not None
 
 
+def test_a_lock_also_stops_second_factor_steps_under_way(app: Flask) -> None:
+    user = make_user(app, role="compact_office")
+    assert user.totp_secret
+    waiting, guesser = app.test_client(), app.test_client()
+    assert attempt(waiting, user.email, PASSWORD).headers["Location"] == "/login/mfa"
+    waiting_page = waiting.get("/login/mfa").get_data(as_text=True)
+    attempt(guesser, user.email, PASSWORD)
+    for _ in range(5):
+        enter_code(guesser, wrong_code(user.totp_secret))
+    assert load_user(app, user.id).locked_until is not None
+    response = waiting.post("/login/mfa", data={"code": pyotp.TOTP(user.totp_secret).now(),
+                                                "csrf_token": csrf_of(waiting_page)})
+    assert response.status_code in (200, 303) and not signed_in(waiting)
+    assert load_user(app, user.id).locked_until is not None
+
+
 def test_a_recovery_code_works_once(app: Flask, client: FlaskClient) -> None:
     user = make_user(app, role="compact_office", mfa=False)
     _secret, codes = enrol(client, user.email)
@@ -141,6 +160,15 @@ def test_the_second_step_expires(app: Flask, client: FlaskClient, clock: time_ma
     assert not signed_in(client)
 
 
+def test_a_password_reset_does_not_skip_the_second_factor(app: Flask, client: FlaskClient) -> None:
+    user = make_user(app, role="compact_office")
+    path, _raw = reset_link(app, client, user.email)
+    assert choose_password(client, path, "a brand new passphrase for work").status_code == 303
+    response = attempt(client, user.email, "a brand new passphrase for work")
+    assert response.headers["Location"] == "/login/mfa" and not signed_in(client)
+    assert load_user(app, user.id).totp_secret == user.totp_secret
+
+
 def test_the_code_page_needs_the_password_first(app: Flask, client: FlaskClient) -> None:
     user = make_user(app, role="compact_office")
     assert user.totp_secret
@@ -157,3 +185,35 @@ def test_an_authenticator_code_works_once(app: Flask, client: FlaskClient, clock
     other = app.test_client()  # someone who saw the code over the user's shoulder
     attempt(other, user.email, PASSWORD)
     assert enter_code(other, code).status_code == 200 and not signed_in(other)
+
+
+def replace_authenticator(client: FlaskClient) -> TestResponse:
+    """Open "Set up an authenticator app" while signed in and confirm it with a code of the new key."""
+    page = client.get("/account/mfa")
+    if page.status_code != 200:
+        return page  # refused (e.g. the sign-in is not recent): the caller checks what changed
+    secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page.get_data(as_text=True))
+    assert secret
+    return client.post("/account/mfa", data={"code": pyotp.TOTP(secret.group(1)).now(),
+                                              "csrf_token": csrf_of(page.get_data(as_text=True))})
+
+
+def test_an_old_session_alone_cannot_replace_the_authenticator(app: Flask, client: FlaskClient,
+                                                               clock: time_machine.Traveller) -> None:
+    user = make_user(app, role="compact_office")
+    attempt(client, user.email, PASSWORD)
+    assert enter_code(client, pyotp.TOTP(user.totp_secret or "").now()).status_code == 303
+    for _ in range(2):  # still active, but signed in 20 minutes ago
+        clock.shift(dt.timedelta(minutes=10))
+        assert signed_in(client)
+    refused = replace_authenticator(client)
+    assert refused.status_code == 303 and refused.headers["Location"].startswith("/login")
+    assert load_user(app, user.id).totp_secret == user.totp_secret
+
+
+def test_setting_up_an_authenticator_is_mailed_to_the_user(app: Flask, client: FlaskClient) -> None:
+    user = make_user(app, role="po")
+    sign_in(client, user)
+    assert replace_authenticator(client).status_code == 200
+    assert load_user(app, user.id).totp_secret is not None
+    assert outbox(app, to=user.email) != []

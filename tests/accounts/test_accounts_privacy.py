@@ -166,6 +166,15 @@ def test_a_line_break_in_a_name_cannot_add_a_mail_header(app: Flask) -> None:
     assert "\n" not in mail.subject and "\r" not in mail.subject and mail.recipient == user.email
 
 
+def test_names_are_escaped_in_html_mail(app: Flask) -> None:
+    name = '<a href="https://evil.example/x">Click here</a> Moore'
+    new_user(app, "casey.moore@tx.example.gov", name=name)
+    [mail] = outbox(app, kind="first_time")
+    assert mail.body_html and "evil.example" in mail.body_html  # shown, as text...
+    assert '<a href="https://evil.example' not in mail.body_html  # ...never as a link
+    assert "&lt;a href=" in mail.body_html
+
+
 def test_administrators_cannot_choose_a_users_password(app: Flask) -> None:
     admin = make_user(app, role="state_admin", state="TX")
     with app.app_context(), pytest.raises(PermissionError):

@@ -96,6 +96,14 @@ def test_five_wrong_passwords_lock_the_account(app: Flask, client: FlaskClient, 
     assert (event.actor_id, event.target_id, event.outcome) == (user.id, str(user.id), "success")
 
 
+def test_a_deactivated_account_is_neither_counted_nor_mailed(app: Flask, client: FlaskClient) -> None:
+    user = make_user(app, is_active=False, deactivated_at=utcnow())
+    lock(client, user)
+    stored = load_user(app, user.id)
+    assert (stored.failed_logins, stored.locked_until) == (0, None)
+    assert outbox(app) == []
+
+
 def test_the_lock_ends_after_ten_minutes(app: Flask, client: FlaskClient, clock: time_machine.Traveller) -> None:
     user = make_user(app)
     lock(client, user)
@@ -211,6 +219,16 @@ def test_colleagues_signing_in_at_the_same_moment(app: Flask) -> None:
     for thread in threads:
         thread.join(timeout=60)
     assert statuses == [303] * len(users)
+
+
+def test_the_sign_in_form_lets_password_managers_help(client: FlaskClient) -> None:
+    page = client.get("/login").get_data(as_text=True)
+    password = re.search(r'<input[^>]*name="password"[^>]*>', page)
+    email = re.search(r'<input[^>]*name="email"[^>]*>', page)
+    assert password and 'type="password"' in password.group(0)
+    assert 'autocomplete="current-password"' in password.group(0)
+    assert email and 'autocomplete="username"' in email.group(0)
+    assert "onpaste" not in page and "remember" not in page.lower()
 
 
 def test_the_address_is_case_insensitive(app: Flask, client: FlaskClient) -> None:

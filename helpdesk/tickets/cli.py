@@ -1,0 +1,62 @@
+"""`helpdesk escalate` (the sweeps, once) and `helpdesk triage explain` (where a report would go, and why)."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from sqlalchemy.orm import sessionmaker
+
+from helpdesk.database import utcnow
+from helpdesk.extensions import db
+from helpdesk.tickets.agencies import agency_info, find_agency
+from helpdesk.tickets.context import EXTENSION_KEY, TicketError, Triage
+from helpdesk.tickets.explain import explain
+from helpdesk.tickets.policy import UnknownCategoryError
+from helpdesk.tickets.sweeps import BATCH, close_resolved, escalate_overdue
+
+
+def current_triage() -> Triage:
+    """Return the triage policy and link base of the current app."""
+    triage: Triage = current_app.extensions[EXTENSION_KEY]
+    return triage
+
+
+@click.command("escalate")
+@click.option("--batch", type=click.IntRange(1, 10_000), default=BATCH, show_default=True,
+              help="Tickets per transaction.")
+@with_appcontext
+def escalate_command(batch: int) -> None:
+    """Escalate overdue tier-1 requests and close resolved ones, once (idempotent; safe on several servers)."""
+    triage, now = current_triage(), utcnow()
+    sessions = sessionmaker(db.engine, expire_on_commit=False)
+    escalated = escalate_overdue(sessions, triage, now=now, batch=batch)
+    closed = close_resolved(sessions, triage, now=now, batch=batch)
+    click.echo(f"escalated {escalated} overdue requests; closed {closed} resolved requests")
+
+
+@click.group("triage")
+def triage_group() -> None:
+    """Look at the triage policy (tickets/*.yml) as it applies to the real agencies."""
+
+
+@triage_group.command("explain")
+@click.option("--category", required=True, help="A category code, e.g. login.")
+@click.option("--agency", "agency_name", required=True, help="The agency's name, e.g. 'Travis County Probation'.")
+@click.option("--state", help="Two-letter state code, when several agencies share the name.")
+@with_appcontext
+def explain_command(category: str, agency_name: str, state: str | None) -> None:
+    """Print where a report of CATEGORY from AGENCY would go, when it would group or escalate, and why."""
+    try:
+        agency = find_agency(db.session, agency_name, state)
+        click.echo(explain(current_triage().policy, category.strip().lower(), agency_info(db.session, agency)))
+    except (TicketError, UnknownCategoryError) as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        db.session.rollback()  # read only
+
+
+def init_cli(app: Flask) -> None:
+    """Register `helpdesk escalate` and `helpdesk triage` on the app's CLI."""
+    app.cli.add_command(escalate_command)
+    app.cli.add_command(triage_group)

@@ -1,0 +1,166 @@
+"""Reading tickets: the queue a person works, their own requests, what the API may show them, a ticket's history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from helpdesk.accounts.models import User
+from helpdesk.tickets.context import TicketError
+from helpdesk.tickets.models import OPEN_STATUSES, STATUSES, TIERS, Ticket, TicketEvent
+from helpdesk.tickets.permissions import can_reassign, can_view_ticket, can_work_ticket
+
+MAX_PER_PAGE = 100
+#: Queues whose tiers a role may choose with the `tier` filter (the first is the default).
+_QUEUE_TIERS = {"local_it": ("local_it",), "compact_office": ("compact_office", "local_it"),
+                "national_admin": ("national", "compact_office", "local_it"), "po_supervisor": (None, *TIERS)}
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of tickets and the total that match."""
+
+    items: list[Ticket]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """Return the number of pages (at least 1)."""
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    """Filters of a queue; `everything` (national staff only) shows every tier and state."""
+
+    statuses: Sequence[str] = OPEN_STATUSES
+    category: str | None = None
+    assignee_id: int | None = None
+    unassigned: bool = False
+    incident_id: int | None = None
+    tier: str | None = None
+    everything: bool = False
+
+
+def queue_scope(user: User, tier: str | None = None, *, everything: bool = False) -> list[ColumnElement[bool]]:
+    """Return the conditions of the user's queue: local IT their agency's tier 1, the compact office its state's
+    tier 2, national tier 3 (everything with the filter); supervisors see their agency's tickets."""
+    tiers = _QUEUE_TIERS.get(user.role) if user.is_active else None
+    if tiers is None:
+        raise PermissionError("this role has no queue")
+    if tier is not None and tier not in tiers:
+        raise TicketError(f"Choose a tier among {', '.join(t for t in tiers if t)}.")
+    if user.role == "national_admin" and everything and tier is None:
+        return []
+    tier = tier or tiers[0]
+    conditions: list[ColumnElement[bool]] = [Ticket.tier == tier] if tier else []
+    if user.role == "national_admin":
+        return conditions
+    if user.role in ("local_it", "po_supervisor"):
+        return [*conditions, Ticket.agency_id == user.agency_id]
+    return [*conditions, Ticket.state_code == user.state_code]
+
+
+def _filters(user: User, filters: QueueFilter, *, with_status: bool) -> list[ColumnElement[bool]]:
+    if filters.everything and user.role != "national_admin":
+        raise PermissionError("only national staff see every queue")
+    conditions = queue_scope(user, filters.tier, everything=filters.everything)
+    if with_status:
+        unknown = set(filters.statuses) - set(STATUSES)
+        if unknown or not filters.statuses:
+            raise TicketError(f"Choose statuses among {', '.join(STATUSES)}.")
+        conditions.append(Ticket.status.in_(list(filters.statuses)) if len(filters.statuses) > 1
+                          else Ticket.status == filters.statuses[0])
+    if filters.category:
+        conditions.append(Ticket.category == filters.category)
+    if filters.assignee_id is not None:
+        conditions.append(Ticket.assignee_id == filters.assignee_id)
+    elif filters.unassigned:
+        conditions.append(Ticket.assignee_id.is_(None))
+    if filters.incident_id is not None:
+        conditions.append(Ticket.incident_id == filters.incident_id)
+    return conditions
+
+
+def _page(session: Session, conditions: Sequence[ColumnElement[bool]], order: Sequence[Any], page: int,
+          per_page: int) -> Page:
+    page, per_page = max(1, page), min(max(1, per_page), MAX_PER_PAGE)
+    total = session.scalar(select(func.count(Ticket.id)).where(*conditions)) or 0
+    items = list(session.scalars(select(Ticket).where(*conditions).order_by(*order)
+                                 .offset((page - 1) * per_page).limit(per_page)))
+    return Page(items, total, page, per_page)
+
+
+def list_queue(session: Session, user: User, filters: QueueFilter = QueueFilter(), *, page: int = 1,
+               per_page: int = 25) -> Page:
+    """Return a page of the user's queue, most urgent (earliest resolution due) first."""
+    conditions = _filters(user, filters, with_status=True)
+    return _page(session, conditions, (Ticket.resolution_due, Ticket.id), page, per_page)
+
+
+def queue_counts(session: Session, user: User, filters: QueueFilter = QueueFilter()) -> dict[str, int]:
+    """Return how many tickets of the user's queue (other filters applied) are in each status."""
+    conditions = _filters(user, filters, with_status=False)
+    rows = session.execute(select(Ticket.status, func.count(Ticket.id)).where(*conditions).group_by(Ticket.status))
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update({status: count for status, count in rows})
+    return counts
+
+
+def list_my_requests(session: Session, user: User, *, statuses: Sequence[str] = (), page: int = 1,
+                     per_page: int = 25) -> Page:
+    """Return a page of the requests the user filed, newest first."""
+    conditions: list[ColumnElement[bool]] = [Ticket.reporter_id == user.id]
+    if statuses:
+        conditions.append(Ticket.status.in_(list(statuses)))
+    return _page(session, conditions, (Ticket.id.desc(),), page, per_page)
+
+
+def visibility(user: User) -> ColumnElement[bool]:
+    """Return the condition of the tickets the user may see (as permissions.can_view_ticket, in SQL)."""
+    if not user.is_active:
+        return false()
+    if user.role == "national_admin":
+        return true()
+    own = or_(Ticket.reporter_id == user.id, Ticket.assignee_id == user.id)
+    if user.role in ("local_it", "po_supervisor"):
+        return or_(own, Ticket.agency_id == user.agency_id)
+    if user.role == "compact_office" and user.state_code:
+        return or_(own, Ticket.state_code == user.state_code)
+    return own
+
+
+def list_visible_tickets(session: Session, user: User, *, statuses: Sequence[str] = (), category: str | None = None,
+                         page: int = 1, per_page: int = 25) -> Page:
+    """Return a page of the tickets the user may see, newest first (for the API)."""
+    conditions = [visibility(user)]
+    if statuses:
+        conditions.append(Ticket.status.in_(list(statuses)))
+    if category:
+        conditions.append(Ticket.category == category)
+    return _page(session, conditions, (Ticket.id.desc(),), page, per_page)
+
+
+def get_visible_ticket(session: Session, user: User, ticket_id: int) -> Ticket | None:
+    """Return the ticket if the user may see it, else None (a 404: its existence is not revealed)."""
+    ticket = session.get(Ticket, ticket_id)
+    return ticket if ticket is not None and can_view_ticket(user, ticket) else None
+
+
+def sees_internal(user: User, ticket: Ticket) -> bool:
+    """Return whether the user may read the ticket's internal notes (the people who work or reassign it)."""
+    return can_work_ticket(user, ticket) or can_reassign(user, ticket)
+
+
+def list_ticket_events(session: Session, ticket: Ticket, viewer: User) -> list[TicketEvent]:
+    """Return the ticket's history as the viewer may see it, oldest first (internal notes only for staff)."""
+    query = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+    if not sees_internal(viewer, ticket):
+        query = query.where(TicketEvent.public.is_(True))
+    return list(session.scalars(query.order_by(TicketEvent.created_at, TicketEvent.id)))

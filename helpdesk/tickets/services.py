@@ -1,0 +1,191 @@
+"""Filing a request: validate, route by the triage policy, group bursts into incidents, notify; or a deflection."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from helpdesk.accounts.models import User
+from helpdesk.audit.services import Origin, record_event
+from helpdesk.database import utcnow
+from helpdesk.tickets.agencies import AgencyDirectory, agency_info
+from helpdesk.tickets.context import TicketError, Triage
+from helpdesk.tickets.escalation import move_ticket, set_due_times
+from helpdesk.tickets.history import record_change
+from helpdesk.tickets.incidents import (
+    attach,
+    earlier_reports,
+    lock_category,
+    open_incident,
+    recent_reports,
+    start_incident,
+)
+from helpdesk.tickets.models import AFFECTED, Deflection, Incident, Ticket
+from helpdesk.tickets.notifications import notify_incident, notify_new_ticket, notify_received, responders
+from helpdesk.tickets.policy import Cause, Tier, UnknownCategoryError
+from helpdesk.tickets.routing import AgencyInfo, RoutingDecision, escalation_decision, route_report
+
+_ANSWER_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:#[a-z0-9_-]+)?$")
+_KEY_RE = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+MAX_DESCRIPTION = 20_000
+MAX_SUGGESTIONS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """The ticket of a submission; `created` is False when the same submission had already made it."""
+
+    ticket: Ticket
+    created: bool
+    decision: RoutingDecision | None = None
+
+
+def submit_ticket(session: Session, triage: Triage, *, reporter: User, category: str, subject: str,
+                  description: str, idempotency_key: str, origin: Origin, tried: str = "", affected: str = "unknown",
+                  suggestions: Iterable[str] = (), now: dt.datetime | None = None) -> Submission:
+    """File a request: route it, group it into an incident when part of a burst, and notify; idempotent per key.
+
+    :param suggestions: the knowledge-base answers shown before filing, as "slug#question".
+    :param idempotency_key: one per form; a double click or a resend returns the ticket the first one made.
+    """
+    now = now or utcnow()
+    if not reporter.is_active:
+        raise PermissionError("a deactivated user cannot file requests")
+    fields = _clean(triage, category, subject, description, tried, affected, suggestions, idempotency_key)
+    existing = _find(session, reporter.id, idempotency_key)
+    if existing is not None:
+        return Submission(existing, created=False)
+    policy = triage.policy
+    lock_category(session, category)
+    info = agency_info(session, reporter.agency)
+    same, origins = recent_reports(session, policy, agency_id=reporter.agency_id, category=category, now=now)
+    grouped = policy.groups_incidents(category)
+    location = open_incident(session, "location", category, reporter.agency_id) if grouped else None
+    system = open_incident(session, "system", category) if grouped else None
+    decision = route_report(policy, category=category, agency=info, recent_same_agency=same, recent_origins=origins,
+                            open_location_incident=location is not None, open_system_incident=system is not None)
+    ticket = Ticket(reporter_id=reporter.id, agency_id=reporter.agency_id, state_code=reporter.agency.state_code,
+                    status="new", tier=decision.tier.value, route_reason=decision.reason, created_at=now,
+                    updated_at=now, assignee_id=decision.assignee.id if decision.assignee else None, **fields)
+    set_due_times(ticket, policy, info.time_zone, now)
+    incident: Incident | None = None
+    try:
+        # A SAVEPOINT: a concurrent twin of this submission that won the race leaves our transaction usable.
+        with session.begin_nested():
+            if decision.incident:
+                incident = (system if decision.incident == "system" else location) or start_incident(
+                    session, decision, ticket, now)
+                ticket.incident_id = incident.id
+            session.add(ticket)
+    except IntegrityError:
+        existing = _find(session, reporter.id, idempotency_key)
+        if existing is None:
+            raise
+        return Submission(existing, created=False)
+    _record_submission(session, ticket, decision, reporter, origin, now)
+    if incident is None:
+        notify_new_ticket(session, triage.link, ticket, responders(info, decision.tier, decision.assignee,
+                                                                   mailbox=True))
+    else:
+        _group(session, triage, ticket, incident, decision, info, origin, now)
+    notify_received(session, triage.link, ticket, decision.reporter_notice)
+    return Submission(ticket, created=True, decision=decision)
+
+
+def record_deflection(session: Session, triage: Triage, *, user: User, category: str, answer: str | None,
+                      origin: Origin, now: dt.datetime | None = None) -> Deflection:
+    """Record that self-help answered the question ("This answered my question"): no ticket is filed."""
+    _category(triage, category)
+    slug, question = None, None
+    if answer:
+        if not _ANSWER_RE.match(answer):
+            raise TicketError("The answer must be given as an article slug, optionally with #question-id.")
+        slug, _, question = answer.partition("#")
+    deflection = Deflection(user_id=user.id, category=category, article_slug=slug, question_id=question or None,
+                            created_at=now or utcnow())
+    session.add(deflection)
+    session.flush()
+    record_event(session, "ticket_deflected", origin=origin, actor_id=user.id, actor_email=user.email,
+                 target_type="deflection", target_id=deflection.id, state_code=user.state_code,
+                 detail=f"{category}: {answer or 'checklist'}")
+    return deflection
+
+
+def _record_submission(session: Session, ticket: Ticket, decision: RoutingDecision, reporter: User, origin: Origin,
+                       now: dt.datetime) -> None:
+    record_change(session, ticket, "submitted", actor=reporter, origin=origin, now=now, touch=False,
+                  detail=f"category {ticket.category}, tier {ticket.tier}")
+    record_change(session, ticket, "routed", actor=None, origin=origin, now=now, reason=decision.reason, touch=False)
+    if decision.reporter_notice and ticket.incident_id is not None:
+        record_change(session, ticket, "incident", actor=None, origin=origin, now=now, body=decision.reporter_notice,
+                      reason=f"part of {decision.incident} incident {ticket.incident_id}", touch=False)
+
+
+def _group(session: Session, triage: Triage, ticket: Ticket, incident: Incident, decision: RoutingDecision,
+           info: AgencyInfo, origin: Origin, now: dt.datetime) -> None:
+    """Count the report in its incident; a new incident takes in the burst's earlier reports and is notified once."""
+    incident.report_count += 1
+    incident.last_report_at = now
+    if not decision.notify:
+        return  # joined an open incident: its queue was told when it opened
+    earlier = earlier_reports(session, triage.policy, incident, ticket, now)
+    attach(session, incident, earlier, origin=origin, now=now)
+    if incident.scope == "system":
+        _escalate_to_system(session, triage, earlier, origin, now)
+    recipients = responders(info, decision.tier, decision.assignee, mailbox=True)
+    notify_incident(session, triage.link, incident, [*earlier, ticket], recipients, decision.queue.label)
+
+
+def _escalate_to_system(session: Session, triage: Triage, tickets: list[Ticket], origin: Origin,
+                        now: dt.datetime) -> None:
+    """Move the earlier reports of a new system-wide incident up to the national office (rule system_wide)."""
+    directory = AgencyDirectory(session)
+    for ticket in tickets:
+        if ticket.tier == Tier.NATIONAL.value:
+            continue
+        info = directory.get(ticket.agency)
+        decision = escalation_decision(triage.policy, category=ticket.category, tier=Tier(ticket.tier), agency=info,
+                                       cause=Cause.SYSTEM_WIDE, open_system_incident=True)
+        if decision is not None:
+            move_ticket(session, triage.policy, ticket, decision, actor=None, origin=origin, now=now,
+                        time_zone=info.time_zone)
+
+
+def _find(session: Session, reporter_id: int, key: str) -> Ticket | None:
+    return session.scalars(select(Ticket).where(Ticket.reporter_id == reporter_id,
+                                                Ticket.idempotency_key == key)).first()
+
+
+def _category(triage: Triage, category: str) -> str:
+    try:
+        return triage.policy.category(category).code
+    except UnknownCategoryError as exc:
+        raise TicketError(f"Choose what kind of problem this is: {exc}.") from None
+
+
+def _clean(triage: Triage, category: str, subject: str, description: str, tried: str, affected: str,
+           suggestions: Iterable[str], key: str) -> dict[str, str]:
+    """Return the ticket's text columns, or raise TicketError naming the first bad field."""
+    subject = " ".join(subject.split())
+    if not 3 <= len(subject) <= 200:
+        raise TicketError("Give the request a subject of 3 to 200 characters.")
+    description, tried = description.strip(), tried.strip()
+    if not description:
+        raise TicketError("Describe the problem: what happened, and what you expected.")
+    if len(description) > MAX_DESCRIPTION or len(tried) > MAX_DESCRIPTION:
+        raise TicketError(f"Keep the description and what you tried under {MAX_DESCRIPTION:,} characters each.")
+    if affected not in AFFECTED:
+        raise TicketError(f"Say who is affected: {', '.join(AFFECTED)}.")
+    shown = list(dict.fromkeys(s.strip() for s in suggestions if s.strip()))
+    if len(shown) > MAX_SUGGESTIONS or any(not _ANSWER_RE.match(s) for s in shown):
+        raise TicketError("The answers shown must be article slugs with an optional #question-id.")
+    if not _KEY_RE.match(key or ""):
+        raise TicketError("The form has expired: reload the page and send it again.")
+    return {"category": _category(triage, category), "subject": subject, "description": description,
+            "tried": tried, "affected": affected, "suggestions_shown": " ".join(shown), "idempotency_key": key}
