@@ -12,13 +12,12 @@ from helpdesk.accounts.auth import finish_sign_in, is_locked
 from helpdesk.accounts.forms import CodeForm
 from helpdesk.accounts.mfa import enrol_totp, new_secret, provisioning_uri, qr_svg, verify_second_factor
 from helpdesk.accounts.models import User
-from helpdesk.accounts.session import account_policy, current_origin, sign_in, sign_out
+from helpdesk.accounts.session import account_policy, current_origin, require_recent_sign_in, sign_in
 from helpdesk.accounts.views import PENDING_SECONDS
 from helpdesk.database import utcnow
 from helpdesk.extensions import db
 
 bp = Blueprint("mfa", __name__)
-RECENT_SIGN_IN_SECONDS = 15 * 60  # changing the second factor needs a fresh sign-in, not just a live session
 
 
 def _pending_user() -> User | None:
@@ -102,8 +101,7 @@ def enrol() -> Response | str:
 @login_required
 def enrol_signed_in() -> Response | str:
     """Enrol (or replace) an authenticator by choice; only within 15 minutes of signing in."""
-    if time.time() - session.get("auth_at", 0.0) > RECENT_SIGN_IN_SECONDS:
-        sign_out()
-        flash("For your security, sign in again to set up or replace your authenticator.", "info")
-        return redirect(url_for("accounts.login", next=url_for("mfa.enrol_signed_in")), 303)
+    stale = require_recent_sign_in(url_for("mfa.enrol_signed_in"))
+    if stale is not None:
+        return stale
     return _enrol_page(current_user._get_current_object(), signing_in=False)

@@ -41,6 +41,19 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target if not parts.scheme and not parts.netloc else default
 
 
+#: Sensitive changes (user administration, a new authenticator) need a sign-in this recent, not just a live session.
+RECENT_SIGN_IN_SECONDS = 15 * 60
+
+
+def require_recent_sign_in(next_path: str) -> Response | None:
+    """Return a redirect to sign in again when the session's sign-in is older than 15 minutes, else None."""
+    if time.time() - session.get("auth_at", 0.0) <= RECENT_SIGN_IN_SECONDS:
+        return None
+    sign_out()
+    flash("For your security, sign in again to make this change.", "info")
+    return redirect(url_for("accounts.login", next=safe_next(next_path)), 303)
+
+
 def sign_in(user: User) -> None:
     """Start a fresh session for `user` (nothing of the signed-out session is kept: no fixation)."""
     session.clear()

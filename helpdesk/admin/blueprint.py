@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from helpdesk.accounts.models import User
 from helpdesk.accounts.permissions import can_manage, is_national
+from helpdesk.accounts.session import require_recent_sign_in
 from helpdesk.admin.queries import get_managed_state, get_managed_user
 from helpdesk.extensions import db, login_manager
 
@@ -25,7 +28,18 @@ def _require_admin() -> Response | None:
         return login_manager.unauthorized()  # to the sign-in page, coming back here afterwards
     if not is_admin(current_user):
         abort(403)
+    if request.method == "POST":
+        # Changes to accounts need a recent sign-in; the form's page is where the administrator comes back to.
+        return require_recent_sign_in(_form_page())
     return None
+
+
+def _form_page() -> str:
+    """Return the admin page the form was posted from (same site only), to come back to after signing in."""
+    referrer = urlsplit(request.referrer or "")
+    path = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    same_site = referrer.netloc in ("", request.host)
+    return path if same_site and path.startswith("/admin") else url_for("admin.users")
 
 
 def acting_user() -> User:
