@@ -1,4 +1,4 @@
-"""Agencies (offices) of a state: create them and set their local IT mailbox (no Flask)."""
+"""Organisation settings: create agencies (offices) of a state, require a second factor in a state (no Flask)."""
 
 from __future__ import annotations
 
@@ -46,3 +46,15 @@ def create_agency(session: Session, *, actor: User | None, state_code: str, name
                  actor_email=actor.email if actor else "cli", target_type="agency", target_id=agency.id,
                  state_code=state.code, detail=name)
     return agency
+
+
+def set_state_mfa(session: Session, state: State, *, required: bool, actor: User | None, origin: Origin) -> None:
+    """Require (or stop requiring) a second factor of every user of the state, from their next sign-in."""
+    if actor is not None and not can_manage(actor, state.code):
+        raise PermissionError("not allowed to change this state's settings")
+    if state.requires_mfa == required:
+        return
+    state.requires_mfa = required
+    record_event(session, "state_mfa_changed", origin=origin, actor_id=actor.id if actor else None,
+                 actor_email=actor.email if actor else "cli", target_type="state", target_id=state.code,
+                 state_code=state.code, detail="second factor required" if required else "second factor optional")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, EmailField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
@@ -84,3 +84,9 @@ class BulkDeactivateForm(FlaskForm):
     user_ids = SelectMultipleField("Users", coerce=int, validate_choice=False,
                                    validators=[InputRequired(message="Tick at least one user.")])
     days = IntegerField("Days", validators=[InputRequired(), NumberRange(min=1, max=3650)])
+
+
+class StateSettingsForm(FlaskForm):
+    """A state's settings."""
+
+    require_mfa = BooleanField("Require a second factor (authenticator app) of every user of this state")

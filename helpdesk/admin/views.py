@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from helpdesk.accounts.auth import is_locked
 from helpdesk.accounts.forms import EmptyForm
-from helpdesk.accounts.models import ROLES, Agency, User
+from helpdesk.accounts.agencies import set_state_mfa
+from helpdesk.accounts.models import ROLES, Agency, State, User
 from helpdesk.accounts.permissions import assignable_roles, is_national
 from helpdesk.accounts.services import (
     AccountError,
@@ -21,7 +22,14 @@ from helpdesk.accounts.services import (
 from helpdesk.accounts.session import account_policy, current_origin
 from helpdesk.accounts.workload import list_open_work
 from helpdesk.admin.blueprint import acting_user, bp, scope_state, user_or_404
-from helpdesk.admin.forms import CreateUserForm, DeactivateForm, RoleForm, UserFilterForm, choices
+from helpdesk.admin.forms import (
+    CreateUserForm,
+    DeactivateForm,
+    RoleForm,
+    StateSettingsForm,
+    UserFilterForm,
+    choices,
+)
 from helpdesk.admin.queries import (
     UserFilter,
     get_managed_user,
@@ -177,3 +185,23 @@ def user_reactivate(user_id: int) -> ViewResult:
         return _user_page(user, error="The form has expired: please try again.", status=400)
     reactivate_user(db.session, user, actor=acting_user(), origin=current_origin())
     return _done(user, f"{user.name} is active again and can sign in (or use \"What was my password again?\").")
+
+
+@bp.route("/state", methods=["GET", "POST"])
+def state_settings() -> ViewResult:
+    """Show and change the settings of the actor's state (national staff: ?state=XX)."""
+    code = scope_state(request.args.get("state"))
+    if code is None:  # national staff choose a state first
+        return render_template("admin/state.html", state=None, states=list_states(db.session), form=None), 200
+    state = db.session.get(State, code)
+    if state is None:
+        abort(404)
+    form = StateSettingsForm(data={"require_mfa": state.requires_mfa})
+    if form.validate_on_submit():
+        set_state_mfa(db.session, state, required=bool(form.require_mfa.data), actor=acting_user(),
+                      origin=current_origin())
+        db.session.commit()
+        flash(f"{state.name}: a second factor is now {'required of every user' if state.requires_mfa else 'optional'}"
+              " (from each user's next sign-in).", "success")
+        return redirect(url_for("admin.state_settings", state=state.code), 303)
+    return render_template("admin/state.html", form=form, state=state), 400 if form.errors else 200

@@ -1,0 +1,50 @@
+"""With HELPDESK_REDIS_URL, rate limits are shared by every worker: two app instances count together."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpdesk import create_app
+from tests.helpers import read_csrf_token
+
+REDIS = ("127.0.0.1", 6379)
+
+
+def _redis_up() -> bool:
+    try:
+        with socket.create_connection(REDIS, timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _redis_up(), reason="no Redis server on 127.0.0.1:6379")
+def test_two_workers_share_the_per_voter_limit(app_config: dict[str, Any], tmp_path: Path) -> None:
+    # A private key prefix: parallel runs on the same Redis never share counters.
+    config = {**app_config, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+              "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}", "VOTE_LIMIT_PER_VOTER": "3 per minute"}
+    first, second = create_app(config), create_app(config)
+    try:
+        browser = first.test_client()
+        token = read_csrf_token(browser)
+        url = "/api/v1/articles/errors-and-technical-support/vote"
+        statuses = [browser.post(url, json={"helpful": True}, headers={"X-CSRFToken": token}).status_code
+                    for _ in range(2)]
+        # The same browser (same cookies) now reaches the other worker: its earlier votes count there too.
+        other = second.test_client()
+        for name in ("session", "hd_voter"):
+            cookie = browser.get_cookie(name)
+            assert cookie is not None
+            other.set_cookie(name, cookie.value)
+        statuses += [other.post(url, json={"helpful": True}, headers={"X-CSRFToken": token}).status_code
+                     for _ in range(2)]
+        assert statuses == [200, 200, 200, 429]
+    finally:
+        for app in (first, second):
+            app.extensions["helpdesk.search"].close()
+            app.extensions["helpdesk.db"][0].dispose()
