@@ -6,9 +6,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from helpdesk.accounts.agencies import set_state_mfa
 from helpdesk.accounts.auth import is_locked
 from helpdesk.accounts.forms import EmptyForm
-from helpdesk.accounts.agencies import set_state_mfa
 from helpdesk.accounts.models import ROLES, Agency, State, User
 from helpdesk.accounts.permissions import assignable_roles, is_national
 from helpdesk.accounts.services import (
