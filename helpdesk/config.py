@@ -20,7 +20,7 @@ _KNOWN = {
     "HELPDESK_SECURE_COOKIES", "HELPDESK_TRUSTED_PROXIES", "HELPDESK_INDEX_CHECK_SECONDS",
     "HELPDESK_VOTE_LIMIT_PER_VOTER", "HELPDESK_VOTE_LIMIT_PER_ADDRESS", "HELPDESK_SEARCH_LIMIT_PER_ADDRESS",
     "HELPDESK_TEST_DATABASE_URL", "HELPDESK_REQUIRE_BROWSER", "HELPDESK_MFA_ROLES", "HELPDESK_ROLE_MAILBOXES",
-    "HELPDESK_LOGIN_LIMIT_PER_ADDRESS", "HELPDESK_SCREENSHOT_DIR",
+    "HELPDESK_LOGIN_LIMIT_PER_ADDRESS", "HELPDESK_SCREENSHOT_DIR", "HELPDESK_TRIAGE_DIR",
 }
 
 
@@ -133,6 +133,7 @@ class Settings:
     instance_dir: Path = PROJECT_ROOT / "instance"
     articles_dir: Path = PROJECT_ROOT / "articles"
     index_dir: Path = PROJECT_ROOT / "search_index"
+    triage_dir: Path = PROJECT_ROOT / "tickets"
     database_url: str = ""
     host: str = "127.0.0.1"
     port: int = 5000
@@ -181,6 +182,7 @@ class Settings:
             instance_dir=instance,
             articles_dir=Path(get("HELPDESK_ARTICLES_DIR") or PROJECT_ROOT / "articles").resolve(),
             index_dir=Path(get("HELPDESK_INDEX_DIR") or PROJECT_ROOT / "search_index").resolve(),
+            triage_dir=Path(get("HELPDESK_TRIAGE_DIR") or PROJECT_ROOT / "tickets").resolve(),
             database_url=normalize_database_url(get("DATABASE_URL") or f"sqlite:///{instance / 'helpdesk.sqlite3'}"),
             host=get("HELPDESK_HOST", "127.0.0.1"),
             port=port,
@@ -210,6 +212,7 @@ class Settings:
             "INSTANCE_DIR": self.instance_dir,
             "ARTICLES_DIR": self.articles_dir,
             "INDEX_DIR": self.index_dir,
+            "TRIAGE_POLICY_DIR": self.triage_dir,
             "DATABASE_URL": self.database_url,
             "BASE_URL": self.base_url,
             "INDEX_CHECK_SECONDS": self.index_check_seconds,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from helpdesk.kb.library import ArticleLibrary
@@ -14,7 +14,7 @@ from helpdesk.search.documents import split_key
 from helpdesk.search.index import IndexStore
 from helpdesk.search.maintenance import IndexMaintainer
 from helpdesk.search.query import plan_query
-from helpdesk.search.reader import FallbackIndex, OpenIndex
+from helpdesk.search.reader import FallbackIndex, OpenIndex, WarmState
 from helpdesk.search.snippets import make_snippet
 from helpdesk.search.synonyms import SynonymTable
 
@@ -99,12 +99,10 @@ class SearchEngine:
         may call this once it starts, so that its first users find the common words in memory."""
         source = self._maintainer.current()
         if source is None:
-            return {"done": False, "terms": 0, "postings": 0, "reused": 0, "seconds": 0.0, "stopped": "no index"}
+            return {**asdict(WarmState(stopped="no index")), "query_reads": 0}
         if timeout is None or timeout > 0:
             source.warmed.wait(timeout)
-        state = source.warm
-        return {"done": state.done, "terms": state.terms, "postings": state.postings, "reused": state.reused,
-                "seconds": round(state.seconds, 3), "stopped": state.stopped}
+        return {**asdict(source.warm), "seconds": round(source.warm.seconds, 3), "query_reads": source.reads}
 
     def status(self) -> dict[str, object]:
         """Return {"ok", "documents", "detail"} for a health check; cheap enough to call per request."""

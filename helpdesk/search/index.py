@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 POINTER = "CURRENT"
 META = "helpdesk-meta.json"
 WORDS = "words.json"  # the spelling vocabulary: word -> number of articles using it
+WARM_FILE = "helpdesk-warm.bin"  # posting lists warmed by a reader (helpdesk.search.warmfile): never copied
 LOCK = ".lock"
 _GEN_RE = re.compile(r"^gen-(\d{6,})$")
 #: Above this share of changed articles a full build is faster than deleting and re-adding them one by one.
@@ -156,7 +157,8 @@ class IndexStore:
         tmp = self._scratch()
         try:
             for entry in (self.root / name).iterdir():
-                if entry.is_file() and entry.name not in (META, WORDS) and "LOCK" not in entry.name.upper():
+                if (entry.is_file() and entry.name not in (META, WORDS, WARM_FILE) and not entry.name.startswith(".")
+                        and "LOCK" not in entry.name.upper()):
                     _link_or_copy(entry, tmp / entry.name)  # whoosh never rewrites a file, so sharing is safe
             if changed or removed:
                 ix = whoosh_index.open_dir(str(tmp))

@@ -64,14 +64,15 @@ class IndexMaintainer:
             if self._opened is not None and self._opened.name == name:
                 return self._opened
             try:
-                fresh = OpenIndex(self.store, name, self.store.read_meta(name), self._synonyms)
+                fresh = OpenIndex(self.store, name, self.store.read_meta(name), self._synonyms, warmable=True)
             except IndexUnusable as exc:
                 log.warning("search index: %s; rebuilding", exc)
                 self._unusable = name
                 return self._opened
             old, self._opened, self._unusable = self._opened, fresh, None
-            # Warm it in the background from the old generation's posting lists: never in this request.
-            Warmer(fresh, self._synonyms, seed_of(old)).start()
+        # Warm it in the background, from the old generation's posting lists where they still hold: the warm-up
+        # never runs in this request, and it takes no lock a query or a writer waits for.
+        Warmer(fresh, self._synonyms, seed_of(old)).start()
         if old is not None:
             old.close()
         return fresh

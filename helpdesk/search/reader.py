@@ -6,7 +6,7 @@ import math
 import threading
 from array import array
 from collections import Counter, OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
@@ -28,7 +28,7 @@ Segment = tuple[str, int]  # (segment id, documents): a segment's files never ch
 #: Impacts kept in memory per generation, in postings (9 bytes each with the term frequency): common terms are
 #: read from disk once.
 CACHE_POSTINGS = 4_000_000
-_EMPTY: Postings = (array("i"), array("f"))
+EMPTY: Postings = (array("i"), array("f"))
 
 
 class _BM25(scoring.BM25F):
@@ -42,9 +42,14 @@ class _BM25(scoring.BM25F):
 
 K1 = 1.2
 B = 0.75
+PAUSE_EVERY = 512  # postings read between two calls of a `pause` function (well under a millisecond)
 #: Headings and titles are short: their length says little, so it is normalised less than an answer's.
 FIELD_B = {"topic": 0.3, "question": 0.3}
 WEIGHTING = _BM25(B=B, K1=K1, **{f"{field}_B": b for field, b in FIELD_B.items()})
+
+
+def _no_pause() -> None:
+    pass
 
 
 def field_norms(searcher: object, field: str, known: dict[Segment, array]) -> tuple[dict[Segment, array], array]:
@@ -63,10 +68,10 @@ def field_norms(searcher: object, field: str, known: dict[Segment, array]) -> tu
     return lengths, array("d", [K1 * ((1 - b) + b * fl / avg) for part in lengths.values() for fl in part])
 
 
-def read_term(searcher: object, field: str, term: str, norms: array,
-              only: set[Segment] | None = None) -> tuple[array, array, array] | None:
+def read_term(searcher: object, field: str, term: str, norms: array, only: set[Segment] | None = None,
+              pause: Callable[[], None] = _no_pause) -> tuple[array, array, array] | None:
     """Return (documents, BM25F impacts, term frequencies) of a term, read segment by segment (only those in
-    `only` if given); None if absent."""
+    `only` if given); None if absent. `pause` is called every `PAUSE_EVERY` postings."""
     reader = searcher.reader()  # type: ignore[attr-defined]
     ids, tfs = array("i"), []
     for leaf, base in reader.leaf_readers():
@@ -75,10 +80,16 @@ def read_term(searcher: object, field: str, term: str, norms: array,
         if (field, term) not in leaf:
             continue
         matcher = leaf.postings(field, term)  # deleted documents are already left out
-        while matcher.is_active():
-            ids.append(base + matcher.id())
-            tfs.append(matcher.weight())
-            matcher.next()
+        active, doc, weight, step = matcher.is_active, matcher.id, matcher.weight, matcher.next
+        count = 0
+        while active():
+            ids.append(base + doc())
+            tfs.append(weight())
+            step()
+            count += 1
+            if count == PAUSE_EVERY:
+                pause()
+                count = 0
     if not ids:
         return None
     return ids, impacts(searcher.idf(field, term), tfs, ids, norms), compact(tfs)  # type: ignore[attr-defined]
@@ -107,6 +118,7 @@ class WarmState:
     terms: int = 0
     postings: int = 0
     reused: int = 0
+    loaded: bool = False  # from the generation's warm file
     seconds: float = 0.0
     stopped: str = ""
 
@@ -114,7 +126,8 @@ class WarmState:
 class OpenIndex:
     """One published generation, opened read-only, with its vocabulary and a cache of term impacts."""
 
-    def __init__(self, store: IndexStore, name: str, meta: IndexMeta, synonyms: SynonymTable) -> None:
+    def __init__(self, store: IndexStore, name: str, meta: IndexMeta, synonyms: SynonymTable, *,
+                 warmable: bool = False) -> None:
         self.name = name
         self.meta = meta
         self.version = f"index:{name}"
@@ -124,19 +137,29 @@ class OpenIndex:
         self._index = store.open(name)
         self._lock = threading.RLock()  # a Whoosh searcher is not meant to be shared between threads
         self._vocabulary: Vocabulary | None = None
+        self._vocabulary_lock = threading.Lock()
         self._cache: OrderedDict[Key, Postings] = OrderedDict()
         self._tfs: dict[Key, array] = {}  # term frequencies of the cached single words, to re-score them later
         self._cached = 0
         self._norms: dict[str, array] = {}  # set by the warm-up; reads without them ask Whoosh per document
         self.lengths: dict[str, dict[Segment, array]] = {}  # per field: kept for the next generation's warm-up
-        self.reads = 0  # posting lists read from disk by queries: what the warm-up is there to avoid
+        self.reads = 0  # posting lists queries had to read from disk: what the warm-up is there to avoid
         self.warm = WarmState()
         self.warmer: object | None = None  # the helpdesk.search.warmup.Warmer of this generation, once started
+        #: Set by the warm-up while it has the previous generation's lists: (searcher, key) -> (postings, term
+        #: frequencies) rescored for this generation, or None. Much cheaper than a read from disk.
+        self.rescore: Callable[[object, Key], tuple[Postings, array] | None] | None = None
+        self.directory = store.root / name
         self.warmed = threading.Event()
         self._serving = 0
         self._serving_lock = threading.Lock()
+        self._warm_searcher = None
+        self._layout: list[tuple[Segment, int, frozenset[int]]] | None = None
         try:
             self._searcher = self._index.searcher(weighting=WEIGHTING)
+            # The warm-up's own searcher (own file handles), opened now: files damaged later would otherwise
+            # fail in the warm-up thread, where Whoosh leaks the handle it had just opened.
+            self._warm_searcher = self._index.searcher(weighting=WEIGHTING) if warmable else None
             self._reader = self._searcher.reader()
             found = self._searcher.doc_count()
             # Touch the term dictionary and the stored fields so that damaged files fail here, not mid-query.
@@ -155,7 +178,9 @@ class OpenIndex:
     def vocabulary(self) -> Vocabulary:
         """Return the words of the generation with the number of articles using them (read once)."""
         if self._vocabulary is None:
-            self._vocabulary = Vocabulary(self._store.read_words(self.name), self._synonyms.vocabulary)
+            with self._vocabulary_lock:  # the warm-up and a query may ask at once
+                if self._vocabulary is None:
+                    self._vocabulary = Vocabulary(self._store.read_words(self.name), self._synonyms.vocabulary)
         return self._vocabulary
 
     def known_stem(self, word: str) -> bool:
@@ -187,13 +212,18 @@ class OpenIndex:
 
     def _read(self, field: str, term: str) -> tuple[Postings, array | None]:
         """Read a posting list with each document's BM25F impact, as Whoosh itself would score it."""
+        if (field, term) not in self._reader:  # a look-up in the term dictionary: no posting list to read
+            return EMPTY, None
+        rescore = self.rescore
+        if rescore is not None:
+            again = rescore(self._searcher, (field, (term,)))
+            if again is not None:
+                return again
         self.reads += 1
         norms = self._norms.get(field)
         if norms is not None:  # the warm-up has the length terms: no Whoosh look-up per document
             found = read_term(self._searcher, field, term, norms)
-            return ((found[0], found[1]), found[2]) if found is not None else (_EMPTY, None)
-        if (field, term) not in self._reader:
-            return _EMPTY, None
+            return ((found[0], found[1]), found[2]) if found is not None else (EMPTY, None)
         matcher = self._reader.postings(field, term)
         scorer = WEIGHTING.scorer(self._searcher, field, term)
         ids, impacts, tfs = array("i"), array("f"), []
@@ -207,8 +237,12 @@ class OpenIndex:
     # --- for the warm-up (helpdesk.search.warmup), which reads with a searcher of its own ---
 
     def warm_searcher(self) -> object:
-        """Return a new searcher over the generation, with file handles of its own (close it when done)."""
-        return self._index.searcher(weighting=WEIGHTING)
+        """Hand over the warm-up's searcher, with file handles of its own (the caller closes it when done)."""
+        with self._lock:
+            searcher, self._warm_searcher = self._warm_searcher, None
+        if searcher is None:
+            raise IndexUnusable(f"index generation {self.name} was not opened for a warm-up, or was closed")
+        return searcher
 
     def set_norms(self, field: str, norms: array, lengths: dict[Segment, array]) -> None:
         """Make query-time reads of `field` score from precomputed length terms."""
@@ -245,11 +279,13 @@ class OpenIndex:
 
     def layout(self) -> list[tuple[Segment, int, frozenset[int]]]:
         """Return each segment with its first document number and its deleted documents (numbered globally)."""
-        with self._lock:
-            return [((leaf.segment().segment_id(), leaf.doc_count_all()), base,
-                     frozenset(base + d for d in range(leaf.doc_count_all()) if leaf.is_deleted(d))
-                     if leaf.has_deletions() else frozenset())
-                    for leaf, base in self._reader.leaf_readers()]
+        if self._layout is None:  # a generation never changes: worked out once (about 10 ms at 10,000 articles)
+            with self._lock:
+                self._layout = [((leaf.segment().segment_id(), leaf.doc_count_all()), base,
+                                 frozenset(base + d for d in range(leaf.doc_count_all()) if leaf.is_deleted(d))
+                                 if leaf.has_deletions() else frozenset())
+                                for leaf, base in self._reader.leaf_readers()]
+        return self._layout
 
     @property
     def busy(self) -> bool:
@@ -287,9 +323,10 @@ class OpenIndex:
             self._cache.clear()
             self._tfs.clear()
             self._cached = 0
-            searcher = getattr(self, "_searcher", None)
-            if searcher is not None:
-                searcher.close()
+            for searcher in (getattr(self, "_searcher", None), self._warm_searcher):
+                if searcher is not None:
+                    searcher.close()
+            self._warm_searcher = None
             self._index.close()
 
 
@@ -320,8 +357,8 @@ class FallbackIndex:
 
     def _lookup(self, field: str, terms: tuple[str, ...]) -> Postings:
         if len(terms) == 1:
-            return self._postings.get((field, terms[0]), _EMPTY)
-        return intersect([self._postings.get((field, t), _EMPTY) for t in terms])
+            return self._postings.get((field, terms[0]), EMPTY)
+        return intersect([self._postings.get((field, t), EMPTY) for t in terms])
 
     def run(self, plan: QueryPlan, limit: int) -> Ranked:
         """Return the matching documents, best first."""

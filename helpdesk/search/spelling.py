@@ -7,6 +7,7 @@ import gzip
 import heapq
 import json
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
@@ -23,9 +24,17 @@ MAX_PREFIX_SCAN = 5000  # bound the work a very short prefix can cause
 ENGLISH_MIN_COUNT = 200
 
 
-@lru_cache(maxsize=1)
 def english_words() -> frozenset[str]:
     """Return common English words (loaded once per process; empty if the word list is not installed)."""
+    with _ENGLISH_LOCK:  # a query and the index warm-up may ask at once: load it once, not twice in parallel
+        return _english_words()
+
+
+_ENGLISH_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _english_words() -> frozenset[str]:
     try:
         data = (resources.files("spellchecker") / "resources" / "en.json.gz").read_bytes()
         counts: dict[str, int] = json.loads(gzip.decompress(data))

@@ -1,18 +1,22 @@
 """Warming a freshly opened generation in the background, so that its first queries do not read from disk.
 
 A new process, or a new generation after an article edit, starts with no posting list in memory: the first
-queries would read and score every common term themselves, several times slower than a warm query. The warm-up
-runs in a thread of its own with a searcher of its own (its own file handles), never takes the query lock but
-for a moment per posting list and never the writers' locks. In order, within `WARM_POSTINGS` and
-`WARM_SECONDS`, it loads:
+queries would read and score every common word themselves, several times slower than a warm query. The warm-up
+runs in a thread of its own with a searcher of its own (its own file handles); it takes the query lock only for
+a moment per posting list, never the writers' locks, and steps aside while a query runs. It loads, within
+`WARM_POSTINGS` and `WARM_SECONDS`:
 
+0. the generation's warm file, if an earlier process wrote one: everything below at once (see `warmfile`);
 1. the spelling vocabulary and BM25's per-document length terms of each field (which also make the queries'
    own reads several times faster);
-2. the words queries used in the previous generation, rescored from their kept term frequencies when the
-   segments holding them are unchanged (an incremental update only adds one small segment);
-3. every word of the synonym table, and the synonym phrases;
-4. the words of each field with the most documents, taking the fields in turn (the previous generation's
-   ranking is reused: it changes little between two generations and reading it costs a scan of the terms).
+2. the words queries used in the previous generation, rescored from their kept term frequencies where the
+   segments holding them are unchanged (an incremental update only adds a small segment) - meanwhile queries
+   rescore the previous generation's lists the same way rather than read them;
+3. the words of the articles just edited, every word of the synonym table, and the synonym phrases;
+4. the words of each field with the most documents, taking the fields in turn (the ranking of the generation
+   this one updates is reused: it changes little, and making one costs a scan of the term dictionary).
+
+A warm-up that completes writes the generation's warm file for the next process to open it.
 """
 
 from __future__ import annotations
@@ -23,12 +27,24 @@ import threading
 import time
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import zip_longest
 
+from helpdesk.search import warmfile
 from helpdesk.search.documents import TEXT_FIELDS
-from helpdesk.search.reader import Key, OpenIndex, Postings, Segment, compact, field_norms, impacts, read_term
+from helpdesk.search.reader import (
+    EMPTY,
+    PAUSE_EVERY,
+    Key,
+    OpenIndex,
+    Postings,
+    Segment,
+    compact,
+    field_norms,
+    impacts,
+    read_term,
+)
 from helpdesk.search.scoring import intersect
 from helpdesk.search.spelling import english_words
 from helpdesk.search.synonyms import Alternative, SynonymTable
@@ -40,7 +56,7 @@ WARM_POSTINGS = 2_500_000
 WARM_SECONDS = 30.0  # stop warming after this long, whatever is left (a slow disk, a busy machine)
 RANKED_PER_FIELD = 2_000  # words of each field ranked by document frequency
 YIELD_SECONDS = 0.001  # while a query runs, the warm-up sleeps in steps this long (releasing the GIL) ...
-MAX_YIELD = 0.05  # ... for at most this long per posting list: under constant load it still finishes
+MAX_YIELD = 0.05  # ... for at most this long at a time: under constant load it still finishes
 
 
 @dataclass(slots=True)
@@ -95,54 +111,77 @@ class Warmer:
             english_words()
             opened.vocabulary()
             searcher = opened.warm_searcher()
-            self._norms(searcher)
-            self._terms(searcher)
+            loaded = warmfile.load(opened)
+            if loaded is not None:
+                self._install(searcher, loaded)
+            else:
+                self._norms(searcher, self._seed.lengths if self._seed is not None else {})
+                self._terms(searcher)
+                if state.stopped in ("", "postings budget spent"):  # complete: worth keeping for other processes
+                    warmfile.save(opened, warmfile.WarmData(dict(opened.lengths), self._best(), self.ranking))
         except Exception as exc:  # a generation closed or deleted under the warm-up: queries read it themselves
             state.stopped = state.stopped or f"failed: {exc!r}"
             if not opened.closed:
                 log.warning("search index %s: warm-up stopped (%r)", opened.name, exc)
         finally:
+            opened.rescore = None
             self._seed = None
             if searcher is not None:
                 searcher.close()
             state.seconds = time.perf_counter() - started
             state.done = True
             opened.warmed.set()
-            log.info("search index %s: warmed %d posting lists (%d postings, %d reused) in %.2f s%s",
-                     opened.name, state.terms, state.postings, state.reused, state.seconds,
-                     f"; {state.stopped}" if state.stopped else "")
+            log.info("search index %s: warmed %d posting lists (%d postings, %d reused%s) in %.2f s%s",
+                     opened.name, state.terms, state.postings, state.reused, ", from its warm file" if
+                     state.loaded else "", state.seconds, f"; {state.stopped}" if state.stopped else "")
 
-    def _norms(self, searcher: object) -> None:
-        seed = self._seed
+    def _install(self, searcher: object, data: warmfile.WarmData) -> None:
+        """Take the lists of the warm file (written by this generation's first warm-up, in whatever process)."""
+        self.opened.warm.loaded = True
+        self._norms(searcher, data.lengths)
+        self.ranking = data.ranking
+        for key, found, tfs in data.entries:
+            if self._stop() or not self._add(key, found, tfs):
+                break
+
+    def _best(self) -> list[tuple[Key, Postings, array | None]]:
+        """Return the cached lists worth a warm file: most recently used first, within the postings budget."""
+        chosen, total = [], 0
+        for key, found, tfs in self.opened.snapshot():
+            if total + len(found[0]) <= self._budget:
+                chosen.append((key, found, tfs))
+                total += len(found[0])
+        return chosen
+
+    def _norms(self, searcher: object, known: dict[str, dict[Segment, array]]) -> None:
+        # Not stepping aside here (measured: it only delays them): queries racing the warm-up read their own words
+        # several times faster with these, so the sooner they are there the better (0.7 s at 10,000 articles).
         for name in sorted(TEXT_FIELDS, key=lambda f: f != "answer"):  # the longest lists first
-            known = seed.lengths.get(name, {}) if seed is not None else {}
-            lengths, norms = field_norms(searcher, name, known)
+            lengths, norms = field_norms(searcher, name, known.get(name, {}))
             self.opened.set_norms(name, norms, lengths)
-            self._step()
 
     def _terms(self, searcher: object) -> None:
-        opened, state, seed = self.opened, self.opened.warm, self._seed
+        opened, seed = self.opened, self._seed
         reuse = _Reuse(seed, opened) if seed is not None else None
+        if reuse is not None and reuse.kept:
+            opened.rescore = reuse.postings  # queries racing the warm-up rescore rather than read
         phrases: list[Key] = []
-        for key in self._keys(searcher):
+        for key, size in self._keys(searcher, reuse):
             if self._stop():
-                return
+                break
+            self._step()
             if len(key[1]) > 1:
                 phrases.append(key)
-                continue
-            if opened.cached(key) is not None:
-                continue
-            fieldname, (term,) = key
-            found = reuse.postings(searcher, key) if reuse is not None else None
-            if found is not None:
-                state.reused += len(found[0][0])
-            else:
-                read = read_term(searcher, fieldname, term, opened.norms(fieldname))
-                if read is None:
-                    continue
-                found = ((read[0], read[1]), read[2])
-            if not self._add(key, *found):
-                return
+            elif size <= self._budget - opened.warm.postings and opened.cached(key) is None:
+                fieldname, (term,) = key
+                found = reuse.postings(searcher, key) if reuse is not None else None
+                if found is None:
+                    read = read_term(searcher, fieldname, term, opened.norms(fieldname), pause=self._step)
+                    found = ((read[0], read[1]), read[2]) if read is not None else (EMPTY, None)  # absent: known
+                    if not self._add(key, *found):
+                        return
+                elif not self._add(key, *found, reused=True):
+                    return
         for key in phrases:  # from the words just loaded: no disk read
             parts = [opened.cached((key[0], (t,))) for t in key[1]]
             if all(p is not None for p in parts) and opened.cached(key) is None:
@@ -150,7 +189,7 @@ class Warmer:
                 if found[0] and not self._add(key, found, None):
                     return
 
-    def _add(self, key: Key, found: Postings, tfs: array | None) -> bool:
+    def _add(self, key: Key, found: Postings, tfs: array | None, *, reused: bool = False) -> bool:
         state = self.opened.warm
         if state.postings + len(found[0]) > self._budget:
             return True  # too long for what is left: a shorter list further on may fit
@@ -159,21 +198,27 @@ class Warmer:
             return False
         state.terms += 1
         state.postings += len(found[0])
-        self._step()
+        state.reused += len(found[0]) if reused else 0
         return True
 
-    def _keys(self, searcher: object) -> Iterator[Key]:
-        """Yield the posting lists to load, most useful first (duplicates are skipped by the caller)."""
+    def _keys(self, searcher: object, reuse: _Reuse | None) -> Iterator[tuple[Key, int]]:
+        """Yield the posting lists to load, most useful first, with their length when known beforehand."""
         seed = self._seed
         if seed is not None:
-            yield from (key for key, _, _ in seed.entries)
+            yield from ((key, len(found[0])) for key, found, _ in seed.entries)
+        if reuse is not None and reuse.kept:  # the words of the articles just edited: the next to be searched
+            for leaf, _ in searcher.reader().leaf_readers():  # type: ignore[attr-defined]
+                if (leaf.segment().segment_id(), leaf.doc_count_all()) in reuse.fresh:
+                    yield from (((name, (_text(t),)), 0) for name in TEXT_FIELDS for t in leaf.lexicon(name))
         phrases = {Alternative(phrase, 1.0).terms for group in self.synonyms.groups for phrase in group} - {()}
         words = sorted({t for p in phrases for t in p})
         for name in TEXT_FIELDS:
-            yield from ((name, (t,)) for t in words)
-            yield from ((name, p) for p in sorted(phrases) if len(p) > 1)
-        self.ranking = seed.ranking if seed is not None and seed.ranking else _ranking(searcher)
-        yield from ((name, (term,)) for name, term, _ in self.ranking)
+            yield from (((name, (t,)), 0) for t in words)
+            yield from (((name, p), 0) for p in sorted(phrases) if len(p) > 1)
+        # The ranking of a generation this one only updates is still good, and reading one costs a term scan.
+        kept = seed is not None and seed.ranking and reuse is not None and reuse.kept
+        self.ranking = seed.ranking if kept else _ranking(searcher, self._step)  # type: ignore[union-attr]
+        yield from (((name, (term,)), documents) for name, term, documents in self.ranking)
 
     def _stop(self) -> bool:
         state = self.opened.warm
@@ -181,30 +226,38 @@ class Warmer:
             state.stopped = "generation closed"
         elif time.monotonic() > self._deadline:
             state.stopped = f"time budget of {self._seconds:.0f} s spent"
-        elif state.postings >= self._budget:
+        elif state.postings >= self._budget * 0.999:
             state.stopped = "postings budget spent"
         return bool(state.stopped)
 
-    def _step(self) -> None:
-        """Step aside while queries run: sleeping releases the GIL, which a busy loop would only share."""
+    def _step(self, longest: float = MAX_YIELD) -> None:
+        """Step aside while a query runs (called after every fraction of a millisecond of work): sleeping releases
+        the GIL, which a busy thread would hold for the whole switch interval (5 ms) whenever the query thread
+        waits on a read from disk; `longest` bounds the wait, so that the warm-up ends even under constant load."""
         waited = 0.0
-        while self.opened.busy and waited < MAX_YIELD:
+        while self.opened.busy and waited < longest:
             time.sleep(YIELD_SECONDS)
             waited += YIELD_SECONDS
 
 
-def _ranking(searcher: object) -> list[tuple[str, str, int]]:
+def _ranking(searcher: object, pause: Callable[[], None]) -> list[tuple[str, str, int]]:
     """Return the words of each field with the most documents, fields interleaved by rank."""
     per_field = []
     leaves = [leaf for leaf, _ in searcher.reader().leaf_readers()]  # type: ignore[attr-defined]
     for name in TEXT_FIELDS:
         counts: dict[str, int] = {}
         for leaf in leaves:
-            for term, info in leaf.iter_field(name):
+            for i, (term, info) in enumerate(leaf.iter_field(name)):
                 counts[term] = counts.get(term, 0) + info.doc_frequency()
+                if i % (PAUSE_EVERY // 8) == 0:  # a term costs several postings' time
+                    pause()
         top = heapq.nlargest(RANKED_PER_FIELD, counts.items(), key=lambda item: item[1])
-        per_field.append([(name, t.decode("utf-8") if isinstance(t, bytes) else t, n) for t, n in top])
+        per_field.append([(name, _text(t), n) for t, n in top])
     return [entry for rank in zip_longest(*per_field) for entry in rank if entry is not None]
+
+
+def _text(term: bytes | str) -> str:
+    return term.decode("utf-8") if isinstance(term, bytes) else term
 
 
 class _Reuse:

@@ -37,7 +37,7 @@ def holder_problem(ticket: Ticket, user: User) -> str | None:
 def _give(session: Session, ticket: Ticket, to: User, *, actor: User | None, origin: Origin, now: dt.datetime,
           reason: str | None) -> None:
     before = ticket.assignee.name if ticket.assignee is not None else "the queue"
-    ticket.assignee_id = to.id
+    ticket.assignee = to
     words = f"assigned to {to.name} (from {before})" + (f": {reason}" if reason else "")
     record_change(session, ticket, "assigned", actor=actor, origin=origin, now=now, reason=words, public=True)
 

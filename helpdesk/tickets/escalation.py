@@ -33,21 +33,14 @@ def set_due_times(ticket: Ticket, policy: TriagePolicy, time_zone: str, start: d
 
 
 def move_ticket(session: Session, policy: TriagePolicy, ticket: Ticket, decision: RoutingDecision, *,
-                actor: User | None, origin: Origin, now: dt.datetime, time_zone: str, body: str | None = None,
-                due: tuple[dt.datetime, dt.datetime] | None = None) -> None:
-    """Apply an escalation decision: new tier, its named assignee or its queue, fresh due times, an event.
-
-    :param due: precomputed (first response, resolution) due times, when many tickets move at once.
-    """
+                actor: User | None, origin: Origin, now: dt.datetime, time_zone: str, body: str | None = None) -> None:
+    """Apply an escalation decision: new tier, its named assignee or its queue, fresh due times, an event."""
     ticket.tier = decision.tier.value
     # The previous holder works another tier: the ticket goes to the decision's named person or the queue.
-    ticket.assignee_id = decision.assignee.id if decision.assignee else None
+    ticket.assignee = session.get(User, decision.assignee.id) if decision.assignee else None
     ticket.escalated_at = now
     ticket.route_reason = decision.reason
-    if due is None:
-        set_due_times(ticket, policy, time_zone, now)
-    else:
-        ticket.first_response_due, ticket.resolution_due = due
+    set_due_times(ticket, policy, time_zone, now)
     record_change(session, ticket, "escalated", actor=actor, origin=origin, now=now, reason=decision.reason,
                   body=body, public=True)
 

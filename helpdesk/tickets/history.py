@@ -26,10 +26,11 @@ def check_version(ticket: Ticket, expected_version: int) -> None:
 
 def flush_changes(session: Session, ticket: Ticket) -> None:
     """Flush; a concurrent change that slipped in since loading (version column mismatch) becomes a conflict."""
+    ticket_id = ticket.id  # read before: a failed flush rolls back and expires the ticket
     try:
         session.flush()
     except StaleDataError:
-        raise TicketConflict(ticket.id) from None
+        raise TicketConflict(ticket_id) from None
 
 
 def actor_email(actor: User | None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.accounts.models import Agency, User
@@ -45,6 +45,12 @@ class Ticket(Base):
         Index("ix_ticket_queue_state", "tier", "state_code", "status", "resolution_due"),
         Index("ix_ticket_due", "status", "tier", "first_response_due"),
         Index("ix_ticket_agency_category_created", "agency_id", "category", "created_at"),
+        # Routing counts a category's recent reports across agencies (system-wide incidents).
+        Index("ix_ticket_category_created", "category", "created_at"),
+        # The national "everything" queue: open tickets by due time.
+        Index("ix_ticket_open_due", "resolution_due", "id",
+              postgresql_where=text("status IN ('new', 'open', 'pending')"),
+              sqlite_where=text("status IN ('new', 'open', 'pending')")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

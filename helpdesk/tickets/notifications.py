@@ -7,6 +7,7 @@ data, which stays behind the sign-in.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -17,8 +18,28 @@ from helpdesk.tickets.models import Incident, Ticket
 from helpdesk.tickets.policy import Tier
 from helpdesk.tickets.routing import TIER_NAMES, AgencyInfo, Person
 
+#: A mail lists at most this many requests; the rest are counted ("and 480 more"), the queue shows them all.
+MAX_LISTED = 20
 #: Builds an absolute link from a path (Triage.link): mails never use the request's Host.
 LinkBuilder = Callable[[str], str]
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class Listed(Protocol):
+    """What a mail listing several tickets shows of each (a Ticket, or a sweep's lighter copy)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def subject(self) -> str: ...
+
+    @property
+    def agency(self) -> _Named: ...
 
 
 def ticket_path(ticket_id: int) -> str:
@@ -97,13 +118,17 @@ def notify_reply(session: Session, link: LinkBuilder, ticket: Ticket, author: Us
                  link=link(ticket_path(ticket.id)))
 
 
-def notify_escalated(session: Session, link: LinkBuilder, tickets: Sequence[Ticket], recipients: Iterable[str],
-                     queue: str, reasons: dict[int, str]) -> int:
-    """Tell the next tier that requests reached it (one mail per queue, also for a sweep)."""
+def notify_escalated(session: Session, link: LinkBuilder, tickets: Sequence[Listed], recipients: Iterable[str],
+                     queue: str, reasons: dict[int, str], *, total: int | None = None) -> int:
+    """Tell the next tier that requests reached it (one mail per queue, also for a sweep).
+
+    :param total: how many requests moved, when `tickets` lists only some of them.
+    """
     if not tickets:
         return 0
-    items = [(ticket, link(ticket_path(ticket.id)), reasons.get(ticket.id, "")) for ticket in tickets]
-    return _send(session, recipients, "ticket_escalated", items=items, queue=queue)
+    items = [(ticket, link(ticket_path(ticket.id)), reasons.get(ticket.id, "")) for ticket in tickets[:MAX_LISTED]]
+    return _send(session, recipients, "ticket_escalated", items=items, queue=queue,
+                 total=max(total or 0, len(tickets)))
 
 
 def notify_moved(session: Session, link: LinkBuilder, ticket: Ticket, queue: str) -> int:

@@ -36,7 +36,11 @@ class Tier(StrEnum):
     @property
     def level(self) -> int:
         """Return the tier number, 1 to 3."""
-        return list(Tier).index(self) + 1
+        return _TIER_LEVELS[self]
+
+
+#: Computed once: `level` is called for every ticket of an escalation sweep.
+_TIER_LEVELS = {tier: number for number, tier in enumerate(Tier, start=1)}
 
 
 class Cause(StrEnum):

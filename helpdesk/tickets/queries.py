@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, or_, select, true
+from sqlalchemy import ColumnElement, bindparam, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
@@ -48,6 +48,15 @@ class QueueFilter:
     everything: bool = False
 
 
+def status_in(statuses: Sequence[str]) -> ColumnElement[bool]:
+    """Return `status IN (...)` with the (validated) statuses written out, so a partial index on the open
+    statuses can serve it (a bound parameter cannot prove the index's condition)."""
+    unknown = set(statuses) - set(STATUSES)
+    if unknown:
+        raise TicketError(f"Choose statuses among {', '.join(STATUSES)}.")
+    return Ticket.status.in_(bindparam(None, sorted(set(statuses)), expanding=True, literal_execute=True))
+
+
 def queue_scope(user: User, tier: str | None = None, *, everything: bool = False) -> list[ColumnElement[bool]]:
     """Return the conditions of the user's queue: local IT their agency's tier 1, the compact office its state's
     tier 2, national tier 3 (everything with the filter); supervisors see their agency's tickets."""
@@ -75,8 +84,7 @@ def _filters(user: User, filters: QueueFilter, *, with_status: bool) -> list[Col
         unknown = set(filters.statuses) - set(STATUSES)
         if unknown or not filters.statuses:
             raise TicketError(f"Choose statuses among {', '.join(STATUSES)}.")
-        conditions.append(Ticket.status.in_(list(filters.statuses)) if len(filters.statuses) > 1
-                          else Ticket.status == filters.statuses[0])
+        conditions.append(status_in(filters.statuses))
     if filters.category:
         conditions.append(Ticket.category == filters.category)
     if filters.assignee_id is not None:
@@ -88,26 +96,40 @@ def _filters(user: User, filters: QueueFilter, *, with_status: bool) -> list[Col
     return conditions
 
 
-def _page(session: Session, conditions: Sequence[ColumnElement[bool]], order: Sequence[Any], page: int,
-          per_page: int) -> Page:
+#: A sort key: a ticket column and whether it runs descending.
+SortKey = tuple[Any, bool]
+
+
+def _page(session: Session, conditions: Sequence[ColumnElement[bool]], order: Sequence[SortKey], page: int,
+          per_page: int, total: int | None = None) -> Page:
     page, per_page = max(1, page), min(max(1, per_page), MAX_PER_PAGE)
-    total = session.scalar(select(func.count(Ticket.id)).where(*conditions)) or 0
-    items = list(session.scalars(select(Ticket).where(*conditions).order_by(*order)
-                                 .offset((page - 1) * per_page).limit(per_page)))
+    if total is None:
+        total = session.scalar(select(func.count()).select_from(Ticket).where(*conditions)) or 0
+    # The page's ids first, on the ticket indexes alone; people and agencies are joined to those rows only.
+    inner = [column.desc() if descending else column for column, descending in order]
+    ids = (select(Ticket.id, *(column.label(f"k{n}") for n, (column, _) in enumerate(order)))
+           .where(*conditions).order_by(*inner).offset((page - 1) * per_page).limit(per_page).subquery())
+    outer = [ids.c[f"k{n}"].desc() if descending else ids.c[f"k{n}"] for n, (_, descending) in enumerate(order)]
+    items = list(session.scalars(select(Ticket).join(ids, Ticket.id == ids.c.id).order_by(*outer)))
     return Page(items, total, page, per_page)
 
 
 def list_queue(session: Session, user: User, filters: QueueFilter = QueueFilter(), *, page: int = 1,
-               per_page: int = 25) -> Page:
-    """Return a page of the user's queue, most urgent (earliest resolution due) first."""
+               per_page: int = 25, counts: Mapping[str, int] | None = None) -> Page:
+    """Return a page of the user's queue, most urgent (earliest resolution due) first.
+
+    :param counts: queue_counts() of the same filters, when the page shows them: the total is taken from them
+        instead of counting the same rows twice.
+    """
     conditions = _filters(user, filters, with_status=True)
-    return _page(session, conditions, (Ticket.resolution_due, Ticket.id), page, per_page)
+    total = None if counts is None else sum(counts.get(status, 0) for status in set(filters.statuses))
+    return _page(session, conditions, [(Ticket.resolution_due, False), (Ticket.id, False)], page, per_page, total)
 
 
 def queue_counts(session: Session, user: User, filters: QueueFilter = QueueFilter()) -> dict[str, int]:
     """Return how many tickets of the user's queue (other filters applied) are in each status."""
     conditions = _filters(user, filters, with_status=False)
-    rows = session.execute(select(Ticket.status, func.count(Ticket.id)).where(*conditions).group_by(Ticket.status))
+    rows = session.execute(select(Ticket.status, func.count()).where(*conditions).group_by(Ticket.status))
     counts = dict.fromkeys(STATUSES, 0)
     counts.update({status: count for status, count in rows})
     return counts
@@ -118,8 +140,8 @@ def list_my_requests(session: Session, user: User, *, statuses: Sequence[str] = 
     """Return a page of the requests the user filed, newest first."""
     conditions: list[ColumnElement[bool]] = [Ticket.reporter_id == user.id]
     if statuses:
-        conditions.append(Ticket.status.in_(list(statuses)))
-    return _page(session, conditions, (Ticket.id.desc(),), page, per_page)
+        conditions.append(status_in(statuses))
+    return _page(session, conditions, [(Ticket.id, True)], page, per_page)
 
 
 def visibility(user: User) -> ColumnElement[bool]:
@@ -141,10 +163,10 @@ def list_visible_tickets(session: Session, user: User, *, statuses: Sequence[str
     """Return a page of the tickets the user may see, newest first (for the API)."""
     conditions = [visibility(user)]
     if statuses:
-        conditions.append(Ticket.status.in_(list(statuses)))
+        conditions.append(status_in(statuses))
     if category:
         conditions.append(Ticket.category == category)
-    return _page(session, conditions, (Ticket.id.desc(),), page, per_page)
+    return _page(session, conditions, [(Ticket.id, True)], page, per_page)
 
 
 def get_visible_ticket(session: Session, user: User, ticket_id: int) -> Ticket | None:

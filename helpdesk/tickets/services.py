@@ -145,11 +145,12 @@ def _group(session: Session, triage: Triage, ticket: Ticket, incident: Incident,
 def _escalate_to_system(session: Session, triage: Triage, tickets: list[Ticket], origin: Origin,
                         now: dt.datetime) -> None:
     """Move the earlier reports of a new system-wide incident up to the national office (rule system_wide)."""
-    directory = AgencyDirectory(session)
+    directory = AgencyDirectory()
+    directory.load(session, {ticket.agency_id for ticket in tickets})
     for ticket in tickets:
         if ticket.tier == Tier.NATIONAL.value:
             continue
-        info = directory.get(ticket.agency)
+        info = directory[ticket.agency_id]
         decision = escalation_decision(triage.policy, category=ticket.category, tier=Tier(ticket.tier), agency=info,
                                        cause=Cause.SYSTEM_WIDE, open_system_incident=True)
         if decision is not None:

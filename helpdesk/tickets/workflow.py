@@ -129,7 +129,7 @@ def reopen_ticket(session: Session, triage: Triage, ticket: Ticket, *, actor: Us
     check_version(ticket, expected_version)
     ticket.status, ticket.resolved_at, ticket.closed_at = "open", None, None
     if ticket.assignee is not None and not can_be_assigned(ticket.assignee, ticket):
-        ticket.assignee_id = None  # its holder left or moved on: back to the queue
+        ticket.assignee = None  # its holder left or moved on: back to the queue
     # The SLA starts again at the ticket's tier: reopening old work must not escalate it at once.
     set_due_times(ticket, triage.policy, ticket.agency.time_zone, now)
     record_change(session, ticket, "reopened", actor=actor, origin=origin, now=now, body=reason, public=True,

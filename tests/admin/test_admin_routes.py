@@ -7,8 +7,8 @@ from flask import Flask
 
 def test_there_is_no_delete_anywhere(app: Flask) -> None:
     admin_rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("admin.")]
-    assert len(admin_rules) == 11
-    for rule in admin_rules:
+    assert len(admin_rules) >= 11  # users, user, new, role, unlock, deactivate, reactivate, reports, state...
+    for rule in app.url_map.iter_rules():  # no route of the whole app deletes anything
         assert "DELETE" not in (rule.methods or set()) and "delete" not in rule.rule, rule
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from helpdesk.accounts.models import User
 from helpdesk.audit.models import AuditEvent
 from helpdesk.tickets.context import TicketError, Triage
 from helpdesk.tickets.models import Deflection, Incident, Ticket
+from helpdesk.tickets.policy import AssigneeRule, Tier
 from helpdesk.tickets.routing import LOCATION_NOTICE, SYSTEM_NOTICE
 from helpdesk.tickets.services import Submission, record_deflection, submit_ticket
 from tests.tickets.conftest import ORIGIN, TRAVIS_MAILBOX, Org, events, mails
@@ -62,6 +64,47 @@ def test_one_report_is_routed_stored_and_notified(session: Session, org: Org, su
     assert "It fails." not in new[0].body_text  # case text stays behind the sign-in
     [receipt] = mails(session, "ticket_received")
     assert receipt.recipient == reporter.email and f"/requests/{ticket.id}" in receipt.body_text
+
+
+@pytest.mark.parametrize("burst", [1, 2, 3, 4])
+@pytest.mark.parametrize("local_it", [True, False], ids=["travis-local-it", "hays-no-local-it"])
+@pytest.mark.parametrize("category", ["login", "slow", "access", "other"])
+def test_bursts_by_category_agency_and_size(session: Session, org: Org, submit: Callable[..., Submission],
+                                            category: str, local_it: bool, burst: int) -> None:
+    reporter = org["ana"] if local_it else org["hal"]
+    tickets = [submit(reporter, category).ticket for _ in range(burst)]
+    grouped = category in ("login", "slow") and burst >= 3
+    expected_tier = FIRST_TIER[category][0 if local_it else 1]
+    assert {t.tier for t in tickets} == {expected_tier}
+    assert {t.assignee_id for t in tickets} == {None}
+    last = tickets[-1]
+    if grouped:
+        assert {t.incident_id for t in tickets} == {last.incident_id} and last.incident_id is not None
+        assert ("opened" if burst == 3 else "joined") in last.route_reason
+    else:
+        assert {t.incident_id for t in tickets} == {None}
+    queue = ({"pat@tx.example.gov", "lee@tx.example.gov", TRAVIS_MAILBOX} if expected_tier == "local_it"
+             else {"robin@tx.example.gov", "kim@tx.example.gov"})
+    incident_mails = mails(session, "ticket_incident")
+    assert len(incident_mails) == (len(queue) if grouped else 0)  # one notification per incident
+    assert {m.recipient for m in incident_mails} == (queue if grouped else set())
+    assert len(mails(session, "ticket_new")) == len(queue) * (2 if grouped else burst)
+    assert len(mails(session, "ticket_received")) == burst
+
+
+def test_a_policy_rule_names_the_assignee(session: Session, org: Org, triage: Triage) -> None:
+    rules = (AssigneeRule(Tier.COMPACT_OFFICE, "kim@tx.example.gov", frozenset({"privacy"}), frozenset({"TX"})),)
+    named = Triage(dataclasses.replace(triage.policy, assignees=rules), triage.base_url)
+    values = {"subject": "Privacy question", "description": "Who sees my data?", "origin": ORIGIN}
+    result = submit_ticket(session, named, reporter=org["ana"], category="privacy", idempotency_key="named-1234567",
+                           **values)  # type: ignore[arg-type]
+    assert result.ticket.assignee_id == org.users["kim"]
+    assert result.ticket.route_reason.startswith("assigned to Kim Vo of the Texas compact office")
+    assert [m.recipient for m in mails(session, "ticket_new")] == ["kim@tx.example.gov"]
+    org["kim"].is_active = False  # a rule naming someone who left: the ticket stays in the queue, and says why
+    other = submit_ticket(session, named, reporter=org["ben"], category="privacy", idempotency_key="named-7654321",
+                          **values).ticket  # type: ignore[arg-type]
+    assert other.assignee_id is None and "kim@tx.example.gov is not active" in other.route_reason
 
 
 def test_due_times_are_business_hours_of_the_agency(session: Session, org: Org, submit: Callable[..., Submission],

@@ -100,6 +100,10 @@ def upgrade() -> None:
     with op.batch_alter_table('ticket', schema=None) as batch_op:
         batch_op.create_index('ix_ticket_agency_category_created', ['agency_id', 'category', 'created_at'],
                               unique=False)
+        batch_op.create_index('ix_ticket_category_created', ['category', 'created_at'], unique=False)
+        batch_op.create_index('ix_ticket_open_due', ['resolution_due', 'id'], unique=False,
+                              postgresql_where=sa.text("status IN ('new', 'open', 'pending')"),
+                              sqlite_where=sa.text("status IN ('new', 'open', 'pending')"))
         batch_op.create_index(batch_op.f('ix_ticket_assignee_id'), ['assignee_id'], unique=False)
         batch_op.create_index('ix_ticket_due', ['status', 'tier', 'first_response_due'], unique=False)
         batch_op.create_index(batch_op.f('ix_ticket_incident_id'), ['incident_id'], unique=False)
@@ -156,6 +160,8 @@ def downgrade() -> None:
 
     op.drop_table('attachment')
     with op.batch_alter_table('ticket', schema=None) as batch_op:
+        batch_op.drop_index('ix_ticket_open_due')
+        batch_op.drop_index('ix_ticket_category_created')
         batch_op.drop_index(batch_op.f('ix_ticket_reporter_id'))
         batch_op.drop_index('ix_ticket_queue_state')
         batch_op.drop_index('ix_ticket_queue_local')

@@ -1,0 +1,294 @@
+"""Ticket benchmark: submissions per second, queue queries and the escalation sweep at 100,000 tickets.
+
+Run: .venv/bin/python bench/tickets.py [--tickets 100000] [--submissions 300]
+         [--postgres postgresql://postgres@127.0.0.1:5432/helpdesk_bench]
+SQLite always runs (a temporary file); with --postgres the same steps run on that database too. Its `public`
+schema is DROPPED and rebuilt, so the database name must contain "bench".
+Each figure is printed beside a baseline measured in the same run on the same data: a bare INSERT of one
+ticket row per transaction, a bare indexed SELECT of the queue's rows, and one set-based UPDATE of the rows
+the sweep escalates (rolled back). Targets: queue query < 50 ms, sweep of 100,000 tickets < 10 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flask import Flask  # noqa: E402
+from sqlalchemy import create_engine, insert, select, text  # noqa: E402
+from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
+
+from helpdesk import create_app  # noqa: E402
+from helpdesk.accounts.models import Agency, State, User  # noqa: E402
+from helpdesk.audit.services import Origin  # noqa: E402
+from helpdesk.config import normalize_database_url  # noqa: E402
+from helpdesk.database import upgrade_database  # noqa: E402
+from helpdesk.extensions import db  # noqa: E402
+from helpdesk.tickets.context import EXTENSION_KEY, Triage  # noqa: E402
+from helpdesk.tickets.models import OPEN_STATUSES, Ticket  # noqa: E402
+from helpdesk.tickets.queries import QueueFilter, list_queue, queue_counts, status_in  # noqa: E402
+from helpdesk.tickets.services import submit_ticket  # noqa: E402
+from helpdesk.tickets.sweeps import BATCH, escalate_overdue  # noqa: E402
+
+#: Wednesday 11 March 2026, 12:00 in Chicago: the bench's "now" for due times and the sweep.
+NOW = dt.datetime(2026, 3, 11, 17, 0, tzinfo=dt.UTC)
+#: Indexes proposed for helpdesk/tickets/models.py: open tickets by due time (the national "everything" queue; a
+#: partial index, which queries.status_in can use), and a category's recent reports (counted at every submission).
+PROPOSED_INDEXES = (
+    "CREATE INDEX ix_ticket_open_due ON ticket (resolution_due, id) WHERE status IN ('new', 'open', 'pending')",
+    "CREATE INDEX ix_ticket_category_created ON ticket (category, created_at)",
+)
+STATES, AGENCIES_PER_STATE = 20, 10
+ORIGIN = Origin(ip="127.0.0.1", user_agent="bench")
+DESCRIPTION = ("When I open the transfer request the page shows an application error and I cannot continue. "
+               "It started this morning; colleagues at my desk row see the same message.")
+
+
+def ms(seconds: float) -> str:
+    """Return seconds as milliseconds text."""
+    return f"{seconds * 1000:8.2f} ms"
+
+
+def median_time(run: Callable[[], object], repeat: int = 30) -> float:
+    """Return the median wall time of `run` in seconds (after two warm-up runs)."""
+    run(), run()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def build_org(session: Session) -> dict[str, Any]:
+    """Create 20 states x 10 agencies with two local IT users and a reporter each, two compact office staff per
+    state and one national admin; return their ids."""
+    states = list(session.scalars(select(State.code).order_by(State.code).limit(STATES)))
+    org: dict[str, Any] = {"agencies": [], "reporters": [], "local_it": {}, "compact": {}}
+    serial = iter(range(1, 1_000_000))
+    for state in states:
+        office = session.scalars(select(Agency).where(Agency.state_code == state,
+                                                      Agency.kind == "compact_office")).one()
+        for _ in range(2):
+            n = next(serial)
+            user = User(email=f"co{n}@{state.lower()}.bench.gov", name=f"Compact {n}", role="compact_office",
+                        agency_id=office.id, state_code=state)
+            session.add(user)
+            session.flush()
+            org["compact"].setdefault(state, []).append(user.id)
+        for index in range(AGENCIES_PER_STATE):
+            agency = Agency(state_code=state, name=f"{state} County {index}", kind="local",
+                            time_zone="America/Chicago", it_mailbox=f"it{index}@{state.lower()}.bench.gov")
+            session.add(agency)
+            session.flush()
+            org["agencies"].append((agency.id, state))
+            for role in ("local_it", "local_it", "po"):
+                n = next(serial)
+                user = User(email=f"u{n}@{state.lower()}.bench.gov", name=f"User {n}", role=role,
+                            agency_id=agency.id, state_code=state)
+                session.add(user)
+                session.flush()
+                if role == "po":
+                    org["reporters"].append(user.id)
+                else:
+                    org["local_it"].setdefault(agency.id, []).append(user.id)
+    national = session.scalars(select(Agency).where(Agency.kind == "national")).one()
+    session.add(User(email="national@bench.gov", name="National", role="national_admin", agency_id=national.id))
+    session.commit()
+    return org
+
+
+def bench_submissions(sessions: sessionmaker[Session], triage: Triage, org: dict[str, Any], count: int,
+                      label: str) -> None:
+    """Print service submissions per second (one transaction each) against bare single-row INSERTs."""
+    reporters = org["reporters"]
+    categories = ("other", "access", "login", "error")
+    started = time.perf_counter()
+    for number in range(count):
+        with sessions() as session, session.begin():
+            reporter = session.get(User, reporters[number % len(reporters)])
+            assert reporter is not None
+            submit_ticket(session, triage, reporter=reporter, category=categories[number % len(categories)],
+                          subject=f"Bench request {number}", description="Bench.",
+                          idempotency_key=secrets.token_hex(16), origin=ORIGIN)
+    service = count / (time.perf_counter() - started)
+    started = time.perf_counter()
+    for number in range(count):
+        with sessions() as session, session.begin():
+            session.execute(insert(Ticket), [_row(org, number, reporters[0], NOW)])
+    bare = count / (time.perf_counter() - started)
+    print(f"  submissions {label:28} {service:8.0f} /s   baseline bare INSERT {bare:8.0f} /s "
+          f"({bare / service:.1f}x faster)")
+
+
+def _row(org: dict[str, Any], number: int, reporter_id: int, created: dt.datetime) -> dict[str, Any]:
+    agency_id, state = org["agencies"][number % len(org["agencies"])]
+    answered = number % 2 == 1
+    return {"reporter_id": reporter_id, "agency_id": agency_id, "state_code": state, "category": "other",
+            "subject": f"ICOTS page error {number}", "description": DESCRIPTION, "tried": "Restarted the browser.",
+            "affected": "me", "status": "open" if answered else "new", "tier": "local_it",
+            "route_reason": f"routed to Local IT of {state} County {number % AGENCIES_PER_STATE}: category other "
+                            "(Something else) starts at tier 1",
+            "suggestions_shown": "", "idempotency_key": f"bulk-{number}-{secrets.token_hex(4)}",
+            "created_at": created, "updated_at": created, "first_response_due": created + dt.timedelta(hours=4),
+            "resolution_due": created + dt.timedelta(days=2),
+            "first_responded_at": created + dt.timedelta(hours=1) if answered else None, "version": 1}
+
+
+def bulk_insert(sessions: sessionmaker[Session], org: dict[str, Any], count: int) -> float:
+    """Insert `count` open tier-1 tickets filed 3 to 10 days before NOW (all overdue); return seconds."""
+    rng = random.Random(20261122)
+    reporters = org["reporters"]
+    started = time.perf_counter()
+    for offset in range(0, count, 10_000):
+        rows = [_row(org, n, reporters[n % len(reporters)], NOW - dt.timedelta(minutes=rng.randint(3 * 1440,
+                                                                                                     10 * 1440)))
+                for n in range(offset, min(count, offset + 10_000))]
+        with sessions() as session, session.begin():
+            session.execute(insert(Ticket), rows)
+    with sessions() as session, session.begin():
+        session.execute(text("ANALYZE"))
+    return time.perf_counter() - started
+
+
+def bench_queues(app: Flask, org: dict[str, Any], phase: str, only: str = "") -> None:
+    """Print queue page + counts times per role against a bare indexed SELECT of the same page."""
+    agency_id, state = org["agencies"][0]
+    with app.app_context():
+        session = db.session
+        local = session.get(User, org["local_it"][agency_id][0])
+        compact = session.get(User, org["compact"][state][0])
+        national = session.scalars(select(User).where(User.role == "national_admin")).first()
+        assert local and compact and national
+        cases = [
+            (f"local IT queue (agency {agency_id})", local, QueueFilter(), "local_it", Ticket.agency_id == agency_id),
+            (f"compact office queue ({state})", compact, QueueFilter(), "compact_office", Ticket.state_code == state),
+            ("compact office, tier-1 filter", compact, QueueFilter(tier="local_it"), "local_it",
+             Ticket.state_code == state),
+            ("national, everything", national, QueueFilter(everything=True), None, None),
+        ]
+        for label, user, filters, tier, scope in cases:
+            if only not in label:
+                continue
+            page = list_queue(session, user, filters)
+            counts = queue_counts(session, user, filters)
+            page_time = median_time(lambda u=user, f=filters, c=counts: list_queue(session, u, f, counts=c))
+            counts_time = median_time(lambda u=user, f=filters: queue_counts(session, u, f))
+            conditions = [status_in(OPEN_STATUSES)]
+            conditions += [c for c in (Ticket.tier == tier if tier else None, scope) if c is not None]
+            bare = select(Ticket.id).where(*conditions).order_by(Ticket.resolution_due, Ticket.id).limit(25)
+            bare_time = median_time(lambda q=bare: session.execute(q).all())
+            session.rollback()
+            print(f"  {phase} {label:34} total {page.total:6}  counts {ms(counts_time)} + page {ms(page_time)}"
+                  f" = {ms(counts_time + page_time)}   baseline SELECT {ms(bare_time)}")
+
+
+def bench_sweep(sessions: sessionmaker[Session], triage: Triage, expected: int) -> None:
+    """Print the time of one sweep over the overdue tickets against one set-based UPDATE of them (rolled back)."""
+    with sessions() as session:
+        session.begin()
+        started = time.perf_counter()
+        updated = session.execute(text(
+            "UPDATE ticket SET tier = 'compact_office', version = version + 1 WHERE status IN ('new', 'open') "
+            "AND tier = 'local_it' AND first_response_due <= :now"), {"now": _bind_now(session)}).rowcount
+        bare = time.perf_counter() - started
+        session.rollback()
+    started = time.perf_counter()
+    escalated = escalate_overdue(sessions, triage, now=NOW)
+    sweep = time.perf_counter() - started
+    again = time.perf_counter()
+    second = escalate_overdue(sessions, triage, now=NOW)
+    idle = time.perf_counter() - again
+    print(f"  sweep (batches of {BATCH}): escalated {escalated} (expected {expected}) in {sweep:6.2f} s "
+          f"({escalated / sweep:,.0f} tickets/s); baseline one UPDATE of {updated} rows {bare:6.2f} s; "
+          f"second run escalated {second} in {ms(idle)}")
+
+
+def vacuum(engine: Any) -> None:
+    """Vacuum and analyse the ticket table on PostgreSQL (SQLite rewrites rows in place: nothing to do)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE ticket"))
+
+
+def _bind_now(session: Session) -> Any:
+    # SQLite stores naive UTC text; PostgreSQL an aware timestamp.
+    return NOW.replace(tzinfo=None) if session.get_bind().dialect.name == "sqlite" else NOW
+
+
+def run(url: str, label: str, tickets: int, submissions: int) -> None:
+    """Run every step on one database."""
+    print(f"\n== {label} ==")
+    with tempfile.TemporaryDirectory() as tmp:
+        upgrade_database(url)
+        app = create_app({"DATABASE_URL": url, "INSTANCE_DIR": Path(tmp), "INDEX_DIR": Path(tmp) / "index",
+                          "SECRET_KEY": "bench", "BASE_URL": "https://help.example.org", "RATELIMIT_ENABLED": False})
+        triage: Triage = app.extensions[EXTENSION_KEY]
+        web = any(rule.rule.startswith("/requests") for rule in app.url_map.iter_rules())
+        with app.app_context():
+            sessions = sessionmaker(db.engine, expire_on_commit=False)
+            with sessions() as session:
+                org = build_org(session)
+            bench_submissions(sessions, triage, org, submissions, "(empty database)")
+            seconds = bulk_insert(sessions, org, tickets)
+            print(f"  bulk insert of {tickets} open tier-1 tickets: {seconds:.1f} s")
+            bench_submissions(sessions, triage, org, submissions, f"(at {tickets} tickets)")
+        bench_queues(app, org, "before sweep:")
+        with app.app_context():
+            bench_sweep(sessions, triage, tickets)
+            vacuum(db.engine)  # what autovacuum does after 100,000 updated rows
+        bench_queues(app, org, "after sweep: ")
+        with app.app_context():
+            # Not in the migrations: what the two indexes proposed for models.py would change.
+            with sessions() as session, session.begin():
+                for ddl in PROPOSED_INDEXES:
+                    session.execute(text(ddl))
+                session.execute(text("ANALYZE"))
+            print("  with the proposed indexes " + ", ".join(ddl.split()[2] for ddl in PROPOSED_INDEXES) + ":")
+            bench_submissions(sessions, triage, org, submissions, f"(at {tickets} tickets)")
+        bench_queues(app, org, "with indexes:", only="national")
+        if not web:
+            print("  web layer: no /requests routes in this app yet, so no test-client submission figure")
+        app.extensions["helpdesk.db"][0].dispose()
+
+
+def reset_postgres(url: str) -> str:
+    """Drop and recreate the public schema of a database whose name contains 'bench'; return the URL."""
+    url = normalize_database_url(url)
+    if "bench" not in url.rsplit("/", 1)[-1]:
+        raise SystemExit("refusing to wipe a PostgreSQL database whose name does not contain 'bench'")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+def main() -> None:
+    """Run the benchmark on SQLite, then on PostgreSQL when given."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--submissions", type=int, default=300)
+    parser.add_argument("--postgres", help="URL of a scratch PostgreSQL database (its name must contain 'bench')")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        run(f"sqlite:///{tmp}/bench.sqlite3", "SQLite (file, WAL)", args.tickets, args.submissions)
+    if args.postgres:
+        run(reset_postgres(args.postgres), "PostgreSQL", args.tickets, args.submissions)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,190 @@
+"""The overdue sweep's arithmetic and writes: business time by whole days, and escalations written set-based."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    cast,
+    delete,
+    insert,
+    literal,
+    null,
+    select,
+    text,
+    true,
+    update,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.schema import CreateTable
+
+from helpdesk.audit.models import AuditEvent
+from helpdesk.audit.services import Origin
+from helpdesk.database import UTCDateTime
+from helpdesk.tickets import notifications
+from helpdesk.tickets.context import TicketConflict, Triage
+from helpdesk.tickets.models import Ticket, TicketEvent
+from helpdesk.tickets.notifications import notify_escalated, responders
+from helpdesk.tickets.policy import Cause, Tier, TriagePolicy
+from helpdesk.tickets.routing import AgencyInfo, RoutingDecision, escalation_decision
+from helpdesk.tickets.sla import ZERO, BusinessCalendar, business_time_between, due_at
+
+
+class BusinessClock:
+    """Business time from any instant to a fixed `now`, per time zone, as sla.business_time_between computes it.
+
+    Open windows never cross local midnight, so the time from an instant is the time from its local midnight
+    (computed once per day and zone) minus the part of that day's window before the instant.
+    """
+
+    def __init__(self, policy: TriagePolicy, now: dt.datetime) -> None:
+        self._policy, self._now = policy, now
+        self._calendars: dict[str, BusinessCalendar] = {}
+        self._days: dict[tuple[str, dt.date], tuple[dt.timedelta, tuple[dt.datetime, dt.datetime] | None]] = {}
+
+    def calendar(self, time_zone: str) -> BusinessCalendar:
+        """Return the policy's calendar in a zone (cached)."""
+        if time_zone not in self._calendars:
+            self._calendars[time_zone] = self._policy.calendar(time_zone)
+        return self._calendars[time_zone]
+
+    def elapsed(self, time_zone: str, start: dt.datetime) -> dt.timedelta:
+        """Return the business time from `start` (not after now) to now."""
+        calendar = self.calendar(time_zone)
+        day = calendar.local_date(start)
+        known = self._days.get((time_zone, day))
+        if known is None:
+            midnight = dt.datetime.combine(day, dt.time(), tzinfo=calendar.zone)
+            known = self._days[(time_zone, day)] = (business_time_between(midnight, self._now, calendar),
+                                                    calendar.window(day))
+        from_midnight, window = known
+        before = ZERO if window is None else min(max(start - window[0], ZERO), window[1] - window[0])
+        return from_midnight - before
+
+
+@dataclass(frozen=True, slots=True)
+class _Listed:
+    """A ticket as an escalation mail lists it."""
+
+    id: int
+    subject: str
+    agency: AgencyInfo
+
+
+#: One sweep batch's decisions, in the connection's own temporary table (emptied at commit on PostgreSQL).
+#: Only what differs per ticket is sent row by row; what a group shares (tier, holder, due times) is bound once.
+_BATCH = Table(
+    "ticket_escalation_batch", MetaData(),
+    Column("id", Integer, primary_key=True), Column("grp", Integer), Column("route_reason", String(1000)),
+    Column("state_code", String(2)),
+    prefixes=["TEMPORARY"], postgresql_on_commit="DELETE ROWS",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Move:
+    """What the tickets of one group get: tier, holder and due times."""
+
+    tier: str
+    assignee_id: int | None
+    first_response_due: dt.datetime
+    resolution_due: dt.datetime
+
+
+@dataclass(slots=True)
+class _Mail:
+    """One receiving queue's mail of a batch: the first requests listed, and how many there are."""
+
+    decision: RoutingDecision
+    info: AgencyInfo
+    listed: list[tuple[_Listed, str]]
+    total: int = 0
+
+
+class EscalationWriter:
+    """The escalations of one batch, written as escalation.move_ticket would (columns, public event, audit row),
+    set-based: the decisions go into a temporary table, then one UPDATE per group and two INSERT ... SELECT."""
+
+    def __init__(self, session: Session, triage: Triage, now: dt.datetime, origin: Origin) -> None:
+        self._session, self._triage, self._now, self._origin = session, triage, now, origin
+        self._rows: list[tuple[int, int, str, str | None]] = []  # id, group, reason, state
+        self._moves: list[_Move] = []
+        self._groups: dict[tuple[str, int | None, str], int] = {}
+        self._mails: dict[tuple[object, ...], _Mail] = {}
+
+    def add(self, row: Any, info: AgencyInfo, cause: Cause, elapsed: dt.timedelta) -> None:
+        """Decide the escalation of one overdue tier-1 ticket (nothing when the policy has no rule for it)."""
+        decision = escalation_decision(self._triage.policy, category=row.category, tier=Tier.LOCAL_IT, agency=info,
+                                       cause=cause, elapsed=elapsed)
+        if decision is None:
+            return
+        assignee = decision.assignee.id if decision.assignee else None
+        key = (decision.tier.value, assignee, info.time_zone)
+        group = self._groups.get(key)
+        if group is None:
+            group = self._groups[key] = len(self._moves)
+            self._moves.append(self._move(decision.tier, assignee, info.time_zone))
+        self._rows.append((row.id, group, decision.reason, row.state_code))
+        queue = decision.queue
+        mail = self._mails.get((queue.tier, queue.state_code, queue.agency_id, assignee))
+        if mail is None:
+            mail = self._mails[(queue.tier, queue.state_code, queue.agency_id, assignee)] = _Mail(decision, info, [])
+        mail.total += 1
+        if len(mail.listed) < notifications.MAX_LISTED:
+            mail.listed.append((_Listed(row.id, row.subject, info), decision.reason))
+
+    def _move(self, tier: Tier, assignee: int | None, time_zone: str) -> _Move:
+        # Every ticket of the batch reaches its new tier now: the due times depend only on tier and zone.
+        calendar, target = self._triage.policy.calendar(time_zone), self._triage.policy.targets[tier]
+        return _Move(tier.value, assignee, due_at(self._now, target, "first_response", calendar),
+                     due_at(self._now, target, "resolution", calendar))
+
+    def write(self) -> int:
+        """Write the batch's escalations and mails; return how many tickets moved."""
+        if not self._rows:
+            return 0
+        session, batch, ticket = self._session, _BATCH, Ticket.__table__
+        session.execute(CreateTable(batch, if_not_exists=True))
+        session.execute(delete(batch))
+        rows = sorted(self._rows)
+        if session.get_bind().dialect.name == "postgresql":  # four arrays instead of one statement per row
+            ids, groups, reasons, states = (list(column) for column in zip(*rows, strict=True))
+            session.execute(text(
+                "INSERT INTO ticket_escalation_batch (id, grp, route_reason, state_code) SELECT * FROM unnest("
+                "CAST(:ids AS integer[]), CAST(:groups AS integer[]), CAST(:reasons AS varchar[]), "
+                "CAST(:states AS varchar[]))"), {"ids": ids, "groups": groups, "reasons": reasons, "states": states})
+        else:
+            session.execute(insert(batch), [{"id": row[0], "grp": row[1], "route_reason": row[2],
+                                             "state_code": row[3]} for row in rows])
+        now = literal(self._now, UTCDateTime())
+        moved = 0
+        for group, move in enumerate(self._moves):
+            # The rows were read (and on PostgreSQL locked) in this transaction: their versions cannot have moved.
+            moved += session.execute(
+                update(ticket).where(ticket.c.id == batch.c.id, batch.c.grp == group).values(
+                    tier=move.tier, assignee_id=move.assignee_id, route_reason=batch.c.route_reason,
+                    first_response_due=move.first_response_due, resolution_due=move.resolution_due,
+                    escalated_at=now, updated_at=now, version=ticket.c.version + 1)).rowcount
+        if moved != len(rows):
+            raise TicketConflict(rows[0][0])
+        session.execute(insert(TicketEvent.__table__).from_select(
+            ["ticket_id", "actor_id", "created_at", "kind", "public", "body", "reason"],
+            select(batch.c.id, null(), now, literal("escalated"), true(), null(), batch.c.route_reason)))
+        session.execute(insert(AuditEvent.__table__).from_select(  # the columns record_event writes
+            ["created_at", "action", "outcome", "actor_id", "actor_email", "target_type", "target_id", "state_code",
+             "ip", "user_agent", "detail"],
+            select(now, literal("ticket_escalated"), literal("success"), null(), literal("system"),
+                   literal("ticket"), cast(batch.c.id, String), batch.c.state_code, literal(self._origin.ip),
+                   literal(self._origin.user_agent), batch.c.route_reason)))
+        for mail in self._mails.values():  # one mail per receiving queue (or named person) per batch
+            notify_escalated(session, self._triage.link, [item for item, _ in mail.listed],
+                             responders(mail.info, mail.decision.tier, mail.decision.assignee), mail.decision.target,
+                             {item.id: reason for item, reason in mail.listed}, total=mail.total)
+        return len(rows)
