@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
@@ -12,36 +12,12 @@ from sqlalchemy.orm import Session
 from helpdesk.accounts.models import Agency, State, User
 from helpdesk.accounts.permissions import can_manage, is_national
 from helpdesk.audit.models import AuditEvent
+from helpdesk.pagination import Page
 
 T = TypeVar("T")
 PER_PAGE = 50
 #: User statuses the list can filter on.
 STATUSES = {"active": "Active", "locked": "Locked", "deactivated": "Deactivated"}
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    """One page of a longer list."""
-
-    items: list[T]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        """Return the number of pages (at least 1)."""
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        """Return whether a previous page exists."""
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        """Return whether a next page exists."""
-        return self.page < self.pages
 
 
 @dataclass(frozen=True, slots=True)

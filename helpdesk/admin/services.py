@@ -12,9 +12,10 @@ from helpdesk.accounts.models import Agency, State, User
 from helpdesk.accounts.permissions import can_read_audit
 from helpdesk.accounts.services import AccountError, deactivate_user
 from helpdesk.accounts.workload import list_open_work
-from helpdesk.admin.queries import PER_PAGE, Page, list_audit_events
+from helpdesk.admin.queries import PER_PAGE, list_audit_events
 from helpdesk.audit.models import AuditEvent
 from helpdesk.audit.services import Origin, record_event
+from helpdesk.pagination import Page
 
 
 def find_agency(session: Session, state_code: str | None, name: str | None, role: str) -> Agency:

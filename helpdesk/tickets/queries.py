@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, bindparam, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
+from helpdesk.pagination import Page
 from helpdesk.tickets.context import TicketError
 from helpdesk.tickets.models import OPEN_STATUSES, STATUSES, TIERS, Ticket, TicketEvent
 from helpdesk.tickets.permissions import can_reassign, can_view_ticket, can_work_ticket
@@ -18,21 +19,6 @@ MAX_PER_PAGE = 100
 #: Queues whose tiers a role may choose with the `tier` filter (the first is the default).
 _QUEUE_TIERS = {"local_it": ("local_it",), "compact_office": ("compact_office", "local_it"),
                 "national_admin": ("national", "compact_office", "local_it"), "po_supervisor": (None, *TIERS)}
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One page of tickets and the total that match."""
-
-    items: list[Ticket]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        """Return the number of pages (at least 1)."""
-        return max(1, -(-self.total // self.per_page))
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +97,7 @@ def _page(session: Session, conditions: Sequence[ColumnElement[bool]], order: Se
            .where(*conditions).order_by(*inner).offset((page - 1) * per_page).limit(per_page).subquery())
     outer = [ids.c[f"k{n}"].desc() if descending else ids.c[f"k{n}"] for n, (_, descending) in enumerate(order)]
     items = list(session.scalars(select(Ticket).join(ids, Ticket.id == ids.c.id).order_by(*outer)))
-    return Page(items, total, page, per_page)
+    return Page(items=items, total=total, page=page, per_page=per_page)
 
 
 def list_queue(session: Session, user: User, filters: QueueFilter = QueueFilter(), *, page: int = 1,
