@@ -102,6 +102,16 @@ def run_server(host: str, port: int, workers: int, base_url: str) -> None:
         deliverer.stop()
 
 
+def _worker_app() -> Any:
+    """Build a worker's app and start warming its search index, so that its first users meet a warm cache."""
+    from helpdesk import create_app
+
+    app = create_app()
+    with app.app_context():
+        app.extensions["helpdesk.search"].warm_up(timeout=0)  # returns at once; warms in the background
+    return app
+
+
 def _run_gunicorn(host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
     from gunicorn.glogging import Logger
@@ -128,9 +138,7 @@ def _run_gunicorn(host: str, port: int, workers: int) -> None:
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
-            from helpdesk import create_app
-
-            return create_app()
+            return _worker_app()
 
     HelpdeskApplication({
         "bind": f"{host}:{port}",
@@ -149,6 +157,4 @@ def _run_gunicorn(host: str, port: int, workers: int) -> None:
 def _run_waitress(host: str, port: int, workers: int) -> None:
     from waitress import serve
 
-    from helpdesk import create_app
-
-    serve(create_app(), host=host, port=port, threads=max(4, workers * 4))
+    serve(_worker_app(), host=host, port=port, threads=max(4, workers * 4))
