@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,8 @@ import urllib.request
 from pathlib import Path
 
 from flask.testing import FlaskClient
+
+from tests.smtp_server import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -24,12 +25,6 @@ def read_csrf_token(client: FlaskClient, path: str = "/") -> str:
     match = _META_TOKEN.search(page.get_data(as_text=True))
     assert match, f"no csrf-token meta on {path}"
     return match.group(1)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def server_env(tmp_path: Path, port: int, extra_env: dict[str, str] | None = None) -> dict[str, str]:
