@@ -26,6 +26,14 @@ def _comment_or_404(comment_id: int) -> Comment:
     return comment
 
 
+def _moderated_comment_or_abort(comment_id: int) -> Comment:
+    """Load a comment for moderation: 404 when missing, 403 unless compact office or national staff."""
+    comment = _comment_or_404(comment_id)
+    if not can_moderate_comments(current_user):
+        abort(403)
+    return comment
+
+
 def _back(comment: Comment) -> Response:
     return redirect(url_for("kb.article", slug=comment.article_slug, _anchor=f"comment-{comment.id}"), 303)
 
@@ -76,9 +84,7 @@ def edit(comment_id: int) -> Response | str | tuple[str, int]:
 @login_required
 def hide(comment_id: int) -> Response:
     """Hide a comment, with a reason (moderators)."""
-    comment = _comment_or_404(comment_id)
-    if not can_moderate_comments(current_user):
-        abort(403)
+    comment = _moderated_comment_or_abort(comment_id)
     form = HideCommentForm()
     if not form.validate_on_submit():
         flash(" ".join(form.reason.errors) or "Say why the comment is hidden.", "error")
@@ -94,9 +100,7 @@ def hide(comment_id: int) -> Response:
 @login_required
 def unhide(comment_id: int) -> Response:
     """Show a hidden comment again (moderators)."""
-    comment = _comment_or_404(comment_id)
-    if not can_moderate_comments(current_user):
-        abort(403)
+    comment = _moderated_comment_or_abort(comment_id)
     if EmptyForm().validate_on_submit():  # only the CSRF token is sent
         unhide_comment(db.session, comment, actor=current_user._get_current_object(), origin=current_origin())
         db.session.commit()
