@@ -64,6 +64,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from helpdesk.api.tickets import bp as api_tickets_bp
     from helpdesk.api.views import bp as api_bp
     from helpdesk.kb.views import bp as kb_bp
     from helpdesk.search.views import bp as search_bp
@@ -71,3 +72,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(kb_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(api_tickets_bp)

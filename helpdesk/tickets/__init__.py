@@ -18,3 +18,7 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION_KEY] = triage
     install_work_provider(triage)
     init_cli(app)
+    from helpdesk.tickets import caseload_views, queue_views, submit_views, ticket_views  # noqa: F401  (add routes)
+    from helpdesk.tickets.blueprint import bp
+
+    app.register_blueprint(bp)
