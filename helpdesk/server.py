@@ -16,6 +16,8 @@ from helpdesk.mail.delivery import redact_secrets
 
 #: The mail deliverer that `serve` runs beside the web server, in the same environment.
 DELIVER_COMMAND = (sys.executable, "-m", "helpdesk", "mail", "deliver", "--loop")
+#: The escalation sweep that `serve` runs every minute (cron may run `helpdesk escalate` too: sweeps are idempotent).
+ESCALATE_COMMAND = (sys.executable, "-m", "helpdesk", "escalate", "--loop", "--interval", "60")
 
 
 def _gunicorn_available() -> bool:
@@ -28,17 +30,17 @@ def _gunicorn_available() -> bool:
     return True
 
 
-class BackgroundDeliverer:
-    """The mail deliverer child process of `serve`: restarted if it dies, stopped with the server."""
+class BackgroundProcess:
+    """A child process of `serve` (mail deliverer, escalation sweep): restarted if it dies, stopped with the server."""
 
-    def __init__(self, command: Sequence[str] = DELIVER_COMMAND, *, env: Mapping[str, str] | None = None,
+    def __init__(self, command: Sequence[str], *, env: Mapping[str, str] | None = None,
                  restart_delay: float = 5.0) -> None:
         self.command = list(command)
         self.env = None if env is None else dict(env)
         self.restart_delay = restart_delay
         self.process: subprocess.Popen[bytes] | None = None
         # gunicorn forks its workers from this process, and they unwind through `run_server` when they exit:
-        # only the process that started the deliverer may stop it.
+        # only the process that started the child may stop it.
         self._owner = os.getpid()
         self._stopping = threading.Event()
         self._lock = threading.Lock()
@@ -46,7 +48,7 @@ class BackgroundDeliverer:
     def start(self) -> None:
         """Start the child and a thread that restarts it when it dies."""
         self._spawn()
-        threading.Thread(target=self._watch, name="mail-deliverer-watchdog", daemon=True).start()
+        threading.Thread(target=self._watch, name=f"watchdog-{self.command[-1]}", daemon=True).start()
 
     def stop(self, timeout: float = 15.0) -> None:
         """Ask the child to finish its pass and exit (SIGTERM); kill it after `timeout` seconds."""
@@ -73,15 +75,15 @@ class BackgroundDeliverer:
         while not self._stopping.wait(1.0):
             process = self.process
             if process is not None and process.poll() is not None:
-                click.echo(f"mail deliverer exited ({process.returncode}); restarting in {self.restart_delay:g} s",
-                           err=True)
+                click.echo(f"{' '.join(self.command[1:])} exited ({process.returncode}); "
+                           f"restarting in {self.restart_delay:g} s", err=True)
                 if self._stopping.wait(self.restart_delay):
                     return
                 self._spawn()
 
 
 def _exit_on_sigterm() -> None:
-    # SIGTERM's default kills at once, skipping the `finally` that stops the deliverer (gunicorn sets its own).
+    # SIGTERM's default kills at once, skipping the `finally` that stops the children (gunicorn sets its own).
     if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
         signal.signal(signal.SIGTERM, lambda _number, _frame: sys.exit(0))
 
@@ -90,8 +92,9 @@ def run_server(host: str, port: int, workers: int, base_url: str) -> None:
     """Serve until interrupted; each worker builds its own app (no state shared across processes)."""
     click.echo(f"Helpdesk is running at http://{host}:{port}/  (links in e-mails use {base_url})")
     click.echo("Press Ctrl+C to stop.")
-    deliverer = BackgroundDeliverer()
-    deliverer.start()
+    children = [BackgroundProcess(DELIVER_COMMAND), BackgroundProcess(ESCALATE_COMMAND)]
+    for child in children:
+        child.start()
     try:
         _exit_on_sigterm()
         if _gunicorn_available():
@@ -99,7 +102,8 @@ def run_server(host: str, port: int, workers: int, base_url: str) -> None:
         else:
             _run_waitress(host, port, workers)
     finally:
-        deliverer.stop()
+        for child in children:
+            child.stop()
 
 
 def _worker_app() -> Any:

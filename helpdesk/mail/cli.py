@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import click
 from flask import current_app
@@ -16,28 +12,9 @@ from flask.cli import with_appcontext
 from sqlalchemy.orm import sessionmaker
 
 from helpdesk.extensions import db
+from helpdesk.loops import stop_on_signals
 from helpdesk.mail.backends import get_backend
 from helpdesk.mail.delivery import DeliveryCounts, deliver_due
-
-
-@contextmanager
-def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """Set `stop` on SIGTERM/SIGINT instead of dying, so the pass under way records its outcomes."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signal handlers can only be installed from the main thread
-        return
-    previous = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
-
-    def handle(_number: int, _frame: Any) -> None:
-        stop.set()
-
-    for number in previous:
-        signal.signal(number, handle)
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
 
 
 @click.group("mail")
@@ -59,7 +36,7 @@ def deliver_command(loop: bool, interval: float, batch: int) -> None:
     backend = get_backend(app.config)
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
     stop = threading.Event()
-    with _stop_on_signals(stop):
+    with stop_on_signals(stop):
         while not stop.is_set():
             try:
                 counts = deliver_due(session_factory, backend, worker_id=worker_id, batch=batch,

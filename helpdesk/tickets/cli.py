@@ -9,6 +9,7 @@ from sqlalchemy.orm import sessionmaker
 
 from helpdesk.database import utcnow
 from helpdesk.extensions import db
+from helpdesk.loops import run_every
 from helpdesk.tickets.agencies import agency_info, find_agency
 from helpdesk.tickets.context import EXTENSION_KEY, TicketError, Triage
 from helpdesk.tickets.explain import explain
@@ -25,14 +26,28 @@ def current_triage() -> Triage:
 @click.command("escalate")
 @click.option("--batch", type=click.IntRange(1, 10_000), default=BATCH, show_default=True,
               help="Tickets per transaction.")
+@click.option("--loop", is_flag=True, help="Keep sweeping every --interval seconds until SIGTERM or SIGINT.")
+@click.option("--interval", type=click.FloatRange(0.05, 3600), default=60.0, show_default=True,
+              help="Seconds between sweeps with --loop.")
 @with_appcontext
-def escalate_command(batch: int) -> None:
-    """Escalate overdue tier-1 requests and close resolved ones, once (idempotent; safe on several servers)."""
-    triage, now = current_triage(), utcnow()
+def escalate_command(batch: int, loop: bool, interval: float) -> None:
+    """Escalate overdue tier-1 requests and close resolved ones (idempotent; safe on several servers at once)."""
+    triage = current_triage()
     sessions = sessionmaker(db.engine, expire_on_commit=False)
-    escalated = escalate_overdue(sessions, triage, now=now, batch=batch)
-    closed = close_resolved(sessions, triage, now=now, batch=batch)
-    click.echo(f"escalated {escalated} overdue requests; closed {closed} resolved requests")
+
+    def sweep() -> str | None:
+        now = utcnow()
+        escalated = escalate_overdue(sessions, triage, now=now, batch=batch)
+        closed = close_resolved(sessions, triage, now=now, batch=batch)
+        if loop and not escalated and not closed:
+            return None  # a quiet minute is not worth a log line
+        return f"escalated {escalated} overdue requests; closed {closed} resolved requests"
+
+    if not loop:
+        click.echo(sweep())
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    run_every(interval, sweep, on_error=lambda: app.logger.exception("escalation sweep failed; retrying"))
 
 
 @click.group("triage")

@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 
 from helpdesk.mail.models import OutboxMessage
-from helpdesk.server import DELIVER_COMMAND, BackgroundDeliverer
+from helpdesk.server import DELIVER_COMMAND, BackgroundProcess
 from tests.helpers import REPO
 from tests.smtp_server import LoopbackSMTP, free_port
 
@@ -69,7 +69,7 @@ def test_deliver_loop_keeps_delivering_and_exits_cleanly_on_sigterm(
 
 def test_background_deliverer_is_restarted_when_it_dies_and_stopped_with_the_server(
         app: Flask, smtp: LoopbackSMTP, add_mail: Callable[..., int], process_env: dict[str, str]) -> None:
-    deliverer = BackgroundDeliverer([*DELIVER_COMMAND, "--interval", "0.1"], env=process_env, restart_delay=0.1)
+    deliverer = BackgroundProcess([*DELIVER_COMMAND, "--interval", "0.1"], env=process_env, restart_delay=0.1)
     deliverer.start()
     try:
         add_mail()
@@ -123,7 +123,7 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists() or sys.platform == "win32", reason="needs Linux /proc")
-def test_serve_delivers_mail_in_the_background_and_stops_the_deliverer_on_exit(
+def test_serve_runs_the_deliverer_and_the_escalation_sweep_and_stops_them_on_exit(
         app: Flask, smtp: LoopbackSMTP, add_mail: Callable[..., int], process_env: dict[str, str],
         tmp_path: Path) -> None:
     add_mail()
@@ -136,10 +136,11 @@ def test_serve_delivers_mail_in_the_background_and_stops_the_deliverer_on_exit(
         _wait_until_healthy(f"http://127.0.0.1:{port}/healthz")
         children = _children(process.pid)
         [deliverer] = [pid for pid, command in children.items() if "mail deliver --loop" in command]
-        workers = [pid for pid in children if pid != deliverer]
+        [sweeper] = [pid for pid, command in children.items() if "escalate --loop --interval 60" in command]
+        workers = [pid for pid in children if pid not in (deliverer, sweeper)]
         os.kill(workers[0], signal.SIGTERM)  # an exiting gunicorn worker unwinds through run_server too
         time.sleep(0.5)
-        assert _alive(deliverer)
+        assert _alive(deliverer) and _alive(sweeper)
     finally:
         process.terminate()
         try:
@@ -147,4 +148,4 @@ def test_serve_delivers_mail_in_the_background_and_stops_the_deliverer_on_exit(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    assert not _alive(deliverer), (tmp_path / "serve.log").read_text()
+    assert not _alive(deliverer) and not _alive(sweeper), (tmp_path / "serve.log").read_text()
