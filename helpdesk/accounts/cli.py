@@ -129,7 +129,11 @@ def load_and_print_demo(*, as_json: bool = False) -> list[DemoSignIn]:
     if current_app.config.get("HELPDESK_ENV") == "production":
         raise click.ClickException("The demo organisation has published passwords: it cannot be loaded with "
                                    "HELPDESK_ENV=production.")
+    from helpdesk.tickets.context import EXTENSION_KEY
+    from helpdesk.tickets.demo import load_demo_tickets
+
     sign_ins = load_demo(db.session, now=utcnow(), policy=account_policy())
+    load_demo_tickets(db.session, current_app.extensions[EXTENSION_KEY], now=utcnow())
     db.session.commit()
     if as_json:
         click.echo(json.dumps({"users": [s.to_dict() for s in sign_ins]}, indent=2))
