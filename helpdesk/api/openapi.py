@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from helpdesk.tickets.models import AFFECTED, CATEGORIES, STATUSES, TIERS
+from helpdesk.tickets.services import MAX_DESCRIPTION, MAX_SUGGESTIONS
+
 _STR = {"type": "string"}
 _INT = {"type": "integer", "minimum": 0}
 _NULLABLE_STR = {"type": ["string", "null"]}
@@ -18,12 +21,16 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 
 def _errors(*codes: int) -> dict[str, Any]:
-    words = {400: "Bad input", 404: "Not found", 422: "Invalid field", 429: "Too many requests"}
+    words = {400: "Bad input", 401: "Not signed in, or the token is not valid (with WWW-Authenticate: Bearer)",
+             403: "The privacy policy is not accepted yet (error privacy_not_accepted)", 404: "Not found",
+             422: "Invalid field", 429: "Too many requests"}
     return {str(c): _json(_ref("Error"), words[c]) for c in codes}
 
 
 SCHEMAS: dict[str, Any] = {
-    "Error": {"type": "object", "required": ["error", "message"], "properties": {"error": _STR, "message": _STR}},
+    "Error": {"type": "object", "required": ["error", "message"],
+              "properties": {"error": _STR, "message": _STR,
+                             "field": {"type": "string", "description": "the request field at fault, if one"}}},
     "SearchHit": {
         "type": "object",
         "required": ["article", "question_id", "title", "question", "url", "snippet", "score"],
@@ -72,7 +79,106 @@ SCHEMAS: dict[str, Any] = {
                               "documents": _INT, "articles": _INT}},
 }
 
+_NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+_TIME = {"type": "string", "format": "date-time"}
+_PERSON = {"oneOf": [{"type": "null"}, _ref("Person")]}
+_TICKET_KEYS = ["id", "url", "category", "subject", "description", "tried", "affected", "status", "tier", "assignee",
+                "reporter", "agency", "state", "route_reason", "incident", "created_at", "updated_at",
+                "first_response_due", "resolution_due", "resolved_at", "closed_at", "version"]
+SCHEMAS.update({
+    "Person": {"type": "object", "required": ["id", "name"], "properties": {"id": _INT, "name": _STR}},
+    "TicketEvent": {
+        "type": "object", "required": ["id", "kind", "public", "created_at", "actor", "body", "reason"],
+        "properties": {"id": _INT, "kind": {"type": "string", "description": "submitted, routed, reply, note, ..."},
+                       "public": {"type": "boolean", "description": "false: an internal note (staff only)"},
+                       "created_at": _TIME, "actor": _PERSON, "body": _NULLABLE_STR, "reason": _NULLABLE_STR},
+    },
+    "Ticket": {
+        "type": "object", "required": _TICKET_KEYS,
+        "properties": {
+            "id": _INT, "url": {"type": "string", "description": "absolute link of the request's page"},
+            "category": {"enum": list(CATEGORIES)},
+            "subject": _STR, "description": _STR, "tried": _STR, "affected": {"enum": list(AFFECTED)},
+            "status": {"enum": list(STATUSES)},
+            "tier": {"enum": list(TIERS)}, "assignee": _PERSON, "reporter": _PERSON,
+            "agency": {"type": "object", "required": ["id", "name"], "properties": {"id": _INT, "name": _STR}},
+            "state": {"type": ["string", "null"], "description": "two-letter state code"},
+            "route_reason": {"type": "string", "description": "why the request went where it is, in words"},
+            "incident": {"type": ["integer", "null"], "description": "the location or system incident it is part of"},
+            "created_at": _TIME, "updated_at": _TIME, "first_response_due": _NULLABLE_TIME,
+            "resolution_due": _NULLABLE_TIME, "resolved_at": _NULLABLE_TIME, "closed_at": _NULLABLE_TIME,
+            "version": {"type": "integer", "minimum": 1},
+        },
+    },
+    "TicketWithEvents": {"allOf": [_ref("Ticket"), {
+        "type": "object", "required": ["events"],
+        "properties": {"events": {"type": "array", "items": _ref("TicketEvent"), "description": "oldest first"}}}]},
+    "TicketList": {
+        "type": "object", "required": ["tickets", "total", "page", "per_page", "pages"],
+        "properties": {"tickets": {"type": "array", "items": _ref("Ticket")}, "total": _INT,
+                       "page": {"type": "integer", "minimum": 1}, "per_page": {"type": "integer", "minimum": 1},
+                       "pages": {"type": "integer", "minimum": 1}},
+    },
+    "NewTicket": {
+        "type": "object", "required": ["category", "subject", "description"], "additionalProperties": False,
+        "properties": {
+            "category": {"enum": list(CATEGORIES)},
+            "subject": {"type": "string", "minLength": 3, "maxLength": 200},
+            "description": {"type": "string", "minLength": 1, "maxLength": MAX_DESCRIPTION},
+            "tried": {"type": "string", "maxLength": MAX_DESCRIPTION, "description": "what the reporter already tried"},
+            "affected": {"enum": list(AFFECTED), "default": "unknown"},
+            "idempotency_key": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{8,64}$",
+                                "description": "one per request you mean to file; a resend with the same key "
+                                               "returns the first ticket (200) instead of filing a second"},
+            "suggestions": {"type": "array", "maxItems": MAX_SUGGESTIONS, "items": _STR,
+                            "description": "knowledge-base answers shown before filing, as article-slug#question-id"},
+        },
+    },
+})
+_SECURITY = [{"bearerToken": []}, {"session": []}]
+_CSRF_HEADER = {"name": "X-CSRFToken", "in": "header", "schema": _STR,
+                "description": "required with a session (the page's meta csrf-token); not with a bearer token"}
 _SLUG = {"name": "slug", "in": "path", "required": True, "schema": _STR}
+
+
+def _ticket_paths() -> dict[str, Any]:
+    one = {"200": _json(_ref("TicketWithEvents"), "The request with its history (internal notes for staff only)")}
+    return {
+        "/api/v1/tickets": {
+            "get": {
+                "operationId": "listTickets", "security": _SECURITY,
+                "summary": "List the requests the caller may see, newest first",
+                "description": "A reporter sees their own; local IT their agency's; the compact office its "
+                               "state's; national staff every state's.",
+                "parameters": [
+                    {"name": "status", "in": "query", "schema": _STR,
+                     "description": "new, open, pending, resolved, closed; comma-separated or repeated"},
+                    {"name": "category", "in": "query", "schema": _STR},
+                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+                    {"name": "per_page", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}},
+                ],
+                "responses": {"200": _json(_ref("TicketList"), "A page of requests"), **_errors(400, 401, 403, 429)},
+            },
+            "post": {
+                "operationId": "createTicket", "security": _SECURITY, "summary": "File a request",
+                "description": "Routed by the triage policy like the web form. Send an idempotency key (in the "
+                               "body or the Idempotency-Key header) so that a resend after a network error "
+                               "cannot file a second request; without one, every call files a new request.",
+                "parameters": [_CSRF_HEADER, {"name": "Idempotency-Key", "in": "header", "schema": _STR}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NewTicket")}}},
+                "responses": {"201": _json(_ref("TicketWithEvents"), "Filed"),
+                              "200": _json(_ref("TicketWithEvents"), "Already filed with this idempotency key"),
+                              **_errors(400, 401, 403, 422, 429)},
+            },
+        },
+        "/api/v1/tickets/{ticket_id}": {"get": {
+            "operationId": "getTicket", "security": _SECURITY, "summary": "One request with its history",
+            "description": "A request the caller may not see answers 404, exactly like a missing one.",
+            "parameters": [{"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {**one, **_errors(401, 403, 404, 429)},
+        }},
+    }
 
 
 def build_openapi() -> dict[str, Any]:
@@ -116,11 +222,17 @@ def build_openapi() -> dict[str, Any]:
             "responses": {"200": _json(_ref("Health"), "Healthy"), "503": _json(_ref("Health"), "Not usable")},
         }},
     }
+    paths.update(_ticket_paths())
     return {
         "openapi": "3.1.0",
         "info": {"title": "Helpdesk API", "version": "1.0.0",
-                 "description": "Search and read the knowledge base; vote on articles."},
+                 "description": "Search and read the knowledge base; vote on articles; file and follow requests."},
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
         "paths": paths,
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": SCHEMAS, "securitySchemes": {
+            "bearerToken": {"type": "http", "scheme": "bearer",
+                            "description": "A personal API token (hd_...) from /account/tokens; no CSRF header."},
+            "session": {"type": "apiKey", "in": "cookie", "name": "session",
+                        "description": "The signed-in browser session; unsafe methods need the X-CSRFToken header."},
+        }},
     }

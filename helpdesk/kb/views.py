@@ -109,5 +109,5 @@ def vote_reason(slug: str) -> Response | tuple[str, int]:
 
 @bp.get("/request")
 def submit_request() -> str:
-    """Explain whom to contact while the request form is being introduced."""
+    """Explain the path of an unresolved problem and lead to the request form (signing in first)."""
     return render_template("kb/request.html")

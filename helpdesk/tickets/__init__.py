@@ -18,7 +18,16 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION_KEY] = triage
     install_work_provider(triage)
     init_cli(app)
-    from helpdesk.tickets import caseload_views, queue_views, submit_views, ticket_views  # noqa: F401  (add routes)
+    from helpdesk.tickets import (  # noqa: F401  (importing a views module adds its routes to the blueprint)
+        action_views,
+        attachment_views,
+        caseload_views,
+        explain_views,
+        queue_views,
+        submit_views,
+        ticket_views,
+        token_views,
+    )
     from helpdesk.tickets.blueprint import bp
 
     app.register_blueprint(bp)

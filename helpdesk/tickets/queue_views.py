@@ -1,5 +1,151 @@
-"""placeholder: queue_views."""
+"""The queue a person works: its requests by status, with filters, an order, counts per status and pages."""
 
 from __future__ import annotations
 
-from helpdesk.tickets.blueprint import bp  # noqa: F401
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import partial
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import abort, render_template, request
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import Session
+
+from helpdesk.accounts.models import User
+from helpdesk.admin.forms import choices
+from helpdesk.database import utcnow
+from helpdesk.extensions import db
+from helpdesk.pagination import Page
+from helpdesk.tickets.blueprint import acting_user, bp, triage
+from helpdesk.tickets.context import TicketError
+from helpdesk.tickets.models import OPEN_STATUSES, Ticket
+
+# Private on purpose: list_queue orders by resolution due only; the other orders reuse its filters and paging.
+from helpdesk.tickets.queries import QueueFilter, SortKey, _filters, _page, list_queue, queue_counts
+from helpdesk.tickets.queue_forms import STATUS_VIEWS, QueueFilterForm
+
+PER_PAGE = 25
+NO_QUEUE = "Your role has no queue of requests to work. Your own requests are under \"My requests\"."
+#: The `tier` filter a role may use; "" is the role's own queue (queries._QUEUE_TIERS checks the same on the server).
+TIER_CHOICES: dict[str, list[tuple[str, str]]] = {
+    "local_it": [("", "Tier 1: local IT of your agency")],
+    "compact_office": [("", "Tier 2: your state's compact office"),
+                       ("local_it", "Tier 1: local IT of your state's agencies")],
+    "national_admin": [("", "Tier 3: national office"), ("compact_office", "Tier 2: the state compact offices"),
+                       ("local_it", "Tier 1: local IT of every agency"), ("all", "Everything: every tier and state")],
+    "po_supervisor": [("", "Every tier"), ("local_it", "Tier 1: local IT"),
+                      ("compact_office", "Tier 2: compact office"), ("national", "Tier 3: national office")],
+}
+#: The orders other than resolution due (list_queue's own).
+_ORDERS: dict[str, list[SortKey]] = {
+    # Requests still waiting for their first response first, the soonest due among them on top.
+    "response": [(Ticket.first_responded_at.is_not(None), False), (Ticket.first_response_due, False),
+                 (Ticket.id, False)],
+    "created": [(Ticket.id, True)],  # ids follow filing order, and the primary key serves "newest first"
+    "updated": [(Ticket.updated_at, True), (Ticket.id, True)],
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A due time in words relative to now, and as the clock shows it at the agency."""
+
+    words: str
+    overdue: bool
+    iso: str
+    local: str
+
+
+def _span(delta: dt.timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours = minutes // 60
+    return f"{hours} h" if hours < 48 else f"{hours // 24} days"
+
+
+def local_time(moment: dt.datetime, zone: str) -> str:
+    """Return `moment` as the clock shows it in `zone` (UTC when the zone is unknown)."""
+    try:
+        tz: dt.tzinfo = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = dt.UTC
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def describe_due(moment: dt.datetime | None, zone: str, *, now: dt.datetime) -> Due | None:
+    """Return "due in 3 h" / "overdue by 2 h" for a due time (None when there is none)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # SQLite hands back naive UTC
+        moment = moment.replace(tzinfo=dt.UTC)
+    late = now - moment
+    if late > dt.timedelta(0):
+        words = "due now" if late < dt.timedelta(minutes=1) else f"overdue by {_span(late)}"
+    else:
+        words = "due now" if -late < dt.timedelta(minutes=1) else f"due in {_span(-late)}"
+    return Due(words, late >= dt.timedelta(minutes=1), moment.isoformat(), local_time(moment, zone))
+
+
+def queue_people(session: Session, user: User) -> list[User]:
+    """Return the active people who work the user's queue: the choices of the assignee filter."""
+    scope: ColumnElement[bool]
+    if user.role == "national_admin":
+        scope = User.role.in_(("compact_office", "national_admin"))
+    elif user.role == "compact_office":
+        scope = and_(User.state_code == user.state_code, User.role.in_(("local_it", "compact_office")))
+    else:
+        scope = or_(and_(User.role == "local_it", User.agency_id == user.agency_id),
+                    and_(User.role == "compact_office", User.state_code == user.state_code))
+    return list(session.scalars(select(User).where(User.is_active.is_(True), scope).order_by(User.name, User.id)))
+
+
+def _queue_filter(form: QueueFilterForm, user: User, people: list[User]) -> QueueFilter:
+    assignee, tier = form.assignee.data or "", form.tier.data or ""
+    assignee_id = user.id if assignee == "me" else int(assignee) if assignee.isdigit() else None
+    if assignee.isdigit() and user.role != "national_admin" and assignee_id not in {p.id for p in people}:
+        raise TicketError("Choose an assignee from the list.")
+    return QueueFilter(statuses=STATUS_VIEWS[form.status.data or "active"][1], category=form.category.data or None,
+                       assignee_id=assignee_id, unassigned=assignee == "none", incident_id=form.incident.data,
+                       tier=None if tier in ("", "all") else tier, everything=tier == "all")
+
+
+def list_sorted(session: Session, user: User, filters: QueueFilter, sort: str, *, page: int,
+                counts: Mapping[str, int]) -> Page:
+    """Return a page of the user's queue in the chosen order (resolution due: list_queue itself)."""
+    if sort not in _ORDERS:
+        return list_queue(session, user, filters, page=page, per_page=PER_PAGE, counts=counts)
+    total = sum(counts.get(status, 0) for status in set(filters.statuses))
+    return _page(session, _filters(user, filters, with_status=True), _ORDERS[sort], page, PER_PAGE, total)
+
+
+@bp.get("/queue")
+def queue() -> tuple[str, int]:
+    """Show the signed-in user's queue; a role without one is told where its own requests are."""
+    user = acting_user()
+    if user.role not in TIER_CHOICES or not user.is_active:
+        abort(403, NO_QUEUE)
+    form = QueueFilterForm(formdata=request.args)
+    labels = {c.code: c.label for c in triage().policy.categories.values()}
+    form.category.choices = choices([("", "Any category"), *labels.items()])
+    form.tier.choices = choices(TIER_CHOICES[user.role])
+    people = queue_people(db.session, user)
+    found, counts, error = None, None, None
+    if form.validate():
+        try:
+            filters = _queue_filter(form, user, people)
+            counts = queue_counts(db.session, user, filters)
+            found = list_sorted(db.session, user, filters, form.sort.data or "due", page=form.page.data or 1,
+                                counts=counts)
+        except TicketError as exc:
+            error = str(exc)
+        except PermissionError:
+            abort(403, NO_QUEUE)
+    else:
+        error = "Some filters are not valid: correct them and show the queue again."
+    args = {key: value for key, value in request.args.items() if key != "page"}
+    return render_template(
+        "tickets/queue.html", form=form, found=found, counts=counts, error=error, people=people, args=args,
+        status_views=STATUS_VIEWS, open_statuses=OPEN_STATUSES, labels=labels, due=partial(describe_due, now=utcnow()),
+    ), 200 if error is None else 400

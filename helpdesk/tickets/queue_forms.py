@@ -1,0 +1,87 @@
+"""Forms of the queue, Manage Case Load and the routing preview (GET filters need no CSRF token; the POST has one)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+
+from helpdesk.admin.forms import choices
+from helpdesk.tickets.models import OPEN_STATUSES, STATUSES
+
+#: The status views of a queue: a value of the `status` filter -> (label, statuses shown).
+STATUS_VIEWS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "active": ("Open work", OPEN_STATUSES),
+    "new": ("New", ("new",)),
+    "open": ("Open", ("open",)),
+    "pending": ("Pending (waiting on the reporter)", ("pending",)),
+    "resolved": ("Resolved", ("resolved",)),
+    "closed": ("Closed", ("closed",)),
+    "all": ("All", STATUSES),
+}
+#: The orders of a queue: a value of the `sort` filter -> its label.
+SORTS = {
+    "due": "Resolution due (soonest first)",
+    "response": "First response due (soonest first)",
+    "created": "Created (newest first)",
+    "updated": "Updated (most recent first)",
+}
+_ID = Regexp(r"^\d{1,9}$", message="Choose from the list.")
+
+
+class _GetForm(FlaskForm):
+    """A GET form: it changes nothing, so it needs no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+
+class QueueFilterForm(_GetForm):
+    """Filters, order and page of a queue; the view sets the category and tier choices."""
+
+    status = SelectField("Status", choices=choices((value, label) for value, (label, _) in STATUS_VIEWS.items()),
+                         default="active")
+    category = SelectField("Category", default="")
+    assignee = StringField("Assignee", default="", validators=[
+        Optional(), Regexp(r"^(me|none|\d{1,9})$", message="Choose me, unassigned or a person from the list.")])
+    incident = IntegerField("Incident number", validators=[
+        Optional(), NumberRange(min=1, max=2_000_000_000, message="Give an incident number.")])
+    tier = SelectField("Tier", default="")
+    sort = SelectField("Sort by", choices=choices(SORTS.items()), default="due")
+    page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(min=1, max=100_000)])
+
+
+class CaseloadFilterForm(_GetForm):
+    """Whose requests Manage Case Load lists."""
+
+    holder = StringField("Holder", default="", validators=[Optional(), _ID])
+
+
+class CaseloadForm(FlaskForm):
+    """Requests to move (ticked, or all of the holder's) and the person who takes them."""
+
+    pick = SelectMultipleField("Requests", coerce=int, validate_choice=False)
+    #: "id:version" of every request listed when the page was loaded: a change since then is a conflict.
+    seen = SelectMultipleField("Seen", validate_choice=False, validators=[
+        InputRequired(message="The list of requests is missing: reload the page.")])
+    select_all = BooleanField("All of this person's requests listed below")
+    to = StringField("Give them to", validators=[InputRequired(message="Choose who takes the requests."), _ID])
+    reason = TextAreaField("Reason (optional, shown in each request's history)",
+                           validators=[Optional(), Length(max=300, message="Use at most 300 characters.")])
+
+    def seen_versions(self) -> dict[int, int] | None:
+        """Return the versions seen, by request id (None when the hidden list was tampered with)."""
+        versions = {}
+        for item in self.seen.data or []:
+            ticket_id, _, version = item.partition(":")
+            if not (ticket_id.isdigit() and version.isdigit()):
+                return None
+            versions[int(ticket_id)] = int(version)
+        return versions
+
+
+class ExplainForm(_GetForm):
+    """The category and agency of a routing preview; the view sets the choices."""
+
+    category = SelectField("Category", validators=[InputRequired(message="Choose a category.")])
+    agency = StringField("Agency", validators=[InputRequired(message="Choose an agency."), _ID])
