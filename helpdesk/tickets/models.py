@@ -51,6 +51,10 @@ class Ticket(Base):
         Index("ix_ticket_open_due", "resolution_due", "id",
               postgresql_where=text("status IN ('new', 'open', 'pending')"),
               sqlite_where=text("status IN ('new', 'open', 'pending')")),
+        # The national "everything" queue sorted by last change.
+        Index("ix_ticket_open_updated", "updated_at", "id",
+              postgresql_where=text("status IN ('new', 'open', 'pending')"),
+              sqlite_where=text("status IN ('new', 'open', 'pending')")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -17,7 +17,7 @@ from helpdesk.tickets.permissions import can_reassign, can_view_ticket, can_work
 
 MAX_PER_PAGE = 100
 #: Queues whose tiers a role may choose with the `tier` filter (the first is the default).
-_QUEUE_TIERS = {"local_it": ("local_it",), "compact_office": ("compact_office", "local_it"),
+QUEUE_TIERS = {"local_it": ("local_it",), "compact_office": ("compact_office", "local_it"),
                 "national_admin": ("national", "compact_office", "local_it"), "po_supervisor": (None, *TIERS)}
 
 
@@ -46,7 +46,7 @@ def status_in(statuses: Sequence[str]) -> ColumnElement[bool]:
 def queue_scope(user: User, tier: str | None = None, *, everything: bool = False) -> list[ColumnElement[bool]]:
     """Return the conditions of the user's queue: local IT their agency's tier 1, the compact office its state's
     tier 2, national tier 3 (everything with the filter); supervisors see their agency's tickets."""
-    tiers = _QUEUE_TIERS.get(user.role) if user.is_active else None
+    tiers = QUEUE_TIERS.get(user.role) if user.is_active else None
     if tiers is None:
         raise PermissionError("this role has no queue")
     if tier is not None and tier not in tiers:
@@ -100,16 +100,29 @@ def _page(session: Session, conditions: Sequence[ColumnElement[bool]], order: Se
     return Page(items=items, total=total, page=page, per_page=per_page)
 
 
-def list_queue(session: Session, user: User, filters: QueueFilter = QueueFilter(), *, page: int = 1,
-               per_page: int = 25, counts: Mapping[str, int] | None = None) -> Page:
-    """Return a page of the user's queue, most urgent (earliest resolution due) first.
+#: The orders of a queue: by resolution due (most urgent first), first response due, filing, last change.
+QUEUE_ORDERS: dict[str, list[SortKey]] = {
+    "due": [(Ticket.resolution_due, False), (Ticket.id, False)],
+    # Requests still waiting for their first response first, the soonest due among them on top.
+    "response": [(Ticket.first_responded_at.is_not(None), False), (Ticket.first_response_due, False),
+                 (Ticket.id, False)],
+    "created": [(Ticket.id, True)],  # ids follow filing order, and the primary key serves "newest first"
+    "updated": [(Ticket.updated_at, True), (Ticket.id, True)],
+}
+
+
+def list_queue(session: Session, user: User, filters: QueueFilter = QueueFilter(), *, sort: str = "due",
+               page: int = 1, per_page: int = 25, counts: Mapping[str, int] | None = None) -> Page:
+    """Return a page of the user's queue in one of QUEUE_ORDERS (default: earliest resolution due first).
 
     :param counts: queue_counts() of the same filters, when the page shows them: the total is taken from them
         instead of counting the same rows twice.
     """
+    if sort not in QUEUE_ORDERS:
+        raise TicketError(f"Sort by one of {', '.join(QUEUE_ORDERS)}.")
     conditions = _filters(user, filters, with_status=True)
     total = None if counts is None else sum(counts.get(status, 0) for status in set(filters.statuses))
-    return _page(session, conditions, [(Ticket.resolution_due, False), (Ticket.id, False)], page, per_page, total)
+    return _page(session, conditions, QUEUE_ORDERS[sort], page, per_page, total)
 
 
 def queue_counts(session: Session, user: User, filters: QueueFilter = QueueFilter()) -> dict[str, int]:

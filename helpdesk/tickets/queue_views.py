@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,18 +15,17 @@ from helpdesk.accounts.models import User
 from helpdesk.admin.forms import choices
 from helpdesk.database import utcnow
 from helpdesk.extensions import db
-from helpdesk.pagination import Page
 from helpdesk.tickets.blueprint import acting_user, bp, triage
 from helpdesk.tickets.context import TicketError
-from helpdesk.tickets.models import OPEN_STATUSES, Ticket
+from helpdesk.tickets.models import OPEN_STATUSES
 
 # Private on purpose: list_queue orders by resolution due only; the other orders reuse its filters and paging.
-from helpdesk.tickets.queries import QueueFilter, SortKey, _filters, _page, list_queue, queue_counts
+from helpdesk.tickets.queries import QueueFilter, list_queue, queue_counts
 from helpdesk.tickets.queue_forms import STATUS_VIEWS, QueueFilterForm
 
 PER_PAGE = 25
 NO_QUEUE = "Your role has no queue of requests to work. Your own requests are under \"My requests\"."
-#: The `tier` filter a role may use; "" is the role's own queue (queries._QUEUE_TIERS checks the same on the server).
+#: The `tier` filter a role may use; "" is the role's own queue (queries.QUEUE_TIERS checks the same on the server).
 TIER_CHOICES: dict[str, list[tuple[str, str]]] = {
     "local_it": [("", "Tier 1: local IT of your agency")],
     "compact_office": [("", "Tier 2: your state's compact office"),
@@ -37,16 +35,6 @@ TIER_CHOICES: dict[str, list[tuple[str, str]]] = {
     "po_supervisor": [("", "Every tier"), ("local_it", "Tier 1: local IT"),
                       ("compact_office", "Tier 2: compact office"), ("national", "Tier 3: national office")],
 }
-#: The orders other than resolution due (list_queue's own).
-_ORDERS: dict[str, list[SortKey]] = {
-    # Requests still waiting for their first response first, the soonest due among them on top.
-    "response": [(Ticket.first_responded_at.is_not(None), False), (Ticket.first_response_due, False),
-                 (Ticket.id, False)],
-    "created": [(Ticket.id, True)],  # ids follow filing order, and the primary key serves "newest first"
-    "updated": [(Ticket.updated_at, True), (Ticket.id, True)],
-}
-
-
 @dataclass(frozen=True, slots=True)
 class Due:
     """A due time in words relative to now, and as the clock shows it at the agency."""
@@ -111,15 +99,6 @@ def _queue_filter(form: QueueFilterForm, user: User, people: list[User]) -> Queu
                        tier=None if tier in ("", "all") else tier, everything=tier == "all")
 
 
-def list_sorted(session: Session, user: User, filters: QueueFilter, sort: str, *, page: int,
-                counts: Mapping[str, int]) -> Page:
-    """Return a page of the user's queue in the chosen order (resolution due: list_queue itself)."""
-    if sort not in _ORDERS:
-        return list_queue(session, user, filters, page=page, per_page=PER_PAGE, counts=counts)
-    total = sum(counts.get(status, 0) for status in set(filters.statuses))
-    return _page(session, _filters(user, filters, with_status=True), _ORDERS[sort], page, PER_PAGE, total)
-
-
 @bp.get("/queue")
 def queue() -> tuple[str, int]:
     """Show the signed-in user's queue; a role without one is told where its own requests are."""
@@ -136,8 +115,8 @@ def queue() -> tuple[str, int]:
         try:
             filters = _queue_filter(form, user, people)
             counts = queue_counts(db.session, user, filters)
-            found = list_sorted(db.session, user, filters, form.sort.data or "due", page=form.page.data or 1,
-                                counts=counts)
+            found = list_queue(db.session, user, filters, sort=form.sort.data or "due", page=form.page.data or 1,
+                               per_page=PER_PAGE, counts=counts)
         except TicketError as exc:
             error = str(exc)
         except PermissionError:
