@@ -6,7 +6,8 @@ SQLite always runs (a temporary file); with --postgres the same steps run on tha
 schema is DROPPED and rebuilt, so the database name must contain "bench".
 Each figure is printed beside a baseline measured in the same run on the same data: a bare INSERT of one
 ticket row per transaction, a bare indexed SELECT of the queue's rows, and one set-based UPDATE of the rows
-the sweep escalates (rolled back). Targets: queue query < 50 ms, sweep of 100,000 tickets < 10 s.
+the sweep escalates (rolled back); whole pages beside a static file (bench/ticket_web.py).
+Targets: a queue page < 50 ms with 100,000 tickets in the database, a sweep of 100,000 tickets < 10 s.
 """
 
 from __future__ import annotations
@@ -42,14 +43,11 @@ from helpdesk.tickets.queries import QueueFilter, list_queue, queue_counts, stat
 from helpdesk.tickets.services import submit_ticket  # noqa: E402
 from helpdesk.tickets.sweeps import BATCH, escalate_overdue  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from ticket_web import bench_queue_pages, bench_web_submissions  # noqa: E402
+
 #: Wednesday 11 March 2026, 12:00 in Chicago: the bench's "now" for due times and the sweep.
 NOW = dt.datetime(2026, 3, 11, 17, 0, tzinfo=dt.UTC)
-#: Indexes proposed for helpdesk/tickets/models.py: open tickets by due time (the national "everything" queue; a
-#: partial index, which queries.status_in can use), and a category's recent reports (counted at every submission).
-PROPOSED_INDEXES = (
-    "CREATE INDEX ix_ticket_open_due ON ticket (resolution_due, id) WHERE status IN ('new', 'open', 'pending')",
-    "CREATE INDEX ix_ticket_category_created ON ticket (category, created_at)",
-)
 STATES, AGENCIES_PER_STATE = 20, 10
 ORIGIN = Origin(ip="127.0.0.1", user_agent="bench")
 DESCRIPTION = ("When I open the transfer request the page shows an application error and I cannot continue. "
@@ -163,7 +161,7 @@ def bulk_insert(sessions: sessionmaker[Session], org: dict[str, Any], count: int
     return time.perf_counter() - started
 
 
-def bench_queues(app: Flask, org: dict[str, Any], phase: str, only: str = "") -> None:
+def bench_queues(app: Flask, org: dict[str, Any], phase: str) -> None:
     """Print queue page + counts times per role against a bare indexed SELECT of the same page."""
     agency_id, state = org["agencies"][0]
     with app.app_context():
@@ -180,8 +178,6 @@ def bench_queues(app: Flask, org: dict[str, Any], phase: str, only: str = "") ->
             ("national, everything", national, QueueFilter(everything=True), None, None),
         ]
         for label, user, filters, tier, scope in cases:
-            if only not in label:
-                continue
             page = list_queue(session, user, filters)
             counts = queue_counts(session, user, filters)
             page_time = median_time(lambda u=user, f=filters, c=counts: list_queue(session, u, f, counts=c))
@@ -234,33 +230,27 @@ def run(url: str, label: str, tickets: int, submissions: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         upgrade_database(url)
         app = create_app({"DATABASE_URL": url, "INSTANCE_DIR": Path(tmp), "INDEX_DIR": Path(tmp) / "index",
-                          "SECRET_KEY": "bench", "BASE_URL": "https://help.example.org", "RATELIMIT_ENABLED": False})
+                          "SECRET_KEY": "bench", "BASE_URL": "https://help.example.org", "RATELIMIT_ENABLED": False,
+                          "MFA_ROLES": ()})  # staff sign in with a password only: the bench measures pages
         triage: Triage = app.extensions[EXTENSION_KEY]
-        web = any(rule.rule.startswith("/requests") for rule in app.url_map.iter_rules())
         with app.app_context():
             sessions = sessionmaker(db.engine, expire_on_commit=False)
             with sessions() as session:
                 org = build_org(session)
             bench_submissions(sessions, triage, org, submissions, "(empty database)")
+        bench_web_submissions(app, org, submissions, "(empty database)")
+        with app.app_context():
             seconds = bulk_insert(sessions, org, tickets)
             print(f"  bulk insert of {tickets} open tier-1 tickets: {seconds:.1f} s")
             bench_submissions(sessions, triage, org, submissions, f"(at {tickets} tickets)")
+        bench_web_submissions(app, org, submissions, f"(at {tickets} tickets)")
         bench_queues(app, org, "before sweep:")
+        bench_queue_pages(app, org, "before sweep:")
         with app.app_context():
             bench_sweep(sessions, triage, tickets)
             vacuum(db.engine)  # what autovacuum does after 100,000 updated rows
         bench_queues(app, org, "after sweep: ")
-        with app.app_context():
-            # Not in the migrations: what the two indexes proposed for models.py would change.
-            with sessions() as session, session.begin():
-                for ddl in PROPOSED_INDEXES:
-                    session.execute(text(ddl))
-                session.execute(text("ANALYZE"))
-            print("  with the proposed indexes " + ", ".join(ddl.split()[2] for ddl in PROPOSED_INDEXES) + ":")
-            bench_submissions(sessions, triage, org, submissions, f"(at {tickets} tickets)")
-        bench_queues(app, org, "with indexes:", only="national")
-        if not web:
-            print("  web layer: no /requests routes in this app yet, so no test-client submission figure")
+        bench_queue_pages(app, org, "after sweep: ")
         app.extensions["helpdesk.db"][0].dispose()
 
 
