@@ -34,6 +34,8 @@ def serve_command(host: str | None, port: int | None, workers: int | None, demo:
 
         load_and_print_demo()  # refused (exit 1) when HELPDESK_ENV=production
     _build_index(check_only=False, quiet=True)
+    # Finish the index's background threads before gunicorn forks: a fork copies locks they hold, but not them.
+    get_engine().close()
     run_server(host or settings.host, port or settings.port, workers or settings.workers,
                app.config["BASE_URL"])
 

@@ -7,6 +7,7 @@ import gzip
 import heapq
 import json
 import logging
+import os
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -31,6 +32,17 @@ def english_words() -> frozenset[str]:
 
 
 _ENGLISH_LOCK = threading.Lock()
+
+
+def _fresh_lock_in_child() -> None:
+    # A process forked (gunicorn workers) while another thread held the lock would inherit it locked for ever,
+    # and its first spelling correction would hang.
+    global _ENGLISH_LOCK
+    _ENGLISH_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fresh_lock_in_child)
 
 
 @lru_cache(maxsize=1)
