@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from helpdesk.accounts.models import User
+from helpdesk.accounts.services import deactivate_user, reactivate_user
 from helpdesk.audit.models import AuditEvent
 from helpdesk.audit.services import Origin
 from helpdesk.extensions import db
@@ -95,7 +96,8 @@ def test_revoked_and_deactivated_tokens_fail(app: Flask, user: User) -> None:
         load(user).is_active = False
         assert authenticate_token(db.session, second) is None
         actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.target_type == "api_token")).all()
-        assert sorted(actions) == ["api_token_created", "api_token_created", "api_token_revoked"]
+        # Deactivation revoked the second token too (with its own audit row).
+        assert sorted(actions) == ["api_token_created", "api_token_created", "api_token_revoked", "api_token_revoked"]
         with pytest.raises(PermissionError):
             create_api_token(db.session, actor=load(user), name="u", origin=ORIGIN)
 
@@ -195,3 +197,23 @@ def test_revoking_from_the_page(app: Flask, client: FlaskClient, user: User) -> 
     assert "“Old laptop” is revoked" in client.get("/account/tokens").get_data(as_text=True)
     assert tokens_of(app, user)[0].revoked_at is not None and tokens_of(app, other)[0].revoked_at is None
     assert app.test_client().get("/api/v1/tickets", headers={"Authorization": f"Bearer {plaintext}"}).status_code == 401
+
+
+def test_deactivation_revokes_tokens_for_good(app: Flask, user: User) -> None:
+    admin = make_user(app, role="state_admin", state="TX")
+    other = make_user(app, name="Ben Cole", email="ben@tx.example.gov")
+    with app.app_context():
+        plaintext = create_api_token(db.session, actor=load(user), name="script", origin=ORIGIN)[1]
+        kept = create_api_token(db.session, actor=load(other), name="kept", origin=ORIGIN)[1]
+        db.session.commit()
+        deactivate_user(db.session, load(user), actor=load(admin), origin=ORIGIN, now=NOON)
+        db.session.commit()
+        reactivate_user(db.session, load(user), actor=load(admin), origin=ORIGIN)
+        db.session.commit()
+        assert load(user).is_active
+        assert authenticate_token(db.session, plaintext) is None  # reactivation does not bring it back
+        assert authenticate_token(db.session, kept) is not None  # nobody else's token is touched
+        [row] = list_api_tokens(db.session, load(user))
+        assert row.revoked_at is not None
+        details = db.session.scalars(select(AuditEvent.detail).where(AuditEvent.action == "api_token_revoked")).all()
+        assert details == ["script (user deactivated)"]

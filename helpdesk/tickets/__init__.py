@@ -12,11 +12,13 @@ def init_app(app: Flask) -> None:
     """Load the triage policy, register tickets as users' open work, and add the `escalate` and `triage` commands."""
     from helpdesk.tickets.cli import init_cli
     from helpdesk.tickets.context import EXTENSION_KEY, Triage
+    from helpdesk.tickets.tokens import install_token_revocation
     from helpdesk.tickets.workload import install_work_provider
 
     triage = Triage.from_config(app.config)
     app.extensions[EXTENSION_KEY] = triage
     install_work_provider(triage)
+    install_token_revocation()
     init_cli(app)
     from helpdesk.tickets import (  # noqa: F401  (importing a views module adds its routes to the blueprint)
         action_views,

@@ -6,11 +6,11 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
-from helpdesk.audit.services import Origin, record_event
+from helpdesk.audit.services import SYSTEM, Origin, record_event
 from helpdesk.database import utcnow
 from helpdesk.tickets.models import ApiToken
 
@@ -88,3 +88,27 @@ def authenticate_token(session: Session, plaintext: str, *, now: dt.datetime | N
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > TOUCH_SECONDS:
         token.last_used_at = now  # the caller commits
     return user
+
+
+def revoke_tokens_of_deactivated(session: Session, _context: object, _instances: object) -> None:
+    """Revoke the API tokens of users being deactivated, in the deactivating transaction (a `before_flush` hook).
+
+    Every path that deactivates (the admin pages, `helpdesk users deactivate`, the inactive-users report) sets
+    `User.is_active` to False; reactivating a user must not bring their old tokens back.
+    """
+    for user in [obj for obj in session.dirty if isinstance(obj, User)]:
+        added = inspect(user).attrs.is_active.history.added
+        if added and added[0] is False:
+            now = utcnow()
+            for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                                ApiToken.revoked_at.is_(None))):
+                token.revoked_at = now
+                record_event(session, "api_token_revoked", origin=SYSTEM, actor_email="system",
+                             target_type="api_token", target_id=token.id, state_code=user.state_code,
+                             detail=f"{token.name} (user deactivated)")
+
+
+def install_token_revocation() -> None:
+    """Revoke a user's API tokens whenever they are deactivated, whoever does it."""
+    if not event.contains(Session, "before_flush", revoke_tokens_of_deactivated):
+        event.listen(Session, "before_flush", revoke_tokens_of_deactivated)
