@@ -51,8 +51,8 @@ class Ticket(Base):
         Index("ix_ticket_open_due", "resolution_due", "id",
               postgresql_where=text("status IN ('new', 'open', 'pending')"),
               sqlite_where=text("status IN ('new', 'open', 'pending')")),
-        # The national "everything" queue sorted by last change.
-        Index("ix_ticket_open_updated", "updated_at", "id",
+        # A whole tier's queue (national staff: tier 3, or every state's tier 2 or 1) by due time.
+        Index("ix_ticket_open_tier_due", "tier", "resolution_due", "id",
               postgresql_where=text("status IN ('new', 'open', 'pending')"),
               sqlite_where=text("status IN ('new', 'open', 'pending')")),
     )

@@ -1,4 +1,4 @@
-"""open tickets by last change (the national queue sorted by "updated")
+"""open tickets of one tier by due time (the national office's view of a whole tier)
 
 Revision ID: 0004
 Revises: 0003
@@ -19,13 +19,13 @@ OPEN = "status IN ('new', 'open', 'pending')"
 
 
 def upgrade() -> None:
-    """Add the partial index of open tickets by updated_at."""
+    """Add the partial index of open tickets by tier and resolution due."""
     with op.batch_alter_table("ticket", schema=None) as batch_op:
-        batch_op.create_index("ix_ticket_open_updated", ["updated_at", "id"], unique=False,
+        batch_op.create_index("ix_ticket_open_tier_due", ["tier", "resolution_due", "id"], unique=False,
                               postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN))
 
 
 def downgrade() -> None:
     """Drop it."""
     with op.batch_alter_table("ticket", schema=None) as batch_op:
-        batch_op.drop_index("ix_ticket_open_updated")
+        batch_op.drop_index("ix_ticket_open_tier_due")
