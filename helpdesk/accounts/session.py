@@ -88,6 +88,12 @@ def _enforce_session() -> Response | None:
     auth_at, seen_at = session.get("auth_at", 0.0), session.get("seen_at", 0.0)
     if now - seen_at > policy.idle_timeout.total_seconds() or now - auth_at > policy.absolute_timeout.total_seconds():
         sign_out()
+        if request.path.startswith("/api/"):  # a script or the page's JavaScript: an answer it can read
+            from helpdesk.errors import error_response
+
+            response = error_response(401, "Your session has ended: sign in again.", "session_expired")
+            response.headers["WWW-Authenticate"] = "Bearer"
+            return response
         flash("Your session ended after a period of inactivity. Please sign in again.", "info")
         return redirect(url_for("accounts.login", next=request.full_path if request.method == "GET" else None))
     session["seen_at"] = now

@@ -64,6 +64,18 @@ def test_idle_sessions_end_after_thirty_minutes(app: Flask, client: FlaskClient,
     assert not signed_in(client)
 
 
+def test_an_api_call_on_an_ended_session_gets_a_json_401(app: Flask, client: FlaskClient,
+                                                         clock: time_machine.Traveller) -> None:
+    sign_in(client, make_user(app))
+    assert client.get("/api/v1/tickets").status_code == 200
+    clock.shift(dt.timedelta(minutes=31))
+    response = client.get("/api/v1/tickets")
+    assert response.status_code == 401 and response.json == {
+        "error": "session_expired", "message": "Your session has ended: sign in again."}
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert not signed_in(client)
+
+
 def test_sessions_end_after_twelve_hours_even_when_busy(app: Flask, client: FlaskClient,
                                                          clock: time_machine.Traveller) -> None:
     user = make_user(app)
