@@ -13,8 +13,6 @@ Targets: a queue page < 50 ms with 100,000 tickets in the database, a sweep of 1
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import random
 import secrets
 import statistics
 import sys
@@ -32,7 +30,7 @@ from sqlalchemy import create_engine, insert, select, text  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 from helpdesk import create_app  # noqa: E402
-from helpdesk.accounts.models import Agency, State, User  # noqa: E402
+from helpdesk.accounts.models import User  # noqa: E402
 from helpdesk.audit.services import Origin  # noqa: E402
 from helpdesk.config import normalize_database_url  # noqa: E402
 from helpdesk.database import upgrade_database  # noqa: E402
@@ -44,14 +42,10 @@ from helpdesk.tickets.services import submit_ticket  # noqa: E402
 from helpdesk.tickets.sweeps import BATCH, escalate_overdue  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
+from ticket_data import NOW, build_org, bulk_insert, ticket_row  # noqa: E402
 from ticket_web import bench_queue_pages, bench_web_submissions  # noqa: E402
 
-#: Wednesday 11 March 2026, 12:00 in Chicago: the bench's "now" for due times and the sweep.
-NOW = dt.datetime(2026, 3, 11, 17, 0, tzinfo=dt.UTC)
-STATES, AGENCIES_PER_STATE = 20, 10
 ORIGIN = Origin(ip="127.0.0.1", user_agent="bench")
-DESCRIPTION = ("When I open the transfer request the page shows an application error and I cannot continue. "
-               "It started this morning; colleagues at my desk row see the same message.")
 
 
 def ms(seconds: float) -> str:
@@ -68,44 +62,6 @@ def median_time(run: Callable[[], object], repeat: int = 30) -> float:
         run()
         samples.append(time.perf_counter() - started)
     return statistics.median(samples)
-
-
-def build_org(session: Session) -> dict[str, Any]:
-    """Create 20 states x 10 agencies with two local IT users and a reporter each, two compact office staff per
-    state and one national admin; return their ids."""
-    states = list(session.scalars(select(State.code).order_by(State.code).limit(STATES)))
-    org: dict[str, Any] = {"agencies": [], "reporters": [], "local_it": {}, "compact": {}}
-    serial = iter(range(1, 1_000_000))
-    for state in states:
-        office = session.scalars(select(Agency).where(Agency.state_code == state,
-                                                      Agency.kind == "compact_office")).one()
-        for _ in range(2):
-            n = next(serial)
-            user = User(email=f"co{n}@{state.lower()}.bench.gov", name=f"Compact {n}", role="compact_office",
-                        agency_id=office.id, state_code=state)
-            session.add(user)
-            session.flush()
-            org["compact"].setdefault(state, []).append(user.id)
-        for index in range(AGENCIES_PER_STATE):
-            agency = Agency(state_code=state, name=f"{state} County {index}", kind="local",
-                            time_zone="America/Chicago", it_mailbox=f"it{index}@{state.lower()}.bench.gov")
-            session.add(agency)
-            session.flush()
-            org["agencies"].append((agency.id, state))
-            for role in ("local_it", "local_it", "po"):
-                n = next(serial)
-                user = User(email=f"u{n}@{state.lower()}.bench.gov", name=f"User {n}", role=role,
-                            agency_id=agency.id, state_code=state)
-                session.add(user)
-                session.flush()
-                if role == "po":
-                    org["reporters"].append(user.id)
-                else:
-                    org["local_it"].setdefault(agency.id, []).append(user.id)
-    national = session.scalars(select(Agency).where(Agency.kind == "national")).one()
-    session.add(User(email="national@bench.gov", name="National", role="national_admin", agency_id=national.id))
-    session.commit()
-    return org
 
 
 def bench_submissions(sessions: sessionmaker[Session], triage: Triage, org: dict[str, Any], count: int,
@@ -125,40 +81,10 @@ def bench_submissions(sessions: sessionmaker[Session], triage: Triage, org: dict
     started = time.perf_counter()
     for number in range(count):
         with sessions() as session, session.begin():
-            session.execute(insert(Ticket), [_row(org, number, reporters[0], NOW)])
+            session.execute(insert(Ticket), [ticket_row(org, number, reporters[0], NOW)])
     bare = count / (time.perf_counter() - started)
     print(f"  submissions {label:28} {service:8.0f} /s   baseline bare INSERT {bare:8.0f} /s "
           f"({bare / service:.1f}x faster)")
-
-
-def _row(org: dict[str, Any], number: int, reporter_id: int, created: dt.datetime) -> dict[str, Any]:
-    agency_id, state = org["agencies"][number % len(org["agencies"])]
-    answered = number % 2 == 1
-    return {"reporter_id": reporter_id, "agency_id": agency_id, "state_code": state, "category": "other",
-            "subject": f"ICOTS page error {number}", "description": DESCRIPTION, "tried": "Restarted the browser.",
-            "affected": "me", "status": "open" if answered else "new", "tier": "local_it",
-            "route_reason": f"routed to Local IT of {state} County {number % AGENCIES_PER_STATE}: category other "
-                            "(Something else) starts at tier 1",
-            "suggestions_shown": "", "idempotency_key": f"bulk-{number}-{secrets.token_hex(4)}",
-            "created_at": created, "updated_at": created, "first_response_due": created + dt.timedelta(hours=4),
-            "resolution_due": created + dt.timedelta(days=2),
-            "first_responded_at": created + dt.timedelta(hours=1) if answered else None, "version": 1}
-
-
-def bulk_insert(sessions: sessionmaker[Session], org: dict[str, Any], count: int) -> float:
-    """Insert `count` open tier-1 tickets filed 3 to 10 days before NOW (all overdue); return seconds."""
-    rng = random.Random(20261122)
-    reporters = org["reporters"]
-    started = time.perf_counter()
-    for offset in range(0, count, 10_000):
-        rows = [_row(org, n, reporters[n % len(reporters)], NOW - dt.timedelta(minutes=rng.randint(3 * 1440,
-                                                                                                     10 * 1440)))
-                for n in range(offset, min(count, offset + 10_000))]
-        with sessions() as session, session.begin():
-            session.execute(insert(Ticket), rows)
-    with sessions() as session, session.begin():
-        session.execute(text("ANALYZE"))
-    return time.perf_counter() - started
 
 
 def bench_queues(app: Flask, org: dict[str, Any], phase: str) -> None:
