@@ -53,8 +53,11 @@ def _span(delta: dt.timedelta) -> str:
     return f"{hours} h" if hours < 48 else f"{hours // 24} days"
 
 
+@bp.app_template_filter("agency_time")
 def local_time(moment: dt.datetime, zone: str) -> str:
     """Return `moment` as the clock shows it in `zone` (UTC when the zone is unknown)."""
+    if moment.tzinfo is None:  # SQLite hands back naive UTC
+        moment = moment.replace(tzinfo=dt.UTC)
     try:
         tz: dt.tzinfo = ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):

@@ -95,7 +95,8 @@ def render_ticket(ticket: Ticket, *, refusal: Refusal | None = None, status: int
     incident, notice = _incident(ticket)
     category = triage().policy.categories.get(ticket.category)
     return render_template(
-        "tickets/ticket.html", ticket=ticket, viewer=viewer, staff=sees_internal(viewer, ticket), forms=forms,
+        "tickets/ticket.html", ticket=ticket, viewer=viewer, zone=ticket.agency.time_zone,
+        staff=sees_internal(viewer, ticket), forms=forms,
         refusal=refusal, kept=refusal.form.text() if refusal and refusal.action not in forms else "",
         events=events, changed={event.id for event in _changed(events, refusal)},
         seen=max((event.id for event in events), default=0), tier=tier_words(ticket),

@@ -147,3 +147,11 @@ def test_a_closed_request_offers_reopening_to_the_office_and_asking_to_the_repor
     assert offered(page(login("pat"), ticket_id)) == set()  # local IT do not reopen
     assert offered(page(login("robin"), ticket_id)) == {"reopen"}
     assert "Closed" in page(login("noor"), ticket_id)
+
+
+def test_times_are_shown_as_the_clock_reads_at_the_agency(app: Flask, org: Org, login: Login) -> None:
+    # Filed at the fixtures' stopped clock: Tuesday 10 March 2026, 15:00 UTC = 10:00 in Texas (CDT).
+    ticket_id = file_request(app, org)
+    text = text_of(login("pat").get(f"/requests/{ticket_id}"))
+    assert '<time datetime="2026-03-10T15:00:00+00:00">2026-03-10 10:00 CDT</time>' in text
+    assert "UTC</time>" not in text
