@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from helpdesk.accounts.models import User
 from helpdesk.accounts.session import current_origin
+from helpdesk.database import utcnow
 from helpdesk.extensions import db
 from helpdesk.tickets.actions import may_try
 from helpdesk.tickets.assignment import assign_ticket
+from helpdesk.tickets.attachment_views import attachment_dir, max_attachment_bytes
+from helpdesk.tickets.attachments import AttachmentStore, check_uploads
 from helpdesk.tickets.blueprint import acting_user, bp, ticket_or_404, triage
 from helpdesk.tickets.context import TicketConflict, TicketError
 from helpdesk.tickets.escalation import escalate_ticket
@@ -86,11 +89,17 @@ def _version(form: TicketActionForm) -> int:
 def reply(ticket_id: int) -> ViewResult:
     """Add a public reply (the reporter, or the people who work the request; they may set the status with it)."""
     def run(ticket: Ticket, actor: User, form: ReplyForm) -> str:
-        reply_ticket(db.session, triage(), ticket, actor=actor, body=form.body.data or "", origin=current_origin(),
-                     expected_version=_version(form), status=form.status.data or None)
+        files = [(f.filename, f.stream) for f in request.files.getlist(form.attachments.name) if f.filename]
+        uploads = check_uploads(files, max_bytes=max_attachment_bytes())  # one bad file: nothing is saved
+        with AttachmentStore(attachment_dir()) as store:
+            reply_ticket(db.session, triage(), ticket, actor=actor, body=form.body.data or "",
+                         origin=current_origin(), expected_version=_version(form), status=form.status.data or None)
+            store.save(db.session, ticket, uploads, uploader=actor, origin=current_origin(), now=utcnow())
+            db.session.commit()  # inside the store: if the commit fails, no file outlives it
+        attached = f" with {len(uploads)} file{'s' if len(uploads) != 1 else ''}" if uploads else ""
         if actor.id == ticket.reporter_id:
-            return "Your reply was added; the people working on your request were told."
-        return f"Your reply was added and e-mailed to {ticket.reporter.name}."
+            return f"Your reply was added{attached}; the people working on your request were told."
+        return f"Your reply was added{attached} and e-mailed to {ticket.reporter.name}."
     return _perform(ticket_id, "reply", ReplyForm, run)
 
 

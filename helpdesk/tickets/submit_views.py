@@ -30,6 +30,8 @@ TIER_WORDS = {tier.value: name[:1].upper() + name[1:] for tier, name in TIER_NAM
 STATUS_WORDS = {"new": "New", "open": "Open", "pending": "Waiting for you", "resolved": "Resolved", "closed": "Closed"}
 #: Room for the text fields and the multipart framing on top of the files themselves.
 FORM_ALLOWANCE = 1024 * 1024
+#: The forms that carry files: the request form and the reply of a request's page.
+UPLOAD_ENDPOINTS = frozenset({"tickets.new_request", "tickets.reply"})
 _KEY_RE = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 
 
@@ -71,17 +73,17 @@ def checklists() -> list[Checklist]:
 @bp.url_value_preprocessor
 def _allow_uploads(endpoint: str | None, values: dict[str, object] | None) -> None:
     # Runs before the CSRF check reads the body: the app-wide limit (1 MB) would refuse legal attachments.
-    if endpoint == "tickets.new_request":
+    if endpoint in UPLOAD_ENDPOINTS:
         request.max_content_length = MAX_FILES * max_attachment_bytes() + FORM_ALLOWANCE
 
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(exc: RequestEntityTooLarge) -> Response:
-    if request.endpoint != "tickets.new_request":
+    if request.endpoint not in UPLOAD_ENDPOINTS:
         return error_response(413, exc.description or "The request is too large.")
     return error_response(413, f"The files are too large: attach at most {MAX_FILES} files of up to "
                                f"{size_words(max_attachment_bytes())} each. Nothing was sent: go back, choose "
-                               "smaller files, and send the request again.")
+                               "smaller files, and send it again.")
 
 
 def _render(form: RequestForm, *, error: str | None = None, status: int = 200) -> tuple[str, int]:

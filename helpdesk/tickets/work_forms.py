@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, TextAreaField
+from wtforms import BooleanField, IntegerField, MultipleFileField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
@@ -50,6 +50,7 @@ class ReplyForm(TicketActionForm):
 
     TEXT_FIELD = "body"
     body = TextAreaField("Your reply", validators=_required("Write your reply first."))
+    attachments = MultipleFileField("Attach files (optional)")
     status = SelectField("Then set the status to", choices=[SelectChoice("", "Leave it as it is"), *STATUS_CHOICES],
                          default="", invalid_choice_message=_OPEN_OR_PENDING)
 
