@@ -307,3 +307,19 @@ def test_the_openapi_document_describes_the_ticket_operations(client: FlaskClien
     post = spec["paths"]["/api/v1/tickets"]["post"]
     assert {"201", "200", "400", "401", "422"} <= set(post["responses"])
     assert "Idempotency-Key" in {p["name"] for p in post["parameters"]}
+
+
+def test_reads_through_the_api_are_audited(app: Flask, api: Api, people: dict[str, User]) -> None:
+    from helpdesk.audit.models import AuditEvent
+
+    first = api("ana", "POST", "/api/v1/tickets", json=new()).json["id"]
+    second = api("ana", "POST", "/api/v1/tickets", json=new("error")).json["id"]
+    assert api("pat", "GET", f"/api/v1/tickets/{first}").status_code == 200
+    assert api("otto", "GET", f"/api/v1/tickets/{first}").status_code == 404  # not visible: nothing read
+    assert api("pat", "GET", "/api/v1/tickets").status_code == 200
+    with app.app_context():
+        rows = db.session.scalars(select(AuditEvent).where(AuditEvent.action.in_(["ticket_viewed", "tickets_listed"]))
+                                  .order_by(AuditEvent.id)).all()
+        assert [(r.action, r.actor_id, r.target_id, r.detail) for r in rows] == [
+            ("ticket_viewed", people["pat"].id, str(first), "api"),
+            ("tickets_listed", people["pat"].id, None, f"api page 1: #{second} #{first}")]

@@ -17,6 +17,7 @@ from helpdesk.errors import error_response
 from helpdesk.extensions import csrf, db, limiter
 from helpdesk.tickets.blueprint import triage
 from helpdesk.tickets.context import TicketError
+from helpdesk.tickets.history import record_ticket_access
 from helpdesk.tickets.models import AFFECTED, STATUSES, Ticket, TicketEvent
 from helpdesk.tickets.queries import MAX_PER_PAGE, get_visible_ticket, list_ticket_events, list_visible_tickets
 from helpdesk.tickets.services import MAX_DESCRIPTION, MAX_SUGGESTIONS, submit_ticket
@@ -208,6 +209,9 @@ def get_ticket(ticket_id: str) -> Response:
     ticket = get_visible_ticket(db.session, user, int(ticket_id)) if valid else None
     if ticket is None:
         return error_response(404, f"There is no request {ticket_id!r}.")
+    record_ticket_access(db.session, actor=user, origin=current_origin(), action="ticket_viewed", ticket=ticket,
+                         detail="api")
+    db.session.commit()
     return jsonify(ticket_json(ticket, user, events=True))
 
 
@@ -234,5 +238,9 @@ def list_tickets() -> Response:
     except _Invalid as exc:
         return _invalid(exc, 400)
     found = list_visible_tickets(db.session, user, statuses=statuses, category=category, page=page, per_page=per_page)
+    # A listing is an export of requests: the audit trail says which ones were read.
+    record_ticket_access(db.session, actor=user, origin=current_origin(), action="tickets_listed",
+                         detail=f"api page {found.page}: " + " ".join(f"#{t.id}" for t in found.items))
+    db.session.commit()
     return jsonify(tickets=[ticket_json(t, user, events=False) for t in found.items], total=found.total,
                    page=found.page, per_page=found.per_page, pages=found.pages)

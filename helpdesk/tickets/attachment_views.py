@@ -7,9 +7,11 @@ from pathlib import Path
 from flask import abort, current_app, send_file
 from werkzeug.wrappers import Response
 
+from helpdesk.accounts.session import current_origin
 from helpdesk.extensions import db
 from helpdesk.tickets.attachments import CONTENT_TYPES, DEFAULT_MAX_BYTES, stored_path
-from helpdesk.tickets.blueprint import bp, ticket_or_404
+from helpdesk.tickets.blueprint import acting_user, bp, ticket_or_404
+from helpdesk.tickets.history import record_ticket_access
 from helpdesk.tickets.models import Attachment
 
 #: A download is never a page: no script, no plugin, no frame, even if a browser were to render it.
@@ -40,6 +42,9 @@ def attachment(ticket_id: int, attachment_id: int) -> Response:
     # Only the types we accept are served as themselves (text with charset=utf-8, added by send_file); anything else
     # (never expected) as opaque bytes.
     mimetype = found.content_type if found.content_type in CONTENT_TYPES else "application/octet-stream"
+    record_ticket_access(db.session, actor=acting_user(), origin=current_origin(), action="ticket_attachment_read",
+                         ticket=ticket, detail=f"attachment {found.id}: {found.filename}")
+    db.session.commit()
     response = send_file(path, mimetype=mimetype, as_attachment=True, download_name=found.filename,
                          conditional=False, etag=False, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -54,3 +54,15 @@ def record_change(session: Session, ticket: Ticket, kind: str, *, actor: User | 
                  state_code=ticket.state_code, detail=detail if detail is not None else reason)
     logger.info("ticket %s %s by %s", ticket.id, kind, actor_email(actor))
     return event
+
+
+def record_ticket_access(session: Session, *, actor: User, origin: Origin, action: str, ticket: Ticket | None = None,
+                         detail: str | None = None) -> None:
+    """Audit who read which request (CJIS AU-2: record access): a page view, an API read, a download, a listing.
+
+    Only the audit trail gets a row: reading is not a change of the request, so its history and version stay.
+    """
+    record_event(session, action, origin=origin, actor_id=actor.id, actor_email=actor.email,
+                 target_type="ticket" if ticket is not None else None,
+                 target_id=ticket.id if ticket is not None else None,
+                 state_code=ticket.state_code if ticket is not None else actor.state_code, detail=detail)

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from flask import render_template
 from wtforms.fields.choices import SelectChoice
 
+from helpdesk.accounts.session import current_origin
 from helpdesk.extensions import db
 from helpdesk.kb import get_library
 from helpdesk.tickets.actions import assignment_candidates, offered_actions, tier_words
 from helpdesk.tickets.attachments import list_attachments
 from helpdesk.tickets.blueprint import acting_user, bp, ticket_or_404, triage
+from helpdesk.tickets.history import record_ticket_access
 from helpdesk.tickets.models import Incident, Ticket, TicketEvent
 from helpdesk.tickets.permissions import can_be_assigned
 from helpdesk.tickets.queries import list_ticket_events, sees_internal
@@ -112,4 +114,8 @@ def render_ticket(ticket: Ticket, *, refusal: Refusal | None = None, status: int
 @bp.get("/requests/<int:ticket_id>")
 def ticket(ticket_id: int) -> tuple[str, int]:
     """Show one request to its reporter and the people who work it (another state's request answers 404)."""
-    return render_ticket(ticket_or_404(ticket_id))
+    found = ticket_or_404(ticket_id)
+    record_ticket_access(db.session, actor=acting_user(), origin=current_origin(), action="ticket_viewed",
+                         ticket=found)
+    db.session.commit()
+    return render_ticket(found)

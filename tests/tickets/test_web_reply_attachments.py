@@ -85,3 +85,21 @@ def test_too_much_at_once_is_a_413_that_says_what_to_do(app: Flask, org: Org, lo
     response = reply(login("ana"), ticket_id, "Six large files.", [(f"part{n}.pdf", big) for n in range(6)])
     assert response.status_code == 413 and "attach at most 5 files" in response.get_data(as_text=True)
     assert not rows(app, Attachment) and not stored(app)
+
+
+def test_a_download_is_audited(app: Flask, org: Org, login: Login) -> None:
+    from sqlalchemy import select
+
+    from helpdesk.audit.models import AuditEvent
+    from helpdesk.extensions import db
+
+    ticket_id = file_request(app, org, "ana", "error")
+    assert reply(login("ana"), ticket_id, "The screenshot.", [("screen.png", png())]).status_code == 303
+    [found] = rows(app, Attachment)
+    response = login("pat").get(f"/requests/{ticket_id}/attachments/{found.id}")
+    response.close()  # the file it streams
+    assert response.status_code == 200
+    with app.app_context():
+        [row] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "ticket_attachment_read")).all()
+    assert (row.actor_id, row.target_id, row.detail) == (org.users["pat"], str(ticket_id),
+                                                         f"attachment {found.id}: screen.png")

@@ -155,3 +155,18 @@ def test_times_are_shown_as_the_clock_reads_at_the_agency(app: Flask, org: Org, 
     text = text_of(login("pat").get(f"/requests/{ticket_id}"))
     assert '<time datetime="2026-03-10T15:00:00+00:00">2026-03-10 10:00 CDT</time>' in text
     assert "UTC</time>" not in text
+
+
+def test_every_read_of_a_request_is_in_the_audit_trail(app: Flask, org: Org, login: Login) -> None:
+    from sqlalchemy import select
+
+    from helpdesk.audit.models import AuditEvent
+
+    ticket_id = file_request(app, org)
+    assert login("pat").get(f"/requests/{ticket_id}").status_code == 200
+    assert login("olga").get(f"/requests/{ticket_id}").status_code == 404  # another state's: nothing was read
+    with app.app_context():
+        reads = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "ticket_viewed")).all()
+        assert [(r.actor_id, r.target_type, r.target_id, r.state_code) for r in reads] == [
+            (org.users["pat"], "ticket", str(ticket_id), "TX")]
+        assert reads[0].ip  # where from, as every audit row
