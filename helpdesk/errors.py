@@ -41,10 +41,33 @@ def _handle_http(exc: HTTPException) -> Response:
         message = "Too many requests in a short time. Please wait a minute and try again."
     elif status == 404 and not request.path.startswith("/api/"):
         message = "There is no page at this address. Try searching for what you need."
+    if status == 403:
+        _audit_denied()
     response = error_response(status, message)
     if status == 429 and exc.get_response().headers.get("Retry-After"):
         response.headers["Retry-After"] = exc.get_response().headers["Retry-After"]
     return response
+
+
+def _audit_denied() -> None:
+    """Write the refusal to the audit trail in a transaction of its own (CJIS AU-2: denied access is audited)."""
+    from flask import g
+    from flask_login import current_user
+
+    from helpdesk.accounts.session import current_origin
+    from helpdesk.audit.services import record_event
+    from helpdesk.extensions import db
+
+    user = current_user if current_user.is_authenticated else g.get("api_user")  # a session, or an API token
+    try:
+        db.session.rollback()  # nothing of the refused request is kept
+        record_event(db.session, "access_denied", origin=current_origin(), outcome="failure",
+                     actor_id=user.id if user else None, actor_email=user.email if user else None,
+                     state_code=user.state_code if user else None, detail=f"{request.method} {request.path}")
+        db.session.commit()
+    except Exception:  # the refusal must still reach the person even if the database is down
+        log.exception("could not audit a denied request to %s", request.path)
+        db.session.rollback()
 
 
 def _handle_unexpected(exc: Exception) -> Response:

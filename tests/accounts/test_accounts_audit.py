@@ -180,3 +180,16 @@ def test_no_secret_reaches_the_trail_or_the_log(app: Flask, office: FlaskClient,
     for name, secret in secrets.items():
         assert secret not in trail, name
         assert secret not in logged, name
+
+
+def test_denied_access_is_audited(app: Flask, office: FlaskClient) -> None:
+    user = make_user(app, role="po")
+    sign_in(office, user)
+    started = utcnow()
+    assert office.get("/admin/users").status_code == 403  # a PO is no administrator
+    assert office.get("/queue").status_code == 403  # nor has a queue
+    denied = audit(app, "access_denied")
+    assert [event.detail for event in denied] == ["GET /admin/users", "GET /queue"]
+    for event in denied:
+        assert_event(event, outcome="failure", actor_id=user.id, started=started)
+        assert (event.actor_email, event.state_code) == (user.email, "TX")
