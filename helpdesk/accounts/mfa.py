@@ -13,13 +13,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.auth import count_failed_attempt, finish_sign_in
-from helpdesk.accounts.models import RecoveryCode, State, User
+from helpdesk.accounts.models import MfaEnrolment, RecoveryCode, State, User
 from helpdesk.accounts.policy import AccountPolicy
 from helpdesk.audit.services import Origin, record_event
 from helpdesk.mail.services import queue_mail
 
 ISSUER = "Helpdesk"
 RECOVERY_CODES = 10
+#: How long the secret of an authenticator being set up waits for its first code (within the 15-minute recent sign-in).
+ENROL_MINUTES = 10
 
 
 def mfa_required(session: Session, user: User, policy: AccountPolicy) -> bool:
@@ -33,6 +35,19 @@ def mfa_required(session: Session, user: User, policy: AccountPolicy) -> bool:
 def new_secret() -> str:
     """Return a new random TOTP secret (base32)."""
     return pyotp.random_base32()
+
+
+def pending_enrolment(session: Session, user: User, enrolment_id: object, *, now: dt.datetime) -> MfaEnrolment:
+    """Return the user's enrolment under way with id `enrolment_id`, or start one with a new secret."""
+    found = session.get(MfaEnrolment, enrolment_id) if isinstance(enrolment_id, str) else None
+    if found is not None and found.user_id == user.id and found.expires_at > now:
+        return found
+    session.execute(delete(MfaEnrolment).where(MfaEnrolment.expires_at <= now))  # tidy forgotten ones
+    enrolment = MfaEnrolment(id=secrets.token_urlsafe(16), user_id=user.id, secret=new_secret(), created_at=now,
+                             expires_at=now + dt.timedelta(minutes=ENROL_MINUTES))
+    session.add(enrolment)
+    session.flush()
+    return enrolment
 
 
 def provisioning_uri(user: User, secret: str) -> str:
@@ -76,6 +91,7 @@ def enrol_totp(session: Session, user: User, secret: str, code: str, *, origin: 
     user.totp_secret = secret
     user.totp_last_step = step
     user.mfa_enrolled_at = now
+    session.execute(delete(MfaEnrolment).where(MfaEnrolment.user_id == user.id))
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
     session.add_all(RecoveryCode(user_id=user.id, code_hash=_code_digest(c)) for c in codes)

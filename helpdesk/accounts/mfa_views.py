@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from helpdesk.accounts.auth import finish_sign_in, is_locked
 from helpdesk.accounts.forms import CodeForm
-from helpdesk.accounts.mfa import enrol_totp, new_secret, provisioning_uri, qr_svg, verify_second_factor
+from helpdesk.accounts.mfa import enrol_totp, pending_enrolment, provisioning_uri, qr_svg, verify_second_factor
 from helpdesk.accounts.models import User
 from helpdesk.accounts.session import account_policy, current_origin, require_recent_sign_in, sign_in
 from helpdesk.accounts.views import PENDING_SECONDS
@@ -65,25 +65,35 @@ def verify() -> Response | str:
 
 
 def _enrol_page(user: User, *, signing_in: bool) -> Response | str:
-    secret = session.get("enrol_secret") or new_secret()
-    session["enrol_secret"] = secret
-    uri = provisioning_uri(user, secret)
+    # The session holds only the id of the enrolment under way: its secret stays in the database.
+    asked = session.get("enrol_id")
+    enrolment = pending_enrolment(db.session, user, asked, now=utcnow())
+    session["enrol_id"] = enrolment.id
     form = CodeForm()
     error = None
     if form.validate_on_submit():
-        codes = enrol_totp(db.session, user, secret, form.code.data or "", origin=current_origin(), now=utcnow())
-        if codes is not None:
-            session.pop("enrol_secret", None)
-            continue_url = url_for("accounts.account")
-            if signing_in:  # the code just proved the second factor: the sign-in is complete
-                continue_url = session.get("pending", {}).get("next", "/")
-                finish_sign_in(db.session, user, origin=current_origin(), now=utcnow(),
-                               how="password and new authenticator")
-                sign_in(user)
-            db.session.commit()
-            return render_template("accounts/mfa_codes.html", codes=codes, continue_url=continue_url)
-        error = "That code is not right. Check the time on your phone and enter the newest code."
-    return render_template("accounts/mfa_enrol.html", form=form, error=error, secret=secret, qr=qr_svg(uri))
+        if asked != enrolment.id:  # renewed (it waited too long): the code was for the old secret
+            error = "This setup waited too long and was renewed: scan the new code below and enter the code it shows."
+        else:
+            codes = enrol_totp(db.session, user, enrolment.secret, form.code.data or "", origin=current_origin(),
+                               now=utcnow())
+            if codes is not None:
+                return _enrolled(user, codes, signing_in=signing_in)
+            error = "That code is not right. Check the time on your phone and enter the newest code."
+    db.session.commit()  # keeps the enrolment under way for the next page
+    return render_template("accounts/mfa_enrol.html", form=form, error=error, secret=enrolment.secret,
+                           qr=qr_svg(provisioning_uri(user, enrolment.secret)))
+
+
+def _enrolled(user: User, codes: list[str], *, signing_in: bool) -> str:
+    session.pop("enrol_id", None)
+    continue_url = url_for("accounts.account")
+    if signing_in:  # the code just proved the second factor: the sign-in is complete
+        continue_url = session.get("pending", {}).get("next", "/")
+        finish_sign_in(db.session, user, origin=current_origin(), now=utcnow(), how="password and new authenticator")
+        sign_in(user)
+    db.session.commit()
+    return render_template("accounts/mfa_codes.html", codes=codes, continue_url=continue_url)
 
 
 @bp.route("/login/mfa/enrol", methods=["GET", "POST"])

@@ -124,6 +124,19 @@ class RecoveryCode(Base):
     used_at: Mapped[dt.datetime | None]
 
 
+class MfaEnrolment(Base):
+    """An authenticator being set up: its secret waits here (never in the session cookie) until a code confirms it."""
+
+    __tablename__ = "mfa_enrolment"
+
+    #: Random (never reused), so that the id kept in the session cannot point at a later enrolment.
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
 class PrivacyAcceptance(Base):
     """A user's electronic acceptance of a version of the privacy policy."""
 

@@ -28,9 +28,21 @@ def assignable_roles(actor: User) -> tuple[str, ...]:
     return _STATE_ROLES if actor.role == "state_admin" else ()
 
 
+def can_name_user(actor: User, person: User) -> bool:
+    """Return whether `actor` may learn who `person` is: someone of their state, or national staff on either side."""
+    return is_national(actor) or is_national(person) or (
+        actor.state_code is not None and actor.state_code == person.state_code)
+
+
 def can_moderate_comments(user: User) -> bool:
     """Return whether the user may hide comments (compact office and national staff)."""
     return user.is_active and user.role in ("compact_office", "national_admin")
+
+
+def can_moderate_comment_by(moderator: User, author: User) -> bool:
+    """Return whether `moderator` may hide or show a comment written by `author`: their state only (national: all)."""
+    return can_moderate_comments(moderator) and (
+        is_national(moderator) or (moderator.state_code is not None and moderator.state_code == author.state_code))
 
 
 def can_read_audit(actor: User, state_code: str | None) -> bool:

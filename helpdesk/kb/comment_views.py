@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from helpdesk.accounts.forms import EmptyForm
-from helpdesk.accounts.permissions import can_moderate_comments
+from helpdesk.accounts.permissions import can_moderate_comment_by, can_moderate_comments
 from helpdesk.accounts.session import current_origin
 from helpdesk.database import utcnow
 from helpdesk.extensions import db
@@ -21,16 +21,19 @@ bp = Blueprint("comments", __name__)
 
 def _comment_or_404(comment_id: int) -> Comment:
     comment = db.session.get(Comment, comment_id)
-    if comment is None or (comment.hidden_at is not None and not can_moderate_comments(current_user)):
+    if comment is None or (comment.hidden_at is not None and not can_moderate_comment_by(current_user,
+                                                                                          comment.author)):
         abort(404)
     return comment
 
 
 def _moderated_comment_or_abort(comment_id: int) -> Comment:
-    """Load a comment for moderation: 404 when missing, 403 unless compact office or national staff."""
+    """Load a comment to moderate: 403 for non-moderators, 404 when missing or its author is of another state."""
     comment = _comment_or_404(comment_id)
     if not can_moderate_comments(current_user):
         abort(403)
+    if not can_moderate_comment_by(current_user, comment.author):
+        abort(404)
     return comment
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
-from helpdesk.accounts.permissions import can_moderate_comments
+from helpdesk.accounts.permissions import can_moderate_comment_by, can_moderate_comments, is_national
 from helpdesk.audit.services import Origin, record_event
 from helpdesk.kb.models import Comment
 from helpdesk.kb.rendering import render_markdown
@@ -55,29 +55,33 @@ def edit_comment(session: Session, comment: Comment, *, actor: User, body: str, 
 
 def hide_comment(session: Session, comment: Comment, *, actor: User, reason: str, origin: Origin,
                  now: dt.datetime) -> None:
-    """Hide a comment from readers (kept, with who hid it and why); compact office and national staff only."""
-    if not can_moderate_comments(actor):
-        raise PermissionError("only compact office and national staff can hide comments")
+    """Hide a comment from readers (kept, with who hid it and why); the author's compact office or national staff."""
+    if not can_moderate_comment_by(actor, comment.author):
+        raise PermissionError("only the author's compact office and national staff can hide comments")
     reason = " ".join(reason.split())[:500]
     if not reason:
         raise CommentError("Say why the comment is hidden.")
     comment.hidden_at, comment.hidden_by_id, comment.hidden_reason = now, actor.id, reason
+    # Filed under the author's state, so that its administrators see it whoever moderated (national staff too).
     record_event(session, "comment_hidden", origin=origin, actor_id=actor.id, actor_email=actor.email,
-                 target_type="comment", target_id=comment.id, state_code=actor.state_code, detail=reason)
+                 target_type="comment", target_id=comment.id, state_code=comment.author.state_code, detail=reason)
 
 
 def unhide_comment(session: Session, comment: Comment, *, actor: User, origin: Origin) -> None:
     """Show a hidden comment again."""
-    if not can_moderate_comments(actor):
-        raise PermissionError("only compact office and national staff can show hidden comments")
+    if not can_moderate_comment_by(actor, comment.author):
+        raise PermissionError("only the author's compact office and national staff can show hidden comments")
     comment.hidden_at = comment.hidden_by_id = comment.hidden_reason = None
     record_event(session, "comment_unhidden", origin=origin, actor_id=actor.id, actor_email=actor.email,
-                 target_type="comment", target_id=comment.id, state_code=actor.state_code)
+                 target_type="comment", target_id=comment.id, state_code=comment.author.state_code)
 
 
-def list_comments(session: Session, article_slug: str, *, include_hidden: bool) -> list[Comment]:
-    """Return the article's comments, oldest first; hidden ones only for moderators."""
+def list_comments(session: Session, article_slug: str, *, viewer: User | None) -> list[Comment]:
+    """Return the article's comments, oldest first; hidden ones only for those who may moderate them."""
     query = select(Comment).where(Comment.article_slug == article_slug).order_by(Comment.created_at, Comment.id)
-    if not include_hidden:
+    if viewer is None or not can_moderate_comments(viewer):
         query = query.where(Comment.hidden_at.is_(None))
+    elif not is_national(viewer):
+        authors = select(User.id).where(User.state_code == viewer.state_code, User.state_code.is_not(None))
+        query = query.where(or_(Comment.hidden_at.is_(None), Comment.author_id.in_(authors)))
     return list(session.scalars(query))

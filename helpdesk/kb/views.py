@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from helpdesk.accounts.permissions import can_moderate_comments
+from helpdesk.accounts.permissions import can_moderate_comment_by
 from helpdesk.extensions import db
 from helpdesk.kb import get_library
 from helpdesk.kb.articles import Article
@@ -58,12 +58,15 @@ def render_article(article: Article, *, form: VoteForm | None = None, comment_fo
     library = get_library()
     voter = known_voter_key()
     my_vote = get_vote(db.session, article.slug, voter=voter) if voter else None
-    moderator = current_user.is_authenticated and can_moderate_comments(current_user)
+    viewer = current_user._get_current_object() if current_user.is_authenticated else None
+    comments = list_comments(db.session, article.slug, viewer=viewer)
+    # The comments this reader may hide or show again: those of their state's authors (national staff: all).
+    moderated = {c.id for c in comments if viewer is not None and can_moderate_comment_by(viewer, c.author)}
     return render_template(
         "kb/article.html", article=article, section=library.section(article.section),
         related=library.related(article), counts=get_vote_counts(db.session, article.slug),
         my_vote=my_vote, form=form or VoteForm(), reason_form=VoteReasonForm(),
-        comments=list_comments(db.session, article.slug, include_hidden=moderator), moderator=moderator,
+        comments=comments, moderated=moderated,
         comment_form=comment_form or CommentForm(), hide_form=HideCommentForm(),
     ), status
 

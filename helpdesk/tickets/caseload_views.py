@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from helpdesk.accounts.models import User
+from helpdesk.accounts.permissions import can_name_user
 from helpdesk.accounts.session import current_origin
 from helpdesk.extensions import db
 from helpdesk.tickets.assignment import MAX_BATCH, reassign_tickets
@@ -123,7 +124,8 @@ def _move(form: CaseloadForm) -> tuple[list[Ticket], int, User]:
         if current[ticket_id] != version:
             raise TicketConflict(ticket_id, version, current[ticket_id])
     to = db.session.get(User, int(form.to.data or 0))
-    if to is None:
+    # Someone of another state is refused like an unknown id, so that ids cannot be probed for names.
+    if to is None or not can_name_user(acting_user(), to):
         raise TicketError("Choose who takes the requests from the list.")
     moved = reassign_tickets(db.session, triage(), versions, actor=acting_user(), to=to, origin=current_origin(),
                              reason=form.reason.data)

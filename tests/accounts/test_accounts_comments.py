@@ -14,7 +14,7 @@ from werkzeug.test import TestResponse
 
 from helpdesk.extensions import db
 from helpdesk.kb.models import Comment
-from tests.accounts.support import ARTICLE, SLUG, all_rows, audit, post_form
+from tests.accounts.support import ARTICLE, SLUG, all_rows, audit, post_form, without_csrf
 from tests.factories import make_user, sign_in
 
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
@@ -131,6 +131,34 @@ def test_only_compact_office_and_national_staff_hide_comments(app: Flask, client
     national = signed_in_as(app, "national_admin")
     assert post_form(national, f"/comments/{row.id}/hide", {"reason": "again"}, form_page=ARTICLE).status_code == 303
     assert only_comment(app).hidden_reason == "again"
+
+
+def test_moderation_stays_within_the_moderator_s_state(app: Flask) -> None:
+    author = signed_in_as(app, state="TX")
+    comment(author, "Texas words to moderate")
+    row = only_comment(app)
+    ohio = signed_in_as(app, "compact_office", state="OH")
+    assert f"/comments/{row.id}/hide" not in ohio.get(ARTICLE).get_data(as_text=True)  # no button for Texas
+    missing = post_form(ohio, "/comments/999999/hide", {"reason": "off topic"}, form_page=ARTICLE)
+    foreign = post_form(ohio, f"/comments/{row.id}/hide", {"reason": "off topic"}, form_page=ARTICLE)
+    assert foreign.status_code == missing.status_code == 404  # another state's comment is answered like a missing one
+    assert without_csrf(foreign.get_data(as_text=True)) == without_csrf(missing.get_data(as_text=True))
+    assert only_comment(app).hidden_at is None and audit(app, "comment_hidden") == []
+    national = signed_in_as(app, "national_admin")
+    reason = "Hidden by the national office: off topic"
+    assert post_form(national, f"/comments/{row.id}/hide", {"reason": reason}, form_page=ARTICLE).status_code == 303
+    assert only_comment(app).hidden_reason == reason
+    [event] = audit(app, "comment_hidden")
+    assert event.state_code == "TX"  # filed under the author's state, not the moderator's
+    assert "Texas words to moderate" not in ohio.get(ARTICLE).get_data(as_text=True)  # Ohio does not see it hidden
+    assert post_form(ohio, f"/comments/{row.id}/unhide", {}, form_page=ARTICLE).status_code == 404
+    assert only_comment(app).hidden_at is not None
+    texas = signed_in_as(app, "compact_office", state="TX")
+    assert "Texas words to moderate" in texas.get(ARTICLE).get_data(as_text=True)
+    assert reason in signed_in_as(app, "state_admin", state="TX").get("/admin/audit").get_data(as_text=True)
+    assert reason not in signed_in_as(app, "state_admin", state="OH").get("/admin/audit").get_data(as_text=True)
+    assert post_form(texas, f"/comments/{row.id}/unhide", {}, form_page=ARTICLE).status_code == 303
+    assert [e.state_code for e in audit(app, "comment_unhidden")] == ["TX"]
 
 
 def test_the_show_again_button_shows_the_comment_again(app: Flask, client: FlaskClient) -> None:

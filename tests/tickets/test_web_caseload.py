@@ -13,6 +13,7 @@ from helpdesk.extensions import db
 from helpdesk.tickets.assignment import assign_ticket
 from helpdesk.tickets.models import Ticket
 from helpdesk.tickets.workflow import reply_ticket
+from tests.accounts.support import without_csrf
 from tests.helpers import read_csrf_token
 from tests.tickets.conftest import ORIGIN, Org
 from tests.tickets.test_web_queue import file_ticket, signed_in, work
@@ -149,7 +150,7 @@ def test_a_request_changed_since_loading_is_a_conflict_and_nothing_moves(app: Fl
 
 
 @pytest.mark.parametrize(("to", "message"), [
-    ("otto", "Otto Fern cannot take request"),  # local IT of another state
+    ("otto", "Choose who takes the requests from the list."),  # another state's IT: like an unknown id
     ("ben", "Ben Cole cannot take request"),  # a PO works no tickets
     ("noor", "Noor Haddad cannot take request"),  # national staff hold tier-3 requests only
 ])
@@ -159,6 +160,17 @@ def test_someone_who_cannot_hold_the_requests_is_refused(app: Flask, org: Org, h
     page = client.get(f"/caseload?holder={org.users['pat']}").get_data(as_text=True)
     status, html = move(client, org.users["pat"], page, org.users[to], select_all="y")
     assert status == 400 and message in html and "Nothing was moved" in html
+    assert assignees(app, held["pat"]) == [org.users["pat"]] * 3
+
+
+def test_another_state_s_person_answers_like_an_unknown_id(app: Flask, org: Org,
+                                                          held: dict[str, list[int]]) -> None:
+    client = signed_in(app, org, "sam")  # a Texas supervisor probes an Oklahoma user's id
+    page = client.get(f"/caseload?holder={org.users['pat']}").get_data(as_text=True)
+    answers = [move(client, org.users["pat"], page, to, held["pat"][:1]) for to in (org.users["otto"], 999_999)]
+    assert answers[0][0] == answers[1][0] == 400
+    assert without_csrf(answers[0][1]) == without_csrf(answers[1][1])
+    assert "Otto Fern" not in answers[0][1] and "Choose who takes the requests from the list." in answers[0][1]
     assert assignees(app, held["pat"]) == [org.users["pat"]] * 3
 
 
