@@ -19,6 +19,7 @@ _KNOWN = {
     "HELPDESK_PORT", "HELPDESK_BASE_URL", "HELPDESK_SECRET_KEY", "HELPDESK_REDIS_URL", "HELPDESK_WORKERS",
     "HELPDESK_SECURE_COOKIES", "HELPDESK_TRUSTED_PROXIES", "HELPDESK_INDEX_CHECK_SECONDS",
     "HELPDESK_VOTE_LIMIT_PER_VOTER", "HELPDESK_VOTE_LIMIT_PER_ADDRESS", "HELPDESK_SEARCH_LIMIT_PER_ADDRESS",
+    "HELPDESK_NEW_VOTERS_PER_ADDRESS",
     "HELPDESK_TEST_DATABASE_URL", "HELPDESK_REQUIRE_BROWSER", "HELPDESK_MFA_ROLES", "HELPDESK_ROLE_MAILBOXES",
     "HELPDESK_LOGIN_LIMIT_PER_ADDRESS", "HELPDESK_SCREENSHOT_DIR", "HELPDESK_TRIAGE_DIR",
 }
@@ -146,6 +147,7 @@ class Settings:
     index_check_seconds: float = 2.0
     vote_limit_per_voter: str = "10 per minute"
     vote_limit_per_address: str = "600 per minute"
+    new_voters_per_address: str = "60 per hour"
     search_limit_per_address: str = "1200 per minute"
     mail: dict[str, Any] = field(default_factory=dict)
     accounts: dict[str, Any] = field(default_factory=dict)
@@ -197,6 +199,8 @@ class Settings:
                                        get("HELPDESK_VOTE_LIMIT_PER_VOTER", "10 per minute")),
             vote_limit_per_address=_rate("HELPDESK_VOTE_LIMIT_PER_ADDRESS",
                                          get("HELPDESK_VOTE_LIMIT_PER_ADDRESS", "600 per minute")),
+            new_voters_per_address=_rate("HELPDESK_NEW_VOTERS_PER_ADDRESS",
+                                         get("HELPDESK_NEW_VOTERS_PER_ADDRESS", "60 per hour")),
             search_limit_per_address=_rate("HELPDESK_SEARCH_LIMIT_PER_ADDRESS",
                                            get("HELPDESK_SEARCH_LIMIT_PER_ADDRESS", "1200 per minute")),
             mail=_mail_settings(env),
@@ -219,6 +223,7 @@ class Settings:
             "TRUSTED_PROXIES": self.trusted_proxies,
             "VOTE_LIMIT_PER_VOTER": self.vote_limit_per_voter,
             "VOTE_LIMIT_PER_ADDRESS": self.vote_limit_per_address,
+            "NEW_VOTERS_PER_ADDRESS": self.new_voters_per_address,
             "SEARCH_LIMIT_PER_ADDRESS": self.search_limit_per_address,
             "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
             "RATELIMIT_HEADERS_ENABLED": True,

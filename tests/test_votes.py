@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
 import threading
 from typing import Any
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from werkzeug.test import TestResponse
 
 from helpdesk.extensions import db
 from helpdesk.kb.models import Vote
+from helpdesk.kb.voters import COOKIE
+from tests.factories import make_user, sign_in
 from tests.helpers import read_csrf_token
 
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
@@ -19,6 +25,7 @@ pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 SLUG = "errors-and-technical-support"
 VOTE_URL = f"/articles/{SLUG}/vote"
 API_URL = f"/api/v1/articles/{SLUG}/vote"
+OTHER_API_URL = "/api/v1/articles/icots-privacy-policy/vote"
 
 
 def vote_rows(app: Flask) -> list[Vote]:
@@ -131,13 +138,70 @@ def test_one_voter_is_rate_limited_but_not_the_office(app: Flask, client: FlaskC
 
 
 def test_a_whole_office_behind_one_address_can_vote_within_a_minute(app: Flask) -> None:
-    """300 people behind one NAT address vote in the same minute: every vote counts."""
+    """300 people behind one NAT address, who were given their voter ids earlier, vote in the same minute."""
     clients = [app.test_client() for _ in range(300)]
-    tokens = [read_csrf_token(c, "/request") for c in clients]
+    with time_machine.travel(dt.datetime.now(dt.UTC) - dt.timedelta(days=1), tick=False) as clock:
+        tokens = [read_csrf_token(c, "/request") for c in clients]
+        for hour in range(5):  # the office got its ids over a few hours (60 new ids an hour from one address)
+            for c, t in list(zip(clients, tokens, strict=True))[hour * 60:(hour + 1) * 60]:
+                assert c.post(OTHER_API_URL, json={"helpful": True}, headers={"X-CSRFToken": t}).status_code == 200
+            clock.shift(dt.timedelta(hours=1))
     statuses = {c.post(API_URL, json={"helpful": True}, headers={"X-CSRFToken": t}).status_code
                 for c, t in zip(clients, tokens, strict=True)}
     assert statuses == {200}
-    assert len(vote_rows(app)) == 300
+    assert len([v for v in vote_rows(app) if v.article_slug == SLUG]) == 300
+
+
+def voter_cookie(response: TestResponse) -> str | None:
+    """Return the voter id cookie the response sets, if any."""
+    found = [h for h in response.headers.getlist("Set-Cookie") if h.startswith(f"{COOKIE}=")]
+    return found[0].split(";")[0].split("=", 1)[1] if found else None
+
+
+@pytest.mark.parametrize("forged", ["A" * 24, "made-up-voter-id-0001.c2lnbmF0dXJl", ""])
+def test_a_voter_id_the_server_did_not_issue_is_ignored(app: Flask, client: FlaskClient, csrf_token: str,
+                                                        forged: str) -> None:
+    client.set_cookie(COOKIE, forged)
+    response = client.post(API_URL, json={"helpful": True}, headers={"X-CSRFToken": csrf_token})
+    issued = voter_cookie(response)
+    assert response.status_code == 200 and issued and issued != forged
+    [row] = vote_rows(app)
+    assert row.voter_key != f"c:{forged}" and row.voter_key == f"c:{issued.split('.')[0]}"
+    # The signed id the server issued is honoured: the same voter changes their vote, no second row.
+    again = client.post(API_URL, json={"helpful": False}, headers={"X-CSRFToken": csrf_token})
+    assert again.status_code == 200 and voter_cookie(again) is None
+    assert [(v.voter_key, v.helpful) for v in vote_rows(app)] == [(row.voter_key, False)]
+    # Its signature binds the id: another id under the same signature is a new voter.
+    client.set_cookie(COOKIE, "B" * 24 + issued[24:])
+    assert voter_cookie(client.post(API_URL, json={"helpful": True}, headers={"X-CSRFToken": csrf_token}))
+    assert len(vote_rows(app)) == 2
+
+
+def test_random_voter_cookies_from_one_address_stop_at_the_hourly_limit(app: Flask, client: FlaskClient,
+                                                                         csrf_token: str) -> None:
+    headers = {"X-CSRFToken": csrf_token}
+    with time_machine.travel(dt.datetime.now(dt.UTC), tick=False) as clock:
+        statuses, cookies = [], []
+        for _ in range(70):  # a script sends a fresh random cookie with every vote
+            client.set_cookie(COOKIE, secrets.token_urlsafe(18))
+            response = client.post(API_URL, json={"helpful": True}, headers=headers)
+            statuses.append(response.status_code)
+            cookies.append(voter_cookie(response))
+        assert statuses == [200] * 60 + [429] * 10  # HELPDESK_NEW_VOTERS_PER_ADDRESS: 60 per hour
+        assert all(cookies[:60]) and cookies[60:] == [None] * 10  # a refused vote gets no id to come back with
+        assert len(vote_rows(app)) == 60
+        # People who already hold an id, and signed-in people, still vote from that address.
+        client.set_cookie(COOKIE, cookies[0] or "")
+        assert client.post(API_URL, json={"helpful": False}, headers=headers).status_code == 200
+        colleague = app.test_client()
+        assert sign_in(colleague, make_user(app)).status_code == 303
+        token = read_csrf_token(colleague, "/request")
+        assert colleague.post(API_URL, json={"helpful": True}, headers={"X-CSRFToken": token}).status_code == 200
+        assert len(vote_rows(app)) == 61
+        clock.shift(dt.timedelta(hours=1, seconds=1))  # the next hour gives new ids again
+        client.set_cookie(COOKIE, secrets.token_urlsafe(18))
+        assert client.post(API_URL, json={"helpful": True}, headers=headers).status_code == 200
+    assert len(vote_rows(app)) == 62
 
 
 def test_concurrent_votes_are_counted_exactly(app: Flask) -> None:
