@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import os
 import re
 import secrets
 import unicodedata
-import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,32 +20,21 @@ from sqlalchemy.orm import Session
 from helpdesk.accounts.models import User
 from helpdesk.audit.services import Origin
 from helpdesk.tickets.context import TicketError
+from helpdesk.tickets.file_checks import (
+    OLE_MAGIC,
+    doc_problem,
+    docx_problem,
+    image_problem,
+    is_docx,
+    is_text,
+    pdf_problem,
+)
 from helpdesk.tickets.history import record_change
 from helpdesk.tickets.models import Attachment, Ticket
 
 MAX_FILES = 5
 DEFAULT_MAX_BYTES = 3 * 1024 * 1024
 _STORAGE_NAME = re.compile(r"^[0-9a-f]{32}$")
-
-
-def _is_docx(data: bytes) -> bool:
-    if not data.startswith(b"PK\x03\x04"):
-        return False
-    try:  # only the central directory is read: nothing is decompressed, so a zip bomb costs nothing
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return "word/document.xml" in archive.namelist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
-        return False
-
-
-def _is_text(data: bytes) -> bool:
-    if b"\x00" in data:
-        return False
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,21 +45,24 @@ class FileType:
     content_type: str
     extensions: tuple[str, ...]
     matches: Callable[[bytes], bool]
+    #: The deeper check of a file that matches: why it is refused, or None.
+    problem: Callable[[bytes], str | None] = lambda data: None
 
 
 #: Binary types first: every one of them is told apart by its first bytes; plain text is the last resort.
 FILE_TYPES = (
-    FileType("PDF document", "application/pdf", ("pdf",), lambda d: d.startswith(b"%PDF-")),
-    FileType("Word document (DOC)", "application/msword", ("doc",),
-             lambda d: d.startswith(bytes.fromhex("D0CF11E0A1B11AE1"))),
+    FileType("PDF document", "application/pdf", ("pdf",), lambda d: d.startswith(b"%PDF-"), pdf_problem),
+    FileType("Word document (DOC)", "application/msword", ("doc",), lambda d: d.startswith(OLE_MAGIC), doc_problem),
     FileType("Word document (DOCX)", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-             ("docx",), _is_docx),
+             ("docx",), is_docx, docx_problem),
     FileType("RTF document", "application/rtf", ("rtf",), lambda d: d.startswith(b"{\\rtf")),
-    FileType("JPEG image", "image/jpeg", ("jpg", "jpeg"), lambda d: d.startswith(b"\xff\xd8\xff")),
-    FileType("PNG image", "image/png", ("png",), lambda d: d.startswith(b"\x89PNG\r\n\x1a\n")),
-    FileType("GIF image", "image/gif", ("gif",), lambda d: d.startswith((b"GIF87a", b"GIF89a"))),
-    FileType("TIFF image", "image/tiff", ("tif", "tiff"), lambda d: d.startswith((b"II*\x00", b"MM\x00*"))),
-    FileType("text file", "text/plain", ("txt",), _is_text),
+    FileType("JPEG image", "image/jpeg", ("jpg", "jpeg"), lambda d: d.startswith(b"\xff\xd8\xff"),
+             image_problem("JPEG")),
+    FileType("PNG image", "image/png", ("png",), lambda d: d.startswith(b"\x89PNG\r\n\x1a\n"), image_problem("PNG")),
+    FileType("GIF image", "image/gif", ("gif",), lambda d: d.startswith((b"GIF87a", b"GIF89a")), image_problem("GIF")),
+    FileType("TIFF image", "image/tiff", ("tif", "tiff"), lambda d: d.startswith((b"II*\x00", b"MM\x00*")),
+             image_problem("TIFF")),
+    FileType("text file", "text/plain", ("txt",), is_text),
 )
 BY_EXTENSION = {extension: kind for kind in FILE_TYPES for extension in kind.extensions}
 CONTENT_TYPES = frozenset(kind.content_type for kind in FILE_TYPES)
@@ -131,6 +121,9 @@ def check_upload(name: str | None, stream: BinaryIO, *, max_bytes: int = DEFAULT
         actual = next((other.label for other in FILE_TYPES[:-1] if other.matches(data)), None)
         what = f"it is a {actual}" if actual else "its content is not one of the allowed types"
         raise AttachmentError([f"“{filename}” is named as a {kind.label}, but {what}. {allowed}"])
+    problem = kind.problem(data)
+    if problem:
+        raise AttachmentError([f"“{filename}” cannot be attached: {problem}. {allowed}"])
     return Upload(filename, kind, data, hashlib.sha256(data).hexdigest())
 
 

@@ -23,6 +23,7 @@ from helpdesk.tickets.attachments import AttachmentError, check_upload
 from helpdesk.tickets.models import Attachment, Ticket, TicketEvent
 from tests.helpers import read_csrf_token
 from tests.tickets.conftest import Org
+from tests.tickets.crafted_files import ole
 from tests.tickets.ticket_page_support import Login, file_request, signer
 
 pytestmark = pytest.mark.db
@@ -65,7 +66,7 @@ def docx() -> bytes:
 
 SAMPLES: dict[str, tuple[bytes, str]] = {
     "report.pdf": (b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n", "application/pdf"),
-    "old.doc": (bytes.fromhex("D0CF11E0A1B11AE1") + b"\x00" * 504, "application/msword"),
+    "old.doc": (ole("WordDocument", "1Table"), "application/msword"),
     "new.docx": (docx(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
     "notes.rtf": (b"{\\rtf1\\ansi The error appears on save.\\par}", "application/rtf"),
     "steps.txt": ("Steps: open the case list – it fails.\n".encode(), "text/plain"),
