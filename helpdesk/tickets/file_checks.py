@@ -1,5 +1,4 @@
-"""Content checks of attachments beyond their first bytes: bounded DOCX archives, Word OLE files, images that
-decode, and no web page hidden in an image or a PDF (no Flask)."""
+"""Attachment content beyond the first bytes: bounded DOCX archives, Word OLE files, images that decode, no HTML."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Attachments are checked beyond their first bytes: DOCX bombs and forged zips, OLE files that are not Word
-documents, images that do not decode, and web pages disguised as images or PDFs are refused."""
+"""Attachments checked beyond their first bytes: DOCX bombs, forged zips, non-Word OLE files, broken images, HTML."""
 
 from __future__ import annotations
 
