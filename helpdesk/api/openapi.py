@@ -206,7 +206,9 @@ def build_openapi() -> dict[str, Any]:
         }},
         "/api/v1/articles/{slug}/vote": {"post": {
             "operationId": "voteArticle", "summary": "Cast or change the caller's helpfulness vote",
-            "description": "Send the page's CSRF token (meta csrf-token) in the X-CSRFToken header.",
+            "description": ("Send the page's CSRF token (meta csrf-token) in the X-CSRFToken header. A signed-out "
+                            "voter is known by the signed hd_voter cookie the first vote sets; without a valid one "
+                            "a new voter id is issued, and one address gets a limited number per hour (429)."),
             "parameters": [_SLUG, {"name": "X-CSRFToken", "in": "header", "required": True, "schema": _STR}],
             "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("VoteRequest")}}},
             "responses": {"200": _json(_ref("VoteCounts"), "The article's new counts"),
