@@ -21,6 +21,7 @@ from helpdesk.accounts.services import (
 )
 from helpdesk.accounts.session import account_policy, current_origin
 from helpdesk.accounts.workload import list_open_work, list_work_takers, work_holding_problem
+from helpdesk.admin.audit_rows import describe_events
 from helpdesk.admin.blueprint import acting_user, bp, scope_state, user_or_404
 from helpdesk.admin.forms import (
     CreateUserForm,
@@ -112,7 +113,8 @@ def _user_page(user: User, *, error: str | None = None, status: int = 200,
         colleagues=list_work_takers(db.session, user, list_colleagues(db.session, user)) if work and user.is_active
         else [],
         role_form=role_form, deactivate_form=deactivate_form or DeactivateForm(formdata=None),
-        action_form=EmptyForm(formdata=None), events=list_user_events(db.session, user),
+        action_form=EmptyForm(formdata=None),
+        events=describe_events(db.session, list_user_events(db.session, user), actor),
     ), status
 
 

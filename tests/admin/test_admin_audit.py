@@ -79,6 +79,8 @@ def test_the_trail_reads_as_sentences_with_names_and_links(app: Flask, tess: Use
     assert "User deactivated" in shown and "Work handed over" in shown
     options = re.findall(r'<option value="[a-z_]+"[^>]*>([^<]+)</option>', page)
     assert "User deactivated" in options and "user_deactivated" not in options
+    history = text_of(admin.get(f"/admin/users/{holder.id}").get_data(as_text=True))
+    assert "Tess Admin deactivated Hank Holder." in history and "user_deactivated" not in history
 
 
 def test_failed_sign_ins_and_people_of_other_states_read_right(app: Flask, tess: User, make_user: MakeUser,
