@@ -84,7 +84,8 @@ def test_escalation_from_an_agency_without_a_state_goes_to_tier_three() -> None:
 
 def test_explain_previews_route_incidents_sla_escalation_and_self_help() -> None:
     text = explain(POLICY, "login", TRAVIS)
-    assert text.splitlines()[0] == "“I can't log in” (login) starts at tier 1, with the local IT of the reporter's agency."
+    assert text.splitlines()[0] == ("“I can't log in” (login) starts at tier 1, with the local IT of the reporter's "
+                                    "agency.")
     for line in [
         "Travis County Probation is in Texas (time zone America/Chicago) and has 1 local IT user and the IT mailbox "
         "it@travis.example.gov.",
