@@ -140,10 +140,13 @@ def load_and_print_demo(*, as_json: bool = False) -> list[DemoSignIn]:
         return sign_ins
     base = current_app.config["BASE_URL"]
     click.echo(f"Demo organisation loaded. Sign in at {base}/login as any of these users:\n")
-    rows = [(s.email, s.password, s.role, s.state or "--", s.agency, s.totp_secret or "") for s in sign_ins]
-    click.echo(_table(("E-mail", "Password", "Role", "State", "Agency", "Authenticator secret (TOTP)"), rows))
+    rows = [(s.email, s.password, s.role, s.state or "--", s.agency, s.totp_secret or "",
+             "" if s.privacy_accepted else "privacy policy not accepted yet") for s in sign_ins]
+    click.echo(_table(("E-mail", "Password", "Role", "State", "Agency", "Authenticator secret (TOTP)", "Note"), rows))
     click.echo("\nUsers with a secret need a 6-digit code: add the secret to an authenticator app, or run\n"
                "  python -c \"import pyotp; print(pyotp.TOTP('SECRET').now())\"")
+    for pending in (s for s in sign_ins if not s.privacy_accepted):
+        click.echo(f"{pending.email} has not accepted the privacy policy yet: it is asked at their first sign-in.")
     return sign_ins
 
 

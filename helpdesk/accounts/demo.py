@@ -42,6 +42,8 @@ PEOPLE: tuple[tuple[str, str, str], ...] = (
     ("Steven Clark", "compact_office", "compact.oh"), ("Laura Bennett", "state_admin", "compact.oh"),
     ("Catherine Moore", "national_admin", "national"),
 )
+#: The demo user who has not accepted the privacy policy yet, to show that step at their first sign-in.
+PRIVACY_PENDING = "James Carter"
 _WORDS = ("amber", "bison", "cobalt", "dune", "ember", "fjord", "glacier", "harbor", "iris", "juniper", "kelp",
           "lantern", "meadow", "nectar", "orchid", "pepper", "quartz", "raven", "saffron", "thistle", "umber",
           "violet", "willow", "yarrow", "zephyr", "walnut")
@@ -57,10 +59,14 @@ class DemoSignIn:
     state: str | None
     agency: str
     totp_secret: str | None
+    #: False for the one demo user left to accept the privacy policy at first sign-in (not in the JSON).
+    privacy_accepted: bool = True
 
     def to_dict(self) -> dict[str, str | None]:
-        """Return the JSON form printed by `helpdesk demo --json`."""
-        return asdict(self)
+        """Return the JSON form printed by `helpdesk demo --json` (the keys scripts rely on)."""
+        data = asdict(self)
+        del data["privacy_accepted"]
+        return data
 
 
 def demo_email(name: str, agency_key: str) -> str:
@@ -125,10 +131,13 @@ def load_demo(session: Session, *, now: dt.datetime, policy: AccountPolicy,
         secret = demo_totp_secret(email) if mfa_required(session, user, policy) else None
         if user.totp_secret != secret:
             user.totp_secret, user.mfa_enrolled_at = secret, now if secret else None
-        if user.privacy_version != policy.privacy_version:
+        pending = name == PRIVACY_PENDING
+        if pending:  # restored as defined on every run: the privacy step is there to be seen again
+            user.privacy_version, user.privacy_accepted_at = None, None
+        elif user.privacy_version != policy.privacy_version:
             accept_privacy_policy(session, user, policy.privacy_version, origin=origin, now=now)
         sign_ins.append(DemoSignIn(email=email, password=password, role=role, state=agency.state_code,
-                                   agency=agency.name, totp_secret=secret))
+                                   agency=agency.name, totp_secret=secret, privacy_accepted=not pending))
     record_event(session, "demo_loaded", origin=origin, actor_email="cli",
                  detail=f"{created} demo users created, {len(sign_ins) - created} restored")
     session.flush()

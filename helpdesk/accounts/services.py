@@ -136,7 +136,8 @@ def deactivate_user(session: Session, user: User, *, actor: User | None, origin:
         moved = reassign_all_work(session, user, reassign_to, actor=actor, origin=origin)
         record_event(session, "work_reassigned", origin=origin, **_actor(actor),
                      target_type="user", target_id=user.id, state_code=user.state_code,
-                     detail=f"{moved} items to user {reassign_to.id}")
+                     detail=f"{moved} {'item' if moved == 1 else 'items'} to {reassign_to.name} "
+                            f"({reassign_to.email})")
     user.is_active = False
     user.deactivated_at = now
     user.session_version += 1  # ends every live session at the next request

@@ -30,6 +30,9 @@ class WorkProvider(Protocol):
     def reassign_work(self, session: Session, user: User, to: User, *, actor: User | None, origin: Origin) -> int:
         """Move all the user's open items to `to`; return how many moved."""
 
+    def holding_problem(self, session: Session, user: User, to: User) -> str | None:
+        """Return why `to` cannot hold all the user's open items (None when they can)."""
+
 
 _providers: list[WorkProvider] = []
 
@@ -49,6 +52,20 @@ def unregister_work_provider(provider: WorkProvider) -> None:
 def list_open_work(session: Session, user: User) -> list[WorkItem]:
     """Return every open item the user holds, across features."""
     return [item for provider in _providers for item in provider.open_work(session, user)]
+
+
+def work_holding_problem(session: Session, user: User, to: User) -> str | None:
+    """Return why `to` cannot take over all of the user's open work, by each feature's own rule (None: they can)."""
+    for provider in _providers:
+        problem = provider.holding_problem(session, user, to)
+        if problem:
+            return problem
+    return None
+
+
+def list_work_takers(session: Session, user: User, candidates: list[User]) -> list[User]:
+    """Return the candidates who may take over all of the user's open work (the hand-over offers only these)."""
+    return [person for person in candidates if work_holding_problem(session, user, person) is None]
 
 
 def reassign_all_work(session: Session, user: User, to: User, *, actor: User | None, origin: Origin) -> int:

@@ -9,8 +9,8 @@ if TYPE_CHECKING:  # queries and services are Flask-free; keep Flask out of thei
 
 
 def init_app(app: Flask) -> None:
-    """Register the `admin` blueprint (its routes live in views.py and reports.py)."""
-    from helpdesk.admin import reports, views  # noqa: F401  (importing them adds their routes to the blueprint)
+    """Register the `admin` blueprint (its routes live in views.py, reports.py and audit_views.py)."""
+    from helpdesk.admin import audit_views, reports, views  # noqa: F401  (importing them adds their routes to the blueprint)
     from helpdesk.admin.blueprint import bp
 
     app.register_blueprint(bp)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, DateField, EmailField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from helpdesk.accounts.models import ROLES
 from helpdesk.admin.queries import STATUSES
@@ -42,9 +43,28 @@ class UserFilterForm(_Filter):
 
 
 class AuditFilterForm(_Filter):
-    """Filters of the audit trail."""
+    """Filters of the audit trail: action, person (name or e-mail, as actor or target) and a range of days (UTC)."""
 
     action = StringField("Action", validators=[Optional(), _ACTION])
+    person = StringField("Person (name or e-mail)", validators=[Optional(), Length(max=254)])
+    since = DateField("From (day, UTC)", validators=[Optional()], format="%Y-%m-%d",
+                      render_kw={"type": "date"})
+    until = DateField("To (day, UTC)", validators=[Optional()], format="%Y-%m-%d", render_kw={"type": "date"})
+
+    def validate_since(self, field: DateField) -> None:
+        """A day the trail can hold."""
+        _plausible(field.data)
+
+    def validate_until(self, field: DateField) -> None:
+        """A day the trail can hold, not before the first day."""
+        _plausible(field.data)
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError("The last day comes before the first: swap them.")
+
+
+def _plausible(day: dt.date | None) -> None:
+    if day is not None and not dt.date(2000, 1, 1) <= day <= dt.date(2999, 12, 31):
+        raise ValidationError("Choose a day between 2000 and 2999.")
 
 
 class InactiveFilterForm(_Filter):

@@ -93,25 +93,6 @@ def list_colleagues(session: Session, user: User) -> list[User]:
     return list(session.scalars(query.order_by(func.lower(User.name), User.id)))
 
 
-def _audit_scope(query: Select[tuple[T]], state_code: str | None) -> Select[tuple[T]]:
-    return query if state_code is None else query.where(AuditEvent.state_code == state_code)
-
-
-def list_audit_actions(session: Session, state_code: str | None) -> list[str]:
-    """Return the distinct actions recorded in the scope (None: every state)."""
-    query = _audit_scope(select(AuditEvent.action).distinct(), state_code)
-    return sorted(session.scalars(query))
-
-
-def list_audit_events(session: Session, state_code: str | None, *, action: str = "", page: int = 1,
-                      per_page: int = PER_PAGE) -> Page[AuditEvent]:
-    """Return one page of audit events of the scope, newest first."""
-    query = _audit_scope(select(AuditEvent), state_code).order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-    if action:
-        query = query.where(AuditEvent.action == action)
-    return _paginate(session, query, page, per_page)
-
-
 def list_user_events(session: Session, user: User, limit: int = 20) -> list[AuditEvent]:
     """Return the latest audit events about `user` (as target or actor)."""
     query = select(AuditEvent).where(or_(

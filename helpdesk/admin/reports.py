@@ -1,4 +1,4 @@
-"""Administration reports: users not seen for a while (with bulk deactivation) and the audit trail."""
+"""Administration reports: users not seen for a while, with bulk deactivation (the audit trail: audit_views.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from helpdesk.accounts.services import list_inactive_users
 from helpdesk.accounts.session import account_policy, current_origin
 from helpdesk.accounts.workload import list_open_work
 from helpdesk.admin.blueprint import acting_user, bp, scope_state
-from helpdesk.admin.forms import AuditFilterForm, BulkDeactivateForm, InactiveFilterForm
-from helpdesk.admin.queries import get_managed_user, list_audit_actions, list_states
-from helpdesk.admin.services import deactivate_inactive_users, read_audit_trail
+from helpdesk.admin.forms import BulkDeactivateForm, InactiveFilterForm
+from helpdesk.admin.queries import get_managed_user, list_states
+from helpdesk.admin.services import deactivate_inactive_users
 from helpdesk.database import utcnow
 from helpdesk.extensions import db
 
@@ -61,20 +61,3 @@ def inactive_deactivate() -> Response | tuple[str, int]:
     for user, reason in outcome.skipped:
         flash(f"Skipped {user.name} ({user.email}): {reason}.", "error")
     return redirect(url_for("admin.inactive", days=form.days.data, state=request.args.get("state") or None), 303)
-
-
-@bp.get("/audit")
-def audit() -> tuple[str, int]:
-    """Show the audit trail of the actor's state, newest first (national staff: every state); reading is audited."""
-    actor, form = acting_user(), AuditFilterForm(formdata=request.args)
-    valid = form.validate()
-    state = scope_state(form.state.data if valid else None)
-    action = (form.action.data or "") if valid else ""
-    events = read_audit_trail(db.session, actor, state, action=action, page=(form.page.data or 1) if valid else 1,
-                              origin=current_origin())
-    actions = list_audit_actions(db.session, state)
-    db.session.commit()
-    return render_template(
-        "admin/audit.html", form=form, events=events, actions=actions, action=action, state=state,
-        states=list_states(db.session) if is_national(actor) else [],
-    ), 200 if valid else 400

@@ -12,7 +12,8 @@ from helpdesk.accounts.models import Agency, State, User
 from helpdesk.accounts.permissions import can_read_audit
 from helpdesk.accounts.services import AccountError, deactivate_user
 from helpdesk.accounts.workload import list_open_work
-from helpdesk.admin.queries import PER_PAGE, list_audit_events
+from helpdesk.admin.audit_queries import AuditFilter, iter_audit_events, list_audit_events
+from helpdesk.admin.queries import PER_PAGE
 from helpdesk.audit.models import AuditEvent
 from helpdesk.audit.services import Origin, record_event
 from helpdesk.pagination import Page
@@ -77,14 +78,22 @@ def deactivate_inactive_users(session: Session, users: list[User], *, actor: Use
     return outcome
 
 
-def read_audit_trail(session: Session, actor: User, state_code: str | None, *, action: str = "", page: int = 1,
-                     origin: Origin, per_page: int = PER_PAGE) -> Page[AuditEvent]:
-    """Return a page of the audit trail of `state_code` (None: every state), and audit the reading itself."""
-    if not can_read_audit(actor, state_code):
+def read_audit_trail(session: Session, actor: User, where: AuditFilter, *, page: int = 1, origin: Origin,
+                     per_page: int = PER_PAGE) -> Page[AuditEvent]:
+    """Return a page of the audit trail matching `where` (state None: every state), and audit the reading itself."""
+    if not can_read_audit(actor, where.state_code):
         raise PermissionError("not allowed to read this audit trail")
-    events = list_audit_events(session, state_code, action=action, page=page, per_page=per_page)
+    events = list_audit_events(session, where, page=page, per_page=per_page)
     record_event(session, "audit_viewed", origin=origin, actor_id=actor.id, actor_email=actor.email,
-                 state_code=state_code, detail=f"{state_code or 'all states'}, page {events.page}"
-                 + (f", action {action}" if action else ""))
+                 state_code=where.state_code, detail=f"{where.describe()}, page {events.page}")
     return events
 
+
+def export_audit_trail(session: Session, actor: User, where: AuditFilter, *, origin: Origin) -> list[AuditEvent]:
+    """Return every event matching `where` (up to the export limit) for a CSV file, and audit the export."""
+    if not can_read_audit(actor, where.state_code):
+        raise PermissionError("not allowed to read this audit trail")
+    events = [event for batch in iter_audit_events(session, where) for event in batch]
+    record_event(session, "audit_exported", origin=origin, actor_id=actor.id, actor_email=actor.email,
+                 state_code=where.state_code, detail=f"{where.describe()}: {len(events)} rows")
+    return events

@@ -20,7 +20,8 @@ from helpdesk.accounts.services import (
     unlock_user,
 )
 from helpdesk.accounts.session import account_policy, current_origin
-from helpdesk.accounts.workload import list_open_work
+from helpdesk.accounts.workload import list_open_work, list_work_takers, work_holding_problem
+from helpdesk.admin.audit_rows import describe_events
 from helpdesk.admin.blueprint import acting_user, bp, scope_state, user_or_404
 from helpdesk.admin.forms import (
     CreateUserForm,
@@ -109,9 +110,11 @@ def _user_page(user: User, *, error: str | None = None, status: int = 200,
     work = list_open_work(db.session, user)
     return render_template(
         "admin/user.html", user=user, error=error, work=work, locked=is_locked(user, utcnow()),
-        colleagues=list_colleagues(db.session, user) if work and user.is_active else [],
+        colleagues=list_work_takers(db.session, user, list_colleagues(db.session, user)) if work and user.is_active
+        else [],
         role_form=role_form, deactivate_form=deactivate_form or DeactivateForm(formdata=None),
-        action_form=EmptyForm(formdata=None), events=list_user_events(db.session, user),
+        action_form=EmptyForm(formdata=None),
+        events=describe_events(db.session, list_user_events(db.session, user), actor),
     ), status
 
 
@@ -167,6 +170,9 @@ def user_deactivate(user_id: int) -> ViewResult:
         if target is None or target.state_code != user.state_code or not target.is_active or target.id == user.id:
             return _user_page(user, error="Choose another active user of the same state to take over the work.",
                               status=400, deactivate_form=form)
+        problem = work_holding_problem(db.session, user, target)
+        if problem:  # only people offered in the list may hold the work; the same rule refuses the others here
+            return _user_page(user, error=problem, status=400, deactivate_form=form)
     try:
         moved = deactivate_user(db.session, user, actor=acting_user(), origin=current_origin(), now=utcnow(),
                                 reassign_to=target)

@@ -9,10 +9,11 @@ from sqlalchemy.orm import sessionmaker
 
 from helpdesk.database import utcnow
 from helpdesk.extensions import db
+from helpdesk.kb import get_library
 from helpdesk.loops import run_every
 from helpdesk.tickets.agencies import agency_info, find_agency
 from helpdesk.tickets.context import EXTENSION_KEY, TicketError, Triage
-from helpdesk.tickets.explain import explain
+from helpdesk.tickets.explain import explain, titles_from
 from helpdesk.tickets.policy import UnknownCategoryError
 from helpdesk.tickets.sweeps import BATCH, close_resolved, escalate_overdue
 
@@ -64,7 +65,8 @@ def explain_command(category: str, agency_name: str, state: str | None) -> None:
     """Print where a report of CATEGORY from AGENCY would go, when it would group or escalate, and why."""
     try:
         agency = find_agency(db.session, agency_name, state)
-        click.echo(explain(current_triage().policy, category.strip().lower(), agency_info(db.session, agency)))
+        titles = titles_from(get_library())
+        click.echo(explain(current_triage().policy, category.strip().lower(), agency_info(db.session, agency), titles))
     except (TicketError, UnknownCategoryError) as exc:
         raise click.ClickException(str(exc)) from None
     finally:

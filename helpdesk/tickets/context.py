@@ -35,12 +35,14 @@ class Triage:
 
     policy: TriagePolicy
     base_url: str
+    #: Where the policy was read from (the routing preview reads the other files from there to try a routing.yml).
+    directory: Path = DEFAULT_POLICY_DIR
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Triage:
         """Load the policy from TRIAGE_POLICY_DIR (default `tickets/`); a bad policy stops the app with a message."""
         directory = Path(config.get("TRIAGE_POLICY_DIR") or DEFAULT_POLICY_DIR)
-        return cls(load_policy(directory), str(config["BASE_URL"]).rstrip("/"))
+        return cls(load_policy(directory), str(config["BASE_URL"]).rstrip("/"), directory)
 
     def link(self, path: str) -> str:
         """Return an absolute link to `path`."""

@@ -11,6 +11,7 @@ from helpdesk.accounts.auth import find_user
 from helpdesk.accounts.demo import PEOPLE, demo_email
 from helpdesk.accounts.models import User
 from helpdesk.audit.services import SYSTEM, Origin
+from helpdesk.tickets.assignment import assign_ticket
 from helpdesk.tickets.context import Triage
 from helpdesk.tickets.escalation import escalate_ticket
 from helpdesk.tickets.models import Ticket
@@ -34,6 +35,10 @@ REQUESTS: tuple[tuple[str, str, str, str, str, int], ...] = (
     ("demo-ticket-7", "Brian Lewis", "access", "Account for a new officer",
      "A new officer starts on Monday and needs an ICOTS account.", 600),
 )
+
+#: Requests held by named people (key -> holder, who takes it), so that "Manage case load" has work to show.
+HOLDERS = {"demo-ticket-1": "Kevin Brooks", "demo-ticket-2": "Kevin Brooks", "demo-ticket-5": "Susan Ortiz",
+           "demo-ticket-6": "Steven Clark"}
 
 
 def _people(session: Session) -> dict[str, User]:
@@ -73,5 +78,9 @@ def load_demo_tickets(session: Session, triage: Triage, *, now: dt.datetime, ori
             created += 1
             if key in follow_ups:
                 follow_ups[key](submission.ticket)
+        ticket, holder = submission.ticket, people.get(HOLDERS.get(key, ""))
+        if holder is not None and ticket.assignee_id is None:  # once: a later run leaves a moved request alone
+            assign_ticket(session, triage, ticket, actor=holder, assignee=holder, expected_version=ticket.version,
+                          origin=origin, now=now - dt.timedelta(minutes=min(minutes, 20)))
     session.flush()
     return created

@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 
-from helpdesk.tickets.policy_yaml import Field, PolicyError, read_yaml
+from helpdesk.tickets.policy_yaml import Field, PolicyError, parse_yaml, read_yaml
 from helpdesk.tickets.sla import BusinessCalendar, SlaTarget, WorkingHours
 
 __all__ = [
@@ -143,12 +143,17 @@ class TriagePolicy:
         return next((rule for rule in self.escalations if rule.cause == cause and tier in rule.sources), None)
 
 
-def load_policy(directory: Path) -> TriagePolicy:
-    """Read and validate categories.yml, routing.yml and sla.yml from a policy directory."""
+def load_policy(directory: Path, *, routing_text: str | None = None) -> TriagePolicy:
+    """Read and validate categories.yml, routing.yml and sla.yml from a policy directory.
+
+    `routing_text` is a routing.yml to use instead of the file's (the preview tries it; nothing is written).
+    """
     directory = Path(directory)
     if not directory.is_dir():
         raise PolicyError(f"{directory}: the triage policy directory does not exist")
     categories_doc, routing_doc, sla_doc = (read_yaml(directory / name) for name in POLICY_FILES)
+    if routing_text is not None:
+        routing_doc = parse_yaml("routing.yml", routing_text)
     categories = _categories(categories_doc.mapping(required=["categories"])["categories"])
     routing = routing_doc.mapping(required=["incidents", "escalation"], optional=["assignees"])
     incidents = routing["incidents"].mapping(required=["categories", "location", "system"])

@@ -48,6 +48,11 @@ def read_yaml(path: Path) -> Field:
         raise PolicyError(f"{name}: file is missing from {path.parent}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(f"{name}: cannot be read: {exc}") from None
+    return parse_yaml(name, text)
+
+
+def parse_yaml(name: str, text: str) -> Field:
+    """Parse the text of one policy file (named `name` in errors) into a Field at its top level."""
     loader = _StrictLoader(text)
     loader.name = name
     try:

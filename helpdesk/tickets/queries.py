@@ -18,7 +18,11 @@ from helpdesk.tickets.permissions import can_reassign, can_view_ticket, can_work
 MAX_PER_PAGE = 100
 #: Queues whose tiers a role may choose with the `tier` filter (the first is the default).
 QUEUE_TIERS = {"local_it": ("local_it",), "compact_office": ("compact_office", "local_it"),
-                "national_admin": ("national", "compact_office", "local_it"), "po_supervisor": (None, *TIERS)}
+                "national_admin": ("national", "compact_office", "local_it"), "po_supervisor": (None, *TIERS),
+                # State administrators watch their state's workload, every tier, read-only (they work no ticket).
+                "state_admin": (None, *TIERS)}
+#: Roles whose queue is a read-only view: no actions offered, and the ticket services refuse them anyway.
+READ_ONLY_QUEUES = frozenset({"state_admin"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +49,8 @@ def status_in(statuses: Sequence[str]) -> ColumnElement[bool]:
 
 def queue_scope(user: User, tier: str | None = None, *, everything: bool = False) -> list[ColumnElement[bool]]:
     """Return the conditions of the user's queue: local IT their agency's tier 1, the compact office its state's
-    tier 2, national tier 3 (everything with the filter); supervisors see their agency's tickets."""
+    tier 2, national tier 3 (everything with the filter); supervisors see their agency's tickets, state
+    administrators their state's (read-only)."""
     tiers = QUEUE_TIERS.get(user.role) if user.is_active else None
     if tiers is None:
         raise PermissionError("this role has no queue")

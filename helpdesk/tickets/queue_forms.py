@@ -85,3 +85,16 @@ class ExplainForm(_GetForm):
 
     category = SelectField("Category", validators=[InputRequired(message="Choose a category.")])
     agency = StringField("Agency", validators=[InputRequired(message="Choose an agency."), _ID])
+
+
+#: The longest routing policy that may be pasted into the preview (the shipped routing.yml is about 3,400).
+MAX_POLICY_CHARS = 20_000
+
+
+class TryPolicyForm(FlaskForm):
+    """A routing preview posted with a routing policy to try (CSRF-checked; the policy is never saved)."""
+
+    category = SelectField("Category", validators=[InputRequired(message="Choose a category.")])
+    agency = StringField("Agency", validators=[InputRequired(message="Choose an agency."), _ID])
+    policy = TextAreaField("Routing policy to try (optional)", validators=[Optional(), Length(
+        max=MAX_POLICY_CHARS, message=f"Paste at most {MAX_POLICY_CHARS:,} characters (routing.yml only).")])

@@ -20,7 +20,7 @@ from helpdesk.tickets.context import TicketError
 from helpdesk.tickets.models import OPEN_STATUSES
 
 # Private on purpose: list_queue orders by resolution due only; the other orders reuse its filters and paging.
-from helpdesk.tickets.queries import QueueFilter, list_queue, queue_counts
+from helpdesk.tickets.queries import READ_ONLY_QUEUES, QueueFilter, list_queue, queue_counts
 from helpdesk.tickets.queue_forms import STATUS_VIEWS, QueueFilterForm
 
 PER_PAGE = 25
@@ -34,6 +34,9 @@ TIER_CHOICES: dict[str, list[tuple[str, str]]] = {
                        ("local_it", "Tier 1: local IT of every agency"), ("all", "Everything: every tier and state")],
     "po_supervisor": [("", "Every tier"), ("local_it", "Tier 1: local IT"),
                       ("compact_office", "Tier 2: compact office"), ("national", "Tier 3: national office")],
+    "state_admin": [("", "Every tier of your state"), ("local_it", "Tier 1: local IT of your state's agencies"),
+                    ("compact_office", "Tier 2: your state's compact office"),
+                    ("national", "Tier 3: your state's requests at the national office")],
 }
 @dataclass(frozen=True, slots=True)
 class Due:
@@ -84,7 +87,7 @@ def queue_people(session: Session, user: User) -> list[User]:
     scope: ColumnElement[bool]
     if user.role == "national_admin":
         scope = User.role.in_(("compact_office", "national_admin"))
-    elif user.role == "compact_office":
+    elif user.role in ("compact_office", "state_admin"):
         scope = and_(User.state_code == user.state_code, User.role.in_(("local_it", "compact_office")))
     else:
         scope = or_(and_(User.role == "local_it", User.agency_id == user.agency_id),
@@ -130,4 +133,5 @@ def queue() -> tuple[str, int]:
     return render_template(
         "tickets/queue.html", form=form, found=found, counts=counts, error=error, people=people, args=args,
         status_views=STATUS_VIEWS, open_statuses=OPEN_STATUSES, labels=labels, due=partial(describe_due, now=utcnow()),
+        read_only=user.role in READ_ONLY_QUEUES,
     ), 200 if error is None else 400

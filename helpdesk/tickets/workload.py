@@ -37,13 +37,20 @@ class TicketWorkProvider:
         return [WorkItem("request", str(ticket.id), ticket.subject, ticket_path(ticket.id))
                 for ticket in held_tickets(session, user)]
 
-    def reassign_work(self, session: Session, user: User, to: User, *, actor: User | None, origin: Origin) -> int:
-        """Give all the user's held tickets to `to`, or raise AccountError if `to` cannot hold one of them."""
-        tickets = held_tickets(session, user)
-        for ticket in tickets:
+    def holding_problem(self, session: Session, user: User, to: User) -> str | None:
+        """Return why `to` cannot hold one of the user's tickets (the assignment rule), or None."""
+        for ticket in held_tickets(session, user):
             problem = holder_problem(ticket, to)
             if problem:
-                raise AccountError(f"{problem} Choose someone who works the same queue.")
+                return f"{problem} Choose someone who works the same queue."
+        return None
+
+    def reassign_work(self, session: Session, user: User, to: User, *, actor: User | None, origin: Origin) -> int:
+        """Give all the user's held tickets to `to`, or raise AccountError if `to` cannot hold one of them."""
+        problem = self.holding_problem(session, user, to)
+        if problem:
+            raise AccountError(problem)
+        tickets = held_tickets(session, user)
         return hand_over(session, self.triage, tickets, to, actor=actor, origin=origin,
                          reason=f"{user.name} was deactivated")
 

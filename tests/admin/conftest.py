@@ -98,6 +98,11 @@ class FakeWork:
         return len(moved)
 
 
+    def holding_problem(self, session: Session, user: User, to: User) -> str | None:
+        """Anyone active may hold these items (the tickets' own rule is tested with real tickets)."""
+        return None
+
+
 @pytest.fixture
 def work() -> Iterator[FakeWork]:
     """A registered in-memory work provider, removed after the test."""

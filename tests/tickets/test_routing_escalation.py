@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -83,28 +84,49 @@ def test_escalation_from_an_agency_without_a_state_goes_to_tier_three() -> None:
 
 def test_explain_previews_route_incidents_sla_escalation_and_self_help() -> None:
     text = explain(POLICY, "login", TRAVIS)
-    assert text.splitlines()[0] == "Category login: I can't log in (starts at tier 1, local_it)"
+    assert text.splitlines()[0] == ("“I can't log in” (login) starts at tier 1, with the local IT of the reporter's "
+                                    "agency.")
     for line in [
-        "Agency: Travis County Probation (TX, America/Chicago); 1 local IT user(s); IT mailbox it@travis.example.gov",
-        "One report goes to: Local IT of Travis County Probation (tier 1, local_it)",
-        "Location incident: 3 reports from this agency within 60 minutes are grouped; Local IT of Travis County "
-        "Probation is notified once and reporters see \"Others at your location have reported this too.\"",
-        "System-wide incident: reports from 3 agencies in 2 states within 60 minutes go to the national office "
-        "(tier 3), notified once",
-        "SLA at tier 1: first response within 4 business hours, resolution within 16 business hours; business "
-        "hours Mon, Tue, Wed, Thu, Fri 08:00-17:00 in America/Chicago; resolved tickets close after 7 days",
-        "Escalation on overdue_first_response: to the Texas compact office (tier 2)",
-        "Escalation on system_wide: to the national office (tier 3)",
+        "Travis County Probation is in Texas (time zone America/Chicago) and has 1 local IT user and the IT mailbox "
+        "it@travis.example.gov.",
+        "One report goes to Local IT of Travis County Probation (tier 1).",
+        "3 reports from this agency within 60 minutes make a location incident: Local IT of Travis County "
+        "Probation is notified once, and reporters see “Others at your location have reported this too.”",
+        "Reports from 3 agencies in 2 states within 60 minutes make a system-wide incident for the national office "
+        "(tier 3), notified once.",
+        "At tier 1 the first response is due within 4 business hours and the resolution within 16 business hours, "
+        "counting business hours (Mon, Tue, Wed, Thu, Fri 08:00–17:00 in America/Chicago).",
+        "Resolved requests close after 7 days unless the reporter answers.",
+        "When the first response is late, the request goes to the Texas compact office (tier 2).",
+        "When the problem turns out to be system-wide, the request goes to the national office (tier 3).",
         "  1. Double check your password, make sure your caps lock is off and try again.",
-        "  /articles/errors-and-technical-support#what-do-i-do-when-i-get-an-error-or-if-i-cant-log-into-icots",
+        "  What do i do when i get an error or if i cant log into icots "
+        "(/articles/errors-and-technical-support#what-do-i-do-when-i-get-an-error-or-if-i-cant-log-into-icots)",
     ]:
         assert line in text.splitlines()
+    # Machine words never show: no cause codes, no "(s)" plurals, no tier codes.
+    for machine in ("overdue_first_response", "system_wide", "(s)", "local_it", "compact_office"):
+        assert machine not in text, machine
+
+
+def test_explain_names_answers_by_their_titles_when_known() -> None:
+    titles = {"/articles/errors-and-technical-support#what-do-i-do-when-i-get-an-error-or-if-i-cant-log-into-icots":
+              "What do I do when I get an error? (Errors and technical support)"}
+    text = explain(POLICY, "login", TRAVIS, titles.get)
+    assert "  What do I do when I get an error? (Errors and technical support) (/articles/errors-and" in text
+
+
+def test_explain_counts_in_words() -> None:
+    two = dataclasses.replace(TRAVIS, local_it=(*TRAVIS.local_it, Person(99, "Lee Park", "lee@travis.example.gov")))
+    assert "has 2 local IT users and" in explain(POLICY, "login", two)
+    assert "has no local IT" in explain(POLICY, "login", HAYS)
 
 
 def test_explain_without_local_it_and_for_a_personal_category() -> None:
     text = explain(POLICY, "other", HAYS)
-    assert "One report goes to: the Texas compact office (tier 2, compact_office)" in text
+    assert "One report goes to the Texas compact office (tier 2)." in text
     assert "Hays County Probation has no local IT configured, so tier 1 goes to tier 2" in text
-    assert "Incidents: none; every report of this category is handled on its own" in text
-    assert "SLA at tier 2: first response within 8 business hours, resolution within 40 business hours" in text
-    assert "overdue" not in text
+    assert "Reports of this category are never grouped into incidents: each is handled on its own." in text
+    assert ("At tier 2 the first response is due within 8 business hours and the resolution within 40 business "
+            "hours") in text
+    assert "late" not in text

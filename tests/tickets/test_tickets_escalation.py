@@ -223,11 +223,12 @@ def test_the_escalate_command_runs_both_sweeps_once(session: Session, org: Org, 
 def test_triage_explain_prints_where_a_report_goes(org: Org, runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["triage", "explain", "--category", "login", "--agency", "Travis County Probation"])
     assert result.exit_code == 0, result.output
-    assert "One report goes to: Local IT of Travis County Probation (tier 1, local_it)" in result.output
-    assert "2 local IT user(s); IT mailbox it-team@travis.example.gov" in result.output
+    assert "One report goes to Local IT of Travis County Probation (tier 1)." in result.output
+    assert "has 2 local IT users and the IT mailbox it-team@travis.example.gov." in result.output
+    assert "/articles/" in result.output and "Answers from the knowledge base" in result.output
     hays = runner.invoke(args=["triage", "explain", "--category", "login", "--agency", "hays county probation",
                                "--state", "TX"])
-    assert "One report goes to: the Texas compact office (tier 2" in hays.output
+    assert "One report goes to the Texas compact office (tier 2)" in hays.output
     unknown = runner.invoke(args=["triage", "explain", "--category", "printer", "--agency", "Travis County Probation"])
     assert unknown.exit_code == 1 and "unknown category 'printer'" in unknown.output
     nowhere = runner.invoke(args=["triage", "explain", "--category", "login", "--agency", "Nowhere"])
