@@ -15,6 +15,7 @@ from helpdesk.accounts.models import User
 from helpdesk.accounts.session import account_policy, current_origin
 from helpdesk.errors import error_response
 from helpdesk.extensions import csrf, db, limiter
+from helpdesk.ids import parse_id
 from helpdesk.tickets.blueprint import triage
 from helpdesk.tickets.context import TicketError
 from helpdesk.tickets.history import record_ticket_access
@@ -27,7 +28,6 @@ bp = Blueprint("api_tickets", __name__)
 # The global check would refuse bearer-token callers; _authenticate applies it to session callers instead.
 csrf.exempt(bp)
 
-_MAX_ID = 2**31 - 1  # the ticket id column is a 32-bit integer
 _KEY_RE = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")  # as the submit service accepts it
 _TEXT = {"category": True, "subject": True, "description": True, "tried": False, "affected": False,
          "idempotency_key": False}
@@ -205,8 +205,8 @@ def create_ticket() -> Response:
 def get_ticket(ticket_id: str) -> Response:
     """Return one ticket with its history; one the caller may not see is 404, exactly like a missing one."""
     user = _caller()
-    valid = ticket_id.isascii() and ticket_id.isdigit() and int(ticket_id) <= _MAX_ID
-    ticket = get_visible_ticket(db.session, user, int(ticket_id)) if valid else None
+    number = parse_id(ticket_id)
+    ticket = get_visible_ticket(db.session, user, number) if number is not None else None
     if ticket is None:
         return error_response(404, f"There is no request {ticket_id!r}.")
     record_ticket_access(db.session, actor=user, origin=current_origin(), action="ticket_viewed", ticket=ticket,
@@ -216,10 +216,10 @@ def get_ticket(ticket_id: str) -> Response:
 
 
 def _whole(name: str, default: int, maximum: int) -> int:
-    value = request.args.get(name, str(default))
-    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= maximum:
+    number = parse_id(request.args.get(name, str(default)))
+    if number is None or number > maximum:
         raise _Invalid(name, f"{name} must be a whole number from 1 to {maximum}.")
-    return int(value)
+    return number
 
 
 @bp.get("/api/v1/tickets")
