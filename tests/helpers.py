@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -39,14 +40,20 @@ def server_env(tmp_path: Path, port: int, extra_env: dict[str, str] | None = Non
 
 
 def start_server(tmp_path: Path, *, workers: int = 2, extra_env: dict[str, str] | None = None,
-                 port: int | None = None) -> tuple[subprocess.Popen[str], str]:
-    """Start `helpdesk serve` on a free port with private dirs; return the process and its base URL."""
+                 port: int | None = None, args: tuple[str, ...] = (),
+                 port_option: bool = False) -> tuple[subprocess.Popen[str], str]:
+    """Start `helpdesk serve` on a free port with private dirs; return the process and its base URL.
+
+    With `port_option`, the port is given as `--port` instead of HELPDESK_PORT (and no HELPDESK_BASE_URL is set)."""
     port = port or free_port()
     env = server_env(tmp_path, port, extra_env)
+    command = [sys.executable, "-m", "helpdesk", "serve", "--workers", str(workers), *args]
+    if port_option:
+        del env["HELPDESK_PORT"], env["HELPDESK_BASE_URL"]
+        command += ["--port", str(port)]
     log_path = tmp_path / "server.log"
     with log_path.open("w") as log:  # a file, not a pipe: a chatty server must never block on a full pipe
-        process = subprocess.Popen([sys.executable, "-m", "helpdesk", "serve", "--workers", str(workers)], cwd=REPO,
-                                   env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -70,3 +77,22 @@ def stop_server(process: subprocess.Popen[str]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def remove_tree(path: Path, timeout: float = 30) -> None:
+    """Delete a directory that a running server may be writing into: move it aside at once (so that the path is
+    gone, as after `rm -rf`), then delete the moved copy, retrying while a writer still finishes a file in it."""
+    aside = path.with_name(f"{path.name}.deleted-{time.monotonic_ns()}")
+    path.rename(aside)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            shutil.rmtree(aside)
+            return
+        except FileNotFoundError:  # a file vanished under rmtree: look again
+            if not aside.exists():
+                return
+        except OSError:  # "Directory not empty": a file appeared meanwhile
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
