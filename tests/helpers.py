@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 from flask.testing import FlaskClient
@@ -96,3 +98,19 @@ def remove_tree(path: Path, timeout: float = 30) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
+
+
+def timing_difference(first: Sequence[float], second: Sequence[float], *, floor: float) -> str | None:
+    """Compare interleaved timings (first[i] and second[i] taken in the same round); return what differs, or None.
+
+    The median of the paired differences must be within `floor`, or within three median absolute deviations of
+    those differences on a busier machine: load slows both of a pair alike, while a real difference (work one path
+    skips) shifts every pair by the same amount."""
+    differences = [a - b for a, b in zip(first, second, strict=True)]
+    middle = statistics.median(differences)
+    spread = statistics.median(abs(d - middle) for d in differences)
+    tolerance = max(floor, 3 * spread)
+    if abs(middle) < tolerance:
+        return None
+    return (f"median difference {middle:.4f} s beyond {tolerance:.4f} s (spread {spread:.4f} s): "
+            f"{[round(x, 4) for x in first]} vs {[round(x, 4) for x in second]}")
