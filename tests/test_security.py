@@ -62,7 +62,7 @@ def test_every_unsafe_route_requires_csrf(app: Flask, client: FlaskClient) -> No
     unsafe = [rule for rule in app.url_map.iter_rules() if rule.methods & {"POST", "PUT", "PATCH", "DELETE"}]
     assert unsafe
     for rule in unsafe:
-        path = re.sub(r"<int:\w+>", "1", rule.rule.replace("<slug>", "errors-and-technical-support"))
+        path = re.sub(r"<(?:int|id):\w+>", "1", rule.rule.replace("<slug>", "errors-and-technical-support"))
         path = re.sub(r"<\w+>", "x", path)
         response = client.post(path, data={"helpful": "yes"})
         assert response.status_code == 400, path

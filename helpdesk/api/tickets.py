@@ -13,8 +13,9 @@ from flask_wtf.csrf import CSRFError
 
 from helpdesk.accounts.models import User
 from helpdesk.accounts.session import account_policy, current_origin
+from helpdesk.api.token_failures import count_token_failure
 from helpdesk.errors import error_response
-from helpdesk.extensions import csrf, db, limiter
+from helpdesk.extensions import csrf, db
 from helpdesk.ids import parse_id
 from helpdesk.tickets.blueprint import triage
 from helpdesk.tickets.context import TicketError
@@ -32,15 +33,6 @@ _KEY_RE = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")  # as the submit service accept
 _TEXT = {"category": True, "subject": True, "description": True, "tried": False, "affected": False,
          "idempotency_key": False}
 _FIELDS = (*_TEXT, "suggestions")
-
-
-def _failure_limit() -> str:
-    return str(current_app.config.get("API_TOKEN_FAILURE_LIMIT", "10 per minute"))
-
-
-# Guessing tokens costs a failure each (per address); requests without a token are not counted.
-limiter.limit(_failure_limit, scope="api-token-failures", exempt_when=lambda: "Authorization" not in request.headers,
-              deduct_when=lambda response: response.status_code == 401)(bp)
 
 
 class _Invalid(ValueError):
@@ -70,9 +62,15 @@ def _authenticate() -> Response | None:
     header = request.headers.get("Authorization")
     if header is not None:
         scheme, _, plaintext = header.strip().partition(" ")
-        user = authenticate_token(db.session, plaintext.strip()) if scheme.lower() == "bearer" else None
+        bearer = plaintext.strip() if scheme.lower() == "bearer" else ""
+        user = authenticate_token(db.session, bearer) if bearer else None
         if user is None:  # never fall back to the session: that would skip its CSRF check
             db.session.rollback()
+            wait = count_token_failure(bearer)
+            if wait is not None:
+                response = error_response(429, "Too many wrong API tokens. Please wait a minute and try again.")
+                response.headers["Retry-After"] = str(wait)
+                return response
             return _unauthorized("The API token is not valid: it is mistyped, revoked, or its user is deactivated.",
                                  "invalid_token")
         db.session.commit()  # last_used_at
