@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from helpdesk import bodies, ids
+from helpdesk import ids, request_limits
 from helpdesk.config import PROJECT_ROOT, Settings, instance_secret
 
 
@@ -32,7 +32,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     for warning in settings.warnings:
         app.logger.warning(warning)
     ids.init_app(app)
-    bodies.init_app(app)
+    request_limits.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)
     return app

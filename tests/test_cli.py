@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -115,3 +116,11 @@ def test_serve_port_option_sets_the_base_url_of_the_sign_in_line_and_of_mailed_l
         assert f"{base}/reset/" in mail and ":5000" not in mail
     finally:
         stop_server(process)
+
+
+def test_serve_answers_a_long_api_url_with_json(server: str) -> None:
+    """Issue 8, item 12: gunicorn lets the app see URLs up to 8,190 bytes, so /api/ answers JSON 414 itself."""
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{server}/api/v1/search?q={'a' * 6000}")
+    assert refused.value.code == 414
+    assert json.loads(refused.value.read())["error"] == "uri_too_long"

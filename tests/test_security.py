@@ -59,7 +59,7 @@ def test_no_inline_script_or_style_and_no_outside_assets() -> None:
 
 
 def test_every_unsafe_route_requires_csrf(app: Flask, client: FlaskClient) -> None:
-    from helpdesk.bodies import needs_sign_in
+    from helpdesk.request_limits import needs_sign_in
     from tests.factories import make_user, sign_in
 
     unsafe = [rule for rule in app.url_map.iter_rules() if rule.methods & {"POST", "PUT", "PATCH", "DELETE"}]

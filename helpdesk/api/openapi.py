@@ -226,7 +226,10 @@ def build_openapi() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Helpdesk API", "version": "1.0.0",
-                 "description": "Search and read the knowledge base; vote on articles; file and follow requests."},
+                 "description": "Search and read the knowledge base; vote on articles; file and follow requests. "
+                                "A URL (path and query) over 4,094 bytes is answered 414 with the JSON error body; "
+                                "a request line over 8,190 bytes is refused by the server itself (414, not "
+                                "JSON), and so is a header over 8,190 bytes (431)."},
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
         "paths": paths,
         "components": {"schemas": SCHEMAS, "securitySchemes": {

@@ -1,4 +1,4 @@
-"""Request bodies are not read before the caller may send them, nor when larger than the route allows (item 8)."""
+"""Request limits (issue 8, items 8 and 12): bodies unread before sign-in or over the limit, 405, 414, echoes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from helpdesk.request_limits import MAX_URL_BYTES
+from helpdesk.tickets.services import MAX_DESCRIPTION
 from tests.factories import make_user, sign_in
+from tests.helpers import read_csrf_token
 
 MB = 1024 * 1024
 
@@ -68,3 +71,34 @@ def test_a_signed_in_upload_within_the_limit_is_read(app: Flask, client: FlaskCl
     sign_in(client, make_user(app))
     status, _, read = post_body(client, "/requests/new", 64 * 1024)
     assert status == 400 and read > 0  # read, then refused for its missing CSRF token
+
+
+@pytest.mark.parametrize(("method", "path"), [("DELETE", "/"), ("PUT", "/search"), ("DELETE", "/api/v1/search"),
+                                              ("PATCH", "/api/v1/tickets")])
+def test_405_says_which_methods_are_allowed(client: FlaskClient, method: str, path: str) -> None:
+    """Issue 8, item 12: a 405 carries `Allow` (RFC 9110 15.5.6), and is JSON under /api/."""
+    response = client.open(path, method=method)
+    assert response.status_code == 405
+    assert "GET" in response.headers["Allow"]
+    if path.startswith("/api/"):
+        assert response.json["error"] == "method_not_allowed"
+
+
+def test_a_long_url_is_414_json_under_the_api_and_a_page_elsewhere(client: FlaskClient) -> None:
+    response = client.get("/api/v1/search?q=" + "a" * MAX_URL_BYTES)
+    assert response.status_code == 414 and response.json["error"] == "uri_too_long"
+    page = client.get("/search?q=" + "a" * MAX_URL_BYTES)
+    assert page.status_code == 414 and page.mimetype == "text/html"
+    assert client.get("/api/v1/search?q=" + "a" * 190).status_code == 200
+
+
+def test_a_15_mb_field_is_not_echoed_back_whole(app: Flask, client: FlaskClient) -> None:
+    """Issue 8, item 12: the 400 page keeps the typed text, cut to the field's limit (20,000 characters)."""
+    sign_in(client, make_user(app))
+    token = read_csrf_token(client, "/requests/new")
+    response = client.post("/requests/new", data={"csrf_token": token, "subject": "Printer", "category": "login",
+                                                  "description": "A" * (15 * MB)})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "A" * MAX_DESCRIPTION in page and "A" * (MAX_DESCRIPTION + 1) not in page
+    assert len(page) < 200_000
