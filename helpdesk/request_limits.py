@@ -2,8 +2,9 @@
 
 The guard runs before every other hook (the CSRF check reads the form): a signed-out caller of a signed-in page
 is sent to sign in without its body being read (a 15 MB upload costs nothing to refuse), a body larger than the
-route's limit is refused from its Content-Length (413) before a byte of it is read, and a URL longer than
-MAX_URL_BYTES is 414 (JSON under /api/). A form shown again with the typed text keeps at most each field's limit.
+route's limit is refused from its Content-Length (413) before a byte of it is read, and an /api/ URL longer
+than MAX_URL_BYTES is a JSON 414 (as the OpenAPI document says; pages take what the server passes). A form
+shown again with the typed text keeps at most each field's limit.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from helpdesk.extensions import login_manager
 SIGNED_IN_BLUEPRINTS = frozenset({"tickets", "admin", "comments"})
 #: Single pages elsewhere that need one.
 SIGNED_IN_ENDPOINTS = frozenset({"mfa.enrol_signed_in"})
-#: Path and query: gunicorn's own default request-line limit. `serve` lets gunicorn take lines up to 8,190 bytes,
-#: so that the app answers these itself (JSON under /api/); longer lines get gunicorn's plain 414.
+#: Path and query of an /api/ URL: gunicorn's own default request-line limit. `serve` lets gunicorn take lines up
+#: to 8,190 bytes, so that the app answers these itself in JSON; longer lines get gunicorn's own 414.
 MAX_URL_BYTES = 4094
 SERVER_REQUEST_LINE_LIMIT = 8190
 #: What a form field without a Length validator shows again at most.
@@ -39,7 +40,7 @@ def needs_sign_in(endpoint: str | None) -> bool:
 
 
 def _guard() -> Response | None:
-    if len(request.path.encode("utf-8")) + len(request.query_string) + 1 > MAX_URL_BYTES:
+    if request.path.startswith("/api/") and len(request.path.encode()) + len(request.query_string) + 1 > MAX_URL_BYTES:
         abort(414, f"The address is too long: at most {MAX_URL_BYTES:,} bytes of path and query.")
     if request.method in _SAFE:
         return None
