@@ -83,7 +83,7 @@ def test_search_open_with_a_huge_search_id_still_opens_the_answer(client: FlaskC
     assert response.headers["Location"].endswith("/articles/icots-privacy-policy")
 
 
-@pytest.mark.parametrize("value", [*HUGE, "1" * 5000, "²", "-1", "0"])
+@pytest.mark.parametrize("value", [*HUGE, "1" * 3000, "²", "-1", "0"])
 def test_api_query_numbers_out_of_range_are_400(admin_client: FlaskClient, value: str) -> None:
     assert admin_client.get(f"/api/v1/tickets?page={value}").status_code == 400
     assert admin_client.get(f"/api/v1/tickets/{value}").status_code == 404
