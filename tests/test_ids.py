@@ -68,6 +68,7 @@ def test_every_id_route_answers_404_for_an_id_out_of_range(admin_client: FlaskCl
     assert response.status_code == 404, (path, response.status_code)
 
 
+@pytest.mark.db  # PostgreSQL refuses ids beyond its 32-bit columns: run there too
 @pytest.mark.parametrize(("method", "template"), REPORTED)
 def test_the_reported_urls_answer_404(admin_client: FlaskClient, method: str, template: str) -> None:
     token = read_csrf_token(admin_client)
@@ -76,6 +77,7 @@ def test_the_reported_urls_answer_404(admin_client: FlaskClient, method: str, te
     assert response.status_code == 404
 
 
+@pytest.mark.db  # PostgreSQL refuses ids beyond its 32-bit columns: run there too
 @pytest.mark.parametrize("number", HUGE)
 def test_search_open_with_a_huge_search_id_still_opens_the_answer(client: FlaskClient, number: str) -> None:
     response = client.get(f"/search/open?article=icots-privacy-policy&sid={number}&rank={number}")
@@ -83,6 +85,7 @@ def test_search_open_with_a_huge_search_id_still_opens_the_answer(client: FlaskC
     assert response.headers["Location"].endswith("/articles/icots-privacy-policy")
 
 
+@pytest.mark.db  # PostgreSQL refuses ids beyond its 32-bit columns: run there too
 @pytest.mark.parametrize("value", [*HUGE, "1" * 3000, "²", "-1", "0"])
 def test_api_query_numbers_out_of_range_are_400(admin_client: FlaskClient, value: str) -> None:
     assert admin_client.get(f"/api/v1/tickets?page={value}").status_code == 400
@@ -90,6 +93,7 @@ def test_api_query_numbers_out_of_range_are_400(admin_client: FlaskClient, value
     assert admin_client.get(f"/api/v1/search?q=password&limit={value}").status_code == 400
 
 
+@pytest.mark.db  # PostgreSQL refuses ids beyond its 32-bit columns: run there too
 def test_form_ids_out_of_range_are_refused_without_a_500(app: Flask, client: FlaskClient) -> None:
     sign_in(client, make_user(app, role="state_admin"))
     token = read_csrf_token(client, "/admin/inactive")
@@ -97,6 +101,7 @@ def test_form_ids_out_of_range_are_refused_without_a_500(app: Flask, client: Fla
     assert response.status_code == 400
 
 
+@pytest.mark.db  # PostgreSQL refuses ids beyond its 32-bit columns: run there too
 def test_caseload_with_a_huge_request_id_is_refused_without_a_500(app: Flask, client: FlaskClient) -> None:
     sign_in(client, make_user(app, role="po_supervisor"))
     token = read_csrf_token(client, "/caseload")
