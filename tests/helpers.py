@@ -87,14 +87,10 @@ def remove_tree(path: Path, timeout: float = 30) -> None:
     aside = path.with_name(f"{path.name}.deleted-{time.monotonic_ns()}")
     path.rename(aside)
     deadline = time.monotonic() + timeout
-    while True:
+    while aside.exists():
         try:
             shutil.rmtree(aside)
-            return
-        except FileNotFoundError:  # a file vanished under rmtree: look again
-            if not aside.exists():
-                return
-        except OSError:  # "Directory not empty": a file appeared meanwhile
+        except OSError:  # "Directory not empty" (a file appeared meanwhile), or one vanished under rmtree
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)

@@ -199,14 +199,13 @@ def create_ticket() -> Response:
     return response
 
 
-@bp.get("/api/v1/tickets/<ticket_id>")
-def get_ticket(ticket_id: str) -> Response:
+@bp.get("/api/v1/tickets/<id:ticket_id>")
+def get_ticket(ticket_id: int) -> Response:
     """Return one ticket with its history; one the caller may not see is 404, exactly like a missing one."""
     user = _caller()
-    number = parse_id(ticket_id)
-    ticket = get_visible_ticket(db.session, user, number) if number is not None else None
+    ticket = get_visible_ticket(db.session, user, ticket_id)
     if ticket is None:
-        return error_response(404, f"There is no request {ticket_id!r}.")
+        return error_response(404, f"There is no request {ticket_id}.")
     record_ticket_access(db.session, actor=user, origin=current_origin(), action="ticket_viewed", ticket=ticket,
                          detail="api")
     db.session.commit()
