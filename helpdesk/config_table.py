@@ -1,5 +1,5 @@
 """The table of settings: each variable's type, default and meaning drives parsing, the unknown-setting warning
-and the README's configuration table (`python -m helpdesk.config_table` prints it)."""
+and the README's configuration table (`markdown_table()`; tests/test_config.py checks README against it)."""
 
 from __future__ import annotations
 
@@ -187,7 +187,3 @@ def markdown_table() -> str:
         default = setting.shown or (f"`{setting.default}`" if setting.default else "(none)")
         lines.append(f"| `{setting.name}` | {default} | {setting.meaning} |")
     return "\n".join(lines) + "\n"
-
-
-if __name__ == "__main__":
-    print(markdown_table(), end="")

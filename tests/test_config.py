@@ -92,10 +92,10 @@ def test_more_bad_values_are_refused(env: dict[str, str], message: str) -> None:
 
 
 def test_readme_configuration_table_is_the_settings_table() -> None:
-    """The README's table is generated from the settings table: `python -m helpdesk.config_table` prints it."""
+    """The README's table is generated from the settings table (`markdown_table()` prints it)."""
     from helpdesk.config_table import markdown_table
 
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     start = readme.index("| variable | default | meaning |")
     table = readme[start:readme.index("\n\n", start) + 1]
-    assert table == markdown_table(), "README's configuration table is stale: paste `python -m helpdesk.config_table`"
+    assert table == markdown_table(), "README's configuration table is stale: paste markdown_table()"
