@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from helpdesk import ids, request_limits
 from helpdesk.config import PROJECT_ROOT, Settings, instance_secret
 
 
@@ -30,6 +31,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)  # type: ignore[method-assign]
     for warning in settings.warnings:
         app.logger.warning(warning)
+    ids.init_app(app)
+    request_limits.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)
     return app

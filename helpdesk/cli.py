@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
@@ -24,10 +25,28 @@ from helpdesk.search.engine import normalize_query
 @with_appcontext
 def serve_command(host: str | None, port: int | None, workers: int | None, demo: bool) -> None:
     """Upgrade the database, build the search index if needed, then serve with a production WSGI server."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if port is not None and port != Settings.from_env().port:
+        app = _app_on_port(app, port)
+    with app.app_context():
+        _serve(app, host, workers, demo)
+
+
+def _app_on_port(app: Flask, port: int) -> Flask:
+    """Make `--port` mean exactly what HELPDESK_PORT means: the default base URL of this process, its workers
+    and its children (mail deliverer, escalation) follows it, so printed and mailed links point at it."""
+    from helpdesk import create_app
+
+    os.environ["HELPDESK_PORT"] = str(port)
+    with app.app_context():
+        get_engine().close()  # the app built before the options were read is not used again
+    return create_app()
+
+
+def _serve(app: Flask, host: str | None, workers: int | None, demo: bool) -> None:
     from helpdesk.server import run_server
 
     settings = Settings.from_env()
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
     upgrade_database(app.config["DATABASE_URL"])
     if demo:
         from helpdesk.accounts.cli import load_and_print_demo
@@ -36,8 +55,7 @@ def serve_command(host: str | None, port: int | None, workers: int | None, demo:
     _build_index(check_only=False, quiet=True)
     # Finish the index's background threads before gunicorn forks: a fork copies locks they hold, but not them.
     get_engine().close()
-    run_server(host or settings.host, port or settings.port, workers or settings.workers,
-               app.config["BASE_URL"])
+    run_server(host or settings.host, settings.port, workers or settings.workers, app.config["BASE_URL"])
 
 
 def _build_index(*, check_only: bool, quiet: bool = False) -> int:

@@ -12,8 +12,8 @@ log = logging.getLogger(__name__)
 
 #: Short machine codes for the JSON `error` field.
 CODES = {
-    400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-    409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid", 429: "rate_limited",
+    400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 409: "conflict",
+    413: "too_large", 414: "uri_too_long", 415: "unsupported_media_type", 422: "invalid", 429: "rate_limited",
     500: "internal_error", 503: "unavailable",
 }
 
@@ -44,8 +44,9 @@ def _handle_http(exc: HTTPException) -> Response:
     if status == 403:
         _audit_denied()
     response = error_response(status, message)
-    if status == 429 and exc.get_response().headers.get("Retry-After"):
-        response.headers["Retry-After"] = exc.get_response().headers["Retry-After"]
+    for header in ("Retry-After", "Allow"):  # 429 says when to come back, 405 which methods work
+        if exc.get_response().headers.get(header):
+            response.headers[header] = exc.get_response().headers[header]
     return response
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from helpdesk.mail.delivery import redact_secrets
+from helpdesk.request_limits import SERVER_REQUEST_LINE_LIMIT
 
 #: The mail deliverer that `serve` runs beside the web server, in the same environment.
 DELIVER_COMMAND = (sys.executable, "-m", "helpdesk", "mail", "deliver", "--loop")
@@ -150,6 +151,8 @@ def _run_gunicorn(host: str, port: int, workers: int) -> None:
         "worker_class": "gthread",
         "threads": 4,
         "timeout": 60,
+        # Above gunicorn's 4,094: the app answers long URLs itself (414, JSON under /api/).
+        "limit_request_line": SERVER_REQUEST_LINE_LIMIT,
         "graceful_timeout": 10,
         "accesslog": "-",
         "logger_class": RedactingLogger,

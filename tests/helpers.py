@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import statistics
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 from flask.testing import FlaskClient
@@ -39,14 +42,20 @@ def server_env(tmp_path: Path, port: int, extra_env: dict[str, str] | None = Non
 
 
 def start_server(tmp_path: Path, *, workers: int = 2, extra_env: dict[str, str] | None = None,
-                 port: int | None = None) -> tuple[subprocess.Popen[str], str]:
-    """Start `helpdesk serve` on a free port with private dirs; return the process and its base URL."""
+                 port: int | None = None, args: tuple[str, ...] = (),
+                 port_option: bool = False) -> tuple[subprocess.Popen[str], str]:
+    """Start `helpdesk serve` on a free port with private dirs; return the process and its base URL.
+
+    With `port_option`, the port is given as `--port` instead of HELPDESK_PORT (and no HELPDESK_BASE_URL is set)."""
     port = port or free_port()
     env = server_env(tmp_path, port, extra_env)
+    command = [sys.executable, "-m", "helpdesk", "serve", "--workers", str(workers), *args]
+    if port_option:
+        del env["HELPDESK_PORT"], env["HELPDESK_BASE_URL"]
+        command += ["--port", str(port)]
     log_path = tmp_path / "server.log"
     with log_path.open("w") as log:  # a file, not a pipe: a chatty server must never block on a full pipe
-        process = subprocess.Popen([sys.executable, "-m", "helpdesk", "serve", "--workers", str(workers)], cwd=REPO,
-                                   env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -70,3 +79,34 @@ def stop_server(process: subprocess.Popen[str]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def remove_tree(path: Path, timeout: float = 30) -> None:
+    """Delete a directory that a running server may be writing into: move it aside at once (so that the path is
+    gone, as after `rm -rf`), then delete the moved copy, retrying while a writer still finishes a file in it."""
+    aside = path.with_name(f"{path.name}.deleted-{time.monotonic_ns()}")
+    path.rename(aside)
+    deadline = time.monotonic() + timeout
+    while aside.exists():
+        try:
+            shutil.rmtree(aside)
+        except OSError:  # "Directory not empty" (a file appeared meanwhile), or one vanished under rmtree
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def timing_difference(first: Sequence[float], second: Sequence[float], *, floor: float) -> str | None:
+    """Compare interleaved timings (first[i] and second[i] taken in the same round); return what differs, or None.
+
+    The median of the paired differences must be within `floor`, or within three median absolute deviations of
+    those differences on a busier machine: load slows both of a pair alike, while a real difference (work one path
+    skips) shifts every pair by the same amount."""
+    differences = [a - b for a, b in zip(first, second, strict=True)]
+    middle = statistics.median(differences)
+    spread = statistics.median(abs(d - middle) for d in differences)
+    tolerance = max(floor, 3 * spread)
+    if abs(middle) < tolerance:
+        return None
+    return (f"median difference {middle:.4f} s beyond {tolerance:.4f} s (spread {spread:.4f} s): "
+            f"{[round(x, 4) for x in first]} vs {[round(x, 4) for x in second]}")

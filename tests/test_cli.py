@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import time
+import urllib.error
+import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from tests.helpers import start_server, stop_server
+from tests.helpers import remove_tree, start_server, stop_server
+
+T = TypeVar("T")
 
 
 def test_index_builds_and_checks(app: Flask, runner: FlaskCliRunner) -> None:
@@ -63,9 +70,57 @@ def test_serve_creates_database_and_index_and_answers(server: str, tmp_path: Pat
 
 
 def test_serve_keeps_answering_when_the_index_is_deleted(server: str, tmp_path: Path) -> None:
-    shutil.rmtree(tmp_path / "index")
+    remove_tree(tmp_path / "index")
     for _ in range(6):  # several requests, so that both workers meet the missing index
         with urllib.request.urlopen(f"{server}/api/v1/search?q=caps+lock") as response:
             assert response.status == 200 and json.loads(response.read())["results"]
     with urllib.request.urlopen(f"{server}/healthz") as response:
         assert response.status == 200
+
+
+def _wait_for(condition: Callable[[], T | None], timeout: float = 60) -> T:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def _reset_mail(mail_dir: Path) -> str | None:
+    for path in sorted(mail_dir.glob("*.eml")) if mail_dir.is_dir() else []:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if "/reset/" in text:
+            return text
+    return None
+
+
+def test_serve_port_option_sets_the_base_url_of_the_sign_in_line_and_of_mailed_links(tmp_path: Path) -> None:
+    """Issue 8, item 13: `serve --port P` means what HELPDESK_PORT=P means, links included (not :5000)."""
+    process, base = start_server(tmp_path, workers=1, args=("--demo",), port_option=True)
+    try:
+        log = (tmp_path / "server.log").read_text()
+        assert f"Sign in at {base}/login" in log
+        assert f"links in e-mails use {base}" in log
+        email = re.search(r"^(\S+@\S+)\s", log[log.index("E-mail"):], re.MULTILINE)
+        assert email is not None
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        with opener.open(f"{base}/forgot") as page:
+            token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.read().decode())
+        assert token is not None
+        form = urllib.parse.urlencode({"email": email.group(1), "csrf_token": token.group(1)}).encode()
+        with opener.open(f"{base}/forgot", data=form) as response:
+            assert response.status == 200
+        mail = _wait_for(lambda: _reset_mail(tmp_path / "instance" / "mail"))
+        assert f"{base}/reset/" in mail and ":5000" not in mail
+    finally:
+        stop_server(process)
+
+
+def test_serve_answers_a_long_api_url_with_json(server: str) -> None:
+    """Issue 8, item 12: gunicorn lets the app see URLs up to 8,190 bytes, so /api/ answers JSON 414 itself."""
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{server}/api/v1/search?q={'a' * 6000}")
+    assert refused.value.code == 414
+    assert json.loads(refused.value.read())["error"] == "uri_too_long"

@@ -48,3 +48,25 @@ def test_two_workers_share_the_per_voter_limit(app_config: dict[str, Any], tmp_p
         for app in (first, second):
             app.extensions["helpdesk.search"].close()
             app.extensions["helpdesk.db"][0].dispose()
+
+
+@pytest.mark.skipif(not _redis_up(), reason="no Redis server on 127.0.0.1:6379")
+def test_two_workers_count_failed_api_tokens_together(app_config: dict[str, Any]) -> None:
+    """Issue 8, item 9: failed bearer tokens are counted in the shared storage, not per worker."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/7"  # a database of its own, emptied here
+    redis.Redis.from_url(url).flushdb()
+    config = {**app_config, "RATELIMIT_STORAGE_URI": url, "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+              "API_TOKEN_FAILURE_LIMIT": "4 per minute"}
+    first, second = create_app(config), create_app(config)
+    try:
+        bad = {"Authorization": "Bearer not-a-token"}
+        statuses = [first.test_client().get("/api/v1/tickets", headers=bad).status_code for _ in range(3)]
+        statuses += [second.test_client().get("/api/v1/tickets", headers=bad).status_code for _ in range(2)]
+        assert statuses == [401, 401, 401, 401, 429]
+    finally:
+        redis.Redis.from_url(url).flushdb()
+        for app in (first, second):
+            app.extensions["helpdesk.search"].close()
+            app.extensions["helpdesk.db"][0].dispose()

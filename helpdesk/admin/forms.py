@@ -12,6 +12,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Reg
 
 from helpdesk.accounts.models import ROLES
 from helpdesk.admin.queries import STATUSES
+from helpdesk.ids import coerce_id
 
 
 def choices(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
@@ -80,7 +81,7 @@ class CreateUserForm(FlaskForm):
                                                 Length(min=2, max=120, message="Use 2 to 120 characters.")])
     email = EmailField("Work e-mail address (the person's own, not a shared mailbox)",
                        validators=[InputRequired(message="Enter the person's e-mail address."), Length(max=254)])
-    agency = SelectField("Agency", coerce=int, validate_choice=True,
+    agency = SelectField("Agency", coerce=coerce_id, validate_choice=True,
                          validators=[InputRequired(message="Choose the agency.")])
     role = SelectField("Role", validators=[InputRequired(message="Choose a role.")])
 
@@ -101,7 +102,7 @@ class DeactivateForm(FlaskForm):
 class BulkDeactivateForm(FlaskForm):
     """The users ticked in the inactive-users report."""
 
-    user_ids = SelectMultipleField("Users", coerce=int, validate_choice=False,
+    user_ids = SelectMultipleField("Users", coerce=coerce_id, validate_choice=False,
                                    validators=[InputRequired(message="Tick at least one user.")])
     days = IntegerField("Days", validators=[InputRequired(), NumberRange(min=1, max=3650)])
 

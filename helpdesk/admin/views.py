@@ -118,7 +118,7 @@ def _user_page(user: User, *, error: str | None = None, status: int = 200,
     ), status
 
 
-@bp.get("/users/<int:user_id>")
+@bp.get("/users/<id:user_id>")
 def user(user_id: int) -> tuple[str, int]:
     """Show one user: details, open work, history, and the actions (change role, unlock, (de)activate)."""
     return _user_page(user_or_404(user_id))
@@ -130,7 +130,7 @@ def _done(user: User, message: str) -> Response:
     return redirect(url_for("admin.user", user_id=user.id), 303)
 
 
-@bp.post("/users/<int:user_id>/role")
+@bp.post("/users/<id:user_id>/role")
 def user_role(user_id: int) -> ViewResult:
     """Give the user another role (their sessions end so that the new rights apply at once)."""
     user, form = user_or_404(user_id), RoleForm()
@@ -145,7 +145,7 @@ def user_role(user_id: int) -> ViewResult:
     return _done(user, f"{user.name} is now {user.role_label}.")
 
 
-@bp.post("/users/<int:user_id>/unlock")
+@bp.post("/users/<id:user_id>/unlock")
 def user_unlock(user_id: int) -> ViewResult:
     """Release a lockout caused by failed sign-ins."""
     user = user_or_404(user_id)
@@ -155,7 +155,7 @@ def user_unlock(user_id: int) -> ViewResult:
     return _done(user, f"{user.name} can sign in again.")
 
 
-@bp.post("/users/<int:user_id>/deactivate")
+@bp.post("/users/<id:user_id>/deactivate")
 def user_deactivate(user_id: int) -> ViewResult:
     """Deactivate the user; open work must go to an active colleague of the same state in the same step."""
     user, form = user_or_404(user_id), DeactivateForm()
@@ -183,7 +183,7 @@ def user_deactivate(user_id: int) -> ViewResult:
     return _done(user, f"{user.name} is deactivated and signed out everywhere.{handed}")
 
 
-@bp.post("/users/<int:user_id>/reactivate")
+@bp.post("/users/<id:user_id>/reactivate")
 def user_reactivate(user_id: int) -> ViewResult:
     """Let a deactivated user sign in again."""
     user = user_or_404(user_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from helpdesk.ids import MAX_ID
 from helpdesk.tickets.models import AFFECTED, CATEGORIES, STATUSES, TIERS
 from helpdesk.tickets.services import MAX_DESCRIPTION, MAX_SUGGESTIONS
 
@@ -175,7 +176,8 @@ def _ticket_paths() -> dict[str, Any]:
         "/api/v1/tickets/{ticket_id}": {"get": {
             "operationId": "getTicket", "security": _SECURITY, "summary": "One request with its history",
             "description": "A request the caller may not see answers 404, exactly like a missing one.",
-            "parameters": [{"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "parameters": [{"name": "ticket_id", "in": "path", "required": True,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}],
             "responses": {**one, **_errors(401, 403, 404, 429)},
         }},
     }
@@ -228,7 +230,10 @@ def build_openapi() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Helpdesk API", "version": "1.0.0",
-                 "description": "Search and read the knowledge base; vote on articles; file and follow requests."},
+                 "description": "Search and read the knowledge base; vote on articles; file and follow requests. "
+                                "A URL (path and query) over 4,094 bytes is answered 414 with the JSON error body; "
+                                "a request line over 8,190 bytes is refused by the server itself (414, not "
+                                "JSON), and so is a header over 8,190 bytes (431)."},
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
         "paths": paths,
         "components": {"schemas": SCHEMAS, "securitySchemes": {

@@ -13,8 +13,10 @@ from flask_wtf.csrf import CSRFError
 
 from helpdesk.accounts.models import User
 from helpdesk.accounts.session import account_policy, current_origin
+from helpdesk.api.token_failures import count_token_failure
 from helpdesk.errors import error_response
-from helpdesk.extensions import csrf, db, limiter
+from helpdesk.extensions import csrf, db
+from helpdesk.ids import parse_id
 from helpdesk.tickets.blueprint import triage
 from helpdesk.tickets.context import TicketError
 from helpdesk.tickets.history import record_ticket_access
@@ -27,20 +29,10 @@ bp = Blueprint("api_tickets", __name__)
 # The global check would refuse bearer-token callers; _authenticate applies it to session callers instead.
 csrf.exempt(bp)
 
-_MAX_ID = 2**31 - 1  # the ticket id column is a 32-bit integer
 _KEY_RE = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")  # as the submit service accepts it
 _TEXT = {"category": True, "subject": True, "description": True, "tried": False, "affected": False,
          "idempotency_key": False}
 _FIELDS = (*_TEXT, "suggestions")
-
-
-def _failure_limit() -> str:
-    return str(current_app.config.get("API_TOKEN_FAILURE_LIMIT", "10 per minute"))
-
-
-# Guessing tokens costs a failure each (per address); requests without a token are not counted.
-limiter.limit(_failure_limit, scope="api-token-failures", exempt_when=lambda: "Authorization" not in request.headers,
-              deduct_when=lambda response: response.status_code == 401)(bp)
 
 
 class _Invalid(ValueError):
@@ -70,9 +62,15 @@ def _authenticate() -> Response | None:
     header = request.headers.get("Authorization")
     if header is not None:
         scheme, _, plaintext = header.strip().partition(" ")
-        user = authenticate_token(db.session, plaintext.strip()) if scheme.lower() == "bearer" else None
+        bearer = plaintext.strip() if scheme.lower() == "bearer" else ""
+        user = authenticate_token(db.session, bearer) if bearer else None
         if user is None:  # never fall back to the session: that would skip its CSRF check
             db.session.rollback()
+            wait = count_token_failure(bearer)
+            if wait is not None:
+                response = error_response(429, "Too many wrong API tokens. Please wait a minute and try again.")
+                response.headers["Retry-After"] = str(wait)
+                return response
             return _unauthorized("The API token is not valid: it is mistyped, revoked, or its user is deactivated.",
                                  "invalid_token")
         db.session.commit()  # last_used_at
@@ -201,14 +199,13 @@ def create_ticket() -> Response:
     return response
 
 
-@bp.get("/api/v1/tickets/<ticket_id>")
-def get_ticket(ticket_id: str) -> Response:
+@bp.get("/api/v1/tickets/<id:ticket_id>")
+def get_ticket(ticket_id: int) -> Response:
     """Return one ticket with its history; one the caller may not see is 404, exactly like a missing one."""
     user = _caller()
-    valid = ticket_id.isascii() and ticket_id.isdigit() and int(ticket_id) <= _MAX_ID
-    ticket = get_visible_ticket(db.session, user, int(ticket_id)) if valid else None
+    ticket = get_visible_ticket(db.session, user, ticket_id)
     if ticket is None:
-        return error_response(404, f"There is no request {ticket_id!r}.")
+        return error_response(404, f"There is no request {ticket_id}.")
     record_ticket_access(db.session, actor=user, origin=current_origin(), action="ticket_viewed", ticket=ticket,
                          detail="api")
     db.session.commit()
@@ -216,10 +213,10 @@ def get_ticket(ticket_id: str) -> Response:
 
 
 def _whole(name: str, default: int, maximum: int) -> int:
-    value = request.args.get(name, str(default))
-    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= maximum:
+    number = parse_id(request.args.get(name, str(default)))
+    if number is None or number > maximum:
         raise _Invalid(name, f"{name} must be a whole number from 1 to {maximum}.")
-    return int(value)
+    return number
 
 
 @bp.get("/api/v1/tickets")

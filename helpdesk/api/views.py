@@ -9,6 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 from helpdesk.api.openapi import build_openapi
 from helpdesk.errors import error_response
 from helpdesk.extensions import db, limiter
+from helpdesk.ids import parse_id
 from helpdesk.kb import get_library
 from helpdesk.kb.articles import Article
 from helpdesk.kb.models import VOTE_REASON_MAX
@@ -39,11 +40,11 @@ def search() -> Response:
     query = normalize_query(request.args.get("q", ""))
     if not query:
         return error_response(400, "Give the text to search for in the q parameter.", "invalid_query")
-    limit = request.args.get("limit", "10")
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
+    limit = parse_id(request.args.get("limit", "10"))
+    if limit is None or limit > MAX_LIMIT:
         return error_response(400, f"limit must be a whole number from 1 to {MAX_LIMIT}.", "invalid_limit")
     typeahead = request.args.get("typeahead", "0") in ("1", "true", "yes")
-    response = get_engine().search(query, limit=int(limit), typeahead=typeahead)
+    response = get_engine().search(query, limit=limit, typeahead=typeahead)
     if not typeahead:  # keystrokes are not searches: only finished ones go to the content-gap log
         log_search(db.session, query, hits=response.total, source="api")
         db.session.commit()

@@ -60,7 +60,7 @@ def add(slug: str) -> Response | tuple[str, int]:
     return render_article(article, comment_form=form, status=400)
 
 
-@bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
+@bp.route("/comments/<id:comment_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(comment_id: int) -> Response | str | tuple[str, int]:
     """Edit one's own comment."""
@@ -83,7 +83,7 @@ def edit(comment_id: int) -> Response | str | tuple[str, int]:
     return render_template("kb/comment_edit.html", form=form, comment=comment, article=article), status
 
 
-@bp.post("/comments/<int:comment_id>/hide")
+@bp.post("/comments/<id:comment_id>/hide")
 @login_required
 def hide(comment_id: int) -> Response:
     """Hide a comment, with a reason (moderators)."""
@@ -99,7 +99,7 @@ def hide(comment_id: int) -> Response:
     return _back(comment)
 
 
-@bp.post("/comments/<int:comment_id>/unhide")
+@bp.post("/comments/<id:comment_id>/unhide")
 @login_required
 def unhide(comment_id: int) -> Response:
     """Show a hidden comment again (moderators)."""

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from werkzeug.wrappers import Response
 
 from helpdesk.extensions import db, limiter
+from helpdesk.ids import parse_id
 from helpdesk.kb import get_library
 from helpdesk.kb.articles import Article
 from helpdesk.kb.library import ArticleLibrary
@@ -56,15 +57,16 @@ def open_hit() -> Response:
     if article is None:
         abort(404)
     question = article.question(request.args.get("question", ""))
-    rank = request.args.get("rank", type=int)
-    entry = db.session.get(SearchQuery, request.args.get("sid", type=int) or 0)
+    rank = parse_id(request.args.get("rank"))
+    sid = parse_id(request.args.get("sid"))
+    entry = db.session.get(SearchQuery, sid) if sid is not None else None
     if entry is None:
         # A hit opened from the results shown while typing: that search was not logged yet.
         typed = normalize_query(request.args.get("q", ""))
         entry = log_search(db.session, typed, hits=-1, source="typeahead") if typed else None
     if entry is not None:
         log_click(db.session, entry, article_slug=article.slug, question_id=question.id if question else None,
-                  rank=rank if rank is not None and 0 < rank <= 1000 else None)
+                  rank=rank if rank is not None and rank <= 1000 else None)
         db.session.commit()
     # The target is built from the known slug and question id, never from the raw parameter: no open redirect.
     return redirect(url_for("kb.article", slug=article.slug, _anchor=question.id if question else None), 303)

@@ -85,7 +85,7 @@ def _version(form: TicketActionForm) -> int:
     return int(form.version.data or 0)  # validated: a positive integer
 
 
-@bp.post("/requests/<int:ticket_id>/reply")
+@bp.post("/requests/<id:ticket_id>/reply")
 def reply(ticket_id: int) -> ViewResult:
     """Add a public reply (the reporter, or the people who work the request; they may set the status with it)."""
     def run(ticket: Ticket, actor: User, form: ReplyForm) -> str:
@@ -103,7 +103,7 @@ def reply(ticket_id: int) -> ViewResult:
     return _perform(ticket_id, "reply", ReplyForm, run)
 
 
-@bp.post("/requests/<int:ticket_id>/note")
+@bp.post("/requests/<id:ticket_id>/note")
 def note(ticket_id: int) -> ViewResult:
     """Add an internal note, which the reporter never sees."""
     def run(ticket: Ticket, actor: User, form: NoteForm) -> str:
@@ -113,7 +113,7 @@ def note(ticket_id: int) -> ViewResult:
     return _perform(ticket_id, "note", NoteForm, run)
 
 
-@bp.post("/requests/<int:ticket_id>/status")
+@bp.post("/requests/<id:ticket_id>/status")
 def status(ticket_id: int) -> ViewResult:
     """Set an open request to open or pending (waiting on the reporter)."""
     def run(ticket: Ticket, actor: User, form: StatusForm) -> str:
@@ -123,7 +123,7 @@ def status(ticket_id: int) -> ViewResult:
     return _perform(ticket_id, "status", StatusForm, run)
 
 
-@bp.post("/requests/<int:ticket_id>/resolve")
+@bp.post("/requests/<id:ticket_id>/resolve")
 def resolve(ticket_id: int) -> ViewResult:
     """Resolve the request with its resolution, which is mailed to the reporter."""
     def run(ticket: Ticket, actor: User, form: ResolveForm) -> str:
@@ -135,7 +135,7 @@ def resolve(ticket_id: int) -> ViewResult:
     return _perform(ticket_id, "resolve", ResolveForm, run)
 
 
-@bp.post("/requests/<int:ticket_id>/assign")
+@bp.post("/requests/<id:ticket_id>/assign")
 def assign(ticket_id: int) -> ViewResult:
     """Give the request to a named, active person who may hold it ("assign to me" posts here too)."""
     def run(ticket: Ticket, actor: User, form: AssignForm) -> str:
@@ -150,7 +150,7 @@ def assign(ticket_id: int) -> ViewResult:
     return _perform(ticket_id, "assign", AssignForm, run)
 
 
-@bp.post("/requests/<int:ticket_id>/escalate")
+@bp.post("/requests/<id:ticket_id>/escalate")
 def escalate(ticket_id: int) -> ViewResult:
     """Move the request up a tier: local IT once local causes are ruled out, the compact office to national."""
     def run(ticket: Ticket, actor: User, form: EscalateForm) -> str:
@@ -163,7 +163,7 @@ def escalate(ticket_id: int) -> ViewResult:
     return _perform(ticket_id, "escalate", EscalateForm, run)
 
 
-@bp.post("/requests/<int:ticket_id>/reopen")
+@bp.post("/requests/<id:ticket_id>/reopen")
 def reopen(ticket_id: int) -> ViewResult:
     """Reopen a resolved or closed request (compact office of its state and national staff only)."""
     def run(ticket: Ticket, actor: User, form: ReopenForm) -> str:
@@ -175,7 +175,7 @@ def reopen(ticket_id: int) -> ViewResult:
     return _perform(ticket_id, "reopen", ReopenForm, run)
 
 
-@bp.post("/requests/<int:ticket_id>/ask-reopen")
+@bp.post("/requests/<id:ticket_id>/ask-reopen")
 def ask_reopen(ticket_id: int) -> ViewResult:
     """Let the reporter ask for a closed request to be reopened; the state compact office is told."""
     def run(ticket: Ticket, actor: User, form: AskReopenForm) -> str:

@@ -28,7 +28,7 @@ def max_attachment_bytes() -> int:
     return int(current_app.config.get("ATTACHMENT_MAX_BYTES") or DEFAULT_MAX_BYTES)
 
 
-@bp.get("/requests/<int:ticket_id>/attachments/<int:attachment_id>")
+@bp.get("/requests/<id:ticket_id>/attachments/<id:attachment_id>")
 def attachment(ticket_id: int, attachment_id: int) -> Response:
     """Send an attachment of a ticket the user may see; another ticket's attachment answers 404."""
     ticket = ticket_or_404(ticket_id)

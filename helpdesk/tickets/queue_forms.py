@@ -7,6 +7,7 @@ from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from helpdesk.admin.forms import choices
+from helpdesk.ids import coerce_id, parse_id
 from helpdesk.tickets.models import OPEN_STATUSES, STATUSES
 
 #: The status views of a queue: a value of the `status` filter -> (label, statuses shown).
@@ -60,7 +61,7 @@ class CaseloadFilterForm(_GetForm):
 class CaseloadForm(FlaskForm):
     """Requests to move (ticked, or all of the holder's) and the person who takes them."""
 
-    pick = SelectMultipleField("Requests", coerce=int, validate_choice=False)
+    pick = SelectMultipleField("Requests", coerce=coerce_id, validate_choice=False)
     #: "id:version" of every request listed when the page was loaded: a change since then is a conflict.
     seen = SelectMultipleField("Seen", validate_choice=False, validators=[
         InputRequired(message="The list of requests is missing: reload the page.")])
@@ -74,9 +75,10 @@ class CaseloadForm(FlaskForm):
         versions = {}
         for item in self.seen.data or []:
             ticket_id, _, version = item.partition(":")
-            if not (ticket_id.isdigit() and version.isdigit()):
+            number, seen = parse_id(ticket_id), parse_id(version)
+            if number is None or seen is None:
                 return None
-            versions[int(ticket_id)] = int(version)
+            versions[number] = seen
         return versions
 
 

@@ -111,7 +111,7 @@ def render_ticket(ticket: Ticket, *, refusal: Refusal | None = None, status: int
     ), status
 
 
-@bp.get("/requests/<int:ticket_id>")
+@bp.get("/requests/<id:ticket_id>")
 def ticket(ticket_id: int) -> tuple[str, int]:
     """Show one request to its reporter and the people who work it (another state's request answers 404)."""
     found = ticket_or_404(ticket_id)

@@ -58,7 +58,7 @@ def api_tokens() -> Response | tuple[str, int]:
     return Response(page, status=status, headers={"Referrer-Policy": "no-referrer"})
 
 
-@bp.post("/account/tokens/<int:token_id>/revoke", endpoint="revoke_api_token")
+@bp.post("/account/tokens/<id:token_id>/revoke", endpoint="revoke_api_token")
 def revoke_token(token_id: int) -> Response:
     """Revoke one of the user's tokens; another user's token answers 404 like a missing one."""
     if not EmptyForm().validate_on_submit():

@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
+from helpdesk.ids import MAX_ID, coerce_id
 from helpdesk.tickets.workflow import MAX_BODY
 
 #: Longest reason kept in a ticket event's reason (ticket_event.reason is String(1000), with words around it).
@@ -37,8 +38,9 @@ class TicketActionForm(FlaskForm):
     TEXT_FIELD: ClassVar[str] = ""
 
     version = IntegerField("Version", widget=HiddenInput(),
-                           validators=[InputRequired(message=STALE), NumberRange(min=1, message=STALE)])
-    seen = IntegerField("Last event seen", widget=HiddenInput(), validators=[Optional(), NumberRange(min=0)])
+                           validators=[InputRequired(message=STALE), NumberRange(min=1, max=MAX_ID, message=STALE)])
+    seen = IntegerField("Last event seen", widget=HiddenInput(),
+                        validators=[Optional(), NumberRange(min=0, max=MAX_ID)])
 
     def text(self) -> str:
         """Return what the person wrote into the form."""
@@ -82,7 +84,7 @@ class AssignForm(TicketActionForm):
     """A named, active person to hold the ticket (choices set by the view)."""
 
     TEXT_FIELD = "reason"
-    assignee = SelectField("Assign to", coerce=int, invalid_value_message=_NOT_OFFERED,
+    assignee = SelectField("Assign to", coerce=coerce_id, invalid_value_message=_NOT_OFFERED,
                            invalid_choice_message=_NOT_OFFERED,
                            validators=[InputRequired(message="Choose the person who takes the request.")])
     reason = TextAreaField("Why (optional)", validators=_optional())

@@ -16,11 +16,12 @@ from helpdesk.accounts import passwords
 from helpdesk.database import utcnow
 from tests.accounts.support import load_user
 from tests.factories import make_user
-from tests.helpers import read_csrf_token
+from tests.helpers import read_csrf_token, timing_difference
 
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 
 ROUNDS = 15
+BATCHES = 3
 TOLERANCE = 0.050  # seconds between the medians
 
 
@@ -50,15 +51,22 @@ def test_unknown_email_wrong_password_and_locked_take_the_same_time(make_app: Ca
     expected = PasswordHasher().hash("x").split("$")[3]  # the library's parameters, e.g. m=65536,t=3,p=4
     assert load_user(app, user.id).password_hash.split("$")[3] == expected  # type: ignore[union-attr]
     client = app.test_client()
-    unknown, wrong, refused = [], [], []
-    for _ in range(ROUNDS):  # interleaved, so that drift in machine load hits all alike
-        unknown.append(timed_post(client, "/login", {"email": "nobody@tx.example.gov", "password": "a guess 12345"}))
-        wrong.append(timed_post(client, "/login", {"email": user.email, "password": "a guess 12345"}))
-    for _ in range(ROUNDS // 3):  # a locked account verifies the password too (fewer rounds: the same code path)
-        refused.append(timed_post(client, "/login", {"email": locked.email, "password": "a guess 12345"}))
+    unknown, wrong, refused, unknown_beside_refused = [], [], [], []
+    guess = "a guess 12345"
+    for _ in range(BATCHES):  # more rounds only when a busy machine blurs the first ones
+        for number in range(ROUNDS):  # interleaved, so that drift in machine load hits all alike
+            unknown.append(timed_post(client, "/login", {"email": "nobody@tx.example.gov", "password": guess}))
+            wrong.append(timed_post(client, "/login", {"email": user.email, "password": guess}))
+            if number % 3 == 0:  # a locked account verifies the password too (fewer rounds: the same code path)
+                refused.append(timed_post(client, "/login", {"email": locked.email, "password": guess}))
+                unknown_beside_refused.append(unknown[-1])
+        problems = [problem for problem in (timing_difference(unknown, wrong, floor=TOLERANCE),
+                                            timing_difference(unknown_beside_refused, refused, floor=TOLERANCE))
+                    if problem]
+        if not problems:
+            break
     assert statistics.median(unknown) > 0.005  # a real hash was verified for the unknown e-mail too
-    assert abs(statistics.median(unknown) - statistics.median(wrong)) < TOLERANCE, (unknown, wrong)
-    assert abs(statistics.median(unknown) - statistics.median(refused)) < TOLERANCE, (unknown, refused)
+    assert not problems, problems
 
 
 def test_asking_for_a_link_takes_the_same_time_for_any_address(app: Flask) -> None:
