@@ -34,6 +34,8 @@ _INT_SETTINGS = {
     "HELPDESK_SESSION_HOURS": ("SESSION_HOURS", 12, 1, 24),
     "HELPDESK_PRIVACY_VERSION": ("PRIVACY_VERSION", 1, 1, 10_000),
     "HELPDESK_INACTIVE_DAYS": ("INACTIVE_DAYS", 90, 1, 3650),
+    # Distinct people whose searches must agree before search learns a phrasing: at least 2, so no one teaches alone.
+    "HELPDESK_LEARN_MIN_PEOPLE": ("LEARN_MIN_PEOPLE", 3, 2, 1000),
 }
 _ROLES = ("po_support", "po", "po_supervisor", "local_it", "compact_office", "state_admin", "national_admin")
 
@@ -175,7 +177,7 @@ class Settings:
             raise ConfigError("HELPDESK_INDEX_CHECK_SECONDS must be a number of seconds") from None
         if check_seconds < 0:
             raise ConfigError("HELPDESK_INDEX_CHECK_SECONDS must not be negative")
-        unknown = sorted(k for k in env if (k.startswith("HELPDESK_") and k not in _KNOWN)
+        unknown = sorted(k for k in env if (k.startswith("HELPDESK_") and k not in _KNOWN | _INT_SETTINGS.keys())
                          or (k.startswith("MAIL_") and k not in _MAIL_KNOWN))
         return cls(
             env=mode,

@@ -18,6 +18,8 @@ from helpdesk.mail.delivery import redact_secrets
 DELIVER_COMMAND = (sys.executable, "-m", "helpdesk", "mail", "deliver", "--loop")
 #: The escalation sweep that `serve` runs every minute (cron may run `helpdesk escalate` too: sweeps are idempotent).
 ESCALATE_COMMAND = (sys.executable, "-m", "helpdesk", "escalate", "--loop", "--interval", "60")
+#: The learning pass over the search log (learned phrasings), every 10 minutes; passes are idempotent.
+LEARN_COMMAND = (sys.executable, "-m", "helpdesk", "learn", "--loop", "--interval", "600")
 
 
 def _gunicorn_available() -> bool:
@@ -92,7 +94,7 @@ def run_server(host: str, port: int, workers: int, base_url: str) -> None:
     """Serve until interrupted; each worker builds its own app (no state shared across processes)."""
     click.echo(f"Helpdesk is running at http://{host}:{port}/  (links in e-mails use {base_url})")
     click.echo("Press Ctrl+C to stop.")
-    children = [BackgroundProcess(DELIVER_COMMAND), BackgroundProcess(ESCALATE_COMMAND)]
+    children = [BackgroundProcess(command) for command in (DELIVER_COMMAND, ESCALATE_COMMAND, LEARN_COMMAND)]
     for child in children:
         child.start()
     try:
