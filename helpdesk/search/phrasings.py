@@ -34,14 +34,14 @@ def with_phrasings(library: ArticleLibrary, phrasings: Phrasings) -> ArticleLibr
             by_article[slug][question_id] = tuple(phrases)
     if not by_article:
         return library
-    articles = dict(library.articles)
+    changed = {slug: article for slug, found in sorted(by_article.items())
+               if (article := _attach(library.articles[slug], found)) is not library.articles[slug]}
+    if not changed:
+        return library
     stamp = hashlib.sha256(library.fingerprint.encode())
-    for slug, found in sorted(by_article.items()):
-        article = _attach(library.articles[slug], found)
-        if article is not library.articles[slug]:
-            articles[slug] = article
-            stamp.update(f"{slug}:{article.digest}\n".encode())
-    return dataclasses.replace(library, articles=articles, fingerprint=stamp.hexdigest())
+    for slug, article in changed.items():
+        stamp.update(f"{slug}:{article.digest}\n".encode())
+    return dataclasses.replace(library, articles={**library.articles, **changed}, fingerprint=stamp.hexdigest())
 
 
 def _attach(article: Article, found: dict[str | None, tuple[str, ...]]) -> Article:
