@@ -47,7 +47,7 @@ class Article:
     intro_text: str
     questions: tuple[Question, ...]
     digest: str
-    #: Learned phrasings of an article without questions (its only search document); see Question.phrasings.
+    #: Learned phrasings of the article's own search document (opened as a whole); see Question.phrasings.
     phrasings: tuple[str, ...] = ()
 
     @property

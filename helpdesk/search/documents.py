@@ -65,7 +65,8 @@ def article_documents(article: Article) -> Iterator[dict[str, str]]:
         yield {"key": article.slug, "article": article.slug, "topic": topic, "answer": intro,
                "phrasings": " ".join(article.phrasings)}
         return
-    yield {"key": article.slug, "article": article.slug, "overview": f"{topic} {intro}"}
+    yield {"key": article.slug, "article": article.slug, "overview": f"{topic} {intro}",
+           "phrasings": " ".join(article.phrasings)}
     for question in article.questions:
         yield {"key": document_key(article.slug, question.id), "article": article.slug, "topic": topic,
                "question": _plain(question.text), "answer": _plain(question.answer_text),

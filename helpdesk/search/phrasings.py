@@ -45,12 +45,8 @@ def with_phrasings(library: ArticleLibrary, phrasings: Phrasings) -> ArticleLibr
 
 
 def _attach(article: Article, found: dict[str | None, tuple[str, ...]]) -> Article:
-    if article.questions:
-        questions = tuple(dataclasses.replace(q, phrasings=found[q.id]) if q.id in found else q
-                          for q in article.questions)
-        whole: tuple[str, ...] = ()
-    else:
-        questions, whole = article.questions, found.get(None, ())
+    questions = tuple(dataclasses.replace(q, phrasings=found[q.id]) if q.id in found else q for q in article.questions)
+    whole = found.get(None, ())  # the article's own document: opened as a whole
     used = sorted((q.id, q.phrasings) for q in questions if q.phrasings)
     if not used and not whole:
         return article  # phrasings of questions the article no longer has
