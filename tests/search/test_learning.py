@@ -15,7 +15,7 @@ from helpdesk.audit.models import AuditEvent
 from helpdesk.database import utcnow
 from helpdesk.extensions import db
 from helpdesk.search import get_engine
-from helpdesk.search.learning import MAX_WORDS, active_phrasings, learn_phrasings, learnable_phrase
+from helpdesk.search.learning import MAX_WORDS, active_phrasings, learn_phrasings, learnable_phrase, person_of
 from helpdesk.search.models import LearnedPhrasing, SearchClick, SearchQuery
 from tests import factories
 from tests.helpers import read_csrf_token
@@ -197,3 +197,13 @@ def test_only_national_administrators_see_or_remove_phrasings(app: Flask, role: 
     token = read_csrf_token(client, "/")
     assert client.post(f"/search/phrasings/{phrasing_id}/remove", data={"csrf_token": token}).status_code == 403
     assert active(app) == {KEY: (PHRASE,)}
+
+
+def test_the_search_log_names_people_only_by_a_hash(app: Flask) -> None:
+    client = app.test_client()
+    search_and_open(client)
+    cookie = client.get_cookie("hd_voter")
+    assert cookie is not None
+    with app.app_context():
+        person = db.session.scalars(select(SearchQuery.person)).one()
+    assert person == person_of(f"c:{cookie.value}") and cookie.value not in (person or "")
