@@ -162,6 +162,7 @@ def test_an_editor_removes_a_phrasing_and_it_is_never_learned_again(app: Flask) 
     learn(app)
     assert wait_for_first_hit(app, PHRASE, KEY)
     editor, user = _national(app)
+    assert 'href="/search/phrasings"' in editor.get("/").get_data(as_text=True)  # in the national menu
     page = editor.get("/search/phrasings").get_data(as_text=True)
     assert PHRASE in page and "How do I delete a user for ICOTS?" in page and "Remove" in page
     with app.app_context():
@@ -194,6 +195,7 @@ def test_only_national_administrators_see_or_remove_phrasings(app: Flask, role: 
     client = app.test_client()
     factories.sign_in(client, factories.make_user(app, role=role))
     assert client.get("/search/phrasings").status_code == 403
+    assert 'href="/search/phrasings"' not in client.get("/").get_data(as_text=True)
     token = read_csrf_token(client, "/")
     assert client.post(f"/search/phrasings/{phrasing_id}/remove", data={"csrf_token": token}).status_code == 403
     assert active(app) == {KEY: (PHRASE,)}
