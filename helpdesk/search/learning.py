@@ -10,8 +10,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from helpdesk.accounts.models import User
 from helpdesk.accounts.permissions import is_national
@@ -233,6 +234,11 @@ def active_phrasings(session: Session) -> dict[str, tuple[str, ...]]:
 
 def phrasing_loader(engine: Engine) -> Callable[[], dict[str, tuple[str, ...]]]:
     """Return a function reading the phrasings in use in a short session of its own (never a request's session)."""
+    if engine.dialect.name == "sqlite":
+        # The app's SQLite transactions all BEGIN IMMEDIATE (they may write); this read must not wait for a
+        # request's transaction, and a plain autocommit read in WAL mode never does.
+        engine = create_engine(engine.url, isolation_level="AUTOCOMMIT", poolclass=NullPool,
+                               connect_args={"timeout": 30, "check_same_thread": False})
 
     def load() -> dict[str, tuple[str, ...]]:
         with Session(engine) as session:

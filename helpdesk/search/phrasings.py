@@ -100,6 +100,12 @@ class PhrasedLibrary:
         if not self._loaded:
             thread.join(FIRST_WAIT)
 
+    def close(self, timeout: float = 30.0) -> None:
+        """Wait for a read in progress to end (before the database engine is disposed of)."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
     def refresh(self) -> None:
         """Read the phrasings in use now (in the caller's thread)."""
         try:

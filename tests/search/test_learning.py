@@ -15,7 +15,14 @@ from helpdesk.audit.models import AuditEvent
 from helpdesk.database import utcnow
 from helpdesk.extensions import db
 from helpdesk.search import get_engine
-from helpdesk.search.learning import MAX_WORDS, active_phrasings, learn_phrasings, learnable_phrase, person_of
+from helpdesk.search.learning import (
+    MAX_WORDS,
+    active_phrasings,
+    learn_phrasings,
+    learnable_phrase,
+    person_of,
+    phrasing_loader,
+)
 from helpdesk.search.models import LearnedPhrasing, SearchClick, SearchQuery
 from tests import factories
 from tests.helpers import read_csrf_token
@@ -209,3 +216,17 @@ def test_the_search_log_names_people_only_by_a_hash(app: Flask) -> None:
     with app.app_context():
         person = db.session.scalars(select(SearchQuery.person)).one()
     assert person == person_of(f"c:{cookie.value}") and cookie.value not in (person or "")
+
+
+def test_reading_the_phrasings_never_waits_for_a_request_transaction(app: Flask) -> None:
+    for _ in range(3):
+        search_and_open(app.test_client())
+    learn(app)
+    load = phrasing_loader(app.extensions["helpdesk.db"][0])
+    with app.app_context():
+        db.session.add(SearchQuery(query="held", hits=0, source="page"))
+        db.session.flush()  # a request's transaction holding the write lock, as a signed-in request does
+        started = time.monotonic()
+        assert load() == {KEY: (PHRASE,)}
+        assert time.monotonic() - started < 5  # SQLite's busy timeout is 30 s: a read that waited would show
+        db.session.rollback()
