@@ -230,3 +230,9 @@ def test_reading_the_phrasings_never_waits_for_a_request_transaction(app: Flask)
         assert load() == {KEY: (PHRASE,)}
         assert time.monotonic() - started < 5  # SQLite's busy timeout is 30 s: a read that waited would show
         db.session.rollback()
+
+
+def test_the_list_says_so_when_nothing_was_learned(app: Flask) -> None:
+    editor, _ = _national(app)
+    page = editor.get("/search/phrasings").get_data(as_text=True)
+    assert "Nothing learned yet" in page and "once 3 different people" in page
