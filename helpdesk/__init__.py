@@ -70,6 +70,7 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk.api.tickets import bp as api_tickets_bp
     from helpdesk.api.views import bp as api_bp
     from helpdesk.kb.views import bp as kb_bp
+    from helpdesk.search import learn_views  # noqa: F401  (adds the learned phrasings pages to search_bp)
     from helpdesk.search.views import bp as search_bp
 
     app.register_blueprint(kb_bp)

@@ -5,11 +5,12 @@ from helpdesk.audit.models import AuditEvent
 from helpdesk.database import Base
 from helpdesk.kb.models import Comment, Vote
 from helpdesk.mail.models import OutboxMessage
-from helpdesk.search.models import SearchClick, SearchQuery
+from helpdesk.search.models import LearnedPhrasing, SearchClick, SearchQuery
 from helpdesk.tickets.models import ApiToken, Attachment, Deflection, Incident, Ticket, TicketEvent
 
 __all__ = [
-    "Agency", "ApiToken", "Attachment", "AuditEvent", "Base", "Comment", "Deflection", "Incident", "OutboxMessage",
+    "Agency", "ApiToken", "Attachment", "AuditEvent", "Base", "Comment", "Deflection", "Incident", "LearnedPhrasing",
+    "OutboxMessage",
     "PrivacyAcceptance", "RecoveryCode", "SearchClick", "SearchQuery", "State", "Ticket", "TicketEvent", "User",
     "UserToken", "Vote",
 ]

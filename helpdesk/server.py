@@ -19,6 +19,8 @@ from helpdesk.request_limits import SERVER_REQUEST_LINE_LIMIT
 DELIVER_COMMAND = (sys.executable, "-m", "helpdesk", "mail", "deliver", "--loop")
 #: The escalation sweep that `serve` runs every minute (cron may run `helpdesk escalate` too: sweeps are idempotent).
 ESCALATE_COMMAND = (sys.executable, "-m", "helpdesk", "escalate", "--loop", "--interval", "60")
+#: The learning pass over the search log (learned phrasings), every 10 minutes; passes are idempotent.
+LEARN_COMMAND = (sys.executable, "-m", "helpdesk", "learn", "--loop", "--interval", "600")
 
 
 def _gunicorn_available() -> bool:
@@ -93,7 +95,7 @@ def run_server(host: str, port: int, workers: int, base_url: str) -> None:
     """Serve until interrupted; each worker builds its own app (no state shared across processes)."""
     click.echo(f"Helpdesk is running at http://{host}:{port}/  (links in e-mails use {base_url})")
     click.echo("Press Ctrl+C to stop.")
-    children = [BackgroundProcess(DELIVER_COMMAND), BackgroundProcess(ESCALATE_COMMAND)]
+    children = [BackgroundProcess(command) for command in (DELIVER_COMMAND, ESCALATE_COMMAND, LEARN_COMMAND)]
     for child in children:
         child.start()
     try:

@@ -106,6 +106,8 @@ def _file_request(page: Any, base: str) -> int:
     expect(suggestions).to_contain_text(re.compile(r"\d+ answers? may help"))
     expect(suggestions.get_by_role("button", name="This answered my question").first).to_be_visible()
     expect(page.locator("[data-suggestions-field]")).to_have_value(re.compile(r"errors-and-technical-support#"))
+    # "This answered my question" would say what the person called the problem: search learns from it.
+    expect(page.locator("[data-deflect-query]")).to_have_value(SUBJECT.strip())
     page.get_by_label("What I already tried (optional)").fill("Restarted the browser; a colleague's printout is fine.")
     page.get_by_label("Just me").check()
     assert problems == [], f"JavaScript errors on the request form: {problems}"

@@ -46,6 +46,33 @@ def test_form_vote_counts_and_can_be_changed(app: Flask, client: FlaskClient, cs
     assert [(v.helpful, v.voter_key.startswith("c:")) for v in vote_rows(app)] == [(False, True)]
 
 
+def test_nothing_is_said_until_someone_votes(client: FlaskClient, csrf_token: str) -> None:
+    page = client.get(f"/articles/{SLUG}").get_data(as_text=True)
+    assert "Was this article helpful?" in page
+    assert "found this helpful" not in page and "0 out of 0" not in page
+    client.post(VOTE_URL, data={"helpful": "no", "csrf_token": csrf_token})
+    page = client.get(f"/articles/{SLUG}").get_data(as_text=True)
+    assert "0 out of 1 found this helpful" in page
+
+
+def test_one_what_was_missing_box_after_a_no(client: FlaskClient, csrf_token: str) -> None:
+    page = client.get(f"/articles/{SLUG}").get_data(as_text=True)
+    assert page.count("<textarea") == 1 and "data-reason-form hidden" in page  # before a vote: none shown
+    assert "What was missing" not in page.split("data-reason-form")[0]  # the vote form has no reason box
+    client.post(VOTE_URL, data={"helpful": "no", "csrf_token": csrf_token})
+    page = client.get(f"/articles/{SLUG}").get_data(as_text=True)
+    assert page.count("What was missing or wrong?") == 1 and "data-reason-form hidden" not in page
+    client.post(VOTE_URL, data={"helpful": "yes", "csrf_token": csrf_token})
+    assert "data-reason-form hidden" in client.get(f"/articles/{SLUG}").get_data(as_text=True)
+
+
+def test_a_refused_reason_keeps_the_typed_text(client: FlaskClient, csrf_token: str) -> None:
+    response = client.post(f"{VOTE_URL}/reason", data={"reason": "It never says who to call.",
+                                                       "csrf_token": csrf_token})
+    assert response.status_code == 400
+    assert "It never says who to call." in response.get_data(as_text=True)
+
+
 def test_voter_cookie_is_random_http_only(client: FlaskClient, csrf_token: str) -> None:
     response = client.post(VOTE_URL, data={"helpful": "yes", "csrf_token": csrf_token})
     cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("hd_voter="))

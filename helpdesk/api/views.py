@@ -18,7 +18,7 @@ from helpdesk.kb.voters import limit_votes, voter_key
 from helpdesk.search import get_engine
 from helpdesk.search.engine import normalize_query
 from helpdesk.search.services import log_search
-from helpdesk.search.views import search_limit
+from helpdesk.search.views import current_person, search_limit
 
 bp = Blueprint("api", __name__)
 MAX_LIMIT = 50
@@ -46,7 +46,7 @@ def search() -> Response:
     typeahead = request.args.get("typeahead", "0") in ("1", "true", "yes")
     response = get_engine().search(query, limit=limit, typeahead=typeahead)
     if not typeahead:  # keystrokes are not searches: only finished ones go to the content-gap log
-        log_search(db.session, query, hits=response.total, source="api")
+        log_search(db.session, query, hits=response.total, source="api", person=current_person())
         db.session.commit()
     return jsonify(response.to_dict())
 

@@ -29,6 +29,8 @@ class Question:
     html: str
     answer_html: str
     answer_text: str
+    #: What people searched before this answered them (learned from use; set by search, never by the file).
+    phrasings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,8 @@ class Article:
     intro_text: str
     questions: tuple[Question, ...]
     digest: str
+    #: Learned phrasings of the article's own search document (opened as a whole); see Question.phrasings.
+    phrasings: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:

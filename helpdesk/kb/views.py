@@ -53,7 +53,7 @@ def section(slug: str) -> str:
 
 
 def render_article(article: Article, *, form: VoteForm | None = None, comment_form: CommentForm | None = None,
-                   status: int = 200) -> tuple[str, int]:
+                   reason_form: VoteReasonForm | None = None, status: int = 200) -> tuple[str, int]:
     """Render an article page (with a form's errors and `status` when re-shown after bad input)."""
     library = get_library()
     voter = known_voter_key()
@@ -65,7 +65,7 @@ def render_article(article: Article, *, form: VoteForm | None = None, comment_fo
     return render_template(
         "kb/article.html", article=article, section=library.section(article.section),
         related=library.related(article), counts=get_vote_counts(db.session, article.slug),
-        my_vote=my_vote, form=form or VoteForm(), reason_form=VoteReasonForm(),
+        my_vote=my_vote, form=form or VoteForm(), reason_form=reason_form or VoteReasonForm(),
         comments=comments, moderated=moderated,
         comment_form=comment_form or CommentForm(), hide_form=HideCommentForm(),
     ), status
@@ -101,10 +101,10 @@ def vote_reason(slug: str) -> Response | tuple[str, int]:
     form = VoteReasonForm()
     if not form.validate_on_submit():
         flash(" ".join(form.reason.errors) or "The form could not be read; please try again.", "error")
-        return render_article(found, status=400)
+        return render_article(found, reason_form=form, status=400)
     if not add_vote_reason(db.session, found.slug, voter=voter_key(), reason=form.reason.data or ""):
         flash("Answer Yes or No first, then tell us what was missing.", "error")
-        return render_article(found, status=400)
+        return render_article(found, reason_form=form, status=400)
     db.session.commit()
     flash("Thank you: the people who write these articles will read it.", "success")
     return redirect(url_for("kb.article", slug=found.slug, _anchor="feedback"), 303)

@@ -13,11 +13,16 @@ _EXT = "helpdesk.search"
 
 
 def init_app(app: Flask) -> None:
-    """Create the app's search engine over the knowledge base's article store."""
+    """Create the app's search engine over the knowledge base's article store and the learned phrasings."""
     from helpdesk.search.engine import SearchEngine
+    from helpdesk.search.learning import phrasing_loader
+    from helpdesk.search.phrasings import PhrasedLibrary
 
     store = app.extensions["helpdesk.library"]
-    app.extensions[_EXT] = SearchEngine(app.config["INDEX_DIR"], store.current)
+    # The index holds the articles with the phrasings learned from use (read from the app's database).
+    library = PhrasedLibrary(store.current, phrasing_loader(app.extensions["helpdesk.db"][0]),
+                             app.config["INDEX_CHECK_SECONDS"])
+    app.extensions[_EXT] = SearchEngine(app.config["INDEX_DIR"], library)
 
 
 def get_engine() -> SearchEngine:

@@ -13,8 +13,9 @@ from helpdesk.kb.articles import Article
 from helpdesk.search.analysis import analysis_version, content_words, stem_analyzer, stems
 
 #: Bump when the schema or the documents change shape: a different value makes every index rebuild itself.
-_SCHEMA_REVISION = "4"
-TEXT_FIELDS = ("topic", "question", "answer", "overview")
+_SCHEMA_REVISION = "5"
+#: `phrasings`: what people searched before a question answered them (helpdesk.search.learning).
+TEXT_FIELDS = ("topic", "question", "answer", "overview", "phrasings")
 
 
 class FastText(TEXT):
@@ -61,12 +62,15 @@ def article_documents(article: Article) -> Iterator[dict[str, str]]:
     topic = _plain(" ".join((article.title, *article.tags)))
     intro = _plain(" ".join(part for part in (article.summary, article.intro_text) if part))
     if not article.questions:  # searched as a whole, at full weight: it is the only document of its article
-        yield {"key": article.slug, "article": article.slug, "topic": topic, "answer": intro}
+        yield {"key": article.slug, "article": article.slug, "topic": topic, "answer": intro,
+               "phrasings": " ".join(article.phrasings)}
         return
-    yield {"key": article.slug, "article": article.slug, "overview": f"{topic} {intro}"}
+    yield {"key": article.slug, "article": article.slug, "overview": f"{topic} {intro}",
+           "phrasings": " ".join(article.phrasings)}
     for question in article.questions:
         yield {"key": document_key(article.slug, question.id), "article": article.slug, "topic": topic,
-               "question": _plain(question.text), "answer": _plain(question.answer_text)}
+               "question": _plain(question.text), "answer": _plain(question.answer_text),
+               "phrasings": " ".join(question.phrasings)}
 
 
 def article_words(article: Article) -> set[str]:

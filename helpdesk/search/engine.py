@@ -91,6 +91,7 @@ class SearchEngine:
     def close(self) -> None:
         """Finish background indexing and release the index files (tests, shutdown); search reopens them."""
         self._maintainer.close()
+        getattr(self._library, "close", lambda: None)()  # the learned phrasings' reader (helpdesk.search.phrasings)
         self._cache.clear()
 
     def warm_up(self, timeout: float | None = 0.0) -> dict[str, object]:

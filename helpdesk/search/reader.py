@@ -44,7 +44,8 @@ K1 = 1.2
 B = 0.75
 PAUSE_EVERY = 512  # postings read between two calls of a `pause` function (well under a millisecond)
 #: Headings and titles are short: their length says little, so it is normalised less than an answer's.
-FIELD_B = {"topic": 0.3, "question": 0.3}
+#: Learned phrasings are not normalised at all: most documents have none, so their average length is near zero.
+FIELD_B = {"topic": 0.3, "question": 0.3, "phrasings": 0.0}
 WEIGHTING = _BM25(B=B, K1=K1, **{f"{field}_B": b for field, b in FIELD_B.items()})
 
 

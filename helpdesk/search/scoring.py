@@ -11,10 +11,10 @@ from helpdesk.search.query import QueryPlan
 #: Searched fields and their weights: the article's title and tags count most, then the question, then the
 #: answer. `overview` holds the title, summary and introduction of an article that also has question
 #: documents, so it is weighted low and a matching question wins over its article.
-FIELD_BOOSTS: dict[str, float] = {"topic": 2.5, "question": 2.5, "answer": 1.0, "overview": 0.7}
+FIELD_BOOSTS: dict[str, float] = {"topic": 2.5, "question": 2.5, "answer": 1.0, "overview": 0.7, "phrasings": 2.5}
 #: Fields whose match counts for coordination: the topic is shared by every question of an article, so it
 #: says nothing about which question answers.
-COORD_FIELDS = frozenset({"question", "answer", "overview"})
+COORD_FIELDS = frozenset({"question", "answer", "overview", "phrasings"})
 ALT_TIEBREAK = 0.2  # a second synonym in the same field adds a little evidence, not a full match
 COORD_FLOOR = 0.3
 RERANK_DEPTH = 30  # coordination re-orders this many of the best documents

@@ -9,11 +9,11 @@ from helpdesk.search.models import QUERY_MAX, SearchClick, SearchQuery
 SOURCES = ("page", "api", "typeahead")
 
 
-def log_search(session: Session, query: str, *, hits: int, source: str) -> SearchQuery:
-    """Record a (normalised) search and its number of hits."""
+def log_search(session: Session, query: str, *, hits: int, source: str, person: str | None = None) -> SearchQuery:
+    """Record a (normalised) search, its number of hits and who searched (`learning.person_of`, for learning)."""
     if source not in SOURCES:
         raise ValueError(f"unknown search source {source!r}")
-    entry = SearchQuery(query=query[:QUERY_MAX], hits=hits, source=source)
+    entry = SearchQuery(query=query[:QUERY_MAX], hits=hits, source=source, person=person)
     session.add(entry)
     session.flush()  # the caller needs the id for the result links; the request commits once
     return entry

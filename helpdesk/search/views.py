@@ -11,8 +11,10 @@ from helpdesk.kb import get_library
 from helpdesk.kb.articles import Article
 from helpdesk.kb.library import ArticleLibrary
 from helpdesk.kb.services import get_vote_counts_many, rank_most_helpful
+from helpdesk.kb.voters import voter_key
 from helpdesk.search import get_engine
 from helpdesk.search.engine import normalize_query
+from helpdesk.search.learning import person_of
 from helpdesk.search.models import SearchQuery
 from helpdesk.search.services import log_click, log_search
 
@@ -25,6 +27,11 @@ def search_limit() -> str:
     return str(current_app.config["SEARCH_LIMIT_PER_ADDRESS"])
 
 
+def current_person() -> str:
+    """Return who is searching, as the search log names them: signed-in user or browser (the voter cookie)."""
+    return person_of(voter_key())
+
+
 @bp.get("/search")
 @limiter.limit(search_limit, scope="search")
 def search() -> str:
@@ -35,7 +42,7 @@ def search() -> str:
         return render_template("search/results.html", query="", response=None, search_id=None,
                                popular=_popular(library))
     response = get_engine().search(query, limit=PAGE_LIMIT)
-    entry = log_search(db.session, query, hits=response.total, source="page")
+    entry = log_search(db.session, query, hits=response.total, source="page", person=current_person())
     db.session.commit()
     return render_template("search/results.html", query=query, response=response, search_id=entry.id,
                            popular=_popular(library) if not response.results else [])
@@ -63,7 +70,8 @@ def open_hit() -> Response:
     if entry is None:
         # A hit opened from the results shown while typing: that search was not logged yet.
         typed = normalize_query(request.args.get("q", ""))
-        entry = log_search(db.session, typed, hits=-1, source="typeahead") if typed else None
+        entry = (log_search(db.session, typed, hits=-1, source="typeahead", person=current_person())
+                 if typed else None)
     if entry is not None:
         log_click(db.session, entry, article_slug=article.slug, question_id=question.id if question else None,
                   rank=rank if rank is not None and rank <= 1000 else None)

@@ -61,6 +61,8 @@ class DeflectForm(FlaskForm):
                                        Regexp(r"^[a-z][a-z0-9_]{0,15}$", message="Choose a category from the list.")])
     answer = StringField(filters=[_strip], validators=[
         Optional(), Length(max=320), Regexp(rf"^{ANSWER_PATTERN}$", message="The answer could not be read.")])
+    #: The subject typed when search offered the answer (what search learns from; see helpdesk.search.learning).
+    query = StringField(filters=[_strip], validators=[Optional(), Length(max=200)])
 
 
 class MyRequestsFilterForm(FlaskForm):

@@ -136,6 +136,8 @@ class Deflection(Base):
     category: Mapped[str] = mapped_column(String(16))
     article_slug: Mapped[str | None] = mapped_column(String(200))
     question_id: Mapped[str | None] = mapped_column(String(300))
+    #: What the person had typed as the subject when search offered the answer (evidence for learned phrasings).
+    query: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

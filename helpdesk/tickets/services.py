@@ -99,8 +99,11 @@ def submit_ticket(session: Session, triage: Triage, *, reporter: User, category:
 
 
 def record_deflection(session: Session, triage: Triage, *, user: User, category: str, answer: str | None,
-                      origin: Origin, now: dt.datetime | None = None) -> Deflection:
-    """Record that self-help answered the question ("This answered my question"): no ticket is filed."""
+                      origin: Origin, now: dt.datetime | None = None, query: str | None = None) -> Deflection:
+    """Record that self-help answered the question ("This answered my question"): no ticket is filed.
+
+    `query` is what the user had typed when search offered the answer (kept only with an answer).
+    """
     _category(triage, category)
     slug, question = None, None
     if answer:
@@ -108,6 +111,7 @@ def record_deflection(session: Session, triage: Triage, *, user: User, category:
             raise TicketError("The answer must be given as an article slug, optionally with #question-id.")
         slug, _, question = answer.partition("#")
     deflection = Deflection(user_id=user.id, category=category, article_slug=slug, question_id=question or None,
+                            query=(" ".join((query or "").split())[:200] or None) if slug else None,
                             created_at=now or utcnow())
     session.add(deflection)
     session.flush()

@@ -168,7 +168,7 @@ def deflect() -> Response:
     answer = form.answer.data or None
     try:
         record_deflection(db.session, triage(), user=acting_user(), category=form.category.data or "",
-                          answer=answer, origin=current_origin())
+                          answer=answer, origin=current_origin(), query=form.query.data or None)
     except TicketError as exc:
         db.session.rollback()
         abort(400, str(exc))

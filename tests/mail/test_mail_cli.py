@@ -123,7 +123,7 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists() or sys.platform == "win32", reason="needs Linux /proc")
-def test_serve_runs_the_deliverer_and_the_escalation_sweep_and_stops_them_on_exit(
+def test_serve_runs_the_deliverer_the_sweep_and_the_learner_and_stops_them_on_exit(
         app: Flask, smtp: LoopbackSMTP, add_mail: Callable[..., int], process_env: dict[str, str],
         tmp_path: Path) -> None:
     add_mail()
@@ -137,10 +137,11 @@ def test_serve_runs_the_deliverer_and_the_escalation_sweep_and_stops_them_on_exi
         children = _children(process.pid)
         [deliverer] = [pid for pid, command in children.items() if "mail deliver --loop" in command]
         [sweeper] = [pid for pid, command in children.items() if "escalate --loop --interval 60" in command]
-        workers = [pid for pid in children if pid not in (deliverer, sweeper)]
+        [learner] = [pid for pid, command in children.items() if "learn --loop --interval 600" in command]
+        workers = [pid for pid in children if pid not in (deliverer, sweeper, learner)]
         os.kill(workers[0], signal.SIGTERM)  # an exiting gunicorn worker unwinds through run_server too
         time.sleep(0.5)
-        assert _alive(deliverer) and _alive(sweeper)
+        assert _alive(deliverer) and _alive(sweeper) and _alive(learner)
     finally:
         process.terminate()
         try:
@@ -148,4 +149,4 @@ def test_serve_runs_the_deliverer_and_the_escalation_sweep_and_stops_them_on_exi
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    assert not _alive(deliverer) and not _alive(sweeper), (tmp_path / "serve.log").read_text()
+    assert not any(map(_alive, (deliverer, sweeper, learner))), (tmp_path / "serve.log").read_text()

@@ -13,6 +13,8 @@
   var checklists = Array.prototype.slice.call(document.querySelectorAll("[data-checklist]"));
   var hint = document.querySelector("[data-checklist-hint]");
   var searchCategory = document.querySelector("[data-deflect-category]");
+  var searchQuery = document.querySelector("[data-deflect-query]");
+  var subject = form.querySelector("#subject");
   var inputs = Array.prototype.slice.call(form.querySelectorAll("[data-deflect-input]"));
   var panel = form.querySelector("[data-suggestions-panel]");
   var list = form.querySelector("[data-suggestions]");
@@ -75,6 +77,8 @@
     panel.hidden = results.length === 0;
     status.textContent = results.length === 1 ? "1 answer may help:" : results.length + " answers may help:";
     record(results.map(answerId));
+    // What the person called the problem: if an answer helps, search learns that phrasing of it.
+    if (searchQuery && subject) { searchQuery.value = subject.value.trim().slice(0, 200); }
   }
 
   function lookup() {

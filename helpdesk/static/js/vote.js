@@ -35,18 +35,17 @@
     if (!button || button.name !== "helpful") { return; }
     event.preventDefault();
     var helpful = button.value === "yes";
-    var reasonField = form.querySelector("textarea[name=reason]");
     var payload = { helpful: helpful };
-    if (!helpful && reasonField && reasonField.value.trim()) { payload.reason = reasonField.value.trim(); }
     send(payload).then(function (counts) {
-      count.textContent = counts.helpful + " out of " + counts.total + " found this helpful";
+      count.textContent = counts.total ? counts.helpful + " out of " + counts.total + " found this helpful" : "";
       form.querySelectorAll("button[name=helpful]").forEach(function (b) {
         b.setAttribute("aria-pressed", b === button ? "true" : "false");
       });
       mine.className = "muted";
       mine.textContent = "Thank you for your feedback. You answered " + (helpful ? "Yes" : "No") +
         "; you can change your answer.";
-      if (reasonForm) { reasonForm.hidden = helpful || Boolean(payload.reason); }
+      // The one "what was missing?" box: offered after a No, gone after a Yes.
+      if (reasonForm) { reasonForm.hidden = helpful; }
     }).catch(function (error) { showError(error.message); });
   });
 
