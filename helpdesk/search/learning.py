@@ -38,7 +38,7 @@ Evidence = tuple[str, str, str]  # (phrase, search document key, person)
 
 
 def person_of(voter_key: str) -> str:
-    """Return the search log's name for a voter key ("u:<id>" or "c:<cookie id>"): its SHA-256."""
+    """Return the search log's name for a person ("u:<user id>", or "a:<address>" signed out): its SHA-256."""
     return hashlib.sha256(voter_key.encode()).hexdigest()
 
 

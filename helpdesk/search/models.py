@@ -25,8 +25,8 @@ class SearchQuery(Base):
     hits: Mapped[int]
     #: Where the search came from: "page" (the search page), "api", or "typeahead" (a hit opened while typing).
     source: Mapped[str] = mapped_column(String(16))
-    #: SHA-256 of who searched (the voter key: a user, or a browser's random cookie id), so that learning can tell
-    #: people apart without the search log holding the cookie itself; None for searches before it was recorded.
+    #: SHA-256 of who searched (a user, or the address when signed out), so that learning can tell people apart
+    #: without the search log holding either; None for searches before it was recorded.
     person: Mapped[str | None] = mapped_column(String(PERSON_MAX))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from helpdesk.extensions import db, limiter
@@ -11,7 +12,6 @@ from helpdesk.kb import get_library
 from helpdesk.kb.articles import Article
 from helpdesk.kb.library import ArticleLibrary
 from helpdesk.kb.services import get_vote_counts_many, rank_most_helpful
-from helpdesk.kb.voters import voter_key
 from helpdesk.search import get_engine
 from helpdesk.search.engine import normalize_query
 from helpdesk.search.learning import person_of
@@ -28,8 +28,12 @@ def search_limit() -> str:
 
 
 def current_person() -> str:
-    """Return who is searching, as the search log names them: signed-in user or browser (the voter cookie)."""
-    return person_of(voter_key())
+    """Return who is searching, as the search log names them: the signed-in user, else the client's address."""
+    if current_user.is_authenticated:
+        return person_of(f"u:{current_user.id}")
+    # Signed out, a browser can be anyone again by dropping a cookie; an address cannot: a script on one machine
+    # (or a whole office behind one address) counts as one person, so it cannot teach search alone.
+    return person_of(f"a:{request.remote_addr or ''}")
 
 
 @bp.get("/search")

@@ -35,6 +35,16 @@ KEY = f"{SLUG}#{QUESTION}"
 PHRASE = "someone quit"  # nothing in the articles says "quit": search cannot find the answer by itself
 
 
+_ADDRESSES = iter(range(1, 10_000))
+
+
+def someone(app: Flask) -> FlaskClient:
+    """Return a signed-out browser of a new person: signed out, people are told apart by their address."""
+    client, n = app.test_client(), next(_ADDRESSES)
+    client.environ_base["REMOTE_ADDR"] = f"10.0.{n // 250}.{n % 250 + 1}"
+    return client
+
+
 def search_and_open(client: FlaskClient, query: str = PHRASE, question: str = QUESTION) -> None:
     """Search on the results page, then open the answer from it (as /search/open records it)."""
     page = client.get("/search", query_string={"q": query})
@@ -78,10 +88,10 @@ def wait_for_first_hit(app: Flask, query: str, wanted: str, *, present: bool = T
 def test_three_people_teach_it_two_do_not(app: Flask) -> None:
     assert first_hit(app, PHRASE) != KEY
     for _ in range(2):
-        search_and_open(app.test_client())
+        search_and_open(someone(app))
     assert learn(app) == []
     assert active(app) == {}
-    search_and_open(app.test_client())
+    search_and_open(someone(app))
     assert learn(app) == [f"{PHRASE} -> {KEY}"]
     assert active(app) == {KEY: (PHRASE,)}
     assert wait_for_first_hit(app, PHRASE, KEY)  # the learned phrasing is indexed with the question
@@ -103,8 +113,8 @@ def test_one_person_ten_times_teaches_nothing(app: Flask) -> None:
 
 def test_an_open_is_evidence_only_if_they_did_not_search_again(app: Flask) -> None:
     for _ in range(2):
-        search_and_open(app.test_client())
-    came_back = app.test_client()
+        search_and_open(someone(app))
+    came_back = someone(app)
     search_and_open(came_back)
     came_back.get("/search", query_string={"q": "delete a user"})  # the answer did not help: they searched on
     assert learn(app) == []
@@ -113,8 +123,9 @@ def test_an_open_is_evidence_only_if_they_did_not_search_again(app: Flask) -> No
 
 def test_a_yes_vote_confirms_even_after_searching_on(app: Flask) -> None:
     for _ in range(2):
-        search_and_open(app.test_client())
-    voter = app.test_client()
+        search_and_open(someone(app))
+    voter = app.test_client()  # signed out, a vote names a browser, not an address: the voter signs in
+    factories.sign_in(voter, factories.make_user(app, role="po"))
     search_and_open(voter)
     voter.get("/search", query_string={"q": "delete a user"})
     token = read_csrf_token(voter, f"/articles/{SLUG}")
@@ -143,7 +154,7 @@ def test_phrases_are_normalised_and_capped() -> None:
 
 def test_the_helpdesk_learn_command(app: Flask) -> None:
     for _ in range(3):
-        search_and_open(app.test_client())
+        search_and_open(someone(app))
     with app.app_context():  # the log as it is 20 minutes later: nobody came back
         past = utcnow() - dt.timedelta(minutes=20)
         db.session.execute(update(SearchQuery).values(created_at=past))
@@ -165,7 +176,7 @@ def _national(app: Flask) -> tuple[FlaskClient, Any]:
 
 def test_an_editor_removes_a_phrasing_and_it_is_never_learned_again(app: Flask) -> None:
     for _ in range(3):
-        search_and_open(app.test_client())
+        search_and_open(someone(app))
     learn(app)
     assert wait_for_first_hit(app, PHRASE, KEY)
     editor, user = _national(app)
@@ -182,7 +193,7 @@ def test_an_editor_removes_a_phrasing_and_it_is_never_learned_again(app: Flask) 
     assert "Removed" in page and 'aria-label="Remove someone quit"' not in page
     assert active(app) == {}
     assert wait_for_first_hit(app, PHRASE, KEY, present=False)  # gone from the index
-    search_and_open(app.test_client())  # the same old evidence, and more of it
+    search_and_open(someone(app))  # the same old evidence, and more of it
     assert learn(app) == [] and active(app) == {}
     with app.app_context():
         event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "phrasing_removed")).one()
@@ -193,7 +204,7 @@ def test_an_editor_removes_a_phrasing_and_it_is_never_learned_again(app: Flask) 
 @pytest.mark.parametrize("role", ["po", "local_it", "compact_office", "state_admin"])
 def test_only_national_administrators_see_or_remove_phrasings(app: Flask, role: str) -> None:
     for _ in range(3):
-        search_and_open(app.test_client())
+        search_and_open(someone(app))
     learn(app)
     with app.app_context():
         phrasing_id = db.session.scalars(select(LearnedPhrasing.id)).one()
@@ -209,18 +220,24 @@ def test_only_national_administrators_see_or_remove_phrasings(app: Flask, role: 
 
 
 def test_the_search_log_names_people_only_by_a_hash(app: Flask) -> None:
-    client = app.test_client()
+    client = someone(app)
     search_and_open(client)
-    cookie = client.get_cookie("hd_voter")
-    assert cookie is not None
+    assert client.get_cookie("hd_voter") is None  # searching issues no id a script could throw away
+    address = client.environ_base["REMOTE_ADDR"]
     with app.app_context():
         person = db.session.scalars(select(SearchQuery.person)).one()
-    assert person == person_of(f"c:{cookie.value}") and cookie.value not in (person or "")
+    assert person == person_of(f"a:{address}") and address not in (person or "")
+
+
+def test_one_address_without_cookies_teaches_nothing(app: Flask) -> None:
+    for _ in range(5):  # a script dropping its cookies each time is still one machine
+        search_and_open(app.test_client())
+    assert learn(app) == [] and active(app) == {}
 
 
 def test_reading_the_phrasings_never_waits_for_a_request_transaction(app: Flask) -> None:
     for _ in range(3):
-        search_and_open(app.test_client())
+        search_and_open(someone(app))
     learn(app)
     load = phrasing_loader(app.extensions["helpdesk.db"][0])
     with app.app_context():
