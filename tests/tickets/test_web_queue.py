@@ -107,9 +107,10 @@ def test_rows_show_what_a_person_needs(app: Flask, org: Org, tickets: dict[str, 
     new = html[html.index(f'<a href="/requests/{tickets["travis_new"]}">'):]
     row = new[:new.index("</tr>")]
     for text in ("Cannot use ICOTS (slow)", "Pages are slow", "New", "Ben Cole", "Travis County Probation (TX)",
-                 "Pat Lee", "due in"):
+                 "Pat Lee", "Due in"):
         assert text in row, text
-    assert re.search(r'<time datetime="2026-03-1\dT[\d:]+\+00:00" class="muted">2026-03-1\d \d\d:\d\d CDT</time>', row)
+    assert re.search(r'<time datetime="2026-03-1\dT[\d:]+\+00:00" class="muted due-time">'
+                     r'2026-03-1\d \d\d:\d\d CDT</time>', row)
     old = html[html.index(f'<a href="/requests/{tickets["travis_old"]}">'):]
     assert "Unassigned" in old[:old.index("</tr>")] and "answered" in old[:old.index("</tr>")]
     assert "Resolved <span class=\"count\">1</span>" in html and "All <span class=\"count\">3</span>" in html
@@ -179,10 +180,15 @@ def test_overdue_requests_are_marked(app: Flask, org: Org, clock: time_machine.T
     html = signed_in(app, org, "pat").get("/queue").get_data(as_text=True)
     assert row_ids(html) == [late, fresh]
     late_row = html[html.index(f'<a href="/requests/{late}">'):html.index(f'<a href="/requests/{fresh}">')]
-    assert "Overdue" in late_row and "overdue by 41 h" in late_row and "overdue by 2 days" in late_row
+    # In words, bold and marked, and the row too: never by colour alone.
+    assert "Overdue by 41 h</strong>" in late_row and "Overdue by 2 days</strong>" in late_row
+    assert late_row.count('class="overdue-mark" aria-hidden="true">!</span>') == 2
+    assert re.search(r'<tr class="row-overdue">\s*<td data-label="" class="pick">', html[:html.index(late_row)
+                                                                                          + len(late_row)])
     fresh_row = html[html.index(f'<a href="/requests/{fresh}">'):]
     fresh_row = fresh_row[:fresh_row.index("</tr>")]
-    assert "Overdue" not in fresh_row and "due in 4 h" in fresh_row and "due in 3 days" in fresh_row
+    assert "Overdue" not in fresh_row and "Due in 4 h" in fresh_row and "Due in 3 days" in fresh_row
+    assert 'class="row-overdue"' not in html[html.index(late_row) + len(late_row) - 200:]
 
 
 def test_incidents_are_marked_and_filtered(app: Flask, org: Org) -> None:
