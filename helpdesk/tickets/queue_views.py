@@ -18,9 +18,7 @@ from helpdesk.extensions import db
 from helpdesk.tickets.blueprint import acting_user, bp, triage
 from helpdesk.tickets.context import TicketError
 from helpdesk.tickets.models import OPEN_STATUSES
-
-# Private on purpose: list_queue orders by resolution due only; the other orders reuse its filters and paging.
-from helpdesk.tickets.queries import QueueFilter, list_queue, queue_counts
+from helpdesk.tickets.queries import QueueFilter, count_overdue, list_queue, queue_counts
 from helpdesk.tickets.queue_forms import STATUS_VIEWS, QueueBulkForm, QueueFilterForm
 
 PER_PAGE = 25
@@ -124,13 +122,14 @@ def render_queue(*, error: str | None = None, status: int = 200, bulk: BulkState
     form.category.choices = choices([("", "Any category"), *labels.items()])
     form.tier.choices = choices(TIER_CHOICES[user.role])
     people = queue_people(db.session, user)
-    found, counts, filter_error = None, None, None
+    found, counts, filter_error, late, now = None, None, None, 0, utcnow()
     if form.validate():
         try:
             filters = _queue_filter(form, user, people)
             counts = queue_counts(db.session, user, filters)
             found = list_queue(db.session, user, filters, sort=form.sort.data or "due", page=form.page.data or 1,
-                               per_page=PER_PAGE, counts=counts)
+                               per_page=PER_PAGE, counts=counts, now=now)
+            late = count_overdue(db.session, user, filters, now)
         except TicketError as exc:
             filter_error = str(exc)
         except PermissionError:
@@ -142,7 +141,7 @@ def render_queue(*, error: str | None = None, status: int = 200, bulk: BulkState
     return render_template(
         "tickets/queue.html", form=form, found=found, counts=counts, error=error or filter_error, people=people,
         args=args, status_views=STATUS_VIEWS, open_statuses=OPEN_STATUSES, labels=labels,
-        due=partial(describe_due, now=utcnow()), bulk=bulk_form if user.role in BULK_ROLES else None,
+        due=partial(describe_due, now=now), late=late, bulk=bulk_form if user.role in BULK_ROLES else None,
         picked=set(bulk_form.pick.data or []), changed=bulk.changed,
     ), status if filter_error is None else 400
 
