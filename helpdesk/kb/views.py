@@ -111,6 +111,9 @@ def vote_reason(slug: str) -> Response | tuple[str, int]:
 
 
 @bp.get("/request")
-def submit_request() -> str:
-    """Explain the path of an unresolved problem and lead to the request form (signing in first)."""
+def submit_request() -> Response | str:
+    """Explain the path of an unresolved problem to a visitor who must sign in first; the signed-in go straight to
+    the request form, whose first lines give the same explanation (one hop from any "Submit a request" link)."""
+    if current_user.is_authenticated:
+        return redirect(url_for("tickets.new_request"))
     return render_template("kb/request.html")

@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
         attachment_views,
         caseload_views,
         explain_views,
+        queue_bulk_views,
         queue_views,
         submit_views,
         ticket_views,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -63,11 +63,18 @@ def assign_ticket(session: Session, triage: Triage, ticket: Ticket, *, actor: Us
     notify_assigned(session, triage.link, [ticket], assignee, actor, reason)
 
 
+def may_assign(actor: User, ticket: Ticket) -> bool:
+    """Return whether the actor may give the ticket to someone (as assign_ticket: who works it or reassigns it)."""
+    return ticket.status != "closed" and (can_work_ticket(actor, ticket) or can_reassign(actor, ticket))
+
+
 def reassign_tickets(session: Session, triage: Triage, versions: Mapping[int, int], *, actor: User, to: User,
-                     origin: Origin, reason: str | None = None, now: dt.datetime | None = None) -> list[Ticket]:
+                     origin: Origin, reason: str | None = None, now: dt.datetime | None = None,
+                     allowed: Callable[[User, Ticket], bool] = can_reassign) -> list[Ticket]:
     """Manage Case Load: move several tickets to one person, all or none; `versions` maps ticket id to version seen.
 
     Supervisors move their agency's tickets, the compact office its state's; one mail tells the new holder.
+    The queue's bulk assignment passes `allowed=may_assign`: staff also assign the requests they work.
     """
     now = now or utcnow()
     if not versions:
@@ -79,7 +86,7 @@ def reassign_tickets(session: Session, triage: Triage, versions: Mapping[int, in
     if missing:
         raise TicketError(f"No request #{missing[0]}.")
     for ticket in tickets:
-        if not can_reassign(actor, ticket):
+        if not allowed(actor, ticket):
             raise PermissionError(f"not allowed to reassign request #{ticket.id}")
         check_version(ticket, versions[ticket.id])
         problem = holder_problem(ticket, to)

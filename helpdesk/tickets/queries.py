@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, case, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
+from helpdesk.database import utcnow
 from helpdesk.pagination import Page
 from helpdesk.tickets.context import TicketError
 from helpdesk.tickets.models import OPEN_STATUSES, STATUSES, TIERS, Ticket, TicketEvent
@@ -116,9 +118,17 @@ QUEUE_ORDERS: dict[str, list[SortKey]] = {
 }
 
 
+def overdue(now: dt.datetime) -> ColumnElement[bool]:
+    """Return the condition of open work past a due time: its resolution, or a first response not given yet."""
+    return and_(status_in(OPEN_STATUSES), or_(
+        Ticket.resolution_due < now, and_(Ticket.first_responded_at.is_(None), Ticket.first_response_due < now)))
+
+
 def list_queue(session: Session, user: User, filters: QueueFilter = QueueFilter(), *, sort: str = "due",
-               page: int = 1, per_page: int = 25, counts: Mapping[str, int] | None = None) -> Page:
-    """Return a page of the user's queue in one of QUEUE_ORDERS (default: earliest resolution due first).
+               page: int = 1, per_page: int = 25, counts: Mapping[str, int] | None = None,
+               now: dt.datetime | None = None) -> Page:
+    """Return a page of the user's queue in one of QUEUE_ORDERS (default: overdue work first, then the earliest
+    resolution due: a request whose first response is late comes before one merely due soon).
 
     :param counts: queue_counts() of the same filters, when the page shows them: the total is taken from them
         instead of counting the same rows twice.
@@ -127,7 +137,10 @@ def list_queue(session: Session, user: User, filters: QueueFilter = QueueFilter(
         raise TicketError(f"Sort by one of {', '.join(QUEUE_ORDERS)}.")
     conditions = _filters(user, filters, with_status=True)
     total = None if counts is None else sum(counts.get(status, 0) for status in set(filters.statuses))
-    return _page(session, conditions, QUEUE_ORDERS[sort], page, per_page, total)
+    order = QUEUE_ORDERS[sort]
+    if sort == "due":
+        order = [(case((overdue(now or utcnow()), 0), else_=1), False), *order]
+    return _page(session, conditions, order, page, per_page, total)
 
 
 def queue_counts(session: Session, user: User, filters: QueueFilter = QueueFilter()) -> dict[str, int]:
@@ -137,6 +150,12 @@ def queue_counts(session: Session, user: User, filters: QueueFilter = QueueFilte
     counts = dict.fromkeys(STATUSES, 0)
     counts.update({status: count for status, count in rows})
     return counts
+
+
+def count_overdue(session: Session, user: User, filters: QueueFilter, now: dt.datetime) -> int:
+    """Return how much open work of the user's queue (other filters applied, any status tab) is overdue."""
+    conditions = _filters(user, filters, with_status=False)
+    return session.scalar(select(func.count()).select_from(Ticket).where(*conditions, overdue(now))) or 0
 
 
 def list_my_requests(session: Session, user: User, *, statuses: Sequence[str] = (), page: int = 1,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
@@ -28,6 +30,7 @@ SORTS = {
     "updated": "Updated (most recent first)",
 }
 _ID = Regexp(r"^\d{1,9}$", message="Choose from the list.")
+_SEEN = re.compile(r"^(\d{1,9}):(\d{1,9})$")
 
 
 class _GetForm(FlaskForm):
@@ -50,6 +53,9 @@ class QueueFilterForm(_GetForm):
     tier = SelectField("Tier", default="")
     sort = SelectField("Sort by", choices=choices(SORTS.items()), default="due")
     page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(min=1, max=100_000)])
+
+    #: The query-string keys of the filters (kept when the page links to itself or comes back after a change).
+    FIELDS = ("status", "category", "assignee", "incident", "tier", "sort", "page")
 
 
 class CaseloadFilterForm(_GetForm):
@@ -79,6 +85,34 @@ class CaseloadForm(FlaskForm):
             if number is None or seen is None:
                 return None
             versions[number] = seen
+        return versions
+
+
+class QueueBulkForm(FlaskForm):
+    """One change to the requests ticked in the queue: assign them to a person, or set their status."""
+
+    pick = SelectMultipleField("Requests", validate_choice=False)
+    #: "id:version" of every request listed when the page was loaded: a change since then is a conflict.
+    seen = SelectMultipleField("Seen", validate_choice=False, validators=[
+        InputRequired(message="The list of requests is missing: reload the page.")])
+    select_all = BooleanField("Every request on this page")
+    action = SelectField("Change", choices=choices([("assign", "Assign"), ("status", "Set the status")]),
+                         validators=[InputRequired(message="Choose what to change.")])
+    to = StringField("Assign to", validators=[Optional(), _ID])
+    status = SelectField("Set the status to", default="", choices=choices([
+        ("", "Choose a status"), ("open", "Open"), ("pending", "Pending (waiting on the reporter)"),
+        ("resolved", "Resolved (write the resolution)")]))
+    note = TextAreaField("Reason, or the resolution (shown in each request's history)",
+                         validators=[Optional(), Length(max=1000, message="Use at most 1,000 characters.")])
+
+    def seen_versions(self) -> dict[int, int] | None:
+        """Return the versions seen, by request id (None when the hidden list was tampered with)."""
+        versions = {}
+        for item in self.seen.data or []:
+            found = _SEEN.match(item)
+            if found is None:  # ids and versions stay in the database's integer range: no overflow, a clear 400
+                return None
+            versions[int(found[1])] = int(found[2])
         return versions
 
 

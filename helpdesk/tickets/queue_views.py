@@ -18,10 +18,8 @@ from helpdesk.extensions import db
 from helpdesk.tickets.blueprint import acting_user, bp, triage
 from helpdesk.tickets.context import TicketError
 from helpdesk.tickets.models import OPEN_STATUSES
-
-# Private on purpose: list_queue orders by resolution due only; the other orders reuse its filters and paging.
-from helpdesk.tickets.queries import READ_ONLY_QUEUES, QueueFilter, list_queue, queue_counts
-from helpdesk.tickets.queue_forms import STATUS_VIEWS, QueueFilterForm
+from helpdesk.tickets.queries import READ_ONLY_QUEUES, QueueFilter, count_overdue, list_queue, queue_counts
+from helpdesk.tickets.queue_forms import STATUS_VIEWS, QueueBulkForm, QueueFilterForm
 
 PER_PAGE = 25
 NO_QUEUE = "Your role has no queue of requests to work. Your own requests are under \"My requests\"."
@@ -69,16 +67,16 @@ def local_time(moment: dt.datetime, zone: str) -> str:
 
 
 def describe_due(moment: dt.datetime | None, zone: str, *, now: dt.datetime) -> Due | None:
-    """Return "due in 3 h" / "overdue by 2 h" for a due time (None when there is none)."""
+    """Return "Due in 3 h" / "Overdue by 2 h" for a due time (None when there is none)."""
     if moment is None:
         return None
     if moment.tzinfo is None:  # SQLite hands back naive UTC
         moment = moment.replace(tzinfo=dt.UTC)
     late = now - moment
     if late > dt.timedelta(0):
-        words = "due now" if late < dt.timedelta(minutes=1) else f"overdue by {_span(late)}"
+        words = "Due now" if late < dt.timedelta(minutes=1) else f"Overdue by {_span(late)}"
     else:
-        words = "due now" if -late < dt.timedelta(minutes=1) else f"due in {_span(-late)}"
+        words = "Due now" if -late < dt.timedelta(minutes=1) else f"Due in {_span(-late)}"
     return Due(words, late >= dt.timedelta(minutes=1), moment.isoformat(), local_time(moment, zone))
 
 
@@ -105,9 +103,20 @@ def _queue_filter(form: QueueFilterForm, user: User, people: list[User]) -> Queu
                        tier=None if tier in ("", "all") else tier, everything=tier == "all")
 
 
-@bp.get("/queue")
-def queue() -> tuple[str, int]:
-    """Show the signed-in user's queue; a role without one is told where its own requests are."""
+#: Roles that change requests from the queue in bulk (the service checks each request as well).
+BULK_ROLES = ("local_it", "compact_office", "national_admin", "po_supervisor")
+
+
+@dataclass(frozen=True, slots=True)
+class BulkState:
+    """What the bulk form shows after a refused change: the form as sent and the request that changed meanwhile."""
+
+    form: QueueBulkForm | None = None
+    changed: int | None = None
+
+
+def render_queue(*, error: str | None = None, status: int = 200, bulk: BulkState = BulkState()) -> tuple[str, int]:
+    """Render the signed-in user's queue for the filters of the URL (its query string), with an error if any."""
     user = acting_user()
     if user.role not in TIER_CHOICES or not user.is_active:
         abort(403, NO_QUEUE)
@@ -116,22 +125,32 @@ def queue() -> tuple[str, int]:
     form.category.choices = choices([("", "Any category"), *labels.items()])
     form.tier.choices = choices(TIER_CHOICES[user.role])
     people = queue_people(db.session, user)
-    found, counts, error = None, None, None
+    found, counts, filter_error, late, now = None, None, None, 0, utcnow()
     if form.validate():
         try:
             filters = _queue_filter(form, user, people)
             counts = queue_counts(db.session, user, filters)
             found = list_queue(db.session, user, filters, sort=form.sort.data or "due", page=form.page.data or 1,
-                               per_page=PER_PAGE, counts=counts)
+                               per_page=PER_PAGE, counts=counts, now=now)
+            late = count_overdue(db.session, user, filters, now)
         except TicketError as exc:
-            error = str(exc)
+            filter_error = str(exc)
         except PermissionError:
             abort(403, NO_QUEUE)
     else:
-        error = "Some filters are not valid: correct them and show the queue again."
-    args = {key: value for key, value in request.args.items() if key != "page"}
+        filter_error = "Some filters are not valid: correct them and show the queue again."
+    args = {key: value for key, value in request.args.items() if key in QueueFilterForm.FIELDS and key != "page"}
+    bulk_form = bulk.form or QueueBulkForm(formdata=None)
     return render_template(
-        "tickets/queue.html", form=form, found=found, counts=counts, error=error, people=people, args=args,
-        status_views=STATUS_VIEWS, open_statuses=OPEN_STATUSES, labels=labels, due=partial(describe_due, now=utcnow()),
-        read_only=user.role in READ_ONLY_QUEUES,
-    ), 200 if error is None else 400
+        "tickets/queue.html", form=form, found=found, counts=counts, error=error or filter_error, people=people,
+        args=args, read_only=user.role in READ_ONLY_QUEUES, status_views=STATUS_VIEWS, open_statuses=OPEN_STATUSES,
+        labels=labels,
+        due=partial(describe_due, now=now), late=late, bulk=bulk_form if user.role in BULK_ROLES else None,
+        picked=set(bulk_form.pick.data or []), changed=bulk.changed,
+    ), status if filter_error is None else 400
+
+
+@bp.get("/queue")
+def queue() -> tuple[str, int]:
+    """Show the signed-in user's queue; a role without one is told where its own requests are."""
+    return render_queue()

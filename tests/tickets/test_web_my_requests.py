@@ -14,7 +14,7 @@ from tests.tickets.ticket_page_support import Login, change, file_request, signe
 
 pytestmark = pytest.mark.db
 
-_ROW_IDS = re.compile(r'<td><a href="/requests/(\d+)">#\d+</a></td>')
+_ROW_IDS = re.compile(r'<td data-label="Request"><a href="/requests/(\d+)">#\d+</a></td>')
 
 
 @pytest.fixture
@@ -37,11 +37,11 @@ def test_my_requests_lists_only_mine_newest_first_with_their_details(app: Flask,
     status, text, ids = listed(login("ana"))
     assert status == 200 and ids == [second, first] and others not in ids
     assert "Ben cannot log in" not in text
-    row = text.split(f'<td><a href="/requests/{second}">#{second}</a></td>')[1].split("</tr>")[0]
+    row = text.split(f'<td data-label="Request"><a href="/requests/{second}">#{second}</a></td>')[1].split("</tr>")[0]
     for cell in ("A new colleague needs an account", "Access or account", "New", "State compact office",
                  "2026-03-10 10:00 CDT"):  # the stopped clock, as it reads at the agency in Texas
         assert cell in row
-    row = text.split(f'<td><a href="/requests/{first}">#{first}</a></td>')[1].split("</tr>")[0]
+    row = text.split(f'<td data-label="Request"><a href="/requests/{first}">#{first}</a></td>')[1].split("</tr>")[0]
     assert "I can't log in" in row and "Local IT" in row
     assert "2 requests, newest first." in text
 

@@ -79,17 +79,19 @@ def tickets(app: Flask, org: Org, clock: time_machine.Traveller) -> dict[str, in
 
 
 @pytest.mark.parametrize(("who", "query", "expected"), [
-    ("pat", "", ["travis_old", "travis_new"]),  # local IT: the agency's tier 1, most urgent first
-    ("lee", "?tier=", ["travis_old", "travis_new"]),
+    # Local IT: the agency's tier 1, overdue work first (Ben's request of 11:00 still has no first response at
+    # 18:00), then by resolution due.
+    ("pat", "", ["travis_new", "travis_old"]),
+    ("lee", "?tier=", ["travis_new", "travis_old"]),
     ("robin", "", ["travis_access", "hays"]),  # compact office: the state's tier 2; never NM's or OK's
-    ("robin", "?tier=local_it", ["travis_old", "travis_new"]),  # the state's tier 1, not Tulsa's
+    ("robin", "?tier=local_it", ["travis_new", "travis_old"]),  # the state's tier 1, not Tulsa's
     ("oscar", "", []),
     ("oscar", "?tier=local_it", ["tulsa"]),
     ("noor", "", ["national"]),
     ("noor", "?tier=compact_office", ["travis_access", "hays", "nm"]),
     # Every tier and state, by resolution due: Tulsa and the national office (Eastern time) due on Thursday too.
-    ("noor", "?tier=all", ["travis_old", "travis_new", "tulsa", "national", "travis_access", "hays", "nm"]),
-    ("sam", "", ["travis_old", "travis_new", "travis_access"]),  # a supervisor: the agency's requests
+    ("noor", "?tier=all", ["travis_new", "travis_old", "tulsa", "national", "travis_access", "hays", "nm"]),
+    ("sam", "", ["travis_new", "travis_old", "travis_access"]),  # a supervisor: the agency's requests
     ("hope", "", ["hays"]),  # Hays has no local IT: Hal's login request is with the compact office, still Hays'
 ])
 def test_each_role_sees_exactly_its_queue(app: Flask, org: Org, tickets: dict[str, int], who: str, query: str,
@@ -107,9 +109,10 @@ def test_rows_show_what_a_person_needs(app: Flask, org: Org, tickets: dict[str, 
     new = html[html.index(f'<a href="/requests/{tickets["travis_new"]}">'):]
     row = new[:new.index("</tr>")]
     for text in ("Cannot use ICOTS (slow)", "Pages are slow", "New", "Ben Cole", "Travis County Probation (TX)",
-                 "Pat Lee", "due in"):
+                 "Pat Lee", "Due in"):
         assert text in row, text
-    assert re.search(r'<time datetime="2026-03-1\dT[\d:]+\+00:00" class="muted">2026-03-1\d \d\d:\d\d CDT</time>', row)
+    assert re.search(r'<time datetime="2026-03-1\dT[\d:]+\+00:00" class="muted due-time">'
+                     r'2026-03-1\d \d\d:\d\d CDT</time>', row)
     old = html[html.index(f'<a href="/requests/{tickets["travis_old"]}">'):]
     assert "Unassigned" in old[:old.index("</tr>")] and "answered" in old[:old.index("</tr>")]
     assert "Resolved <span class=\"count\">1</span>" in html and "All <span class=\"count\">3</span>" in html
@@ -120,11 +123,11 @@ def test_rows_show_what_a_person_needs(app: Flask, org: Org, tickets: dict[str, 
     ("?status=new", ["travis_new"]),
     ("?status=resolved", ["travis_done"]),
     ("?status=closed", []),
-    ("?status=all", ["travis_old", "travis_new", "travis_done"]),
+    ("?status=all", ["travis_new", "travis_old", "travis_done"]),  # the late first response first
     ("?category=slow", ["travis_new"]),
     ("?assignee=me", ["travis_new"]),
     ("?assignee=none", ["travis_old"]),
-    ("?sort=due", ["travis_old", "travis_new"]),
+    ("?sort=due", ["travis_new", "travis_old"]),
     ("?sort=response", ["travis_new", "travis_old"]),  # still waiting for a first response comes first
     ("?sort=created", ["travis_new", "travis_old"]),  # newest first
     ("?sort=updated", ["travis_old", "travis_new"]),  # answered after both were filed
@@ -179,10 +182,36 @@ def test_overdue_requests_are_marked(app: Flask, org: Org, clock: time_machine.T
     html = signed_in(app, org, "pat").get("/queue").get_data(as_text=True)
     assert row_ids(html) == [late, fresh]
     late_row = html[html.index(f'<a href="/requests/{late}">'):html.index(f'<a href="/requests/{fresh}">')]
-    assert "Overdue" in late_row and "overdue by 41 h" in late_row and "overdue by 2 days" in late_row
+    # In words, bold and marked, and the row too: never by colour alone.
+    assert "Overdue by 41 h</strong>" in late_row and "Overdue by 2 days</strong>" in late_row
+    assert late_row.count('class="overdue-mark" aria-hidden="true">!</span>') == 2
+    assert re.search(r'<tr class="row-overdue">\s*<td data-label="" class="pick">', html[:html.index(late_row)
+                                                                                          + len(late_row)])
     fresh_row = html[html.index(f'<a href="/requests/{fresh}">'):]
     fresh_row = fresh_row[:fresh_row.index("</tr>")]
-    assert "Overdue" not in fresh_row and "due in 4 h" in fresh_row and "due in 3 days" in fresh_row
+    assert "Overdue" not in fresh_row and "Due in 4 h" in fresh_row and "Due in 3 days" in fresh_row
+    assert 'class="row-overdue"' not in html[html.index(late_row) + len(late_row) - 200:]
+
+
+def test_overdue_work_comes_first_and_is_counted(app: Flask, org: Org, clock: time_machine.Traveller) -> None:
+    answered = file_ticket(app, org, "ana", "other", subject="Answered early")
+    with work(app) as (session, triage):  # its first response is given: only its resolution is due
+        reply_ticket(session, triage, session.get(Ticket, answered), actor=org["pat"], body="On it.",
+                     expected_version=1, origin=ORIGIN)
+    clock.shift(dt.timedelta(hours=1))
+    waiting = file_ticket(app, org, "ben", "other", subject="Still waiting")  # due later, but its answer is late
+    clock.shift(dt.timedelta(hours=4, minutes=30))  # 15:30: the first response of 11:00 was due at 15:00
+    client = signed_in(app, org, "pat")
+    html = client.get("/queue").get_data(as_text=True)
+    assert row_ids(html) == [waiting, answered]  # by resolution due alone it would be the other way round
+    assert row_ids(client.get("/queue?sort=due&status=all").get_data(as_text=True)) == [waiting, answered]
+    assert '<span class="count count-overdue">1 overdue</span>' in html
+    assert "2 requests · Open work. <strong class=\"due-overdue\">" in html
+    assert "1 overdue</strong>, listed first." in html
+    late_row = html[html.index(f'<a href="/requests/{waiting}">'):html.index(f'<a href="/requests/{answered}">')]
+    assert "Overdue by 30 min</strong>" in late_row
+    assert "overdue" not in client.get("/queue?status=resolved").get_data(as_text=True).split("<h1>")[1].split(
+        "Requests by status")[0]
 
 
 def test_incidents_are_marked_and_filtered(app: Flask, org: Org) -> None:

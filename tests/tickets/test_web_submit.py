@@ -227,8 +227,15 @@ def test_the_request_page_leads_to_the_form(app: Flask, client: FlaskClient, log
     assert "Search first." in signed_out and "Then your state compact office." in signed_out
     assert 'href="/login?next=/requests/new"' in signed_out or 'href="/login?next=%2Frequests%2Fnew"' in signed_out
     assert "being introduced" not in signed_out
-    signed_in = login("ana").get("/request").get_data(as_text=True)
-    assert 'class="button" href="/requests/new"' in signed_in and 'href="/requests"' in signed_in
+    assert 'href="/request"' in signed_out  # the main navigation leads signed-out visitors here
+    client = login("ana")
+    moved = client.get("/request")  # signed in: straight to the form, whose first lines are the same path
+    assert moved.status_code == 302 and moved.headers["Location"] == "/requests/new"
+    form = client.get("/requests/new").get_data(as_text=True)
+    assert "Search first." in form and "Then your state compact office." in form
+    assert form.index("Then your state compact office.") < form.index('name="category"')
+    nav = form[form.index('<nav aria-label="Main">'):form.index("</nav>", form.index('<nav aria-label="Main">'))]
+    assert '<a href="/requests/new" aria-current="page">Submit a request</a>' in nav and 'href="/request"' not in nav
     article = client.get("/articles/getting-help-with-this-help-desk").get_data(as_text=True)
     assert "being introduced" not in article and "This answered my question" in html.unescape(article)
 
