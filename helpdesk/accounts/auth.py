@@ -13,11 +13,12 @@ from helpdesk.accounts.policy import AccountPolicy
 from helpdesk.accounts.tokens import find_token, issue_token, revoke_tokens
 from helpdesk.audit.services import Origin, record_event
 from helpdesk.mail.services import queue_mail
+from helpdesk.text import clean_line
 
 
 def normalize_email(email: str) -> str:
-    """Return the sign-in id form of an e-mail address: trimmed and lowercase."""
-    return email.strip().lower()
+    """Return the sign-in id form of an e-mail address: normalised (no hidden characters), trimmed, lowercase."""
+    return clean_line(email).lower()
 
 
 def find_user(session: Session, email: str) -> User | None:

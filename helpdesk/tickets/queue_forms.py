@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from helpdesk.admin.forms import choices
+from helpdesk.forms import Form
 from helpdesk.tickets.models import OPEN_STATUSES, STATUSES
 
 #: The status views of a queue: a value of the `status` filter -> (label, statuses shown).
@@ -29,7 +29,7 @@ SORTS = {
 _ID = Regexp(r"^\d{1,9}$", message="Choose from the list.")
 
 
-class _GetForm(FlaskForm):
+class _GetForm(Form):
     """A GET form: it changes nothing, so it needs no CSRF token."""
 
     class Meta:
@@ -57,7 +57,7 @@ class CaseloadFilterForm(_GetForm):
     holder = StringField("Holder", default="", validators=[Optional(), _ID])
 
 
-class CaseloadForm(FlaskForm):
+class CaseloadForm(Form):
     """Requests to move (ticked, or all of the holder's) and the person who takes them."""
 
     pick = SelectMultipleField("Requests", coerce=int, validate_choice=False)
