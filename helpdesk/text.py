@@ -21,14 +21,13 @@ _BIDI = "\u202a-\u202e\u2066-\u2069"
 _INVISIBLE = "\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u2060-\u2064\u3164\ufeff\uffa0"
 _MULTI_LINE_DROP = re.compile(f"[{_CONTROLS}{_BIDI}]")
 _SINGLE_LINE_DROP = re.compile(f"[{_CONTROLS}{_BIDI}{_INVISIBLE}]")
-#: Blank even though not whitespace: the Braille blank, and (in multi-line text) the zero-width characters.
-_BLANK = frozenset("\u2800" + "".join(chr(c) for c in range(0x200B, 0x2010)) + "\u2060\ufeff")
+#: Blank though not whitespace: the invisible characters above (kept in multi-line text) and the Braille blank.
+_BLANK = re.compile(f"[{_INVISIBLE}\u2800]")
 
 
 def has_visible(text: str) -> bool:
     """Return whether `text` shows anything: a character that is neither space, control, format nor blank."""
-    return any(not char.isspace() and char not in _BLANK and unicodedata.category(char) not in ("Cc", "Cf")
-               for char in text)
+    return any(not char.isspace() and unicodedata.category(char) not in ("Cc", "Cf") for char in _BLANK.sub("", text))
 
 
 def clean_line(value: str) -> str:
