@@ -219,6 +219,19 @@ def test_the_token_alone_chooses_the_account(app: Flask, client: FlaskClient) ->
     assert attempt(app.test_client(), victim.email, NEW_PASSWORD).status_code == 200
 
 
+def test_after_a_reset_the_sign_in_page_has_the_address_filled_in(app: Flask, client: FlaskClient) -> None:
+    user = make_user(app)
+    path, _raw = reset_link(app, client, user.email)
+    response = choose_password(client, path, NEW_PASSWORD)
+    assert response.status_code == 303 and response.headers["Location"] == "/login"  # not in the URL (logs, history)
+    page = client.get("/login").get_data(as_text=True)
+    assert f'value="{user.email}"' in page and "autofocus" in page  # the cursor waits in the password field
+    assert "Your password is set" in page
+    assert user.email not in client.get("/login").get_data(as_text=True)  # shown once, then forgotten
+    assert user.email not in app.test_client().get("/login").get_data(as_text=True)
+    assert attempt(client, user.email, NEW_PASSWORD).status_code == 303
+
+
 def test_a_reset_ends_other_sessions_and_does_not_sign_in(app: Flask) -> None:
     user = make_user(app)
     laptop, phone = app.test_client(), app.test_client()
