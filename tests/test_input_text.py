@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from helpdesk.accounts.models import Agency, User
+from helpdesk.accounts.reset_queue import reset_queue
 from helpdesk.extensions import db
 from helpdesk.forms import Form
 from helpdesk.kb.models import Comment
@@ -149,6 +150,7 @@ def test_a_sign_in_address_with_a_zero_width_space(app: Flask, reporter: User) -
     other = app.test_client()
     response = other.post("/forgot", data={"email": f"{BOM}{spaced}", "csrf_token": read_csrf_token(other, "/forgot")})
     assert response.status_code == 200
+    reset_queue(app).wait()
     with app.app_context():
         kinds = [(m.kind, m.recipient) for m in db.session.scalars(select(OutboxMessage))]
     assert ("password_reset", reporter.email) in kinds
