@@ -37,6 +37,9 @@ pytestmark = pytest.mark.db
 #: The exact payload of the report.
 PAYLOAD = ("Printer =?utf-8?q?=0D=0ABcc:_attacker@evil.example=0D=0AContent-Type:_text/plain=0D=0A=0D=0A"
            "Your_password_expired._Sign_in_at_http://evil.example/login?=")
+#: The same attack within the 120 characters a person's or an agency's name may have.
+NAME_PAYLOAD = ("Printer =?utf-8?q?=0D=0ABcc:_attacker@evil.example=0D=0AContent-Type:_text/plain=0D=0A=0D=0A"
+                "Your_password_expired.?=")
 SENDER = "Helpdesk <helpdesk@example.org>"
 HEADERS = {"from", "to", "subject", "date", "message-id", "mime-version", "content-type",
            "content-transfer-encoding"}
@@ -119,10 +122,11 @@ def test_the_payload_as_a_subject_through_the_api_and_the_form(app: Flask, org: 
 
 
 def test_the_payload_as_a_persons_name_and_an_agency_name(app: Flask, org: Org, tmp_path: Path) -> None:
-    agency = PAYLOAD
+    agency = NAME_PAYLOAD
+    assert len(NAME_PAYLOAD) <= 120
     factories.make_user(app, role="local_it", state="TX", agency=agency, name="Ivy Moss",
                         email="ivy@tx.example.gov")
-    reporter = factories.make_user(app, role="po", state="TX", agency=agency, name=PAYLOAD,
+    reporter = factories.make_user(app, role="po", state="TX", agency=agency, name=NAME_PAYLOAD,
                                    email="pay@tx.example.gov")
     with app.app_context():
         triage = app.extensions[EXTENSION_KEY]
