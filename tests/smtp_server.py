@@ -42,6 +42,8 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     message: EmailMessage
+    #: The DATA exactly as it arrived (header lines before any parsing).
+    raw: bytes = b""
 
 
 class _Handler:
@@ -51,7 +53,7 @@ class _Handler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
         message = message_from_bytes(envelope.original_content, policy=policy.default)
         assert isinstance(message, EmailMessage)
-        self.owner._add(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
+        self.owner._add(Received(envelope.mail_from, list(envelope.rcpt_tos), message, envelope.original_content))
         return "250 Message accepted for delivery"
 
 

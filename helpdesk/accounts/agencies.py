@@ -12,6 +12,7 @@ from helpdesk.accounts.permissions import can_manage
 from helpdesk.accounts.policy import AccountPolicy
 from helpdesk.accounts.services import AccountError, check_email
 from helpdesk.audit.services import Origin, record_event
+from helpdesk.text import clean_line
 
 
 def create_agency(session: Session, *, actor: User | None, state_code: str, name: str, origin: Origin,
@@ -22,7 +23,7 @@ def create_agency(session: Session, *, actor: User | None, state_code: str, name
         raise AccountError(f"Unknown state {state_code!r}: use a two-letter code such as TX.")
     if actor is not None and not can_manage(actor, state.code):
         raise PermissionError("not allowed to manage agencies of this state")
-    name = " ".join(name.split())
+    name = " ".join(clean_line(name).split())
     if not 2 <= len(name) <= 120:
         raise AccountError("Give the agency's name (2 to 120 characters).")
     taken = select(Agency.id).where(Agency.state_code == state.code, func.lower(Agency.name) == name.lower())

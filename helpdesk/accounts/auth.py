@@ -10,14 +10,16 @@ from sqlalchemy.orm import Session
 from helpdesk.accounts.models import PrivacyAcceptance, User, UserToken
 from helpdesk.accounts.passwords import hash_password, needs_rehash, verify_password
 from helpdesk.accounts.policy import AccountPolicy
-from helpdesk.accounts.tokens import find_token, issue_token, revoke_tokens
+from helpdesk.accounts.tokens import find_token, new_token, revoke_tokens, revoke_tokens_of, save_token
 from helpdesk.audit.services import Origin, record_event
-from helpdesk.mail.services import queue_mail
+from helpdesk.mail.rendering import render_mail
+from helpdesk.mail.services import queue_mail, queue_rendered
+from helpdesk.text import clean_line
 
 
 def normalize_email(email: str) -> str:
-    """Return the sign-in id form of an e-mail address: trimmed and lowercase."""
-    return email.strip().lower()
+    """Return the sign-in id form of an e-mail address: normalised (no hidden characters), trimmed, lowercase."""
+    return clean_line(email).lower()
 
 
 def find_user(session: Session, email: str) -> User | None:
@@ -88,26 +90,39 @@ def count_failed_attempt(session: Session, user: User, *, origin: Origin, now: d
 
 def request_password_reset(session: Session, email: str, *, origin: Origin, now: dt.datetime,
                            policy: AccountPolicy) -> None:
-    """Mail a reset link to an active account; do the same visible work (none) for any other address."""
+    """Mail a reset link to an active account; do the same work, without keeping it, for any other address.
+
+    Every case counts the recent links, runs the revoking update, draws and hashes a token and renders the mail,
+    so that the time taken does not tell whether the address has an account; only an active account's token and
+    mail are then written.
+    """
     user = find_user(session, email)
+    active = user is not None and user.is_active
+    # A stand-in (never added to the session) is rendered for an unknown or deactivated address.
+    person = user if active and user is not None else User(id=0, name="Helpdesk user", email=normalize_email(email))
+    recent = session.scalar(select(func.count()).select_from(UserToken).where(
+        UserToken.user_id == person.id, UserToken.purpose == "reset",
+        UserToken.created_at > now - dt.timedelta(minutes=15))) or 0
+    throttled = active and recent >= policy.resets_per_quarter_hour
+    send = active and not throttled
+    revoke_tokens_of(session, person.id if send else 0, now=now)  # id 0 matches no row: the same statement
+    raw = new_token()
+    minutes = int(policy.link_lifetime.total_seconds() // 60)
+    rendered = render_mail("password_reset", user=person, link=policy.link(f"/reset/{raw}"), minutes=minutes,
+                           help_link=policy.link("/request"))
     if user is None or not user.is_active:
         record_event(session, "password_reset_requested", outcome="ignored", origin=origin,
                      actor_email=normalize_email(email)[:254], actor_id=user.id if user else None,
                      state_code=user.state_code if user else None,
                      detail="unknown e-mail" if user is None else "deactivated")
-        return
-    recent = session.scalar(select(func.count()).select_from(UserToken).where(
-        UserToken.user_id == user.id, UserToken.purpose == "reset",
-        UserToken.created_at > now - dt.timedelta(minutes=15)))
-    if (recent or 0) >= policy.resets_per_quarter_hour:
+    elif throttled:
         record_event(session, "password_reset_requested", outcome="throttled", origin=origin, actor_id=user.id,
                      actor_email=user.email, state_code=user.state_code)
-        return
-    raw = issue_token(session, user, "reset", lifetime=policy.link_lifetime, now=now)
-    queue_mail(session, to=user.email, kind="password_reset", user=user, link=policy.link(f"/reset/{raw}"),
-               minutes=int(policy.link_lifetime.total_seconds() // 60), help_link=policy.link("/request"))
-    record_event(session, "password_reset_requested", origin=origin, actor_id=user.id, actor_email=user.email,
-                 state_code=user.state_code, detail="link mailed")
+    else:
+        save_token(session, user, "reset", raw, lifetime=policy.link_lifetime, now=now)
+        queue_rendered(session, to=user.email, kind="password_reset", rendered=rendered)
+        record_event(session, "password_reset_requested", origin=origin, actor_id=user.id, actor_email=user.email,
+                     state_code=user.state_code, detail="link mailed")
 
 
 def check_link(session: Session, raw: str, *, now: dt.datetime) -> UserToken | None:

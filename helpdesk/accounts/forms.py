@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
 from helpdesk.accounts.passwords import MAX_LENGTH
+from helpdesk.forms import Form
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """E-mail and password."""
 
     email = EmailField("E-mail address", validators=[InputRequired(message="Enter your e-mail address."),
@@ -18,7 +18,7 @@ class LoginForm(FlaskForm):
                                                      Length(max=MAX_LENGTH)])
 
 
-class ForgotForm(FlaskForm):
+class ForgotForm(Form):
     """ "What was my password again?": the sign-in e-mail."""
 
     email = EmailField("Your sign-in e-mail address",
@@ -26,7 +26,7 @@ class ForgotForm(FlaskForm):
                                    Length(max=254)])
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(Form):
     """A new password, typed twice."""
 
     password = PasswordField("New password", validators=[InputRequired(message="Enter a new password.")])
@@ -41,18 +41,18 @@ class ChangePasswordForm(SetPasswordForm):
     current = PasswordField("Current password", validators=[InputRequired(message="Enter your current password.")])
 
 
-class PrivacyForm(FlaskForm):
+class PrivacyForm(Form):
     """Electronic acceptance of the privacy policy."""
 
     accept = BooleanField("I have read, understand and agree to the privacy policy",
                           validators=[InputRequired(message="Tick the box to agree, or sign out.")])
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     """A 6-digit authenticator code or a recovery code."""
 
     code = StringField("Code", validators=[InputRequired(message="Enter the code."), Length(max=32)])
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(Form):
     """A form with only its CSRF token (sign out, confirmations)."""

@@ -47,8 +47,34 @@ def _is_repetitive(password: str) -> bool:
         return True
     if re.fullmatch(r"(.{1,4})\1+.{0,3}", lowered):  # "abcabcabc", "probationprobation" is caught by context
         return True
-    steps = {ord(b) - ord(a) for a, b in zip(lowered, lowered[1:], strict=False)}
+    steps = set()
+    for a, b in zip(lowered, lowered[1:], strict=False):
+        step = ord(b) - ord(a)
+        if a.isdigit() and b.isdigit():  # the keyboard's row of digits runs on: "...7890123..."
+            step = {-9: 1, 9: -1}.get(step, step)
+        steps.add(step)
     return steps <= {1} or steps <= {-1}  # "abcdefgh...", "123456789..."
+
+
+#: Why a password is refused: each refusal names its own reason, in words a user can act on.
+REASONS = {
+    "list": "This password is on a list of common or breached passwords. Choose another.",
+    "repeated": "Avoid repeated or sequential characters such as 'aaaa' or '1234'.",
+    "personal": "Don't build the password from your name, your e-mail address or your agency's name.",
+    "pattern": ("This is a common password with a few characters added, a pattern that attackers try first. "
+                "Choose another, such as a few unrelated words."),
+    "service": "Don't build the password from words about this service, such as 'ICOTS', 'probation' or 'helpdesk'.",
+    "mixed": ("Don't build the password from your name, your e-mail address, your agency's name or words about "
+              "this service."),
+}
+
+
+def _built_from(squashed: str, words: set[str]) -> bool:
+    """Return whether `squashed` is made of `words` (at least one of them) and figures, with under 4 letters more."""
+    stripped = squashed
+    for word in sorted(words, key=len, reverse=True):
+        stripped = stripped.replace(word, "")
+    return stripped != squashed and len(re.sub(r"\d+", "", stripped)) < 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,16 +92,21 @@ class PasswordPolicy:
             return [f"Use at most {MAX_LENGTH} characters."]
         lowered = candidate.lower()
         squashed = re.sub(r"[\W_]+", "", lowered)
-        if lowered in common_passwords() or squashed in common_passwords():
-            return ["This password is on a list of common or breached passwords. Choose another."]
+        if lowered in common_passwords():
+            return [REASONS["list"]]
         if _is_repetitive(candidate):
-            return ["Avoid repeated or sequential characters such as 'aaaa' or '1234'."]
-        words = {w for w in (*SERVICE_WORDS, *(_context_words(context))) if len(w) >= 4}
-        stripped = squashed
-        for word in sorted(words, key=len, reverse=True):
-            stripped = stripped.replace(word, "")
-        if len(re.sub(r"\d+", "", stripped)) < 4:
-            return ["Don't build the password from your name, your e-mail address or words about this service."]
+            return [REASONS["repeated"]]
+        personal = {w for w in _context_words(context) if len(w) >= 4}
+        service = {w for w in SERVICE_WORDS if len(w) >= 4}
+        if _built_from(squashed, personal):
+            return [REASONS["personal"]]
+        core = re.sub(r"\d+", "", squashed)  # "password1234567" -> "password"; "Summer2024!!!" -> "summer"
+        if squashed in common_passwords() or (core != squashed and core in common_passwords()):
+            return [REASONS["pattern"]]
+        if _built_from(squashed, service):
+            return [REASONS["service"]]
+        if _built_from(squashed, personal | service):
+            return [REASONS["mixed"]]
         return []
 
 

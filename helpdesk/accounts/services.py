@@ -17,6 +17,7 @@ from helpdesk.accounts.tokens import issue_token, revoke_tokens
 from helpdesk.accounts.workload import list_open_work, reassign_all_work
 from helpdesk.audit.services import Origin, record_event
 from helpdesk.mail.services import queue_mail
+from helpdesk.text import clean_line
 
 _EMAIL_RE = re.compile(r"^[^@\s<>\"',;]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
@@ -67,7 +68,7 @@ def create_user(session: Session, *, actor: User | None, email: str, name: str, 
     """Create a user of `agency`: mail the first-time link, or (operator at the CLI only) set `password`."""
     _require_manage(actor, agency.state_code)
     email = check_email(email, policy)
-    name = " ".join(name.split())
+    name = " ".join(clean_line(name).split())
     if not 2 <= len(name) <= 120:
         raise AccountError("Enter the person's full name (2 to 120 characters).")
     check_role(actor, role, agency)

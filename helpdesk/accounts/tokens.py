@@ -19,21 +19,39 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def new_token() -> str:
+    """Return a fresh raw token: 256 bits from the OS CSPRNG, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def save_token(session: Session, user: User, purpose: str, raw: str, *, lifetime: dt.timedelta,
+               now: dt.datetime) -> None:
+    """Store the hash of `raw` as `user`'s open token (the caller has ended the older ones)."""
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown token purpose {purpose!r}")
+    session.add(UserToken(user_id=user.id, purpose=purpose, token_hash=digest(raw), created_at=now,
+                          expires_at=now + lifetime))
+    session.flush()
+
+
 def issue_token(session: Session, user: User, purpose: str, *, lifetime: dt.timedelta, now: dt.datetime) -> str:
     """Create a token for `user` (ending the user's other open tokens) and return the raw value for the link."""
     if purpose not in PURPOSES:
         raise ValueError(f"unknown token purpose {purpose!r}")
     revoke_tokens(session, user, now=now)
-    raw = secrets.token_urlsafe(32)  # 256 bits from the OS CSPRNG
-    session.add(UserToken(user_id=user.id, purpose=purpose, token_hash=digest(raw), created_at=now,
-                          expires_at=now + lifetime))
-    session.flush()
+    raw = new_token()
+    save_token(session, user, purpose, raw, lifetime=lifetime, now=now)
     return raw
 
 
 def revoke_tokens(session: Session, user: User, *, now: dt.datetime) -> None:
     """Mark every open token of the user used (a new token, a password change or a deactivation ends them)."""
-    session.execute(update(UserToken).where(UserToken.user_id == user.id, UserToken.used_at.is_(None))
+    revoke_tokens_of(session, user.id, now=now)
+
+
+def revoke_tokens_of(session: Session, user_id: int, *, now: dt.datetime) -> None:
+    """Mark every open token of the user with this id used (an id of no user: the same statement, no change)."""
+    session.execute(update(UserToken).where(UserToken.user_id == user_id, UserToken.used_at.is_(None))
                     .values(used_at=now))
 
 

@@ -13,11 +13,11 @@ from helpdesk.accounts.auth import (
     authenticate,
     check_link,
     finish_sign_in,
-    request_password_reset,
     set_password_from_link,
 )
 from helpdesk.accounts.forms import EmptyForm, ForgotForm, LoginForm, PrivacyForm, SetPasswordForm
 from helpdesk.accounts.mfa import mfa_required
+from helpdesk.accounts.reset_queue import reset_queue
 from helpdesk.accounts.session import account_policy, current_origin, safe_next, sign_in, sign_out
 from helpdesk.audit.services import record_event
 from helpdesk.database import utcnow
@@ -27,6 +27,9 @@ bp = Blueprint("accounts", __name__)
 GENERIC_FAILURE = ("That e-mail address and password did not work, or this account cannot sign in right now. "
                    "Check the address and your caps lock, or use \"What was my password again?\".")
 PENDING_SECONDS = 300  # time allowed between the password and the second factor
+#: The address of a password just set, shown once on the sign-in page. Kept in the session, never in the URL,
+#: where access logs, history and referrers would keep it.
+JUST_SET = "just_set_email"
 
 
 def _login_limit() -> str:
@@ -48,7 +51,11 @@ def login() -> Response | str | tuple[str, int]:
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     if not form.validate_on_submit():
-        return render_template("accounts/login.html", form=form), 400 if request.method == "POST" else 200
+        known = session.pop(JUST_SET, None) if request.method == "GET" else None
+        if isinstance(known, str):
+            form.email.data = known  # after a reset: only the new password is left to type
+        return (render_template("accounts/login.html", form=form, known=bool(known)),
+                400 if request.method == "POST" else 200)
     policy, origin = account_policy(), current_origin()
     user = authenticate(db.session, form.email.data or "", form.password.data or "", origin=origin, now=utcnow(),
                         policy=policy)
@@ -90,9 +97,8 @@ def forgot() -> Response:
     """Ask for a reset link; the answer is the same whether or not the address has an account."""
     form = ForgotForm()
     if form.validate_on_submit():
-        request_password_reset(db.session, form.email.data or "", origin=current_origin(), now=utcnow(),
-                               policy=account_policy())
-        db.session.commit()
+        # Handled after the answer, for every address alike: the time taken tells nothing about the account.
+        reset_queue(current_app).submit(form.email.data or "", origin=current_origin(), now=utcnow())
         page = render_template("accounts/forgot_sent.html", minutes=_link_minutes())
         return _private(make_response(page))
     status = 400 if request.method == "POST" else 200
@@ -121,6 +127,7 @@ def reset(token: str) -> Response:
         db.session.commit()
         if user is not None:
             sign_out()  # not signed in by the link: the new password is used at the sign-in page
+            session[JUST_SET] = user.email
             flash("Your password is set. Sign in with it now.", "success")
             return _private(redirect(url_for("accounts.login"), 303))
     status = 400 if request.method == "POST" else 200

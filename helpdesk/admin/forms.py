@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from helpdesk.accounts.models import ROLES
 from helpdesk.admin.queries import STATUSES
+from helpdesk.forms import Form
 from helpdesk.ids import coerce_id
 
 
@@ -24,7 +24,7 @@ _ACTION = Regexp(r"^[a-z_]{0,64}$", message="Choose an action from the list.")
 _STATE = Regexp(r"^([A-Za-z]{2})?$", message="Choose a state from the list.")
 
 
-class _Filter(FlaskForm):
+class _Filter(Form):
     """A GET filter form: it changes nothing, so it needs no CSRF token."""
 
     class Meta:
@@ -74,7 +74,7 @@ class InactiveFilterForm(_Filter):
     days = IntegerField("Not seen for (days)", validators=[Optional(), NumberRange(min=1, max=3650)])
 
 
-class CreateUserForm(FlaskForm):
+class CreateUserForm(Form):
     """A new user: name, e-mail, agency and role (choices set by the view from the actor's rights)."""
 
     name = StringField("Full name", validators=[InputRequired(message="Enter the person's full name."),
@@ -86,20 +86,20 @@ class CreateUserForm(FlaskForm):
     role = SelectField("Role", validators=[InputRequired(message="Choose a role.")])
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     """Another role for a user."""
 
     role = SelectField("New role", validators=[InputRequired(message="Choose a role.")])
 
 
-class DeactivateForm(FlaskForm):
+class DeactivateForm(Form):
     """Deactivation, optionally handing the user's open work to a colleague of the same state in the same step."""
 
     reassign_to = StringField("Give the open work to",
                               validators=[Optional(), Regexp(r"^\d{1,9}$", message="Choose a colleague.")])
 
 
-class BulkDeactivateForm(FlaskForm):
+class BulkDeactivateForm(Form):
     """The users ticked in the inactive-users report."""
 
     user_ids = SelectMultipleField("Users", coerce=coerce_id, validate_choice=False,
@@ -107,7 +107,7 @@ class BulkDeactivateForm(FlaskForm):
     days = IntegerField("Days", validators=[InputRequired(), NumberRange(min=1, max=3650)])
 
 
-class StateSettingsForm(FlaskForm):
+class StateSettingsForm(Form):
     """A state's settings."""
 
     require_mfa = BooleanField("Require a second factor (authenticator app) of every user of this state")

@@ -17,6 +17,7 @@ from helpdesk.api.token_failures import count_token_failure
 from helpdesk.errors import error_response
 from helpdesk.extensions import csrf, db
 from helpdesk.ids import parse_id
+from helpdesk.text import clean_line, clean_text
 from helpdesk.tickets.blueprint import triage
 from helpdesk.tickets.context import TicketError
 from helpdesk.tickets.history import record_ticket_access
@@ -33,6 +34,7 @@ _KEY_RE = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")  # as the submit service accept
 _TEXT = {"category": True, "subject": True, "description": True, "tried": False, "affected": False,
          "idempotency_key": False}
 _FIELDS = (*_TEXT, "suggestions")
+_MULTI_LINE = {"description": clean_text, "tried": clean_text}
 
 
 class _Invalid(ValueError):
@@ -152,7 +154,8 @@ def _submission(data: dict[str, Any]) -> dict[str, Any]:
             raise _Invalid(name, f'"{name}" is required.')
         if value is not None and not isinstance(value, str):
             raise _Invalid(name, f'"{name}" must be a string.')
-        values[name] = value
+        # The same normaliser as the forms': a subject of zero-width characters only is no subject.
+        values[name] = None if value is None else _MULTI_LINE.get(name, clean_line)(value)
     categories = triage().policy.categories
     if values["category"] not in categories:
         raise _Invalid("category", f'"category" must be one of: {", ".join(categories)}.')

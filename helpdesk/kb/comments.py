@@ -12,6 +12,7 @@ from helpdesk.accounts.permissions import can_moderate_comment_by, can_moderate_
 from helpdesk.audit.services import Origin, record_event
 from helpdesk.kb.models import Comment
 from helpdesk.kb.rendering import render_markdown
+from helpdesk.text import clean_line, clean_text
 
 COMMENT_MAX = 5000
 
@@ -21,7 +22,7 @@ class CommentError(ValueError):
 
 
 def _clean(body: str) -> str:
-    body = body.strip()
+    body = clean_text(body).strip()
     if not body:
         raise CommentError("Write a comment first.")
     if len(body) > COMMENT_MAX:
@@ -58,7 +59,7 @@ def hide_comment(session: Session, comment: Comment, *, actor: User, reason: str
     """Hide a comment from readers (kept, with who hid it and why); the author's compact office or national staff."""
     if not can_moderate_comment_by(actor, comment.author):
         raise PermissionError("only the author's compact office and national staff can hide comments")
-    reason = " ".join(reason.split())[:500]
+    reason = " ".join(clean_line(reason).split())[:500]
     if not reason:
         raise CommentError("Say why the comment is hidden.")
     comment.hidden_at, comment.hidden_by_id, comment.hidden_reason = now, actor.id, reason

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
+from helpdesk.forms import Form
 from helpdesk.kb.models import VOTE_REASON_MAX
 
 
-class VoteForm(FlaskForm):
+class VoteForm(Form):
     """ "Was this article helpful?": the pressed button sends helpful=yes or helpful=no."""
 
     helpful = StringField(validators=[InputRequired(message="Choose Yes or No."),
@@ -19,7 +19,7 @@ class VoteForm(FlaskForm):
                                                           message=f"Keep it under {VOTE_REASON_MAX} characters.")])
 
 
-class VoteReasonForm(FlaskForm):
+class VoteReasonForm(Form):
     """The reason added after a "No" vote."""
 
     reason = TextAreaField("What was missing or wrong?",
@@ -28,14 +28,14 @@ class VoteReasonForm(FlaskForm):
                                               message=f"Keep it under {VOTE_REASON_MAX} characters.")])
 
 
-class CommentForm(FlaskForm):
+class CommentForm(Form):
     """A comment in Markdown."""
 
     body = TextAreaField("Your comment", validators=[InputRequired(message="Write a comment first."),
                                                     Length(max=5000, message="Keep comments under 5000 characters.")])
 
 
-class HideCommentForm(FlaskForm):
+class HideCommentForm(Form):
     """Why a moderator hides a comment."""
 
     reason = StringField("Reason for hiding", validators=[InputRequired(message="Say why the comment is hidden."),

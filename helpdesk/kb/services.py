@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from helpdesk.database import utcnow
 from helpdesk.kb.models import VOTE_REASON_MAX, Vote
+from helpdesk.text import clean_line
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,7 @@ def clean_reason(helpful: bool, reason: str | None) -> str | None:
     """Return the reason worth keeping: only with a "No", trimmed, empty as None."""
     if helpful or reason is None:
         return None
-    reason = " ".join(reason.split())[:VOTE_REASON_MAX]
+    reason = " ".join(clean_line(reason).split())[:VOTE_REASON_MAX]
     return reason or None
 
 

@@ -11,51 +11,22 @@ import sys
 import tempfile
 from collections.abc import Mapping
 from contextlib import ExitStack, suppress
-from email.message import EmailMessage
-from email.utils import formatdate, getaddresses
 from pathlib import Path
 from typing import Any, TextIO
 
-from flask_mail import BadHeaderError, Connection, Message
+from flask_mail import Connection
 
 from helpdesk.extensions import mail as flask_mail
 from helpdesk.mail.delivery import Backend, BackendUnavailable, OutgoingMail, PermanentFailure
+from helpdesk.mail.headers import build_message, header_text, mailbox
 
 _LINK = re.compile(r"https?://[^\s<>\"'\[\]{}|\\^`]+")
 _LINK_TAIL = ".,;:!?)'\""
 
 
-def safe_headers(mail: OutgoingMail) -> tuple[str, str]:
-    """Return (recipient, subject) safe to put in headers; PermanentFailure when the recipient cannot be."""
-    for name, value in (("recipient", mail.recipient), ("Message-ID", mail.message_id)):
-        if any(char in value for char in "\r\n\0"):
-            raise PermanentFailure(f"{name} contains a line break or NUL: {value!r}")
-    addresses = getaddresses([mail.recipient])
-    if len(addresses) != 1 or "@" not in addresses[0][1]:
-        raise PermanentFailure(f"recipient is not exactly one e-mail address: {mail.recipient!r}")
-    # Folding every kind of line break to a space keeps user text in the subject from starting a header.
-    subject = "".join(char for char in " ".join(mail.subject.split()) if char.isprintable())
-    return mail.recipient, subject
-
-
 def find_links(text: str) -> list[str]:
     """Return the http(s) links in `text`, in order, without trailing punctuation."""
     return [match.rstrip(_LINK_TAIL) for match in _LINK.findall(text)]
-
-
-def build_email(mail: OutgoingMail, *, sender: str) -> EmailMessage:
-    """Return `mail` as a MIME message: plain text, plus an HTML alternative when there is one."""
-    recipient, subject = safe_headers(mail)
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = recipient
-    message["Subject"] = subject
-    message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = mail.message_id
-    message.set_content(mail.body_text)
-    if mail.body_html is not None:
-        message.add_alternative(mail.body_html, subtype="html")
-    return message
 
 
 class _Connection(Connection):
@@ -97,25 +68,23 @@ class SmtpBackend:
         # Read from `config` now rather than at init_app, so the CLI and tests see the current MAIL_* values;
         # sending is suppressed only when MAIL_SUPPRESS_SEND says so, never silently because TESTING is on.
         self.state = flask_mail.init_mail(dict(config))
-        self.sender: str = config["MAIL_DEFAULT_SENDER"]
+        self.sender: str | tuple[str, str] = config["MAIL_DEFAULT_SENDER"]
         self.timeout = float(config.get("MAIL_TIMEOUT", 30))
         self._stack = ExitStack()
         self._connection: Connection | None = None
 
     def send(self, mail: OutgoingMail) -> None:
         """Send one message; BackendUnavailable when the server cannot be reached or refuses the login."""
-        recipient, subject = safe_headers(mail)
-        message = Message(subject=subject, recipients=[recipient], body=mail.body_text, html=mail.body_html,
-                          sender=self.sender)
-        # Flask-Mail writes `msgId` as the Message-ID header; `extra_headers` would add a second one.
-        message.msgId = mail.message_id
+        # Our bytes, not Flask-Mail's Message: its headers go through the library's folding (see headers.py).
+        data = build_message(mail, sender=self.sender, linesep="\r\n")
+        envelope = mailbox(self.sender, "MAIL_DEFAULT_SENDER")[1], [mailbox(mail.recipient)[1]]
         connection = self._connect()
+        if connection.host is None:  # MAIL_SUPPRESS_SEND
+            return
         try:
-            connection.send(message)
+            connection.host.sendmail(*envelope, data)
         except Exception as exc:
             self.close()  # the connection's state is unknown: the next message opens a fresh one
-            if isinstance(exc, BadHeaderError):
-                raise PermanentFailure("a header contains a line break") from exc
             if _is_permanent(exc):
                 raise PermanentFailure(str(exc)) from exc
             raise
@@ -145,10 +114,10 @@ class FileBackend:
 
     def send(self, mail: OutgoingMail) -> None:
         """Write the message to a new file named so that the files sort by time, and print the notice."""
-        message = build_email(mail, sender=self.sender)
-        path = self._write(mail.id, message.as_bytes())
+        path = self._write(mail.id, build_message(mail, sender=self.sender))
         links = find_links(mail.body_text)
-        notice = f"[mail] to {message['To']}: {message['Subject']} ({path})"
+        # One console line: the subject as header text (no line break), links only from our link pattern.
+        notice = f"[mail] to {mail.recipient}: {header_text(mail.subject)} ({path})"
         if links:
             notice += "  links: " + " ".join(links)
         print(notice, file=self.stream or sys.stderr, flush=True)

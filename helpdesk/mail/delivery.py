@@ -97,7 +97,7 @@ def recover_stuck(session: Session, *, now: dt.datetime, stuck_after: dt.timedel
         .returning(OutboxMessage.message_id, OutboxMessage.recipient).execution_options(synchronize_session=False)
     ).all()
     for message_id, recipient in dead:
-        logger.error("mail %s to %s is dead after %d attempts: %s", message_id, recipient, max_attempts, error)
+        logger.error("mail %s to %r is dead after %d attempts: %s", message_id, recipient, max_attempts, error)
     recovered = _rowcount(session.execute(
         update(OutboxMessage).where(*stuck)
         .values(status="pending", attempts=OutboxMessage.attempts + 1, last_error=error, next_attempt_at=now,
@@ -187,12 +187,12 @@ def _record_failure(session_factory: Callable[[], Session], mail: OutgoingMail, 
     attempts = mail.attempts + 1
     error = f"{type(exc).__name__}: {exc}"[:1000]
     if isinstance(exc, PermanentFailure) or attempts >= max_attempts:
-        logger.error("mail %s to %s is dead after %d attempts: %s", mail.message_id, mail.recipient, attempts, error)
+        logger.error("mail %s to %r is dead after %d attempts: %s", mail.message_id, mail.recipient, attempts, error)
         _finish(session_factory, mail, token, status="dead", attempts=attempts, last_error=error,
                 body_text=redact_secrets(mail.body_text), body_html=redact_secrets(mail.body_html))
         counts.dead += 1
         return
-    logger.warning("mail %s to %s failed (attempt %d), retrying later: %s", mail.message_id, mail.recipient,
+    logger.warning("mail %s to %r failed (attempt %d), retrying later: %s", mail.message_id, mail.recipient,
                    attempts, error)
     _finish(session_factory, mail, token, status="pending", attempts=attempts, last_error=error,
             next_attempt_at=now + retry_delay(attempts), claimed_by=None, claimed_at=None)

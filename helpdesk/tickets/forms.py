@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import HiddenField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
+from helpdesk.forms import Form
 from helpdesk.tickets.models import AFFECTED
 from helpdesk.tickets.services import MAX_DESCRIPTION, MAX_SUGGESTIONS
 
@@ -30,7 +30,7 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-class RequestForm(FlaskForm):
+class RequestForm(Form):
     """A request: its category (choices set by the view from the policy), the problem, and optional files."""
 
     category = RadioField("What kind of problem is it?", validate_choice=True,
@@ -54,7 +54,7 @@ class RequestForm(FlaskForm):
         return list(dict.fromkeys((self.suggestions.data or "").split()))
 
 
-class DeflectForm(FlaskForm):
+class DeflectForm(Form):
     """ "This answered my question": the category, and the answer that helped (empty: the checklist did)."""
 
     category = StringField(validators=[InputRequired(message="Choose what kind of problem this is."),
@@ -65,7 +65,7 @@ class DeflectForm(FlaskForm):
     query = StringField(filters=[_strip], validators=[Optional(), Length(max=200)])
 
 
-class MyRequestsFilterForm(FlaskForm):
+class MyRequestsFilterForm(Form):
     """The status filter and page of "My requests" (a GET form: it changes nothing, so no CSRF token)."""
 
     class Meta:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from helpdesk.admin.forms import choices
+from helpdesk.forms import Form
 from helpdesk.ids import coerce_id, parse_id
 from helpdesk.tickets.models import OPEN_STATUSES, STATUSES
 
@@ -33,7 +33,7 @@ _ID = Regexp(r"^\d{1,9}$", message="Choose from the list.")
 _SEEN = re.compile(r"^(\d{1,9}):(\d{1,9})$")
 
 
-class _GetForm(FlaskForm):
+class _GetForm(Form):
     """A GET form: it changes nothing, so it needs no CSRF token."""
 
     class Meta:
@@ -64,7 +64,7 @@ class CaseloadFilterForm(_GetForm):
     holder = StringField("Holder", default="", validators=[Optional(), _ID])
 
 
-class CaseloadForm(FlaskForm):
+class CaseloadForm(Form):
     """Requests to move (ticked, or all of the holder's) and the person who takes them."""
 
     pick = SelectMultipleField("Requests", coerce=coerce_id, validate_choice=False)
@@ -88,7 +88,7 @@ class CaseloadForm(FlaskForm):
         return versions
 
 
-class QueueBulkForm(FlaskForm):
+class QueueBulkForm(Form):
     """One change to the requests ticked in the queue: assign them to a person, or set their status."""
 
     pick = SelectMultipleField("Requests", validate_choice=False)
@@ -127,7 +127,7 @@ class ExplainForm(_GetForm):
 MAX_POLICY_CHARS = 20_000
 
 
-class TryPolicyForm(FlaskForm):
+class TryPolicyForm(Form):
     """A routing preview posted with a routing policy to try (CSRF-checked; the policy is never saved)."""
 
     category = SelectField("Category", validators=[InputRequired(message="Choose a category.")])

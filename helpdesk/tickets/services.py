@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from helpdesk.accounts.models import User
 from helpdesk.audit.services import Origin, record_event
 from helpdesk.database import utcnow
+from helpdesk.text import clean_line, clean_text
 from helpdesk.tickets.agencies import AgencyDirectory, agency_info
 from helpdesk.tickets.context import TicketError, Triage
 from helpdesk.tickets.escalation import move_ticket, set_due_times
@@ -177,10 +178,10 @@ def _category(triage: Triage, category: str) -> str:
 def _clean(triage: Triage, category: str, subject: str, description: str, tried: str, affected: str,
            suggestions: Iterable[str], key: str) -> dict[str, str]:
     """Return the ticket's text columns, or raise TicketError naming the first bad field."""
-    subject = " ".join(subject.split())
+    subject = " ".join(clean_line(subject).split())
     if not 3 <= len(subject) <= 200:
         raise TicketError("Give the request a subject of 3 to 200 characters.")
-    description, tried = description.strip(), tried.strip()
+    description, tried = clean_text(description).strip(), clean_text(tried).strip()
     if not description:
         raise TicketError("Describe the problem: what happened, and what you expected.")
     if len(description) > MAX_DESCRIPTION or len(tried) > MAX_DESCRIPTION:

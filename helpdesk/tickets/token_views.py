@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import StringField
 from wtforms.validators import InputRequired, Length
@@ -13,12 +12,13 @@ from wtforms.validators import InputRequired, Length
 from helpdesk.accounts.forms import EmptyForm
 from helpdesk.accounts.session import RECENT_SIGN_IN_SECONDS, current_origin, require_recent_sign_in
 from helpdesk.extensions import db
+from helpdesk.forms import Form
 from helpdesk.tickets import tokens
 from helpdesk.tickets.blueprint import acting_user, bp
 from helpdesk.tickets.models import ApiToken
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     """A new token's name: what will use it, so that its owner knows which one to revoke later."""
 
     name = StringField("Token name", validators=[

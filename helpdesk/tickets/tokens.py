@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from helpdesk.accounts.models import User
 from helpdesk.audit.services import SYSTEM, Origin, record_event
 from helpdesk.database import utcnow
+from helpdesk.text import clean_line
 from helpdesk.tickets.models import ApiToken
 
 #: Every token starts with this, so that a leaked one is recognisable (secret scanners, logs).
@@ -44,7 +45,7 @@ def create_api_token(session: Session, *, actor: User, name: str, origin: Origin
     """Create a token for `actor` and return it with its plaintext, which is never stored and never shown again."""
     if not actor.is_active:
         raise PermissionError("a deactivated user cannot create API tokens")
-    name = " ".join(name.split())
+    name = " ".join(clean_line(name).split())
     if not 1 <= len(name) <= MAX_NAME:
         raise TokenError(f"Give the token a name of 1 to {MAX_NAME} characters, such as the script that uses it.")
     active = session.scalar(select(func.count()).select_from(ApiToken).where(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, MultipleFileField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
+from helpdesk.forms import Form
 from helpdesk.ids import MAX_ID, coerce_id
 from helpdesk.tickets.workflow import MAX_BODY
 
@@ -31,7 +31,7 @@ def _optional(limit: int = MAX_REASON) -> list[Optional | Length]:
     return [Optional(), Length(max=limit, message=f"Keep it under {limit:,} characters.")]
 
 
-class TicketActionForm(FlaskForm):
+class TicketActionForm(Form):
     """What every action posts: the ticket version it was based on, and the last history entry it showed."""
 
     #: The field holding what the person wrote, kept on the page when the change is refused.

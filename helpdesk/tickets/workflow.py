@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from helpdesk.accounts.models import User
 from helpdesk.audit.services import Origin
 from helpdesk.database import utcnow
+from helpdesk.text import clean_text
 from helpdesk.tickets.agencies import agency_info
 from helpdesk.tickets.context import TicketError, Triage
 from helpdesk.tickets.escalation import set_due_times
@@ -30,7 +31,7 @@ WORK_STATUSES = ("open", "pending")
 
 
 def _text(value: str, what: str) -> str:
-    value = value.strip()
+    value = clean_text(value).strip()
     if not value:
         raise TicketError(f"Write {what} first.")
     if len(value) > MAX_BODY:

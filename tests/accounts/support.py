@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from werkzeug.test import TestResponse
 
 from helpdesk.accounts.models import User
+from helpdesk.accounts.reset_queue import reset_queue
 from helpdesk.audit.models import AuditEvent
 from helpdesk.database import Base
 from helpdesk.extensions import db
@@ -91,8 +92,15 @@ def attempt(client: FlaskClient, email: str, password: str, **options: Any) -> T
 
 
 def ask_reset(client: FlaskClient, email: str, **options: Any) -> TestResponse:
-    """Ask for a reset link on "What was my password again?"."""
-    return post_form(client, "/forgot", {"email": email}, **options)
+    """Ask for a reset link on "What was my password again?" and wait until the request is handled."""
+    response = post_form(client, "/forgot", {"email": email}, **options)
+    handled(client)
+    return response
+
+
+def handled(client: FlaskClient) -> None:
+    """Wait until the reset requests of the client's app are handled (they are, after the answer)."""
+    reset_queue(client.application).wait()
 
 
 def mailed_link(message: OutboxMessage) -> tuple[str, str]:

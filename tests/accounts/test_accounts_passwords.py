@@ -21,7 +21,7 @@ PHRASE = ("Tundra kettle violin harbor quartz meadow bramble cobalt lantern grav
 SHORT = "Use at least 15 characters"
 _serial = itertools.count(1)
 REASONS = ("Use at least", "Use at most", "list of common or breached passwords", "repeated or sequential",
-           "build the password from")
+           "build the password from", "common password with a few characters added")
 
 
 def set_password(app: Flask, password: str, **user_fields: object) -> tuple[TestResponse, User]:
@@ -70,6 +70,27 @@ def test_guessable_passwords_are_refused_with_a_reason(app: Flask, subtests: pyt
             for rule in ("upper", "lowercase", "digit", "symbol", "special character", "number"):
                 assert rule not in alert.lower()
             assert attempt(app.test_client(), user.email, password).status_code == 200
+
+
+@pytest.mark.parametrize(("password", "reason"), [
+    ("fourteen chars", "Use at least 15 characters"),
+    ("x" + PHRASE + PHRASE, "Use at most 128 characters."),
+    ("1q2w3e4r5t6y7u8i", "on a list of common or breached passwords"),
+    ("aaaaaaaaaaaaaaa", "repeated or sequential"), ("123456789012345678", "repeated or sequential"),
+    ("password1234567", "a common password with a few characters added"),  # issue 8 item 21: not "your name"
+    ("Summer2024!!!!!!", "a common password with a few characters added"),
+    ("password!!!!!!!", "a common password with a few characters added"),
+    ("Montgomery2024!!!", "from your name, your e-mail address or your agency's name."),
+    ("jmontgomery-2024-jmontgomery", "from your name, your e-mail address or your agency's name."),
+    ("probationprobation", "from words about this service"), ("icots-helpdesk-2024", "from words about this service"),
+    ("probation-jacqueline-77", "from your name, your e-mail address, your agency's name or words about this service"),
+])
+def test_each_refusal_names_its_reason(app: Flask, password: str, reason: str) -> None:
+    response, _user = set_password(app, password, name="Jacqueline Montgomery")
+    page = response.get_data(as_text=True).replace("&#39;", "'")
+    alert = page[page.index('role="alert"'):].split("</div>")[0]
+    assert response.status_code == 400 and reason in alert, alert
+    assert sum(other in alert for other in REASONS) == 1, alert  # one reason, not a list of every rule
 
 
 def test_hashes_are_argon2id_and_salted(app: Flask) -> None:

@@ -29,6 +29,7 @@ from tests.accounts.support import (
     choose_password,
     csrf_of,
     every_stored_value,
+    handled,
     load_user,
     mailed_link,
     outbox,
@@ -95,6 +96,7 @@ def test_the_link_is_built_from_the_base_url_not_the_host_header(app: Flask, cli
     response = client.post("/forgot", data={"email": user.email, "csrf_token": csrf_of(page.get_data(as_text=True))},
                            headers=forged)
     assert response.status_code == 200
+    handled(client)
     [message] = outbox(app, to=user.email)
     text = message.body_text + (message.body_html or "")
     links = re.findall(r"https?://[^\s\"'<>]+", text)
@@ -219,6 +221,19 @@ def test_the_token_alone_chooses_the_account(app: Flask, client: FlaskClient) ->
     assert attempt(app.test_client(), victim.email, NEW_PASSWORD).status_code == 200
 
 
+def test_after_a_reset_the_sign_in_page_has_the_address_filled_in(app: Flask, client: FlaskClient) -> None:
+    user = make_user(app)
+    path, _raw = reset_link(app, client, user.email)
+    response = choose_password(client, path, NEW_PASSWORD)
+    assert response.status_code == 303 and response.headers["Location"] == "/login"  # not in the URL (logs, history)
+    page = client.get("/login").get_data(as_text=True)
+    assert f'value="{user.email}"' in page and "autofocus" in page  # the cursor waits in the password field
+    assert "Your password is set" in page
+    assert user.email not in client.get("/login").get_data(as_text=True)  # shown once, then forgotten
+    assert user.email not in app.test_client().get("/login").get_data(as_text=True)
+    assert attempt(client, user.email, NEW_PASSWORD).status_code == 303
+
+
 def test_a_reset_ends_other_sessions_and_does_not_sign_in(app: Flask) -> None:
     user = make_user(app)
     laptop, phone = app.test_client(), app.test_client()
@@ -238,7 +253,7 @@ def test_a_reset_ends_other_sessions_and_does_not_sign_in(app: Flask) -> None:
 
 @pytest.mark.parametrize(("password", "confirm", "reason"), [
     (NEW_PASSWORD, NEW_PASSWORD + "!", "The two passwords are not the same."),
-    ("password1234567", "password1234567", "build the password from"),
+    ("password1234567", "password1234567", "a common password with a few characters added"),
     ("1q2w3e4r5t6y7u8i", "1q2w3e4r5t6y7u8i", "list of common or breached passwords"),
 ])
 def test_a_refused_password_changes_nothing(app: Flask, client: FlaskClient, password: str, confirm: str,
@@ -272,6 +287,7 @@ def test_reset_pages_leak_nothing_to_referrers_or_caches(app: Flask, client: Fla
         "GET /forgot": client.get("/forgot"),
         "POST /forgot": client.post("/forgot", data={"email": user.email, "csrf_token": token}),
     }
+    handled(client)
     path, _raw = mailed_link(outbox(app, kind="password_reset")[-1])
     responses |= {
         "GET link": client.get(path),

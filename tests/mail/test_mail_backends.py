@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from helpdesk.mail.backends import FileBackend, build_email, find_links, get_backend
+from helpdesk.mail.backends import FileBackend, find_links, get_backend
 from helpdesk.mail.delivery import DeliveryCounts, OutgoingMail, PermanentFailure
+from helpdesk.mail.headers import build_message
 from helpdesk.mail.models import OutboxMessage
 from tests.mail.conftest import SENDER
 from tests.smtp_server import LoopbackSMTP
@@ -71,7 +72,7 @@ def test_file_backend_folds_the_subject_and_refuses_a_recipient_with_a_line_brea
     for recipient in ("dan@example.org\r\nBcc: evil@example.org", "dan@example.org\nX-Injected: 1",
                       "dan@example.org, evil@example.org", "not an address"):
         with pytest.raises(PermanentFailure):
-            build_email(_mail(recipient=recipient), sender=SENDER)
+            build_message(_mail(recipient=recipient), sender=SENDER)
 
 
 def test_smtp_headers_cannot_be_injected(smtp_app: Flask, smtp: LoopbackSMTP, add_mail: Callable[..., int],
@@ -92,3 +93,34 @@ def test_smtp_headers_cannot_be_injected(smtp_app: Flask, smtp: LoopbackSMTP, ad
     by_id = {row.id: row for row in rows()}
     assert by_id.pop(folded).status == "sent"
     assert all(row.status == "dead" and "recipient" in (row.last_error or "") for row in by_id.values())
+
+
+#: Issue 8 item 1: an RFC 2047 encoded-word that decodes to a Bcc header, a Content-Type and a fake body.
+ENCODED_WORD = ("Printer =?utf-8?q?=0D=0ABcc:_attacker@evil.example=0D=0AContent-Type:_text/plain=0D=0A=0D=0A"
+                "Your_password_expired._Sign_in_at_http://evil.example/login?=")
+
+
+@pytest.mark.parametrize("subject", [ENCODED_WORD, "A\x0bB\x0cC\x1cD\x1dE\x1eF\x85G\u2028H\u2029I\rJ\nK\x00L",
+                                     "Déjà =?utf-8?b?DQpCY2M6IGV2aWxAZXhhbXBsZS5vcmc=?= vu " * 6, "é" * 300])
+def test_no_subject_adds_a_header_or_a_line(tmp_path: Path, subject: str) -> None:
+    stream = io.StringIO()
+    FileBackend(tmp_path, f"\"{ENCODED_WORD}\" <helpdesk@example.org>", stream=stream).send(
+        _mail(subject=subject, recipient=f'"{ENCODED_WORD}" <dan@example.org>'))
+    [path] = tmp_path.iterdir()
+    raw = path.read_bytes()
+    message = message_from_bytes(raw, policy=policy.default)
+    assert sorted(message.keys()) == ["Content-Transfer-Encoding", "Content-Type", "Date", "From", "MIME-Version",
+                                      "Message-ID", "Subject", "To"]
+    head = raw.split(b"\n\n", 1)[0].decode("ascii")  # every header line is ours, ASCII, and short
+    assert all(len(line) <= 78 for line in head.splitlines()), head
+    assert "evil" not in head and message.get_content() == "Hi\n"
+    shown = str(message["Subject"])
+    assert shown.splitlines() == [shown] and "=?" not in shown and shown.startswith(subject[:1])
+    assert message["To"].addresses[0].addr_spec == "dan@example.org" and "\n" not in str(message["From"])
+    assert len(stream.getvalue().splitlines()) == 1
+
+
+def test_an_address_that_could_hold_an_encoded_word_is_refused() -> None:
+    for recipient in ("=?utf-8?q?=0D=0ABcc:_evil@example.org?=@example.org", "dän@example.org", "dan@exämple.org"):
+        with pytest.raises(PermanentFailure):
+            build_message(_mail(recipient=recipient), sender=SENDER)

@@ -76,7 +76,7 @@ def test_the_reporter_cannot_set_a_status_with_a_reply(app: Flask, org: Org, log
     assert "Please hurry." in text_of(response) and unchanged(app, ticket_id, before, 2)
 
 
-@pytest.mark.parametrize("body, message", [("", "Write your reply first."), ("   ", "Write a reply first."),
+@pytest.mark.parametrize("body, message", [("", "Write your reply first."), ("  \u200b\n ", "Write your reply first."),
                                            ("x" * 20_001, "Keep it under 20,000 characters.")])
 def test_an_empty_or_huge_reply_is_refused_and_changes_nothing(app: Flask, org: Org, login: Login, ticket_id: int,
                                                                body: str, message: str) -> None:
