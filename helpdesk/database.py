@@ -10,7 +10,8 @@ from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event, text
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -142,6 +143,18 @@ def _ping_idle_connections(engine: Engine) -> None:
             raise DisconnectionError(str(exc)) from exc
 
 
+def is_unavailable(exc: BaseException) -> bool:
+    """Tell whether `exc` means the database cannot answer now (connection lost or refused, busy, pool exhausted)."""
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+    return isinstance(exc, DisconnectionError | PoolTimeoutError)
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """Tell whether `exc` is a connection lost in use (the pool has discarded it: a retry gets a fresh one)."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
 def _prepare_sqlite_path(url: str) -> None:
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -174,9 +187,22 @@ class Database:
     def _close_session(exc: BaseException | None) -> None:
         session: Session | None = g.pop("_db_session", None)
         if session is not None:
-            if exc is not None:
-                session.rollback()
-            session.close()
+            try:
+                if exc is not None:
+                    session.rollback()
+                session.close()
+            except Exception:  # a connection lost at the very end: the response is made, the pool replaces it
+                current_app.logger.warning("could not close the database session", exc_info=True)
+                session.invalidate()
+
+    def discard_session(self) -> None:
+        """Drop the current app context's session (its connection was lost) so that the next use opens a new one."""
+        session: Session | None = g.pop("_db_session", None)
+        if session is not None:
+            try:
+                session.close()
+            except Exception:
+                session.invalidate()
 
     def ping(self) -> None:
         """Run a trivial query; raises when the database is unusable."""
