@@ -150,3 +150,23 @@ def test_a_real_server_never_answers_500_when_its_connections_are_terminated(pg_
         answers = [_status(pg_server + path) for path in paths * 2]
         assert all(status == 200 or (status == 503 and retry) for status, retry in answers), answers
     assert {_status(pg_server + path)[0] for path in paths} == {200}
+
+
+def test_redis_down_falls_back_to_per_process_limits(app_config: dict[str, Any]) -> None:
+    """Rate limits kept in Redis: while it is away, requests are served and limited per process, never a 500."""
+    from helpdesk import create_app
+    from tests.smtp_server import free_port
+
+    app = create_app({**app_config, "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{free_port()}/0",
+                      "VOTE_LIMIT_PER_VOTER": "3 per minute"})
+    try:
+        client = app.test_client()
+        assert client.get(ARTICLE).status_code == 200
+        assert client.get("/search?q=password").status_code == 200
+        token = read_csrf_token(client)
+        statuses = [client.post("/api/v1/articles/errors-and-technical-support/vote", json={"helpful": True},
+                                headers={"X-CSRFToken": token}).status_code for _ in range(4)]
+    finally:
+        app.extensions["helpdesk.search"].close()
+        app.extensions["helpdesk.db"][0].dispose()
+    assert statuses == [200, 200, 200, 429]
