@@ -143,11 +143,20 @@ def _ping_idle_connections(engine: Engine) -> None:
             raise DisconnectionError(str(exc)) from exc
 
 
+#: SQLite errors that mean "not now" rather than a bug (which SQLite reports as OperationalError too).
+_SQLITE_UNAVAILABLE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN", "SQLITE_IOERR")
+
+
 def is_unavailable(exc: BaseException) -> bool:
     """Tell whether `exc` means the database cannot answer now (connection lost or refused, busy, pool exhausted)."""
-    if isinstance(exc, DBAPIError):
-        return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
-    return isinstance(exc, DisconnectionError | PoolTimeoutError)
+    if not isinstance(exc, DBAPIError):
+        return isinstance(exc, DisconnectionError | PoolTimeoutError)
+    if exc.connection_invalidated or isinstance(exc, InterfaceError):
+        return True
+    name = getattr(exc.orig, "sqlite_errorname", None)
+    if name is not None:
+        return str(name).startswith(_SQLITE_UNAVAILABLE)
+    return isinstance(exc, OperationalError)
 
 
 def is_disconnect(exc: BaseException) -> bool:

@@ -17,6 +17,7 @@ from helpdesk.database import make_engine
 from helpdesk.extensions import db
 from helpdesk.search.models import SearchQuery
 from helpdesk.search.services import log_search
+from tests.helpers import read_csrf_token
 
 SLUG = "errors-and-technical-support"
 #: Far below the 30 s busy timeout a locked read would wait before failing.
@@ -110,3 +111,14 @@ def test_only_read_only_requests_begin_deferred(app: Flask, database_url: str, w
             assert connection.execute(select(func.count()).select_from(SearchQuery)).scalar() == 0
     finally:
         engine.dispose()
+
+
+def test_a_write_kept_waiting_past_the_busy_timeout_answers_503(app: Flask, writer: sqlite3.Connection) -> None:
+    engine = app.extensions["helpdesk.db"][0]
+    engine.dispose()
+    event.listen(engine, "connect", lambda connection, _record: connection.execute("PRAGMA busy_timeout=100"))
+    client = app.test_client()
+    token = read_csrf_token(client)  # a read: answered despite the writer
+    response = client.post(f"/api/v1/articles/{SLUG}/vote", json={"helpful": True}, headers={"X-CSRFToken": token})
+    assert response.status_code == 503 and response.headers["Retry-After"].isdigit()
+    assert response.json["error"] == "unavailable"
