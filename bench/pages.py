@@ -2,6 +2,10 @@
 
 Run: .venv/bin/python bench/pages.py [--requests 500]
 The baseline is the floor of this stack (Flask routing, security headers, test client): a static CSS file.
+
+With --serve it starts `helpdesk serve --workers 2` instead (SQLite, or --database-url) and drives it over HTTP
+with --connections keep-alive connections for --seconds per page: requests per second and p50, each beside the
+static file's of the same run. --source runs another checkout of the app (e.g. an older commit, for before/after).
 """
 
 from __future__ import annotations
@@ -20,6 +24,10 @@ from flask.testing import FlaskClient  # noqa: E402
 
 from helpdesk import create_app  # noqa: E402
 from helpdesk.database import upgrade_database  # noqa: E402
+
+PAGES = [("article page", "/articles/user-administration-and-system-access"), ("home page", "/"),
+         ("search page (cached query)", "/search?q=password+reset"),
+         ("API search (cached query)", "/api/v1/search?q=password+reset"), ("healthz", "/healthz")]
 
 
 def measure(client: FlaskClient, path: str, requests: int) -> list[float]:
@@ -46,7 +54,18 @@ def main() -> None:
     """Print page timings and their ratio to the static-file baseline."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--serve", action="store_true", help="measure a real server over HTTP")
+    parser.add_argument("--database-url", default="", help="with --serve: PostgreSQL instead of SQLite")
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--source", type=Path, default=ROOT, help="with --serve: the checkout to run")
     args = parser.parse_args()
+    if args.serve:
+        from served import run_served
+
+        run_served(PAGES, database_url=args.database_url, seconds=args.seconds, connections=args.connections,
+                   source=args.source)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.sqlite3"
         upgrade_database(url)
@@ -56,9 +75,7 @@ def main() -> None:
         client.get("/healthz")  # builds the index
         baseline = measure(client, "/static/css/app.css", args.requests)
         print(f"{'baseline: static file':32} {summary(baseline)}")
-        for label, path in [("article page", "/articles/user-administration-and-system-access"),
-                            ("home page", "/"), ("search page (cached query)", "/search?q=password+reset"),
-                            ("API search (cached query)", "/api/v1/search?q=password+reset")]:
+        for label, path in PAGES:
             times = measure(client, path, args.requests)
             ratio = statistics.median(times) / statistics.median(baseline)
             print(f"{label:32} {summary(times)}  ({ratio:.1f}x baseline p50)")

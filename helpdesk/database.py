@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import time
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event, text
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -58,8 +62,11 @@ def make_engine(url: str, *, pooled: bool = True) -> Engine:
     options: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
     if not url.startswith("sqlite"):
         if pooled:
-            options.update(pool_pre_ping=True, pool_size=5, max_overflow=10)
-        return create_engine(url, **options)
+            options.update(pool_size=5, max_overflow=10)
+        engine = create_engine(url, **options)
+        if pooled:
+            _ping_idle_connections(engine)
+        return engine
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **options)
 
     @event.listens_for(engine, "connect")
@@ -73,11 +80,88 @@ def make_engine(url: str, *, pooled: bool = True) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # IMMEDIATE: a transaction that reads and then writes cannot fail with SQLITE_BUSY_SNAPSHOT when another
-        # worker wrote in between (busy_timeout does not cover that case); transactions here are short.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only request reads in a deferred transaction: it takes no lock, so readers never queue behind a
+        # writer. Everything else begins IMMEDIATE: a transaction that reads and then writes cannot fail with
+        # SQLITE_BUSY_SNAPSHOT when another worker wrote in between (busy_timeout does not cover that case).
+        deferred = _read_only_request()
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+        connection.info[_DEFERRED] = deferred
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_write(connection: Any, cursor: Any, statement: str, *_args: Any) -> None:
+        if connection.info.get(_DEFERRED) and _WRITES.match(statement):
+            _upgrade(connection, cursor)
+
+    @event.listens_for(engine, "savepoint")
+    def _before_savepoint(connection: Any, _name: str) -> None:
+        # A savepoint guards a write; upgrade first, since a savepoint cannot outlive the switch below.
+        if connection.info.get(_DEFERRED):
+            _upgrade(connection, connection.connection.dbapi_connection.cursor())
 
     return engine
+
+
+_DEFERRED = "helpdesk.deferred"
+_WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
+#: GET pages that log something (search log, record-access audit) write after reading: see `_upgrade`.
+_READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: A pooled PostgreSQL connection idle longer than this is pinged before use (after a quiet spell the server may
+#: have restarted); busy connections are not, so the ping costs nothing under load.
+PING_IDLE_SECONDS = 1.0
+
+
+def _read_only_request() -> bool:
+    return has_request_context() and request.method in _READ_ONLY_METHODS
+
+
+def _upgrade(connection: Any, cursor: Any) -> None:
+    """Turn a deferred read transaction into an IMMEDIATE one before its first write.
+
+    Only read-only requests begin deferred, and what they read is for display: ending the read transaction and
+    writing in a fresh IMMEDIATE one (which waits for the lock under busy_timeout) is what a separate transaction
+    for the log row would do, and it can never fail with SQLITE_BUSY_SNAPSHOT.
+    """
+    connection.info[_DEFERRED] = False
+    cursor.execute("COMMIT")
+    cursor.execute("BEGIN IMMEDIATE")
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Ping a pooled connection at checkout only when it sat idle; a dead one is replaced by the pool."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("checked_in_at", 0.0) < PING_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # the pool catches this, discards the connection and connects afresh
+            raise DisconnectionError(str(exc)) from exc
+
+
+#: SQLite errors that mean "not now" rather than a bug (which SQLite reports as OperationalError too).
+_SQLITE_UNAVAILABLE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN", "SQLITE_IOERR")
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Tell whether `exc` means the database cannot answer now (connection lost or refused, busy, pool exhausted)."""
+    if not isinstance(exc, DBAPIError):
+        return isinstance(exc, DisconnectionError | PoolTimeoutError)
+    if exc.connection_invalidated or isinstance(exc, InterfaceError):
+        return True
+    name = getattr(exc.orig, "sqlite_errorname", None)
+    if name is not None:
+        return str(name).startswith(_SQLITE_UNAVAILABLE)
+    return isinstance(exc, OperationalError)
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """Tell whether `exc` is a connection lost in use (the pool has discarded it: a retry gets a fresh one)."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 def _prepare_sqlite_path(url: str) -> None:
@@ -112,9 +196,22 @@ class Database:
     def _close_session(exc: BaseException | None) -> None:
         session: Session | None = g.pop("_db_session", None)
         if session is not None:
-            if exc is not None:
-                session.rollback()
-            session.close()
+            try:
+                if exc is not None:
+                    session.rollback()
+                session.close()
+            except Exception:  # a connection lost at the very end: the response is made, the pool replaces it
+                current_app.logger.warning("could not close the database session", exc_info=True)
+                session.invalidate()
+
+    def discard_session(self) -> None:
+        """Drop the current app context's session (its connection was lost) so that the next use opens a new one."""
+        session: Session | None = g.pop("_db_session", None)
+        if session is not None:
+            try:
+                session.close()
+            except Exception:
+                session.invalidate()
 
     def ping(self) -> None:
         """Run a trivial query; raises when the database is unusable."""

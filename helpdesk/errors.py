@@ -6,6 +6,8 @@ import logging
 import uuid
 
 from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,21 @@ def _audit_denied() -> None:
         db.session.rollback()
 
 
+#: Seconds a client is asked to wait when the database is unavailable (a restart or fail-over takes a few).
+RETRY_AFTER_SECONDS = 5
+
+
+def _handle_database(exc: Exception) -> Response:
+    from helpdesk.database import is_unavailable
+
+    if not is_unavailable(exc):
+        return _handle_unexpected(exc)
+    log.warning("database unavailable on %s %s: %s", request.method, request.path, str(exc).splitlines()[0])
+    response = error_response(503, "The service is briefly unavailable. Please try again in a few seconds.")
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def _handle_unexpected(exc: Exception) -> Response:
     incident = uuid.uuid4().hex[:12]
     log.exception("unhandled error %s on %s %s", incident, request.method, request.path)
@@ -84,3 +101,5 @@ def init_app(app: Flask) -> None:
     """Register the error handlers."""
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(Exception, _handle_unexpected)
+    for error in (DBAPIError, DisconnectionError, PoolTimeoutError):  # more specific than Exception: chosen first
+        app.register_error_handler(error, _handle_database)

@@ -10,6 +10,9 @@ from typing import Any
 
 import click
 
+#: Seconds before the first retry of a failed pass.
+FIRST_RETRY = 0.5
+
 
 @contextmanager
 def stop_on_signals(stop: threading.Event) -> Iterator[None]:
@@ -35,16 +38,22 @@ def run_every(interval: float, one_pass: Callable[[], str | None], *, on_error: 
               stop: threading.Event | None = None) -> None:
     """Run `one_pass` every `interval` seconds until SIGTERM/SIGINT, echoing what it returns.
 
-    A failing pass (the database restarting, say) is reported through `on_error` and the loop goes on.
+    A failing pass (the database restarting, say) is reported through `on_error` and the loop goes on: the next
+    try comes sooner (FIRST_RETRY seconds, doubling up to `interval`), so that the work the failed pass rolled
+    back is done as soon as the database answers again.
     """
     stop = stop or threading.Event()
+    retry = FIRST_RETRY
     with stop_on_signals(stop):
         while not stop.is_set():
             try:
                 summary = one_pass()
             except Exception:
                 on_error()
-                summary = None
+                stop.wait(min(retry, interval))
+                retry *= 2
+                continue
+            retry = FIRST_RETRY
             if summary:
                 click.echo(summary)
             stop.wait(interval)

@@ -33,7 +33,10 @@ def test_every_response_carries_security_headers(client: FlaskClient, path: str)
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
-    assert response.headers["Cache-Control"] == "no-store"
+    # Signed-out help pages may be kept by the browser only, revalidated by ETag every time; nothing else is kept.
+    revalidated = path in ("/", "/articles/errors-and-technical-support")
+    assert response.headers["Cache-Control"] == ("private, no-cache" if revalidated else "no-store")
+    assert "Cookie" in response.headers["Vary"]
 
 
 def test_hsts_over_https(client: FlaskClient) -> None:

@@ -223,6 +223,8 @@ def build_openapi() -> dict[str, Any]:
         }},
         "/healthz": {"get": {
             "operationId": "health", "summary": "200 when the app, database and index are usable",
+            "parameters": [{"name": "deep", "in": "query", "required": False, "schema": {"enum": ["0", "1"]},
+                            "description": "1: also verify the index on disk and bring it up to date (slower)"}],
             "responses": {"200": _json(_ref("Health"), "Healthy"), "503": _json(_ref("Health"), "Not usable")},
         }},
     }

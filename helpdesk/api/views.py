@@ -106,7 +106,11 @@ def openapi() -> Response:
 
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    """Answer 200 when the app, the database and the search index are usable, 503 otherwise."""
+    """Answer 200 when the app, the database and the search index are usable, 503 otherwise.
+
+    Cheap by default (one trivial query, the open index's state), so monitors may call it often; `?deep=1` also
+    verifies the index on disk and updates it. A missing index is built either way.
+    """
     checks: dict[str, Any] = {}
     try:
         db.ping()
@@ -114,9 +118,15 @@ def healthz() -> tuple[Response, int]:
     except Exception as exc:  # any driver error means "not usable"; the detail goes to the caller
         checks["database"] = f"error: {exc.__class__.__name__}"
     engine = get_engine()
-    engine.ensure_index()
-    status = engine.status()
-    checks["index"] = "ok" if status.get("ok") else f"error: {status.get('detail')}"
+    deep = request.args.get("deep") == "1"
+    status = {} if deep else engine.status()
+    if deep or not status.get("ok"):
+        engine.ensure_index()
+        status = engine.status()
+    problems = engine.check() if deep else []
+    if not status.get("ok") and not problems:
+        problems = [str(status.get("detail"))]
+    checks["index"] = "ok" if not problems else f"error: {'; '.join(problems)}"
     checks["documents"] = status.get("documents", 0)
     checks["articles"] = len(get_library().articles)
     healthy = checks["database"] == "ok" and checks["index"] == "ok"

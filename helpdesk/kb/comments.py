@@ -12,6 +12,7 @@ from helpdesk.accounts.permissions import can_moderate_comment_by, can_moderate_
 from helpdesk.audit.services import Origin, record_event
 from helpdesk.kb.models import Comment
 from helpdesk.kb.rendering import render_markdown
+from helpdesk.kb.stats import refresh_comments
 from helpdesk.text import clean_line, clean_text
 
 COMMENT_MAX = 5000
@@ -40,6 +41,7 @@ def add_comment(session: Session, article_slug: str, *, author: User, body: str,
     session.flush()
     record_event(session, "comment_added", origin=origin, actor_id=author.id, actor_email=author.email,
                  target_type="comment", target_id=comment.id, state_code=author.state_code, detail=article_slug)
+    refresh_comments(session, article_slug)
     return comment
 
 
@@ -52,6 +54,7 @@ def edit_comment(session: Session, comment: Comment, *, actor: User, body: str, 
     comment.body_md, comment.body_html, comment.updated_at = body, render_markdown(body), now
     record_event(session, "comment_edited", origin=origin, actor_id=actor.id, actor_email=actor.email,
                  target_type="comment", target_id=comment.id, state_code=actor.state_code)
+    refresh_comments(session, comment.article_slug)
 
 
 def hide_comment(session: Session, comment: Comment, *, actor: User, reason: str, origin: Origin,
@@ -66,6 +69,7 @@ def hide_comment(session: Session, comment: Comment, *, actor: User, reason: str
     # Filed under the author's state, so that its administrators see it whoever moderated (national staff too).
     record_event(session, "comment_hidden", origin=origin, actor_id=actor.id, actor_email=actor.email,
                  target_type="comment", target_id=comment.id, state_code=comment.author.state_code, detail=reason)
+    refresh_comments(session, comment.article_slug)
 
 
 def unhide_comment(session: Session, comment: Comment, *, actor: User, origin: Origin) -> None:
@@ -75,6 +79,7 @@ def unhide_comment(session: Session, comment: Comment, *, actor: User, origin: O
     comment.hidden_at = comment.hidden_by_id = comment.hidden_reason = None
     record_event(session, "comment_unhidden", origin=origin, actor_id=actor.id, actor_email=actor.email,
                  target_type="comment", target_id=comment.id, state_code=comment.author.state_code)
+    refresh_comments(session, comment.article_slug)
 
 
 def list_comments(session: Session, article_slug: str, *, viewer: User | None) -> list[Comment]:

@@ -38,6 +38,8 @@ class ArticleLibrary:
     errors: dict[str, str] = field(default_factory=dict)
     stamps: dict[str, _Stamp] = field(default_factory=dict)
     fingerprint: str = ""
+    #: related() per slug: a library never changes once loaded (a changed file makes a new one), so neither do they.
+    _related: dict[tuple[str, int], list[Article]] = field(default_factory=dict, repr=False, compare=False)
 
     def get(self, slug: str) -> Article | None:
         """Return the article with this slug, if published."""
@@ -52,7 +54,10 @@ class ArticleLibrary:
         return sorted((a for a in self.articles.values() if a.section == slug), key=lambda a: a.title.lower())
 
     def related(self, article: Article, limit: int = 4) -> list[Article]:
-        """Return other articles sharing the section or tags, most shared first."""
+        """Return other articles sharing the section or tags, most shared first (computed once per library)."""
+        cached = self._related.get((article.slug, limit))
+        if cached is not None and self.articles.get(article.slug) is article:
+            return cached
         tags = set(article.tags)
 
         def score(other: Article) -> tuple[int, str]:
@@ -60,7 +65,10 @@ class ArticleLibrary:
             return (-shared, other.title.lower())
 
         others = [a for a in self.articles.values() if a.slug != article.slug]
-        return [a for a in sorted(others, key=score) if score(a)[0] < 0][:limit]
+        related = [a for a in sorted(others, key=score) if score(a)[0] < 0][:limit]
+        if self.articles.get(article.slug) is article:
+            self._related[(article.slug, limit)] = related
+        return related
 
 
 def _load_sections(directory: Path) -> list[Section]:

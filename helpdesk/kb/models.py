@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.accounts.models import User
@@ -51,3 +51,17 @@ class Comment(Base):
     hidden_reason: Mapped[str | None] = mapped_column(String(500))
 
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
+
+
+class ArticleStats(Base):
+    """An article's counters, kept exact in the transaction that changes a vote or a comment (cheap to read)."""
+
+    __tablename__ = "article_stats"
+
+    article_slug: Mapped[str] = mapped_column(String(200), primary_key=True)
+    helpful: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    total: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    #: Comments readers see (not hidden): a page with none needs no comment query.
+    comments: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    #: Raised by every comment change: part of the page's ETag.
+    comment_version: Mapped[int] = mapped_column(default=0, server_default=text("0"))

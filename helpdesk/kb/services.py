@@ -1,16 +1,17 @@
-"""Votes: cast or change one, count them exactly, rank articles by helpfulness."""
+"""Votes: cast or change one, count them exactly (in the counter row), rank articles by helpfulness."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from helpdesk.database import utcnow
 from helpdesk.kb.models import VOTE_REASON_MAX, Vote
+from helpdesk.kb.stats import add_votes, get_stats_many
 from helpdesk.text import clean_line
 
 
@@ -36,20 +37,33 @@ def clean_reason(helpful: bool, reason: str | None) -> str | None:
 
 def cast_vote(session: Session, article_slug: str, *, voter: str, helpful: bool,
               reason: str | None = None) -> VoteCounts:
-    """Record `voter`'s vote on an article (replacing an earlier one) and return the new counts."""
-    now = utcnow()
-    values = {"article_slug": article_slug, "voter_key": voter, "helpful": helpful,
-              "reason": clean_reason(helpful, reason), "created_at": now, "updated_at": now}
-    # One statement that inserts or updates: concurrent votes by the same voter can never make two rows.
+    """Record `voter`'s vote on an article (replacing an earlier one) and return the new counts.
+
+    The counter row changes in the same transaction by the vote's difference: the earlier vote is read under a
+    row lock (FOR UPDATE on PostgreSQL; SQLite's write transactions run one at a time), and a first vote is an
+    INSERT that does nothing on a concurrent twin, which is then re-read and updated instead.
+    """
+    now, reason = utcnow(), clean_reason(helpful, reason)
+    mine = (Vote.article_slug == article_slug, Vote.voter_key == voter)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(Vote).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=[Vote.article_slug, Vote.voter_key],
-        set_={"helpful": statement.excluded.helpful, "reason": statement.excluded.reason,
-              "updated_at": statement.excluded.updated_at},
-    )
-    session.execute(statement)
-    return get_vote_counts(session, article_slug)
+    for _ in range(3):
+        earlier = session.execute(select(Vote.helpful).where(*mine).with_for_update()).first()
+        if earlier is not None:
+            session.execute(update(Vote).where(*mine).values(helpful=helpful, reason=reason, updated_at=now)
+                            .execution_options(synchronize_session=False))
+            if earlier.helpful == helpful:
+                return get_vote_counts(session, article_slug)
+            stats = add_votes(session, article_slug, helpful=1 if helpful else -1, total=0)
+            return VoteCounts(stats.helpful, stats.total)
+        created = session.execute(
+            insert(Vote).values(article_slug=article_slug, voter_key=voter, helpful=helpful, reason=reason,
+                                created_at=now, updated_at=now)
+            .on_conflict_do_nothing(index_elements=[Vote.article_slug, Vote.voter_key]).returning(Vote.id)
+        ).first()
+        if created is not None:
+            stats = add_votes(session, article_slug, helpful=int(helpful), total=1)
+            return VoteCounts(stats.helpful, stats.total)
+    raise RuntimeError(f"could not record the vote of {voter} on {article_slug}")  # a twin vanished 3 times
 
 
 def add_vote_reason(session: Session, article_slug: str, *, voter: str, reason: str) -> bool:
@@ -74,12 +88,9 @@ def get_vote_counts(session: Session, article_slug: str) -> VoteCounts:
 
 
 def get_vote_counts_many(session: Session, slugs: list[str] | None = None) -> dict[str, VoteCounts]:
-    """Return counts per article slug (all articles when `slugs` is None)."""
-    helpful = func.sum(case((Vote.helpful.is_(True), 1), else_=0))
-    query = select(Vote.article_slug, helpful, func.count()).group_by(Vote.article_slug)
-    if slugs is not None:
-        query = query.where(Vote.article_slug.in_(slugs))
-    return {slug: VoteCounts(int(h or 0), int(t)) for slug, h, t in session.execute(query)}
+    """Return counts per article slug (all articles when `slugs` is None), from the counter rows."""
+    return {slug: VoteCounts(stats.helpful, stats.total) for slug, stats in get_stats_many(session, slugs).items()
+            if stats.total}
 
 
 def rank_most_helpful(counts: dict[str, VoteCounts], slugs: list[str], limit: int = 5) -> list[str]:

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from helpdesk.accounts.permissions import can_moderate_comment_by
+from helpdesk.accounts.permissions import can_moderate_comment_by, can_moderate_comments
 from helpdesk.extensions import db
 from helpdesk.kb import get_library
 from helpdesk.kb.articles import Article
 from helpdesk.kb.comments import list_comments
+from helpdesk.kb.conditional import not_modified, page_etag, with_etag
 from helpdesk.kb.forms import CommentForm, HideCommentForm, VoteForm, VoteReasonForm
+from helpdesk.kb.models import Vote
 from helpdesk.kb.services import (
+    VoteCounts,
     add_vote_reason,
     cast_vote,
     get_vote,
-    get_vote_counts,
     get_vote_counts_many,
     rank_most_helpful,
 )
+from helpdesk.kb.stats import Stats, get_stats
 from helpdesk.kb.voters import known_voter_key, limit_votes, voter_key
 
 bp = Blueprint("kb", __name__)
@@ -34,12 +37,16 @@ def get_article_or_404(slug: str) -> Article:
 
 
 @bp.get("/")
-def home() -> str:
+def home() -> Response:
     """Show the search box, the sections with their articles and the most helpful articles."""
     library = get_library()
     counts = get_vote_counts_many(db.session, list(library.articles))
+    etag = page_etag("home", library.fingerprint, sorted((s, c.helpful, c.total) for s, c in counts.items()))
+    if cached := not_modified(etag):
+        return cached
     most_helpful = [library.articles[s] for s in rank_most_helpful(counts, list(library.articles))]
-    return render_template("kb/home.html", library=library, counts=counts, most_helpful=most_helpful)
+    page = render_template("kb/home.html", library=library, counts=counts, most_helpful=most_helpful)
+    return with_etag(make_response(page), etag)
 
 
 @bp.get("/sections/<slug>")
@@ -53,28 +60,44 @@ def section(slug: str) -> str:
 
 
 def render_article(article: Article, *, form: VoteForm | None = None, comment_form: CommentForm | None = None,
-                   reason_form: VoteReasonForm | None = None, status: int = 200) -> tuple[str, int]:
+                   reason_form: VoteReasonForm | None = None, status: int = 200, stats: Stats | None = None,
+                   my_vote: Vote | None | bool = False) -> tuple[str, int]:
     """Render an article page (with a form's errors and `status` when re-shown after bad input)."""
     library = get_library()
-    voter = known_voter_key()
-    my_vote = get_vote(db.session, article.slug, voter=voter) if voter else None
+    stats = stats or get_stats(db.session, article.slug)
+    my_vote = my_vote_on(article.slug) if my_vote is False else my_vote
     viewer = current_user._get_current_object() if current_user.is_authenticated else None
-    comments = list_comments(db.session, article.slug, viewer=viewer)
+    moderator = viewer is not None and can_moderate_comments(viewer)
+    # The counter row says whether readers have any comment to see: most pages need no comment query.
+    comments = list_comments(db.session, article.slug, viewer=viewer) if stats.comments or moderator else []
     # The comments this reader may hide or show again: those of their state's authors (national staff: all).
     moderated = {c.id for c in comments if viewer is not None and can_moderate_comment_by(viewer, c.author)}
     return render_template(
         "kb/article.html", article=article, section=library.section(article.section),
-        related=library.related(article), counts=get_vote_counts(db.session, article.slug),
+        related=library.related(article), counts=VoteCounts(stats.helpful, stats.total),
         my_vote=my_vote, form=form or VoteForm(), reason_form=reason_form or VoteReasonForm(),
         comments=comments, moderated=moderated,
         comment_form=comment_form or CommentForm(), hide_form=HideCommentForm(),
     ), status
 
 
+def my_vote_on(slug: str) -> Vote | None:
+    """Return the current voter's vote on the article (no query for a browser that never voted)."""
+    voter = known_voter_key()
+    return get_vote(db.session, slug, voter=voter) if voter else None
+
+
 @bp.get("/articles/<slug>")
-def article(slug: str) -> tuple[str, int]:
+def article(slug: str) -> Response:
     """Show an article: its questions, answers with anchors, and the helpfulness vote."""
-    return render_article(get_article_or_404(slug))
+    found = get_article_or_404(slug)
+    stats, my_vote = get_stats(db.session, found.slug), my_vote_on(found.slug)
+    mine = (my_vote.helpful, bool(my_vote.reason)) if my_vote else None
+    etag = page_etag("article", get_library().fingerprint, found.slug, stats, mine)
+    if cached := not_modified(etag):
+        return cached
+    page, status = render_article(found, stats=stats, my_vote=my_vote)
+    return with_etag(make_response(page, status), etag)
 
 
 @bp.post("/articles/<slug>/vote")

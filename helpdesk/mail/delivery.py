@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from helpdesk.database import utcnow
+from helpdesk.database import is_unavailable, utcnow
 from helpdesk.mail.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -24,6 +24,9 @@ BASE_DELAY = dt.timedelta(seconds=30)
 MAX_DELAY = dt.timedelta(hours=1)
 #: A row in `sending` for this long belongs to a deliverer that died mid-send.
 STUCK_AFTER = dt.timedelta(minutes=15)
+#: How long an outcome is retried while the database is away (sending stops at STUCK_AFTER / 2: this ends before).
+RECORD_RETRY = dt.timedelta(minutes=5)
+RECORD_FIRST_DELAY, RECORD_MAX_DELAY = 0.2, 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,13 +203,29 @@ def _record_failure(session_factory: Callable[[], Session], mail: OutgoingMail, 
 
 
 def _finish(session_factory: Callable[[], Session], mail: OutgoingMail, token: str, **values: Any) -> None:
-    """Record the outcome in its own transaction, so that a later crash cannot undo it."""
-    with session_factory() as session, session.begin():
-        result = session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == mail.id, OutboxMessage.status == "sending", OutboxMessage.claimed_by == token)
-            .values(**values).execution_options(synchronize_session=False)
-        )
+    """Record the outcome in its own transaction, so that a later crash cannot undo it.
+
+    The deliverer alone knows whether the mail left: while the database is away (a restart, a fail-over) it keeps
+    trying, with back-off, rather than leave the row in `sending` until the stuck timeout.
+    """
+    delay, deadline = RECORD_FIRST_DELAY, time.monotonic() + RECORD_RETRY.total_seconds()
+    while True:
+        try:
+            with session_factory() as session, session.begin():
+                result = session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == mail.id, OutboxMessage.status == "sending",
+                           OutboxMessage.claimed_by == token)
+                    .values(**values).execution_options(synchronize_session=False)
+                )
+            break
+        except Exception as exc:
+            if not is_unavailable(exc) or time.monotonic() + delay > deadline:
+                raise
+            logger.warning("mail %s: could not record %s (%s); trying again in %.1f s", mail.message_id,
+                           values["status"], str(exc).splitlines()[0], delay)
+            time.sleep(delay)
+            delay = min(delay * 2, RECORD_MAX_DELAY)
     if _rowcount(result) != 1:
         logger.warning("mail %s: the claim was taken over before its outcome (%s) was recorded", mail.message_id,
                        values["status"])

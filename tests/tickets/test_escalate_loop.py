@@ -76,3 +76,22 @@ def test_a_failing_pass_is_reported_and_the_loop_goes_on(capsys: pytest.CaptureF
     run_every(0.01, one_pass, on_error=lambda: errors.append(1), stop=stop)
     assert (len(calls), len(errors)) == (3, 1)
     assert capsys.readouterr().out == "swept\n"
+
+
+def test_a_failed_pass_is_retried_soon_not_after_the_whole_interval() -> None:
+    """The database blinked: the work the failed passes rolled back is done once it answers, not an hour later."""
+    stop, calls = threading.Event(), []
+
+    def one_pass() -> str | None:
+        calls.append(time.monotonic())
+        if len(calls) < 3:
+            raise OSError("database restarting")
+        stop.set()
+        return None
+
+    thread = threading.Thread(target=run_every, args=(3600, one_pass), kwargs={"on_error": lambda: None,
+                                                                              "stop": stop}, daemon=True)
+    thread.start()
+    thread.join(60)  # far below the interval: only the retries' back-off (0.5 s, then 1 s) can explain a finish
+    stop.set()
+    assert len(calls) == 3 and not thread.is_alive()
