@@ -121,7 +121,9 @@ def _check_menu(page: Any, signed_in: bool) -> None:
 
 
 def _links(page: Any, base: str) -> list[str]:
-    hrefs = page.eval_on_selector_all("header nav a[href], main a[href]", "links => links.map(a => a.href)")
+    # Downloads (the audit trail's CSV) are files, not pages to lay out.
+    hrefs = page.eval_on_selector_all("header nav a[href]:not([download]), main a[href]:not([download])",
+                                      "links => links.map(a => a.href)")
     return [href.removeprefix(base).split("#")[0] for href in hrefs if href.startswith(base + "/")]
 
 

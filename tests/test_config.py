@@ -62,7 +62,8 @@ def test_every_setting_of_the_table_is_known_and_applies(tmp_path: Path) -> None
     settings = Settings.from_env({"HELPDESK_LOCKOUT_MINUTES": "5", "HELPDESK_INSTANCE_DIR": str(tmp_path)})
     assert settings.warnings == ()
     assert settings.flask_config()["LOCKOUT_MINUTES"] == 5
-    every = {s.name: "1" if s.kind in ("int", "float", "bool") else (s.default or "x") for s in SETTINGS}
+    every = {s.name: (s.default or str(s.low or 1)) if s.kind in ("int", "float") else "1" if s.kind == "bool"
+             else (s.default or "x") for s in SETTINGS}
     every.update({"HELPDESK_BASE_URL": "http://h.example", "HELPDESK_ENV": "development", "DATABASE_URL": "",
                   "HELPDESK_PASSWORD_MIN_LENGTH": "8", "MAIL_USE_SSL": "0", "HELPDESK_ROLE_MAILBOXES": "it"})
     assert Settings.from_env(every).warnings == ()

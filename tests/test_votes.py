@@ -222,7 +222,7 @@ def test_random_voter_cookies_from_one_address_stop_at_the_hourly_limit(app: Fla
         assert client.post(API_URL, json={"helpful": False}, headers=headers).status_code == 200
         colleague = app.test_client()
         assert sign_in(colleague, make_user(app)).status_code == 303
-        token = read_csrf_token(colleague, "/request")
+        token = read_csrf_token(colleague, "/")
         assert colleague.post(API_URL, json={"helpful": True}, headers={"X-CSRFToken": token}).status_code == 200
         assert len(vote_rows(app)) == 61
         clock.shift(dt.timedelta(hours=1, seconds=1))  # the next hour gives new ids again

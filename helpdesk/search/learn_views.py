@@ -45,7 +45,7 @@ def phrasings() -> Response | str:
     return render_template("search/phrasings.html", rows=rows, form=EmptyForm())
 
 
-@bp.post("/search/phrasings/<int:phrasing_id>/remove")
+@bp.post("/search/phrasings/<id:phrasing_id>/remove")
 def remove(phrasing_id: int) -> Response:
     """Remove a learned phrasing from search; it is kept as removed so that it is never learned again."""
     editor = _editor()
