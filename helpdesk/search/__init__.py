@@ -17,7 +17,8 @@ def init_app(app: Flask) -> None:
     from helpdesk.search.engine import SearchEngine
 
     store = app.extensions["helpdesk.library"]
-    app.extensions[_EXT] = SearchEngine(app.config["INDEX_DIR"], store.current)
+    app.extensions[_EXT] = SearchEngine(app.config["INDEX_DIR"], store.current,
+                                        embedding_model=app.config.get("EMBEDDING_MODEL"))
 
 
 def get_engine() -> SearchEngine:

@@ -21,6 +21,8 @@ from whoosh.filedb.filestore import FileStorage
 
 from helpdesk.kb.library import ArticleLibrary
 from helpdesk.search.documents import article_documents, count_words, document_count, make_schema, schema_version
+from helpdesk.search.model.encoder import Encoder
+from helpdesk.search.vectors import VECTORS, VECTORS_META, open_vectors, write_vectors
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +59,29 @@ class IndexMeta:
 class IndexStore:
     """Create, update, publish and clean up index generations under one directory."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, encoder: Encoder | None = None) -> None:
         self.root = Path(root)
         self.pointer = self.root / POINTER
+        self.encoder = encoder  # None: a lexical index only
+
+    def has_vectors(self, name: str) -> bool:
+        """Tell whether a generation holds the embeddings of the current model (always True without a model)."""
+        if self.encoder is None:
+            return True
+        return open_vectors(self.root / name, self.encoder.model_id) is not None
+
+    def embed(self, name: str, library: ArticleLibrary, previous: str | None = None,
+              progress: Progress | None = None) -> None:
+        """Write the embeddings of generation `name`, reusing those of `previous` (or its own) for unchanged
+        texts; call with the lock held. The generation answers lexically until they land."""
+        if self.encoder is None:
+            return
+        cache = open_vectors(self.root / name, self.encoder.model_id)
+        if cache is None and previous is not None:
+            cache = open_vectors(self.root / previous, self.encoder.model_id)
+        started = time.perf_counter()
+        fresh = write_vectors(self.root / name, library, self.encoder, cache, progress)
+        log.info("search index %s: embedded %d new texts in %.1f s", name, fresh, time.perf_counter() - started)
 
     def current(self) -> str | None:
         """Return the name of the published generation, or None if there is none."""
@@ -124,8 +146,15 @@ class IndexStore:
         finally:
             lock.release()
 
-    def build(self, library: ArticleLibrary, progress: Progress | None = None) -> str:
-        """Write a complete new generation and publish it; call with the lock held."""
+    def build(self, library: ArticleLibrary, progress: Progress | None = None,
+              embed_progress: Progress | None = None) -> str:
+        """Write a complete new generation, publish it, then embed it; call with the lock held."""
+        previous = self.current()
+        name = self._build_lexical(library, progress)
+        self.embed(name, library, previous, embed_progress)
+        return name
+
+    def _build_lexical(self, library: ArticleLibrary, progress: Progress | None) -> str:
         tmp = self._scratch()
         whoosh_index.create_in(str(tmp), make_schema())
         ix = whoosh_index.open_dir(str(tmp))
@@ -157,7 +186,8 @@ class IndexStore:
         tmp = self._scratch()
         try:
             for entry in (self.root / name).iterdir():
-                if (entry.is_file() and entry.name not in (META, WORDS, WARM_FILE) and not entry.name.startswith(".")
+                if (entry.is_file() and entry.name not in (META, WORDS, WARM_FILE, VECTORS, VECTORS_META)
+                        and not entry.name.startswith(".")
                         and "LOCK" not in entry.name.upper()):
                     _link_or_copy(entry, tmp / entry.name)  # whoosh never rewrites a file, so sharing is safe
             if changed or removed:
@@ -177,6 +207,8 @@ class IndexStore:
             # without documents only makes a correction find nothing, and subtracting needs the old text.
             counts = Counter(self.read_words(name))
             _write_atomic(tmp / WORDS, json.dumps(count_words((library.articles[s] for s in changed), counts)))
+            if self.encoder is not None:  # before publishing: only the changed texts are embedded, in well under 1 s
+                write_vectors(tmp, library, self.encoder, open_vectors(self.root / name, self.encoder.model_id))
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

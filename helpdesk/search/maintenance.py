@@ -139,7 +139,7 @@ class IndexMaintainer:
                 return False
             if deep:  # open it afresh: files damaged under an open reader only show this way
                 OpenIndex(self.store, name, meta, self._synonyms).close()
-            return True
+            return self.store.has_vectors(name)
         except IndexUnusable as exc:
             log.warning("search index: %s; rebuilding", exc)
             return False
@@ -151,6 +151,8 @@ class IndexMaintainer:
                 meta = self.store.read_meta(name)
                 if meta.fingerprint == library.fingerprint:  # another process did the work while we waited
                     OpenIndex(self.store, name, meta, self._synonyms).close()
+                    if not self.store.has_vectors(name):  # built lexical-only, or with another model
+                        self.store.embed(name, library)
                     return
                 if self.store.update(name, meta, library) is not None:
                     return
@@ -159,13 +161,13 @@ class IndexMaintainer:
         self.store.build(library)
         self._unusable = None
 
-    def rebuild(self, progress: Progress | None = None) -> int:
+    def rebuild(self, progress: Progress | None = None, embed_progress: Progress | None = None) -> int:
         """Build a complete new generation, publish it and return its number of documents."""
         with self._write_lock, self.store.locked(LOCK_WAIT) as got:
             if not got:
                 raise TimeoutError("another process held the search index lock for too long")
             library = self._library()
-            self.store.build(library, progress)
+            self.store.build(library, progress, embed_progress)
             self._unusable = None
         self.current()
         return document_count(library.articles)

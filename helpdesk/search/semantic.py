@@ -1,0 +1,71 @@
+"""The semantic signal of the engine: the model, each generation's embeddings, and cached query vectors."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+from helpdesk.search.cache import LRUCache
+from helpdesk.search.fusion import CANDIDATES, SEM_FLOOR, semantic_top
+from helpdesk.search.model.encoder import Encoder
+from helpdesk.search.reader import OpenIndex
+from helpdesk.search.vectors import VectorSet, open_vectors
+
+RECHECK_SECONDS = 1.0  # how often a generation without embeddings is looked at again (they land after it)
+QUERY_VECTORS = 4096
+
+
+class SemanticSide:
+    """Embeddings for one engine; every method answers None rather than fail when there is no model."""
+
+    def __init__(self, encoder: Encoder | None) -> None:
+        self.encoder = encoder
+        self._lock = threading.Lock()
+        self._opened: tuple[str, VectorSet | None, float] | None = None  # (generation, vectors, checked at)
+        #: Query embeddings are cached like the results they feed (a typeahead re-asks the same prefix often).
+        self._queries: LRUCache[str, np.ndarray] = LRUCache(QUERY_VECTORS)
+
+    @property
+    def model_id(self) -> str | None:
+        """Return the id of the model in use, or None when search is lexical only."""
+        return self.encoder.model_id if self.encoder is not None else None
+
+    def vectors(self, source: object) -> VectorSet | None:
+        """Return the embeddings of the generation `source`, or None (no model, fallback index, not built yet)."""
+        if self.encoder is None or not isinstance(source, OpenIndex):
+            return None
+        opened, now = self._opened, time.monotonic()
+        if opened is not None and opened[0] == source.name and (opened[1] is not None
+                                                                 or now - opened[2] < RECHECK_SECONDS):
+            return opened[1]
+        with self._lock:
+            found = open_vectors(source.directory, self.encoder.model_id)
+            self._opened = (source.name, found, now)
+        return found
+
+    def query_vector(self, text: str) -> np.ndarray | None:
+        """Return the unit embedding of the query text (cached)."""
+        if self.encoder is None or not text:
+            return None
+        vector = self._queries.get(text)
+        if vector is None:
+            vector = self.encoder.embed([text])[0]
+            self._queries.put(text, vector)
+        return vector
+
+    def rank(self, vectors: VectorSet, query: np.ndarray, lexical_keys: list[str]
+             ) -> tuple[list[tuple[str, float]], dict[str, float], int]:
+        """Return the semantic top candidates, the similarity of each lexical candidate, and how many documents
+        are at least as close as the relevance floor."""
+        sims = vectors.similarities(query)
+        position = vectors.position
+        of_lexical = {k: float(sims[position[k]]) for k in lexical_keys if k in position}
+        return semantic_top(vectors.keys, sims, CANDIDATES), of_lexical, int(np.count_nonzero(sims >= SEM_FLOOR))
+
+    def clear(self) -> None:
+        """Forget the opened embeddings and cached query vectors."""
+        with self._lock:
+            self._opened = None
+        self._queries.clear()
