@@ -168,7 +168,7 @@ class SearchEngine:
         text = normalize_query(query)
         source = self._source()
         plan, total, candidates = self._run(source, text, typeahead=False)
-        vectors, vector = self.semantic.vectors(source), self.semantic.query_vector(text)
+        vectors, vector = self.semantic.vectors(source), self.semantic.query_vector(_meaning(text, plan))
         out = []
         for cand in candidates[:limit]:
             phrasing = vectors is not None and vector is not None and vectors.phrasing_matched(cand.key, vector)
@@ -209,7 +209,7 @@ class SearchEngine:
             plan = plan_query(text, self.synonyms, source.vocabulary, typeahead=typeahead)
             total, lexical = source.run(plan, CANDIDATES, LEX_SHARE) if plan.concepts else (0, [])
         vectors = self.semantic.vectors(source)
-        vector = self.semantic.query_vector(text) if vectors is not None and plan.concepts else None
+        vector = self.semantic.query_vector(_meaning(text, plan)) if vectors is not None and plan.concepts else None
         if vectors is None or vector is None:
             candidates = fuse(lexical, None)
         else:
@@ -236,6 +236,18 @@ class SearchEngine:
                 hits.append(hit)
         log.debug("search %r: %d matches in %.1f ms", text, total, (time.perf_counter() - started) * 1000)
         return SearchResponse(text, total, plan.suggestion, hits)
+
+
+def _meaning(text: str, plan: QueryPlan) -> str:
+    """Return the text whose meaning is searched: while typing, the unfinished word is replaced by its most
+    likely completion ("passw" means nothing to the model, "password" does)."""
+    typing = next((c for c in plan.concepts if c.prefix is not None), None)
+    if typing is None or not text.endswith(typing.prefix):
+        return text
+    completed = next((a for a in typing.alternatives if a.words != (typing.prefix,)), None)
+    if completed is None:
+        return text
+    return text[: len(text) - len(typing.prefix)] + " ".join(completed.words)
 
 
 def _hit(library: ArticleLibrary, key: str, score: float, highlight: frozenset[str]) -> SearchHit | None:
