@@ -13,6 +13,7 @@ from helpdesk.config import ConfigError, Settings
 from helpdesk.database import upgrade_database
 from helpdesk.kb import get_library
 from helpdesk.search import get_engine
+from helpdesk.search import fusion
 from helpdesk.search.engine import normalize_query
 
 
@@ -77,9 +78,13 @@ def index_command(check: bool) -> None:
 @click.argument("text")
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON as GET /api/v1/search.")
 @click.option("--limit", type=click.IntRange(1, 50), default=10, show_default=True)
+@click.option("--explain", is_flag=True, help="Show each hit's lexical and semantic ranks and scores.")
 @with_appcontext
-def search_command(text: str, as_json: bool, limit: int) -> None:
+def search_command(text: str, as_json: bool, limit: int, explain: bool) -> None:
     """Search the knowledge base from the command line."""
+    if explain:
+        _explain(text, limit)
+        return
     response = get_engine().search(normalize_query(text), limit=limit)
     if as_json:
         click.echo(json.dumps(response.to_dict(), indent=2))
@@ -89,6 +94,24 @@ def search_command(text: str, as_json: bool, limit: int) -> None:
     click.echo(f"{response.total} matching documents")
     for rank, hit in enumerate(response.results, start=1):
         click.echo(f"{rank:>2}. {hit.question or hit.title}  [{hit.url}]  score {hit.score:.2f}")
+
+
+def _explain(text: str, limit: int) -> None:
+    """Print why each candidate ranks where it does: both signals, the fusion and the relevance floor."""
+    engine = get_engine()
+    status = engine.status()
+    click.echo(f"ranking: {status['ranking']}; model: {status['model'] or 'none'}; fusion: {fusion.FUSION}")
+    for rank, row in enumerate(engine.explain(text, limit=limit), start=1):
+        lex = f"#{row['lexical_rank']} {row['lexical_score']:.3f}" if row["lexical_rank"] else "-"
+        sem = "-" if row["semantic_score"] is None else f"{row['semantic_score']:.3f}"
+        if row["semantic_rank"]:
+            sem = f"#{row['semantic_rank']} {sem}"
+        floor = "relevant" if row["relevant"] else "below the relevance floor"
+        confident = ", confident" if row["confident"] else ""
+        click.echo(f"{rank:>2}. {row['key']}\n    lexical {lex} | semantic {sem} | fused {row['fused']:.4f} | "
+                   f"{floor}{confident}")
+        if row["learned_phrasing"]:
+            click.echo("    learned phrasing matched")
 
 
 @click.group("db")

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from helpdesk.kb.library import ArticleLibrary
+from helpdesk.search.analysis import words
 from helpdesk.search.cache import LRUCache
 from helpdesk.search.documents import split_key
 from helpdesk.search.fusion import CANDIDATES, LEX_SHARE, Candidate, fuse
@@ -241,13 +242,13 @@ class SearchEngine:
 def _meaning(text: str, plan: QueryPlan) -> str:
     """Return the text whose meaning is searched: while typing, the unfinished word is replaced by its most
     likely completion ("passw" means nothing to the model, "password" does)."""
+    tokens = words(text)  # the words only: query syntax means nothing, to either side
     typing = next((c for c in plan.concepts if c.prefix is not None), None)
-    if typing is None or not text.endswith(typing.prefix):
-        return text
-    completed = next((a for a in typing.alternatives if a.words != (typing.prefix,)), None)
-    if completed is None:
-        return text
-    return text[: len(text) - len(typing.prefix)] + " ".join(completed.words)
+    if typing is not None and tokens and tokens[-1] == typing.prefix:
+        completed = next((a for a in typing.alternatives if a.words != (typing.prefix,)), None)
+        if completed is not None:
+            tokens[-1:] = completed.words
+    return " ".join(tokens)
 
 
 def _hit(library: ArticleLibrary, key: str, score: float, highlight: frozenset[str]) -> SearchHit | None:

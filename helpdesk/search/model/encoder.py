@@ -6,6 +6,7 @@ import hashlib
 import logging
 import os
 import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from helpdesk.search.model.location import MODEL_FILE, TOKENIZER_FILE
 log = logging.getLogger(__name__)
 
 BATCH = 8  # texts per model call; sorted by length so that padding stays small (larger batches were slower here)
+MEMO = 8192  # recent texts remembered per process: a re-index, a second engine or a repeated query costs nothing
 PARALLEL_FROM = 64  # texts above which batches run on one thread per core (ONNX Runtime releases the GIL)
 MAX_TOKENS = 128  # what MiniLM-L6 was trained with (its tokenizer.json says so too): longer text is truncated
 
@@ -51,12 +53,29 @@ class Encoder:
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._inputs = {i.name for i in self._session.get_inputs()}
         self.dim = int(self._session.get_outputs()[0].shape[-1])
+        self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._memo_lock = threading.Lock()
 
     def embed(self, texts: list[str], progress: object = None) -> np.ndarray:
         """Return one unit-length float32 row per text (mean pooling over the tokens, as MiniLM expects)."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if not texts:
-            return out
+        with self._memo_lock:
+            known = {i: self._memo[t] for i, t in enumerate(texts) if t in self._memo}
+        for i, vector in known.items():
+            out[i] = vector
+        todo = [i for i in range(len(texts)) if i not in known]
+        if todo:
+            fresh = self._embed([texts[i] for i in todo], progress)
+            out[todo] = fresh
+            with self._memo_lock:
+                for i, vector in zip(todo, fresh, strict=True):
+                    self._memo[texts[i]] = vector
+                while len(self._memo) > MEMO:
+                    self._memo.popitem(last=False)
+        return out
+
+    def _embed(self, texts: list[str], progress: object) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
         encodings = self._tokenizer.encode_batch(texts)
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         batches = [order[start : start + BATCH] for start in range(0, len(order), BATCH)]
