@@ -12,8 +12,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from helpdesk.config import ConfigError, Settings
 from helpdesk.database import upgrade_database
 from helpdesk.kb import get_library
-from helpdesk.search import get_engine
-from helpdesk.search import fusion
+from helpdesk.search import fusion, get_engine
 from helpdesk.search.engine import normalize_query
 
 
@@ -61,9 +60,32 @@ def _build_index(*, check_only: bool, quiet: bool = False) -> int:
             bar.update(done - done_so_far)
             done_so_far = done
 
-        documents = engine.rebuild(progress=progress)
+        embedding = _LazyBar("Embedding new texts")
+        try:
+            documents = engine.rebuild(progress=progress, embed_progress=embedding.update)
+        finally:
+            embedding.close()
     click.echo(f"indexed {total} articles as {documents} search documents")
     return 0
+
+
+class _LazyBar:
+    """A progress bar shown from the first report on (its length is known only then; unchanged texts cost none)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._bar: object | None = None
+        self._done = 0
+
+    def update(self, done: int, total: int) -> None:
+        if self._bar is None:
+            self._bar = click.progressbar(length=total, label=self.label, file=sys.stderr).__enter__()
+        self._bar.update(done - self._done)  # type: ignore[attr-defined]
+        self._done = done
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)  # type: ignore[attr-defined]
 
 
 @click.command("index")

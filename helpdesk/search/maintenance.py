@@ -194,6 +194,8 @@ class IndexMaintainer:
             changed = sum(1 for s, a in library.articles.items() if meta.digests.get(s) != a.digest)
             removed = sum(1 for s in meta.digests if s not in library.articles)
             problems.append(f"search index is stale: {changed} articles changed or added, {removed} removed")
+        if not self.store.has_vectors(name):
+            problems.append(f"index generation {name} has no embeddings of the model in use (search is lexical)")
         expected = document_count(library.articles)
         if len(keys) != expected:
             problems.append(f"search index holds {len(keys)} documents, the library makes {expected}")
