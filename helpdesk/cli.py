@@ -121,6 +121,7 @@ def search_command(text: str, as_json: bool, limit: int, explain: bool) -> None:
 def _explain(text: str, limit: int) -> None:
     """Print why each candidate ranks where it does: both signals, the fusion and the relevance floor."""
     engine = get_engine()
+    engine.ensure_index()
     status = engine.status()
     click.echo(f"ranking: {status['ranking']}; model: {status['model'] or 'none'}; fusion: {fusion.FUSION}")
     for rank, row in enumerate(engine.explain(text, limit=limit), start=1):

@@ -207,12 +207,15 @@ class IndexStore:
             # without documents only makes a correction find nothing, and subtracting needs the old text.
             counts = Counter(self.read_words(name))
             _write_atomic(tmp / WORDS, json.dumps(count_words((library.articles[s] for s in changed), counts)))
+            embedded = 0
             if self.encoder is not None:  # before publishing: only the changed texts are embedded, in well under 1 s
-                write_vectors(tmp, library, self.encoder, open_vectors(self.root / name, self.encoder.model_id))
+                embedded = write_vectors(tmp, library, self.encoder,
+                                         open_vectors(self.root / name, self.encoder.model_id))
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        log.info("search index: re-indexed %d changed and %d removed articles", len(changed), len(removed))
+        log.info("search index: re-indexed %d changed and %d removed articles (%d texts embedded)",
+                 len(changed), len(removed), embedded)
         return self._publish(tmp, library)
 
     def _scratch(self) -> Path:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import threading
-import time
+from pathlib import Path
 
 import numpy as np
 
@@ -11,9 +12,8 @@ from helpdesk.search.cache import LRUCache
 from helpdesk.search.fusion import CANDIDATES, SEM_FLOOR, semantic_top
 from helpdesk.search.model.encoder import Encoder
 from helpdesk.search.reader import OpenIndex
-from helpdesk.search.vectors import VectorSet, open_vectors
+from helpdesk.search.vectors import VECTORS_META, VectorSet, open_vectors
 
-RECHECK_SECONDS = 1.0  # how often a generation without embeddings is looked at again (they land after it)
 QUERY_VECTORS = 4096
 
 
@@ -23,7 +23,8 @@ class SemanticSide:
     def __init__(self, encoder: Encoder | None) -> None:
         self.encoder = encoder
         self._lock = threading.Lock()
-        self._opened: tuple[str, VectorSet | None, float] | None = None  # (generation, vectors, checked at)
+        #: (generation, its vectors, stamp of their metadata file)
+        self._opened: tuple[str, VectorSet | None, tuple[int, int] | None] | None = None
         #: Query embeddings are cached like the results they feed (a typeahead re-asks the same prefix often).
         self._queries: LRUCache[str, np.ndarray] = LRUCache(QUERY_VECTORS)
 
@@ -36,13 +37,15 @@ class SemanticSide:
         """Return the embeddings of the generation `source`, or None (no model, fallback index, not built yet)."""
         if self.encoder is None or not isinstance(source, OpenIndex):
             return None
-        opened, now = self._opened, time.monotonic()
-        if opened is not None and opened[0] == source.name and (opened[1] is not None
-                                                                 or now - opened[2] < RECHECK_SECONDS):
+        opened = self._opened
+        if opened is not None and opened[0] == source.name and opened[1] is not None:
             return opened[1]
+        stamp = _stamp(source.directory / VECTORS_META)  # one stat while they are missing: they land after it
+        if opened is not None and opened[0] == source.name and opened[2] == stamp:
+            return None
         with self._lock:
-            found = open_vectors(source.directory, self.encoder.model_id)
-            self._opened = (source.name, found, now)
+            found = open_vectors(source.directory, self.encoder.model_id) if stamp is not None else None
+            self._opened = (source.name, found, stamp)
         return found
 
     def query_vector(self, text: str) -> np.ndarray | None:
@@ -69,3 +72,11 @@ class SemanticSide:
         with self._lock:
             self._opened = None
         self._queries.clear()
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+        return st.st_ino, st.st_mtime_ns
+    except OSError:
+        return None
