@@ -78,7 +78,7 @@ class SearchEngine:
         self.synonyms = SynonymTable()
         self._library = library
         encoder = load_encoder(embedding_model)  # None (logged) when the folder is missing: search stays lexical
-        self.semantic = SemanticSide(encoder)
+        self.semantic = SemanticSide(encoder, cache_size)  # query embeddings are cached with the results
         self._maintainer = IndexMaintainer(IndexStore(Path(index_dir), encoder), library, self.synonyms)
         self._cache: LRUCache[tuple[str, int, bool, str], SearchResponse] = LRUCache(cache_size)
         self._fallback: FallbackIndex | None = None

@@ -14,19 +14,19 @@ from helpdesk.search.model.encoder import Encoder
 from helpdesk.search.reader import OpenIndex
 from helpdesk.search.vectors import VECTORS_META, VectorSet, open_vectors
 
-QUERY_VECTORS = 4096
+QUERY_VECTORS = 4096  # the default; an engine sizes it like its result cache (0: nothing cached)
 
 
 class SemanticSide:
     """Embeddings for one engine; every method answers None rather than fail when there is no model."""
 
-    def __init__(self, encoder: Encoder | None) -> None:
+    def __init__(self, encoder: Encoder | None, cache_size: int = QUERY_VECTORS) -> None:
         self.encoder = encoder
         self._lock = threading.Lock()
         #: (generation, its vectors, stamp of their metadata file)
         self._opened: tuple[str, VectorSet | None, tuple[int, int] | None] | None = None
         #: Query embeddings are cached like the results they feed (a typeahead re-asks the same prefix often).
-        self._queries: LRUCache[str, np.ndarray] = LRUCache(QUERY_VECTORS)
+        self._queries: LRUCache[str, np.ndarray] = LRUCache(cache_size)
 
     @property
     def model_id(self) -> str | None:
@@ -54,7 +54,7 @@ class SemanticSide:
             return None
         vector = self._queries.get(text)
         if vector is None:
-            vector = self.encoder.embed([text])[0]
+            vector = self.encoder.embed([text], remember=False)[0]
             self._queries.put(text, vector)
         return vector
 

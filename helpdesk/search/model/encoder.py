@@ -56,8 +56,11 @@ class Encoder:
         self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
         self._memo_lock = threading.Lock()
 
-    def embed(self, texts: list[str], progress: object = None) -> np.ndarray:
-        """Return one unit-length float32 row per text (mean pooling over the tokens, as MiniLM expects)."""
+    def embed(self, texts: list[str], progress: object = None, *, remember: bool = True) -> np.ndarray:
+        """Return one unit-length float32 row per text (mean pooling over the tokens, as MiniLM expects);
+        `remember` keeps them for the next build (queries are cached with their results instead)."""
+        if not remember:
+            return self._embed(texts, progress)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         with self._memo_lock:
             known = {i: self._memo[t] for i, t in enumerate(texts) if t in self._memo}
