@@ -110,7 +110,7 @@ class Encoder:
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
-_loaded: dict[str, Encoder | None] = {}
+_loaded: dict[tuple[int, str], Encoder | None] = {}
 _load_lock = threading.Lock()
 
 
@@ -118,12 +118,13 @@ def load_encoder(folder: Path | None) -> Encoder | None:
     """Return the model of `folder` (loaded once per process), or None, logged once, when it is unusable."""
     if folder is None:
         return None
-    key = str(Path(folder).resolve())
+    # Per process: a session created before gunicorn forks its workers is not used across the fork.
+    key = (os.getpid(), str(Path(folder).resolve()))
     with _load_lock:
         if key not in _loaded:
             try:
-                _loaded[key] = Encoder(Path(folder))
-                log.info("search: semantic ranking with the embedding model %s", _loaded[key].model_id)
+                encoder = _loaded[key] = Encoder(Path(folder))
+                log.info("search: semantic ranking with the embedding model %s", encoder.model_id)
             except ModelUnavailable as exc:
                 log.warning("search: %s; search stays lexical (run scripts/_setup.sh to install the model)", exc)
                 _loaded[key] = None
