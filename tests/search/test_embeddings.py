@@ -107,3 +107,14 @@ def test_explain_prints_both_ranks_and_scores(runner: FlaskCliRunner, model_dir:
     assert first[0].startswith(" 1. errors-and-technical-support#what-do-i-do-when-i-get-an-error")
     assert "lexical #1 " in first[1] and "semantic #" in first[1] and "fused" in first[1] and "relevant" in first[1]
     assert "below the relevance floor" in result.output  # candidates that only share a word are shown as such
+
+
+def test_answers_that_may_help_show_only_confident_answers(client: FlaskClient) -> None:
+    assert client.get("/healthz").json["search"] == "hybrid"  # the index and its embeddings are built
+    # What the request form's "Answers that may help" and the search box ask while the person types.
+    noise = client.get("/api/v1/search", query_string={"q": "banana smoothie recipe", "typeahead": "1", "limit": "5"})
+    assert noise.status_code == 200 and noise.json["results"] == []
+    typed = client.get("/api/v1/search", query_string={"q": "i can't log in", "typeahead": "1", "limit": "5"})
+    results = typed.json["results"]
+    assert results[0]["question_id"] == "what-do-i-do-when-i-get-an-error-or-if-i-cant-log-into-icots"
+    assert all(r["question_id"] != "how-do-i-find-an-answer-here" for r in results)
