@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -118,3 +119,19 @@ def test_answers_that_may_help_show_only_confident_answers(client: FlaskClient) 
     results = typed.json["results"]
     assert results[0]["question_id"] == "what-do-i-do-when-i-get-an-error-or-if-i-cant-log-into-icots"
     assert all(r["question_id"] != "how-do-i-find-an-answer-here" for r in results)
+
+
+def test_a_document_scores_its_best_row_and_says_when_a_learned_phrasing_matched(tmp_path: Path) -> None:
+    # Learned phrasings (a `phrasings` field of question documents) are extra rows of their document.
+    rows = np.eye(3, dtype=np.float32)
+    np.save(tmp_path / VECTORS, rows)
+    (tmp_path / "vectors.json").write_text(json.dumps({
+        "model": "m", "keys": ["a#q", "a#q", "b"], "kinds": ["document", "phrasing", "document"],
+        "hashes": ["h1", "h2", "h3"]}), encoding="utf-8")
+    vectors = VectorSet(tmp_path)
+    assert vectors.keys == ["a#q", "b"]
+    query = np.array([0.1, 0.9, 0.2], dtype=np.float32)
+    assert vectors.similarities(query).tolist() == pytest.approx([0.9, 0.2])
+    assert vectors.phrasing_matched("a#q", query)
+    assert not vectors.phrasing_matched("a#q", np.array([1.0, 0.0, 0.0], dtype=np.float32))
+    assert open_vectors(tmp_path, "another model") is None
