@@ -9,7 +9,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from helpdesk.kb.library import ArticleLibrary
-from helpdesk.search.analysis import words
 from helpdesk.search.cache import LRUCache
 from helpdesk.search.documents import split_key
 from helpdesk.search.fusion import CANDIDATES, LEX_SHARE, Candidate, fuse
@@ -18,7 +17,7 @@ from helpdesk.search.maintenance import IndexMaintainer
 from helpdesk.search.model.encoder import load_encoder
 from helpdesk.search.query import QueryPlan, plan_query
 from helpdesk.search.reader import FallbackIndex, OpenIndex, WarmState
-from helpdesk.search.semantic import SemanticSide
+from helpdesk.search.semantic import SemanticSide, meaning_text
 from helpdesk.search.snippets import make_snippet
 from helpdesk.search.synonyms import SynonymTable
 
@@ -169,7 +168,7 @@ class SearchEngine:
         text = normalize_query(query)
         source = self._source()
         plan, total, candidates = self._run(source, text, typeahead=False)
-        vectors, vector = self.semantic.vectors(source), self.semantic.query_vector(_meaning(text, plan))
+        vectors, vector = self.semantic.vectors(source), self.semantic.query_vector(meaning_text(text, plan))
         out = []
         for cand in candidates[:limit]:
             phrasing = vectors is not None and vector is not None and vectors.phrasing_matched(cand.key, vector)
@@ -210,7 +209,7 @@ class SearchEngine:
             plan = plan_query(text, self.synonyms, source.vocabulary, typeahead=typeahead)
             total, lexical = source.run(plan, CANDIDATES, LEX_SHARE) if plan.concepts else (0, [])
         vectors = self.semantic.vectors(source)
-        vector = self.semantic.query_vector(_meaning(text, plan)) if vectors is not None and plan.concepts else None
+        vector = self.semantic.query_vector(meaning_text(text, plan)) if vectors is not None and plan.concepts else None
         if vectors is None or vector is None:
             candidates = fuse(lexical, None)
         else:
@@ -237,18 +236,6 @@ class SearchEngine:
                 hits.append(hit)
         log.debug("search %r: %d matches in %.1f ms", text, total, (time.perf_counter() - started) * 1000)
         return SearchResponse(text, total, plan.suggestion, hits)
-
-
-def _meaning(text: str, plan: QueryPlan) -> str:
-    """Return the text whose meaning is searched: while typing, the unfinished word is replaced by its most
-    likely completion ("passw" means nothing to the model, "password" does)."""
-    tokens = words(text)  # the words only: query syntax means nothing, to either side
-    typing = next((c for c in plan.concepts if c.prefix is not None), None)
-    if typing is not None and tokens and tokens[-1] == typing.prefix:
-        completed = next((a for a in typing.alternatives if a.words != (typing.prefix,)), None)
-        if completed is not None:
-            tokens[-1:] = completed.words
-    return " ".join(tokens)
 
 
 def _hit(library: ArticleLibrary, key: str, score: float, highlight: frozenset[str]) -> SearchHit | None:

@@ -64,25 +64,6 @@ class IndexStore:
         self.pointer = self.root / POINTER
         self.encoder = encoder  # None: a lexical index only
 
-    def has_vectors(self, name: str) -> bool:
-        """Tell whether a generation holds the embeddings of the current model (always True without a model)."""
-        if self.encoder is None:
-            return True
-        return open_vectors(self.root / name, self.encoder.model_id) is not None
-
-    def embed(self, name: str, library: ArticleLibrary, previous: str | None = None,
-              progress: Progress | None = None) -> None:
-        """Write the embeddings of generation `name`, reusing those of `previous` (or its own) for unchanged
-        texts; call with the lock held. The generation answers lexically until they land."""
-        if self.encoder is None:
-            return
-        cache = open_vectors(self.root / name, self.encoder.model_id)
-        if cache is None and previous is not None:
-            cache = open_vectors(self.root / previous, self.encoder.model_id)
-        started = time.perf_counter()
-        fresh = write_vectors(self.root / name, library, self.encoder, cache, progress)
-        log.info("search index %s: embedded %d new texts in %.1f s", name, fresh, time.perf_counter() - started)
-
     def current(self) -> str | None:
         """Return the name of the published generation, or None if there is none."""
         try:
@@ -146,15 +127,8 @@ class IndexStore:
         finally:
             lock.release()
 
-    def build(self, library: ArticleLibrary, progress: Progress | None = None,
-              embed_progress: Progress | None = None) -> str:
-        """Write a complete new generation, publish it, then embed it; call with the lock held."""
-        previous = self.current()
-        name = self._build_lexical(library, progress)
-        self.embed(name, library, previous, embed_progress)
-        return name
-
-    def _build_lexical(self, library: ArticleLibrary, progress: Progress | None) -> str:
+    def build(self, library: ArticleLibrary, progress: Progress | None = None) -> str:
+        """Write a complete new generation and publish it (its embeddings come after); call with the lock held."""
         tmp = self._scratch()
         whoosh_index.create_in(str(tmp), make_schema())
         ix = whoosh_index.open_dir(str(tmp))

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
+from helpdesk.search.analysis import words
 from helpdesk.search.cache import LRUCache
 from helpdesk.search.fusion import CANDIDATES, SEM_FLOOR, semantic_top
 from helpdesk.search.model.encoder import Encoder
+from helpdesk.search.query import QueryPlan
 from helpdesk.search.reader import OpenIndex
 from helpdesk.search.vectors import VECTORS_META, VectorSet, open_vectors
 
@@ -80,3 +82,15 @@ def _stamp(path: Path) -> tuple[int, int] | None:
         return st.st_ino, st.st_mtime_ns
     except OSError:
         return None
+
+
+def meaning_text(text: str, plan: QueryPlan) -> str:
+    """Return the text whose meaning is searched: while typing, the unfinished word is replaced by its most
+    likely completion ("passw" means nothing to the model, "password" does)."""
+    tokens = words(text)  # the words only: query syntax means nothing, to either side
+    typing = next((c for c in plan.concepts if c.prefix is not None), None)
+    if typing is not None and tokens and tokens[-1] == typing.prefix:
+        completed = next((a for a in typing.alternatives if a.words != (typing.prefix,)), None)
+        if completed is not None:
+            tokens[-1:] = completed.words
+    return " ".join(tokens)
