@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from helpdesk.search.query import QueryPlan
 from helpdesk.search.reader import OpenIndex
 from helpdesk.search.vectors import VECTORS_META, VectorSet, open_vectors
 
+_SYNTAX = re.compile(r"[^\w\s'\u2019\-.,?!]")
 QUERY_VECTORS = 4096  # the default; an engine sizes it like its result cache (0: nothing cached)
 
 
@@ -87,9 +89,11 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 def meaning_text(text: str, plan: QueryPlan) -> str:
     """Return the text whose meaning is searched: while typing, the unfinished word is replaced by its most
     likely completion ("passw" means nothing to the model, "password" does)."""
-    tokens = words(text)  # the words only: query syntax means nothing, to either side
+    # Query syntax means nothing, to either side: only word characters, apostrophes and hyphens ("e-filing")
+    # and the punctuation of sentences reach the model.
+    tokens = _SYNTAX.sub(" ", text).split()
     typing = next((c for c in plan.concepts if c.prefix is not None), None)
-    if typing is not None and tokens and tokens[-1] == typing.prefix:
+    if typing is not None and tokens and words(tokens[-1]) == [typing.prefix]:
         completed = next((a for a in typing.alternatives if a.words != (typing.prefix,)), None)
         if completed is not None:
             tokens[-1:] = completed.words
