@@ -240,9 +240,9 @@ def _random_document_vectors() -> None:
     real = Encoder.embed
     rng = np.random.default_rng(20261122)
 
-    def embed(self: Encoder, texts: list[str], progress: object = None) -> np.ndarray:
+    def embed(self: Encoder, texts: list[str], progress: object = None, *, remember: bool = True) -> np.ndarray:
         if len(texts) <= 64:
-            return real(self, texts, progress)
+            return real(self, texts, progress, remember=remember)
         vectors = rng.standard_normal((len(texts), self.dim)).astype(np.float32)
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
