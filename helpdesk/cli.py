@@ -13,7 +13,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from helpdesk.config import ConfigError, Settings
 from helpdesk.database import upgrade_database
 from helpdesk.kb import get_library
-from helpdesk.search import get_engine
+from helpdesk.search import fusion, get_engine
 from helpdesk.search.engine import normalize_query
 
 
@@ -78,9 +78,32 @@ def _build_index(*, check_only: bool, quiet: bool = False) -> int:
             bar.update(done - done_so_far)
             done_so_far = done
 
-        documents = engine.rebuild(progress=progress)
+        embedding = _LazyBar("Embedding new texts")
+        try:
+            documents = engine.rebuild(progress=progress, embed_progress=embedding.update)
+        finally:
+            embedding.close()
     click.echo(f"indexed {total} articles as {documents} search documents")
     return 0
+
+
+class _LazyBar:
+    """A progress bar shown from the first report on (its length is known only then; unchanged texts cost none)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._bar: object | None = None
+        self._done = 0
+
+    def update(self, done: int, total: int) -> None:
+        if self._bar is None:
+            self._bar = click.progressbar(length=total, label=self.label, file=sys.stderr).__enter__()
+        self._bar.update(done - self._done)  # type: ignore[attr-defined]
+        self._done = done
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)  # type: ignore[attr-defined]
 
 
 @click.command("index")
@@ -95,9 +118,13 @@ def index_command(check: bool) -> None:
 @click.argument("text")
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON as GET /api/v1/search.")
 @click.option("--limit", type=click.IntRange(1, 50), default=10, show_default=True)
+@click.option("--explain", is_flag=True, help="Show each hit's lexical and semantic ranks and scores.")
 @with_appcontext
-def search_command(text: str, as_json: bool, limit: int) -> None:
+def search_command(text: str, as_json: bool, limit: int, explain: bool) -> None:
     """Search the knowledge base from the command line."""
+    if explain:
+        _explain(text, limit)
+        return
     response = get_engine().search(normalize_query(text), limit=limit)
     if as_json:
         click.echo(json.dumps(response.to_dict(), indent=2))
@@ -107,6 +134,25 @@ def search_command(text: str, as_json: bool, limit: int) -> None:
     click.echo(f"{response.total} matching documents")
     for rank, hit in enumerate(response.results, start=1):
         click.echo(f"{rank:>2}. {hit.question or hit.title}  [{hit.url}]  score {hit.score:.2f}")
+
+
+def _explain(text: str, limit: int) -> None:
+    """Print why each candidate ranks where it does: both signals, the fusion and the relevance floor."""
+    engine = get_engine()
+    engine.ensure_index()
+    status = engine.status()
+    click.echo(f"ranking: {status['ranking']}; model: {status['model'] or 'none'}; fusion: {fusion.FUSION}")
+    for rank, row in enumerate(engine.explain(text, limit=limit), start=1):
+        lex = f"#{row['lexical_rank']} {row['lexical_score']:.3f}" if row["lexical_rank"] else "-"
+        sem = "-" if row["semantic_score"] is None else f"{row['semantic_score']:.3f}"
+        if row["semantic_rank"]:
+            sem = f"#{row['semantic_rank']} {sem}"
+        floor = "relevant" if row["relevant"] else "below the relevance floor"
+        confident = ", confident" if row["confident"] else ""
+        click.echo(f"{rank:>2}. {row['key']}\n    lexical {lex} | semantic {sem} | fused {row['fused']:.4f} | "
+                   f"{floor}{confident}")
+        if row["learned_phrasing"]:
+            click.echo("    learned phrasing matched")
 
 
 @click.group("db")

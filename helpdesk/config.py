@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from helpdesk.config_table import ConfigError, read, read_keyed, unknown_settings
 from helpdesk.config_table import parse_bool as parse_bool  # re-exported: callers import it from here
+from helpdesk.search.model.location import default_model_dir
 
 #: The project root: `articles/` and `search_index/` live beside the `helpdesk/` package.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -71,6 +72,8 @@ class Settings:
     instance_dir: Path = PROJECT_ROOT / "instance"
     articles_dir: Path = PROJECT_ROOT / "articles"
     index_dir: Path = PROJECT_ROOT / "search_index"
+    #: A folder with model.onnx + tokenizer.json (scripts/_setup.sh installs MiniLM there); missing: lexical search.
+    embedding_model: Path = field(default_factory=default_model_dir)
     triage_dir: Path = PROJECT_ROOT / "tickets"
     database_url: str = ""
     host: str = "127.0.0.1"
@@ -110,6 +113,7 @@ class Settings:
             instance_dir=instance,
             articles_dir=Path(get("HELPDESK_ARTICLES_DIR") or PROJECT_ROOT / "articles").resolve(),
             index_dir=Path(get("HELPDESK_INDEX_DIR") or PROJECT_ROOT / "search_index").resolve(),
+            embedding_model=Path(get("HELPDESK_EMBEDDING_MODEL") or default_model_dir()).resolve(),
             triage_dir=Path(get("HELPDESK_TRIAGE_DIR") or PROJECT_ROOT / "tickets").resolve(),
             database_url=normalize_database_url(get("DATABASE_URL") or f"sqlite:///{instance / 'helpdesk.sqlite3'}"),
             host=read(env, "HELPDESK_HOST"),
@@ -137,6 +141,7 @@ class Settings:
             "INSTANCE_DIR": self.instance_dir,
             "ARTICLES_DIR": self.articles_dir,
             "INDEX_DIR": self.index_dir,
+            "EMBEDDING_MODEL": self.embedding_model,
             "TRIAGE_POLICY_DIR": self.triage_dir,
             "DATABASE_URL": self.database_url,
             "BASE_URL": self.base_url,

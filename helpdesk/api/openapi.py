@@ -75,9 +75,12 @@ SCHEMAS: dict[str, Any] = {
                                                     "properties": {"slug": _STR, "title": _STR, "description": _STR}}},
         },
     },
-    "Health": {"type": "object", "required": ["status", "database", "index", "documents", "articles"],
+    "Health": {"type": "object", "required": ["status", "database", "index", "documents", "articles", "search"],
                "properties": {"status": {"enum": ["ok", "unavailable"]}, "database": _STR, "index": _STR,
-                              "documents": _INT, "articles": _INT}},
+                              "documents": _INT, "articles": _INT,
+                              "search": {"enum": ["hybrid", "lexical"],
+                                         "description": "lexical: no embedding model, or its embeddings not built"},
+                              "embedding_model": {"type": ["string", "null"]}}},
 }
 
 _NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}

@@ -128,6 +128,10 @@ def healthz() -> tuple[Response, int]:
         problems = [str(status.get("detail"))]
     checks["index"] = "ok" if not problems else f"error: {'; '.join(problems)}"
     checks["documents"] = status.get("documents", 0)
+    # "hybrid" (lexical + semantic) or "lexical" (no embedding model, or its embeddings not built yet): search
+    # works either way, so this never makes the check fail.
+    checks["search"] = status.get("ranking", "lexical")
+    checks["embedding_model"] = status.get("model")
     checks["articles"] = len(get_library().articles)
     healthy = checks["database"] == "ok" and checks["index"] == "ok"
     return jsonify(status="ok" if healthy else "unavailable", **checks), 200 if healthy else 503

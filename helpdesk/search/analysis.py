@@ -20,14 +20,14 @@ _CURLY = "\u2019"
 #: Whoosh's English list plus the question words every FAQ heading shares: they would only add noise.
 STOP_WORDS = frozenset(_WHOOSH_STOP_WORDS) | frozenset(
     {"do", "does", "did", "i", "me", "my", "our", "how", "what", "who", "where", "why", "which", "there", "their",
-     "its", "am", "was", "were", "has",
+     "its", "am", "was", "were", "has", "into", "onto",
      "it's", "i'm", "i've", "i'd", "i'll", "you're", "you've", "you'll", "we're", "we've", "we'll", "they're",
      "that's", "there's", "let's", "what's", "here's"}
 )
 MIN_TOKEN = 2  # single letters ("e" of "e-mail", "t" of "can't") carry no meaning on their own
 
 #: Bump when the analysis changes in a way the token pattern and stop list do not show (stemmer, filters).
-_ANALYSIS_REVISION = "porter2-apostrophe-1"
+_ANALYSIS_REVISION = "porter2-apostrophe-2"
 
 
 @lru_cache(maxsize=100_000)

@@ -11,10 +11,13 @@ from pathlib import Path
 from helpdesk.kb.library import ArticleLibrary
 from helpdesk.search.cache import LRUCache
 from helpdesk.search.documents import split_key
+from helpdesk.search.fusion import CANDIDATES, LEX_SHARE, Candidate, fuse
 from helpdesk.search.index import IndexStore
 from helpdesk.search.maintenance import IndexMaintainer
-from helpdesk.search.query import plan_query
+from helpdesk.search.model.encoder import load_encoder
+from helpdesk.search.query import QueryPlan, plan_query
 from helpdesk.search.reader import FallbackIndex, OpenIndex, WarmState
+from helpdesk.search.semantic import SemanticSide, meaning_text
 from helpdesk.search.snippets import make_snippet
 from helpdesk.search.synonyms import SynonymTable
 
@@ -69,10 +72,13 @@ def normalize_query(text: str) -> str:
 class SearchEngine:
     """Search over the knowledge base; one instance per process, safe to share between threads."""
 
-    def __init__(self, index_dir: Path, library: Callable[[], ArticleLibrary], *, cache_size: int = 2048) -> None:
+    def __init__(self, index_dir: Path, library: Callable[[], ArticleLibrary], *, cache_size: int = 2048,
+                 embedding_model: Path | None = None) -> None:
         self.synonyms = SynonymTable()
         self._library = library
-        self._maintainer = IndexMaintainer(IndexStore(Path(index_dir)), library, self.synonyms)
+        encoder = load_encoder(embedding_model)  # None (logged) when the folder is missing: search stays lexical
+        self.semantic = SemanticSide(encoder, cache_size)  # query embeddings are cached with the results
+        self._maintainer = IndexMaintainer(IndexStore(Path(index_dir), encoder), library, self.synonyms)
         self._cache: LRUCache[tuple[str, int, bool, str], SearchResponse] = LRUCache(cache_size)
         self._fallback: FallbackIndex | None = None
 
@@ -80,9 +86,10 @@ class SearchEngine:
         """Make the index match the library: build it if unusable, re-index changed articles otherwise."""
         self._maintainer.ensure(wait=True)
 
-    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
+    def rebuild(self, progress: Callable[[int, int], None] | None = None,
+                embed_progress: Callable[[int, int], None] | None = None) -> int:
         """Rebuild the whole index atomically and return its number of documents."""
-        return self._maintainer.rebuild(progress)
+        return self._maintainer.rebuild(progress, embed_progress)
 
     def check(self) -> list[str]:
         """Return the problems of the index in words; an empty list means healthy."""
@@ -93,6 +100,7 @@ class SearchEngine:
         self._maintainer.close()
         getattr(self._library, "close", lambda: None)()  # the learned phrasings' reader (helpdesk.search.phrasings)
         self._cache.clear()
+        self.semantic.clear()
 
     def warm_up(self, timeout: float | None = 0.0) -> dict[str, object]:
         """Open the published generation, which starts its warm-up in the background, and wait up to `timeout`
@@ -106,18 +114,27 @@ class SearchEngine:
         return {**asdict(source.warm), "seconds": round(source.warm.seconds, 3), "query_reads": source.reads}
 
     def status(self) -> dict[str, object]:
-        """Return {"ok", "documents", "detail"} for a health check; cheap enough to call per request."""
+        """Return {"ok", "documents", "detail", "ranking", "model"} for a health check; cheap enough per request."""
+        model = self.semantic.model_id
         try:
             source = self._maintainer.current()
         except Exception as exc:  # the health check must answer whatever happened
-            return {"ok": False, "documents": 0, "detail": f"search index unavailable: {exc}"}
+            return {"ok": False, "documents": 0, "detail": f"search index unavailable: {exc}", "ranking": "lexical",
+                    "model": model}
         if source is None:
-            return {"ok": False, "documents": 0,
+            return {"ok": False, "documents": 0, "ranking": "lexical", "model": model,
                     "detail": "search index unavailable; answering from the in-memory fallback while it is rebuilt"}
         stale = " (re-indexing changed articles)" if self._maintainer.stale(source) else ""
         warming = "" if source.warm.done else " (warming up)"
-        return {"ok": True, "documents": source.documents,
-                "detail": f"index {source.name}: {source.documents} documents{stale}{warming}"}
+        if model is None:
+            semantic = "; lexical only: no embedding model"
+        elif self.semantic.vectors(source) is None:
+            semantic = "; lexical until its embeddings are built"
+        else:
+            semantic = ""
+        detail = f"index {source.name}: {source.documents} documents{stale}{warming}{semantic}"
+        return {"ok": True, "documents": source.documents, "ranking": "lexical" if semantic else "hybrid",
+                "model": model, "detail": detail}
 
     def search(self, query: str, *, limit: int = 10, typeahead: bool = False) -> SearchResponse:
         """Return the best hits for `query`; never raises, whatever the input or the state of the index."""
@@ -126,12 +143,12 @@ class SearchEngine:
             text = normalize_query(query)
             limit = max(1, min(int(limit), MAX_LIMIT))
             source = self._source()
-            key = (text, limit, bool(typeahead), source.version)
+            key = (text, limit, bool(typeahead), self._version(source))
             cached = self._cache.get(key)
             if cached is not None:
                 return cached
             try:
-                response = self._run(source, text, limit, bool(typeahead))
+                response = self._respond(source, text, limit, bool(typeahead))
             except Exception:
                 if not isinstance(source, OpenIndex):
                     raise
@@ -139,13 +156,33 @@ class SearchEngine:
                     log.exception("search index failed on %r; answering from memory and rebuilding", text)
                     self._maintainer.mark_broken(source)
                 source = self._source()
-                key = (text, limit, bool(typeahead), source.version)
-                response = self._run(source, text, limit, bool(typeahead))
+                key = (text, limit, bool(typeahead), self._version(source))
+                response = self._respond(source, text, limit, bool(typeahead))
             self._cache.put(key, response)
             return response
         except Exception:
             log.exception("search failed on %r", text)
             return SearchResponse(text, 0, None, [])
+
+    def explain(self, query: str, *, limit: int = 10) -> list[dict[str, object]]:
+        """Return, per hit, its lexical and semantic ranks and scores (uncached; for `helpdesk search --explain`)."""
+        text = normalize_query(query)
+        source = self._source()
+        plan, total, candidates = self._run(source, text, typeahead=False)
+        vectors, vector = self.semantic.vectors(source), self.semantic.query_vector(meaning_text(text, plan))
+        out = []
+        for cand in candidates[:limit]:
+            phrasing = vectors is not None and vector is not None and vectors.phrasing_matched(cand.key, vector)
+            out.append({"key": cand.key, "fused": cand.fused, "lexical_rank": cand.lex_rank,
+                        "lexical_score": cand.lex_score, "semantic_rank": cand.sem_rank,
+                        "semantic_score": cand.sem_score, "relevant": cand.relevant, "confident": cand.confident,
+                        "learned_phrasing": bool(phrasing)})
+        return out
+
+    def _version(self, source: OpenIndex | FallbackIndex) -> str:
+        """Name what answers come from: the generation, and its embeddings once they are there."""
+        vectors = self.semantic.vectors(source)
+        return source.version if vectors is None else f"{source.version}+{vectors.model}"
 
     def _source(self) -> OpenIndex | FallbackIndex:
         opened = self._maintainer.current()
@@ -162,21 +199,40 @@ class SearchEngine:
             fallback = self._fallback = FallbackIndex(library)
         return fallback
 
-    def _run(self, source: OpenIndex | FallbackIndex, text: str, limit: int, typeahead: bool) -> SearchResponse:
-        started = time.perf_counter()
+    def _run(self, source: OpenIndex | FallbackIndex, text: str, *, typeahead: bool
+             ) -> tuple[QueryPlan, int, list[Candidate]]:
+        """Return the query plan, the number of relevant documents and the fused candidates, best first."""
         if isinstance(source, OpenIndex):
             with source.serving():  # the generation's warm-up steps aside meanwhile
                 plan = plan_query(text, self.synonyms, source.vocabulary(), source.known_stem, typeahead=typeahead)
-                total, ranked = source.run(plan, limit) if plan.concepts else (0, [])
+                total, lexical = source.run(plan, CANDIDATES, LEX_SHARE) if plan.concepts else (0, [])
         else:
             plan = plan_query(text, self.synonyms, source.vocabulary, typeahead=typeahead)
-            total, ranked = source.run(plan, limit) if plan.concepts else (0, [])
+            total, lexical = source.run(plan, CANDIDATES, LEX_SHARE) if plan.concepts else (0, [])
+        vectors = self.semantic.vectors(source)
+        vector = self.semantic.query_vector(meaning_text(text, plan)) if vectors is not None and plan.concepts else None
+        if vectors is None or vector is None:
+            candidates = fuse(lexical, None)
+        else:
+            semantic, similarity, close = self.semantic.rank(vectors, vector, [k for k, _ in lexical])
+            candidates = fuse(lexical, semantic, similarity)
+            total = max(total, close)
+        relevant = sum(1 for c in candidates if c.relevant)
+        return plan, max(total, relevant) if relevant else 0, candidates
+
+    def _respond(self, source: OpenIndex | FallbackIndex, text: str, limit: int, typeahead: bool) -> SearchResponse:
+        started = time.perf_counter()
+        plan, total, candidates = self._run(source, text, typeahead=typeahead)
         if not plan.concepts:
             return SearchResponse(text, 0, plan.suggestion, [])
         library = self._library()
         hits: list[SearchHit] = []
-        for key, score in ranked:
-            hit = _hit(library, key, score, plan.highlight)
+        for cand in candidates:
+            if len(hits) == limit:
+                break
+            if not (cand.confident if typeahead else cand.relevant):
+                continue  # below the relevance floor: a shared common word is not an answer
+            hit = _hit(library, cand.key, cand.fused, plan.highlight)
             if hit is not None:  # a document of an article removed a moment ago
                 hits.append(hit)
         log.debug("search %r: %d matches in %.1f ms", text, total, (time.perf_counter() - started) * 1000)

@@ -21,6 +21,8 @@ from whoosh.filedb.filestore import FileStorage
 
 from helpdesk.kb.library import ArticleLibrary
 from helpdesk.search.documents import article_documents, count_words, document_count, make_schema, schema_version
+from helpdesk.search.model.encoder import Encoder
+from helpdesk.search.vectors import VECTORS, VECTORS_META, open_vectors, write_vectors
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +59,10 @@ class IndexMeta:
 class IndexStore:
     """Create, update, publish and clean up index generations under one directory."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, encoder: Encoder | None = None) -> None:
         self.root = Path(root)
         self.pointer = self.root / POINTER
+        self.encoder = encoder  # None: a lexical index only
 
     def current(self) -> str | None:
         """Return the name of the published generation, or None if there is none."""
@@ -125,7 +128,7 @@ class IndexStore:
             lock.release()
 
     def build(self, library: ArticleLibrary, progress: Progress | None = None) -> str:
-        """Write a complete new generation and publish it; call with the lock held."""
+        """Write a complete new generation and publish it (its embeddings come after); call with the lock held."""
         tmp = self._scratch()
         whoosh_index.create_in(str(tmp), make_schema())
         ix = whoosh_index.open_dir(str(tmp))
@@ -157,7 +160,8 @@ class IndexStore:
         tmp = self._scratch()
         try:
             for entry in (self.root / name).iterdir():
-                if (entry.is_file() and entry.name not in (META, WORDS, WARM_FILE) and not entry.name.startswith(".")
+                if (entry.is_file() and entry.name not in (META, WORDS, WARM_FILE, VECTORS, VECTORS_META)
+                        and not entry.name.startswith(".")
                         and "LOCK" not in entry.name.upper()):
                     _link_or_copy(entry, tmp / entry.name)  # whoosh never rewrites a file, so sharing is safe
             if changed or removed:
@@ -177,10 +181,15 @@ class IndexStore:
             # without documents only makes a correction find nothing, and subtracting needs the old text.
             counts = Counter(self.read_words(name))
             _write_atomic(tmp / WORDS, json.dumps(count_words((library.articles[s] for s in changed), counts)))
+            embedded = 0
+            if self.encoder is not None:  # before publishing: only the changed texts are embedded, in well under 1 s
+                embedded = write_vectors(tmp, library, self.encoder,
+                                         open_vectors(self.root / name, self.encoder.model_id))
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        log.info("search index: re-indexed %d changed and %d removed articles", len(changed), len(removed))
+        log.info("search index: re-indexed %d changed and %d removed articles (%d texts embedded)",
+                 len(changed), len(removed), embedded)
         return self._publish(tmp, library)
 
     def _scratch(self) -> Path:

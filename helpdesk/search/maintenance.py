@@ -12,6 +12,7 @@ from helpdesk.search.documents import document_count
 from helpdesk.search.index import IndexStore, IndexUnusable, Progress
 from helpdesk.search.reader import OpenIndex
 from helpdesk.search.synonyms import SynonymTable
+from helpdesk.search.vectors import open_vectors, write_vectors
 from helpdesk.search.warmup import Warmer, seed_of
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ class IndexMaintainer:
                 return False
             if deep:  # open it afresh: files damaged under an open reader only show this way
                 OpenIndex(self.store, name, meta, self._synonyms).close()
-            return True
+            return self._has_vectors(name)
         except IndexUnusable as exc:
             log.warning("search index: %s; rebuilding", exc)
             return False
@@ -151,21 +152,44 @@ class IndexMaintainer:
                 meta = self.store.read_meta(name)
                 if meta.fingerprint == library.fingerprint:  # another process did the work while we waited
                     OpenIndex(self.store, name, meta, self._synonyms).close()
+                    if not self._has_vectors(name):  # built lexical-only, or with another model
+                        self._embed(name, library)
                     return
                 if self.store.update(name, meta, library) is not None:
                     return
             except Exception as exc:
                 log.warning("search index: cannot update %s (%s); rebuilding it whole", name, exc)
-        self.store.build(library)
+        previous = self.store.current()
+        self._embed(self.store.build(library), library, previous)
         self._unusable = None
 
-    def rebuild(self, progress: Progress | None = None) -> int:
+    def _has_vectors(self, name: str) -> bool:
+        """Tell whether a generation holds the embeddings of the current model (always True without a model)."""
+        encoder = self.store.encoder
+        return encoder is None or open_vectors(self.store.root / name, encoder.model_id) is not None
+
+    def _embed(self, name: str, library: ArticleLibrary, previous: str | None = None,
+               progress: Progress | None = None) -> None:
+        """Embed a published generation, reusing the vectors of unchanged texts (its own, or `previous`'s); it
+        answers lexically until they land. Call with the lock held."""
+        encoder = self.store.encoder
+        if encoder is None:
+            return
+        cache = open_vectors(self.store.root / name, encoder.model_id)
+        if cache is None and previous is not None:
+            cache = open_vectors(self.store.root / previous, encoder.model_id)
+        started = time.perf_counter()
+        fresh = write_vectors(self.store.root / name, library, encoder, cache, progress)
+        log.info("search index %s: embedded %d new texts in %.1f s", name, fresh, time.perf_counter() - started)
+
+    def rebuild(self, progress: Progress | None = None, embed_progress: Progress | None = None) -> int:
         """Build a complete new generation, publish it and return its number of documents."""
         with self._write_lock, self.store.locked(LOCK_WAIT) as got:
             if not got:
                 raise TimeoutError("another process held the search index lock for too long")
             library = self._library()
-            self.store.build(library, progress)
+            previous = self.store.current()
+            self._embed(self.store.build(library, progress), library, previous, embed_progress)
             self._unusable = None
         self.current()
         return document_count(library.articles)
@@ -192,6 +216,8 @@ class IndexMaintainer:
             changed = sum(1 for s, a in library.articles.items() if meta.digests.get(s) != a.digest)
             removed = sum(1 for s in meta.digests if s not in library.articles)
             problems.append(f"search index is stale: {changed} articles changed or added, {removed} removed")
+        if not self._has_vectors(name):
+            problems.append(f"index generation {name} has no embeddings of the model in use (search is lexical)")
         expected = document_count(library.articles)
         if len(keys) != expected:
             problems.append(f"search index holds {len(keys)} documents, the library makes {expected}")

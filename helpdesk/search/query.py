@@ -38,7 +38,7 @@ def plan_query(text: str, synonyms: SynonymTable, vocabulary: Vocabulary | None 
                known_stem: Callable[[str], bool] | None = None, *, typeahead: bool = False) -> QueryPlan:
     """Analyse normalised query text; never interprets query syntax, every character is just text."""
     tokens = words(text)[:MAX_TOKENS]
-    prefix = tokens.pop() if typeahead and tokens else None
+    prefix = tokens.pop() if typeahead and tokens and not _finished(tokens, synonyms) else None
     corrections: dict[str, str] = {}
     if vocabulary is not None:
         for i, token in enumerate(tokens):
@@ -67,6 +67,18 @@ def plan_query(text: str, synonyms: SynonymTable, vocabulary: Vocabulary | None 
     unique = list(dict.fromkeys(concepts))[:MAX_CONCEPTS]  # "password password" asks for one thing
     highlight = frozenset(t for c in unique for alt in c.alternatives for t in alt.terms)
     return QueryPlan(tuple(unique), _suggestion(text, corrections), highlight)
+
+
+def _finished(tokens: list[str], synonyms: SynonymTable) -> bool:
+    """Tell whether the last word typed is complete already: it ends a synonym phrase ("log in"), or it is a
+    stop word after other words (completing "in" to "individuals" only adds noise; one more letter will do)."""
+    if len(tokens) > 1 and not is_content_word(tokens[-1]):
+        return True
+    for start in range(max(0, len(tokens) - 3), len(tokens) - 1):
+        found = synonyms.match(tokens, start)
+        if found is not None and start + found[1] == len(tokens):
+            return True
+    return False
 
 
 def _is_unknown(token: str, synonyms: SynonymTable, vocabulary: Vocabulary,

@@ -304,12 +304,12 @@ class OpenIndex:
             with self._serving_lock:
                 self._serving -= 1
 
-    def run(self, plan: QueryPlan, limit: int) -> Ranked:
+    def run(self, plan: QueryPlan, limit: int, floor_share: float = 0.0) -> Ranked:
         """Return the matching documents, best first."""
         with self._lock:
             if self.closed:
                 raise IndexUnusable(f"index generation {self.name} was closed")
-            total, top = rank(plan, self._postings, limit)
+            total, top = rank(plan, self._postings, limit, floor_share)
             return total, [(self._searcher.stored_fields(d)["key"], score) for d, score in top]
 
     def stored_keys(self) -> list[str]:
@@ -361,7 +361,7 @@ class FallbackIndex:
             return self._postings.get((field, terms[0]), EMPTY)
         return intersect([self._postings.get((field, t), EMPTY) for t in terms])
 
-    def run(self, plan: QueryPlan, limit: int) -> Ranked:
+    def run(self, plan: QueryPlan, limit: int, floor_share: float = 0.0) -> Ranked:
         """Return the matching documents, best first."""
-        total, top = rank(plan, self._lookup, limit)
+        total, top = rank(plan, self._lookup, limit, floor_share)
         return total, [(self.keys[d], score) for d, score in top]

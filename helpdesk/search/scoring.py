@@ -65,8 +65,9 @@ def _best(found: list[tuple[Postings, float]]) -> dict[int, float]:
     return best
 
 
-def rank(plan: QueryPlan, postings: PostingSource, limit: int) -> tuple[int, list[tuple[int, float]]]:
-    """Return (number of matching documents, [(document, score)] best first) for a query plan."""
+def rank(plan: QueryPlan, postings: PostingSource, limit: int, floor_share: float = 0.0
+         ) -> tuple[int, list[tuple[int, float]]]:
+    """Return (number of documents scoring at least `floor_share` of the best, [(document, score)] best first)."""
     totals: dict[int, float] = {}
     coord_sets: list[set[int]] = []
     for concept in plan.concepts:
@@ -92,7 +93,10 @@ def rank(plan: QueryPlan, postings: PostingSource, limit: int) -> tuple[int, lis
         n = len(coord_sets)
         top = [(d, s * coordination(sum(1 for m in coord_sets if d in m), n)) for d, s in top]
         top.sort(key=lambda item: (-item[1], item[0]))
-    return len(totals), top[:limit]
+    threshold = floor_share * max(totals.values())
+    # One C-speed pass: sharing a common word with the query does not make a document a match.
+    matches = sum(map(threshold.__le__, totals.values())) if floor_share > 0 else len(totals)
+    return matches, top[:limit]
 
 
 def intersect(parts: list[Postings]) -> Postings:

@@ -12,7 +12,9 @@ from helpdesk.search.analysis import STOP_WORDS, is_content_word, stem, words
 SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("log in", "login", "log on", "logon", "sign in", "signin", "sign on", "log into", "sign into"),
     ("log out", "logout", "sign out", "sign off", "log off"),
-    ("can't", "cannot", "unable", "couldn't"),
+    # Negations carry the meaning of a help-desk question ("can't log in"): kept as words, never dropped.
+    ("can't", "cant", "cannot", "unable", "couldn't", "couldnt", "won't", "wont"),
+    ("doesn't work", "doesnt work", "not working", "isn't working", "stopped working", "broken", "fails"),
     ("password", "passcode", "passphrase", "pwd", "pin"),
     ("slow", "slowly", "slowness", "sluggish", "loading", "timeout", "time out", "lag", "laggy", "hangs", "freezes"),
     ("delete", "remove", "deactivate", "inactive", "disable", "deactivated"),

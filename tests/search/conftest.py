@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 from helpdesk.kb.library import LibraryStore, load_library
 from helpdesk.search.engine import SearchEngine
+from helpdesk.search.model.location import MODEL_FILE, TOKENIZER_FILE, default_model_dir
 
 REPO = Path(__file__).resolve().parents[2]
 ARTICLES = REPO / "articles"
@@ -26,6 +28,23 @@ Forms keep what you type.
 
 A field that receives `<script>alert("owned")</script>` & friends shows it as text, never runs it.
 """
+
+
+def require_model() -> Path:
+    """Return the installed embedding model's folder; skip (fail in CI: HELPDESK_REQUIRE_MODEL) without it."""
+    folder = default_model_dir()
+    if (folder / MODEL_FILE).is_file() and (folder / TOKENIZER_FILE).is_file():
+        return folder
+    reason = f"the embedding model is not installed in {folder} (scripts/_setup.sh installs it)"
+    if os.environ.get("HELPDESK_REQUIRE_MODEL", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{reason}, and HELPDESK_REQUIRE_MODEL is set")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def model_dir() -> Path:
+    """The embedding model the product uses by default."""
+    return require_model()
 
 
 @pytest.fixture
@@ -52,10 +71,10 @@ def engine(tmp_path: Path, kb_store: LibraryStore) -> Iterator[SearchEngine]:
 
 
 @pytest.fixture(scope="module")
-def real_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchEngine]:
-    """One engine over the real, unchanged articles, shared by a module's read-only tests."""
+def real_engine(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Iterator[SearchEngine]:
+    """One engine over the real, unchanged articles (hybrid ranking, as served), shared by a module's tests."""
     library = load_library(ARTICLES)
-    search = SearchEngine(tmp_path_factory.mktemp("real-index"), lambda: library)
+    search = SearchEngine(tmp_path_factory.mktemp("real-index"), lambda: library, embedding_model=model_dir)
     search.ensure_index()
     yield search
     search.close()

@@ -35,7 +35,9 @@ def test_multi_word_synonyms_are_found_on_stems() -> None:
     group, length = table.match(words("logging in today"), 0) or (None, 0)
     assert length == 2
     alternatives = {alt.words for alt in table.alternatives(group, ("logging", "in"))}
-    assert {("login",), ("sign", "in"), ("log", "into")} <= alternatives
+    assert {("login",), ("sign", "in"), ("logon",)} <= alternatives
+    # "into" is a stop word now (it was highlighted in results): "log into" is the same alternative as "log in".
+    assert ("log", "into") not in alternatives
 
 
 def test_typed_phrase_outweighs_its_synonyms() -> None:

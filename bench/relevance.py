@@ -1,0 +1,168 @@
+"""Relevance benchmark: the lexical ranking, the hybrid (lexical + semantic) one and the FTS5 baseline, in one run,
+over the shared devset (a help center we did not write) and over our own dev queries.
+
+Run: .venv/bin/python bench/relevance.py [--devset ../shared/eval/devset] [--dev-queries ../shared/eval/dev_queries.tsv]
+     [--model FOLDER] [--folds]
+Scored with the devset's own tools/metrics.py (imported from --devset), hits reduced to articles as the issue
+scores them (`GET /api/v1/search?limit=10`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import helpdesk.search.fusion as fusion  # noqa: E402
+from helpdesk.kb.library import ArticleLibrary, load_library  # noqa: E402
+from helpdesk.search.engine import SearchEngine  # noqa: E402
+from helpdesk.search.model.location import default_model_dir  # noqa: E402
+
+SHARED = ROOT.parent.parent / "shared" / "eval"
+if not SHARED.exists():
+    SHARED = Path("/work/shared/eval")
+BLEND_GRID = [round(0.1 * i, 1) for i in range(1, 10)]
+
+
+def load_tool(devset: Path, name: str) -> ModuleType:
+    """Import one of the devset's tools by path (they are scripts, not a package)."""
+    sys.path.insert(0, str(devset / "tools"))
+    spec = importlib.util.spec_from_file_location(name, devset / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def engine_for(library: ArticleLibrary, workdir: Path, model: Path | None) -> SearchEngine:
+    """Build an index of `library` in `workdir` (as HELPDESK_ARTICLES_DIR would) and return its engine."""
+    engine = SearchEngine(workdir, lambda: library, cache_size=0, embedding_model=model)
+    engine.ensure_index()
+    return engine
+
+
+def article_run(search: Callable[[str], list[str]], qrels: list[dict]) -> dict[str, list[str]]:
+    """Return qid -> ranked article slugs."""
+    return {q["qid"]: search(q["query"]) for q in qrels}
+
+
+def engine_search(engine: SearchEngine) -> Callable[[str], list[str]]:
+    return lambda text: [hit.article for hit in engine.search(text, limit=10).results]
+
+
+def dev_query_scores(engine: SearchEngine, path: Path) -> tuple[float, float, int]:
+    """Return (question-level MRR@10, article-level MRR@10, n) over our own dev queries."""
+    rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")]
+    q_rr, a_rr = [], []
+    for query, slug, heading in rows:
+        hits = engine.search(query, limit=10).results
+        q_rank = next((i for i, h in enumerate(hits, 1)
+                       if h.article == slug and (h.question or "").startswith(heading)), None)
+        articles = list(dict.fromkeys(h.article for h in hits))
+        a_rank = articles.index(slug) + 1 if slug in articles else None
+        q_rr.append(1 / q_rank if q_rank else 0.0)
+        a_rr.append(1 / a_rank if a_rank else 0.0)
+    return sum(q_rr) / len(rows), sum(a_rr) / len(rows), len(rows)
+
+
+def style_table(metrics: ModuleType, name: str, report: dict) -> str:
+    """Return one line per style: n, MRR@10, R@1, R@5, nDCG@10."""
+    lines = [metrics.summary_line(name, report)]
+    for style, m in report["by_style"].items():
+        lines.append(f"    {style:<5} n={m['n']:<3} MRR@10={m['mrr@10']:.3f} R@1={m['recall@1']:.3f} "
+                     f"R@5={m['recall@5']:.3f} nDCG@10={m['ndcg@10']:.3f}")
+    return "\n".join(lines)
+
+
+def two_fold(metrics: ModuleType, engine: SearchEngine, qrels: list[dict], seed: int = 7) -> None:
+    """Choose the blend weight on one half of the queries, score it on the other (both ways)."""
+    saved, order = fusion.BLEND_WEIGHT, qrels[:]
+    random.Random(seed).shuffle(order)
+    halves = [order[::2], order[1::2]]
+    fusion.FUSION = "rrf"
+    rrf = [metrics.evaluate(h, article_run(engine_search(engine), h))["overall"]["mrr@10"] for h in halves]
+    fusion.FUSION = "blend"
+    grid: dict[float, list[float]] = {}
+    for weight in BLEND_GRID:
+        fusion.BLEND_WEIGHT = weight
+        grid[weight] = [metrics.evaluate(h, article_run(engine_search(engine), h))["overall"]["mrr@10"]
+                        for h in halves]
+    for train, test in ((0, 1), (1, 0)):
+        best = max(BLEND_GRID, key=lambda w: grid[w][train])
+        print(f"  blend 2-fold: weight chosen on half {train} = {best} (MRR {grid[best][train]:.3f}); "
+              f"on half {test}: {grid[best][test]:.3f}, where RRF k=60 scores {rrf[test]:.3f}")
+    fusion.BLEND_WEIGHT = saved
+    print("  blend grid (weight: MRR half0 / half1): "
+          + ", ".join(f"{w}: {a:.3f}/{b:.3f}" for w, (a, b) in grid.items()))
+
+
+def floors(engine: SearchEngine, qrels: list[dict]) -> None:
+    """Print the share of relevant and of other candidate documents that pass the relevance floor."""
+    kept = {True: [0, 0], False: [0, 0]}
+    for q in qrels:
+        relevant = set(q["relevant"])
+        for row in engine.explain(q["query"], limit=100):
+            counts = kept[row["key"].partition("#")[0] in relevant]
+            counts[0] += bool(row["relevant"])
+            counts[1] += 1
+    print(f"  relevance floor (sem {fusion.SEM_FLOOR}, lexical share {fusion.LEX_SHARE}): keeps "
+          f"{kept[True][0] / max(kept[True][1], 1):.1%} of relevant candidates, "
+          f"{kept[False][0] / max(kept[False][1], 1):.1%} of the others")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--devset", type=Path, default=SHARED / "devset")
+    parser.add_argument("--dev-queries", type=Path, default=SHARED / "dev_queries.tsv")
+    parser.add_argument("--model", type=Path, default=default_model_dir())
+    parser.add_argument("--folds", action="store_true", help="also choose the blend weight by 2-fold split")
+    parser.add_argument("--floors", action="store_true", help="also measure what the relevance floor keeps")
+    args = parser.parse_args(argv)
+    metrics, baseline = load_tool(args.devset, "metrics"), load_tool(args.devset, "baseline_fts5")
+    qrels = metrics.load_qrels(args.devset / "queries.tsv")
+    devset, ours = load_library(args.devset / "corpus"), load_library(ROOT / "articles")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        started = time.perf_counter()
+        hybrid = engine_for(devset, work / "devset", args.model)
+        print(f"embedding model: {hybrid.semantic.model_id or 'NONE (lexical only)'} from {args.model} "
+              f"(devset index built in {time.perf_counter() - started:.1f} s)")
+        lexical = engine_for(devset, work / "devset-lexical", None)
+        fts = baseline.FTS5Search(args.devset / "corpus")
+        print(f"\n== devset ({len(devset.articles)} articles, {len(qrels)} queries; hits of limit=10 as articles) ==")
+        print(style_table(metrics, "fts5_baseline", metrics.evaluate(
+            qrels, article_run(lambda t: [s for s, _ in fts.search(t, 10)], qrels))))
+        print(style_table(metrics, "lexical", metrics.evaluate(qrels, article_run(engine_search(lexical), qrels))))
+        default_fusion = fusion.FUSION
+        for method in ("rrf", "blend"):
+            fusion.FUSION = method
+            report = metrics.evaluate(qrels, article_run(engine_search(hybrid), qrels))
+            label = f"hybrid_{method}" + ("_k60" if method == "rrf" else f"_w{fusion.BLEND_WEIGHT}")
+            print(style_table(metrics, label, report))
+        fusion.FUSION = default_fusion
+        if args.folds:
+            two_fold(metrics, hybrid, qrels)
+        if args.floors:
+            floors(hybrid, qrels)
+        print(f"\n== our dev queries ({args.dev_queries}) over articles/ ==")
+        for name, model in (("lexical", None), (f"hybrid_{fusion.FUSION}", args.model)):
+            engine = engine_for(ours, work / f"ours-{name}", model)
+            q_mrr, a_mrr, n = dev_query_scores(engine, args.dev_queries)
+            print(f"{name}: n={n} question MRR@10={q_mrr:.3f} article MRR@10={a_mrr:.3f}")
+            engine.close()
+        hybrid.close()
+        lexical.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

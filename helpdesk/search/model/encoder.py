@@ -1,0 +1,131 @@
+"""Run a sentence-embedding model (ONNX + a Hugging Face tokenizer.json) on the CPU: mean-pooled, unit vectors."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from helpdesk.search.model.location import MODEL_FILE, TOKENIZER_FILE
+
+log = logging.getLogger(__name__)
+
+BATCH = 8  # texts per model call; sorted by length so that padding stays small (larger batches were slower here)
+MEMO = 8192  # recent texts remembered per process: a re-index, a second engine or a repeated query costs nothing
+PARALLEL_FROM = 64  # texts above which batches run on one thread per core (ONNX Runtime releases the GIL)
+MAX_TOKENS = 128  # what MiniLM-L6 was trained with (its tokenizer.json says so too): longer text is truncated
+
+
+class ModelUnavailable(Exception):
+    """The model folder is missing, incomplete or unreadable; the reason is the message."""
+
+
+class Encoder:
+    """One loaded model; `embed` is safe to call from several threads (ONNX Runtime sessions are)."""
+
+    def __init__(self, folder: Path, *, threads: int | None = None) -> None:
+        import onnxruntime as ort  # imported here: a site without the model never pays for it
+        from tokenizers import Tokenizer
+
+        self.folder = Path(folder)
+        model, tokenizer = self.folder / MODEL_FILE, self.folder / TOKENIZER_FILE
+        try:
+            digest = hashlib.sha256(model.read_bytes()).hexdigest()[:16]
+            tok_digest = hashlib.sha256(tokenizer.read_bytes()).hexdigest()[:8]
+            self._tokenizer = Tokenizer.from_file(str(tokenizer))
+            options = ort.SessionOptions()
+            # One thread per call: a query is small, and a build runs one call per core side by side instead.
+            options.intra_op_num_threads = threads or 1
+            options.inter_op_num_threads = 1
+            options.log_severity_level = 3
+            self._session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # missing file, damaged model, unknown tokenizer format: all mean "no model"
+            raise ModelUnavailable(f"embedding model in {self.folder} is unusable: {exc}") from None
+        #: Names the model in caches and in the index: vectors of another model are never mixed in.
+        self.model_id = f"{self.folder.name}:{digest}:{tok_digest}"
+        self._tokenizer.no_padding()  # tokenizer.json pads to 128; padding is done per batch instead
+        self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self.dim = int(self._session.get_outputs()[0].shape[-1])
+        self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._memo_lock = threading.Lock()
+
+    def embed(self, texts: list[str], progress: object = None, *, remember: bool = True) -> np.ndarray:
+        """Return one unit-length float32 row per text (mean pooling over the tokens, as MiniLM expects);
+        `remember` keeps them for the next build (queries are cached with their results instead)."""
+        if not remember:
+            return self._embed(texts, progress)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        with self._memo_lock:
+            known = {i: self._memo[t] for i, t in enumerate(texts) if t in self._memo}
+        for i, vector in known.items():
+            out[i] = vector
+        todo = [i for i in range(len(texts)) if i not in known]
+        if todo:
+            fresh = self._embed([texts[i] for i in todo], progress)
+            out[todo] = fresh
+            with self._memo_lock:
+                for i, vector in zip(todo, fresh, strict=True):
+                    self._memo[texts[i]] = vector
+                while len(self._memo) > MEMO:
+                    self._memo.popitem(last=False)
+        return out
+
+    def _embed(self, texts: list[str], progress: object) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        encodings = self._tokenizer.encode_batch(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        batches = [order[start : start + BATCH] for start in range(0, len(order), BATCH)]
+        workers = min(os.cpu_count() or 1, 4) if len(texts) >= PARALLEL_FROM else 1
+        done = 0
+        with ThreadPoolExecutor(workers) as pool:
+            for rows, vectors in zip(batches, pool.map(lambda b: self._run([encodings[i] for i in b]), batches),
+                                     strict=True):
+                out[rows] = vectors
+                done += len(rows)
+                if callable(progress):
+                    progress(done, len(texts))
+        return out
+
+    def _run(self, encodings: list) -> np.ndarray:
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, enc in enumerate(encodings):
+            ids[row, : len(enc.ids)] = enc.ids
+            mask[row, : len(enc.ids)] = 1
+        feed = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        hidden = self._session.run(None, feed)[0]
+        summed = (hidden * mask[:, :, None]).sum(axis=1)
+        pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+_loaded: dict[tuple[int, str], Encoder | None] = {}
+_load_lock = threading.Lock()
+
+
+def load_encoder(folder: Path | None) -> Encoder | None:
+    """Return the model of `folder` (loaded once per process), or None, logged once, when it is unusable."""
+    if folder is None:
+        return None
+    # Per process: a session created before gunicorn forks its workers is not used across the fork.
+    key = (os.getpid(), str(Path(folder).resolve()))
+    with _load_lock:
+        if key not in _loaded:
+            try:
+                encoder = _loaded[key] = Encoder(Path(folder))
+                log.info("search: semantic ranking with the embedding model %s", encoder.model_id)
+            except ModelUnavailable as exc:
+                log.warning("search: %s; search stays lexical (run scripts/_setup.sh to install the model)", exc)
+                _loaded[key] = None
+        return _loaded[key]
