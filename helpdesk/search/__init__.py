@@ -22,7 +22,8 @@ def init_app(app: Flask) -> None:
     # The index holds the articles with the phrasings learned from use (read from the app's database).
     library = PhrasedLibrary(store.current, phrasing_loader(app.extensions["helpdesk.db"][0]),
                              app.config["INDEX_CHECK_SECONDS"])
-    app.extensions[_EXT] = SearchEngine(app.config["INDEX_DIR"], library, embedding_model=app.config.get("EMBEDDING_MODEL"))
+    app.extensions[_EXT] = SearchEngine(app.config["INDEX_DIR"], library,
+                                        embedding_model=app.config.get("EMBEDDING_MODEL"))
 
 
 def get_engine() -> SearchEngine:
