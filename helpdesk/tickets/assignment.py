@@ -23,6 +23,19 @@ from helpdesk.tickets.routing import TIER_NAMES
 MAX_BATCH = 500
 
 
+def load_batch(session: Session, versions: Mapping[int, int], *, verb: str) -> list[Ticket]:
+    """Return the tickets of a many-at-once change (by id), refusing none, too many or an unknown one."""
+    if not versions:
+        raise TicketError(f"Choose at least one request to {verb.lower()}.")
+    if len(versions) > MAX_BATCH:
+        raise TicketError(f"{verb} at most {MAX_BATCH} requests at once.")
+    tickets = list(session.scalars(select(Ticket).where(Ticket.id.in_(versions)).order_by(Ticket.id)))
+    missing = sorted(set(versions) - {ticket.id for ticket in tickets})
+    if missing:
+        raise TicketError(f"No request #{missing[0]}.")
+    return tickets
+
+
 def holder_problem(ticket: Ticket, user: User) -> str | None:
     """Return why `user` cannot hold the ticket (None when they can)."""
     if can_be_assigned(user, ticket):
@@ -77,14 +90,7 @@ def reassign_tickets(session: Session, triage: Triage, versions: Mapping[int, in
     The queue's bulk assignment passes `allowed=may_assign`: staff also assign the requests they work.
     """
     now = now or utcnow()
-    if not versions:
-        raise TicketError("Choose at least one request to reassign.")
-    if len(versions) > MAX_BATCH:
-        raise TicketError(f"Reassign at most {MAX_BATCH} requests at once.")
-    tickets = list(session.scalars(select(Ticket).where(Ticket.id.in_(versions)).order_by(Ticket.id)))
-    missing = sorted(set(versions) - {ticket.id for ticket in tickets})
-    if missing:
-        raise TicketError(f"No request #{missing[0]}.")
+    tickets = load_batch(session, versions, verb="Reassign")
     for ticket in tickets:
         if not allowed(actor, ticket):
             raise PermissionError(f"not allowed to reassign request #{ticket.id}")

@@ -6,13 +6,12 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
 from helpdesk.audit.services import Origin
 from helpdesk.database import utcnow
-from helpdesk.tickets.assignment import MAX_BATCH, may_assign, reassign_tickets
+from helpdesk.tickets.assignment import load_batch, may_assign, reassign_tickets
 from helpdesk.tickets.context import TicketError, Triage
 from helpdesk.tickets.history import check_version
 from helpdesk.tickets.models import OPEN_STATUSES, Ticket
@@ -31,18 +30,6 @@ class BulkChange:
     assignee: User | None = None
     status: str | None = None
     note: str | None = None
-
-
-def _load(session: Session, versions: Mapping[int, int]) -> list[Ticket]:
-    if not versions:
-        raise TicketError("Tick at least one request.")
-    if len(versions) > MAX_BATCH:
-        raise TicketError(f"Change at most {MAX_BATCH} requests at once.")
-    tickets = list(session.scalars(select(Ticket).where(Ticket.id.in_(versions)).order_by(Ticket.id)))
-    missing = sorted(set(versions) - {ticket.id for ticket in tickets})
-    if missing:
-        raise TicketError(f"No request #{missing[0]}.")
-    return tickets
 
 
 def _set_status(session: Session, triage: Triage, tickets: list[Ticket], versions: Mapping[int, int], *,
@@ -76,7 +63,7 @@ def bulk_change_tickets(session: Session, triage: Triage, versions: Mapping[int,
     now = now or utcnow()
     if (change.assignee is None) == (change.status is None):
         raise TicketError("Choose one change: a person to assign, or a status.")
-    tickets = _load(session, versions)
+    tickets = load_batch(session, versions, verb="Change")
     allowed = may_assign if change.assignee is not None else can_work_ticket
     for ticket in tickets:
         if change.assignee is not None and ticket.status == "closed":
