@@ -125,9 +125,10 @@ def db_upgrade_command(revision: str) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app's CLI."""
+    from helpdesk.kb.cli import articles_group
     from helpdesk.search.learn_cli import learn_command
 
-    for command in (serve_command, index_command, search_command, learn_command, db_group):
+    for command in (serve_command, index_command, search_command, learn_command, db_group, articles_group):
         app.cli.add_command(command)
 
 

@@ -11,6 +11,7 @@ from helpdesk.extensions import db
 from helpdesk.kb import get_library
 from helpdesk.kb.articles import Article
 from helpdesk.kb.comments import list_comments
+from helpdesk.kb.editing import redirect_target
 from helpdesk.kb.forms import CommentForm, HideCommentForm, VoteForm, VoteReasonForm
 from helpdesk.kb.services import (
     add_vote_reason,
@@ -72,9 +73,15 @@ def render_article(article: Article, *, form: VoteForm | None = None, comment_fo
 
 
 @bp.get("/articles/<slug>")
-def article(slug: str) -> tuple[str, int]:
-    """Show an article: its questions, answers with anchors, and the helpfulness vote."""
-    return render_article(get_article_or_404(slug))
+def article(slug: str) -> Response | tuple[str, int]:
+    """Show an article: its questions, answers with anchors, and the helpfulness vote (old slugs redirect)."""
+    found = get_library().get(slug)
+    if found is None:
+        moved = redirect_target(db.session, slug)
+        if moved is not None and get_library().get(moved) is not None:
+            return redirect(url_for("kb.article", slug=moved), 301)
+        abort(404)
+    return render_article(found)
 
 
 @bp.post("/articles/<slug>/vote")
