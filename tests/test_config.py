@@ -64,7 +64,8 @@ def test_every_setting_of_the_table_is_known_and_applies(tmp_path: Path) -> None
     assert settings.flask_config()["LOCKOUT_MINUTES"] == 5
     every = {s.name: "1" if s.kind in ("int", "float", "bool") else (s.default or "x") for s in SETTINGS}
     every.update({"HELPDESK_BASE_URL": "http://h.example", "HELPDESK_ENV": "development", "DATABASE_URL": "",
-                  "HELPDESK_PASSWORD_MIN_LENGTH": "8", "MAIL_USE_SSL": "0", "HELPDESK_ROLE_MAILBOXES": "it"})
+                  "HELPDESK_PASSWORD_MIN_LENGTH": "8", "MAIL_USE_SSL": "0", "HELPDESK_ROLE_MAILBOXES": "it",
+                  "HELPDESK_LEARN_MIN_PEOPLE": "2"})
     assert Settings.from_env(every).warnings == ()
 
 
