@@ -67,6 +67,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from helpdesk.api.editor import bp as api_editor_bp
     from helpdesk.api.tickets import bp as api_tickets_bp
     from helpdesk.api.views import bp as api_bp
     from helpdesk.kb.views import bp as kb_bp
@@ -77,3 +78,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(search_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(api_tickets_bp)
+    app.register_blueprint(api_editor_bp)

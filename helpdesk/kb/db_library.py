@@ -120,6 +120,13 @@ class DbLibraryStore:
                 self._version = version
         self._checked_at = self._clock()
 
+    def try_seed(self) -> None:
+        """Seed if the database is reachable and migrated; otherwise leave it to the first use of the library."""
+        try:
+            self.seed()
+        except Exception as exc:
+            log.debug("knowledge base: not seeded at start-up (%s)", exc)
+
     def seed(self) -> bool:
         """Import the seed folder into an empty database, once (any process; the others wait, then skip)."""
         with Session(self.reader) as session:
