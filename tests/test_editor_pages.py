@@ -121,3 +121,24 @@ def test_archive_from_the_edit_page(app: Flask, client: FlaskClient) -> None:
     assert editor.post("/editor/parking", data=fields(token, base_revision="1", action="archive")).status_code == 303
     assert client.get("/articles/parking").status_code == 404
     assert "Archived" in editor.get("/editor", query_string={"status": "archived"}).get_data(as_text=True)
+
+
+def test_demo_lists_an_editor_and_shows_history_and_a_draft(app: Flask, client: FlaskClient) -> None:
+    import json
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo", "--json"])
+    assert result.exit_code == 0, result.output
+    editors = [u for u in json.loads(result.output)["users"] if u["role"] == "kb_editor"]
+    national = next(u for u in editors if u["state"] is None)
+    assert runner.invoke(args=["demo", "--json"]).exit_code == 0  # idempotent: no fourth revision
+    editor = app.test_client()
+    token = read_csrf_token(editor, "/login")
+    assert editor.post("/login", data={"email": national["email"], "password": national["password"],
+                                       "csrf_token": token}).status_code == 303
+    history = editor.get("/editor/working-on-a-shared-computer/history").get_data(as_text=True)
+    assert "Mention locking the screen" in history and "Restore 2" in history and "Restore 3" not in history
+    listing = editor.get("/editor").get_data(as_text=True)
+    assert "Using ICOTS on a phone" in listing and "Draft" in listing
+    assert client.get("/articles/using-icots-on-a-phone").status_code == 404
+    assert "Windows+L" in client.get("/articles/working-on-a-shared-computer").get_data(as_text=True)
