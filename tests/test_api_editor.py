@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -13,6 +14,8 @@ from tests.factories import make_user, sign_in
 from tests.helpers import read_csrf_token
 
 BODY = "Where to park.\n\n## Where do visitors park their bicycles?\n\nBehind the east wing.\n"
+
+pytestmark = pytest.mark.db
 
 
 def token_of(app: Flask, user: User) -> dict[str, str]:

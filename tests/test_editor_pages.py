@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -15,6 +16,8 @@ from tests.factories import make_user, sign_in
 from tests.helpers import read_csrf_token
 
 BODY = "Where to park.\n\n## Where do visitors park their bicycles?\n\nBehind the east wing.\n"
+
+pytestmark = pytest.mark.db
 
 
 def editor_client(app: Flask) -> tuple[FlaskClient, str]:

@@ -45,6 +45,8 @@ The duty officer of the compact office answers after 6 pm.
 Yes: write to the duty mailbox; it is read every hour.
 """
 
+pytestmark = pytest.mark.db
+
 
 def editor(app: Flask, role: str = "kb_editor", state: str | None = None) -> User:
     """A national editor (or a state's one)."""

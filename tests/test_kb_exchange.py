@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
@@ -11,6 +12,8 @@ from sqlalchemy import func, select
 from helpdesk import create_app
 from helpdesk.extensions import db
 from helpdesk.kb.content_models import ArticleRevision
+
+pytestmark = pytest.mark.db
 
 
 def revisions(app: Flask) -> int:
