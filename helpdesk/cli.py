@@ -87,7 +87,7 @@ def _build_index(*, check_only: bool, quiet: bool = False) -> int:
 @click.option("--check", is_flag=True, help="Only verify the index; exit 1 when it needs a rebuild.")
 @with_appcontext
 def index_command(check: bool) -> None:
-    """Build (or rebuild) the search index from articles/, atomically."""
+    """Build (or rebuild) the search index from the published articles, atomically."""
     sys.exit(_build_index(check_only=check))
 
 
