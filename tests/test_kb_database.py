@@ -121,9 +121,12 @@ def test_drafts_are_invisible_to_readers_until_published(app: Flask, client: Fla
     assert client.get("/api/v1/articles/the-night-shift").status_code == 404
     assert "the-night-shift" not in client.get(f"/articles/{LOGIN}").get_data(as_text=True)  # related
     assert "The night shift" not in client.get("/sections/troubleshooting").get_data(as_text=True)
+    sitemap = client.get("/sitemap.xml").get_data(as_text=True)
+    assert f"https://help.example.org/articles/{LOGIN}</loc>" in sitemap and "night-shift" not in sitemap
 
     write(app, author, night_shift(), slug=slug, publish=True, base=1)
     assert "The duty officer" in client.get("/articles/the-night-shift").get_data(as_text=True)
+    assert "/articles/the-night-shift</loc>" in client.get("/sitemap.xml").get_data(as_text=True)
     assert search_urls(app, "who answers the telephone at night")[0] == \
         "/articles/the-night-shift#who-answers-the-telephone-at-night"
 

@@ -117,6 +117,26 @@ def vote_reason(slug: str) -> Response | tuple[str, int]:
     return redirect(url_for("kb.article", slug=found.slug, _anchor="feedback"), 303)
 
 
+@bp.get("/sitemap.xml")
+def sitemap() -> Response:
+    """List the home page, the sections and the published articles for search engines (never a draft)."""
+    from xml.sax.saxutils import escape
+
+    from flask import current_app, make_response
+
+    library, base = get_library(), current_app.config["BASE_URL"].rstrip("/")
+    urls = [("/", None)] + [(f"/sections/{s.slug}", None) for s in library.sections] + [
+        (a.url, a.updated.isoformat() if a.updated else None) for a in sorted(library.articles.values(),
+                                                                             key=lambda a: a.slug)]
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for path, updated in urls:
+        lastmod = f"<lastmod>{updated}</lastmod>" if updated else ""
+        lines.append(f"  <url><loc>{escape(base + path)}</loc>{lastmod}</url>")
+    response = make_response("\n".join([*lines, "</urlset>", ""]))
+    response.mimetype = "application/xml"
+    return response
+
+
 @bp.get("/request")
 def submit_request() -> Response | str:
     """Explain the path of an unresolved problem to a visitor who must sign in first; the signed-in go straight to
