@@ -52,7 +52,7 @@ def _apply_sections(session: Session, sections: list[SectionFields], report: lis
 
 
 def import_articles(session: Session, directory: Path, *, actor: User | None, origin: Origin = SYSTEM,
-                    dry_run: bool = False, now: dt.datetime | None = None) -> list[str]:
+                    dry_run: bool = False, now: dt.datetime | None = None, audit: bool = True) -> list[str]:
     """Create or update (one published revision each) every article of `directory`; return what changed.
 
     Every file is read and checked before anything is written: a bad file raises `ExchangeError` naming it and
@@ -98,6 +98,7 @@ def import_articles(session: Session, directory: Path, *, actor: User | None, or
     if not dry_run and (changed or any(line.startswith("section") for line in report)):
         session.flush()
         bump_content_version(session)
+    if not dry_run and changed and audit:
         record_event(session, "articles_imported", origin=origin, actor_id=actor.id if actor else None,
                      actor_email=actor.email if actor else "cli", target_type="article",
                      detail=f"{changed} articles from {directory}")
@@ -116,7 +117,8 @@ def seed_database(session: Session, directory: Path | None) -> int:
         return 0
     if session.scalar(select(Article.id).limit(1)) is not None:
         return 0  # articles already written in the browser: the folder is only the seed of an empty database
-    report = import_articles(session, directory, actor=None)
+    # Not audited: the seed is the installation's content, not anyone's action (the revisions say "Imported").
+    report = import_articles(session, directory, actor=None, audit=False)
     return sum(1 for line in report if line.endswith(": created") and not line.startswith("section "))
 
 
