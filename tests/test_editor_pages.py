@@ -75,6 +75,9 @@ def test_bad_input_keeps_the_text_and_saves_nothing(app: Flask) -> None:
     text = page.get_data(as_text=True)
     assert page.status_code == 400 and "Give the article a title." in text
     assert "Behind the east wing." in text and articles(app) == 4
+    long = editor.post("/editor/new", data=fields(token, body="word " * 220_000, action="save"))  # 1.1 MB
+    assert long.status_code == 400 and "The text is too long" in long.get_data(as_text=True)
+    assert long.get_data(as_text=True).count("word ") >= 220_000 and articles(app) == 4  # the text kept
 
 
 def test_publish_then_readers_see_it(app: Flask, client: FlaskClient) -> None:

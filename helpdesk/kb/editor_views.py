@@ -32,6 +32,15 @@ from helpdesk.kb.editor_queries import list_editor_rows, list_no_reasons
 from helpdesk.kb.preview import diff_lines, preview_body
 
 bp = Blueprint("editor", __name__, url_prefix="/editor")
+#: The body of an editor's form may be this large: a text over the article limit must reach the validator, so
+#: that the editor is told next to the field, with the text kept, rather than getting the app-wide 413 page.
+FORM_LIMIT = 4 * 1024 * 1024
+
+
+@bp.url_value_preprocessor
+def _allow_long_texts(endpoint: str | None, values: dict[str, object] | None) -> None:
+    if endpoint in ("editor.create", "editor.update", "editor.preview"):
+        request.max_content_length = FORM_LIMIT
 
 
 @bp.before_request
