@@ -36,6 +36,8 @@ def clean_reason(helpful: bool, reason: str | None) -> str | None:
 def cast_vote(session: Session, article_slug: str, *, voter: str, helpful: bool,
               reason: str | None = None) -> VoteCounts:
     """Record `voter`'s vote on an article (replacing an earlier one) and return the new counts."""
+    # A host whose library is a moment behind a rename still shows the old slug: the vote follows the article.
+    article_slug = current_slug(session, article_slug)
     now = utcnow()
     values = {"article_slug": article_slug, "voter_key": voter, "helpful": helpful,
               "reason": clean_reason(helpful, reason), "created_at": now, "updated_at": now}
@@ -49,6 +51,15 @@ def cast_vote(session: Session, article_slug: str, *, voter: str, helpful: bool,
     )
     session.execute(statement)
     return get_vote_counts(session, article_slug)
+
+
+def current_slug(session: Session, slug: str) -> str:
+    """Return the article's slug now, following a rename (the slug itself when it was never renamed)."""
+    from helpdesk.kb.content_models import Article, SlugRedirect
+
+    moved = session.scalars(select(Article.slug).join(SlugRedirect, SlugRedirect.article_id == Article.id)
+                            .where(SlugRedirect.old_slug == slug)).first()
+    return moved or slug
 
 
 def add_vote_reason(session: Session, article_slug: str, *, voter: str, reason: str) -> bool:
