@@ -22,9 +22,9 @@ PHONE = {"width": 375, "height": 740}
 ROLES = [None, "maria.alvarez", "kevin.brooks", "susan.ortiz", "karen.walsh", "catherine.moore", "olivia.turner"]
 START = ["/", "/login", "/forgot", "/request", "/search?q=password", "/search?q=qwxzvq+plmokn", "/requests/new",
          "/requests", "/account", "/account/tokens", "/account/mfa", "/queue", "/caseload", "/triage/explain",
-         "/admin/users", "/editor"]
+         "/admin/users", "/editor", "/editor/working-on-a-shared-computer/diff?from=1&to=3"]
 #: Not pages to look at: signing out, files, the API, redirects to other pages, links with a secret.
-SKIP = re.compile(r"^/(logout|static/|api/|search/open|reset/|healthz|login/mfa)|/attachments/")
+SKIP = re.compile(r"^/(logout|static/|api/|search/open|reset/|healthz|login/mfa)|/attachments/|\.csv$")
 MAX_PAGES = 40
 #: Pages each role must have reached (as _shape names them), so that the walk cannot pass by seeing too little.
 MUST_SEE = {

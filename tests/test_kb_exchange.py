@@ -85,3 +85,28 @@ def test_a_bad_file_is_named_with_its_line_and_nothing_is_imported(app: Flask, c
     (folder / "zzz-bad.md").write_text("---\ntitle: Broken\nsection: nowhere\n---\nText.\n", encoding="utf-8")
     result = runner.invoke(args=["articles", "import", str(folder)])
     assert "zzz-bad.md:3: section 'nowhere'" in result.output, result.output
+
+
+def test_a_served_fresh_instance_answers_its_own_corpus_at_the_first_200(tmp_path: Path) -> None:
+    """Tools serve another corpus: when /healthz first says 200, that corpus, and only it, is searchable."""
+    import json
+    import urllib.request
+
+    from tests.helpers import start_server, stop_server
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "sections.yml").write_text("- slug: misc\n  title: Miscellaneous\n", encoding="utf-8")
+    (corpus / "parking.md").write_text("---\ntitle: Parking\nsection: misc\n---\nWhere to park.\n\n"
+                                       "## Where do visitors park their bicycles?\n\nBehind the east wing.\n",
+                                       encoding="utf-8")
+    process, base = start_server(tmp_path, workers=1, extra_env={"HELPDESK_ARTICLES_DIR": str(corpus)})
+    try:
+        with urllib.request.urlopen(f"{base}/api/v1/search?q=bicycles") as response:
+            hits = json.loads(response.read())["results"]
+        with urllib.request.urlopen(f"{base}/api/v1/articles") as response:
+            listed = json.loads(response.read())
+    finally:
+        stop_server(process)
+    assert [h["url"] for h in hits] == ["/articles/parking#where-do-visitors-park-their-bicycles"]
+    assert [a["slug"] for a in listed["articles"]] == ["parking"]
