@@ -148,3 +148,18 @@ def test_demo_lists_an_editor_and_shows_history_and_a_draft(app: Flask, client: 
     assert "Using ICOTS on a phone" in listing and "Draft" in listing
     assert client.get("/articles/using-icots-on-a-phone").status_code == 404
     assert "Windows+L" in client.get("/articles/working-on-a-shared-computer").get_data(as_text=True)
+
+
+def test_a_reworded_question_is_warned_about_and_can_keep_its_anchor(app: Flask, client: FlaskClient) -> None:
+    editor, token = editor_client(app)
+    editor.post("/editor/new", data=fields(token, action="publish"))
+    reworded = BODY.replace("Where do visitors park their bicycles?", "Where can visitors leave a bicycle?")
+    page = html.unescape(editor.post("/editor/parking", data=fields(token, body=reworded, base_revision="1",
+                                                                    action="preview")).get_data(as_text=True))
+    assert "The anchor #where-do-visitors-park-their-bicycles" in page
+    assert "end the question's line with {#where-do-visitors-park-their-bicycles}" in page
+    kept = reworded.replace("a bicycle?", "a bicycle? {#where-do-visitors-park-their-bicycles}")
+    editor.post("/editor/parking", data=fields(token, body=kept, base_revision="1", action="publish"))
+    article = client.get("/articles/parking").get_data(as_text=True)
+    assert 'id="where-do-visitors-park-their-bicycles"' in article and "Where can visitors leave a bicycle?" in article
+    assert "{#" not in article

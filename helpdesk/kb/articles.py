@@ -14,6 +14,8 @@ from helpdesk.kb.rendering import html_to_text, render_inline, render_markdown, 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FENCE_RE = re.compile(r"^\s{0,3}(```|~~~)")
 _QUESTION_RE = re.compile(r"^##[ \t]+(.+?)[ \t#]*$")
+#: `## New wording {#old-anchor}`: a question reworded keeps the anchor links in the wild point to.
+_KEPT_ANCHOR_RE = re.compile(r"^(.*?)[ \t]*\{#([a-z0-9]+(?:[-_][a-z0-9]+)*)\}$")
 
 
 class ArticleError(ValueError):
@@ -149,9 +151,11 @@ def render_questions(body: str) -> tuple[str, tuple[Question, ...]]:
     questions: list[Question] = []
     seen: set[str] = set()
     for heading, answer_md in pairs:
+        kept = _KEPT_ANCHOR_RE.match(heading)
+        heading = kept.group(1) if kept and kept.group(1) else heading
         heading_html = render_inline(heading)
         heading_text = html_to_text(heading_html)
-        base = slugify(heading_text) or "question"
+        base = (kept.group(2) if kept else "") or slugify(heading_text) or "question"
         qid, n = base, 1
         while qid in seen:  # the same de-duplication rule as Python-Markdown's toc
             qid, n = f"{base}_{n}", n + 1

@@ -54,7 +54,7 @@ def preview_body(body: str, published: Article | None = None) -> Preview:
                 hint = f" (now #{near[0]})" if near else ""
                 result.warnings.append(
                     f"The anchor #{old.id}{hint} changes: links to \u201c{old.text}\u201d elsewhere will open the top "
-                    f"of the article. Keep the old wording of the question to keep the old anchor.")
+                    f"of the article. To keep the old anchor, end the question's line with {{#{old.id}}}.")
     if not intro_html.strip() and not questions:
         result.warnings.append("Nothing to show yet: write an introduction or a '## ' question.")
     return result
