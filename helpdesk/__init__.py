@@ -68,13 +68,17 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from helpdesk.api.editor import bp as api_editor_bp
     from helpdesk.api.tickets import bp as api_tickets_bp
     from helpdesk.api.views import bp as api_bp
+    from helpdesk.kb.editor_views import bp as editor_bp
     from helpdesk.kb.views import bp as kb_bp
     from helpdesk.search import learn_views  # noqa: F401  (adds the learned phrasings pages to search_bp)
     from helpdesk.search.views import bp as search_bp
 
     app.register_blueprint(kb_bp)
+    app.register_blueprint(editor_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(api_tickets_bp)
+    app.register_blueprint(api_editor_bp)

@@ -110,7 +110,7 @@ class _LazyBar:
 @click.option("--check", is_flag=True, help="Only verify the index; exit 1 when it needs a rebuild.")
 @with_appcontext
 def index_command(check: bool) -> None:
-    """Build (or rebuild) the search index from articles/, atomically."""
+    """Build (or rebuild) the search index from the published articles, atomically."""
     sys.exit(_build_index(check_only=check))
 
 
@@ -171,9 +171,10 @@ def db_upgrade_command(revision: str) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app's CLI."""
+    from helpdesk.kb.cli import articles_group
     from helpdesk.search.learn_cli import learn_command
 
-    for command in (serve_command, index_command, search_command, learn_command, db_group):
+    for command in (serve_command, index_command, search_command, learn_command, db_group, articles_group):
         app.cli.add_command(command)
 
 

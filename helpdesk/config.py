@@ -17,7 +17,8 @@ from helpdesk.search.model.location import default_model_dir
 
 #: The project root: `articles/` and `search_index/` live beside the `helpdesk/` package.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-_ROLES = ("po_support", "po", "po_supervisor", "local_it", "compact_office", "state_admin", "national_admin")
+_ROLES = ("po_support", "po", "po_supervisor", "local_it", "compact_office", "kb_editor", "state_admin",
+          "national_admin")
 
 
 def _mail_settings(env: dict[str, str]) -> dict[str, Any]:

@@ -3,13 +3,15 @@
 from helpdesk.accounts.models import Agency, PrivacyAcceptance, RecoveryCode, State, User, UserToken
 from helpdesk.audit.models import AuditEvent
 from helpdesk.database import Base
+from helpdesk.kb.content_models import Article, ArticleRevision, ContentState, Section, SlugRedirect
 from helpdesk.kb.models import ArticleStats, Comment, Vote
 from helpdesk.mail.models import OutboxMessage
 from helpdesk.search.models import LearnedPhrasing, SearchClick, SearchQuery
 from helpdesk.tickets.models import ApiToken, Attachment, Deflection, Incident, Ticket, TicketEvent
 
 __all__ = [
-    "Agency", "ApiToken", "ArticleStats", "Attachment", "AuditEvent", "Base", "Comment", "Deflection", "Incident",
-    "LearnedPhrasing", "OutboxMessage", "PrivacyAcceptance", "RecoveryCode", "SearchClick", "SearchQuery", "State",
-    "Ticket", "TicketEvent", "User", "UserToken", "Vote",
+    "Agency", "ApiToken", "Article", "ArticleRevision", "ArticleStats", "Attachment", "AuditEvent", "Base", "Comment",
+    "ContentState", "Deflection", "Incident", "LearnedPhrasing", "OutboxMessage", "PrivacyAcceptance", "RecoveryCode",
+    "SearchClick", "SearchQuery", "Section", "SlugRedirect", "State", "Ticket", "TicketEvent", "User", "UserToken",
+    "Vote",
 ]

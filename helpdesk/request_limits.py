@@ -20,7 +20,7 @@ from wtforms.validators import Length
 from helpdesk.extensions import login_manager
 
 #: Blueprints whose every page needs a signed-in user (each also checks it itself, and what it allows).
-SIGNED_IN_BLUEPRINTS = frozenset({"tickets", "admin", "comments"})
+SIGNED_IN_BLUEPRINTS = frozenset({"tickets", "admin", "comments", "editor"})
 #: Single pages elsewhere that need one.
 SIGNED_IN_ENDPOINTS = frozenset({"mfa.enrol_signed_in"})
 #: Path and query of an /api/ URL: gunicorn's own default request-line limit. `serve` lets gunicorn take lines up

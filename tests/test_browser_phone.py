@@ -19,12 +19,12 @@ from tests.test_browser_tickets import _demo
 pytestmark = pytest.mark.browser
 PHONE = {"width": 375, "height": 740}
 #: The roles a person walks through; None is a visitor who is not signed in.
-ROLES = [None, "maria.alvarez", "kevin.brooks", "susan.ortiz", "karen.walsh", "catherine.moore"]
+ROLES = [None, "maria.alvarez", "kevin.brooks", "susan.ortiz", "karen.walsh", "catherine.moore", "olivia.turner"]
 START = ["/", "/login", "/forgot", "/request", "/search?q=password", "/search?q=qwxzvq+plmokn", "/requests/new",
          "/requests", "/account", "/account/tokens", "/account/mfa", "/queue", "/caseload", "/triage/explain",
-         "/admin/users"]
+         "/admin/users", "/editor", "/editor/working-on-a-shared-computer/diff?from=1&to=3"]
 #: Not pages to look at: signing out, files, the API, redirects to other pages, links with a secret.
-SKIP = re.compile(r"^/(logout|static/|api/|search/open|reset/|healthz|login/mfa)|/attachments/")
+SKIP = re.compile(r"^/(logout|static/|api/|search/open|reset/|healthz|login/mfa)|/attachments/|\.csv$")
 MAX_PAGES = 40
 #: Pages each role must have reached (as _shape names them), so that the walk cannot pass by seeing too little.
 MUST_SEE = {
@@ -35,6 +35,7 @@ MUST_SEE = {
     "karen.walsh": {"/admin/users?", "/admin/users/N?", "/admin/users/new?", "/admin/inactive?", "/admin/audit?",
                     "/admin/state?"},
     "catherine.moore": {"/queue?", "/caseload?", "/triage/explain?", "/admin/users?", "/admin/audit?"},
+    "olivia.turner": {"/editor?", "/editor/new?", "/editor/*?", "/editor/*/history?", "/editor/*/diff?from,to"},
 }
 #: The header with its menu closed (the search box included): it used 320 px before the compact header.
 MAX_HEADER = 140
@@ -60,6 +61,7 @@ def _shape(path: str) -> str:
     parts = urlsplit(path)
     shape = re.sub(r"/\d+", "/N", parts.path)
     shape = re.sub(r"^/(articles|sections)/[^/]+", r"/\1/*", shape)
+    shape = re.sub(r"^/editor/(?!new$)[^/]+", "/editor/*", shape)
     return shape + "?" + ",".join(sorted(parse_qs(parts.query)))
 
 

@@ -65,7 +65,8 @@ def test_every_setting_of_the_table_is_known_and_applies(tmp_path: Path) -> None
     every = {s.name: (s.default or str(s.low or 1)) if s.kind in ("int", "float") else "1" if s.kind == "bool"
              else (s.default or "x") for s in SETTINGS}
     every.update({"HELPDESK_BASE_URL": "http://h.example", "HELPDESK_ENV": "development", "DATABASE_URL": "",
-                  "HELPDESK_PASSWORD_MIN_LENGTH": "8", "MAIL_USE_SSL": "0", "HELPDESK_ROLE_MAILBOXES": "it"})
+                  "HELPDESK_PASSWORD_MIN_LENGTH": "8", "MAIL_USE_SSL": "0", "HELPDESK_ROLE_MAILBOXES": "it",
+                  "HELPDESK_LEARN_MIN_PEOPLE": "2"})
     assert Settings.from_env(every).warnings == ()
 
 
@@ -75,6 +76,7 @@ def test_every_setting_of_the_table_is_known_and_applies(tmp_path: Path) -> None
     ("HELPDESK_INDEX_CHECK_SECONDS", "0.5", "INDEX_CHECK_SECONDS", 0.5),
     ("HELPDESK_LOGIN_LIMIT_PER_ADDRESS", "5 per minute", "LOGIN_LIMIT_PER_ADDRESS", "5 per minute"),
     ("MAIL_USE_TLS", "yes", "MAIL_USE_TLS", True),
+    ("HELPDESK_KB_STATE_SECTIONS", "yes", "KB_STATE_SECTIONS", True),
     ("HELPDESK_ROLE_MAILBOXES", "IT, Help", "ROLE_MAILBOXES", ("it", "help")),
 ])
 def test_typed_values_reach_the_flask_config(name: str, value: str, key: str, expected: object) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -60,10 +59,23 @@ def test_unknown_article_is_a_friendly_404(client: FlaskClient) -> None:
     assert "Page not found" in response.get_data(as_text=True)
 
 
-def test_article_edits_show_without_restart(client: FlaskClient, articles_dir: Path) -> None:
-    path = articles_dir / "errors-and-technical-support.md"
-    path.write_text(path.read_text(encoding="utf-8").replace("Reopening closed cases", "Reopening CLOSED cases"),
-                    encoding="utf-8")
+def test_article_edits_show_without_restart(app: Flask, client: FlaskClient) -> None:
+    """An article published in the database (the editor's save) shows on the next request, without a restart."""
+    from helpdesk.audit.services import SYSTEM
+    from helpdesk.database import utcnow
+    from helpdesk.kb.editing import Draft, find_article, get_revision, save_article
+    from tests.factories import make_user
+
+    assert "Reopening closed cases" in client.get("/articles/errors-and-technical-support").get_data(as_text=True)
+    editor = make_user(app, role="kb_editor", state=None)
+    with app.app_context():
+        article = find_article(db.session, "errors-and-technical-support")
+        old = get_revision(db.session, article, article.current_revision)
+        body = old.body.replace("Reopening closed cases", "Reopening CLOSED cases")
+        draft = Draft(old.title, "troubleshooting", body, old.summary, old.tags.split(","))
+        save_article(db.session, article, draft, actor=db.session.merge(editor), origin=SYSTEM, now=utcnow(),
+                     publish=True)
+        db.session.commit()
     assert "Reopening CLOSED cases" in client.get("/articles/errors-and-technical-support").get_data(as_text=True)
 
 

@@ -129,11 +129,17 @@ def load_and_print_demo(*, as_json: bool = False) -> list[DemoSignIn]:
     if current_app.config.get("HELPDESK_ENV") == "production":
         raise click.ClickException("The demo organisation has published passwords: it cannot be loaded with "
                                    "HELPDESK_ENV=production.")
+    from helpdesk.accounts.demo import DEMO_EDITOR
+    from helpdesk.kb import get_library
+    from helpdesk.kb.demo import load_demo_articles
     from helpdesk.tickets.context import EXTENSION_KEY
     from helpdesk.tickets.demo import load_demo_tickets
 
+    get_library()  # an empty database is seeded from the articles folder before the demo articles join it
     sign_ins = load_demo(db.session, now=utcnow(), policy=account_policy())
     load_demo_tickets(db.session, current_app.extensions[EXTENSION_KEY], now=utcnow())
+    editor = next(s for s in sign_ins if s.email.startswith(DEMO_EDITOR.lower().replace(" ", ".") + "@"))
+    load_demo_articles(db.session, editor=find_user(db.session, editor.email), now=utcnow())
     db.session.commit()
     if as_json:
         click.echo(json.dumps({"users": [s.to_dict() for s in sign_ins]}, indent=2))

@@ -41,7 +41,12 @@ PEOPLE: tuple[tuple[str, str, str], ...] = (
     ("Brian Lewis", "po", "cuyahoga.oh"), ("Nancy Hill", "po_support", "cuyahoga.oh"),
     ("Steven Clark", "compact_office", "compact.oh"), ("Laura Bennett", "state_admin", "compact.oh"),
     ("Catherine Moore", "national_admin", "national"),
+    # Knowledge base editors: the national office's writes the FAQ; Texas's writes only where per-state sections
+    # are enabled (HELPDESK_KB_STATE_SECTIONS). Last in the list: the others keep their demo passwords.
+    ("Olivia Turner", "kb_editor", "national"), ("Grace Howard", "kb_editor", "compact.tx"),
 )
+#: The demo editor whose articles show history: an article with three revisions, and a draft.
+DEMO_EDITOR = "Olivia Turner"
 #: The demo user who has not accepted the privacy policy yet, to show that step at their first sign-in.
 PRIVACY_PENDING = "James Carter"
 _WORDS = ("amber", "bison", "cobalt", "dune", "ember", "fjord", "glacier", "harbor", "iris", "juniper", "kelp",

@@ -16,6 +16,7 @@ ROLES = {
     "po_supervisor": "PO Supervisor",
     "local_it": "Local IT",
     "compact_office": "Compact Office staff",
+    "kb_editor": "Knowledge base editor",
     "state_admin": "State administrator",
     "national_admin": "National office administrator",
 }

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from helpdesk.accounts.models import ROLES, User
 
-_STATE_ROLES = ("po_support", "po", "po_supervisor", "local_it", "compact_office", "state_admin")
+_STATE_ROLES = ("po_support", "po", "po_supervisor", "local_it", "compact_office", "kb_editor", "state_admin")
+EDITOR_ROLES = ("kb_editor", "national_admin")
 
 
 def is_national(user: User) -> bool:
@@ -48,3 +49,18 @@ def can_moderate_comment_by(moderator: User, author: User) -> bool:
 def can_read_audit(actor: User, state_code: str | None) -> bool:
     """Return whether `actor` may read audit events of `state_code`."""
     return can_manage(actor, state_code)
+
+
+def can_edit_articles(user: User) -> bool:
+    """Return whether the user may open the editor: knowledge base editors and national administrators."""
+    return user.is_active and user.role in EDITOR_ROLES
+
+
+def can_edit_section(user: User, section_slug: str, *, state_sections: bool) -> bool:
+    """Return whether the user may write and publish articles of a section: national editors any; a state's
+    editors only their state's section (slug = the state code), and only where the site enables per-state sections."""
+    if not can_edit_articles(user):
+        return False
+    if is_national(user) or user.state_code is None:
+        return True
+    return state_sections and section_slug == user.state_code.lower()

@@ -49,8 +49,9 @@ def check_role(actor: User | None, role: str, agency: Agency) -> None:
         raise AccountError("Only members of the state compact office can have the Compact Office staff role.")
     if role == "national_admin" and agency.kind != "national":
         raise AccountError("National office administrators must belong to the National Office.")
-    if role != "national_admin" and agency.kind == "national":
-        raise AccountError("Members of the National Office are national office administrators.")
+    if role not in ("national_admin", "kb_editor") and agency.kind == "national":
+        raise AccountError("Members of the National Office are national office administrators or knowledge base "
+                           "editors.")
 
 
 def _require_manage(actor: User | None, user_state: str | None) -> None:

@@ -186,6 +186,83 @@ def _ticket_paths() -> dict[str, Any]:
     }
 
 
+_EDITOR_SCHEMAS: dict[str, Any] = {
+    "EditorArticle": {
+        "type": "object", "required": ["slug", "status", "revision", "published_revision", "title", "section"],
+        "properties": {
+            "slug": _STR, "status": {"enum": ["draft", "published", "archived"]},
+            "revision": {"type": "integer", "minimum": 0, "description": "the latest revision's number"},
+            "published_revision": {"type": ["integer", "null"], "description": "the revision readers see"},
+            "title": _STR, "section": {"type": "string", "description": "a section slug"},
+            "updated_at": _STR, "body": {"type": "string", "description": "Markdown"}, "summary": _STR,
+            "tags": {"type": "array", "items": _STR}, "note": _STR,
+        },
+    },
+    "EditorArticleList": {"type": "object", "required": ["articles"],
+                          "properties": {"articles": {"type": "array", "items": _ref("EditorArticle")}}},
+    "ArticleWrite": {
+        "type": "object", "required": ["title", "section", "body"],
+        "properties": {
+            "title": {"type": "string", "maxLength": 200}, "section": {"type": "string", "description": "slug"},
+            "body": {"type": "string", "maxLength": 200000, "description": "Markdown: an introduction, then one "
+                                                                          "'## ' heading per question"},
+            "summary": _STR, "tags": {"type": "array", "items": _STR}, "note": {"type": "string", "maxLength": 500},
+            "slug": {"type": "string", "description": "a new slug renames the article (the old one redirects)"},
+            "publish": {"type": "boolean", "default": False},
+            "base_revision": {"type": "integer", "description": "PUT only: the revision this edit is based on"},
+        },
+    },
+    "Restore": {"type": "object", "required": ["revision"], "properties": {"revision": {"type": "integer"}}},
+    "Conflict": {"type": "object", "required": ["error", "message", "revision"],
+                 "properties": {"error": {"const": "conflict"}, "message": _STR,
+                                "revision": {"type": "integer", "description": "the newer revision"}}},
+    "RevisionList": {"type": "object", "required": ["slug", "revisions"], "properties": {
+        "slug": _STR, "revisions": {"type": "array", "items": {
+            "type": "object", "required": ["number", "title", "author", "created_at", "note", "published"],
+            "properties": {"number": {"type": "integer"}, "title": _STR, "author": _NULLABLE_STR,
+                           "created_at": _STR, "note": _STR, "published": {"type": "boolean"}}}}}},
+}
+SCHEMAS.update(_EDITOR_SCHEMAS)
+
+
+def _editor_paths() -> dict[str, Any]:
+    one = {"200": _json(_ref("EditorArticle"), "The article")}
+    errors = _errors(400, 401, 403, 404, 422, 429)
+    body = {"required": True, "content": {"application/json": {"schema": _ref("ArticleWrite")}}}
+    base = {"security": _SECURITY, "parameters": [_SLUG, _CSRF_HEADER]}
+
+    def action(op: str, summary: str, **more: Any) -> dict[str, Any]:
+        return {"post": {"operationId": op, "summary": summary, **base, **more, "responses": {**one, **errors}}}
+
+    return {
+        "/api/v1/editor/articles": {
+            "get": {"operationId": "editorListArticles", "security": _SECURITY,
+                    "summary": "Every article with its status and latest revision (editors only)",
+                    "responses": {"200": _json(_ref("EditorArticleList"), "Articles"), **_errors(401, 403, 429)}},
+            "post": {"operationId": "editorCreateArticle", "security": _SECURITY, "parameters": [_CSRF_HEADER],
+                     "summary": "Create an article (a draft, or published with publish: true)", "requestBody": body,
+                     "responses": {"201": _json(_ref("EditorArticle"), "Created"), **_errors(400, 401, 403, 422, 429)}},
+        },
+        "/api/v1/editor/articles/{slug}": {
+            "get": {"operationId": "editorGetArticle", "security": _SECURITY, "parameters": [_SLUG],
+                    "summary": "The latest revision", "responses": {**one, **errors}},
+            "put": {"operationId": "editorUpdateArticle", **base, "requestBody": body,
+                    "summary": "Save the next revision (base_revision required; a stale one is 409)",
+                    "responses": {**one, "409": _json(_ref("Conflict"), "A newer revision was saved"),
+                                  **_errors(400, 401, 403, 404, 422, 429)}},
+        },
+        "/api/v1/editor/articles/{slug}/publish": action("editorPublishArticle", "Publish the latest revision"),
+        "/api/v1/editor/articles/{slug}/archive": action("editorArchiveArticle", "Archive (readers get 404)"),
+        "/api/v1/editor/articles/{slug}/restore": action(
+            "editorRestoreRevision", "Add a new revision with the text of an earlier one",
+            requestBody={"required": True, "content": {"application/json": {"schema": _ref("Restore")}}}),
+        "/api/v1/editor/articles/{slug}/revisions": {"get": {
+            "operationId": "editorListRevisions", "security": _SECURITY, "parameters": [_SLUG],
+            "summary": "Every revision, newest first, with author, time and note",
+            "responses": {"200": _json(_ref("RevisionList"), "Revisions"), **errors}}},
+    }
+
+
 def build_openapi() -> dict[str, Any]:
     """Return the OpenAPI 3.1 document."""
     paths: dict[str, Any] = {
@@ -232,6 +309,7 @@ def build_openapi() -> dict[str, Any]:
         }},
     }
     paths.update(_ticket_paths())
+    paths.update(_editor_paths())
     return {
         "openapi": "3.1.0",
         "info": {"title": "Helpdesk API", "version": "1.0.0",

@@ -14,6 +14,8 @@ from helpdesk.kb.rendering import html_to_text, render_inline, render_markdown, 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FENCE_RE = re.compile(r"^\s{0,3}(```|~~~)")
 _QUESTION_RE = re.compile(r"^##[ \t]+(.+?)[ \t#]*$")
+#: `## New wording {#old-anchor}`: a question reworded keeps the anchor links in the wild point to.
+_KEPT_ANCHOR_RE = re.compile(r"^(.*?)[ \t]*\{#([a-z0-9]+(?:[-_][a-z0-9]+)*)\}$")
 
 
 class ArticleError(ValueError):
@@ -128,29 +130,46 @@ def parse_article(slug: str, text: str) -> Article:
     if not SLUG_RE.match(slug):
         raise ArticleError(f"file name {slug!r} is not a slug (lowercase words joined by '-')")
     meta, body = _split_front_matter(text)
+    return build_article(
+        slug, title=_text_field(meta, "title", required=True), section=_text_field(meta, "section", required=True),
+        tags=_tags(meta), updated=_updated(meta), summary=_text_field(meta, "summary", required=False), body=body,
+        digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    )
+
+
+def parse_fields(text: str) -> dict[str, object]:
+    """Return the fields of an article file: title, section, tags, updated, summary and body (Markdown)."""
+    meta, body = _split_front_matter(text)
+    return {"title": _text_field(meta, "title", required=True), "section": _text_field(meta, "section", required=True),
+            "tags": _tags(meta), "updated": _updated(meta), "summary": _text_field(meta, "summary", required=False),
+            "body": body.strip("\n").rstrip()}
+
+
+def render_questions(body: str) -> tuple[str, tuple[Question, ...]]:
+    """Render a Markdown body into its introduction's HTML and its questions (anchor ids de-duplicated)."""
     intro_md, pairs = _split_questions(body)
     questions: list[Question] = []
     seen: set[str] = set()
     for heading, answer_md in pairs:
+        kept = _KEPT_ANCHOR_RE.match(heading)
+        heading = kept.group(1) if kept and kept.group(1) else heading
         heading_html = render_inline(heading)
         heading_text = html_to_text(heading_html)
-        base = slugify(heading_text) or "question"
+        base = (kept.group(2) if kept else "") or slugify(heading_text) or "question"
         qid, n = base, 1
         while qid in seen:  # the same de-duplication rule as Python-Markdown's toc
             qid, n = f"{base}_{n}", n + 1
         seen.add(qid)
         answer_html = render_markdown(answer_md)
         questions.append(Question(qid, heading_text, heading_html, answer_html, html_to_text(answer_html)))
-    intro_html = render_markdown(intro_md)
+    return render_markdown(intro_md), tuple(questions)
+
+
+def build_article(slug: str, *, title: str, section: str, tags: tuple[str, ...], updated: dt.date | None,
+                  summary: str, body: str, digest: str) -> Article:
+    """Render an article from its fields (a file's, or a revision's in the database)."""
+    intro_html, questions = render_questions(body)
     return Article(
-        slug=slug,
-        title=_text_field(meta, "title", required=True),
-        section=_text_field(meta, "section", required=True),
-        tags=_tags(meta),
-        updated=_updated(meta),
-        summary=_text_field(meta, "summary", required=False),
-        intro_html=intro_html,
-        intro_text=html_to_text(intro_html),
-        questions=tuple(questions),
-        digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        slug=slug, title=title, section=section, tags=tags, updated=updated, summary=summary,
+        intro_html=intro_html, intro_text=html_to_text(intro_html), questions=questions, digest=digest,
     )

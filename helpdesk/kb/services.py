@@ -43,6 +43,8 @@ def cast_vote(session: Session, article_slug: str, *, voter: str, helpful: bool,
     row lock (FOR UPDATE on PostgreSQL; SQLite's write transactions run one at a time), and a first vote is an
     INSERT that does nothing on a concurrent twin, which is then re-read and updated instead.
     """
+    # A host whose library is a moment behind a rename still shows the old slug: the vote follows the article.
+    article_slug = current_slug(session, article_slug)
     now, reason = utcnow(), clean_reason(helpful, reason)
     mine = (Vote.article_slug == article_slug, Vote.voter_key == voter)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
@@ -64,6 +66,13 @@ def cast_vote(session: Session, article_slug: str, *, voter: str, helpful: bool,
             stats = add_votes(session, article_slug, helpful=int(helpful), total=1)
             return VoteCounts(stats.helpful, stats.total)
     raise RuntimeError(f"could not record the vote of {voter} on {article_slug}")  # a twin vanished 3 times
+
+
+def current_slug(session: Session, slug: str) -> str:
+    """Return the article's slug now, following a rename (the slug itself when it was never renamed)."""
+    from helpdesk.kb.editing import redirect_target  # the editing module imports the models of this package
+
+    return redirect_target(session, slug) or slug
 
 
 def add_vote_reason(session: Session, article_slug: str, *, voter: str, reason: str) -> bool:

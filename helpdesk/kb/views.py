@@ -12,6 +12,7 @@ from helpdesk.kb import get_library
 from helpdesk.kb.articles import Article
 from helpdesk.kb.comments import list_comments
 from helpdesk.kb.conditional import not_modified, page_etag, with_etag
+from helpdesk.kb.editing import redirect_target
 from helpdesk.kb.forms import CommentForm, HideCommentForm, VoteForm, VoteReasonForm
 from helpdesk.kb.models import Vote
 from helpdesk.kb.services import (
@@ -89,8 +90,13 @@ def my_vote_on(slug: str) -> Vote | None:
 
 @bp.get("/articles/<slug>")
 def article(slug: str) -> Response:
-    """Show an article: its questions, answers with anchors, and the helpfulness vote."""
-    found = get_article_or_404(slug)
+    """Show an article: its questions, answers with anchors, and the helpfulness vote (old slugs redirect)."""
+    found = get_library().get(slug)
+    if found is None:
+        moved = redirect_target(db.session, slug)
+        if moved is not None and get_library().get(moved) is not None:
+            return redirect(url_for("kb.article", slug=moved), 301)
+        abort(404)
     stats, my_vote = get_stats(db.session, found.slug), my_vote_on(found.slug)
     mine = (my_vote.helpful, bool(my_vote.reason)) if my_vote else None
     etag = page_etag("article", get_library().fingerprint, found.slug, stats, mine)
@@ -131,6 +137,26 @@ def vote_reason(slug: str) -> Response | tuple[str, int]:
     db.session.commit()
     flash("Thank you: the people who write these articles will read it.", "success")
     return redirect(url_for("kb.article", slug=found.slug, _anchor="feedback"), 303)
+
+
+@bp.get("/sitemap.xml")
+def sitemap() -> Response:
+    """List the home page, the sections and the published articles for search engines (never a draft)."""
+    from xml.sax.saxutils import escape
+
+    from flask import current_app, make_response
+
+    library, base = get_library(), current_app.config["BASE_URL"].rstrip("/")
+    urls = [("/", None)] + [(f"/sections/{s.slug}", None) for s in library.sections] + [
+        (a.url, a.updated.isoformat() if a.updated else None) for a in sorted(library.articles.values(),
+                                                                             key=lambda a: a.slug)]
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for path, updated in urls:
+        lastmod = f"<lastmod>{updated}</lastmod>" if updated else ""
+        lines.append(f"  <url><loc>{escape(base + path)}</loc>{lastmod}</url>")
+    response = make_response("\n".join([*lines, "</urlset>", ""]))
+    response.mimetype = "application/xml"
+    return response
 
 
 @bp.get("/request")
