@@ -108,5 +108,6 @@ def test_a_served_fresh_instance_answers_its_own_corpus_at_the_first_200(tmp_pat
             listed = json.loads(response.read())
     finally:
         stop_server(process)
-    assert [h["url"] for h in hits] == ["/articles/parking#where-do-visitors-park-their-bicycles"]
+    assert hits[0]["url"] == "/articles/parking#where-do-visitors-park-their-bicycles"
+    assert {h["url"].split("#")[0] for h in hits} == {"/articles/parking"}
     assert [a["slug"] for a in listed["articles"]] == ["parking"]
