@@ -3,6 +3,7 @@
 from helpdesk.accounts.models import Agency, PrivacyAcceptance, RecoveryCode, State, User, UserToken
 from helpdesk.audit.models import AuditEvent
 from helpdesk.database import Base
+from helpdesk.insights.models import HandledItem
 from helpdesk.kb.models import Comment, Vote
 from helpdesk.mail.models import OutboxMessage
 from helpdesk.search.models import LearnedPhrasing, SearchClick, SearchQuery
@@ -10,7 +11,7 @@ from helpdesk.tickets.models import ApiToken, Attachment, Deflection, Incident, 
 
 __all__ = [
     "Agency", "ApiToken", "Attachment", "AuditEvent", "Base", "Comment", "Deflection", "Incident", "LearnedPhrasing",
-    "OutboxMessage",
+    "OutboxMessage", "HandledItem",
     "PrivacyAcceptance", "RecoveryCode", "SearchClick", "SearchQuery", "State", "Ticket", "TicketEvent", "User",
     "UserToken", "Vote",
 ]
