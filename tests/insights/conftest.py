@@ -101,13 +101,13 @@ def org(app: Flask) -> Org:
         travis = db.session.scalars(select(Agency).where(Agency.name == "Travis County Probation")).one()
         tulsa = db.session.scalars(select(Agency).where(Agency.name == "Tulsa County Community Corrections")).one()
         # Zero results: "password reset fax" and its typo twice by Ana, once by Ben (TX), once by Olga (OK),
-        # and once signed out; "blue screen" once by Ana.
+        # and once signed out; "zorblax quuxer" once by Ana.
         _search(ids["ana"], "pasword reset fax", 0, T0)
         _search(ids["ana"], "pasword reset fax", 0, T0 + H)
         _search(ids["ben"], "password reset fax", 0, T0 + 2 * H)
         _search(ids["olga"], "password reset fax", 0, T0 + 3 * H)
         _search(None, "password reset fax", 0, T0 + 4 * H)
-        _search(ids["ana"], "blue screen", 0, T0)
+        _search(ids["ana"], "zorblax quuxer", 0, T0)
         # Results nobody opened: Ana's "slow screens"; Ben's opened one does not count.
         _search(ids["ana"], "slow screens", 4, T0)
         _search(ids["ben"], "slow screens", 4, T0, clicked=QUESTION)
