@@ -66,7 +66,7 @@ def report_desk(first: str | None, last: str | None, state: str | None, as_csv: 
     """The desk's dashboard: requests, backlog, SLA attainment, escalation, deflection, incidents."""
     period, scope = _period_and_scope(first, last, state)
     report = desk_report(db.session, scope, period, now=utcnow(), calendar=business_calendar)
-    tables = desk_tables(report)
+    tables = desk_tables(report, article_titles())
     click.echo(tables_csv(tables) if as_csv else tables_text(tables), nl=False)
 
 

@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import Date, and_, case, cast, exists, func, select
 from sqlalchemy.orm import Session
 
+from helpdesk.insights.desk_reading import most_read, top_searches
 from helpdesk.insights.desk_times import business_times
-from helpdesk.insights.scope import Period, Scope
+from helpdesk.insights.scope import Period, Scope, scope_people
 from helpdesk.tickets.models import OPEN_STATUSES, TIERS, Deflection, Incident, Ticket, TicketEvent
 from helpdesk.tickets.sla import BusinessCalendar
 
@@ -39,7 +40,8 @@ class DeskReport:
     escalated: dict[str, int]
     reopened: int
     incidents: list[tuple[int, str, str, int]]  # (id, scope, category, reports)
-    extra: dict[str, Any] = field(default_factory=dict)
+    most_read: list[tuple[str, int, int, int]] = field(default_factory=list)  # (slug, opens, helpful, votes)
+    top_searches: list[tuple[str, int, int]] = field(default_factory=list)  # (query, searches, people)
 
     @property
     def deflection_rate(self) -> float:
@@ -144,6 +146,7 @@ def desk_report(session: Session, scope: Scope, period: Period, *, now: dt.datet
                exists(_scoped(select(Ticket.id).where(Ticket.incident_id == Incident.id), scope)))
         .order_by(Incident.report_count.desc(), Incident.id).limit(20)).all()
     opened_total = sum(opened_days.values())
+    people = scope_people(session, scope)
     return DeskReport(
         period=period, scope=scope, opened=opened_total, resolved=sum(resolved_days.values()),
         deflections=sum(deflections.values()), sla=_sla(session, opened_in, now),
@@ -154,4 +157,5 @@ def desk_report(session: Session, scope: Scope, period: Period, *, now: dt.datet
         escalated={"any": sum(escalated.values()), "to_compact_office": escalated.get("compact_office", 0),
                    "to_national": escalated.get("national", 0)},
         reopened=reopened, incidents=[(i, s, c, n) for i, s, c, n in incidents],
+        most_read=most_read(session, period, people), top_searches=top_searches(session, period, people),
     )

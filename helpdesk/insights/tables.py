@@ -63,7 +63,7 @@ def _hours(value: float | None) -> str:
     return "-" if value is None else f"{value:g}"
 
 
-def desk_tables(report: DeskReport) -> list[Table]:
+def desk_tables(report: DeskReport, articles: Mapping[str, str] | None = None) -> list[Table]:
     """Return the desk dashboard's tables."""
     total = report.opened or 1
     sla_rows: list[tuple[object, ...]] = []
@@ -97,6 +97,11 @@ def desk_tables(report: DeskReport) -> list[Table]:
             ("reopened (of resolved)", report.reopened, _pct(report.reopened, report.resolved))]),
         Table("incidents", "Incidents and their size", ("Incident", "Scope", "Category", "Reports"),
               [(f"#{i}", s, c, n) for i, s, c, n in report.incidents]),
+        Table("most_read", "Helpfulness of the most read articles",
+              ("Article", "Opened from search", "Found it helpful", "Votes", "% helpful"),
+              [((articles or {}).get(slug, slug), n, yes, total, _pct(yes, total))
+               for slug, n, yes, total in report.most_read]),
+        Table("top_searches", "Top searches", ("Query", "Searches", "People"), list(report.top_searches)),
     ]
 
 

@@ -193,7 +193,7 @@ def desk() -> tuple[str, int]:
     except PermissionError:
         abort(403)
     db.session.rollback()
-    tables = {t.name: t for t in desk_tables(report)}
+    tables = {t.name: t for t in desk_tables(report, article_titles())}
     sla_items = [(f"{tier.replace('_', ' ')}: {m.replace('_', ' ')}", round(100 * c["met"] / c["due"], 1))
                  for tier, ms in report.sla.items() for m, c in ms.items() if c["due"]]
     charts = {
@@ -208,6 +208,8 @@ def desk() -> tuple[str, int]:
                              report.backlog, value_label="Requests"),
         "sla": bar_chart("SLA attainment", "Share of due milestones met in time, per tier.", sla_items,
                          value_label="% met"),
+        "top_searches": bar_chart("Top searches", "The most frequent searches of the period.",
+                                  [(q, n) for q, n, _p in report.top_searches], value_label="Searches"),
     }
     return render_template("insights/desk.html", report=report, tables=tables, charts=charts, period=period,
                            **_filters(user, None)), 200
@@ -223,4 +225,4 @@ def desk_csv() -> Response:
     except (ReportInputError, PermissionError):
         abort(400)
     db.session.rollback()
-    return _csv(desk_tables(report), "desk", period)
+    return _csv(desk_tables(report, article_titles()), "desk", period)

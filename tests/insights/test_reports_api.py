@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -87,3 +88,14 @@ def test_bad_periods_and_states_are_400_and_signed_out_is_401(app: Flask, org: O
         assert response.status_code == 400, params
         validate(response.json, "Error")
     assert client.get(DESK).status_code == 401
+
+
+def test_desk_page_lists_top_searches_and_the_most_read_articles_helpfulness(app: Flask, org: Org) -> None:
+    html = org.client(app, "robin").get("/insights/desk?from=2026-03-01&to=2026-03-31").get_data(as_text=True)
+    # TX searches: "pasword reset fax" twice by one person is the top; Ben's opened "slow screens" is the one read.
+    assert '<th scope="row">pasword reset fax</th><td data-label="Searches">2</td><td data-label="People">1</td>' \
+        in html
+    assert re.search(r'<th scope="row">Errors and Technical Support</th><td data-label="Opened from search">1</td>'
+                     r'<td data-label="Found it helpful">1</td><td data-label="Votes">3</td>', html, re.I)
+    # Ben's once; Oklahoma's and a signed-out visitor's are not Texas's activity.
+    assert '<th scope="row">password reset fax</th><td data-label="Searches">1</td>' in html
