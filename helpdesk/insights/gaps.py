@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.orm import Session
@@ -44,31 +46,37 @@ def failure_condition(kind: str) -> ColumnElement[bool]:
     return and_(SearchQuery.hits > 0, SearchQuery.source != "typeahead", ~opened)
 
 
-def _similar(a: list[str], b: list[str]) -> bool:
-    """Tell whether two queries are typo variants: same words but for a slip in words of 4+ letters."""
-    if len(a) != len(b) or a == b:
-        return a == b
-    return all(x == y or (min(len(x), len(y)) >= 4 and distance(x, y, 2) <= (1 if len(x) < 8 else 2))
-               for x, y in zip(a, b, strict=True))
+@lru_cache(maxsize=65_536)
+def _typo(a: str, b: str) -> bool:
+    """Tell whether two different words are one slip apart (two in long words); short words must match."""
+    if min(len(a), len(b)) < 4 or abs(len(a) - len(b)) > 2:
+        return False
+    return distance(a, b, 2) <= (1 if len(a) < 8 else 2)
 
 
 def _merge(rows: list[tuple[str, int, dt.datetime, int]]) -> list[FailedQuery]:
-    """Group queries whose words differ by a typo under the most searched spelling."""
-    groups: list[tuple[list[str], FailedQuery]] = []
+    """Group queries whose words differ by a typo in one word under the most searched spelling."""
+    groups: list[FailedQuery] = []
     by_words: dict[tuple[str, ...], FailedQuery] = {}
+    # Queries one word apart share a key with that word blanked: only those are compared (not every pair).
+    blocks: dict[tuple[str, ...], list[tuple[list[str], FailedQuery]]] = defaultdict(list)
     for query, count, last, shown in sorted(rows, key=lambda r: (-r[1], r[0])):
         tokens = words(query) or [query]
         key = tuple(tokens)
-        target = by_words.get(key) or next((g for t, g in groups if _similar(t, tokens)), None)
+        blanks = [(*key[:i], "\0", *key[i + 1:]) for i in range(len(key))]
+        target = by_words.get(key) or next((g for i, b in enumerate(blanks) for t, g in blocks.get(b, ())
+                                            if _typo(t[i], tokens[i])), None)
         if target is None:
             target = FailedQuery(query=query, searches=0, last_seen=last, shown=0)
-            groups.append((tokens, target))
+            groups.append(target)
+            for blank in blanks:
+                blocks[blank].append((tokens, target))
         by_words[key] = target
         target.variants.append(query)
         target.searches += count
         target.last_seen = max(target.last_seen, last)
         target.shown = max(target.shown, shown)
-    return [group for _tokens, group in groups]
+    return groups
 
 
 def _handled(session: Session, kind: str, keys: list[str]) -> dict[str, dt.datetime]:
@@ -94,20 +102,25 @@ def failed_searches(session: Session, kind: str, period: Period, people: list[st
             return []
         where.append(SearchQuery.person.in_(people))
     rows = session.execute(
-        select(SearchQuery.query, func.count(), func.max(SearchQuery.created_at), func.max(SearchQuery.hits))
-        .where(*where).group_by(SearchQuery.query).order_by(func.count().desc(), SearchQuery.query).limit(_READ))
-    groups = _merge([(q, n, _aware(last), shown) for q, n, last, shown in rows])
+        select(SearchQuery.query, func.count(), func.max(SearchQuery.created_at), func.max(SearchQuery.hits),
+               func.count(SearchQuery.person.distinct()))
+        .where(*where).group_by(SearchQuery.query).order_by(func.count().desc(), SearchQuery.query).limit(_READ)).all()
+    distinct = {q: int(p) for q, _n, _l, _s, p in rows}
+    groups = _merge([(q, n, _aware(last), shown) for q, n, last, shown, _p in rows])
     handled = _handled(session, kind, [v for g in groups for v in g.variants])
     # A handled query leaves the list, and comes back only if people fail with it again afterwards.
     groups = [g for g in groups if not any(_aware(handled[v]) >= g.last_seen for v in g.variants if v in handled)]
     top = groups[:limit]
-    variants = {v: g for g in top for v in g.variants}
+    for group in top:
+        group.people = distinct[group.query]
+    # Someone who typed two spellings is one person: only groups of several spellings need their people listed.
+    variants = {v: g for g in top if len(g.variants) > 1 for v in g.variants}
     if variants:
-        seen: dict[int, set[str]] = {id(g): set() for g in top}
+        seen: dict[int, set[str]] = {id(g): set() for g in variants.values()}
         for query, person in session.execute(
                 select(SearchQuery.query, SearchQuery.person).where(*where, SearchQuery.query.in_(list(variants)),
                                                                     SearchQuery.person.is_not(None)).distinct()):
             seen[id(variants[query])].add(person)
-        for group in top:
+        for group in variants.values():
             group.people = len(seen[id(group)])
     return top
