@@ -59,6 +59,7 @@ def test_pages_per_role(app: Flask, org: Org, who: str, content: int, desk: int)
     client = org.client(app, who)
     assert client.get("/insights/content").status_code == content
     assert client.get("/insights/desk").status_code == desk
+    assert ('href="/insights/desk"' in client.get("/").get_data(as_text=True)) == (desk == 200)  # the menu link
 
 
 def test_signed_out_go_to_sign_in_and_other_states_are_refused(app: Flask, org: Org, client: FlaskClient) -> None:
