@@ -126,12 +126,12 @@ def fill(sessions: sessionmaker[Session], org: dict[str, Any], tickets: int, sea
     print(f"  {searches} searches (+ clicks, 20,000 deflections, 5,000 votes) in {time.perf_counter() - started:.1f} s")
 
 
-def bench_reads(app: Any, org: dict[str, Any], repeat: int) -> None:
+def bench_reads(app: Any, repeat: int) -> None:
     """Time each page and API call per role beside a baseline COUNT over the same period and table."""
     with app.app_context():
         national = db.session.scalars(select(User.id).where(User.role == "national_admin")).one()
-        state = next(iter(org["compact"]))
-        compact = org["compact"][state][0]
+        compact, state = db.session.execute(select(User.id, User.state_code).where(User.role == "compact_office")
+                                            .order_by(User.id).limit(1)).one()
         start = NOW - dt.timedelta(days=29)
         day0 = dt.datetime.combine(start.date(), dt.time(), tzinfo=dt.UTC)
         base_search = select(func.count()).select_from(SearchQuery).where(SearchQuery.created_at >= day0)
@@ -173,24 +173,28 @@ def profile(app: Any) -> None:
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
 
 
-def run(url: str, label: str, tickets: int, searches: int, repeat: int) -> None:
-    """Fill one database, time the reads, then the sweep of every logged search."""
+def run(url: str, label: str, tickets: int, searches: int, repeat: int, *, filled: bool = False,
+        sweep: bool = True) -> None:
+    """Fill one database (unless `filled`), time the reads, then the sweep of every logged search."""
     print(f"\n== {label} ==")
     with tempfile.TemporaryDirectory() as tmp:
         upgrade_database(url)
         app = create_app({"DATABASE_URL": url, "INSTANCE_DIR": Path(tmp), "INDEX_DIR": Path(tmp) / "index",
                           "SECRET_KEY": "bench", "BASE_URL": "https://help.example.org", "RATELIMIT_ENABLED": False,
                           "MFA_ROLES": ()})
-        with app.app_context():
-            sessions = sessionmaker(db.engine, expire_on_commit=False)
-            with sessions() as session:
-                org = build_org(session)
-            fill(sessions, org, tickets, searches)
+        if not filled:
+            with app.app_context():
+                sessions = sessionmaker(db.engine, expire_on_commit=False)
+                with sessions() as session:
+                    org = build_org(session)
+                fill(sessions, org, tickets, searches)
         with time_machine.travel(NOW, tick=True):  # "the last 30 days" are the data's
             if PROFILE:
                 profile(app)
-            bench_reads(app, org, repeat)
+            bench_reads(app, repeat)
         with app.app_context(), Session(db.engine) as session:
+            if not sweep:  # a database kept for another run (--keep)
+                return
             total = session.scalar(select(func.count()).select_from(SearchQuery))
             started = time.perf_counter()
             removed = sweep_search_log(session, days=DAYS, now=NOW + dt.timedelta(days=DAYS + 1))
@@ -219,11 +223,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--postgres", help="URL of a scratch PostgreSQL database (its schema is dropped)")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--keep", metavar="FILE", help="SQLite file kept between runs (filled once; no sweep)")
     parser.add_argument("--profile", action="store_true", help="profile one national report of each kind")
     args = parser.parse_args()
     global PROFILE
     PROFILE = args.profile
-    if not args.skip_sqlite:
+    if args.keep:
+        path = Path(args.keep)
+        run(f"sqlite:///{path}", "SQLite (kept file)", args.tickets, args.searches, args.repeat, filled=path.exists(),
+            sweep=False)
+    elif not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             run(f"sqlite:///{tmp}/bench.sqlite3", "SQLite (file, WAL)", args.tickets, args.searches, args.repeat)
     if args.postgres:

@@ -74,8 +74,11 @@ def _period() -> Period:
     return parse_period(request.args.get("from"), request.args.get("to"), today=today())
 
 
-def _filters(user: User, error: str | None) -> dict[str, Any]:
-    return {"error": error, "first": request.args.get("from", ""), "last": request.args.get("to", ""),
+def _filters(user: User, error: str | None, period: Period | None = None) -> dict[str, Any]:
+    """Return the filter form's values: as typed, else the period shown."""
+    first = request.args.get("from") or (period.first.isoformat() if period else "")
+    last = request.args.get("to") or (period.last.isoformat() if period else "")
+    return {"error": error, "first": first, "last": last,
             "state": (request.args.get("state") or "").upper(),
             "states": list_states(db.session) if is_national(user) else []}
 
@@ -115,7 +118,7 @@ def _content_page(user: User, *, status: int = 200, form_error: str | None = Non
         can_handle=can_handle_gaps(user), choices=question_choices() if can_handle_gaps(user) else [],
         phrasing_form=PhrasingForm(), handled_form=HandledForm(), form_error=form_error,
         history=handling_history(db.session, 20) if can_handle_gaps(user) else [],
-        **_filters(user, None)), status
+        **_filters(user, None, period)), status
 
 
 @bp.get("/content")
@@ -212,7 +215,7 @@ def desk() -> tuple[str, int]:
                                   [(q, n) for q, n, _p in report.top_searches], value_label="Searches"),
     }
     return render_template("insights/desk.html", report=report, tables=tables, charts=charts, period=period,
-                           **_filters(user, None)), 200
+                           **_filters(user, None, period)), 200
 
 
 @bp.get("/desk.csv")
