@@ -27,9 +27,10 @@ def _answer(kind: str) -> Response:
         if state is not None and (len(state) != 2 or not state.isalpha()):
             raise ReportInputError("state must be a two-letter state code")
         if kind == "content":
-            report = read_content_report(db.session, user, period, state, article_titles()).to_api()
+            report = read_content_report(db.session, user, period, state, article_titles(), full=False).to_api()
         else:
-            report = read_desk_report(db.session, user, period, state, calendar=business_calendar).to_api()
+            report = read_desk_report(db.session, user, period, state, calendar=business_calendar,
+                                      full=False).to_api()
     except ReportInputError as exc:
         return error_response(400, str(exc), "invalid_period")
     except PermissionError as exc:

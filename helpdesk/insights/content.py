@@ -109,9 +109,18 @@ def _ticket_scope(query, scope: Scope):  # type: ignore[no-untyped-def]
     return query.where(Ticket.state_code == scope.state) if scope.state else query
 
 
-def content_report(session: Session, scope: Scope, period: Period, articles: Mapping[str, str]) -> ContentReport:
-    """Compute the content-gap report; `articles` maps the published slugs to their titles."""
+def content_report(session: Session, scope: Scope, period: Period, articles: Mapping[str, str], *,
+                   full: bool = True) -> ContentReport:
+    """Compute the content-gap report; `articles` maps the published slugs to their titles.
+
+    Without `full`, only the API's lists (failed searches, unhelpful articles) are computed."""
     people, voters = scope_people(session, scope), scope_voter_keys(session, scope)
+    failed = failed_searches(session, period, people)
+    if not full:
+        return ContentReport(period=period, scope=scope, zero_result=failed["zero_result"],
+                             no_click=failed["no_click"], not_helpful=not_helpful_articles(session, period, voters),
+                             most_opened=[], filed_after=[], deflections_by_category=[], deflections_by_answer=[],
+                             never_opened=[])
     opened = Counter({_key(slug, qid): n for slug, qid, n in session.execute(_clicks(session, period, people))})
     opened_slugs = {key.split("#", 1)[0] for key in opened}
     filed: Counter[str] = Counter()
@@ -131,8 +140,7 @@ def content_report(session: Session, scope: Scope, period: Period, articles: Map
         by_answer[_key(slug, qid)] += n
     return ContentReport(
         period=period, scope=scope,
-        zero_result=failed_searches(session, "zero_result", period, people),
-        no_click=failed_searches(session, "no_click", period, people),
+        zero_result=failed["zero_result"], no_click=failed["no_click"],
         not_helpful=not_helpful_articles(session, period, voters),
         most_opened=opened.most_common(TOP), filed_after=filed.most_common(TOP),
         deflections_by_category=[(c, n) for c, n in by_category],

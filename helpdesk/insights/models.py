@@ -33,10 +33,15 @@ class HandledItem(Base):
 
 def _report_indexes() -> None:
     """Indexes the reports and the log sweep need on other features' tables (declared here, made by 0009)."""
-    from helpdesk.search.models import SearchClick
+    from helpdesk.search.models import SearchClick, SearchQuery
     from helpdesk.tickets.models import Deflection, Ticket
 
     Index("ix_search_click_created", SearchClick.__table__.c.created_at)
+    searches = SearchQuery.__table__.c
+    # Covers the reports' scan of a period (no row lookups), and counting one query's people.
+    Index("ix_search_query_report", searches.created_at, searches.query, searches.hits, searches.source,
+          searches.person)
+    Index("ix_search_query_query_created", searches.query, searches.created_at)
     Index("ix_deflection_created", Deflection.__table__.c.created_at)
     Index("ix_ticket_created", Ticket.__table__.c.created_at)
     Index("ix_ticket_resolved", Ticket.__table__.c.resolved_at)

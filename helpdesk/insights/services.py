@@ -27,15 +27,17 @@ class GapActionError(ValueError):
 
 
 def read_content_report(session: Session, actor: User, period: Period, state: str | None,
-                        articles: Mapping[str, str]) -> ContentReport:
+                        articles: Mapping[str, str], *, full: bool = True) -> ContentReport:
     """Return the content-gap report `actor` may see (PermissionError beyond their reach)."""
-    return content_report(session, report_scope(actor, "content", state), period, articles)
+    return content_report(session, report_scope(actor, "content", state), period, articles, full=full)
 
 
 def read_desk_report(session: Session, actor: User, period: Period, state: str | None, *,
-                     calendar: Callable[[str], BusinessCalendar], now: dt.datetime | None = None) -> DeskReport:
+                     calendar: Callable[[str], BusinessCalendar], now: dt.datetime | None = None,
+                     full: bool = True) -> DeskReport:
     """Return the desk's dashboard `actor` may see (PermissionError beyond their reach)."""
-    return desk_report(session, report_scope(actor, "desk", state), period, now=now or utcnow(), calendar=calendar)
+    return desk_report(session, report_scope(actor, "desk", state), period, now=now or utcnow(), calendar=calendar,
+                       full=full)
 
 
 def can_handle_gaps(user: User) -> bool:
