@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from helpdesk.insights.models import HandledItem
@@ -88,47 +88,44 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 
 def failed_searches(session: Session, period: Period, people: list[str] | None, *,
                     limit: int = LIST_LENGTH) -> dict[str, list[FailedQuery]]:
-    """Return {"zero_result", "no_click"}: the most frequent failed queries of the period by the people in scope.
-
-    One pass over the period's searches counts both kinds per query (a search is opened when a click of it exists).
-    """
+    """Return {"zero_result", "no_click"}: the most frequent failed queries of the period by the people in scope."""
     where = [SearchQuery.created_at >= period.start, SearchQuery.created_at < period.end]
     if people is not None:
         if not people:
             return {kind: [] for kind in ("zero_result", "no_click")}
         where.append(SearchQuery.person.in_(people))
-    opened = (select(SearchClick.search_id).where(SearchClick.created_at >= period.start).distinct().subquery())
+    opened = exists().where(SearchClick.search_id == SearchQuery.id)
     kinds = {"zero_result": SearchQuery.hits == 0,
-             "no_click": and_(SearchQuery.hits > 0, SearchQuery.source != "typeahead", opened.c.search_id.is_(None))}
-    columns = []
-    for condition in kinds.values():
-        columns += [func.count().filter(condition), func.max(SearchQuery.created_at).filter(condition),
-                    func.max(SearchQuery.hits).filter(condition)]
-    rows = session.execute(select(SearchQuery.query, *columns).outerjoin(opened, opened.c.search_id == SearchQuery.id)
-                           .where(*where, or_(*kinds.values())).group_by(SearchQuery.query)).all()
+             "no_click": and_(SearchQuery.hits > 0, SearchQuery.source != "typeahead", ~opened)}
     found = {}
-    for index, (kind, condition) in enumerate(kinds.items()):
-        part = sorted(((row[0], *row[1 + 3 * index: 4 + 3 * index]) for row in rows if row[1 + 3 * index]),
-                      key=lambda r: (-r[1], r[0]))[:_READ]
-        found[kind] = _top(session, kind, part, [*where, condition], opened, limit)
+    for kind, condition in kinds.items():
+        # Each kind is one aggregate over the period's searches, read from the covering report index.
+        rows = session.execute(
+            select(SearchQuery.query, func.count(), func.max(SearchQuery.created_at), func.max(SearchQuery.hits),
+                   func.count(SearchQuery.person.distinct()))
+            .where(*where, condition).group_by(SearchQuery.query)
+            .order_by(func.count().desc(), SearchQuery.query).limit(_READ)).all()
+        found[kind] = _top(session, kind, rows, [*where, condition], limit)
     return found
 
 
-def _top(session: Session, kind: str, rows: list[Any], where: list[Any], opened: Any,
-         limit: int) -> list[FailedQuery]:
+def _top(session: Session, kind: str, rows: list[Any], where: list[Any], limit: int) -> list[FailedQuery]:
     """Merge typo variants, drop handled items, and count the distinct people of the groups shown."""
-    groups = _merge([(q, int(n), _aware(last), int(shown or 0)) for q, n, last, shown in rows])
+    distinct = {q: int(p) for q, _n, _l, _s, p in rows}
+    groups = _merge([(q, int(n), _aware(last), int(shown or 0)) for q, n, last, shown, _p in rows])
     handled = _handled(session, kind, [v for g in groups for v in g.variants])
     # A handled query leaves the list, and comes back only if people fail with it again afterwards.
     groups = [g for g in groups if not any(_aware(handled[v]) >= g.last_seen for v in g.variants if v in handled)]
     top = groups[:limit]
-    # Only the groups shown are counted (through the query index); someone who typed two spellings is one person.
-    variants = {v: g for g in top for v in g.variants}
+    for group in top:
+        group.people = distinct[group.query]
+    # Someone who typed two spellings is one person: groups of several spellings have their people listed.
+    variants = {v: g for g in top if len(g.variants) > 1 for v in g.variants}
     if variants:
         seen: dict[int, set[str]] = {id(g): set() for g in variants.values()}
         for query, person in session.execute(
-                select(SearchQuery.query, SearchQuery.person).outerjoin(opened, opened.c.search_id == SearchQuery.id)
-                .where(*where, SearchQuery.query.in_(list(variants)), SearchQuery.person.is_not(None)).distinct()):
+                select(SearchQuery.query, SearchQuery.person).where(
+                    *where, SearchQuery.query.in_(list(variants)), SearchQuery.person.is_not(None)).distinct()):
             seen[id(variants[query])].add(person)
         for group in variants.values():
             group.people = len(seen[id(group)])

@@ -38,10 +38,9 @@ def _report_indexes() -> None:
 
     Index("ix_search_click_created", SearchClick.__table__.c.created_at)
     searches = SearchQuery.__table__.c
-    # Covers the reports' scan of a period (no row lookups), and counting one query's people.
+    # Covers the reports' scan of a period: no row lookups.
     Index("ix_search_query_report", searches.created_at, searches.query, searches.hits, searches.source,
           searches.person)
-    Index("ix_search_query_query_created", searches.query, searches.created_at)
     Index("ix_deflection_created", Deflection.__table__.c.created_at)
     Index("ix_ticket_created", Ticket.__table__.c.created_at)
     Index("ix_ticket_resolved", Ticket.__table__.c.resolved_at)

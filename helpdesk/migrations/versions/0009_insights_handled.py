@@ -38,7 +38,6 @@ def upgrade() -> None:
     with op.batch_alter_table("search_query", schema=None) as batch_op:
         batch_op.create_index("ix_search_query_report", ["created_at", "query", "hits", "source", "person"],
                               unique=False)
-        batch_op.create_index("ix_search_query_query_created", ["query", "created_at"], unique=False)
     with op.batch_alter_table("deflection", schema=None) as batch_op:
         batch_op.create_index("ix_deflection_created", ["created_at"], unique=False)
     with op.batch_alter_table("ticket", schema=None) as batch_op:
@@ -54,7 +53,6 @@ def downgrade() -> None:
     with op.batch_alter_table("deflection", schema=None) as batch_op:
         batch_op.drop_index("ix_deflection_created")
     with op.batch_alter_table("search_query", schema=None) as batch_op:
-        batch_op.drop_index("ix_search_query_query_created")
         batch_op.drop_index("ix_search_query_report")
     with op.batch_alter_table("search_click", schema=None) as batch_op:
         batch_op.drop_index("ix_search_click_created")
