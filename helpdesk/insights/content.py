@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
+from helpdesk.insights.desk_reading import SLACK
 from helpdesk.insights.gaps import FailedQuery, failed_searches
 from helpdesk.insights.models import HandledItem
 from helpdesk.insights.scope import Period, Scope, scope_people, scope_voter_keys
@@ -89,9 +90,10 @@ def not_helpful_articles(session: Session, period: Period, voters: list[str] | N
 def _clicks(session: Session, period: Period, people: list[str] | None):  # type: ignore[no-untyped-def]
     query = select(SearchClick.article_slug, SearchClick.question_id, func.count()).where(
         SearchClick.created_at >= period.start, SearchClick.created_at < period.end)
-    if people is not None:
-        query = query.join(SearchQuery, SearchQuery.id == SearchClick.search_id).where(
-            SearchQuery.person.in_(people or [""]))
+    if people is not None:  # from the people's searches (their index) to the clicks
+        query = query.where(SearchClick.search_id.in_(select(SearchQuery.id).where(
+            SearchQuery.person.in_(people or [""]), SearchQuery.created_at >= period.start - SLACK,
+            SearchQuery.created_at < period.end)))
     return query.group_by(SearchClick.article_slug, SearchClick.question_id)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
@@ -10,15 +12,18 @@ from helpdesk.kb.models import Vote
 from helpdesk.search.models import SearchClick, SearchQuery
 
 TOP = 10
+#: A hit is opened soon after its search: searches this much before the period may have clicks inside it.
+SLACK = dt.timedelta(days=1)
 
 
 def most_read(session: Session, period: Period, people: list[str] | None) -> list[tuple[str, int, int, int]]:
     """Return (slug, opens from search, helpful votes, votes) of the most opened articles of the period."""
     opens = select(SearchClick.article_slug, func.count()).where(
         SearchClick.created_at >= period.start, SearchClick.created_at < period.end)
-    if people is not None:
-        opens = opens.join(SearchQuery, SearchQuery.id == SearchClick.search_id).where(
-            SearchQuery.person.in_(people or [""]))
+    if people is not None:  # from the people's searches (their index) to the clicks, not every click to its search
+        opens = opens.where(SearchClick.search_id.in_(select(SearchQuery.id).where(
+            SearchQuery.person.in_(people or [""]), SearchQuery.created_at >= period.start - SLACK,
+            SearchQuery.created_at < period.end)))
     top = session.execute(opens.group_by(SearchClick.article_slug)
                           .order_by(func.count().desc(), SearchClick.article_slug).limit(TOP)).all()
     if not top:

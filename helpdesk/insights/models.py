@@ -43,6 +43,7 @@ def _report_indexes() -> None:
           searches.person)
     Index("ix_deflection_created", Deflection.__table__.c.created_at)
     Index("ix_ticket_created", Ticket.__table__.c.created_at)
+    Index("ix_ticket_state_created", Ticket.__table__.c.state_code, Ticket.__table__.c.created_at)
     Index("ix_ticket_resolved", Ticket.__table__.c.resolved_at)
 
 

@@ -42,6 +42,7 @@ def upgrade() -> None:
         batch_op.create_index("ix_deflection_created", ["created_at"], unique=False)
     with op.batch_alter_table("ticket", schema=None) as batch_op:
         batch_op.create_index("ix_ticket_created", ["created_at"], unique=False)
+        batch_op.create_index("ix_ticket_state_created", ["state_code", "created_at"], unique=False)
         batch_op.create_index("ix_ticket_resolved", ["resolved_at"], unique=False)
 
 
@@ -49,6 +50,7 @@ def downgrade() -> None:
     """Drop them."""
     with op.batch_alter_table("ticket", schema=None) as batch_op:
         batch_op.drop_index("ix_ticket_resolved")
+        batch_op.drop_index("ix_ticket_state_created")
         batch_op.drop_index("ix_ticket_created")
     with op.batch_alter_table("deflection", schema=None) as batch_op:
         batch_op.drop_index("ix_deflection_created")
