@@ -102,7 +102,7 @@ def fill(sessions: sessionmaker[Session], org: dict[str, Any], tickets: int, sea
                 query = vocabulary[min(len(vocabulary) - 1, int(rng.paretovariate(1.1)) - 1)] if rng.random() < 0.7 \
                     else rng.choice(vocabulary)
                 hits = 0 if rng.random() < 0.1 else rng.randint(1, 30)
-                at = NOW - dt.timedelta(seconds=rng.randint(60, DAYS * 86_400))
+                at = NOW - dt.timedelta(seconds=DAYS * 86_400 * (1 - (next_id - 0.5) / searches))  # in log order
                 rows.append({"id": next_id, "query": query, "hits": hits, "source": "page",
                              "person": rng.choice(people), "created_at": at})
                 if hits and rng.random() < 0.25:

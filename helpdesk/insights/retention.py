@@ -22,14 +22,13 @@ def sweep_search_log(session: Session, *, days: int, now: dt.datetime | None = N
     cutoff = (now or utcnow()) - dt.timedelta(days=days)
     removed = 0
     while True:
-        ids = list(session.scalars(select(SearchQuery.id).where(SearchQuery.created_at < cutoff)
-                                   .order_by(SearchQuery.id).limit(batch)))
-        if not ids:
-            break
-        session.execute(delete(SearchClick).where(SearchClick.search_id.in_(ids)))
-        session.execute(delete(SearchQuery).where(SearchQuery.id.in_(ids)))
-        removed += len(ids)
-        if len(ids) < batch:
+        # Oldest first along the created_at index: each batch deletes neighbouring index entries and rows.
+        oldest = (select(SearchQuery.id).where(SearchQuery.created_at < cutoff)
+                  .order_by(SearchQuery.created_at, SearchQuery.id).limit(batch).scalar_subquery())
+        session.execute(delete(SearchClick).where(SearchClick.search_id.in_(oldest)))
+        deleted = session.execute(delete(SearchQuery).where(SearchQuery.id.in_(oldest))).rowcount
+        removed += deleted
+        if deleted < batch:
             break
         session.commit()
     # The audit row ends the sweep's last transaction: a sweep that removed rows is always in the trail.
