@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -12,7 +14,7 @@ from helpdesk.extensions import db
 from helpdesk.insights.content import content_report
 from helpdesk.insights.desk import desk_report
 from helpdesk.insights.retention import sweep_search_log
-from helpdesk.insights.scope import ReportInputError, Scope, parse_period
+from helpdesk.insights.scope import Period, ReportInputError, Scope, parse_period
 from helpdesk.insights.tables import content_tables, desk_tables, tables_csv, tables_text
 from helpdesk.insights.views import article_titles, business_calendar, today
 from helpdesk.loops import run_every
@@ -23,7 +25,7 @@ def report_group() -> None:
     """Print the insight reports (the figures of /insights/content and /insights/desk)."""
 
 
-def _period_and_scope(first: str | None, last: str | None, state: str | None):  # type: ignore[no-untyped-def]
+def _period_and_scope(first: str | None, last: str | None, state: str | None) -> tuple[Period, Scope]:
     try:
         period = parse_period(first, last, today=today())
     except ReportInputError as exc:
@@ -42,7 +44,7 @@ _OPTIONS = [
 ]
 
 
-def _options(func):  # type: ignore[no-untyped-def]
+def _options(func: Callable[..., None]) -> Callable[..., None]:
     for option in reversed(_OPTIONS):
         func = option(func)
     return func

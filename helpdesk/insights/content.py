@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
@@ -87,7 +88,7 @@ def not_helpful_articles(session: Session, period: Period, voters: list[str] | N
     return items
 
 
-def _clicks(session: Session, period: Period, people: list[str] | None):  # type: ignore[no-untyped-def]
+def _clicks(period: Period, people: list[str] | None) -> Select[Any]:
     query = select(SearchClick.article_slug, SearchClick.question_id, func.count()).where(
         SearchClick.created_at >= period.start, SearchClick.created_at < period.end)
     if people is not None:  # from the people's searches (their index) to the clicks
@@ -97,7 +98,7 @@ def _clicks(session: Session, period: Period, people: list[str] | None):  # type
     return query.group_by(SearchClick.article_slug, SearchClick.question_id)
 
 
-def _user_scope(query, scope: Scope):  # type: ignore[no-untyped-def]
+def _user_scope(query: Select[Any], scope: Scope) -> Select[Any]:
     if scope.everyone:
         return query
     query = query.join(User, User.id == Deflection.user_id)
@@ -105,7 +106,7 @@ def _user_scope(query, scope: Scope):  # type: ignore[no-untyped-def]
         User.state_code == scope.state)
 
 
-def _ticket_scope(query, scope: Scope):  # type: ignore[no-untyped-def]
+def _ticket_scope(query: Select[Any], scope: Scope) -> Select[Any]:
     if scope.agency_id:
         return query.where(Ticket.agency_id == scope.agency_id)
     return query.where(Ticket.state_code == scope.state) if scope.state else query
@@ -123,7 +124,7 @@ def content_report(session: Session, scope: Scope, period: Period, articles: Map
                              no_click=failed["no_click"], not_helpful=not_helpful_articles(session, period, voters),
                              most_opened=[], filed_after=[], deflections_by_category=[], deflections_by_answer=[],
                              never_opened=[])
-    opened = Counter({_key(slug, qid): n for slug, qid, n in session.execute(_clicks(session, period, people))})
+    opened = Counter({_key(slug, qid): n for slug, qid, n in session.execute(_clicks(period, people))})
     opened_slugs = {key.split("#", 1)[0] for key in opened}
     filed: Counter[str] = Counter()
     shown = _ticket_scope(select(Ticket.suggestions_shown).where(

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Date, and_, case, cast, exists, func, select
+from sqlalchemy import Date, Select, and_, case, cast, exists, func, select
 from sqlalchemy.orm import Session
 
 from helpdesk.insights.desk_reading import most_read, top_searches
@@ -65,7 +65,7 @@ class DeskReport:
                 "deflection_rate": self.deflection_rate, "sla": self.sla}
 
 
-def _scoped(query, scope: Scope):  # type: ignore[no-untyped-def]
+def _scoped(query: Select[Any], scope: Scope) -> Select[Any]:
     if scope.agency_id:
         return query.where(Ticket.agency_id == scope.agency_id)
     return query.where(Ticket.state_code == scope.state) if scope.state else query
