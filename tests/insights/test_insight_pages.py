@@ -69,6 +69,15 @@ def test_signed_out_go_to_sign_in_and_other_states_are_refused(app: Flask, org: 
     assert robin.get("/insights/content?state=OK").status_code == 403
 
 
+def test_stray_parameters_change_nothing(app: Flask, org: Org) -> None:
+    client = org.client(app, "noor")
+    for path in ("/insights/desk", "/insights/content"):
+        page = client.get(f"{path}?{QS}&table=sla&page=2")
+        assert page.status_code == 200  # each table's CSV link names its own table
+        assert re.search(r'table=(summary|zero_result)[^"]*" download>Download as CSV: (Summary|Searches with no)',
+                         page.get_data(as_text=True))
+
+
 def test_a_bad_period_is_400_with_the_typed_dates_kept(app: Flask, org: Org) -> None:
     page = org.client(app, "noor").get("/insights/desk?from=2026-03-31&to=2026-03-01")
     assert page.status_code == 400
