@@ -5,6 +5,14 @@ Targets (issue 12): each page and API call under 300 ms; the sweep of 1,000,000 
 
 Run: .venv/bin/python bench/insights.py [--tickets 100000] [--searches 1000000] [--postgres URL]
 (--postgres: a scratch database whose public schema is DROPPED and recreated.)
+
+Measured 2026-12-07 on the shared 2-core machine (load average 6-9 from other jobs), median of 3, 165,000 searches
+and 16,500 requests in the 30-day window: SQLite / PostgreSQL, national administrator: content page 590 / 644 ms,
+content API 426 / 532 ms, desk page 679 / 557 ms, desk API 90 / 27 ms; compact office (one state): content page
+124 / 222 ms, content API 72 / 141 ms, desk page 100 / 199 ms, desk API 25 / 14 ms. Baseline COUNT(*) of the
+window's searches 8.6 / 23.6 ms. Sweep of all 1,000,000 searches (+250,000 clicks): 27.5 / 32.0 s; a daily sweep
+removes one day's searches (about 5,500 at this volume). National pages over a whole month of a million-search log
+miss the 300 ms target: a daily rollup of the search log (query, day, counts) is the next step for them.
 """
 
 from __future__ import annotations
