@@ -65,6 +65,9 @@ def _init_extensions(app: Flask) -> None:
     from helpdesk.tickets import init_app as init_tickets
 
     init_tickets(app)
+    from helpdesk.insights import init_app as init_insights
+
+    init_insights(app)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -96,6 +96,9 @@ SETTINGS: tuple[Setting, ...] = (
     S("HELPDESK_KB_STATE_SECTIONS", "bool", "0",
       "a state's `kb_editor`s may write the articles of their state's section (section slug = state code, e.g. "
       "`tx`); off, the FAQ is national: only national editors write", key="KB_STATE_SECTIONS"),
+    S("HELPDESK_SEARCH_LOG_DAYS", "int", "180",
+      "days the search log (what people typed) is kept; a daily sweep deletes older searches", 1, 3650,
+      key="SEARCH_LOG_DAYS"),
     S("HELPDESK_LOGIN_LIMIT_PER_ADDRESS", "rate", "300 per minute",
       "sign-in attempts from one address (an office behind NAT)", key="LOGIN_LIMIT_PER_ADDRESS"),
     S("MAIL_SERVER", "text", "", "the SMTP server (Flask-Mail)", shown="no server: `.eml` files", key="MAIL_SERVER"),

@@ -3,6 +3,7 @@
 from helpdesk.accounts.models import Agency, PrivacyAcceptance, RecoveryCode, State, User, UserToken
 from helpdesk.audit.models import AuditEvent
 from helpdesk.database import Base
+from helpdesk.insights.models import HandledItem
 from helpdesk.kb.content_models import Article, ArticleRevision, ContentState, Section, SlugRedirect
 from helpdesk.kb.models import ArticleStats, Comment, Vote
 from helpdesk.mail.models import OutboxMessage
@@ -11,7 +12,7 @@ from helpdesk.tickets.models import ApiToken, Attachment, Deflection, Incident, 
 
 __all__ = [
     "Agency", "ApiToken", "Article", "ArticleRevision", "ArticleStats", "Attachment", "AuditEvent", "Base", "Comment",
-    "ContentState", "Deflection", "Incident", "LearnedPhrasing", "OutboxMessage", "PrivacyAcceptance", "RecoveryCode",
-    "SearchClick", "SearchQuery", "Section", "SlugRedirect", "State", "Ticket", "TicketEvent", "User", "UserToken",
-    "Vote",
+    "ContentState", "Deflection", "HandledItem", "Incident", "LearnedPhrasing", "OutboxMessage", "PrivacyAcceptance",
+    "RecoveryCode", "SearchClick", "SearchQuery", "Section", "SlugRedirect", "State", "Ticket", "TicketEvent", "User",
+    "UserToken", "Vote",
 ]

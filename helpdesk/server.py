@@ -21,6 +21,8 @@ DELIVER_COMMAND = (sys.executable, "-m", "helpdesk", "mail", "deliver", "--loop"
 ESCALATE_COMMAND = (sys.executable, "-m", "helpdesk", "escalate", "--loop", "--interval", "60")
 #: The learning pass over the search log (learned phrasings), every 10 minutes; passes are idempotent.
 LEARN_COMMAND = (sys.executable, "-m", "helpdesk", "learn", "--loop", "--interval", "600")
+#: The daily search-log sweep (HELPDESK_SEARCH_LOG_DAYS); sweeps are idempotent, so several hosts may run it.
+SWEEP_COMMAND = (sys.executable, "-m", "helpdesk", "searchlog", "sweep", "--loop", "--interval", "86400")
 
 
 def _gunicorn_available() -> bool:
@@ -95,7 +97,8 @@ def run_server(host: str, port: int, workers: int, base_url: str) -> None:
     """Serve until interrupted; each worker builds its own app (no state shared across processes)."""
     click.echo(f"Helpdesk is running at http://{host}:{port}/  (links in e-mails use {base_url})")
     click.echo("Press Ctrl+C to stop.")
-    children = [BackgroundProcess(command) for command in (DELIVER_COMMAND, ESCALATE_COMMAND, LEARN_COMMAND)]
+    children = [BackgroundProcess(command) for command in (DELIVER_COMMAND, ESCALATE_COMMAND, LEARN_COMMAND,
+                                                                SWEEP_COMMAND)]
     for child in children:
         child.start()
     try:

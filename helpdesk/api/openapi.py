@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from helpdesk.ids import MAX_ID
+from helpdesk.insights.openapi import SCHEMAS as REPORT_SCHEMAS
+from helpdesk.insights.openapi import report_paths
 from helpdesk.tickets.models import AFFECTED, CATEGORIES, STATUSES, TIERS
 from helpdesk.tickets.services import MAX_DESCRIPTION, MAX_SUGGESTIONS
 
@@ -139,6 +141,7 @@ SCHEMAS.update({
         },
     },
 })
+SCHEMAS.update(REPORT_SCHEMAS)
 _SECURITY = [{"bearerToken": []}, {"session": []}]
 _CSRF_HEADER = {"name": "X-CSRFToken", "in": "header", "schema": _STR,
                 "description": "required with a session (the page's meta csrf-token); not with a bearer token"}
@@ -310,6 +313,7 @@ def build_openapi() -> dict[str, Any]:
     }
     paths.update(_ticket_paths())
     paths.update(_editor_paths())
+    paths.update(report_paths(_errors, _json, _SECURITY))
     return {
         "openapi": "3.1.0",
         "info": {"title": "Helpdesk API", "version": "1.0.0",

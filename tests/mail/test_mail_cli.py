@@ -123,7 +123,7 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists() or sys.platform == "win32", reason="needs Linux /proc")
-def test_serve_runs_the_deliverer_the_sweep_and_the_learner_and_stops_them_on_exit(
+def test_serve_runs_the_deliverer_the_sweep_and_the_learner_and_stops_them_on_exit(  # and the search-log sweep
         app: Flask, smtp: LoopbackSMTP, add_mail: Callable[..., int], process_env: dict[str, str],
         tmp_path: Path) -> None:
     add_mail()
@@ -138,10 +138,11 @@ def test_serve_runs_the_deliverer_the_sweep_and_the_learner_and_stops_them_on_ex
         [deliverer] = [pid for pid, command in children.items() if "mail deliver --loop" in command]
         [sweeper] = [pid for pid, command in children.items() if "escalate --loop --interval 60" in command]
         [learner] = [pid for pid, command in children.items() if "learn --loop --interval 600" in command]
-        workers = [pid for pid in children if pid not in (deliverer, sweeper, learner)]
+        [log_sweep] = [pid for pid, command in children.items() if "searchlog sweep --loop" in command]
+        workers = [pid for pid in children if pid not in (deliverer, sweeper, learner, log_sweep)]
         os.kill(workers[0], signal.SIGTERM)  # an exiting gunicorn worker unwinds through run_server too
         time.sleep(0.5)
-        assert _alive(deliverer) and _alive(sweeper) and _alive(learner)
+        assert _alive(deliverer) and _alive(sweeper) and _alive(learner) and _alive(log_sweep)
     finally:
         process.terminate()
         try:
@@ -149,4 +150,4 @@ def test_serve_runs_the_deliverer_the_sweep_and_the_learner_and_stops_them_on_ex
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    assert not any(map(_alive, (deliverer, sweeper, learner))), (tmp_path / "serve.log").read_text()
+    assert not any(map(_alive, (deliverer, sweeper, learner, log_sweep))), (tmp_path / "serve.log").read_text()

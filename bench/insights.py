@@ -1,0 +1,254 @@
+"""Insights at scale: the two pages and the two API calls at 100,000 requests and 1,000,000 logged searches, each
+beside a baseline query in the same run, and the search-log sweep of 1,000,000 searches; SQLite, then PostgreSQL.
+
+Targets (issue 12): each page and API call under 300 ms; the sweep of 1,000,000 rows under 10 s.
+
+Run: .venv/bin/python bench/insights.py [--tickets 100000] [--searches 1000000] [--postgres URL]
+(--postgres: a scratch database whose public schema is DROPPED and recreated.)
+
+Measured 2026-12-07 on the shared 2-core machine (load average 6-9 from other jobs), median of 3, 165,000 searches
+and 16,500 requests in the 30-day window: SQLite / PostgreSQL, national administrator: content page 590 / 644 ms,
+content API 426 / 532 ms, desk page 679 / 557 ms, desk API 90 / 27 ms; compact office (one state): content page
+124 / 222 ms, content API 72 / 141 ms, desk page 100 / 199 ms, desk API 25 / 14 ms. Baseline COUNT(*) of the
+window's searches 8.6 / 23.6 ms. Sweep of all 1,000,000 searches (+250,000 clicks): 27.5 / 32.0 s; a daily sweep
+removes one day's searches (about 5,500 at this volume). National pages over a whole month of a million-search log
+miss the 300 ms target: a daily rollup of the search log (query, day, counts) is the next step for them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import time_machine  # noqa: E402
+from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
+from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
+from ticket_data import NOW, build_org, ticket_row  # noqa: E402
+from ticket_web import signed_in  # noqa: E402
+
+from helpdesk import create_app  # noqa: E402
+from helpdesk.accounts.models import User  # noqa: E402
+from helpdesk.config import normalize_database_url  # noqa: E402
+from helpdesk.database import upgrade_database  # noqa: E402
+from helpdesk.extensions import db  # noqa: E402
+from helpdesk.insights.retention import sweep_search_log  # noqa: E402
+from helpdesk.kb.models import Vote  # noqa: E402
+from helpdesk.search.learning import person_of  # noqa: E402
+from helpdesk.search.models import SearchClick, SearchQuery  # noqa: E402
+from helpdesk.tickets.models import Deflection, Ticket  # noqa: E402
+
+DAYS = 180  # the data spans the default retention; the reports look at the last 30 days
+WORDS = ["password", "reset", "login", "locked", "vpn", "slow", "screen", "error", "transfer", "report", "case",
+         "offender", "printer", "fax", "email", "access", "account", "portal", "upload", "page", "timeout", "sync"]
+PROFILE = False
+ARTICLES = ["errors-and-technical-support", "user-administration-and-system-access", "icots-privacy-policy",
+            "getting-help-with-this-help-desk"]
+
+
+def ms(seconds: float) -> str:
+    """Return seconds as milliseconds text."""
+    return f"{seconds * 1000:8.1f} ms"
+
+
+def median_time(run: Callable[[], object], repeat: int) -> float:
+    """Return the median wall time of `run` (after one warm-up run)."""
+    run()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def _vocabulary(rng: random.Random) -> list[str]:
+    return sorted({" ".join(rng.sample(WORDS, rng.randint(1, 3))) for _ in range(3000)})
+
+
+def fill(sessions: sessionmaker[Session], org: dict[str, Any], tickets: int, searches: int) -> None:
+    """Insert the tickets, searches (a quarter opened), deflections and votes over the DAYS before NOW."""
+    rng = random.Random(12)
+    reporters, started = org["reporters"], time.perf_counter()
+    categories, tiers = ("login", "error", "slow", "access", "privacy", "other"), ("local_it", "compact_office",
+                                                                                   "national")
+    for offset in range(0, tickets, 10_000):
+        rows = []
+        for n in range(offset, min(tickets, offset + 10_000)):
+            created = NOW - dt.timedelta(minutes=rng.randint(10, DAYS * 1440))
+            row = ticket_row(org, n, reporters[n % len(reporters)], created)
+            row.update(category=categories[n % 6], tier=tiers[0 if n % 10 < 7 else (1 if n % 10 < 9 else 2)],
+                       suggestions_shown=f"{ARTICLES[n % 4]}#q{n % 7}" if n % 3 == 0 else "")
+            if n % 4 == 0:
+                row.update(status="resolved", resolved_at=created + dt.timedelta(hours=rng.randint(2, 60)))
+            rows.append(row)
+        with sessions() as session, session.begin():
+            session.execute(insert(Ticket), rows)
+    print(f"  {tickets} tickets inserted in {time.perf_counter() - started:.1f} s")
+    users = [u for state in org["compact"].values() for u in state] + reporters + [
+        u for ids in org["local_it"].values() for u in ids]
+    people = [person_of(f"u:{u}") for u in users] + [person_of(f"a:10.0.{i // 250}.{i % 250}") for i in range(400)]
+    vocabulary = _vocabulary(rng)
+    started = time.perf_counter()
+    with sessions() as session:
+        next_id = 1
+        for offset in range(0, searches, 50_000):
+            count = min(searches, offset + 50_000) - offset
+            rows, clicks = [], []
+            for _ in range(count):
+                query = vocabulary[min(len(vocabulary) - 1, int(rng.paretovariate(1.1)) - 1)] if rng.random() < 0.7 \
+                    else rng.choice(vocabulary)
+                hits = 0 if rng.random() < 0.1 else rng.randint(1, 30)
+                at = NOW - dt.timedelta(seconds=DAYS * 86_400 * (1 - (next_id - 0.5) / searches))  # in log order
+                rows.append({"id": next_id, "query": query, "hits": hits, "source": "page",
+                             "person": rng.choice(people), "created_at": at})
+                if hits and rng.random() < 0.25:
+                    clicks.append({"search_id": next_id, "article_slug": rng.choice(ARTICLES), "question_id": None,
+                                   "rank": 1, "created_at": at + dt.timedelta(seconds=5)})
+                next_id += 1
+            with session.begin():
+                session.execute(insert(SearchQuery), rows)
+                session.execute(insert(SearchClick), clicks)
+        with session.begin():
+            session.execute(insert(Deflection), [
+                {"user_id": rng.choice(reporters), "category": categories[i % 6], "article_slug": ARTICLES[i % 4],
+                 "question_id": None, "query": rng.choice(vocabulary),
+                 "created_at": NOW - dt.timedelta(minutes=rng.randint(10, DAYS * 1440))} for i in range(20_000)])
+            session.execute(insert(Vote), [
+                {"article_slug": ARTICLES[i % 4], "voter_key": f"c:bench{i}", "helpful": i % 3 != 0,
+                 "reason": "missing steps" if i % 3 == 0 else None, "created_at": NOW - dt.timedelta(days=i % 60),
+                 "updated_at": NOW - dt.timedelta(days=i % 60)} for i in range(5_000)])
+        with session.begin():
+            session.execute(text("ANALYZE"))
+    if sessions.kw["bind"].dialect.name == "postgresql":  # what autovacuum does after a million inserted rows
+        with sessions.kw["bind"].connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+    print(f"  {searches} searches (+ clicks, 20,000 deflections, 5,000 votes) in {time.perf_counter() - started:.1f} s")
+
+
+def bench_reads(app: Any, repeat: int) -> None:
+    """Time each page and API call per role beside a baseline COUNT over the same period and table."""
+    with app.app_context():
+        national = db.session.scalars(select(User.id).where(User.role == "national_admin")).one()
+        compact, state = db.session.execute(select(User.id, User.state_code).where(User.role == "compact_office")
+                                            .order_by(User.id).limit(1)).one()
+        start = NOW - dt.timedelta(days=29)
+        day0 = dt.datetime.combine(start.date(), dt.time(), tzinfo=dt.UTC)
+        base_search = select(func.count()).select_from(SearchQuery).where(SearchQuery.created_at >= day0)
+        base_ticket = select(func.count()).select_from(Ticket).where(Ticket.created_at >= day0)
+        baseline_s = median_time(lambda: db.session.execute(base_search).scalar(), repeat)
+        baseline_t = median_time(lambda: db.session.execute(base_ticket).scalar(), repeat)
+        in_period = db.session.execute(base_search).scalar(), db.session.execute(base_ticket).scalar()
+        db.session.rollback()
+    print(f"  last 30 days: {in_period[0]} searches, {in_period[1]} requests;  baseline COUNT(*) of searches "
+          f"{ms(baseline_s)}, of requests {ms(baseline_t)}")
+    for label, user in (("national", national), (f"compact office {state}", compact)):
+        client = signed_in(app, user)
+        for path in ("/insights/content", "/api/v1/reports/content-gaps", "/insights/desk", "/api/v1/reports/desk"):
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code, response.get_data(as_text=True)[:300])
+            took = median_time(lambda p=path, c=client: c.get(p), repeat)
+            print(f"  {label:22} {path:32} {ms(took)}   (baseline searches {ms(baseline_s)}, requests "
+                  f"{ms(baseline_t)})")
+
+
+def profile(app: Any) -> None:
+    """Print where the national content and desk reports spend their time (--profile)."""
+    import cProfile
+    import pstats
+
+    from helpdesk.insights.content import content_report
+    from helpdesk.insights.desk import desk_report
+    from helpdesk.insights.scope import Period, Scope
+    from helpdesk.insights.views import business_calendar
+
+    period = Period(NOW.date() - dt.timedelta(days=29), NOW.date())
+    with app.test_request_context():
+        profiler = cProfile.Profile()
+        profiler.enable()
+        content_report(db.session, Scope(), period, {})
+        desk_report(db.session, Scope(), period, now=NOW, calendar=business_calendar)
+        profiler.disable()
+        db.session.rollback()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+
+
+def run(url: str, label: str, tickets: int, searches: int, repeat: int, *, filled: bool = False,
+        sweep: bool = True) -> None:
+    """Fill one database (unless `filled`), time the reads, then the sweep of every logged search."""
+    print(f"\n== {label} ==")
+    with tempfile.TemporaryDirectory() as tmp:
+        upgrade_database(url)
+        app = create_app({"DATABASE_URL": url, "INSTANCE_DIR": Path(tmp), "INDEX_DIR": Path(tmp) / "index",
+                          "SECRET_KEY": "bench", "BASE_URL": "https://help.example.org", "RATELIMIT_ENABLED": False,
+                          "MFA_ROLES": ()})
+        if not filled:
+            with app.app_context():
+                sessions = sessionmaker(db.engine, expire_on_commit=False)
+                with sessions() as session:
+                    org = build_org(session)
+                fill(sessions, org, tickets, searches)
+        with time_machine.travel(NOW, tick=True):  # "the last 30 days" are the data's
+            if PROFILE:
+                profile(app)
+            bench_reads(app, repeat)
+        with app.app_context(), Session(db.engine) as session:
+            if not sweep:  # a database kept for another run (--keep)
+                return
+            total = session.scalar(select(func.count()).select_from(SearchQuery))
+            started = time.perf_counter()
+            removed = sweep_search_log(session, days=DAYS, now=NOW + dt.timedelta(days=DAYS + 1))
+            took = time.perf_counter() - started
+        print(f"  sweep: {removed} of {total} searches (and their clicks) removed in {took:.2f} s")
+        app.extensions["helpdesk.search"].close()
+        app.extensions["helpdesk.db"][0].dispose()
+
+
+def reset_postgres(url: str) -> str:
+    """Drop and recreate the public schema of the scratch database; return the URL."""
+    url = normalize_database_url(url)
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+def main() -> None:
+    """Run on SQLite, then on PostgreSQL when given."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--searches", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--postgres", help="URL of a scratch PostgreSQL database (its schema is dropped)")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--keep", metavar="FILE", help="SQLite file kept between runs (filled once; no sweep)")
+    parser.add_argument("--profile", action="store_true", help="profile one national report of each kind")
+    args = parser.parse_args()
+    global PROFILE
+    PROFILE = args.profile
+    if args.keep:
+        path = Path(args.keep)
+        run(f"sqlite:///{path}", "SQLite (kept file)", args.tickets, args.searches, args.repeat, filled=path.exists(),
+            sweep=False)
+    elif not args.skip_sqlite:
+        with tempfile.TemporaryDirectory() as tmp:
+            run(f"sqlite:///{tmp}/bench.sqlite3", "SQLite (file, WAL)", args.tickets, args.searches, args.repeat)
+    if args.postgres:
+        run(reset_postgres(args.postgres), "PostgreSQL", args.tickets, args.searches, args.repeat)
+
+
+if __name__ == "__main__":
+    main()

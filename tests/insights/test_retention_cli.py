@@ -1,0 +1,93 @@
+"""Search-log retention (a batched, audited sweep; the setting) and `helpdesk report` on the console and as CSV."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from helpdesk import create_app
+from helpdesk.audit.models import AuditEvent
+from helpdesk.config import Settings
+from helpdesk.config_table import ConfigError
+from helpdesk.database import utcnow
+from helpdesk.extensions import db
+from helpdesk.insights.retention import sweep_search_log
+from helpdesk.search.models import SearchClick, SearchQuery
+from tests.insights.conftest import Org
+
+pytestmark = pytest.mark.db
+
+
+def _log(app: Flask, ages_in_days: list[int]) -> None:
+    with app.app_context():
+        now = utcnow()
+        for age in ages_in_days:
+            row = SearchQuery(query=f"q{age}", hits=1, source="page", person="p", created_at=now - dt.timedelta(
+                days=age))
+            db.session.add(row)
+            db.session.flush()
+            db.session.add(SearchClick(search_id=row.id, article_slug="a", created_at=row.created_at))
+        db.session.commit()
+
+
+def _ages(app: Flask) -> list[str]:
+    with app.app_context():
+        return sorted(db.session.scalars(select(SearchQuery.query)))
+
+
+def test_the_daily_sweep_removes_older_searches_and_their_clicks_audited(app: Flask, runner: Any) -> None:
+    _log(app, [1, 179, 181, 400])
+    result = runner.invoke(args=["searchlog", "sweep"])
+    assert result.exit_code == 0, result.output
+    assert "2 searches older than 180 days removed" in result.output
+    assert _ages(app) == ["q1", "q179"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SearchClick)) == 2
+        audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "search_log_swept")).one()
+        assert audit.detail.startswith("2 searches older than 180 days removed")
+    assert "0 searches" in runner.invoke(args=["searchlog", "sweep"]).output  # idempotent
+
+
+def test_the_sweep_works_in_batches(app: Flask) -> None:
+    _log(app, [10, 11, 12, 13, 14, 2])
+    with app.app_context(), Session(db.engine) as session:
+        assert sweep_search_log(session, days=5, batch=2) == 5
+    assert _ages(app) == ["q2"]
+
+
+def test_the_retention_is_the_setting(app_config: dict[str, Any]) -> None:
+    app = create_app({**app_config, "SEARCH_LOG_DAYS": 30})
+    try:
+        _log(app, [29, 31])
+        output = app.test_cli_runner().invoke(args=["searchlog", "sweep"]).output
+        assert "1 searches older than 30 days removed" in output
+        assert _ages(app) == ["q29"]
+    finally:
+        app.extensions["helpdesk.search"].close()
+        app.extensions["helpdesk.db"][0].dispose()
+    assert Settings.from_env({"HELPDESK_SEARCH_LOG_DAYS": "45"}).flask_config()["SEARCH_LOG_DAYS"] == 45
+    with pytest.raises(ConfigError, match="HELPDESK_SEARCH_LOG_DAYS"):
+        Settings.from_env({"HELPDESK_SEARCH_LOG_DAYS": "0"})
+
+
+def test_report_commands_print_the_figures_and_csv(app: Flask, org: Org, runner: Any) -> None:
+    period = ["--from", "2026-03-01", "--to", "2026-03-31"]
+    text = runner.invoke(args=["report", "desk", *period, "--state", "TX"])
+    assert text.exit_code == 0, text.output
+    assert re.search(r"Requests opened +5\n", text.output)
+    out = runner.invoke(args=["report", "desk", *period, "--state", "tx", "--csv"]).output
+    sla = out.split("# sla:", 1)[1]
+    rows = list(csv.reader(io.StringIO(sla.split("\n", 1)[1])))
+    assert rows[1][:5] == ["local_it", "first response", "1", "3", "33.3%"]
+    content = runner.invoke(args=["report", "content", *period]).output
+    assert "password reset fax" in content and "Searches with no result" in content
+    bad = runner.invoke(args=["report", "content", "--from", "yesterday"])
+    assert bad.exit_code == 2 and "from and to must be dates" in bad.output
