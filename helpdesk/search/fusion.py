@@ -21,10 +21,6 @@ BLEND_WEIGHT = 0.2
 #: devset these keep ~90% of relevant documents and drop ~80% of the others (bench/relevance.py --floors).
 SEM_FLOOR = 0.35
 LEX_SHARE = 0.35
-#: The few documents closest in meaning count down to a lower floor: a paraphrase sharing no word with its answer
-#: ("brief rejected because it has web links") often scores below SEM_FLOOR while still topping the ranking.
-SEM_TOP = 3
-SEM_TOP_FLOOR = 0.2
 #: Typeahead and "Answers that may help" show only answers this close in meaning (above ~95% of irrelevant
 #: documents on the devset), or lexically strong and not far in meaning: none is better than noise.
 SEM_CONFIDENT = 0.45
@@ -91,7 +87,6 @@ def fuse(lexical: list[tuple[str, float]], semantic: list[tuple[str, float]] | N
             cand.fused = BLEND_WEIGHT * share + (1 - BLEND_WEIGHT) * meaning
         else:
             cand.fused = sum(1.0 / (RRF_K + r) for r in (cand.lex_rank, cand.sem_rank) if r is not None)
-        top = cand.sem_rank is not None and cand.sem_rank <= SEM_TOP and sim >= SEM_TOP_FLOOR
-        cand.relevant = sim >= SEM_FLOOR or share >= LEX_SHARE or top
+        cand.relevant = sim >= SEM_FLOOR or share >= LEX_SHARE
         cand.confident = sim >= SEM_CONFIDENT or share >= LEX_CONFIDENT_SHARE
     return sorted(found.values(), key=lambda c: (-c.fused, c.key))

@@ -90,7 +90,7 @@ class VectorSet:
             return sims
         if self._starts is not None:
             return np.maximum.reduceat(sims, self._starts)
-        best = np.full(len(self.keys), -1.0, dtype=np.float32)
+        best = np.full(len(self.keys), -np.inf, dtype=np.float32)
         np.maximum.at(best, self._row_doc, sims)
         return best
 
