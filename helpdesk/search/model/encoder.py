@@ -125,6 +125,17 @@ class Encoder:
 
 _loaded: dict[tuple[int, str], Encoder | None] = {}
 _load_lock = threading.Lock()
+_blas_limits: object = None
+
+
+def limit_blas_threads() -> None:
+    """Make numpy's BLAS run on the calling thread, for the whole process (once the model is in use)."""
+    global _blas_limits
+    # The query's one matrix-vector product is 10x cheaper in CPU on one thread than on OpenBLAS's pool, whose
+    # threads spin between calls and take the cores from the other web worker (bench/search.py under load).
+    from threadpoolctl import threadpool_limits
+
+    _blas_limits = threadpool_limits(limits=1, user_api="blas")  # kept: the limit lasts while it lives
 
 
 def load_encoder(folder: Path | None) -> Encoder | None:
@@ -137,6 +148,7 @@ def load_encoder(folder: Path | None) -> Encoder | None:
         if key not in _loaded:
             try:
                 encoder = _loaded[key] = Encoder(Path(folder))
+                limit_blas_threads()
                 log.info("search: semantic ranking with the embedding model %s", encoder.model_id)
             except ModelUnavailable as exc:
                 log.warning("search: %s; search stays lexical (run scripts/_setup.sh to install the model)", exc)
