@@ -48,6 +48,14 @@ def test_the_model_runs_on_one_thread_without_spinning(model_dir: Path) -> None:
     assert os_threads() == before  # no thread started (and none left running) to compete with the other worker
 
 
+def test_numpy_blas_runs_on_one_thread_once_the_model_is_loaded(model_dir: Path) -> None:
+    from threadpoolctl import threadpool_info
+
+    assert load_encoder(model_dir) is not None
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and all(pool["num_threads"] == 1 for pool in blas)
+
+
 def test_a_second_engine_in_the_process_embeds_nothing_again(tmp_path: Path, model_dir: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     library = load_library(ARTICLES)
