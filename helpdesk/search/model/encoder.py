@@ -8,6 +8,7 @@ import os
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,21 @@ class ModelUnavailable(Exception):
     """The model folder is missing, incomplete or unreadable; the reason is the message."""
 
 
+def session_options(ort: object, threads: int | None = None) -> object:
+    """Return ONNX Runtime options for a web worker: one thread, no spinning, the graph fully optimised."""
+    options = ort.SessionOptions()  # type: ignore[attr-defined]
+    # One thread per call: a query is small, two workers share the cores, and a build runs one call per core
+    # side by side instead. Idle threads must not spin either: they would take CPU from the other worker.
+    options.intra_op_num_threads = threads or 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL  # type: ignore[attr-defined]
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL  # type: ignore[attr-defined]
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    options.log_severity_level = 3
+    return options
+
+
 class Encoder:
     """One loaded model; `embed` is safe to call from several threads (ONNX Runtime sessions are)."""
 
@@ -39,11 +55,7 @@ class Encoder:
             digest = hashlib.sha256(model.read_bytes()).hexdigest()[:16]
             tok_digest = hashlib.sha256(tokenizer.read_bytes()).hexdigest()[:8]
             self._tokenizer = Tokenizer.from_file(str(tokenizer))
-            options = ort.SessionOptions()
-            # One thread per call: a query is small, and a build runs one call per core side by side instead.
-            options.intra_op_num_threads = threads or 1
-            options.inter_op_num_threads = 1
-            options.log_severity_level = 3
+            options = session_options(ort, threads)
             self._session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # missing file, damaged model, unknown tokenizer format: all mean "no model"
             raise ModelUnavailable(f"embedding model in {self.folder} is unusable: {exc}") from None
@@ -84,9 +96,10 @@ class Encoder:
         batches = [order[start : start + BATCH] for start in range(0, len(order), BATCH)]
         workers = min(os.cpu_count() or 1, 4) if len(texts) >= PARALLEL_FROM else 1
         done = 0
-        with ThreadPoolExecutor(workers) as pool:
-            for rows, vectors in zip(batches, pool.map(lambda b: self._run([encodings[i] for i in b]), batches),
-                                     strict=True):
+        run = lambda b: self._run([encodings[i] for i in b])  # noqa: E731
+        # A query or a one-article re-index runs on the calling thread: starting a pool costs more than it saves.
+        with ThreadPoolExecutor(workers) if workers > 1 else nullcontext() as pool:
+            for rows, vectors in zip(batches, pool.map(run, batches) if pool else map(run, batches), strict=True):
                 out[rows] = vectors
                 done += len(rows)
                 if callable(progress):
@@ -112,6 +125,17 @@ class Encoder:
 
 _loaded: dict[tuple[int, str], Encoder | None] = {}
 _load_lock = threading.Lock()
+_blas_limits: object = None
+
+
+def limit_blas_threads() -> None:
+    """Make numpy's BLAS run on the calling thread, for the whole process (once the model is in use)."""
+    global _blas_limits
+    # The query's one matrix-vector product is 10x cheaper in CPU on one thread than on OpenBLAS's pool, whose
+    # threads spin between calls and take the cores from the other web worker (bench/search.py under load).
+    from threadpoolctl import threadpool_limits
+
+    _blas_limits = threadpool_limits(limits=1, user_api="blas")  # kept: the limit lasts while it lives
 
 
 def load_encoder(folder: Path | None) -> Encoder | None:
@@ -124,6 +148,7 @@ def load_encoder(folder: Path | None) -> Encoder | None:
         if key not in _loaded:
             try:
                 encoder = _loaded[key] = Encoder(Path(folder))
+                limit_blas_threads()
                 log.info("search: semantic ranking with the embedding model %s", encoder.model_id)
             except ModelUnavailable as exc:
                 log.warning("search: %s; search stays lexical (run scripts/_setup.sh to install the model)", exc)
