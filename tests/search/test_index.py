@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import multiprocessing
 import shutil
-import time
 from pathlib import Path
 
 from helpdesk.kb.library import LibraryStore, load_library
@@ -39,9 +38,8 @@ def test_one_changed_article_is_reindexed(engine: SearchEngine, kb_dir: Path) ->
     assert engine.search("caps lock").total > 0
     before = engine.search("caps lock")
     edit_article(kb_dir, "errors-and-technical-support", "caps lock", "keyboard shift mode")
-    started = time.perf_counter()
+    # Its speed is bench/search.py's "re-index after one changed article" (a timed assertion here failed under load).
     engine.ensure_index()
-    assert time.perf_counter() - started < 0.5
     assert engine.search("caps lock").total == 0
     hit = engine.search("keyboard shift mode").results[0]
     assert hit.question_id == "what-do-i-do-when-i-get-an-error-or-if-i-cant-log-into-icots"
