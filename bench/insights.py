@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import time_machine  # noqa: E402
-from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
+from sqlalchemy import create_engine, delete, func, insert, select, text  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 from ticket_data import NOW, build_org, ticket_row  # noqa: E402
 from ticket_web import signed_in  # noqa: E402
@@ -207,12 +207,25 @@ def run(url: str, label: str, tickets: int, searches: int, repeat: int, *, fille
             if not sweep:  # a database kept for another run (--keep)
                 return
             total = session.scalar(select(func.count()).select_from(SearchQuery))
+            baseline = bare_delete(session, NOW + dt.timedelta(days=1))
             started = time.perf_counter()
             removed = sweep_search_log(session, days=DAYS, now=NOW + dt.timedelta(days=DAYS + 1))
             took = time.perf_counter() - started
-        print(f"  sweep: {removed} of {total} searches (and their clicks) removed in {took:.2f} s")
+        print(f"  sweep: {removed} of {total} searches (and their clicks) removed in {took:.2f} s   (baseline: bare "
+              f"DELETE of the same rows, rolled back, {baseline:.2f} s)")
         app.extensions["helpdesk.search"].close()
         app.extensions["helpdesk.db"][0].dispose()
+
+
+def bare_delete(session: Session, cutoff: dt.datetime) -> float:
+    """Return the time of two plain DELETEs of every search before `cutoff` and its clicks, then roll them back."""
+    started = time.perf_counter()
+    old = SearchQuery.created_at < cutoff
+    session.execute(delete(SearchClick).where(SearchClick.search_id.in_(select(SearchQuery.id).where(old))))
+    session.execute(delete(SearchQuery).where(old))
+    took = time.perf_counter() - started
+    session.rollback()
+    return took
 
 
 def reset_postgres(url: str) -> str:
