@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,8 +82,8 @@ def _as_date(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
-def _sla(session: Session, opened_in: Any, now: dt.datetime) -> dict[str, dict[str, dict[str, int]]]:
-    """Per tier: of the milestones that have fallen due (or were reached), how many were reached in time."""
+def _sla_columns(now: dt.datetime) -> list[Any]:
+    """Per milestone: how many fell due (or were reached), and how many of those were reached in time."""
     reached = func.coalesce(Ticket.first_responded_at, Ticket.resolved_at)
     one = {"first_response": (Ticket.first_response_due, reached), "resolution": (Ticket.resolution_due,
                                                                                   Ticket.resolved_at)}
@@ -91,12 +92,42 @@ def _sla(session: Session, opened_in: Any, now: dt.datetime) -> dict[str, dict[s
         counted = and_(due_col.is_not(None), (done_col.is_not(None)) | (due_col <= now))
         columns += [func.sum(case((counted, 1), else_=0)),
                     func.sum(case((and_(counted, done_col.is_not(None), done_col <= due_col), 1), else_=0))]
+    return columns
+
+
+def _sla_fold(rows: Any) -> dict[str, dict[str, dict[str, int]]]:
+    """Add up (tier, *SLA sums) rows into {tier: {milestone: {"met", "due"}}}."""
     found = {tier: {m: {"met": 0, "due": 0} for m in MILESTONES} for tier in TIERS}
-    for tier, *sums in session.execute(opened_in.with_only_columns(Ticket.tier, *columns).group_by(Ticket.tier)):
+    for tier, *sums in rows:
         if tier in found:
             for index, milestone in enumerate(MILESTONES):
-                found[tier][milestone] = {"met": int(sums[2 * index + 1] or 0), "due": int(sums[2 * index] or 0)}
+                found[tier][milestone]["met"] += int(sums[2 * index + 1] or 0)
+                found[tier][milestone]["due"] += int(sums[2 * index] or 0)
     return found
+
+
+def _sla(session: Session, opened_in: Any, now: dt.datetime) -> dict[str, dict[str, dict[str, int]]]:
+    """Per tier: of the milestones that have fallen due (or were reached), how many were reached in time."""
+    return _sla_fold(session.execute(opened_in.with_only_columns(Ticket.tier, *_sla_columns(now))
+                                     .group_by(Ticket.tier)))
+
+
+def _breakdown(session: Session, opened_in: Any, now: dt.datetime) -> tuple[dict[str, int], dict[str, int],
+                                                                              dict[str | None, int], Any]:
+    """Return opened requests by category, tier and state, and SLA attainment, from one pass over the rows."""
+    by_category: dict[str, int] = defaultdict(int)
+    by_tier: dict[str, int] = defaultdict(int)
+    by_state: dict[str | None, int] = defaultdict(int)
+    sla_rows = []
+    # One grouped read instead of four: each would fetch the period's ticket rows again.
+    for category, tier, state, n, *sums in session.execute(opened_in.with_only_columns(
+            Ticket.category, Ticket.tier, Ticket.state_code, func.count(), *_sla_columns(now))
+            .group_by(Ticket.category, Ticket.tier, Ticket.state_code)):
+        by_category[category] += int(n)
+        by_tier[tier] += int(n)
+        by_state[state] += int(n)
+        sla_rows.append((tier, *sums))
+    return dict(by_category), dict(by_tier), dict(by_state), _sla_fold(sla_rows)
 
 
 def desk_report(session: Session, scope: Scope, period: Period, *, now: dt.datetime,
@@ -133,7 +164,7 @@ def desk_report(session: Session, scope: Scope, period: Period, *, now: dt.datet
     resolved_by_day = grouped(resolved_in, _day(session, Ticket.resolved_at))
     opened_days = {_as_date(k): v for k, v in opened_by_day.items()}
     resolved_days = {_as_date(k): v for k, v in resolved_by_day.items()}
-    by_category = grouped(opened_in, Ticket.category)
+    by_category, by_tier, by_state, sla = _breakdown(session, opened_in, now)
     categories = sorted(set(by_category) | set(deflections))
     category_rows = []
     for category in categories:
@@ -156,10 +187,10 @@ def desk_report(session: Session, scope: Scope, period: Period, *, now: dt.datet
     people = scope_people(session, scope)
     return DeskReport(
         period=period, scope=scope, opened=opened_total, resolved=sum(resolved_days.values()),
-        deflections=sum(deflections.values()), sla=_sla(session, opened_in, now),
+        deflections=sum(deflections.values()), sla=sla,
         per_day=[(d, opened_days.get(d, 0), resolved_days.get(d, 0)) for d in period.days()],
-        by_category=category_rows, by_tier=sorted(grouped(opened_in, Ticket.tier).items()),
-        by_state=sorted((s or "national", n) for s, n in grouped(opened_in, Ticket.state_code).items()),
+        by_category=category_rows, by_tier=sorted(by_tier.items()),
+        by_state=sorted((s or "national", n) for s, n in by_state.items()),
         backlog=backlog, times=business_times(session, opened_in, calendar),
         escalated={"any": sum(escalated.values()), "to_compact_office": escalated.get("compact_office", 0),
                    "to_national": escalated.get("national", 0)},

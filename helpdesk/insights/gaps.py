@@ -47,15 +47,20 @@ def _typo(a: str, b: str) -> bool:
     return distance(a, b, 2) <= (1 if len(a) < 8 else 2)
 
 
+@lru_cache(maxsize=65_536)
+def _tokens(query: str) -> tuple[str, ...]:
+    """Return a query's words (the query itself when it has none); cached, as the same queries come back."""
+    return tuple(words(query)) or (query,)
+
+
 def _merge(rows: list[tuple[str, int, dt.datetime, int]]) -> list[FailedQuery]:
     """Group queries whose words differ by a typo in one word under the most searched spelling."""
     groups: list[FailedQuery] = []
     by_words: dict[tuple[str, ...], FailedQuery] = {}
     # Queries one word apart share a key with that word blanked: only those are compared (not every pair).
-    blocks: dict[tuple[str, ...], list[tuple[list[str], FailedQuery]]] = defaultdict(list)
+    blocks: dict[tuple[str, ...], list[tuple[tuple[str, ...], FailedQuery]]] = defaultdict(list)
     for query, count, last, shown in sorted(rows, key=lambda r: (-r[1], r[0])):
-        tokens = words(query) or [query]
-        key = tuple(tokens)
+        key = tokens = _tokens(query)
         blanks = [(*key[:i], "\0", *key[i + 1:]) for i in range(len(key))]
         target = by_words.get(key) or next((g for i, b in enumerate(blanks) for t, g in blocks.get(b, ())
                                             if _typo(t[i], tokens[i])), None)

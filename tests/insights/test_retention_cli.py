@@ -63,6 +63,15 @@ def test_the_sweep_works_in_batches(app: Flask) -> None:
     assert _ages(app) == ["q2"]
 
 
+def test_the_sweep_by_id_range_keeps_a_newer_search_logged_between_older_ones(app: Flask) -> None:
+    _log(app, [10, 2, 11, 3, 12])  # ids out of date order: the ranges hold newer searches too
+    with app.app_context(), Session(db.engine) as session:
+        assert sweep_search_log(session, days=5, batch=2) == 3
+    assert _ages(app) == ["q2", "q3"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SearchClick)) == 2
+
+
 def test_the_retention_is_the_setting(app_config: dict[str, Any]) -> None:
     app = create_app({**app_config, "SEARCH_LOG_DAYS": 30})
     try:
