@@ -33,7 +33,7 @@ from helpdesk.tickets.context import TicketConflict, Triage
 from helpdesk.tickets.models import Ticket, TicketEvent
 from helpdesk.tickets.notifications import notify_escalated, responders
 from helpdesk.tickets.policy import Cause, Tier, TriagePolicy
-from helpdesk.tickets.routing import AgencyInfo, RoutingDecision, escalation_decision
+from helpdesk.tickets.routing import AgencyInfo, RoutingDecision, escalation_decision, hours_words
 from helpdesk.tickets.sla import ZERO, BusinessCalendar, business_time_between, due_at
 
 
@@ -112,8 +112,11 @@ class EscalationWriter:
     """The escalations of one batch, written as escalation.move_ticket would (columns, public event, audit row),
     set-based: the decisions go into a temporary table, then one UPDATE per group and two INSERT ... SELECT."""
 
-    def __init__(self, session: Session, triage: Triage, now: dt.datetime, origin: Origin) -> None:
+    def __init__(self, session: Session, triage: Triage, now: dt.datetime, origin: Origin,
+                 decisions: dict[tuple[object, ...], RoutingDecision | None] | None = None) -> None:
         self._session, self._triage, self._now, self._origin = session, triage, now, origin
+        #: Decisions of this pass by (agency, category, cause, elapsed as the reason words it): shared by batches.
+        self._decisions = {} if decisions is None else decisions
         self._rows: list[tuple[int, int, str, str | None]] = []  # id, group, reason, state
         self._moves: list[_Move] = []
         self._groups: dict[tuple[str, int | None, str], int] = {}
@@ -121,8 +124,14 @@ class EscalationWriter:
 
     def add(self, row: Any, info: AgencyInfo, cause: Cause, elapsed: dt.timedelta) -> None:
         """Decide the escalation of one overdue tier-1 ticket (nothing when the policy has no rule for it)."""
-        decision = escalation_decision(self._triage.policy, category=row.category, tier=Tier.LOCAL_IT, agency=info,
-                                       cause=cause, elapsed=elapsed)
+        # The decision depends on the ticket only through these; the elapsed time only through its words.
+        key = (info.id, row.category, cause, hours_words(elapsed))
+        if key in self._decisions:
+            decision = self._decisions[key]
+        else:
+            decision = self._decisions[key] = escalation_decision(
+                self._triage.policy, category=row.category, tier=Tier.LOCAL_IT, agency=info, cause=cause,
+                elapsed=elapsed)
         if decision is None:
             return
         assignee = decision.assignee.id if decision.assignee else None
