@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,6 +90,26 @@ _BATCH = Table(
 )
 
 
+#: SQLite page cache while a batch is written (KiB): the ticket's indexes are updated at scattered places, and
+#: the default 2 MiB cache evicts index pages between neighbouring rows of a batch.
+SWEEP_CACHE_KIB = 65_536
+
+
+@contextmanager
+def _roomy_cache(session: Session) -> Iterator[None]:
+    """Give this SQLite connection a larger page cache for the block, then restore its own size."""
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    connection = session.connection()
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size = -{SWEEP_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
+
+
 @dataclass(frozen=True, slots=True)
 class _Move:
     """What the tickets of one group get: tier, holder and due times."""
@@ -159,7 +181,7 @@ class EscalationWriter:
         """Write the batch's escalations and mails; return how many tickets moved."""
         if not self._rows:
             return 0
-        session, batch, ticket = self._session, _BATCH, Ticket.__table__
+        session, batch = self._session, _BATCH
         session.execute(CreateTable(batch, if_not_exists=True))
         session.execute(delete(batch))
         rows = sorted(self._rows)
@@ -169,18 +191,12 @@ class EscalationWriter:
                 "INSERT INTO ticket_escalation_batch (id, grp, route_reason, state_code) SELECT * FROM unnest("
                 "CAST(:ids AS integer[]), CAST(:groups AS integer[]), CAST(:reasons AS varchar[]), "
                 "CAST(:states AS varchar[]))"), {"ids": ids, "groups": groups, "reasons": reasons, "states": states})
-        else:
-            session.execute(insert(batch), [{"id": row[0], "grp": row[1], "route_reason": row[2],
-                                             "state_code": row[3]} for row in rows])
+        else:  # the driver's executemany of plain tuples: no per-row parameter processing in SQLAlchemy
+            session.connection().exec_driver_sql(
+                "INSERT INTO ticket_escalation_batch (id, grp, route_reason, state_code) VALUES (?, ?, ?, ?)", rows)
         now = literal(self._now, UTCDateTime())
-        moved = 0
-        for group, move in enumerate(self._moves):
-            # The rows were read (and on PostgreSQL locked) in this transaction: their versions cannot have moved.
-            moved += session.execute(
-                update(ticket).where(ticket.c.id == batch.c.id, batch.c.grp == group).values(
-                    tier=move.tier, assignee_id=move.assignee_id, route_reason=batch.c.route_reason,
-                    first_response_due=move.first_response_due, resolution_due=move.resolution_due,
-                    escalated_at=now, updated_at=now, version=ticket.c.version + 1)).rowcount
+        with _roomy_cache(session):
+            moved = self._update(rows, now)
         if moved != len(rows):
             raise TicketConflict(rows[0][0])
         session.execute(insert(TicketEvent.__table__).from_select(
@@ -197,3 +213,17 @@ class EscalationWriter:
                              responders(mail.info, mail.decision.tier, mail.decision.assignee), mail.decision.target,
                              {item.id: reason for item, reason in mail.listed}, total=mail.total)
         return len(rows)
+
+    def _update(self, rows: list[tuple[int, int, str, str | None]], now: Any) -> int:
+        """Update the batch's tickets, one statement per group; return how many rows changed."""
+        session, batch, ticket, moved = self._session, _BATCH, Ticket.__table__, 0
+        for group, move in enumerate(self._moves):
+            # The rows were read (and on PostgreSQL locked) in this transaction: their versions cannot have moved.
+            moved += session.execute(
+                # The id range lets SQLite walk the batch's stretch of the primary key, not the whole table.
+                update(ticket).where(ticket.c.id.between(rows[0][0], rows[-1][0]), ticket.c.id == batch.c.id,
+                                     batch.c.grp == group).values(
+                    tier=move.tier, assignee_id=move.assignee_id, route_reason=batch.c.route_reason,
+                    first_response_due=move.first_response_due, resolution_due=move.resolution_due,
+                    escalated_at=now, updated_at=now, version=ticket.c.version + 1)).rowcount
+        return moved
