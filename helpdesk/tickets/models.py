@@ -55,6 +55,14 @@ class Ticket(Base):
         Index("ix_ticket_open_tier_due", "tier", "resolution_due", "id",
               postgresql_where=text("status IN ('new', 'open', 'pending')"),
               sqlite_where=text("status IN ('new', 'open', 'pending')")),
+        # The "everything" queue by last change (read backwards: newest first) and by first response due.
+        Index("ix_ticket_open_updated", "updated_at", "id",
+              postgresql_where=text("status IN ('new', 'open', 'pending')"),
+              sqlite_where=text("status IN ('new', 'open', 'pending')")),
+        # The response order puts unanswered requests first: the same expression leads the index.
+        Index("ix_ticket_open_response", text("(first_responded_at IS NOT NULL)"), "first_response_due", "id",
+              postgresql_where=text("status IN ('new', 'open', 'pending')"),
+              sqlite_where=text("status IN ('new', 'open', 'pending')")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

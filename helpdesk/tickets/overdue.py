@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +35,7 @@ from helpdesk.tickets.context import TicketConflict, Triage
 from helpdesk.tickets.models import Ticket, TicketEvent
 from helpdesk.tickets.notifications import notify_escalated, responders
 from helpdesk.tickets.policy import Cause, Tier, TriagePolicy
-from helpdesk.tickets.routing import AgencyInfo, RoutingDecision, escalation_decision
+from helpdesk.tickets.routing import AgencyInfo, RoutingDecision, escalation_decision, hours_words
 from helpdesk.tickets.sla import ZERO, BusinessCalendar, business_time_between, due_at
 
 
@@ -88,6 +90,26 @@ _BATCH = Table(
 )
 
 
+#: SQLite page cache while a batch is written (KiB): the ticket's indexes are updated at scattered places, and
+#: the default 2 MiB cache evicts index pages between neighbouring rows of a batch.
+SWEEP_CACHE_KIB = 65_536
+
+
+@contextmanager
+def _roomy_cache(session: Session) -> Iterator[None]:
+    """Give this SQLite connection a larger page cache for the block, then restore its own size."""
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    connection = session.connection()
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size = -{SWEEP_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
+
+
 @dataclass(frozen=True, slots=True)
 class _Move:
     """What the tickets of one group get: tier, holder and due times."""
@@ -112,8 +134,11 @@ class EscalationWriter:
     """The escalations of one batch, written as escalation.move_ticket would (columns, public event, audit row),
     set-based: the decisions go into a temporary table, then one UPDATE per group and two INSERT ... SELECT."""
 
-    def __init__(self, session: Session, triage: Triage, now: dt.datetime, origin: Origin) -> None:
+    def __init__(self, session: Session, triage: Triage, now: dt.datetime, origin: Origin,
+                 decisions: dict[tuple[object, ...], RoutingDecision | None] | None = None) -> None:
         self._session, self._triage, self._now, self._origin = session, triage, now, origin
+        #: Decisions of this pass by (agency, category, cause, elapsed as the reason words it): shared by batches.
+        self._decisions = {} if decisions is None else decisions
         self._rows: list[tuple[int, int, str, str | None]] = []  # id, group, reason, state
         self._moves: list[_Move] = []
         self._groups: dict[tuple[str, int | None, str], int] = {}
@@ -121,8 +146,14 @@ class EscalationWriter:
 
     def add(self, row: Any, info: AgencyInfo, cause: Cause, elapsed: dt.timedelta) -> None:
         """Decide the escalation of one overdue tier-1 ticket (nothing when the policy has no rule for it)."""
-        decision = escalation_decision(self._triage.policy, category=row.category, tier=Tier.LOCAL_IT, agency=info,
-                                       cause=cause, elapsed=elapsed)
+        # The decision depends on the ticket only through these; the elapsed time only through its words.
+        key = (info.id, row.category, cause, hours_words(elapsed))
+        if key in self._decisions:
+            decision = self._decisions[key]
+        else:
+            decision = self._decisions[key] = escalation_decision(
+                self._triage.policy, category=row.category, tier=Tier.LOCAL_IT, agency=info, cause=cause,
+                elapsed=elapsed)
         if decision is None:
             return
         assignee = decision.assignee.id if decision.assignee else None
@@ -150,7 +181,7 @@ class EscalationWriter:
         """Write the batch's escalations and mails; return how many tickets moved."""
         if not self._rows:
             return 0
-        session, batch, ticket = self._session, _BATCH, Ticket.__table__
+        session, batch = self._session, _BATCH
         session.execute(CreateTable(batch, if_not_exists=True))
         session.execute(delete(batch))
         rows = sorted(self._rows)
@@ -160,18 +191,12 @@ class EscalationWriter:
                 "INSERT INTO ticket_escalation_batch (id, grp, route_reason, state_code) SELECT * FROM unnest("
                 "CAST(:ids AS integer[]), CAST(:groups AS integer[]), CAST(:reasons AS varchar[]), "
                 "CAST(:states AS varchar[]))"), {"ids": ids, "groups": groups, "reasons": reasons, "states": states})
-        else:
-            session.execute(insert(batch), [{"id": row[0], "grp": row[1], "route_reason": row[2],
-                                             "state_code": row[3]} for row in rows])
+        else:  # the driver's executemany of plain tuples: no per-row parameter processing in SQLAlchemy
+            session.connection().exec_driver_sql(
+                "INSERT INTO ticket_escalation_batch (id, grp, route_reason, state_code) VALUES (?, ?, ?, ?)", rows)
         now = literal(self._now, UTCDateTime())
-        moved = 0
-        for group, move in enumerate(self._moves):
-            # The rows were read (and on PostgreSQL locked) in this transaction: their versions cannot have moved.
-            moved += session.execute(
-                update(ticket).where(ticket.c.id == batch.c.id, batch.c.grp == group).values(
-                    tier=move.tier, assignee_id=move.assignee_id, route_reason=batch.c.route_reason,
-                    first_response_due=move.first_response_due, resolution_due=move.resolution_due,
-                    escalated_at=now, updated_at=now, version=ticket.c.version + 1)).rowcount
+        with _roomy_cache(session):
+            moved = self._update(rows, now)
         if moved != len(rows):
             raise TicketConflict(rows[0][0])
         session.execute(insert(TicketEvent.__table__).from_select(
@@ -188,3 +213,17 @@ class EscalationWriter:
                              responders(mail.info, mail.decision.tier, mail.decision.assignee), mail.decision.target,
                              {item.id: reason for item, reason in mail.listed}, total=mail.total)
         return len(rows)
+
+    def _update(self, rows: list[tuple[int, int, str, str | None]], now: Any) -> int:
+        """Update the batch's tickets, one statement per group; return how many rows changed."""
+        session, batch, ticket, moved = self._session, _BATCH, Ticket.__table__, 0
+        for group, move in enumerate(self._moves):
+            # The rows were read (and on PostgreSQL locked) in this transaction: their versions cannot have moved.
+            moved += session.execute(
+                # The id range lets SQLite walk the batch's stretch of the primary key, not the whole table.
+                update(ticket).where(ticket.c.id.between(rows[0][0], rows[-1][0]), ticket.c.id == batch.c.id,
+                                     batch.c.grp == group).values(
+                    tier=move.tier, assignee_id=move.assignee_id, route_reason=batch.c.route_reason,
+                    first_response_due=move.first_response_due, resolution_due=move.resolution_due,
+                    escalated_at=now, updated_at=now, version=ticket.c.version + 1)).rowcount
+        return moved

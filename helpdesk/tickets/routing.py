@@ -180,9 +180,11 @@ def _cause_words(policy: TriagePolicy, cause: Cause, tier: Tier, agency: AgencyI
     milestone = "first_response" if cause is Cause.OVERDUE_FIRST_RESPONSE else "resolution"
     allowed = policy.targets[tier].allowed(milestone)
     if elapsed is None or elapsed <= allowed:
-        raise ValueError(f"{cause.value} needs the business time elapsed, more than the target of {_hours(allowed)}")
+        raise ValueError(f"{cause.value} needs the business time elapsed, more than the target of "
+                         f"{hours_words(allowed)}")
     missed = "no first response" if milestone == "first_response" else "not resolved"
-    return f"{missed} within the tier-{tier.level} target of {_hours(allowed)} ({_hours(elapsed)} elapsed)"
+    return (f"{missed} within the tier-{tier.level} target of {hours_words(allowed)} "
+            f"({hours_words(elapsed)} elapsed)")
 
 
 def _place(tier: Tier, agency: AgencyInfo) -> tuple[Queue, list[str]]:
@@ -247,5 +249,6 @@ def _span(window: dt.timedelta) -> str:
     return f"{minutes // 60} hours" if minutes % 60 == 0 and minutes > 60 else f"{minutes} minutes"
 
 
-def _hours(span: dt.timedelta) -> str:
+def hours_words(span: dt.timedelta) -> str:
+    """Return a business-time span as reasons word it."""
     return f"{span.total_seconds() / 3600:.4g} business hours"

@@ -62,14 +62,14 @@ def escalate_overdue(sessions: Callable[[], Session], triage: Triage, *, now: dt
     running = (Ticket.status.in_(RUNNING), Ticket.tier == Tier.LOCAL_IT.value, Ticket.first_response_due <= now)
     with sessions() as session, session.begin():
         candidates = sorted(session.scalars(select(Ticket.id).where(*running)))
-    total = 0
+    total, decisions = 0, {}  # decisions: one per agency, category, cause and elapsed words for the whole pass
     for start in range(0, len(candidates), batch):
         with sessions() as session, session.begin():
             # Re-read in this transaction: a ticket another worker escalated meanwhile no longer matches.
             rows = _claim(session, select(*_CANDIDATE).where(
                 _among(session, candidates[start:start + batch]), *running).order_by(Ticket.id))
             directory.load(session, {row.agency_id for row in rows})
-            writer = EscalationWriter(session, triage, now, origin)
+            writer = EscalationWriter(session, triage, now, origin, decisions)
             for row in rows:
                 info = directory[row.agency_id]
                 elapsed = clock.elapsed(info.time_zone, row.created_at)

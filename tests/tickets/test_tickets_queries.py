@@ -152,3 +152,33 @@ def _count_queries(session: Session) -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", count)
+
+
+@pytest.mark.parametrize("sort", ["updated", "response"])
+def test_the_everything_queue_by_last_change_or_response_reads_its_index_in_order(
+        session: Session, org: Org, tickets: dict[str, Ticket], sort: str) -> None:
+    open_tickets = [t for t in tickets.values() if t.status in ("new", "open", "pending")]
+    if sort == "updated":
+        expected = sorted(open_tickets, key=lambda t: (t.updated_at, t.id), reverse=True)
+    else:
+        expected = sorted(open_tickets, key=lambda t: (t.first_responded_at is not None, t.first_response_due, t.id))
+    statements: list[tuple[str, object]] = []
+
+    def spy(conn: object, cursor: object, statement: str, parameters: object, *args: object) -> None:
+        statements.append((statement, parameters))
+
+    bind = session.get_bind()
+    event.listen(bind, "before_cursor_execute", spy)
+    try:
+        pages = [list_queue(session, org["noor"], QueueFilter(everything=True), sort=sort, page=n, per_page=2)
+                 for n in (1, 2, 3)]
+    finally:
+        event.remove(bind, "before_cursor_execute", spy)
+    assert [t.id for p in pages for t in p.items] == [t.id for t in expected] and pages[0].total == len(expected)
+    if bind.dialect.name == "sqlite":  # the page's ids are read from the partial index in order, without a sort
+        statement, parameters = next((s, p) for s, p in statements if "LIMIT" in s)
+        plan = " ".join(row[3] for row in session.connection().exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {statement}", parameters))
+        index = {"updated": "ix_ticket_open_updated", "response": "ix_ticket_open_response"}[sort]
+        inner = plan.split("SCAN anon_1")[0]  # the page's ids; the outer query only orders those 2 rows
+        assert f"SCAN ticket USING INDEX {index}" in inner and "TEMP B-TREE" not in inner, plan
