@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField
 from wtforms.validators import AnyOf, InputRequired, Length
 
+from helpdesk.forms import Form
 from helpdesk.insights.models import KINDS
 from helpdesk.search.models import QUERY_MAX
 
 
-class PhrasingForm(FlaskForm):
+class PhrasingForm(Form):
     """From a failed search: make its query a phrasing of the chosen question."""
 
     kind = HiddenField(validators=[AnyOf(("zero_result", "no_click"))])
@@ -19,7 +19,7 @@ class PhrasingForm(FlaskForm):
                            validators=[InputRequired(message="Choose the question this search should find.")])
 
 
-class HandledForm(FlaskForm):
+class HandledForm(Form):
     """Mark an item handled without a phrasing (an article was written or changed, or nothing is to be done)."""
 
     kind = HiddenField(validators=[AnyOf(KINDS)])
