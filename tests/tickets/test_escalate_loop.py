@@ -12,7 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from helpdesk.loops import run_every
 from helpdesk.tickets.models import Ticket
@@ -41,23 +43,28 @@ def test_the_loop_escalates_a_ticket_that_becomes_overdue_and_exits_cleanly_on_s
     with log_path.open("w") as log:
         process = subprocess.Popen([sys.executable, "-m", "helpdesk", "escalate", "--loop", "--interval", "0.2"],
                                    cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    # Poll through a plain engine: the app's sessions begin IMMEDIATE on SQLite, and polling with the write lock
+    # ten times a second could starve the sweep's own writes past busy_timeout on a loaded machine.
+    reader = create_engine(database_url, poolclass=NullPool)
     try:
         def tier(ticket_id: int) -> str:
-            session.expire_all()
-            found = session.get(Ticket, ticket_id)
-            assert found is not None
-            session.rollback()  # end the read transaction so the sweep's writes are seen next time
-            return found.tier
+            with reader.connect() as connection:
+                return str(connection.execute(select(Ticket.tier).where(Ticket.id == ticket_id)).scalar_one())
 
-        _wait_for(lambda: tier(first.id) == "compact_office", log_path)
+        first_id = first.id
+        session.rollback()
+        _wait_for(lambda: tier(first_id) == "compact_office", log_path)
         second = submit(org["ben"], "error").ticket
         session.commit()
-        _wait_for(lambda: tier(second.id) == "compact_office", log_path)
+        second_id = second.id
+        session.rollback()
+        _wait_for(lambda: tier(second_id) == "compact_office", log_path)
         process.send_signal(signal.SIGTERM)
         assert process.wait(15) == 0, log_path.read_text()
     finally:
         process.kill()
         process.wait()
+        reader.dispose()
     output = log_path.read_text()
     assert output.count("escalated 1 overdue requests") == 2, output  # quiet passes print nothing
 
