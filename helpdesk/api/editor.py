@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
@@ -100,6 +101,26 @@ def _conflict(exc: EditConflict) -> Response:
     return response
 
 
+T = TypeVar("T")
+
+
+def _apply(change: Callable[[], T], answer: Callable[[T], Response]) -> Response:
+    """Run one editing change in the request's transaction: commit and answer, or roll back and say why."""
+    try:
+        result = change()
+    except EditConflict as exc:
+        db.session.rollback()
+        return _conflict(exc)
+    except EditInvalid as exc:
+        db.session.rollback()
+        return _invalid(exc)
+    except PermissionError as exc:
+        db.session.rollback()
+        return error_response(403, f"Not allowed: {exc}.", "forbidden")
+    db.session.commit()
+    return answer(result)
+
+
 def _found(slug: str) -> Article | Response:
     article = find_article(db.session, slug)
     return article if article is not None else error_response(404, "There is no article with this slug.",
@@ -117,17 +138,10 @@ def list_articles() -> Response:
 def create_article() -> Response | tuple[Response, int]:
     """Create an article as a draft (or published at once with "publish": true)."""
     payload = request.get_json(silent=True)
-    try:
-        article, _ = save_article(db.session, None, _draft(payload), publish=bool(
-            isinstance(payload, dict) and payload.get("publish") is True), **_options())
-    except EditInvalid as exc:
-        db.session.rollback()
-        return _invalid(exc)
-    except PermissionError as exc:
-        db.session.rollback()
-        return error_response(403, f"Not allowed: {exc}.", "forbidden")
-    db.session.commit()
-    return jsonify(article_json(article, full=True)), 201
+    publish = isinstance(payload, dict) and payload.get("publish") is True
+    answer = _apply(lambda: save_article(db.session, None, _draft(payload), publish=publish, **_options())[0],
+                    lambda article: jsonify(article_json(article, full=True)))
+    return (answer, 201) if answer.status_code == 200 else answer
 
 
 @bp.get("/articles/<slug>")
@@ -147,20 +161,9 @@ def update_article(slug: str) -> Response:
     base = payload.get("base_revision") if isinstance(payload, dict) else None
     if not isinstance(base, int) or isinstance(base, bool):
         return _invalid(EditInvalid({"base_revision": "Send base_revision: the revision this edit is based on."}))
-    try:
-        article, _ = save_article(db.session, found, _draft(payload), base_revision=base,
-                                  publish=payload.get("publish") is True, **_options())
-    except EditConflict as exc:
-        db.session.rollback()
-        return _conflict(exc)
-    except EditInvalid as exc:
-        db.session.rollback()
-        return _invalid(exc)
-    except PermissionError as exc:
-        db.session.rollback()
-        return error_response(403, f"Not allowed: {exc}.", "forbidden")
-    db.session.commit()
-    return jsonify(article_json(article, full=True))
+    return _apply(lambda: save_article(db.session, found, _draft(payload), base_revision=base,
+                                       publish=payload.get("publish") is True, **_options())[0],
+                  lambda article: jsonify(article_json(article, full=True)))
 
 
 @bp.post("/articles/<slug>/publish")
@@ -179,13 +182,8 @@ def _change_status(slug: str, action: str) -> Response:
     found = _found(slug)
     if isinstance(found, Response):
         return found
-    try:
-        (publish_article if action == "publish" else archive_article)(db.session, found, **_options())
-    except PermissionError as exc:
-        db.session.rollback()
-        return error_response(403, f"Not allowed: {exc}.", "forbidden")
-    db.session.commit()
-    return jsonify(article_json(found))
+    change = publish_article if action == "publish" else archive_article
+    return _apply(lambda: change(db.session, found, **_options()), lambda _: jsonify(article_json(found)))
 
 
 @bp.post("/articles/<slug>/restore")
@@ -198,16 +196,8 @@ def restore(slug: str) -> Response:
     number = payload.get("revision") if isinstance(payload, dict) else None
     if not isinstance(number, int) or isinstance(number, bool):
         return _invalid(EditInvalid({"revision": "Send the number of the revision to restore: {\"revision\": N}."}))
-    try:
-        restore_revision(db.session, found, number, **_options())
-    except EditInvalid as exc:
-        db.session.rollback()
-        return _invalid(exc)
-    except PermissionError as exc:
-        db.session.rollback()
-        return error_response(403, f"Not allowed: {exc}.", "forbidden")
-    db.session.commit()
-    return jsonify(article_json(found, full=True))
+    return _apply(lambda: restore_revision(db.session, found, number, **_options()),
+                  lambda _: jsonify(article_json(found, full=True)))
 
 
 @bp.get("/articles/<slug>/revisions")
