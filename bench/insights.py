@@ -50,10 +50,10 @@ from ticket_web import signed_in  # noqa: E402
 from helpdesk import create_app  # noqa: E402
 from helpdesk.accounts.models import User  # noqa: E402
 from helpdesk.config import normalize_database_url  # noqa: E402
-from helpdesk.database import upgrade_database  # noqa: E402
 from helpdesk.extensions import db  # noqa: E402
 from helpdesk.insights.retention import sweep_search_log  # noqa: E402
 from helpdesk.kb.models import Vote  # noqa: E402
+from helpdesk.orm import upgrade_database  # noqa: E402
 from helpdesk.search.learning import person_of  # noqa: E402
 from helpdesk.search.models import SearchClick, SearchQuery  # noqa: E402
 from helpdesk.tickets.models import Deflection, Ticket  # noqa: E402

@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from helpdesk import create_app  # noqa: E402
-from helpdesk.database import upgrade_database, utcnow  # noqa: E402
 from helpdesk.extensions import db  # noqa: E402
+from helpdesk.orm import upgrade_database, utcnow  # noqa: E402
 from helpdesk.search.documents import document_key  # noqa: E402
 from helpdesk.search.engine import SearchEngine, normalize_query  # noqa: E402
 from helpdesk.search.learning import learn_phrasings, person_of  # noqa: E402

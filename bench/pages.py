@@ -30,7 +30,7 @@ from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 
 from helpdesk import create_app  # noqa: E402
-from helpdesk.database import upgrade_database  # noqa: E402
+from helpdesk.orm import upgrade_database  # noqa: E402
 
 PAGES = [("article page", "/articles/user-administration-and-system-access"), ("home page", "/"),
          ("search page (cached query)", "/search?q=password+reset"),

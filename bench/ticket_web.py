@@ -16,12 +16,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from helpdesk.accounts.api_tokens import create_api_token
 from helpdesk.accounts.models import User
 from helpdesk.accounts.passwords import hash_password
 from helpdesk.audit.services import Origin
-from helpdesk.database import utcnow
 from helpdesk.extensions import db
-from helpdesk.tickets.tokens import create_api_token
+from helpdesk.orm import utcnow
 
 PASSWORD = "bench lantern meadow copper"
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf-token" content="([^"]+)"')

@@ -35,13 +35,13 @@ from helpdesk import create_app  # noqa: E402
 from helpdesk.accounts.models import User  # noqa: E402
 from helpdesk.audit.services import Origin  # noqa: E402
 from helpdesk.config import normalize_database_url  # noqa: E402
-from helpdesk.database import upgrade_database  # noqa: E402
 from helpdesk.extensions import db  # noqa: E402
+from helpdesk.orm import upgrade_database  # noqa: E402
 from helpdesk.tickets.context import EXTENSION_KEY, Triage  # noqa: E402
+from helpdesk.tickets.escalation.sweep import BATCH, escalate_overdue  # noqa: E402
 from helpdesk.tickets.models import OPEN_STATUSES, Ticket  # noqa: E402
 from helpdesk.tickets.queries import QUEUE_ORDERS, QueueFilter, list_queue, queue_counts, status_in  # noqa: E402
-from helpdesk.tickets.services import submit_ticket  # noqa: E402
-from helpdesk.tickets.sweeps import BATCH, escalate_overdue  # noqa: E402
+from helpdesk.tickets.submit import submit_ticket  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
 from ticket_data import NOW, build_org, bulk_insert, ticket_row  # noqa: E402

@@ -11,8 +11,8 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from helpdesk.config import ConfigError, Settings
-from helpdesk.database import upgrade_database
 from helpdesk.kb import get_library
+from helpdesk.orm import upgrade_database
 from helpdesk.search import fusion, get_engine
 from helpdesk.search.engine import normalize_query
 

@@ -78,7 +78,7 @@ RETRY_AFTER_SECONDS = 5
 
 
 def _handle_database(exc: Exception) -> Response:
-    from helpdesk.database import is_unavailable
+    from helpdesk.orm import is_unavailable
 
     if not is_unavailable(exc):
         return _handle_unexpected(exc)

@@ -12,7 +12,7 @@ _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _may_retry(exc: DBAPIError) -> bool:
-    from helpdesk.database import is_disconnect
+    from helpdesk.orm import is_disconnect
 
     return request.method in _IDEMPOTENT and is_disconnect(exc) and not g.get("_db_retried")
 

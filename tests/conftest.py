@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 
 from helpdesk import create_app
 from helpdesk.config import normalize_database_url
-from helpdesk.database import upgrade_database
+from helpdesk.orm import upgrade_database
 from tests.helpers import read_csrf_token
 
 REPO = Path(__file__).resolve().parent.parent

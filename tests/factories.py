@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from helpdesk.accounts.models import MFA_ROLES_DEFAULT, Agency, User
 from helpdesk.accounts.passwords import hash_password
-from helpdesk.database import utcnow
 from helpdesk.extensions import db
+from helpdesk.orm import utcnow
 from tests.helpers import read_csrf_token
 
 #: A password that passes the policy (15+ characters, not common, not built from names).

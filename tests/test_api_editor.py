@@ -6,10 +6,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from helpdesk.accounts.api_tokens import create_api_token
 from helpdesk.accounts.models import User
 from helpdesk.audit.services import SYSTEM
 from helpdesk.extensions import db
-from helpdesk.tickets.tokens import create_api_token
 from tests.factories import make_user, sign_in
 from tests.helpers import read_csrf_token
 

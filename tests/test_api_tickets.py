@@ -12,12 +12,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from helpdesk.accounts.models import User
+from helpdesk.accounts.api_tokens import create_api_token, digest, revoke_api_token
+from helpdesk.accounts.models import ApiToken, User
 from helpdesk.audit.services import Origin
 from helpdesk.extensions import db
 from helpdesk.tickets.context import EXTENSION_KEY
-from helpdesk.tickets.models import ApiToken, Ticket
-from helpdesk.tickets.tokens import create_api_token, digest, revoke_api_token
+from helpdesk.tickets.models import Ticket
 from helpdesk.tickets.workflow import reply_ticket
 from tests.factories import make_user, sign_in
 from tests.helpers import read_csrf_token

@@ -12,13 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from helpdesk.accounts.models import User
-from helpdesk.accounts.services import deactivate_user, reactivate_user
-from helpdesk.audit.models import AuditEvent
-from helpdesk.audit.services import Origin
-from helpdesk.extensions import db
-from helpdesk.tickets.models import ApiToken
-from helpdesk.tickets.tokens import (
+from helpdesk.accounts.api_tokens import (
     MAX_ACTIVE_TOKENS,
     TokenError,
     authenticate_token,
@@ -26,6 +20,11 @@ from helpdesk.tickets.tokens import (
     list_api_tokens,
     revoke_api_token,
 )
+from helpdesk.accounts.models import ApiToken, User
+from helpdesk.accounts.services import deactivate_user, reactivate_user
+from helpdesk.audit.models import AuditEvent
+from helpdesk.audit.services import Origin
+from helpdesk.extensions import db
 from tests.factories import make_user, sign_in
 from tests.helpers import read_csrf_token
 

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from helpdesk import database
+from helpdesk import orm as database
 from helpdesk.extensions import db
 from helpdesk.mail.delivery import OutgoingMail, deliver_due
 from helpdesk.mail.models import OutboxMessage

@@ -169,7 +169,7 @@ def test_migration_fills_the_counters_from_existing_votes(database_url: str) -> 
     from alembic import command
     from sqlalchemy import create_engine, text
 
-    from helpdesk.database import alembic_config
+    from helpdesk.orm import alembic_config
 
     config = alembic_config(database_url)
     command.downgrade(config, "0004")

@@ -10,14 +10,14 @@ from flask.testing import FlaskClient
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from helpdesk.accounts.models import Agency, User
+from helpdesk.accounts.models import Agency, ApiToken, User
 from helpdesk.accounts.reset_queue import reset_queue
 from helpdesk.extensions import db
 from helpdesk.forms import Form
 from helpdesk.kb.models import Comment
 from helpdesk.mail.models import OutboxMessage
 from helpdesk.text import clean_line, clean_text
-from helpdesk.tickets.models import ApiToken, Ticket
+from helpdesk.tickets.models import Ticket
 from tests.factories import make_user, sign_in
 from tests.helpers import read_csrf_token
 

@@ -15,7 +15,6 @@ from helpdesk import create_app
 from helpdesk.accounts.models import User
 from helpdesk.audit.models import AuditEvent
 from helpdesk.audit.services import SYSTEM
-from helpdesk.database import utcnow
 from helpdesk.extensions import db
 from helpdesk.kb import get_library
 from helpdesk.kb.content_models import Article, ArticleRevision
@@ -30,6 +29,7 @@ from helpdesk.kb.editing import (
 )
 from helpdesk.kb.models import Comment, Vote
 from helpdesk.kb.services import cast_vote
+from helpdesk.orm import utcnow
 from helpdesk.search import get_engine
 from tests.factories import make_user
 

@@ -40,7 +40,7 @@ def test_export_import_round_trip_is_byte_stable(app: Flask, runner: FlaskCliRun
     # A fresh instance seeded from the export exports the very same bytes.
     other = create_app({**app_config, "DATABASE_URL": f"sqlite:///{tmp_path / 'other.sqlite3'}",
                         "ARTICLES_DIR": first, "INDEX_DIR": tmp_path / "other-index"})
-    from helpdesk.database import upgrade_database
+    from helpdesk.orm import upgrade_database
 
     upgrade_database(other.config["DATABASE_URL"])
     second = tmp_path / "export2"

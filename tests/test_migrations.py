@@ -11,8 +11,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
-from helpdesk.database import alembic_config
 from helpdesk.models import Base
+from helpdesk.orm import alembic_config
 
 
 @pytest.mark.db

@@ -62,8 +62,8 @@ def test_unknown_article_is_a_friendly_404(client: FlaskClient) -> None:
 def test_article_edits_show_without_restart(app: Flask, client: FlaskClient) -> None:
     """An article published in the database (the editor's save) shows on the next request, without a restart."""
     from helpdesk.audit.services import SYSTEM
-    from helpdesk.database import utcnow
     from helpdesk.kb.editing import Draft, find_article, get_revision, save_article
+    from helpdesk.orm import utcnow
     from tests.factories import make_user
 
     assert "Reopening closed cases" in client.get("/articles/errors-and-technical-support").get_data(as_text=True)

@@ -13,7 +13,7 @@ from flask import Flask
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
-from helpdesk.database import make_engine
+from helpdesk.database import make_request_engine as make_engine
 from helpdesk.extensions import db
 from helpdesk.search.models import SearchQuery
 from helpdesk.search.services import log_search

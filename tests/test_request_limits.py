@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from helpdesk.request_limits import MAX_URL_BYTES
-from helpdesk.tickets.services import MAX_DESCRIPTION
+from helpdesk.tickets.submit import MAX_DESCRIPTION
 from tests.factories import make_user, sign_in
 from tests.helpers import read_csrf_token
 

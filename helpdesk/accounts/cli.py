@@ -21,8 +21,8 @@ from helpdesk.accounts.session import account_policy
 from helpdesk.accounts.workload import list_open_work
 from helpdesk.admin.services import find_agency
 from helpdesk.audit.services import SYSTEM
-from helpdesk.database import utcnow
 from helpdesk.extensions import db
+from helpdesk.orm import utcnow
 
 
 def _fail(message: str) -> NoReturn:

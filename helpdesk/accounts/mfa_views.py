@@ -14,8 +14,8 @@ from helpdesk.accounts.mfa import enrol_totp, pending_enrolment, provisioning_ur
 from helpdesk.accounts.models import User
 from helpdesk.accounts.session import account_policy, current_origin, require_recent_sign_in, sign_in
 from helpdesk.accounts.views import PENDING_SECONDS
-from helpdesk.database import utcnow
 from helpdesk.extensions import db
+from helpdesk.orm import utcnow
 
 bp = Blueprint("mfa", __name__)
 

@@ -1,4 +1,4 @@
-"""Organisation and people: member states, agencies (offices), users, their tokens and policy acceptances."""
+"""Organisation and people: member states, agencies, users, their tokens (single-use and API), policy acceptances."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from helpdesk.database import Base, utcnow
+from helpdesk.orm import Base, utcnow
 
 #: Roles, lowest to highest; the values are stored, the labels shown.
 ROLES = {
@@ -148,3 +148,17 @@ class PrivacyAcceptance(Base):
     version: Mapped[int]
     accepted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     ip: Mapped[str | None] = mapped_column(String(45))
+
+
+class ApiToken(Base):
+    """A personal API token (only its SHA-256 is stored)."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]

@@ -12,8 +12,8 @@ from werkzeug.wrappers import Response
 from helpdesk.accounts.models import User
 from helpdesk.accounts.policy import AccountPolicy
 from helpdesk.audit.services import Origin
-from helpdesk.database import utcnow
 from helpdesk.extensions import db, login_manager
+from helpdesk.orm import utcnow
 
 #: Reachable before the privacy policy is accepted.
 _PRIVACY_EXEMPT = {"static", "accounts.privacy", "accounts.logout", "api.healthz", "api.openapi"}

@@ -20,8 +20,8 @@ from helpdesk.accounts.mfa import mfa_required
 from helpdesk.accounts.reset_queue import reset_queue
 from helpdesk.accounts.session import account_policy, current_origin, safe_next, sign_in, sign_out
 from helpdesk.audit.services import record_event
-from helpdesk.database import utcnow
 from helpdesk.extensions import db, limiter
+from helpdesk.orm import utcnow
 
 bp = Blueprint("accounts", __name__)
 GENERIC_FAILURE = ("That e-mail address and password did not work, or this account cannot sign in right now. "

@@ -14,8 +14,8 @@ from helpdesk.admin.forms import AuditFilterForm
 from helpdesk.admin.queries import list_states
 from helpdesk.admin.services import export_audit_trail, read_audit_trail
 from helpdesk.audit.wording import action_label
-from helpdesk.database import utcnow
 from helpdesk.extensions import db
+from helpdesk.orm import utcnow
 
 
 def _filter(form: AuditFilterForm, valid: bool) -> AuditFilter:

@@ -14,8 +14,8 @@ from helpdesk.admin.blueprint import acting_user, bp, scope_state
 from helpdesk.admin.forms import BulkDeactivateForm, InactiveFilterForm
 from helpdesk.admin.queries import get_managed_user, list_states
 from helpdesk.admin.services import deactivate_inactive_users
-from helpdesk.database import utcnow
 from helpdesk.extensions import db
+from helpdesk.orm import utcnow
 
 
 def _inactive_page(form: InactiveFilterForm, *, status: int = 200,

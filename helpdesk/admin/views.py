@@ -40,8 +40,8 @@ from helpdesk.admin.queries import (
     list_user_events,
     search_users,
 )
-from helpdesk.database import utcnow
 from helpdesk.extensions import db
+from helpdesk.orm import utcnow
 
 ViewResult = Response | tuple[str, int]
 

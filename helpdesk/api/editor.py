@@ -12,7 +12,6 @@ from helpdesk.accounts.models import User
 from helpdesk.accounts.permissions import can_edit_articles
 from helpdesk.accounts.session import current_origin
 from helpdesk.api.tickets import _authenticate
-from helpdesk.database import utcnow
 from helpdesk.errors import error_response
 from helpdesk.extensions import csrf, db
 from helpdesk.kb import get_library
@@ -30,6 +29,7 @@ from helpdesk.kb.editing import (
     restore_revision,
     save_article,
 )
+from helpdesk.orm import utcnow
 
 bp = Blueprint("api_editor", __name__, url_prefix="/api/v1/editor")
 csrf.exempt(bp)  # _authenticate checks CSRF for session callers, and bearer callers need none

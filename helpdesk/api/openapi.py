@@ -8,7 +8,7 @@ from helpdesk.ids import MAX_ID
 from helpdesk.insights.openapi import SCHEMAS as REPORT_SCHEMAS
 from helpdesk.insights.openapi import report_paths
 from helpdesk.tickets.models import AFFECTED, CATEGORIES, STATUSES, TIERS
-from helpdesk.tickets.services import MAX_DESCRIPTION, MAX_SUGGESTIONS
+from helpdesk.tickets.submit import MAX_DESCRIPTION, MAX_SUGGESTIONS
 
 _STR = {"type": "string"}
 _INT = {"type": "integer", "minimum": 0}

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from helpdesk.accounts.api_tokens import authenticate_token
 from helpdesk.accounts.models import User
 from helpdesk.accounts.session import account_policy, current_origin
 from helpdesk.api.token_failures import count_token_failure
@@ -18,13 +19,12 @@ from helpdesk.errors import error_response
 from helpdesk.extensions import csrf, db
 from helpdesk.ids import parse_id
 from helpdesk.text import clean_line, clean_text
-from helpdesk.tickets.blueprint import triage
-from helpdesk.tickets.context import TicketError
+from helpdesk.tickets.errors import TicketError
 from helpdesk.tickets.history import record_ticket_access
 from helpdesk.tickets.models import AFFECTED, STATUSES, Ticket, TicketEvent
 from helpdesk.tickets.queries import MAX_PER_PAGE, get_visible_ticket, list_ticket_events, list_visible_tickets
-from helpdesk.tickets.services import MAX_DESCRIPTION, MAX_SUGGESTIONS, submit_ticket
-from helpdesk.tickets.tokens import authenticate_token
+from helpdesk.tickets.submit import MAX_DESCRIPTION, MAX_SUGGESTIONS, submit_ticket
+from helpdesk.tickets.web.blueprint import triage
 
 bp = Blueprint("api_tickets", __name__)
 # The global check would refuse bearer-token callers; _authenticate applies it to session callers instead.

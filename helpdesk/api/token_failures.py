@@ -15,8 +15,8 @@ from flask import current_app
 from flask_limiter.util import get_remote_address
 from limits import parse
 
+from helpdesk.accounts.api_tokens import PREFIX
 from helpdesk.extensions import limiter
-from helpdesk.tickets.tokens import PREFIX
 
 log = logging.getLogger(__name__)
 SCOPE = "api-token-failures"

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from helpdesk.database import Base, utcnow
+from helpdesk.orm import Base, utcnow
 
 
 class AuditEvent(Base):

@@ -9,7 +9,6 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
-from helpdesk.database import utcnow
 from helpdesk.extensions import db
 from helpdesk.insights.content import content_report
 from helpdesk.insights.desk import desk_report
@@ -18,6 +17,7 @@ from helpdesk.insights.scope import Period, ReportInputError, Scope, parse_perio
 from helpdesk.insights.tables import content_tables, desk_tables, tables_csv, tables_text
 from helpdesk.insights.views import article_titles, business_calendar, today
 from helpdesk.loops import run_every
+from helpdesk.orm import utcnow
 
 
 @click.group("report")

@@ -15,7 +15,7 @@ from helpdesk.insights.desk_reading import most_read, top_searches
 from helpdesk.insights.desk_times import business_times
 from helpdesk.insights.scope import Period, Scope, scope_people
 from helpdesk.tickets.models import OPEN_STATUSES, TIERS, Deflection, Incident, Ticket, TicketEvent
-from helpdesk.tickets.sla import BusinessCalendar
+from helpdesk.triage.sla import BusinessCalendar
 
 #: Open requests by age: label and lower bound in days.
 AGE_BUCKETS = (("under 1 day", 0), ("1-3 days", 1), ("3-7 days", 3), ("7-30 days", 7), ("over 30 days", 30))

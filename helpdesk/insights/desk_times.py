@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import Agency
 from helpdesk.tickets.models import TIERS, Ticket
-from helpdesk.tickets.sla import BusinessCalendar, business_time_between
+from helpdesk.triage.sla import BusinessCalendar, business_time_between
 
 
 def percentile(values: list[float], share: float) -> float | None:

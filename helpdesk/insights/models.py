@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from helpdesk.database import Base, utcnow
+from helpdesk.orm import Base, utcnow
 
 #: The kinds of items a gap report lists and an editor can handle.
 KINDS = ("zero_result", "no_click", "not_helpful")

@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from helpdesk.audit.services import SYSTEM, Origin, record_event
-from helpdesk.database import utcnow
+from helpdesk.orm import utcnow
 from helpdesk.search.models import SearchClick, SearchQuery
 
 BATCH = 50_000  # ids per transaction: a few large deletes, each committed, with short enough locks

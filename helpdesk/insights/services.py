@@ -11,15 +11,15 @@ from sqlalchemy.orm import Session
 from helpdesk.accounts.models import User
 from helpdesk.accounts.permissions import is_national
 from helpdesk.audit.services import Origin, record_event
-from helpdesk.database import utcnow
 from helpdesk.insights.content import ContentReport, content_report
 from helpdesk.insights.desk import DeskReport, desk_report
 from helpdesk.insights.models import KINDS, HandledItem
 from helpdesk.insights.scope import Period, report_scope
+from helpdesk.orm import utcnow
 from helpdesk.search.documents import split_key
 from helpdesk.search.learning import learnable_phrase
 from helpdesk.search.models import QUERY_MAX, LearnedPhrasing
-from helpdesk.tickets.sla import BusinessCalendar
+from helpdesk.triage.sla import BusinessCalendar
 
 
 class GapActionError(ValueError):

@@ -12,7 +12,6 @@ from helpdesk.accounts.models import User
 from helpdesk.accounts.permissions import is_national
 from helpdesk.accounts.session import current_origin
 from helpdesk.admin.queries import list_states
-from helpdesk.database import utcnow
 from helpdesk.extensions import db, login_manager
 from helpdesk.insights.charts import bar_chart, series_chart
 from helpdesk.insights.forms import HandledForm, PhrasingForm
@@ -28,8 +27,9 @@ from helpdesk.insights.services import (
 )
 from helpdesk.insights.tables import Table, content_tables, desk_tables, table_csv
 from helpdesk.kb import get_library
+from helpdesk.orm import utcnow
 from helpdesk.search.documents import document_key
-from helpdesk.tickets.sla import BusinessCalendar
+from helpdesk.triage.sla import BusinessCalendar
 
 bp = Blueprint("insights", __name__, url_prefix="/insights")
 
@@ -56,7 +56,7 @@ def question_choices() -> list[tuple[str, str]]:
 
 def business_calendar(time_zone: str) -> BusinessCalendar:
     """Return the business calendar of the triage policy in an agency's time zone."""
-    from helpdesk.tickets.blueprint import triage
+    from helpdesk.tickets.web.blueprint import triage
 
     return triage().policy.calendar(time_zone)
 

@@ -9,12 +9,12 @@ from werkzeug.wrappers import Response
 from helpdesk.accounts.forms import EmptyForm
 from helpdesk.accounts.permissions import can_moderate_comment_by, can_moderate_comments
 from helpdesk.accounts.session import current_origin
-from helpdesk.database import utcnow
 from helpdesk.extensions import db
 from helpdesk.kb.comments import CommentError, add_comment, edit_comment, hide_comment, unhide_comment
 from helpdesk.kb.forms import CommentForm, HideCommentForm
 from helpdesk.kb.models import Comment
 from helpdesk.kb.views import get_article_or_404, render_article
+from helpdesk.orm import utcnow
 
 bp = Blueprint("comments", __name__)
 

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from helpdesk.database import Base, utcnow
+from helpdesk.orm import Base, utcnow
 
 STATUSES = ("draft", "published", "archived")
 TITLE_MAX = 200

@@ -12,7 +12,6 @@ from werkzeug.wrappers import Response
 from helpdesk.accounts.models import User
 from helpdesk.accounts.permissions import can_edit_articles
 from helpdesk.accounts.session import current_origin
-from helpdesk.database import utcnow
 from helpdesk.extensions import db, login_manager
 from helpdesk.kb import get_library
 from helpdesk.kb.content_models import STATUSES, Article, Section
@@ -30,6 +29,7 @@ from helpdesk.kb.editing import (
 )
 from helpdesk.kb.editor_queries import list_editor_rows, list_no_reasons
 from helpdesk.kb.preview import diff_lines, preview_body
+from helpdesk.orm import utcnow
 
 bp = Blueprint("editor", __name__, url_prefix="/editor")
 #: The body of an editor's form may be this large: a text over the article limit must reach the validator, so

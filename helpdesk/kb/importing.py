@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
 from helpdesk.audit.services import SYSTEM, Origin, record_event
-from helpdesk.database import utcnow
 from helpdesk.kb.content_models import Article, ArticleRevision, ContentState, Section
 from helpdesk.kb.db_library import revision_fields
 from helpdesk.kb.exchange import (
@@ -21,6 +20,7 @@ from helpdesk.kb.exchange import (
     read_directory,
     sections_text,
 )
+from helpdesk.orm import utcnow
 
 
 def bump_content_version(session: Session) -> None:

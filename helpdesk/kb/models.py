@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.accounts.models import User
-from helpdesk.database import Base, utcnow
+from helpdesk.orm import Base, utcnow
 
 VOTE_REASON_MAX = 500
 

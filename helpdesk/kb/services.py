@@ -9,9 +9,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from helpdesk.database import utcnow
 from helpdesk.kb.models import VOTE_REASON_MAX, Vote
 from helpdesk.kb.stats import add_votes, get_stats_many
+from helpdesk.orm import utcnow
 from helpdesk.text import clean_line
 
 

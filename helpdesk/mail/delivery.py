@@ -14,8 +14,8 @@ from typing import Any, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from helpdesk.database import is_unavailable, utcnow
 from helpdesk.mail.models import OutboxMessage
+from helpdesk.orm import is_unavailable, utcnow
 
 logger = logging.getLogger(__name__)
 

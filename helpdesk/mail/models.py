@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from helpdesk.database import Base, utcnow
+from helpdesk.orm import Base, utcnow
 
 STATUSES = ("pending", "sending", "sent", "dead")
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from alembic import context
 
-from helpdesk.database import UTCDateTime, make_engine
 from helpdesk.models import Base
+from helpdesk.orm import UTCDateTime, make_engine
 
 config = context.config
 target_metadata = Base.metadata

@@ -17,8 +17,8 @@ from sqlalchemy.pool import NullPool
 from helpdesk.accounts.models import User
 from helpdesk.accounts.permissions import is_national
 from helpdesk.audit.services import SYSTEM, Origin, record_event
-from helpdesk.database import utcnow
 from helpdesk.kb.models import Vote
+from helpdesk.orm import utcnow
 from helpdesk.search.analysis import is_content_word, words
 from helpdesk.search.documents import document_key
 from helpdesk.search.models import LearnedPhrasing, SearchClick, SearchQuery

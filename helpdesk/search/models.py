@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from helpdesk.database import Base, utcnow
+from helpdesk.orm import Base, utcnow
 
 QUERY_MAX = 200
 PERSON_MAX = 64

@@ -8,9 +8,9 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import Agency, User
-from helpdesk.tickets.context import TicketError
-from helpdesk.tickets.policy import Tier
-from helpdesk.tickets.routing import AgencyInfo, Person
+from helpdesk.tickets.errors import TicketError
+from helpdesk.triage.policy import Tier
+from helpdesk.triage.routing import AgencyInfo, Person
 
 #: The role that works each tier (as in permissions.TIER_ROLES).
 TIER_ROLE = {Tier.LOCAL_IT: "local_it", Tier.COMPACT_OFFICE: "compact_office", Tier.NATIONAL: "national_admin"}

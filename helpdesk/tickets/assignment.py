@@ -10,14 +10,15 @@ from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
 from helpdesk.audit.services import Origin
-from helpdesk.database import utcnow
-from helpdesk.tickets.context import TicketError, Triage
+from helpdesk.orm import utcnow
+from helpdesk.tickets.context import Triage
+from helpdesk.tickets.errors import TicketError
 from helpdesk.tickets.history import check_version, flush_changes, record_change
 from helpdesk.tickets.models import Ticket
 from helpdesk.tickets.notifications import notify_assigned
 from helpdesk.tickets.permissions import can_be_assigned, can_reassign, can_work_ticket
-from helpdesk.tickets.policy import Tier
-from helpdesk.tickets.routing import TIER_NAMES
+from helpdesk.triage.policy import Tier
+from helpdesk.triage.routing import TIER_NAMES
 
 #: At most this many tickets move in one Manage Case Load step.
 MAX_BATCH = 500

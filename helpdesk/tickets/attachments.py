@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
 from helpdesk.audit.services import Origin
-from helpdesk.tickets.context import TicketError
+from helpdesk.tickets.errors import TicketError
 from helpdesk.tickets.file_checks import (
     OLE_MAGIC,
     doc_problem,

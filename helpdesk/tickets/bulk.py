@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
 from helpdesk.audit.services import Origin
-from helpdesk.database import utcnow
+from helpdesk.orm import utcnow
 from helpdesk.tickets.assignment import load_batch, may_assign, reassign_tickets
-from helpdesk.tickets.context import TicketError, Triage
+from helpdesk.tickets.context import Triage
+from helpdesk.tickets.errors import TicketError
 from helpdesk.tickets.history import check_version
 from helpdesk.tickets.models import OPEN_STATUSES, Ticket
 from helpdesk.tickets.permissions import can_work_ticket

@@ -7,15 +7,16 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy.orm import sessionmaker
 
-from helpdesk.database import utcnow
 from helpdesk.extensions import db
 from helpdesk.kb import get_library
 from helpdesk.loops import run_every
+from helpdesk.orm import utcnow
 from helpdesk.tickets.agencies import agency_info, find_agency
-from helpdesk.tickets.context import EXTENSION_KEY, TicketError, Triage
-from helpdesk.tickets.explain import explain, titles_from
-from helpdesk.tickets.policy import UnknownCategoryError
-from helpdesk.tickets.sweeps import BATCH, close_resolved, escalate_overdue
+from helpdesk.tickets.context import EXTENSION_KEY, Triage
+from helpdesk.tickets.errors import TicketError
+from helpdesk.tickets.escalation.sweep import BATCH, close_resolved, escalate_overdue
+from helpdesk.triage.explain import explain, titles_from
+from helpdesk.triage.policy import UnknownCategoryError
 
 
 def current_triage() -> Triage:

@@ -1,4 +1,4 @@
-"""What every ticket service is given: the triage policy and the base URL of links, plus the errors they raise."""
+"""What every ticket service is given: the triage policy and the base URL of links."""
 
 from __future__ import annotations
 
@@ -8,25 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from helpdesk.config import PROJECT_ROOT
-from helpdesk.tickets.policy import TriagePolicy, load_policy
+from helpdesk.triage.policy import TriagePolicy, load_policy
 
 #: Where the policy files live unless the config says otherwise (TRIAGE_POLICY_DIR).
 DEFAULT_POLICY_DIR = PROJECT_ROOT / "tickets"
 #: The key of the app's Triage in `app.extensions`.
 EXTENSION_KEY = "helpdesk.triage"
-
-
-class TicketError(ValueError):
-    """A refused ticket change, with the reason in words for the person who asked (a 4xx, never a 500)."""
-
-
-class TicketConflict(TicketError):
-    """Someone else changed the ticket since it was loaded: nothing was saved, reload and try again."""
-
-    def __init__(self, ticket_id: int, expected: int | None = None, actual: int | None = None) -> None:
-        self.ticket_id, self.expected, self.actual = ticket_id, expected, actual
-        super().__init__(f"Request #{ticket_id} was changed by someone else while you were working on it. "
-                         "Nothing of your change was saved: reload the request, check what changed, and try again.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,9 +13,9 @@ from helpdesk.accounts.models import User
 from helpdesk.audit.services import SYSTEM, Origin
 from helpdesk.tickets.assignment import assign_ticket
 from helpdesk.tickets.context import Triage
-from helpdesk.tickets.escalation import escalate_ticket
+from helpdesk.tickets.escalation.escalate import escalate_ticket
 from helpdesk.tickets.models import Ticket
-from helpdesk.tickets.services import submit_ticket
+from helpdesk.tickets.submit import submit_ticket
 from helpdesk.tickets.workflow import reply_ticket, resolve_ticket
 
 #: (key, reporter, category, subject, description, minutes ago); keys make loading idempotent.

@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from helpdesk.accounts.models import User
 from helpdesk.audit.services import Origin, record_event
-from helpdesk.tickets.context import TicketConflict
+from helpdesk.tickets.errors import TicketConflict
 from helpdesk.tickets.models import Ticket, TicketEvent
 
 logger = logging.getLogger("helpdesk.tickets")

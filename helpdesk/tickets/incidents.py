@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from helpdesk.audit.services import Origin
 from helpdesk.tickets.history import record_change
 from helpdesk.tickets.models import OPEN_STATUSES, Incident, Ticket
-from helpdesk.tickets.policy import TriagePolicy
-from helpdesk.tickets.routing import LOCATION_NOTICE, SYSTEM_NOTICE, ReportOrigin, RoutingDecision
+from helpdesk.triage.policy import TriagePolicy
+from helpdesk.triage.routing import LOCATION_NOTICE, SYSTEM_NOTICE, ReportOrigin, RoutingDecision
 
 Scope = Literal["location", "system"]
 #: Advisory-lock namespace of submissions (PostgreSQL): reports of one category are counted one at a time.

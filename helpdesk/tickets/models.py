@@ -1,4 +1,4 @@
-"""Tickets: requests, their history of events, location/system incidents, attachments, deflections, API tokens."""
+"""Tickets: requests, their history of events, location/system incidents, attachments, deflections."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.accounts.models import Agency, User
-from helpdesk.database import Base, utcnow
+from helpdesk.orm import Base, utcnow
 
 CATEGORIES = ("login", "error", "slow", "access", "privacy", "reopen", "other")
 STATUSES = ("new", "open", "pending", "resolved", "closed")
@@ -147,17 +147,3 @@ class Deflection(Base):
     #: What the person had typed as the subject when search offered the answer (evidence for learned phrasings).
     query: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-
-class ApiToken(Base):
-    """A personal API token (only its SHA-256 is stored)."""
-
-    __tablename__ = "api_token"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
-    name: Mapped[str] = mapped_column(String(100))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    last_used_at: Mapped[dt.datetime | None]
-    revoked_at: Mapped[dt.datetime | None]

@@ -15,8 +15,8 @@ from helpdesk.accounts.models import User
 from helpdesk.mail.services import queue_mail
 from helpdesk.tickets.agencies import agency_info, tier_staff
 from helpdesk.tickets.models import Incident, Ticket
-from helpdesk.tickets.policy import Tier
-from helpdesk.tickets.routing import TIER_NAMES, AgencyInfo, Person
+from helpdesk.triage.policy import Tier
+from helpdesk.triage.routing import TIER_NAMES, AgencyInfo, Person
 
 #: A mail lists at most this many requests; the rest are counted ("and 480 more"), the queue shows them all.
 MAX_LISTED = 20

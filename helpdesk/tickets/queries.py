@@ -11,9 +11,9 @@ from sqlalchemy import ColumnElement, and_, bindparam, case, false, func, or_, s
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
-from helpdesk.database import utcnow
+from helpdesk.orm import utcnow
 from helpdesk.pagination import Page
-from helpdesk.tickets.context import TicketError
+from helpdesk.tickets.errors import TicketError
 from helpdesk.tickets.models import OPEN_STATUSES, STATUSES, TIERS, Ticket, TicketEvent
 from helpdesk.tickets.permissions import can_reassign, can_view_ticket, can_work_ticket
 

@@ -8,11 +8,12 @@ from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
 from helpdesk.audit.services import Origin
-from helpdesk.database import utcnow
+from helpdesk.orm import utcnow
 from helpdesk.text import clean_text
 from helpdesk.tickets.agencies import agency_info
-from helpdesk.tickets.context import TicketError, Triage
-from helpdesk.tickets.escalation import set_due_times
+from helpdesk.tickets.context import Triage
+from helpdesk.tickets.errors import TicketError
+from helpdesk.tickets.escalation.escalate import set_due_times
 from helpdesk.tickets.history import check_version, flush_changes, record_change
 from helpdesk.tickets.incidents import close_if_done
 from helpdesk.tickets.models import OPEN_STATUSES, Ticket, TicketEvent

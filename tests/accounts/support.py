@@ -14,9 +14,9 @@ from werkzeug.test import TestResponse
 from helpdesk.accounts.models import User
 from helpdesk.accounts.reset_queue import reset_queue
 from helpdesk.audit.models import AuditEvent
-from helpdesk.database import Base
 from helpdesk.extensions import db
 from helpdesk.mail.models import OutboxMessage
+from helpdesk.orm import Base
 from tests.helpers import read_csrf_token
 
 BASE_URL = "https://help.example.org"

@@ -12,8 +12,8 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import DBAPIError
 
 from helpdesk.audit.models import AuditEvent
-from helpdesk.database import utcnow
 from helpdesk.extensions import db
+from helpdesk.orm import utcnow
 from tests.accounts.support import (
     ARTICLE,
     all_rows,

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from helpdesk.accounts.auth import request_password_reset
 from helpdesk.accounts.models import UserToken
 from helpdesk.audit.services import SYSTEM
-from helpdesk.database import utcnow
 from helpdesk.extensions import db
 from helpdesk.mail.models import OutboxMessage
+from helpdesk.orm import utcnow
 from tests.accounts.support import BASE_URL, ask_reset, attempt, choose_password, outbox
 from tests.factories import make_user
 from tests.smtp_server import LoopbackSMTP

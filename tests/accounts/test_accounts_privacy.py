@@ -13,8 +13,8 @@ from werkzeug.test import TestResponse
 from helpdesk.accounts.models import PrivacyAcceptance, User
 from helpdesk.accounts.services import AccountError, create_user
 from helpdesk.audit.services import SYSTEM
-from helpdesk.database import utcnow
 from helpdesk.extensions import db
+from helpdesk.orm import utcnow
 from tests.accounts.support import (
     ARTICLE,
     BASE_URL,

@@ -18,8 +18,8 @@ from helpdesk.accounts.models import User, UserToken
 from helpdesk.accounts.services import deactivate_user
 from helpdesk.accounts.tokens import issue_token
 from helpdesk.audit.services import SYSTEM
-from helpdesk.database import utcnow
 from helpdesk.extensions import db
+from helpdesk.orm import utcnow
 from tests.accounts.support import (
     BASE_URL,
     all_rows,

@@ -14,8 +14,8 @@ from werkzeug.test import TestResponse
 from helpdesk.accounts.models import User
 from helpdesk.accounts.services import change_role, deactivate_user
 from helpdesk.audit.services import SYSTEM
-from helpdesk.database import utcnow
 from helpdesk.extensions import db
+from helpdesk.orm import utcnow
 from tests.accounts.support import attempt, audit, csrf_of, post_form, sign_out, signed_in
 from tests.factories import PASSWORD, make_user, sign_in
 

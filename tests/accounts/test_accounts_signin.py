@@ -16,8 +16,8 @@ from werkzeug.test import TestResponse
 from helpdesk.accounts.models import User
 from helpdesk.accounts.services import unlock_user
 from helpdesk.audit.services import Origin
-from helpdesk.database import utcnow
 from helpdesk.extensions import db
+from helpdesk.orm import utcnow
 from tests.accounts.support import (
     BASE_URL,
     GENERIC_FAILURE,

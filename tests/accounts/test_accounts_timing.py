@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from helpdesk.accounts import passwords
-from helpdesk.database import utcnow
+from helpdesk.orm import utcnow
 from tests.accounts.support import load_user
 from tests.factories import make_user
 from tests.helpers import read_csrf_token, timing_difference

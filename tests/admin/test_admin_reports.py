@@ -13,8 +13,8 @@ from sqlalchemy import select
 from helpdesk.accounts.models import User
 from helpdesk.audit.models import AuditEvent
 from helpdesk.audit.services import SYSTEM, record_event
-from helpdesk.database import utcnow
 from helpdesk.extensions import db
+from helpdesk.orm import utcnow
 from tests.admin.conftest import FakeWork, fetch, post
 
 pytestmark = pytest.mark.db

@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from helpdesk.accounts.models import User
 from helpdesk.audit.models import AuditEvent
-from helpdesk.database import utcnow
 from helpdesk.extensions import db
 from helpdesk.mail.models import OutboxMessage
+from helpdesk.orm import utcnow
 from tests.admin.conftest import FakeWork, agency_id, count, fetch, post, update
 
 pytestmark = pytest.mark.db

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from helpdesk.accounts.models import User
 from helpdesk.accounts.passwords import verify_password
 from helpdesk.audit.models import AuditEvent
-from helpdesk.database import utcnow
 from helpdesk.extensions import db
 from helpdesk.mail.models import OutboxMessage
+from helpdesk.orm import utcnow
 from tests.admin.conftest import FakeWork, agency_id, count, fetch
 
 pytestmark = pytest.mark.db

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from helpdesk.insights.desk_times import percentile, wall_clock_hours
-from helpdesk.tickets.sla import BusinessCalendar, WorkingHours, business_time_between
+from helpdesk.triage.sla import BusinessCalendar, WorkingHours, business_time_between
 
 
 @pytest.mark.parametrize("zone", ["America/Chicago", "America/New_York", "America/Phoenix", "Pacific/Honolulu"])

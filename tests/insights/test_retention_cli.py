@@ -17,9 +17,9 @@ from helpdesk import create_app
 from helpdesk.audit.models import AuditEvent
 from helpdesk.config import Settings
 from helpdesk.config_table import ConfigError
-from helpdesk.database import utcnow
 from helpdesk.extensions import db
 from helpdesk.insights.retention import sweep_search_log
+from helpdesk.orm import utcnow
 from helpdesk.search.models import SearchClick, SearchQuery
 from tests.insights.conftest import Org
 

@@ -10,10 +10,10 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
-from helpdesk.database import utcnow
 from helpdesk.mail.backends import SmtpBackend
 from helpdesk.mail.delivery import DeliveryCounts, retry_delay
 from helpdesk.mail.models import OutboxMessage
+from helpdesk.orm import utcnow
 from tests.mail.conftest import SENDER, aware
 from tests.smtp_server import LoopbackSMTP, free_port
 

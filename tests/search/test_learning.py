@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from helpdesk.audit.models import AuditEvent
-from helpdesk.database import utcnow
 from helpdesk.extensions import db
+from helpdesk.orm import utcnow
 from helpdesk.search import get_engine
 from helpdesk.search.learning import (
     MAX_WORDS,

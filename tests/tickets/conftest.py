@@ -20,7 +20,7 @@ from helpdesk.extensions import db
 from helpdesk.mail.models import OutboxMessage
 from helpdesk.tickets.context import EXTENSION_KEY, Triage
 from helpdesk.tickets.models import Ticket, TicketEvent
-from helpdesk.tickets.services import Submission, submit_ticket
+from helpdesk.tickets.submit import Submission, submit_ticket
 from tests import factories
 
 ORIGIN = Origin(ip="203.0.113.7", user_agent="pytest")

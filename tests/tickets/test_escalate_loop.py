@@ -18,7 +18,7 @@ from sqlalchemy.pool import NullPool
 
 from helpdesk.loops import run_every
 from helpdesk.tickets.models import Ticket
-from helpdesk.tickets.services import Submission
+from helpdesk.tickets.submit import Submission
 from tests.helpers import REPO
 from tests.tickets.conftest import Org
 

@@ -24,7 +24,7 @@ from helpdesk.mail.delivery import OutgoingMail
 from helpdesk.mail.models import OutboxMessage
 from helpdesk.tickets.context import EXTENSION_KEY
 from helpdesk.tickets.models import Ticket
-from helpdesk.tickets.services import submit_ticket
+from helpdesk.tickets.submit import submit_ticket
 from helpdesk.tickets.workflow import reply_ticket
 from tests import factories
 from tests.helpers import read_csrf_token

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from helpdesk.kb.articles import parse_article
-from helpdesk.tickets.policy import Cause, Tier, UnknownCategoryError, broken_article_links, load_policy
+from helpdesk.triage.policy import Cause, Tier, UnknownCategoryError, broken_article_links, load_policy
 
 REPO = Path(__file__).resolve().parents[2]
 POLICY = load_policy(REPO / "tickets")

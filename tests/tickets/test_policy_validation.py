@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpdesk.tickets.policy import PolicyError, load_policy
+from helpdesk.triage.policy import PolicyError, load_policy
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from helpdesk.tickets.explain import explain
-from helpdesk.tickets.policy import Cause, Tier, load_policy
-from helpdesk.tickets.routing import SYSTEM_NOTICE, AgencyInfo, Person, escalation_decision
+from helpdesk.triage.explain import explain
+from helpdesk.triage.policy import Cause, Tier, load_policy
+from helpdesk.triage.routing import SYSTEM_NOTICE, AgencyInfo, Person, escalation_decision
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "tickets")
 TRAVIS = AgencyInfo(10, "Travis County Probation", "TX", "Texas", "America/Chicago",

@@ -9,8 +9,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpdesk.tickets.policy import AssigneeRule, Cause, Tier, TriagePolicy, load_policy
-from helpdesk.tickets.routing import MAX_REASON, AgencyInfo, Person, RoutingDecision, escalation_decision, route_report
+from helpdesk.triage.policy import AssigneeRule, Cause, Tier, TriagePolicy, load_policy
+from helpdesk.triage.routing import MAX_REASON, AgencyInfo, Person, RoutingDecision, escalation_decision, route_report
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "tickets")
 STATES = ["TX", "OK", "NM", "CA"]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from helpdesk.tickets.policy import AssigneeRule, Tier, TriagePolicy, UnknownCategoryError, load_policy
-from helpdesk.tickets.routing import (
+from helpdesk.triage.policy import AssigneeRule, Tier, TriagePolicy, UnknownCategoryError, load_policy
+from helpdesk.triage.routing import (
     LOCATION_NOTICE,
     SYSTEM_NOTICE,
     AgencyInfo,

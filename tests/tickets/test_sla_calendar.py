@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from helpdesk.tickets.sla import (
+from helpdesk.triage.sla import (
     BusinessCalendar,
     Overdue,
     SlaTarget,

@@ -7,7 +7,7 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpdesk.tickets.sla import BusinessCalendar, WorkingHours, add_business_time, business_time_between
+from helpdesk.triage.sla import BusinessCalendar, WorkingHours, add_business_time, business_time_between
 
 # Zones with DST (some at odd hours, Lord Howe by 30 minutes), without DST, and far from UTC.
 ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles",

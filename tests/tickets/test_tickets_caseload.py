@@ -9,11 +9,12 @@ from sqlalchemy.orm import Session
 
 from helpdesk.accounts.services import AccountError, deactivate_user
 from helpdesk.accounts.workload import list_open_work
-from helpdesk.database import utcnow
+from helpdesk.orm import utcnow
 from helpdesk.tickets.assignment import assign_ticket, reassign_tickets
-from helpdesk.tickets.context import TicketConflict, TicketError, Triage
+from helpdesk.tickets.context import Triage
+from helpdesk.tickets.errors import TicketConflict, TicketError
 from helpdesk.tickets.models import Ticket
-from helpdesk.tickets.services import Submission
+from helpdesk.tickets.submit import Submission
 from tests.tickets.conftest import ORIGIN, Org, events, mails
 
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI

@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helpdesk.accounts.models import User
 from helpdesk.tickets.assignment import assign_ticket
-from helpdesk.tickets.context import TicketConflict, Triage
+from helpdesk.tickets.context import Triage
+from helpdesk.tickets.errors import TicketConflict
 from helpdesk.tickets.models import Ticket
-from helpdesk.tickets.services import Submission
+from helpdesk.tickets.submit import Submission
 from helpdesk.tickets.workflow import reply_ticket, resolve_ticket
 from tests.tickets.conftest import ORIGIN, Org, events
 

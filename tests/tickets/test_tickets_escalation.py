@@ -13,11 +13,12 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from helpdesk.tickets.context import TicketError, Triage
-from helpdesk.tickets.escalation import escalate_ticket
+from helpdesk.tickets.context import Triage
+from helpdesk.tickets.errors import TicketError
+from helpdesk.tickets.escalation.escalate import escalate_ticket
+from helpdesk.tickets.escalation.sweep import close_resolved, escalate_overdue
 from helpdesk.tickets.models import Incident, Ticket, TicketEvent
-from helpdesk.tickets.services import Submission
-from helpdesk.tickets.sweeps import close_resolved, escalate_overdue
+from helpdesk.tickets.submit import Submission
 from helpdesk.tickets.workflow import reply_ticket, resolve_ticket
 from tests.tickets.conftest import ORIGIN, Org, events, mails
 

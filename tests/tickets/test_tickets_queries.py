@@ -11,7 +11,8 @@ import time_machine
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from helpdesk.tickets.context import TicketError, Triage
+from helpdesk.tickets.context import Triage
+from helpdesk.tickets.errors import TicketError
 from helpdesk.tickets.models import Ticket
 from helpdesk.tickets.queries import (
     QueueFilter,
@@ -21,7 +22,7 @@ from helpdesk.tickets.queries import (
     list_visible_tickets,
     queue_counts,
 )
-from helpdesk.tickets.services import Submission
+from helpdesk.tickets.submit import Submission
 from helpdesk.tickets.workflow import reply_ticket, resolve_ticket
 from tests.tickets.conftest import ORIGIN, Org
 

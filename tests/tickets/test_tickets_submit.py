@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helpdesk.accounts.models import User
 from helpdesk.audit.models import AuditEvent
-from helpdesk.tickets.context import TicketError, Triage
+from helpdesk.tickets.context import Triage
+from helpdesk.tickets.errors import TicketError
 from helpdesk.tickets.models import Deflection, Incident, Ticket
-from helpdesk.tickets.policy import AssigneeRule, Tier
-from helpdesk.tickets.routing import LOCATION_NOTICE, SYSTEM_NOTICE
-from helpdesk.tickets.services import Submission, record_deflection, submit_ticket
+from helpdesk.tickets.submit import Submission, record_deflection, submit_ticket
+from helpdesk.triage.policy import AssigneeRule, Tier
+from helpdesk.triage.routing import LOCATION_NOTICE, SYSTEM_NOTICE
 from tests.tickets.conftest import ORIGIN, TRAVIS_MAILBOX, Org, events, mails
 
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
@@ -247,7 +248,7 @@ def test_the_race_of_a_double_submission_is_caught_by_the_savepoint(session: Ses
         assert reporter is not None
         submit_ticket(other, triage, reporter=reporter, category="login", subject="Login fails",
                       description="It fails.", idempotency_key="race-1234567890", origin=ORIGIN)
-    from helpdesk.tickets import services
+    from helpdesk.tickets import submit as services
 
     real_find, calls = services._find, []
 

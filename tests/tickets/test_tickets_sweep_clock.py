@@ -9,9 +9,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpdesk.tickets.overdue import BusinessClock
-from helpdesk.tickets.policy import load_policy
-from helpdesk.tickets.sla import WorkingHours, business_time_between
+from helpdesk.tickets.escalation.overdue import BusinessClock
+from helpdesk.triage.policy import load_policy
+from helpdesk.triage.sla import WorkingHours, business_time_between
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "tickets")
 #: Saturday-morning opening hours, a holiday on a Monday and one on the day DST starts in the US.

@@ -17,15 +17,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from helpdesk.audit.models import AuditEvent
 from helpdesk.tickets.agencies import agency_info
 from helpdesk.tickets.context import Triage
-from helpdesk.tickets.escalation import set_due_times
+from helpdesk.tickets.escalation.escalate import set_due_times
+from helpdesk.tickets.escalation.sweep import escalate_overdue
 from helpdesk.tickets.models import Ticket
 from helpdesk.tickets.notifications import responders
-from helpdesk.tickets.policy import Cause, Tier
-from helpdesk.tickets.routing import escalation_decision
-from helpdesk.tickets.services import Submission
-from helpdesk.tickets.sla import overdue_milestones
-from helpdesk.tickets.sweeps import escalate_overdue
+from helpdesk.tickets.submit import Submission
 from helpdesk.tickets.workflow import reply_ticket
+from helpdesk.triage.policy import Cause, Tier
+from helpdesk.triage.routing import escalation_decision
+from helpdesk.triage.sla import overdue_milestones
 from tests.tickets.conftest import ORIGIN, Org, events, mails
 
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI

@@ -9,10 +9,11 @@ import pytest
 import time_machine
 from sqlalchemy.orm import Session
 
-from helpdesk.tickets.context import TicketError, Triage
+from helpdesk.tickets.context import Triage
+from helpdesk.tickets.errors import TicketError
 from helpdesk.tickets.models import Ticket
 from helpdesk.tickets.queries import list_ticket_events
-from helpdesk.tickets.services import Submission
+from helpdesk.tickets.submit import Submission
 from helpdesk.tickets.workflow import (
     reopen_ticket,
     reply_ticket,

@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from helpdesk.tickets.context import EXTENSION_KEY
-from helpdesk.tickets.queue_forms import MAX_POLICY_CHARS
+from helpdesk.tickets.web.queue_forms import MAX_POLICY_CHARS
 from tests.helpers import read_csrf_token
 from tests.tickets.conftest import TRAVIS, Org
 from tests.tickets.test_web_queue import signed_in

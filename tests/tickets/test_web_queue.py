@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from helpdesk.extensions import db
 from helpdesk.tickets.context import EXTENSION_KEY, Triage
 from helpdesk.tickets.models import Ticket
-from helpdesk.tickets.services import submit_ticket
+from helpdesk.tickets.submit import submit_ticket
 from helpdesk.tickets.workflow import reply_ticket, resolve_ticket
 from tests.factories import sign_in
 from tests.tickets.conftest import ORIGIN, Org

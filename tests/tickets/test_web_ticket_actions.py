@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from flask import Flask
 
-from helpdesk.database import utcnow
+from helpdesk.orm import utcnow
 from tests.tickets.conftest import Org
 from tests.tickets.ticket_page_support import (
     Login,

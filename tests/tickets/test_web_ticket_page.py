@@ -8,10 +8,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from helpdesk.database import utcnow
 from helpdesk.extensions import db
+from helpdesk.orm import utcnow
 from helpdesk.tickets.models import Attachment
-from helpdesk.tickets.routing import LOCATION_NOTICE, SYSTEM_NOTICE
+from helpdesk.triage.routing import LOCATION_NOTICE, SYSTEM_NOTICE
 from tests.tickets.conftest import TRAVIS, Org
 from tests.tickets.ticket_page_support import (
     Login,

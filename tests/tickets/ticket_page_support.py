@@ -16,7 +16,7 @@ from helpdesk.extensions import db
 from helpdesk.mail.models import OutboxMessage
 from helpdesk.tickets.context import EXTENSION_KEY
 from helpdesk.tickets.models import Ticket, TicketEvent
-from helpdesk.tickets.services import submit_ticket
+from helpdesk.tickets.submit import submit_ticket
 from tests import factories
 from tests.helpers import read_csrf_token
 from tests.tickets.conftest import ORIGIN, Org

@@ -9,13 +9,13 @@ from werkzeug.wrappers import Response
 from wtforms import StringField
 from wtforms.validators import InputRequired, Length
 
+from helpdesk.accounts import api_tokens as tokens
 from helpdesk.accounts.forms import EmptyForm
+from helpdesk.accounts.models import ApiToken
 from helpdesk.accounts.session import RECENT_SIGN_IN_SECONDS, current_origin, require_recent_sign_in
 from helpdesk.extensions import db
 from helpdesk.forms import Form
-from helpdesk.tickets import tokens
-from helpdesk.tickets.blueprint import acting_user, bp
-from helpdesk.tickets.models import ApiToken
+from helpdesk.tickets.web.blueprint import acting_user, bp
 
 
 class TokenForm(Form):

@@ -29,14 +29,15 @@ from sqlalchemy.schema import CreateTable
 
 from helpdesk.audit.models import AuditEvent
 from helpdesk.audit.services import Origin
-from helpdesk.database import UTCDateTime
+from helpdesk.orm import UTCDateTime
 from helpdesk.tickets import notifications
-from helpdesk.tickets.context import TicketConflict, Triage
+from helpdesk.tickets.context import Triage
+from helpdesk.tickets.errors import TicketConflict
 from helpdesk.tickets.models import Ticket, TicketEvent
 from helpdesk.tickets.notifications import notify_escalated, responders
-from helpdesk.tickets.policy import Cause, Tier, TriagePolicy
-from helpdesk.tickets.routing import AgencyInfo, RoutingDecision, escalation_decision, hours_words
-from helpdesk.tickets.sla import ZERO, BusinessCalendar, business_time_between, due_at
+from helpdesk.triage.policy import Cause, Tier, TriagePolicy
+from helpdesk.triage.routing import AgencyInfo, RoutingDecision, escalation_decision, hours_words
+from helpdesk.triage.sla import ZERO, BusinessCalendar, business_time_between, due_at
 
 
 class BusinessClock:

@@ -10,8 +10,8 @@ from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 
-from helpdesk.tickets.policy_yaml import Field, PolicyError, parse_yaml, read_yaml
-from helpdesk.tickets.sla import BusinessCalendar, SlaTarget, WorkingHours
+from helpdesk.triage.loader import Field, PolicyError, parse_yaml, read_yaml
+from helpdesk.triage.sla import BusinessCalendar, SlaTarget, WorkingHours
 
 __all__ = [
     "AssigneeRule", "Category", "Cause", "EscalationRule", "LocationRule", "PolicyError", "SystemRule", "Tier",

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
-from helpdesk.tickets.policy import Category, Cause, Tier, TriagePolicy
+from helpdesk.triage.policy import Category, Cause, Tier, TriagePolicy
 
 IncidentKind = Literal["location", "system"]
 #: Where an earlier report came from: (agency id, state code; None for an agency without a state).

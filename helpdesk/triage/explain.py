@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from helpdesk.audit.wording import plural
 from helpdesk.kb.library import ArticleLibrary
-from helpdesk.tickets.policy import Cause, Tier, TriagePolicy
-from helpdesk.tickets.routing import LOCATION_NOTICE, AgencyInfo, escalation_decision, route_report
-from helpdesk.tickets.sla import MINUTES_PER_DAY
+from helpdesk.triage.policy import Cause, Tier, TriagePolicy
+from helpdesk.triage.routing import LOCATION_NOTICE, AgencyInfo, escalation_decision, route_report
+from helpdesk.triage.sla import MINUTES_PER_DAY
 
 _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 #: Who works each tier, in words.

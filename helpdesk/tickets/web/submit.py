@@ -12,18 +12,18 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from helpdesk.accounts.session import current_origin
-from helpdesk.database import utcnow
 from helpdesk.errors import error_response
 from helpdesk.extensions import db
 from helpdesk.kb import get_library
-from helpdesk.tickets.attachment_views import attachment_dir, max_attachment_bytes
+from helpdesk.orm import utcnow
 from helpdesk.tickets.attachments import MAX_FILES, AttachmentError, AttachmentStore, Upload, check_uploads, size_words
-from helpdesk.tickets.blueprint import acting_user, bp, triage
-from helpdesk.tickets.context import TicketError
-from helpdesk.tickets.forms import STATUS_FILTERS, DeflectForm, MyRequestsFilterForm, RequestForm
+from helpdesk.tickets.errors import TicketError
 from helpdesk.tickets.queries import list_my_requests
-from helpdesk.tickets.routing import TIER_NAMES
-from helpdesk.tickets.services import MAX_SUGGESTIONS, Submission, record_deflection, submit_ticket
+from helpdesk.tickets.submit import MAX_SUGGESTIONS, Submission, record_deflection, submit_ticket
+from helpdesk.tickets.web.attachments import attachment_dir, max_attachment_bytes
+from helpdesk.tickets.web.blueprint import acting_user, bp, triage
+from helpdesk.tickets.web.forms import STATUS_FILTERS, DeflectForm, MyRequestsFilterForm, RequestForm
+from helpdesk.triage.routing import TIER_NAMES
 
 ViewResult = Response | tuple[str, int]
 TIER_WORDS = {tier.value: name[:1].upper() + name[1:] for tier, name in TIER_NAMES.items()}

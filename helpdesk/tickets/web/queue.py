@@ -13,13 +13,13 @@ from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
 from helpdesk.admin.forms import choices
-from helpdesk.database import utcnow
 from helpdesk.extensions import db
-from helpdesk.tickets.blueprint import acting_user, bp, triage
-from helpdesk.tickets.context import TicketError
+from helpdesk.orm import utcnow
+from helpdesk.tickets.errors import TicketError
 from helpdesk.tickets.models import OPEN_STATUSES
 from helpdesk.tickets.queries import READ_ONLY_QUEUES, QueueFilter, count_overdue, list_queue, queue_counts
-from helpdesk.tickets.queue_forms import STATUS_VIEWS, QueueBulkForm, QueueFilterForm
+from helpdesk.tickets.web.blueprint import acting_user, bp, triage
+from helpdesk.tickets.web.queue_forms import STATUS_VIEWS, QueueBulkForm, QueueFilterForm
 
 PER_PAGE = 25
 NO_QUEUE = "Your role has no queue of requests to work. Your own requests are under \"My requests\"."

@@ -9,13 +9,13 @@ from werkzeug.wrappers import Response
 from helpdesk.accounts.models import User
 from helpdesk.accounts.session import current_origin
 from helpdesk.extensions import db
-from helpdesk.tickets.blueprint import acting_user, bp, triage
 from helpdesk.tickets.bulk import BulkChange, bulk_change_tickets
-from helpdesk.tickets.context import TicketConflict, TicketError
+from helpdesk.tickets.errors import TicketConflict, TicketError
 from helpdesk.tickets.models import Ticket
 from helpdesk.tickets.queries import visibility
-from helpdesk.tickets.queue_forms import QueueBulkForm, QueueFilterForm
-from helpdesk.tickets.queue_views import BULK_ROLES, BulkState, queue_people, render_queue
+from helpdesk.tickets.web.blueprint import acting_user, bp, triage
+from helpdesk.tickets.web.queue import BULK_ROLES, BulkState, queue_people, render_queue
+from helpdesk.tickets.web.queue_forms import QueueBulkForm, QueueFilterForm
 
 ViewResult = Response | tuple[str, int]
 NOT_LISTED = "Tick only requests listed in the queue."

@@ -15,10 +15,10 @@ from helpdesk.admin.forms import choices
 from helpdesk.extensions import db
 from helpdesk.kb import get_library
 from helpdesk.tickets.agencies import agency_info
-from helpdesk.tickets.blueprint import acting_user, bp, triage
-from helpdesk.tickets.explain import explain_lines, titles_from
-from helpdesk.tickets.policy import PolicyError, TriagePolicy, load_policy
-from helpdesk.tickets.queue_forms import ExplainForm, TryPolicyForm
+from helpdesk.tickets.web.blueprint import acting_user, bp, triage
+from helpdesk.tickets.web.queue_forms import ExplainForm, TryPolicyForm
+from helpdesk.triage.explain import explain_lines, titles_from
+from helpdesk.triage.policy import PolicyError, TriagePolicy, load_policy
 
 NOT_ALLOWED = "The routing preview is for compact office staff (their state's agencies) and national staff."
 

@@ -9,11 +9,10 @@ import secrets
 from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
-from helpdesk.accounts.models import User
+from helpdesk.accounts.models import ApiToken, User
 from helpdesk.audit.services import SYSTEM, Origin, record_event
-from helpdesk.database import utcnow
+from helpdesk.orm import utcnow
 from helpdesk.text import clean_line
-from helpdesk.tickets.models import ApiToken
 
 #: Every token starts with this, so that a leaked one is recognisable (secret scanners, logs).
 PREFIX = "hd_"

@@ -16,14 +16,14 @@ from sqlalchemy import ARRAY, ColumnElement, Integer, Select, any_, literal, sel
 from sqlalchemy.orm import Session
 
 from helpdesk.audit.services import Origin
-from helpdesk.database import utcnow
+from helpdesk.orm import utcnow
 from helpdesk.tickets.agencies import AgencyDirectory
 from helpdesk.tickets.context import Triage
+from helpdesk.tickets.escalation.overdue import BusinessClock, EscalationWriter
 from helpdesk.tickets.history import record_change
 from helpdesk.tickets.incidents import close_if_done
 from helpdesk.tickets.models import Ticket
-from helpdesk.tickets.overdue import BusinessClock, EscalationWriter
-from helpdesk.tickets.policy import Cause, Tier
+from helpdesk.triage.policy import Cause, Tier
 
 #: Statuses whose SLA clock runs: a pending ticket waits for its reporter and is not escalated.
 RUNNING = ("new", "open")

@@ -10,9 +10,9 @@ from werkzeug.wrappers import Response
 from helpdesk.accounts.session import current_origin
 from helpdesk.extensions import db
 from helpdesk.tickets.attachments import CONTENT_TYPES, DEFAULT_MAX_BYTES, stored_path
-from helpdesk.tickets.blueprint import acting_user, bp, ticket_or_404
 from helpdesk.tickets.history import record_ticket_access
 from helpdesk.tickets.models import Attachment
+from helpdesk.tickets.web.blueprint import acting_user, bp, ticket_or_404
 
 #: A download is never a page: no script, no plugin, no frame, even if a browser were to render it.
 DOWNLOAD_CSP = "default-src 'none'; sandbox"

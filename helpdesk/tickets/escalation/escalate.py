@@ -8,17 +8,18 @@ from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
 from helpdesk.audit.services import Origin
-from helpdesk.database import utcnow
+from helpdesk.orm import utcnow
 from helpdesk.tickets.agencies import agency_info
-from helpdesk.tickets.context import TicketError, Triage
+from helpdesk.tickets.context import Triage
+from helpdesk.tickets.errors import TicketError
 from helpdesk.tickets.history import check_version, flush_changes, record_change
 from helpdesk.tickets.incidents import join_system_incident, open_incident
 from helpdesk.tickets.models import Ticket
 from helpdesk.tickets.notifications import notify_escalated, notify_moved, responders
 from helpdesk.tickets.permissions import can_escalate
-from helpdesk.tickets.policy import Cause, Tier, TriagePolicy
-from helpdesk.tickets.routing import AgencyInfo, RoutingDecision, escalation_decision
-from helpdesk.tickets.sla import due_at
+from helpdesk.triage.policy import Cause, Tier, TriagePolicy
+from helpdesk.triage.routing import AgencyInfo, RoutingDecision, escalation_decision
+from helpdesk.triage.sla import due_at
 
 #: Least text accepted for "what did you check" when escalating by hand.
 MIN_CHECKED = 10

@@ -12,13 +12,13 @@ from helpdesk.extensions import db
 from helpdesk.kb import get_library
 from helpdesk.tickets.actions import assignment_candidates, offered_actions, tier_words
 from helpdesk.tickets.attachments import list_attachments
-from helpdesk.tickets.blueprint import acting_user, bp, ticket_or_404, triage
 from helpdesk.tickets.history import record_ticket_access
 from helpdesk.tickets.models import Incident, Ticket, TicketEvent
 from helpdesk.tickets.permissions import can_be_assigned
 from helpdesk.tickets.queries import list_ticket_events, sees_internal
-from helpdesk.tickets.routing import LOCATION_NOTICE, SYSTEM_NOTICE
-from helpdesk.tickets.work_forms import FORMS, AssignForm, TicketActionForm
+from helpdesk.tickets.web.blueprint import acting_user, bp, ticket_or_404, triage
+from helpdesk.tickets.web.work_forms import FORMS, AssignForm, TicketActionForm
+from helpdesk.triage.routing import LOCATION_NOTICE, SYSTEM_NOTICE
 
 STATUS_WORDS = {"new": "New", "open": "Open", "pending": "Pending (waiting on the reporter)",
                 "resolved": "Resolved", "closed": "Closed"}

@@ -10,18 +10,18 @@ from werkzeug.wrappers import Response
 
 from helpdesk.accounts.models import User
 from helpdesk.accounts.session import current_origin
-from helpdesk.database import utcnow
 from helpdesk.extensions import db
+from helpdesk.orm import utcnow
 from helpdesk.tickets.actions import may_try
 from helpdesk.tickets.assignment import assign_ticket
-from helpdesk.tickets.attachment_views import attachment_dir, max_attachment_bytes
 from helpdesk.tickets.attachments import AttachmentStore, check_uploads
-from helpdesk.tickets.blueprint import acting_user, bp, ticket_or_404, triage
-from helpdesk.tickets.context import TicketConflict, TicketError
-from helpdesk.tickets.escalation import escalate_ticket
+from helpdesk.tickets.errors import TicketConflict, TicketError
+from helpdesk.tickets.escalation.escalate import escalate_ticket
 from helpdesk.tickets.models import Ticket
-from helpdesk.tickets.ticket_views import STATUS_WORDS, Refusal, render_ticket, set_assignees
-from helpdesk.tickets.work_forms import (
+from helpdesk.tickets.web.attachments import attachment_dir, max_attachment_bytes
+from helpdesk.tickets.web.blueprint import acting_user, bp, ticket_or_404, triage
+from helpdesk.tickets.web.ticket import STATUS_WORDS, Refusal, render_ticket, set_assignees
+from helpdesk.tickets.web.work_forms import (
     STALE,
     AskReopenForm,
     AssignForm,

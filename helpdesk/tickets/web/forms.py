@@ -9,7 +9,7 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Numbe
 
 from helpdesk.forms import Form
 from helpdesk.tickets.models import AFFECTED
-from helpdesk.tickets.services import MAX_DESCRIPTION, MAX_SUGGESTIONS
+from helpdesk.tickets.submit import MAX_DESCRIPTION, MAX_SUGGESTIONS
 
 #: The same shapes as the service checks, so that a bad value is refused before anything is filed.
 ANSWER_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*(?:#[a-z0-9_-]+)?"

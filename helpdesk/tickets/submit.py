@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
 from helpdesk.audit.services import Origin, record_event
-from helpdesk.database import utcnow
+from helpdesk.orm import utcnow
 from helpdesk.text import clean_line, clean_text
 from helpdesk.tickets.agencies import AgencyDirectory, agency_info
-from helpdesk.tickets.context import TicketError, Triage
-from helpdesk.tickets.escalation import move_ticket, set_due_times
+from helpdesk.tickets.context import Triage
+from helpdesk.tickets.errors import TicketError
+from helpdesk.tickets.escalation.escalate import move_ticket, set_due_times
 from helpdesk.tickets.history import record_change
 from helpdesk.tickets.incidents import (
     attach,
@@ -29,8 +30,8 @@ from helpdesk.tickets.incidents import (
 )
 from helpdesk.tickets.models import AFFECTED, Deflection, Incident, Ticket
 from helpdesk.tickets.notifications import notify_incident, notify_new_ticket, notify_received, responders
-from helpdesk.tickets.policy import Cause, Tier, UnknownCategoryError
-from helpdesk.tickets.routing import AgencyInfo, RoutingDecision, escalation_decision, route_report
+from helpdesk.triage.policy import Cause, Tier, UnknownCategoryError
+from helpdesk.triage.routing import AgencyInfo, RoutingDecision, escalation_decision, route_report
 
 _ANSWER_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:#[a-z0-9_-]+)?$")
 _KEY_RE = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")

@@ -1,0 +1,16 @@
+"""The errors ticket services raise: a refusal in words for the person who asked, or a lost race."""
+
+from __future__ import annotations
+
+
+class TicketError(ValueError):
+    """A refused ticket change, with the reason in words for the person who asked (a 4xx, never a 500)."""
+
+
+class TicketConflict(TicketError):
+    """Someone else changed the ticket since it was loaded: nothing was saved, reload and try again."""
+
+    def __init__(self, ticket_id: int, expected: int | None = None, actual: int | None = None) -> None:
+        self.ticket_id, self.expected, self.actual = ticket_id, expected, actual
+        super().__init__(f"Request #{ticket_id} was changed by someone else while you were working on it. "
+                         "Nothing of your change was saved: reload the request, check what changed, and try again.")

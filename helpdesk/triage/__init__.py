@@ -1,0 +1,1 @@
+"""Triage policy without a database or Flask: the policy files, routing, SLA arithmetic, explanations."""
