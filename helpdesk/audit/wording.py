@@ -69,11 +69,6 @@ _ROLE_CHANGE = re.compile(r"^([a-z_]+) -> ([a-z_]+)$")
 _CREATED_AS = re.compile(r"^(.+) as ([a-z_]+)$")
 
 
-def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    """Return "1 user" / "2 users" (or the given plural form)."""
-    return f"{count} {singular if count == 1 else plural_form or singular + 's'}"
-
-
 def action_label(action: str) -> str:
     """Return the action's label; an unknown one reads as words ("bulk_thing" -> "Bulk thing")."""
     known = ACTIONS.get(action)

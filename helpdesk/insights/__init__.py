@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the report services are Flask-free; keep Flask out of their import path
+    from flask import Flask
 
 
 def init_app(app: Flask) -> None:

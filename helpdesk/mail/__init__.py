@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
-from helpdesk.extensions import mail
+if TYPE_CHECKING:  # the outbox services are Flask-free; keep Flask out of their import path
+    from flask import Flask
 
 
 def init_app(app: Flask) -> None:
     """Wire Flask-Mail to the app and register the `helpdesk mail` commands."""
+    from helpdesk.extensions import mail
     from helpdesk.mail.cli import mail_group
 
     mail.init_app(app)

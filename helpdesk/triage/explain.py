@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from helpdesk.audit.wording import plural
 from helpdesk.kb.library import ArticleLibrary
 from helpdesk.triage.policy import Cause, Tier, TriagePolicy
 from helpdesk.triage.routing import LOCATION_NOTICE, AgencyInfo, escalation_decision, route_report
@@ -23,6 +22,11 @@ CAUSE_WORDS = {Cause.OVERDUE_FIRST_RESPONSE: "When the first response is late",
                Cause.SYSTEM_WIDE: "When the problem turns out to be system-wide"}
 #: Returns the title of a knowledge-base link ("/articles/slug#question"), or None when it is unknown.
 TitleOf = Callable[[str], str | None]
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """Return "1 user" / "2 users" (or the given plural form)."""
+    return f"{count} {singular if count == 1 else plural_form or singular + 's'}"
 
 
 @dataclass(frozen=True, slots=True)
