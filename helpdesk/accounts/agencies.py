@@ -11,7 +11,7 @@ from helpdesk.accounts.models import Agency, State, User
 from helpdesk.accounts.permissions import can_manage
 from helpdesk.accounts.policy import AccountPolicy
 from helpdesk.accounts.services import AccountError, check_email
-from helpdesk.audit.services import Origin, record_event
+from helpdesk.audit.services import CLI_ACTOR, Origin, record_event
 from helpdesk.text import clean_line
 
 
@@ -44,7 +44,7 @@ def create_agency(session: Session, *, actor: User | None, state_code: str, name
     session.add(agency)
     session.flush()
     record_event(session, "agency_created", origin=origin, actor_id=actor.id if actor else None,
-                 actor_email=actor.email if actor else "cli", target_type="agency", target_id=agency.id,
+                 actor_email=actor.email if actor else CLI_ACTOR, target_type="agency", target_id=agency.id,
                  state_code=state.code, detail=name)
     return agency
 
@@ -57,5 +57,5 @@ def set_state_mfa(session: Session, state: State, *, required: bool, actor: User
         return
     state.requires_mfa = required
     record_event(session, "state_mfa_changed", origin=origin, actor_id=actor.id if actor else None,
-                 actor_email=actor.email if actor else "cli", target_type="state", target_id=state.code,
+                 actor_email=actor.email if actor else CLI_ACTOR, target_type="state", target_id=state.code,
                  state_code=state.code, detail="second factor required" if required else "second factor optional")

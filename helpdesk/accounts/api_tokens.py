@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 
 from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import ApiToken, User
-from helpdesk.audit.services import SYSTEM, Origin, record_event
+from helpdesk.accounts.tokens import digest
+from helpdesk.audit.services import SYSTEM, SYSTEM_ACTOR, Origin, record_event
 from helpdesk.orm import utcnow
 from helpdesk.text import clean_line
 
@@ -26,11 +26,6 @@ _MAX_TOKEN_LENGTH = 128
 
 class TokenError(ValueError):
     """A refused token change, with the reason in words for the person who asked."""
-
-
-def digest(plaintext: str) -> str:
-    """Return the stored form of a token."""
-    return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
 
 
 def list_api_tokens(session: Session, user: User) -> list[ApiToken]:
@@ -103,7 +98,7 @@ def revoke_tokens_of_deactivated(session: Session, _context: object, _instances:
             for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
                                                                 ApiToken.revoked_at.is_(None))):
                 token.revoked_at = now
-                record_event(session, "api_token_revoked", origin=SYSTEM, actor_email="system",
+                record_event(session, "api_token_revoked", origin=SYSTEM, actor_email=SYSTEM_ACTOR,
                              target_type="api_token", target_id=token.id, state_code=user.state_code,
                              detail=f"{token.name} (user deactivated)")
 

@@ -19,7 +19,7 @@ from helpdesk.accounts.models import ROLES, Agency, User
 from helpdesk.accounts.services import AccountError, create_user, deactivate_user, list_inactive_users
 from helpdesk.accounts.session import account_policy
 from helpdesk.accounts.workload import list_open_work
-from helpdesk.admin.services import find_agency
+from helpdesk.admin.services import home_agency
 from helpdesk.audit.services import SYSTEM
 from helpdesk.extensions import db
 from helpdesk.orm import utcnow
@@ -59,7 +59,7 @@ def create_command(email: str, name: str, role: str, state: str | None, agency: 
         _fail("Give the user's state with --state (a two-letter code such as TX).")
     policy, now = account_policy(), utcnow()
     try:
-        home = find_agency(db.session, state, agency, role)
+        home = home_agency(db.session, state, agency, role)
         password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
         user = create_user(db.session, actor=None, email=email, name=name, role=role, agency=home,
                            origin=SYSTEM, now=now, policy=policy, password=password)
@@ -132,12 +132,12 @@ def load_and_print_demo(*, as_json: bool = False) -> list[DemoSignIn]:
     from helpdesk.accounts.demo import DEMO_EDITOR
     from helpdesk.kb import get_library
     from helpdesk.kb.demo import load_demo_articles
-    from helpdesk.tickets.context import EXTENSION_KEY
     from helpdesk.tickets.demo import load_demo_tickets
+    from helpdesk.tickets.web.blueprint import triage
 
     get_library()  # an empty database is seeded from the articles folder before the demo articles join it
     sign_ins = load_demo(db.session, now=utcnow(), policy=account_policy())
-    load_demo_tickets(db.session, current_app.extensions[EXTENSION_KEY], now=utcnow())
+    load_demo_tickets(db.session, triage(), now=utcnow())
     editor = next(s for s in sign_ins if s.email.startswith(DEMO_EDITOR.lower().replace(" ", ".") + "@"))
     load_demo_articles(db.session, editor=find_user(db.session, editor.email), now=utcnow())
     db.session.commit()

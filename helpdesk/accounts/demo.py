@@ -16,7 +16,7 @@ from helpdesk.accounts.models import Agency, User
 from helpdesk.accounts.passwords import hash_password, verify_password
 from helpdesk.accounts.policy import AccountPolicy
 from helpdesk.accounts.services import create_user
-from helpdesk.audit.services import SYSTEM, Origin, record_event
+from helpdesk.audit.services import CLI_ACTOR, SYSTEM, Origin, record_event
 
 #: A reserved top-level domain (RFC 2606): mail to demo users can never reach anyone.
 DEMO_DOMAIN = "demo.helpdesk.test"
@@ -143,7 +143,7 @@ def load_demo(session: Session, *, now: dt.datetime, policy: AccountPolicy,
             accept_privacy_policy(session, user, policy.privacy_version, origin=origin, now=now)
         sign_ins.append(DemoSignIn(email=email, password=password, role=role, state=agency.state_code,
                                    agency=agency.name, totp_secret=secret, privacy_accepted=not pending))
-    record_event(session, "demo_loaded", origin=origin, actor_email="cli",
+    record_event(session, "demo_loaded", origin=origin, actor_email=CLI_ACTOR,
                  detail=f"{created} demo users created, {len(sign_ins) - created} restored")
     session.flush()
     return sign_ins

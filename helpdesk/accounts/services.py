@@ -15,7 +15,7 @@ from helpdesk.accounts.permissions import assignable_roles, can_manage
 from helpdesk.accounts.policy import AccountPolicy
 from helpdesk.accounts.tokens import issue_token, revoke_tokens
 from helpdesk.accounts.workload import list_open_work, reassign_all_work
-from helpdesk.audit.services import Origin, record_event
+from helpdesk.audit.services import CLI_ACTOR, Origin, record_event
 from helpdesk.mail.services import queue_mail
 from helpdesk.text import clean_line
 
@@ -61,7 +61,7 @@ def _require_manage(actor: User | None, user_state: str | None) -> None:
 
 
 def _actor(actor: User | None) -> dict[str, object]:
-    return {"actor_id": actor.id, "actor_email": actor.email} if actor else {"actor_id": None, "actor_email": "cli"}
+    return {"actor_id": actor.id, "actor_email": actor.email} if actor else {"actor_id": None, "actor_email": CLI_ACTOR}
 
 
 def create_user(session: Session, *, actor: User | None, email: str, name: str, role: str, agency: Agency,

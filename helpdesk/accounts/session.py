@@ -26,6 +26,12 @@ def account_policy() -> AccountPolicy:
     return policy
 
 
+def acting_user() -> User:
+    """Return the signed-in user (the real object, to pass to services)."""
+    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    return user
+
+
 def current_origin() -> Origin:
     """Return where the current request comes from (ProxyFix makes remote_addr the real client)."""
     return Origin(ip=request.remote_addr, user_agent=(request.user_agent.string or "")[:255] or None)
@@ -97,7 +103,7 @@ def _enforce_session() -> Response | None:
         flash("Your session ended after a period of inactivity. Please sign in again.", "info")
         return redirect(url_for("accounts.login", next=request.full_path if request.method == "GET" else None))
     session["seen_at"] = now
-    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    user = acting_user()
     stamp = utcnow()
     if user.last_seen_at is None or (stamp - user.last_seen_at).total_seconds() > _SEEN_WRITE_SECONDS:
         user.last_seen_at = stamp

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from helpdesk.accounts.models import User
 from helpdesk.accounts.permissions import can_manage, is_national
-from helpdesk.accounts.session import require_recent_sign_in
+from helpdesk.accounts.session import acting_user, require_recent_sign_in
 from helpdesk.admin.queries import get_managed_state, get_managed_user
 from helpdesk.extensions import db, login_manager
 
@@ -40,12 +40,6 @@ def _form_page() -> str:
     path = referrer.path + (f"?{referrer.query}" if referrer.query else "")
     same_site = referrer.netloc in ("", request.host)
     return path if same_site and path.startswith("/admin") else url_for("admin.users")
-
-
-def acting_user() -> User:
-    """Return the signed-in administrator (the real object, to pass to services)."""
-    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
-    return user
 
 
 def user_or_404(user_id: int) -> User:

@@ -19,7 +19,7 @@ from helpdesk.audit.services import Origin, record_event
 from helpdesk.pagination import Page
 
 
-def find_agency(session: Session, state_code: str | None, name: str | None, role: str) -> Agency:
+def home_agency(session: Session, state_code: str | None, name: str | None, role: str) -> Agency:
     """Return the agency named `name` of the state, or the default for `role`; raise AccountError when unclear."""
     if role == "national_admin" or state_code is None:
         if state_code is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import secrets
 from typing import Any
 
@@ -23,14 +22,13 @@ from helpdesk.tickets.errors import TicketError
 from helpdesk.tickets.history import record_ticket_access
 from helpdesk.tickets.models import AFFECTED, STATUSES, Ticket, TicketEvent
 from helpdesk.tickets.queries import MAX_PER_PAGE, get_visible_ticket, list_ticket_events, list_visible_tickets
-from helpdesk.tickets.submit import MAX_DESCRIPTION, MAX_SUGGESTIONS, submit_ticket
+from helpdesk.tickets.submit import IDEMPOTENCY_KEY, MAX_DESCRIPTION, MAX_SUGGESTIONS, submit_ticket
 from helpdesk.tickets.web.blueprint import triage
 
 bp = Blueprint("api_tickets", __name__)
 # The global check would refuse bearer-token callers; _authenticate applies it to session callers instead.
 csrf.exempt(bp)
 
-_KEY_RE = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")  # as the submit service accepts it
 _TEXT = {"category": True, "subject": True, "description": True, "tried": False, "affected": False,
          "idempotency_key": False}
 _FIELDS = (*_TEXT, "suggestions")
@@ -137,7 +135,7 @@ def _idempotency_key(data: dict[str, Any]) -> str:
     key = body if body is not None else header
     if key is None:
         return secrets.token_hex(16)
-    if not _KEY_RE.match(key):
+    if not IDEMPOTENCY_KEY.match(key):
         raise _Invalid("idempotency_key", '"idempotency_key" must be 8 to 64 letters, digits or ._:- characters.')
     return key
 

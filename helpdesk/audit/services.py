@@ -19,6 +19,10 @@ class Origin:
 
 #: Actions done by the system itself (CLI, background jobs) have no network origin.
 SYSTEM = Origin(ip=None, user_agent="helpdesk cli")
+#: The actor_email of a change no person made: the help desk itself (sweeps, the deactivation hook).
+SYSTEM_ACTOR = "system"
+#: The actor_email of a change made by an operator's command at the server (`helpdesk users ...`).
+CLI_ACTOR = "cli"
 
 
 def _one_line(text: str | None, limit: int) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from helpdesk.accounts.models import ROLES
+from helpdesk.audit.services import CLI_ACTOR, SYSTEM_ACTOR
 
 #: action -> (label for lists and filters, verb phrase; "{target}" marks where the target's name goes).
 ACTIONS: dict[str, tuple[str, str]] = {
@@ -64,7 +65,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
 OUTCOMES = {"success": "done", "failure": "failed", "pending": "pending", "ignored": "ignored",
             "throttled": "held back (too many)"}
 #: Actor e-mails that stand for no person.
-NOT_A_PERSON = {"system": "The help desk (automatic)", "cli": "An operator at the server"}
+NOT_A_PERSON = {SYSTEM_ACTOR: "The help desk (automatic)", CLI_ACTOR: "An operator at the server"}
 _ROLE_CHANGE = re.compile(r"^([a-z_]+) -> ([a-z_]+)$")
 _CREATED_AS = re.compile(r"^(.+) as ([a-z_]+)$")
 

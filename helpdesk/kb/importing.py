@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
-from helpdesk.audit.services import SYSTEM, Origin, record_event
+from helpdesk.audit.services import CLI_ACTOR, SYSTEM, Origin, record_event
 from helpdesk.kb.content_models import Article, ArticleRevision, ContentState, Section
 from helpdesk.kb.db_library import revision_fields
 from helpdesk.kb.exchange import (
@@ -100,7 +100,7 @@ def import_articles(session: Session, directory: Path, *, actor: User | None, or
         bump_content_version(session)
     if not dry_run and changed and audit:
         record_event(session, "articles_imported", origin=origin, actor_id=actor.id if actor else None,
-                     actor_email=actor.email if actor else "cli", target_type="article",
+                     actor_email=actor.email if actor else CLI_ACTOR, target_type="article",
                      detail=f"{changed} articles from {directory}")
     return report
 

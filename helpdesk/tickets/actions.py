@@ -6,6 +6,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
+from helpdesk.accounts.permissions import is_national
 from helpdesk.tickets.models import OPEN_STATUSES, Ticket
 from helpdesk.tickets.permissions import (
     can_be_assigned,
@@ -13,7 +14,6 @@ from helpdesk.tickets.permissions import (
     can_reassign,
     can_reopen,
     can_work_ticket,
-    is_national,
 )
 
 #: The actions of a ticket's page, each with its own small form.

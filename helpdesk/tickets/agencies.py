@@ -12,9 +12,6 @@ from helpdesk.tickets.errors import TicketError
 from helpdesk.triage.policy import Tier
 from helpdesk.triage.routing import AgencyInfo, Person
 
-#: The role that works each tier (as in permissions.TIER_ROLES).
-TIER_ROLE = {Tier.LOCAL_IT: "local_it", Tier.COMPACT_OFFICE: "compact_office", Tier.NATIONAL: "national_admin"}
-
 
 def agency_info(session: Session, agency: Agency) -> AgencyInfo:
     """Return the agency with its active local IT, its state's active compact office and the national office."""

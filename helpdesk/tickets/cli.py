@@ -12,17 +12,11 @@ from helpdesk.kb import get_library
 from helpdesk.loops import run_every
 from helpdesk.orm import utcnow
 from helpdesk.tickets.agencies import agency_info, find_agency
-from helpdesk.tickets.context import EXTENSION_KEY, Triage
 from helpdesk.tickets.errors import TicketError
 from helpdesk.tickets.escalation.sweep import BATCH, close_resolved, escalate_overdue
+from helpdesk.tickets.web.blueprint import triage as current_triage
 from helpdesk.triage.explain import explain, titles_from
 from helpdesk.triage.policy import UnknownCategoryError
-
-
-def current_triage() -> Triage:
-    """Return the triage policy and link base of the current app."""
-    triage: Triage = current_app.extensions[EXTENSION_KEY]
-    return triage
 
 
 @click.command("escalate")

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from helpdesk.accounts.models import User
-from helpdesk.audit.services import Origin, record_event
+from helpdesk.audit.services import SYSTEM_ACTOR, Origin, record_event
 from helpdesk.tickets.errors import TicketConflict
 from helpdesk.tickets.models import Ticket, TicketEvent
 
@@ -35,7 +35,7 @@ def flush_changes(session: Session, ticket: Ticket) -> None:
 
 def actor_email(actor: User | None) -> str:
     """Return how the audit trail names the actor (None: the system, e.g. a sweep)."""
-    return actor.email if actor else "system"
+    return actor.email if actor else SYSTEM_ACTOR
 
 
 def record_change(session: Session, ticket: Ticket, kind: str, *, actor: User | None, origin: Origin,

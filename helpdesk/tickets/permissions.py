@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from helpdesk.accounts.models import User
+from helpdesk.accounts.permissions import is_national
 from helpdesk.tickets.models import Ticket
+from helpdesk.triage.policy import Tier
 
 #: The role that works each tier's queue.
-TIER_ROLES = {"local_it": "local_it", "compact_office": "compact_office", "national": "national_admin"}
-
-
-def is_national(user: User) -> bool:
-    """Return whether the user is national office staff."""
-    return user.is_active and user.role == "national_admin"
+TIER_ROLES = {Tier.LOCAL_IT: "local_it", Tier.COMPACT_OFFICE: "compact_office", Tier.NATIONAL: "national_admin"}
 
 
 def can_view_ticket(user: User, ticket: Ticket) -> bool:

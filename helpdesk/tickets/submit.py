@@ -34,7 +34,8 @@ from helpdesk.triage.policy import Cause, Tier, UnknownCategoryError
 from helpdesk.triage.routing import AgencyInfo, RoutingDecision, escalation_decision, route_report
 
 _ANSWER_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:#[a-z0-9_-]+)?$")
-_KEY_RE = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+#: An Idempotency-Key the service accepts (the API and the web form check it with this too).
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 MAX_DESCRIPTION = 20_000
 MAX_SUGGESTIONS = 20
 
@@ -192,7 +193,7 @@ def _clean(triage: Triage, category: str, subject: str, description: str, tried:
     shown = list(dict.fromkeys(s.strip() for s in suggestions if s.strip()))
     if len(shown) > MAX_SUGGESTIONS or any(not _ANSWER_RE.match(s) for s in shown):
         raise TicketError("The answers shown must be article slugs with an optional #question-id.")
-    if not _KEY_RE.match(key or ""):
+    if not IDEMPOTENCY_KEY.match(key or ""):
         raise TicketError("The form has expired: reload the page and send it again.")
     return {"category": _category(triage, category), "subject": subject, "description": description,
             "tried": tried, "affected": affected, "suggestions_shown": " ".join(shown), "idempotency_key": key}

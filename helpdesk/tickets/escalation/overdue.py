@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateTable
 
 from helpdesk.audit.models import AuditEvent
-from helpdesk.audit.services import Origin
+from helpdesk.audit.services import SYSTEM_ACTOR, Origin
 from helpdesk.orm import UTCDateTime
 from helpdesk.tickets import notifications
 from helpdesk.tickets.context import Triage
@@ -206,7 +206,7 @@ class EscalationWriter:
         session.execute(insert(AuditEvent.__table__).from_select(  # the columns record_event writes
             ["created_at", "action", "outcome", "actor_id", "actor_email", "target_type", "target_id", "state_code",
              "ip", "user_agent", "detail"],
-            select(now, literal("ticket_escalated"), literal("success"), null(), literal("system"),
+            select(now, literal("ticket_escalated"), literal("success"), null(), literal(SYSTEM_ACTOR),
                    literal("ticket"), cast(batch.c.id, String), batch.c.state_code, literal(self._origin.ip),
                    literal(self._origin.user_agent), batch.c.route_reason)))
         for mail in self._mails.values():  # one mail per receiving queue (or named person) per batch

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from helpdesk.accounts.models import User
+from helpdesk.accounts.session import acting_user
 from helpdesk.extensions import db, login_manager
 from helpdesk.tickets.context import EXTENSION_KEY, Triage
 from helpdesk.tickets.models import Ticket
@@ -20,12 +20,6 @@ def _require_sign_in() -> Response | None:
     if not current_user.is_authenticated:
         return login_manager.unauthorized()  # to the sign-in page, coming back here afterwards
     return None
-
-
-def acting_user() -> User:
-    """Return the signed-in user (the real object, to pass to services)."""
-    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
-    return user
 
 
 def triage() -> Triage:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 
@@ -19,20 +18,21 @@ from helpdesk.orm import utcnow
 from helpdesk.tickets.attachments import MAX_FILES, AttachmentError, AttachmentStore, Upload, check_uploads, size_words
 from helpdesk.tickets.errors import TicketError
 from helpdesk.tickets.queries import list_my_requests
-from helpdesk.tickets.submit import MAX_SUGGESTIONS, Submission, record_deflection, submit_ticket
+from helpdesk.tickets.submit import IDEMPOTENCY_KEY, MAX_SUGGESTIONS, Submission, record_deflection, submit_ticket
 from helpdesk.tickets.web.attachments import attachment_dir, max_attachment_bytes
 from helpdesk.tickets.web.blueprint import acting_user, bp, triage
 from helpdesk.tickets.web.forms import STATUS_FILTERS, DeflectForm, MyRequestsFilterForm, RequestForm
+from helpdesk.tickets.web.ticket import STATUS_WORDS
 from helpdesk.triage.routing import TIER_NAMES
 
 ViewResult = Response | tuple[str, int]
 TIER_WORDS = {tier.value: name[:1].upper() + name[1:] for tier, name in TIER_NAMES.items()}
-STATUS_WORDS = {"new": "New", "open": "Open", "pending": "Waiting for you", "resolved": "Resolved", "closed": "Closed"}
+#: A reporter reads their own list: "pending" is waiting for them.
+REPORTER_STATUS_WORDS = STATUS_WORDS | {"pending": "Waiting for you"}
 #: Room for the text fields and the multipart framing on top of the files themselves.
 FORM_ALLOWANCE = 1024 * 1024
 #: The forms that carry files: the request form and the reply of a request's page.
 UPLOAD_ENDPOINTS = frozenset({"tickets.new_request", "tickets.reply"})
-_KEY_RE = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +90,7 @@ def _render(form: RequestForm, *, error: str | None = None, status: int = 200) -
     found = checklists()
     codes = {checklist.code for checklist in found}
     selected = form.category.data if form.category.data in codes else None
-    if not _KEY_RE.match(form.idempotency_key.data or ""):
+    if not IDEMPOTENCY_KEY.match(form.idempotency_key.data or ""):
         form.idempotency_key.data = secrets.token_urlsafe(24)  # one per form: a resend returns the first ticket
     return render_template("tickets/submit.html", form=form, checklists=found, selected=selected, error=error,
                            max_files=MAX_FILES, max_size=size_words(max_attachment_bytes())), status
@@ -190,4 +190,4 @@ def my_requests() -> tuple[str, int]:
                              page=(form.page.data or 1) if valid else 1)
     labels = {code: category.label for code, category in triage().policy.categories.items()}
     return render_template("tickets/my_requests.html", form=form, found=found, status=status, filters=STATUS_FILTERS,
-                           labels=labels, tiers=TIER_WORDS, statuses=STATUS_WORDS), 200 if valid else 400
+                           labels=labels, tiers=TIER_WORDS, statuses=REPORTER_STATUS_WORDS), 200 if valid else 400
