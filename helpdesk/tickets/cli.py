@@ -9,6 +9,7 @@ from sqlalchemy.orm import sessionmaker
 
 from helpdesk.extensions import db
 from helpdesk.kb import get_library
+from helpdesk.locks import exclusive
 from helpdesk.loops import run_every
 from helpdesk.orm import utcnow
 from helpdesk.tickets.agencies import agency_info, find_agency
@@ -32,9 +33,12 @@ def escalate_command(batch: int, loop: bool, interval: float) -> None:
     sessions = sessionmaker(db.engine, expire_on_commit=False)
 
     def sweep() -> str | None:
-        now = utcnow()
-        escalated = escalate_overdue(sessions, triage, now=now, batch=batch)
-        closed = close_resolved(sessions, triage, now=now, batch=batch)
+        with exclusive(db.engine, "helpdesk.escalate") as mine:  # one host's pass at a time (PostgreSQL)
+            if not mine:
+                return None if loop else "skipped: another host is sweeping"
+            now = utcnow()
+            escalated = escalate_overdue(sessions, triage, now=now, batch=batch)
+            closed = close_resolved(sessions, triage, now=now, batch=batch)
         if loop and not escalated and not closed:
             return None  # a quiet minute is not worth a log line
         return f"escalated {escalated} overdue requests; closed {closed} resolved requests"
