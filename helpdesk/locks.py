@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from helpdesk.database import is_disconnect
+from helpdesk.orm import is_disconnect
 
 
 def lock_key(name: str) -> int:

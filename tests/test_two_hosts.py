@@ -27,7 +27,7 @@ from helpdesk.audit.services import Origin
 from helpdesk.extensions import db
 from helpdesk.locks import exclusive
 from helpdesk.mail.models import OutboxMessage
-from helpdesk.tickets.tokens import create_api_token
+from helpdesk.accounts.api_tokens import create_api_token
 from tests.factories import make_user
 from tests.helpers import REPO, server_env, start_server, stop_server
 from tests.smtp_server import LoopbackSMTP, free_port
