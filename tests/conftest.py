@@ -45,12 +45,12 @@ def postgres() -> Iterator[PostgresDatabases | None]:
 
 
 @pytest.fixture
-def database_url(tmp_path: Path, sqlite_template: Path, postgres: PostgresDatabases | None) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, postgres: PostgresDatabases | None) -> str:
     """A fresh, migrated database for this test (a copy of the migrated template)."""
     if postgres is not None:
         return postgres.fresh()
     path = tmp_path / "helpdesk.sqlite3"
-    shutil.copyfile(sqlite_template, path)
+    shutil.copyfile(request.getfixturevalue("sqlite_template"), path)  # asked for here only: no SQLite file on PG
     return f"sqlite:///{path}"
 
 
