@@ -3,7 +3,7 @@
 Run: .venv/bin/python bench/test_databases.py [--rounds 7]
          --postgres postgresql://postgres@127.0.0.1:5432/helpdesk_bench
 The database named must contain "bench": its `public` schema is DROPPED and rebuilt. The template and working copies
-are made beside it by tests/databases.py (`<name>_tpl_<hash>`, `<name>_bench_*`); the copies are dropped after.
+are made beside it by tests/databases.py (`<name>_tpl_<hash>`, `<name>_bench`); the copy is dropped after.
 Rounds interleave the two ways (load slows both of a pair alike); the baseline is opening a connection and running
 `SELECT 1`, the least any per-test database costs. Prints the median of each, in seconds.
 """
@@ -20,8 +20,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402
-from psycopg import sql  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
@@ -60,21 +58,15 @@ def main() -> None:
     if "bench" not in url.rsplit("/", 1)[-1]:
         parser.error("the database name must contain 'bench' (its schema is dropped)")
     databases = PostgresDatabases(options.postgres, "bench")  # builds the template if the migrations changed
-    foreground = f"{databases.name}_foreground"
     figures: dict[str, list[float]] = {"baseline: connect + SELECT 1": [], "old: drop schema + migrations": [],
-                                       "new: drop + CREATE DATABASE TEMPLATE": [], "new, as a test waits for it": []}
+                                       "new: drop + CREATE DATABASE TEMPLATE": []}
     try:
         for _ in range(options.rounds):
             figures["baseline: connect + SELECT 1"].append(timed(lambda: first_query(url)))
             figures["old: drop schema + migrations"].append(timed(lambda: replay_migrations(url)))
-            figures["new: drop + CREATE DATABASE TEMPLATE"].append(
-                timed(lambda: first_query(databases.url(databases.copy_template(foreground)))))
-            # The copy a test gets was made in the background while the previous steps ran (as while a test runs).
-            figures["new, as a test waits for it"].append(timed(lambda: first_query(databases.fresh())))
+            figures["new: drop + CREATE DATABASE TEMPLATE"].append(timed(lambda: first_query(databases.fresh())))
     finally:
         databases.close()
-        with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as connection:
-            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(foreground)))
     for name, values in figures.items():
         print(f"{name:38} median {statistics.median(values):7.3f} s  (min {min(values):.3f}, max {max(values):.3f},"
               f" {len(values)} rounds)")

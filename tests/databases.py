@@ -5,20 +5,19 @@ Names derive from the base database of HELPDESK_TEST_DATABASE_URL (e.g. `test`):
 
 * the template `test_tpl_<hash>`, where the hash covers the migrations, so a changed migration builds a new one and
   two checkouts with different migrations on one server never share (nor drop) each other's template;
-* two working databases per pytest worker, `test_gw0_a` and `test_gw0_b` (xdist; else `test_main_*`), used in turn:
-  while a test runs on one, the other is dropped and copied anew from the template in a background thread, so a
-  test waits for its database only when the previous test took less time than a copy (~0.2-1 s).
+* a working database per pytest worker, `test_gw0` (xdist) or `test_main`, copied anew from the template per test.
+  (Not prepared ahead in a thread: the copy's 9 MB of WAL then competed with the running test's commits, and the
+  tests got slower, not faster.)
 
 Advisory locks (held on a session-long connection) make both safe when runs share a server: a template is built by
 one process while the others wait, a stale template is dropped only if no run holds it, and a worker database is
-claimed by one run at a time (a second run of the same checkout takes `test_gw0_1_a`...).
+claimed by one run at a time (a second run of the same checkout takes `test_gw0_1`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -60,15 +59,11 @@ class PostgresDatabases:
         base_name = self.base.database or "test"
         self.template = f"{base_name}_tpl_{migrations_hash()}"
         self._stale_prefix = f"{base_name}_tpl_"
-        self._plain = self.base.set(drivername="postgresql").render_as_string(hide_password=False)
+        plain = self.base.set(drivername="postgresql").render_as_string(hide_password=False)
         # The session-long admin connection: it holds the locks and runs CREATE/DROP DATABASE (autocommit).
-        self._admin = psycopg.connect(self._plain, autocommit=True)
+        self._admin = psycopg.connect(plain, autocommit=True)
         self.name = self._claim(f"{base_name}_{worker}")
         self._ensure_template()
-        self._copies = (f"{self.name}_a", f"{self.name}_b")
-        self._turn = 0
-        self._ahead = ThreadPoolExecutor(1, thread_name_prefix="test-database")
-        self._next: Future[str] = self._ahead.submit(self.copy_template, self._copies[0])
 
     def url(self, name: str) -> str:
         """Return the SQLAlchemy URL of a database on the server."""
@@ -111,29 +106,20 @@ class PostgresDatabases:
                 self._admin.execute(_UNLOCK, (key,))
 
     def copy_template(self, name: str) -> str:
-        """Make `name` a new copy of the template (on a connection of its own: it runs in the background thread)."""
-        with psycopg.connect(self._plain, autocommit=True) as connection:
-            _drop(connection, name)  # the test before last used it: it has finished
-            connection.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(self.template)))
+        """Make `name` a new copy of the template (dropping the old one, which a finished test used); return it."""
+        _drop(self._admin, name)
+        self._admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            sql.Identifier(name), sql.Identifier(self.template)))
         return name
 
     def fresh(self) -> str:
-        """Return the URL of a new copy of the template for the next test, and start preparing the one after."""
-        name = self._next.result()
-        self._turn ^= 1
-        self._next = self._ahead.submit(self.copy_template, self._copies[self._turn])
-        return self.url(name)
+        """Recreate this process's working database as a copy of the template; return its URL."""
+        return self.url(self.copy_template(self.name))
 
     def close(self) -> None:
-        """Drop the working databases and release the locks (closing the connection releases them)."""
-        try:
-            self._next.result()
-        finally:
-            self._ahead.shutdown()
-            for name in self._copies:
-                _drop(self._admin, name)
-            self._admin.close()
+        """Drop the working database and release the locks (closing the connection releases them)."""
+        _drop(self._admin, self.name)
+        self._admin.close()
 
 
 def worker_name() -> str:
