@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import create_engine, text
 
 from helpdesk import create_app
-from helpdesk.config import normalize_database_url
+from helpdesk.accounts.models import User
 from helpdesk.orm import upgrade_database
+from tests import factories
+from tests.databases import PostgresDatabases, worker_name
 from tests.helpers import read_csrf_token
 
 REPO = Path(__file__).resolve().parent.parent
@@ -32,25 +33,24 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def reset_postgres(url: str) -> None:
-    """Drop everything in the test database and migrate it from scratch."""
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    upgrade_database(url)
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresDatabases | None]:
+    """This process's PostgreSQL databases (template + working copy), or None on SQLite."""
+    if not PG_URL:
+        yield None
+        return
+    databases = PostgresDatabases(PG_URL, worker_name())
+    yield databases
+    databases.close()
 
 
 @pytest.fixture
-def database_url(tmp_path: Path, sqlite_template: Path) -> str:
-    """A fresh, migrated database for this test."""
-    if PG_URL:
-        url = normalize_database_url(PG_URL)
-        reset_postgres(url)
-        return url
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, postgres: PostgresDatabases | None) -> str:
+    """A fresh, migrated database for this test (a copy of the migrated template)."""
+    if postgres is not None:
+        return postgres.fresh()
     path = tmp_path / "helpdesk.sqlite3"
-    shutil.copyfile(sqlite_template, path)
+    shutil.copyfile(request.getfixturevalue("sqlite_template"), path)  # asked for here only: no SQLite file on PG
     return f"sqlite:///{path}"
 
 
@@ -99,6 +99,12 @@ def client(app: Flask) -> FlaskClient:
 def runner(app: Flask) -> FlaskCliRunner:
     """A CLI runner bound to the app."""
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def login(app: Flask) -> Callable[[User], FlaskClient]:
+    """Return a new client signed in as the user through the real forms (the ticket tests sign in by first name)."""
+    return lambda user: factories.signed_in_client(app, user)
 
 
 @pytest.fixture

@@ -63,6 +63,14 @@ def make_user(app: Flask, *, role: str = "po", state: str | None = "TX", agency:
         return user
 
 
+def signed_in_client(app: Flask, user: User) -> FlaskClient:
+    """Return a new client signed in as `user` through the real forms (second factor included)."""
+    client = app.test_client()
+    response = sign_in(client, user)
+    assert response.status_code == 303 and "/login" not in response.headers["Location"], response.data[:500]
+    return client
+
+
 def sign_in(client: FlaskClient, user: User, password: str = PASSWORD, *, follow: bool = False) -> Any:
     """Sign in through the real forms (and the second factor when the user has one); return the last response."""
     token = read_csrf_token(client, "/login")

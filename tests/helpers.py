@@ -12,22 +12,44 @@ import time
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from tests.smtp_server import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 
-_META_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+#: The page's CSRF token, as every layout carries it (the one pattern the tests read it with).
+META_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def csrf_of(page: str) -> str:
+    """Return the CSRF token of a page's HTML."""
+    match = META_TOKEN.search(page)
+    assert match, "no csrf-token meta"
+    return match.group(1)
+
+
+def without_csrf(page: str) -> str:
+    """Return the page with its (per-session) CSRF token replaced by a placeholder, for comparing pages."""
+    match = META_TOKEN.search(page)
+    return page.replace(match.group(1), "CSRF") if match else page
 
 
 def read_csrf_token(client: FlaskClient, path: str = "/") -> str:
     """Read the CSRF token from a page, as the browser's scripts do."""
-    page = client.get(path)
-    match = _META_TOKEN.search(page.get_data(as_text=True))
-    assert match, f"no csrf-token meta on {path}"
-    return match.group(1)
+    page = client.get(path).get_data(as_text=True)
+    assert META_TOKEN.search(page), f"no csrf-token meta on {path}"
+    return csrf_of(page)
+
+
+def post_form(client: FlaskClient, path: str, data: dict[str, Any], *, form_page: str | None = None,
+              **options: Any) -> TestResponse:
+    """Post a form the way a browser does: with the CSRF token of a page just read (`form_page`, else `path`)."""
+    token = read_csrf_token(client, form_page or path)
+    return client.post(path, data={**data, "csrf_token": token}, **options)
 
 
 def server_env(tmp_path: Path, port: int, extra_env: dict[str, str] | None = None) -> dict[str, str]:

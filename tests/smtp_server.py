@@ -14,9 +14,13 @@ simulate an SMTP outage and the server coming back on the same address.
 
 from __future__ import annotations
 
+import itertools
+import os
+import random
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -28,11 +32,34 @@ from aiosmtpd.controller import Controller
 HOST = "127.0.0.1"
 
 
+def _port_sequence() -> Iterator[int]:
+    """Yield this process's candidate ports: its own slice of 20000-31999, from a random start, each once."""
+    # Below Linux's ephemeral range (32768+): an outgoing connection (to PostgreSQL, a polled server) never takes the
+    # port between free_port() and the server binding it. A slice per xdist worker: workers never hand out the same
+    # port; the random start keeps two runs on one machine apart.
+    count = max(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")), 1)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    index = int(worker) % count if worker.isdigit() else 0
+    span = 12000 // count
+    first = 20000 + index * span
+    offset = random.SystemRandom().randrange(span)
+    for step in itertools.count():
+        yield first + (offset + step) % span
+
+
+_PORTS = _port_sequence()
+
+
 def free_port() -> int:
-    """Return a loopback port that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
+    """Return a loopback port that nothing listens on right now (and that this process has not handed out yet)."""
+    for port in itertools.islice(_PORTS, 1000):
+        with socket.socket() as sock:
+            try:
+                sock.bind((HOST, port))
+            except OSError:  # taken by another run or program
+                continue
+            return port
+    raise RuntimeError("no free loopback port found")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import pytest
 
 from tests.helpers import start_server, stop_server
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # each module starts a real server
 CHROMIUM = Path("/usr/bin/chromium")
 LOGIN_Q = "what-do-i-do-when-i-get-an-error-or-if-i-cant-log-into-icots"
 #: As the machine notes advise: no background networking, no first-run, no sandbox as root.

@@ -14,7 +14,7 @@ from tests.helpers import REPO, free_port, server_env, start_server, stop_server
 from tests.smtp_server import LoopbackSMTP
 from tests.test_browser import ARGS, CHROMIUM, require_chromium
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # each module starts a real server
 EMAIL = "pat.officer@travis.example.gov"
 
 

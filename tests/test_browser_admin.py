@@ -11,7 +11,7 @@ from tests.helpers import free_port, server_env, start_server, stop_server
 from tests.test_browser import ARGS, CHROMIUM, require_chromium
 from tests.test_browser_tickets import _demo, _sign_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # each module starts a real server
 
 #: Returns the words of the table's cells that the browser broke across two lines.
 SPLIT_WORDS = """() => {

@@ -12,7 +12,7 @@ from tests.helpers import free_port, server_env, start_server, stop_server
 from tests.test_browser import ARGS, CHROMIUM, require_chromium
 from tests.test_browser_tickets import _demo, _sign_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # each module starts a real server
 BODY = ("Who to call outside office hours.\n\n"
         "## Who answers the telephone after midnight?\n\nThe duty officer of the compact office.\n\n"
         "## Can I send a fax to the night desk?\n\nYes: the night desk reads its faxes every hour.\n")

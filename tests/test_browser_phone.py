@@ -16,7 +16,7 @@ from tests.helpers import free_port, server_env, start_server, stop_server
 from tests.test_browser import ARGS, CHROMIUM, require_chromium
 from tests.test_browser_tickets import _demo
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # each module starts a real server
 PHONE = {"width": 375, "height": 740}
 #: The roles a person walks through; None is a visitor who is not signed in.
 ROLES = [None, "maria.alvarez", "kevin.brooks", "susan.ortiz", "karen.walsh", "catherine.moore", "olivia.turner"]

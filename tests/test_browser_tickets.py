@@ -18,7 +18,7 @@ from tests.helpers import REPO, free_port, server_env, start_server, stop_server
 from tests.smtp_server import LoopbackSMTP
 from tests.test_browser import ARGS, CHROMIUM, require_chromium
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # each module starts a real server
 #: No article answers this: the search shows its "no answers" page with the way to a request.
 QUERY = "5021 on the printout"
 SUBJECT = "Error 5021 when I print a transfer request"

@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from tests.helpers import remove_tree, start_server, stop_server
+from tests.helpers import csrf_of, remove_tree, start_server, stop_server
 
 T = TypeVar("T")
 
@@ -59,6 +59,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     stop_server(process)
 
 
+@pytest.mark.slow  # a subprocess server or CLI
 def test_serve_creates_database_and_index_and_answers(server: str, tmp_path: Path) -> None:
     assert (tmp_path / "instance" / "helpdesk.sqlite3").exists()
     assert any((tmp_path / "index").iterdir())
@@ -69,6 +70,7 @@ def test_serve_creates_database_and_index_and_answers(server: str, tmp_path: Pat
     assert body["results"][0]["question_id"] == "what-do-i-do-when-the-page-is-loading-slowly"
 
 
+@pytest.mark.slow  # a subprocess server or CLI
 def test_serve_keeps_answering_when_the_index_is_deleted(server: str, tmp_path: Path) -> None:
     remove_tree(tmp_path / "index")
     for _ in range(6):  # several requests, so that both workers meet the missing index
@@ -96,6 +98,7 @@ def _reset_mail(mail_dir: Path) -> str | None:
     return None
 
 
+@pytest.mark.slow  # a subprocess server or CLI
 def test_serve_port_option_sets_the_base_url_of_the_sign_in_line_and_of_mailed_links(tmp_path: Path) -> None:
     """Issue 8, item 13: `serve --port P` means what HELPDESK_PORT=P means, links included (not :5000)."""
     process, base = start_server(tmp_path, workers=1, args=("--demo",), port_option=True)
@@ -107,9 +110,8 @@ def test_serve_port_option_sets_the_base_url_of_the_sign_in_line_and_of_mailed_l
         assert email is not None
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
         with opener.open(f"{base}/forgot") as page:
-            token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.read().decode())
-        assert token is not None
-        form = urllib.parse.urlencode({"email": email.group(1), "csrf_token": token.group(1)}).encode()
+            token = csrf_of(page.read().decode())
+        form = urllib.parse.urlencode({"email": email.group(1), "csrf_token": token}).encode()
         with opener.open(f"{base}/forgot", data=form) as response:
             assert response.status == 200
         mail = _wait_for(lambda: _reset_mail(tmp_path / "instance" / "mail"))
@@ -118,6 +120,7 @@ def test_serve_port_option_sets_the_base_url_of_the_sign_in_line_and_of_mailed_l
         stop_server(process)
 
 
+@pytest.mark.slow  # a subprocess server or CLI
 def test_serve_answers_a_long_api_url_with_json(server: str) -> None:
     """Issue 8, item 12: gunicorn lets the app see URLs up to 8,190 bytes, so /api/ answers JSON 414 itself."""
     with pytest.raises(urllib.error.HTTPError) as refused:

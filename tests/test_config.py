@@ -47,6 +47,7 @@ def test_defaults_and_overrides(tmp_path: Path) -> None:
     assert Settings.from_env({"HELPDESK_BASE_URL": "https://h.example/"}).secure_cookies is True
 
 
+@pytest.mark.slow  # a subprocess server or CLI
 def test_cli_exits_2_on_a_bad_setting() -> None:
     env = {**os.environ, "HELPDESK_PORT": "not-a-port"}
     result = subprocess.run([sys.executable, "-m", "helpdesk", "index", "--check"], env=env, cwd=REPO,

@@ -141,6 +141,7 @@ def _status(url: str) -> tuple[int, str | None]:
         return exc.code, exc.headers.get("Retry-After")
 
 
+@pytest.mark.slow  # a subprocess server or CLI
 def test_a_real_server_never_answers_500_when_its_connections_are_terminated(pg_server: str, pg_url: str) -> None:
     paths = [ARTICLE, "/", "/api/v1/articles", "/search?q=password", "/api/v1/search?q=password", "/healthz"]
     for _ in range(2):  # both workers hold pooled connections

@@ -15,9 +15,8 @@ from sqlalchemy import case, event, func, select
 from helpdesk.extensions import db
 from helpdesk.kb.models import Vote
 from helpdesk.kb.stats import Stats, get_stats
-from tests.accounts.support import post_form
 from tests.factories import make_user, sign_in
-from tests.helpers import read_csrf_token
+from tests.helpers import post_form, read_csrf_token
 
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 

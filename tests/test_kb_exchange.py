@@ -87,6 +87,7 @@ def test_a_bad_file_is_named_with_its_line_and_nothing_is_imported(app: Flask, c
     assert "zzz-bad.md:3: section 'nowhere'" in result.output, result.output
 
 
+@pytest.mark.slow  # a subprocess server or CLI
 def test_a_served_fresh_instance_answers_its_own_corpus_at_the_first_200(tmp_path: Path) -> None:
     """Tools serve another corpus: when /healthz first says 200, that corpus, and only it, is searchable."""
     import json

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import uuid
 from pathlib import Path
@@ -13,6 +14,8 @@ from helpdesk import create_app
 from tests.helpers import read_csrf_token
 
 REDIS = ("127.0.0.1", 6379)
+#: Keys carry a per-test prefix, so parallel runs may share the database (HELPDESK_TEST_REDIS_URL picks another).
+REDIS_URL = os.environ.get("HELPDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def _redis_up() -> bool:
@@ -26,7 +29,7 @@ def _redis_up() -> bool:
 @pytest.mark.skipif(not _redis_up(), reason="no Redis server on 127.0.0.1:6379")
 def test_two_workers_share_the_per_voter_limit(app_config: dict[str, Any], tmp_path: Path) -> None:
     # A private key prefix: parallel runs on the same Redis never share counters.
-    config = {**app_config, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+    config = {**app_config, "RATELIMIT_STORAGE_URI": REDIS_URL,
               "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}", "VOTE_LIMIT_PER_VOTER": "3 per minute"}
     first, second = create_app(config), create_app(config)
     try:
@@ -55,9 +58,10 @@ def test_two_workers_count_failed_api_tokens_together(app_config: dict[str, Any]
     """Issue 8, item 9: failed bearer tokens are counted in the shared storage, not per worker."""
     import redis
 
-    url = "redis://127.0.0.1:6379/7"  # a database of its own, emptied here
-    redis.Redis.from_url(url).flushdb()
-    config = {**app_config, "RATELIMIT_STORAGE_URI": url, "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+    # A private key prefix, deleted afterwards: no FLUSHDB, which would wipe the counters of a test running in
+    # parallel (another xdist worker, another checkout's run) on the same Redis database.
+    url, prefix = REDIS_URL, f"test-{uuid.uuid4().hex}"
+    config = {**app_config, "RATELIMIT_STORAGE_URI": url, "RATELIMIT_KEY_PREFIX": prefix,
               "API_TOKEN_FAILURE_LIMIT": "4 per minute"}
     first, second = create_app(config), create_app(config)
     try:
@@ -66,7 +70,9 @@ def test_two_workers_count_failed_api_tokens_together(app_config: dict[str, Any]
         statuses += [second.test_client().get("/api/v1/tickets", headers=bad).status_code for _ in range(2)]
         assert statuses == [401, 401, 401, 401, 429]
     finally:
-        redis.Redis.from_url(url).flushdb()
+        client = redis.Redis.from_url(url)
+        for key in client.scan_iter(match=f"*{prefix}*"):
+            client.delete(key)
         for app in (first, second):
             app.extensions["helpdesk.search"].close()
             app.extensions["helpdesk.db"][0].dispose()

@@ -17,7 +17,7 @@ from helpdesk.audit.models import AuditEvent
 from helpdesk.extensions import db
 from helpdesk.mail.models import OutboxMessage
 from helpdesk.orm import Base
-from tests.helpers import read_csrf_token
+from tests.helpers import post_form
 
 BASE_URL = "https://help.example.org"
 #: The message every failed sign-in gets, whatever the reason.
@@ -25,7 +25,6 @@ GENERIC_FAILURE = "That e-mail address and password did not work"
 SLUG = "errors-and-technical-support"
 ARTICLE = f"/articles/{SLUG}"
 _LINK = re.compile(r"https://help\.example\.org(/reset/([A-Za-z0-9_-]+))")
-_META_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 T = TypeVar("T")
 
@@ -79,11 +78,6 @@ def every_stored_value(app: Flask, *, skip: tuple[str, ...] = ()) -> dict[str, l
     return found
 
 
-def post_form(client: FlaskClient, path: str, data: dict[str, Any], *, form_page: str | None = None,
-              **options: Any) -> TestResponse:
-    """Post a form the way a browser does: with the CSRF token of a page just read (`form_page`, else `path`)."""
-    token = read_csrf_token(client, form_page or path)
-    return client.post(path, data={**data, "csrf_token": token}, **options)
 
 
 def attempt(client: FlaskClient, email: str, password: str, **options: Any) -> TestResponse:
@@ -135,17 +129,8 @@ def signed_in(client: FlaskClient) -> bool:
     return False
 
 
-def csrf_of(page: str) -> str:
-    """Return the CSRF token of a page."""
-    match = _META_TOKEN.search(page)
-    assert match, "no csrf-token meta"
-    return match.group(1)
 
 
-def without_csrf(page: str) -> str:
-    """Return the page with its (per-session) CSRF token replaced by a placeholder, for comparing pages."""
-    match = _META_TOKEN.search(page)
-    return page.replace(match.group(1), "CSRF") if match else page
 
 
 def sign_out(client: FlaskClient) -> TestResponse:

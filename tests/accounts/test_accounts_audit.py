@@ -24,10 +24,10 @@ from tests.accounts.support import (
     every_stored_value,
     mailed_link,
     outbox,
-    post_form,
     sign_out,
 )
 from tests.factories import PASSWORD, make_user, sign_in
+from tests.helpers import post_form
 
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 

@@ -14,8 +14,9 @@ from werkzeug.test import TestResponse
 
 from helpdesk.extensions import db
 from helpdesk.kb.models import Comment
-from tests.accounts.support import ARTICLE, SLUG, all_rows, audit, post_form, without_csrf
+from tests.accounts.support import ARTICLE, SLUG, all_rows, audit
 from tests.factories import make_user, sign_in
+from tests.helpers import post_form, without_csrf
 
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 

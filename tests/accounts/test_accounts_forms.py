@@ -10,18 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from helpdesk.accounts.models import PrivacyAcceptance, User, UserToken
-from tests.accounts.support import (
-    all_rows,
-    attempt,
-    audit,
-    load_user,
-    outbox,
-    post_form,
-    reset_link,
-    signed_in,
-)
+from tests.accounts.support import all_rows, attempt, audit, load_user, outbox, reset_link, signed_in
 from tests.factories import PASSWORD, make_user, sign_in
-from tests.helpers import read_csrf_token
+from tests.helpers import post_form, read_csrf_token
 
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 

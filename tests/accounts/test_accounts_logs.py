@@ -8,9 +8,12 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import start_server, stop_server
 
 
+@pytest.mark.slow  # a subprocess server or CLI
 def test_reset_tokens_stay_out_of_the_access_log(tmp_path: Path) -> None:
     process, base = start_server(tmp_path, workers=1)
     token = secrets.token_urlsafe(32)  # shaped like a real link's token; the request line is logged either way

@@ -19,16 +19,15 @@ from tests.accounts.support import (
     attempt,
     audit,
     choose_password,
-    csrf_of,
     load_user,
     outbox,
-    post_form,
     reset_link,
     sign_out,
     signed_in,
     wrong_code,
 )
 from tests.factories import PASSWORD, make_user, sign_in
+from tests.helpers import csrf_of, post_form
 
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 

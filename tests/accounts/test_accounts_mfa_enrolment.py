@@ -13,9 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from helpdesk.accounts.models import MfaEnrolment
-from tests.accounts.support import all_rows, attempt, csrf_of, load_user, signed_in
+from tests.accounts.support import all_rows, attempt, load_user, signed_in
 from tests.accounts.test_accounts_mfa import enter_code, replace_authenticator
 from tests.factories import PASSWORD, make_user, sign_in
+from tests.helpers import csrf_of
 
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 

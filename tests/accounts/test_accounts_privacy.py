@@ -25,10 +25,10 @@ from tests.accounts.support import (
     load_user,
     mailed_link,
     outbox,
-    post_form,
     sign_out,
 )
 from tests.factories import PASSWORD, get_agency, make_user, sign_in
+from tests.helpers import post_form
 
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 

@@ -27,7 +27,6 @@ from tests.accounts.support import (
     attempt,
     audit,
     choose_password,
-    csrf_of,
     every_stored_value,
     handled,
     load_user,
@@ -35,10 +34,9 @@ from tests.accounts.support import (
     outbox,
     reset_link,
     signed_in,
-    without_csrf,
 )
 from tests.factories import PASSWORD, make_user, sign_in
-from tests.helpers import read_csrf_token
+from tests.helpers import csrf_of, read_csrf_token, without_csrf
 
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 

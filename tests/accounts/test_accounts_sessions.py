@@ -16,8 +16,9 @@ from helpdesk.accounts.services import change_role, deactivate_user
 from helpdesk.audit.services import SYSTEM
 from helpdesk.extensions import db
 from helpdesk.orm import utcnow
-from tests.accounts.support import attempt, audit, csrf_of, post_form, sign_out, signed_in
+from tests.accounts.support import attempt, audit, sign_out, signed_in
 from tests.factories import PASSWORD, make_user, sign_in
+from tests.helpers import csrf_of, post_form
 
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 

@@ -18,18 +18,9 @@ from helpdesk.accounts.services import unlock_user
 from helpdesk.audit.services import Origin
 from helpdesk.extensions import db
 from helpdesk.orm import utcnow
-from tests.accounts.support import (
-    BASE_URL,
-    GENERIC_FAILURE,
-    attempt,
-    audit,
-    load_user,
-    outbox,
-    signed_in,
-    without_csrf,
-)
+from tests.accounts.support import BASE_URL, GENERIC_FAILURE, attempt, audit, load_user, outbox, signed_in
 from tests.factories import PASSWORD, make_user, sign_in
-from tests.helpers import read_csrf_token
+from tests.helpers import read_csrf_token, without_csrf
 
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 

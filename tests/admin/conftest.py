@@ -29,19 +29,6 @@ def make_user(app: Flask) -> Callable[..., User]:
     return make
 
 
-@pytest.fixture
-def login(app: Flask) -> Callable[[User], FlaskClient]:
-    """Return a new client signed in as the user through the real forms (second factor included)."""
-
-    def sign_in(user: User) -> FlaskClient:
-        client = app.test_client()
-        response = factories.sign_in(client, user)
-        assert response.status_code == 303 and "/login" not in response.headers["Location"], response.data[:500]
-        return client
-
-    return sign_in
-
-
 def post(client: FlaskClient, path: str, data: dict[str, Any] | None = None, **options: Any) -> Any:
     """Post a form with the session's CSRF token, as the browser does."""
     token = read_csrf_token(client, "/privacy")

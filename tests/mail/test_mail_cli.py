@@ -47,6 +47,7 @@ def test_deliver_without_a_mail_server_writes_files_and_shows_links(app: Flask,
     assert len(list(Path(app.config["MAIL_DIR"]).glob("*.eml"))) == 1
 
 
+@pytest.mark.slow  # a subprocess server or CLI
 def test_deliver_loop_keeps_delivering_and_exits_cleanly_on_sigterm(
         app: Flask, smtp: LoopbackSMTP, add_mail: Callable[..., int], process_env: dict[str, str],
         rows: Callable[[], list[OutboxMessage]], tmp_path: Path) -> None:
@@ -67,6 +68,7 @@ def test_deliver_loop_keeps_delivering_and_exits_cleanly_on_sigterm(
     assert "mail: sent 1" in (tmp_path / "deliver.log").read_text()
 
 
+@pytest.mark.slow  # a subprocess server or CLI
 def test_background_deliverer_is_restarted_when_it_dies_and_stopped_with_the_server(
         app: Flask, smtp: LoopbackSMTP, add_mail: Callable[..., int], process_env: dict[str, str]) -> None:
     deliverer = BackgroundProcess([*DELIVER_COMMAND, "--interval", "0.1"], env=process_env, restart_delay=0.1)
@@ -122,6 +124,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow  # a subprocess server or CLI
 @pytest.mark.skipif(not Path("/proc/self/stat").exists() or sys.platform == "win32", reason="needs Linux /proc")
 def test_serve_runs_the_deliverer_the_sweep_and_the_learner_and_stops_them_on_exit(  # and the search-log sweep
         app: Flask, smtp: LoopbackSMTP, add_mail: Callable[..., int], process_env: dict[str, str],

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import time_machine
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -92,6 +93,19 @@ def org(app: Flask, clock: time_machine.Traveller) -> Org:
             db.session.get(Agency, agencies[name]).time_zone = "America/Chicago"  # type: ignore[union-attr]
         db.session.commit()
     return Org(users, agencies)
+
+
+@pytest.fixture
+def login(app: Flask, org: Org) -> Callable[[str], FlaskClient]:
+    """Return a new client signed in (through the real forms) as one of the organisation's people, by first name."""
+
+    def sign_in(name: str) -> FlaskClient:
+        with app.app_context():
+            user = org[name]
+            db.session.expunge(user)
+        return factories.signed_in_client(app, user)
+
+    return sign_in
 
 
 @pytest.fixture

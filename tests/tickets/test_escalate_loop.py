@@ -30,6 +30,7 @@ def _wait_for(condition: Callable[[], bool], log: Path, timeout: float = 90) -> 
         time.sleep(0.1)
 
 
+@pytest.mark.slow  # a subprocess server or CLI
 @pytest.mark.db
 def test_the_loop_escalates_a_ticket_that_becomes_overdue_and_exits_cleanly_on_sigterm(
         session: Session, org: Org, submit: Callable[..., Submission], database_url: str, tmp_path: Path) -> None:

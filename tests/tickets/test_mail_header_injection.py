@@ -30,7 +30,7 @@ from tests import factories
 from tests.helpers import read_csrf_token
 from tests.smtp_server import LoopbackSMTP, Received
 from tests.tickets.conftest import ORIGIN, Org
-from tests.tickets.ticket_page_support import signer
+from tests.tickets.ticket_page_support import Login
 
 pytestmark = pytest.mark.db
 
@@ -102,8 +102,9 @@ def assert_clean(item: Delivered) -> None:
     assert ("Printer" in item.notice) == ("Printer" in item.row.subject)
 
 
-def test_the_payload_as_a_subject_through_the_api_and_the_form(app: Flask, org: Org, tmp_path: Path) -> None:
-    client = signer(app, org)("ana")
+def test_the_payload_as_a_subject_through_the_api_and_the_form(app: Flask, org: Org, login: Login,
+                                                                tmp_path: Path) -> None:
+    client = login("ana")
     response = client.post("/api/v1/tickets", headers={"X-CSRFToken": read_csrf_token(client, "/requests/new")},
                            json={"category": "login", "subject": PAYLOAD, "description": "It is jammed."})
     assert response.status_code == 201, response.json

@@ -14,21 +14,14 @@ from flask import Flask
 from helpdesk.tickets.attachments import check_upload
 from helpdesk.tickets.file_checks import DOCX_MAX_MEMBERS, ole_stream_names
 from helpdesk.tickets.models import Attachment, Ticket
-from tests.tickets.conftest import Org
 from tests.tickets.crafted_files import MB, docx, docx_bomb, forge_sizes, ole, png
 from tests.tickets.test_web_attachments import GIF, JPEG, rows, send, stored
-from tests.tickets.ticket_page_support import Login, signer
+from tests.tickets.ticket_page_support import Login
 
 pytestmark = pytest.mark.db
 
 HTML = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
 SMALL_PART = "word/media/notes.xml"
-
-
-@pytest.fixture
-def login(app: Flask, org: Org) -> Login:
-    """Return a client signed in as one of the organisation's people."""
-    return signer(app, org)
 
 
 def with_comment(jpeg: bytes, text: bytes) -> bytes:

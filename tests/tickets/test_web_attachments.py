@@ -24,7 +24,7 @@ from helpdesk.tickets.models import Attachment, Ticket, TicketEvent
 from tests.helpers import read_csrf_token
 from tests.tickets.conftest import Org
 from tests.tickets.crafted_files import ole
-from tests.tickets.ticket_page_support import Login, file_request, signer
+from tests.tickets.ticket_page_support import Login, file_request
 
 pytestmark = pytest.mark.db
 
@@ -77,12 +77,6 @@ SAMPLES: dict[str, tuple[bytes, str]] = {
     "scan.tif": (tiff(), "image/tiff"),
     "scan.tiff": (tiff(">"), "image/tiff"),
 }
-
-
-@pytest.fixture
-def login(app: Flask, org: Org) -> Login:
-    """Return a client signed in as one of the organisation's people."""
-    return signer(app, org)
 
 
 def send(client: FlaskClient, files: list[tuple[str, bytes]], **fields: Any) -> Any:

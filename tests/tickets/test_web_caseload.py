@@ -13,8 +13,7 @@ from helpdesk.extensions import db
 from helpdesk.tickets.assignment import assign_ticket
 from helpdesk.tickets.models import Ticket
 from helpdesk.tickets.workflow import reply_ticket
-from tests.accounts.support import without_csrf
-from tests.helpers import read_csrf_token
+from tests.helpers import read_csrf_token, without_csrf
 from tests.tickets.conftest import ORIGIN, Org
 from tests.tickets.test_web_queue import file_ticket, signed_in, work
 

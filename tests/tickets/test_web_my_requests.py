@@ -10,17 +10,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.tickets.conftest import Org
-from tests.tickets.ticket_page_support import Login, change, file_request, signer
+from tests.tickets.ticket_page_support import Login, change, file_request
 
 pytestmark = pytest.mark.db
 
 _ROW_IDS = re.compile(r'<td data-label="Request"><a href="/requests/(\d+)">#\d+</a></td>')
-
-
-@pytest.fixture
-def login(app: Flask, org: Org) -> Login:
-    """Return a client signed in as one of the organisation's people."""
-    return signer(app, org)
 
 
 def listed(client: FlaskClient, query: str = "") -> tuple[int, str, list[int]]:

@@ -15,15 +15,9 @@ from helpdesk.tickets.models import Attachment, TicketEvent
 from tests.helpers import read_csrf_token
 from tests.tickets.conftest import Org
 from tests.tickets.test_web_attachments import SAMPLES, png, rows, stored
-from tests.tickets.ticket_page_support import Login, file_request, page, seen_version, signer
+from tests.tickets.ticket_page_support import Login, file_request, page, seen_version
 
 pytestmark = pytest.mark.db
-
-
-@pytest.fixture
-def login(app: Flask, org: Org) -> Login:
-    """Return a client signed in as one of the organisation's people."""
-    return signer(app, org)
 
 
 def reply(client: FlaskClient, ticket_id: int, body: str, files: list[tuple[str, bytes]]) -> Any:

@@ -20,18 +20,12 @@ from helpdesk.tickets.attachments import AttachmentStore, check_upload
 from helpdesk.tickets.models import Attachment, Deflection, Ticket
 from tests.helpers import read_csrf_token
 from tests.tickets.conftest import ORIGIN, Org
-from tests.tickets.ticket_page_support import Login, file_request, signer
+from tests.tickets.ticket_page_support import Login, file_request
 
 pytestmark = pytest.mark.db
 
 _KEY = re.compile(r'name="idempotency_key" value="([^"]*)"')
 LOGIN_ANSWER = "errors-and-technical-support#what-do-i-do-when-i-get-an-error-or-if-i-cant-log-into-icots"
-
-
-@pytest.fixture
-def login(app: Flask, org: Org) -> Login:
-    """Return a client signed in as one of the organisation's people."""
-    return signer(app, org)
 
 
 def form_page(client: FlaskClient, query: str = "") -> tuple[str, str, str]:

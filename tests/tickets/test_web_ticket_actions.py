@@ -17,19 +17,12 @@ from tests.tickets.ticket_page_support import (
     file_request,
     outbox,
     page,
-    signer,
     text_of,
     ticket_row,
 )
 
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 CHECKED = "Other people at the office can log in; the password was reset twice."
-
-
-@pytest.fixture
-def login(app: Flask, org: Org) -> Login:
-    """Sign in one of the organisation's people by first name."""
-    return signer(app, org)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.helpers import csrf_of
 from tests.tickets.conftest import Org
 from tests.tickets.ticket_page_support import (
     Login,
@@ -17,7 +18,6 @@ from tests.tickets.ticket_page_support import (
     outbox,
     page,
     seen_version,
-    signer,
     text_of,
     ticket_row,
 )
@@ -25,12 +25,6 @@ from tests.tickets.ticket_page_support import (
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 MINE = "Please restart the browser and try again.\nIf it still fails, call me."
 _SEEN = re.compile(r'name="seen" value="(\d+)"')
-
-
-@pytest.fixture
-def login(app: Flask, org: Org) -> Login:
-    """Sign in one of the organisation's people by first name."""
-    return signer(app, org)
 
 
 def loaded(text: str) -> dict[str, int]:
@@ -112,7 +106,4 @@ def test_kept_text_is_escaped_not_run(app: Flask, org: Org, login: Login) -> Non
 
 
 def _token(client: FlaskClient, ticket_id: int) -> str:
-    text = page(client, ticket_id)
-    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', text)
-    assert match
-    return match.group(1)
+    return csrf_of(page(client, ticket_id))

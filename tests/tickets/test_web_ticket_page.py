@@ -20,7 +20,6 @@ from tests.tickets.ticket_page_support import (
     event_rows,
     file_request,
     page,
-    signer,
     text_of,
     ticket_row,
 )
@@ -31,12 +30,6 @@ SUGGESTED = "errors-and-technical-support#what-do-i-do-when-i-get-an-error-or-if
 BUTTONS = {"reply": "Send reply", "note": "Add note", "status": "Set status", "resolve": "Resolve the request",
            "assign": ">Assign<", "take": "Assign to me", "escalate": ">Escalate<", "reopen": "Reopen the request",
            "ask_reopen": "Ask the compact office to reopen"}
-
-
-@pytest.fixture
-def login(app: Flask, org: Org) -> Login:
-    """Sign in one of the organisation's people by first name."""
-    return signer(app, org)
 
 
 def offered(text: str) -> set[str]:

@@ -1,4 +1,4 @@
-"""Helpers of the ticket page tests: signed-in clients of the organisation's people, requests, form posts, rows."""
+"""Helpers of the ticket page tests: requests, form posts, rows (`login` is in tests/tickets/conftest.py)."""
 
 from __future__ import annotations
 
@@ -18,27 +18,11 @@ from helpdesk.tickets.context import EXTENSION_KEY
 from helpdesk.tickets.models import Ticket, TicketEvent
 from helpdesk.tickets.submit import submit_ticket
 from tests import factories
-from tests.helpers import read_csrf_token
+from tests.helpers import META_TOKEN, read_csrf_token
 from tests.tickets.conftest import ORIGIN, Org
 
 Login = Callable[[str], FlaskClient]
 _VERSION = re.compile(r'name="version" value="(\d+)"')
-_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-
-
-def signer(app: Flask, org: Org) -> Login:
-    """Return a function giving a new client signed in (through the real forms) as one of `org`'s people."""
-
-    def sign_in(name: str) -> FlaskClient:
-        with app.app_context():
-            user = org[name]
-            db.session.expunge(user)
-        client = app.test_client()
-        response = factories.sign_in(client, user)
-        assert response.status_code == 303 and "/login" not in response.headers["Location"], response.data[:300]
-        return client
-
-    return sign_in
 
 
 def file_request(app: Flask, org: Org, reporter: str = "ana", category: str = "login", **fields: Any) -> int:
@@ -109,7 +93,7 @@ def _current_version(app: Flask, ticket_id: int) -> int:
 def act(client: FlaskClient, ticket_id: int, action: str, *, version: int | None = None, **fields: Any) -> Any:
     """Post an action of the request's page as the browser does: CSRF token and the version the page showed."""
     text = client.get(f"/requests/{ticket_id}").get_data(as_text=True)
-    token = _TOKEN.search(text)  # a 404 page carries the token too: it extends the base layout
+    token = META_TOKEN.search(text)  # a 404 page carries the token too: it extends the base layout
     if version is None:  # a page without forms carries no version: post the current one (a right, not a race)
         version = seen_version(text) if _VERSION.search(text) else _current_version(client.application, ticket_id)
     csrf = token.group(1) if token else read_csrf_token(client)

@@ -1,0 +1,127 @@
+"""Test databases on PostgreSQL: migrate once into a template, copy it for each test.
+
+Replaying every migration per test was most of CI's time and made parallel runs unsafe (one database for all).
+Names derive from the base database of HELPDESK_TEST_DATABASE_URL (e.g. `test`):
+
+* the template `test_tpl_<hash>`, where the hash covers the migrations, so a changed migration builds a new one and
+  two checkouts with different migrations on one server never share (nor drop) each other's template;
+* a working database per pytest worker, `test_gw0` (xdist) or `test_main`, copied anew from the template per test.
+  (Not prepared ahead in a thread: the copy's 9 MB of WAL then competed with the running test's commits, and the
+  tests got slower, not faster.)
+
+Advisory locks (held on a session-long connection) make both safe when runs share a server: a template is built by
+one process while the others wait, a stale template is dropped only if no run holds it, and a worker database is
+claimed by one run at a time (a second run of the same checkout takes `test_gw0_1`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+from helpdesk.config import normalize_database_url
+from helpdesk.orm import upgrade_database
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "helpdesk" / "migrations"
+_LOCK = "SELECT pg_advisory_lock(hashtextextended(%s, 0))"
+_LOCK_SHARED = "SELECT pg_advisory_lock_shared(hashtextextended(%s, 0))"
+_TRY_LOCK = "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))"
+_UNLOCK = "SELECT pg_advisory_unlock(hashtextextended(%s, 0))"
+
+
+def migrations_hash() -> str:
+    """Return a short hash of the migration scripts (and their environment), which the template's name carries."""
+    digest = hashlib.sha256()
+    for path in sorted([MIGRATIONS / "env.py", *(MIGRATIONS / "versions").glob("*.py")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def _exists(connection: psycopg.Connection, name: str) -> bool:
+    return connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+
+
+def _drop(connection: psycopg.Connection, name: str) -> None:
+    # FORCE: a test's leftover connection (a thread, a killed server) must not keep the next test's copy waiting.
+    connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+class PostgresDatabases:
+    """The template and this process's working database on the server named by `base_url`."""
+
+    def __init__(self, base_url: str, worker: str) -> None:
+        self.base = make_url(normalize_database_url(base_url))
+        base_name = self.base.database or "test"
+        self.template = f"{base_name}_tpl_{migrations_hash()}"
+        self._stale_prefix = f"{base_name}_tpl_"
+        plain = self.base.set(drivername="postgresql").render_as_string(hide_password=False)
+        # The session-long admin connection: it holds the locks and runs CREATE/DROP DATABASE (autocommit).
+        self._admin = psycopg.connect(plain, autocommit=True)
+        self.name = self._claim(f"{base_name}_{worker}")
+        self._ensure_template()
+
+    def url(self, name: str) -> str:
+        """Return the SQLAlchemy URL of a database on the server."""
+        return self.base.set(database=name).render_as_string(hide_password=False)
+
+    def _claim(self, stem: str) -> str:
+        """Lock and return the first free working name: `stem`, then `stem_1`, ... (another run holds the others)."""
+        for number in range(100):
+            name = stem if number == 0 else f"{stem}_{number}"
+            if self._admin.execute(_TRY_LOCK, (f"helpdesk-test-db:{name}",)).fetchone()[0]:  # type: ignore[index]
+                return name
+        raise RuntimeError(f"no free test database name after {stem}_99")
+
+    def _ensure_template(self) -> None:
+        """Build the template unless it exists (one builder at a time); drop stale templates no run holds."""
+        self._admin.execute(_LOCK, ("helpdesk-test-template-build",))
+        try:
+            if not _exists(self._admin, self.template):
+                building = f"{self.template}_build"
+                _drop(self._admin, building)  # a build interrupted earlier
+                self._admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(building)))
+                upgrade_database(self.url(building))
+                self._admin.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
+                    sql.Identifier(building), sql.Identifier(self.template)))
+            # Held for the whole run: a run of other migrations drops this template only once nobody uses it.
+            self._admin.execute(_LOCK_SHARED, (f"helpdesk-test-template:{self.template}",))
+            self._drop_stale_templates()
+        finally:
+            self._admin.execute(_UNLOCK, ("helpdesk-test-template-build",))
+
+    def _drop_stale_templates(self) -> None:
+        rows = self._admin.execute("SELECT datname FROM pg_database WHERE starts_with(datname, %s)",
+                                   (self._stale_prefix,)).fetchall()
+        for (name,) in rows:
+            if name == self.template or name.endswith("_build"):
+                continue
+            key = f"helpdesk-test-template:{name}"
+            if self._admin.execute(_TRY_LOCK, (key,)).fetchone()[0]:  # type: ignore[index]
+                _drop(self._admin, name)
+                self._admin.execute(_UNLOCK, (key,))
+
+    def copy_template(self, name: str) -> str:
+        """Make `name` a new copy of the template (dropping the old one, which a finished test used); return it."""
+        _drop(self._admin, name)
+        self._admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            sql.Identifier(name), sql.Identifier(self.template)))
+        return name
+
+    def fresh(self) -> str:
+        """Recreate this process's working database as a copy of the template; return its URL."""
+        return self.url(self.copy_template(self.name))
+
+    def close(self) -> None:
+        """Drop the working database and release the locks (closing the connection releases them)."""
+        _drop(self._admin, self.name)
+        self._admin.close()
+
+
+def worker_name() -> str:
+    """Return this pytest process's name: xdist's worker id (gw0, gw1...) or `main`."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
