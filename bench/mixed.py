@@ -76,10 +76,10 @@ def reporter_token(env: dict[str, str]) -> str:
         from sqlalchemy import select
 
         from helpdesk import create_app
+        from helpdesk.accounts.api_tokens import create_api_token
         from helpdesk.accounts.models import User
         from helpdesk.audit.services import Origin
         from helpdesk.extensions import db
-        from helpdesk.accounts.api_tokens import create_api_token
 
         app = create_app()
         with app.app_context():

@@ -22,12 +22,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from helpdesk.accounts.api_tokens import create_api_token
 from helpdesk.accounts.models import User
 from helpdesk.audit.services import Origin
 from helpdesk.extensions import db
 from helpdesk.locks import exclusive
 from helpdesk.mail.models import OutboxMessage
-from helpdesk.accounts.api_tokens import create_api_token
 from tests.factories import make_user
 from tests.helpers import REPO, server_env, start_server, stop_server
 from tests.smtp_server import LoopbackSMTP, free_port

@@ -17,7 +17,6 @@ from helpdesk.mail.models import OutboxMessage
 from helpdesk.tickets.context import EXTENSION_KEY
 from helpdesk.tickets.models import Ticket, TicketEvent
 from helpdesk.tickets.submit import submit_ticket
-from tests import factories
 from tests.helpers import META_TOKEN, read_csrf_token
 from tests.tickets.conftest import ORIGIN, Org
 
