@@ -22,7 +22,8 @@ from whoosh.filedb.filestore import FileStorage
 from helpdesk.kb.library import ArticleLibrary
 from helpdesk.search.documents import article_documents, count_words, document_count, make_schema, schema_version
 from helpdesk.search.model.encoder import Encoder
-from helpdesk.search.vectors import VECTORS, VECTORS_META, open_vectors, write_vectors
+from helpdesk.search.vector_writer import write_vectors
+from helpdesk.search.vectors import DELTA, DELTA_META, VECTORS, VECTORS_META, open_vectors
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,8 @@ META = "helpdesk-meta.json"
 WORDS = "words.json"  # the spelling vocabulary: word -> number of articles using it
 WARM_FILE = "helpdesk-warm.bin"  # posting lists warmed by a reader (helpdesk.search.warmfile): never copied
 LOCK = ".lock"
+#: Files of a generation that `update` writes afresh rather than link from the previous one.
+_NOT_SHARED = (META, WORDS, WARM_FILE, VECTORS, VECTORS_META, DELTA, DELTA_META)
 _GEN_RE = re.compile(r"^gen-(\d{6,})$")
 #: Above this share of changed articles a full build is faster than deleting and re-adding them one by one.
 INCREMENTAL_SHARE = 0.3
@@ -160,7 +163,7 @@ class IndexStore:
         tmp = self._scratch()
         try:
             for entry in (self.root / name).iterdir():
-                if (entry.is_file() and entry.name not in (META, WORDS, WARM_FILE, VECTORS, VECTORS_META)
+                if (entry.is_file() and entry.name not in _NOT_SHARED
                         and not entry.name.startswith(".")
                         and "LOCK" not in entry.name.upper()):
                     _link_or_copy(entry, tmp / entry.name)  # whoosh never rewrites a file, so sharing is safe
@@ -182,9 +185,10 @@ class IndexStore:
             counts = Counter(self.read_words(name))
             _write_atomic(tmp / WORDS, json.dumps(count_words((library.articles[s] for s in changed), counts)))
             embedded = 0
-            if self.encoder is not None:  # before publishing: only the changed texts are embedded, in well under 1 s
+            if self.encoder is not None:  # before publishing: only the changed texts are embedded, as a delta
                 embedded = write_vectors(tmp, library, self.encoder,
-                                         open_vectors(self.root / name, self.encoder.model_id))
+                                         open_vectors(self.root / name, self.encoder.model_id),
+                                         source=self.root / name)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
