@@ -22,21 +22,24 @@ ROWS_MEMO = 50_000  # articles whose rows a process remembers (about 1 kB each)
 #: A delta above this share of the base's rows is folded into a new base: readers compare every query against
 #: both, and each generation's delta repeats the changes of the ones before.
 DELTA_SHARE = 0.1
+DELTA_ROWS = 256  # a delta this small is always kept, however small the base (an article is many rows)
 
 
 def _article_rows(article: Article, model_id: str) -> tuple[Row, ...]:
     """Return (document key, kind, text hash) per embedded text of an article, remembered per process."""
-    key = (model_id, article.slug, article.digest, article.phrasings, tuple(q.phrasings for q in article.questions))
-    found = _rows.get(key)
-    if found is None:
-        found = tuple((doc, kind, text_hash(model_id, text)) for doc, kind, text in embedded_texts(article))
-        _rows.put(key, found)
+    key = (model_id, article.slug)
+    known = _rows.get(key)
+    # The library keeps the same (frozen) Article for an unchanged file: identity says "unchanged" for free.
+    if known is not None and known[0] is article:
+        return known[1]
+    found = tuple((doc, kind, text_hash(model_id, text)) for doc, kind, text in embedded_texts(article))
+    _rows.put(key, (article, found))
     return found
 
 
 #: An unchanged article's rows are not recomputed (splitting and hashing every text of 1,000 articles costs more
-#: than the one re-embedded answer of a re-index); the key holds everything the texts are made of.
-_rows: LRUCache[tuple[object, ...], tuple[Row, ...]] = LRUCache(ROWS_MEMO)
+#: than the one re-embedded answer of a re-index).
+_rows: LRUCache[tuple[str, str], tuple[Article, tuple[Row, ...]]] = LRUCache(ROWS_MEMO)
 
 
 def _vectors(rows: list[Row], articles: list[Article], per_article: list[tuple[Row, ...]], encoder: Encoder,
@@ -44,7 +47,7 @@ def _vectors(rows: list[Row], articles: list[Article], per_article: list[tuple[R
     """Return the matrix of `rows`, reusing the previous generation's vectors by text hash, and how many texts
     were embedded afresh."""
     hashes = [h for _, _, h in rows]
-    stored = previous.lookup() if previous is not None and previous.model == encoder.model_id else {}
+    stored = previous.lookup(hashes) if previous is not None and previous.model == encoder.model_id else {}
     matrix = np.empty((len(rows), encoder.dim), dtype=np.float32)
     groups: dict[int, tuple[Part, list[int], list[int]]] = {}
     for i, h in enumerate(hashes):
@@ -81,19 +84,19 @@ def _save(directory: Path, matrix_name: str, meta_name: str, matrix: np.ndarray,
     os.replace(meta_tmp, directory / meta_name)
 
 
-def _delta_rows(rows: list[Row], base: VectorSet) -> tuple[list[Row], list[str]] | None:
-    """Return the rows of documents that differ from the base and the base documents gone, or None when a new
-    base is better."""
-    signatures = base.base.signatures()
-    mine: dict[str, list[str]] = {}
-    for key, kind, h in rows:
-        mine.setdefault(key, []).extend((kind, h))
-    changed = {key for key, sig in mine.items() if signatures.get(key) != tuple(sig)}
-    dropped = [key for key in signatures if key not in mine]
-    if len(changed) + len(dropped) > DELTA_SHARE * max(len(signatures), 1):
+def _delta(articles: list[Article], per_article: list[tuple[Row, ...]], base: Part
+           ) -> tuple[list[int], list[str]] | None:
+    """Return the articles whose rows differ from the base (by position) and the base documents they replace or
+    that are gone, or None when a new base is better."""
+    stored = base.articles()
+    changed = [i for i, (article, rows) in enumerate(zip(articles, per_article, strict=True))
+               if stored.get(article.slug) != rows]
+    gone = stored.keys() - {article.slug for article in articles}
+    slugs = [articles[i].slug for i in changed] + list(gone)
+    dropped = [key for slug in slugs for key, _, _ in stored.get(slug, ())]
+    if sum(len(per_article[i]) for i in changed) + len(dropped) > max(DELTA_SHARE * len(base.row_keys), DELTA_ROWS):
         return None
-    # Rows of one document stay together (the reader takes each document's best row by runs).
-    return [row for row in rows if row[0] in changed], dropped
+    return changed, list(dict.fromkeys(dropped))
 
 
 def _link(src: Path, dst: Path) -> None:
@@ -109,9 +112,8 @@ def write_vectors(directory: Path, library: ArticleLibrary, encoder: Encoder, pr
     change is written as a delta beside `previous`'s base, which is hard-linked rather than copied."""
     articles = list(library.articles.values())
     per_article = [_article_rows(article, encoder.model_id) for article in articles]
-    rows = [row for found in per_article for row in found]
     same_model = previous is not None and previous.model == encoder.model_id
-    delta = _delta_rows(rows, previous) if source is not None and same_model and previous is not None else None
+    delta = _delta(articles, per_article, previous.base) if source is not None and same_model and previous else None
     if delta is not None and source is not None:
         try:
             _link(source / VECTORS, directory / VECTORS)
@@ -120,15 +122,19 @@ def write_vectors(directory: Path, library: ArticleLibrary, encoder: Encoder, pr
     if delta is None:
         for name in (DELTA_META, DELTA):  # a stale delta must never be read over a new base
             (directory / name).unlink(missing_ok=True)
+        rows = [row for found in per_article for row in found]
         matrix, fresh = _vectors(rows, articles, per_article, encoder, previous, progress)
         _save(directory, VECTORS, VECTORS_META, matrix, {
             "model": encoder.model_id, "keys": [k for k, _, _ in rows], "kinds": [k for _, k, _ in rows],
             "hashes": [h for _, _, h in rows]})
         return fresh
-    changed, dropped = delta
-    matrix, fresh = _vectors(changed, articles, per_article, encoder, previous, progress)
+    # Rows of one document stay together (the reader takes each document's best row by runs).
+    changed = [articles[i] for i in delta[0]]
+    changed_rows = [per_article[i] for i in delta[0]]
+    rows = [row for found in changed_rows for row in found]
+    matrix, fresh = _vectors(rows, changed, changed_rows, encoder, previous, progress)
     _save(directory, DELTA, DELTA_META, matrix, {
-        "model": encoder.model_id, "dropped": dropped, "keys": [k for k, _, _ in changed],
-        "kinds": [k for _, k, _ in changed], "hashes": [h for _, _, h in changed]})
+        "model": encoder.model_id, "dropped": delta[1], "keys": [k for k, _, _ in rows],
+        "kinds": [k for _, k, _ in rows], "hashes": [h for _, _, h in rows]})
     _link(source / VECTORS_META, directory / VECTORS_META)  # last: the generation's embeddings are complete
     return fresh

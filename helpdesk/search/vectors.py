@@ -68,7 +68,8 @@ class Part:
         starts = np.flatnonzero(np.diff(row_doc, prepend=-1) != 0)
         self._starts = starts if len(starts) == len(self.keys) else None
         self._row_doc = row_doc
-        self._signatures: dict[str, tuple[str, ...]] | None = None
+        self._articles: dict[str, tuple[tuple[str, str, str], ...]] | None = None
+        self._row_of: dict[str, int] | None = None
 
     def similarities(self, query: np.ndarray) -> np.ndarray:
         """Return each document's cosine similarity to the query (its best row), in `keys` order."""
@@ -83,14 +84,20 @@ class Part:
         np.maximum.at(best, self._row_doc, sims)
         return best
 
-    def signatures(self) -> dict[str, tuple[str, ...]]:
-        """Return document -> the kinds and text hashes of its rows (what a delta compares against)."""
-        if self._signatures is None:
-            found: dict[str, list[str]] = {}
-            for key, kind, h in zip(self.row_keys, self.kinds, self.hashes, strict=True):
-                found.setdefault(key, []).extend((kind, h))
-            self._signatures = {key: tuple(sig) for key, sig in found.items()}
-        return self._signatures
+    def articles(self) -> dict[str, tuple[tuple[str, str, str], ...]]:
+        """Return article slug -> its (document key, kind, text hash) rows: what a delta compares against."""
+        if self._articles is None:  # once per base and process: the base is reused until a new one is written
+            found: dict[str, list[tuple[str, str, str]]] = {}
+            for row in zip(self.row_keys, self.kinds, self.hashes, strict=True):
+                found.setdefault(row[0].partition("#")[0], []).append(row)
+            self._articles = {slug: tuple(rows) for slug, rows in found.items()}
+        return self._articles
+
+    def row_of(self) -> dict[str, int]:
+        """Return text hash -> row."""
+        if self._row_of is None:
+            self._row_of = {h: i for i, h in enumerate(self.hashes)}
+        return self._row_of
 
 
 #: Parsed bases by file identity: a base file is never rewritten, only hard-linked into the next generation, so a
@@ -171,11 +178,13 @@ class VectorSet:
         part, best = max(rows, key=lambda r: float(r[0].matrix[r[1]] @ query))
         return part.kinds[best] == PHRASING
 
-    def lookup(self) -> dict[str, tuple[Part, int]]:
-        """Return text hash -> (part, row) of every stored vector, to reuse when the next generation is embedded."""
-        found = {h: (self.base, i) for i, h in enumerate(self.base.hashes)}
-        if self.delta is not None:
-            found.update((h, (self.delta, i)) for i, h in enumerate(self.delta.hashes))
+    def lookup(self, hashes: list[str]) -> dict[str, tuple[Part, int]]:
+        """Return text hash -> (part, row) of those `hashes` stored here, to reuse in the next generation."""
+        found: dict[str, tuple[Part, int]] = {}
+        for part in (self.base, self.delta):
+            if part is not None:
+                rows = part.row_of()
+                found.update((h, (part, rows[h])) for h in hashes if h in rows)
         return found
 
 

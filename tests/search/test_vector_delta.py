@@ -109,6 +109,7 @@ def test_removed_documents_leave_and_a_large_delta_becomes_a_new_base(tmp_path: 
         assert vectors.delta is not None and QUESTION in vectors.delta.keys
         assert "icots-privacy-policy" not in vectors.keys
         monkeypatch.setattr(vector_writer, "DELTA_SHARE", 0.0)  # any change now makes a new base
+        monkeypatch.setattr(vector_writer, "DELTA_ROWS", 0)
         edit_article(kb_dir, ARTICLE, NEW, OLD)
         engine.ensure_index()
         folded = generation(index_dir)
