@@ -102,7 +102,7 @@ class Part:
 
 #: Parsed bases by file identity: a base file is never rewritten, only hard-linked into the next generation, so a
 #: re-index with a delta reopens nothing but the delta (parsing 60,000 rows' metadata costs ~100 ms).
-_parts: LRUCache[tuple[int, ...], Part] = LRUCache(4)
+_parts: LRUCache[tuple[int, ...], Part] = LRUCache(2)  # the base in use and the one before
 
 
 def _base(directory: Path) -> Part:
