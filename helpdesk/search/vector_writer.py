@@ -89,8 +89,15 @@ def _delta(articles: list[Article], per_article: list[tuple[Row, ...]], base: Pa
     """Return the articles whose rows differ from the base (by position) and the base documents they replace or
     that are gone, or None when a new base is better."""
     stored = base.articles()
-    changed = [i for i, (article, rows) in enumerate(zip(articles, per_article, strict=True))
-               if stored.get(article.slug) != rows]
+    changed = []
+    for i, (article, rows) in enumerate(zip(articles, per_article, strict=True)):
+        known = stored.get(article.slug)
+        if known is rows:
+            continue
+        if known != rows:
+            changed.append(i)
+        else:  # the same rows: keep this process's tuple, so that the next re-index compares by identity only
+            stored[article.slug] = rows
     gone = stored.keys() - {article.slug for article in articles}
     slugs = [articles[i].slug for i in changed] + list(gone)
     dropped = [key for slug in slugs for key, _, _ in stored.get(slug, ())]
