@@ -2,7 +2,7 @@
 over the shared devset (a help center we did not write) and over our own dev queries.
 
 Run: .venv/bin/python bench/relevance.py [--devset ../shared/eval/devset] [--dev-queries ../shared/eval/dev_queries.tsv]
-     [--model FOLDER] [--folds]
+     [--model FOLDER] [--folds] [--floors] [--variants]
 Scored with the devset's own tools/metrics.py (imported from --devset), hits reduced to articles as the issue
 scores them (`GET /api/v1/search?limit=10`).
 """
@@ -22,10 +22,14 @@ from types import ModuleType
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import helpdesk.search.engine as engine_module  # noqa: E402
 import helpdesk.search.fusion as fusion  # noqa: E402
+import helpdesk.search.model.encoder as encoder_module  # noqa: E402
+import helpdesk.search.vector_writer as vector_writer  # noqa: E402
 from helpdesk.kb.library import ArticleLibrary, load_library  # noqa: E402
 from helpdesk.search.engine import SearchEngine  # noqa: E402
 from helpdesk.search.model.location import default_model_dir  # noqa: E402
+from helpdesk.search.vectors import embedded_texts  # noqa: E402
 
 SHARED = ROOT.parent.parent / "shared" / "eval"
 if not SHARED.exists():
@@ -119,6 +123,72 @@ def floors(engine: SearchEngine, qrels: list[dict]) -> None:
           f"{kept[False][0] / max(kept[False][1], 1):.1%} of the others")
 
 
+def _question_alone(article: object) -> object:
+    """Embedded texts plus one row per question of the title and question alone (its document scores the best)."""
+    for key, kind, text in embedded_texts(article):  # type: ignore[arg-type]
+        yield key, kind, text
+        if "#" in key and kind == "document":
+            question = article.question(key.partition("#")[2])  # type: ignore[attr-defined]
+            yield key, kind, f"{article.title}: {question.text}"  # type: ignore[attr-defined]
+
+
+def _aggregated(share: float) -> Callable[..., list]:
+    """Return fuse() that adds to every document of an article `share` of the article's second-best document."""
+    plain = fusion.fuse
+
+    def fuse(*args: object, **kwargs: object) -> list:
+        found = plain(*args, **kwargs)  # type: ignore[arg-type]
+        by_article: dict[str, list[float]] = {}
+        for cand in found:
+            by_article.setdefault(cand.key.partition("#")[0], []).append(cand.fused)
+        for cand in found:
+            scores = sorted(by_article[cand.key.partition("#")[0]], reverse=True)
+            cand.fused += share * scores[1] if len(scores) > 1 else 0.0
+        return sorted(found, key=lambda c: (-c.fused, c.key))
+    return fuse
+
+
+#: (name, module, attribute, value) of each variant measured by --variants.
+VARIANTS = [
+    ("question alone as an extra row", vector_writer, "embedded_texts", _question_alone),
+    ("truncation at 256 tokens", encoder_module, "MAX_TOKENS", 256),
+    ("truncation at 64 tokens", encoder_module, "MAX_TOKENS", 64),
+    ("article aggregation +0.1 x 2nd", engine_module, "fuse", _aggregated(0.1)),
+    ("article aggregation +0.2 x 2nd", engine_module, "fuse", _aggregated(0.2)),
+]
+
+
+def variants(metrics: ModuleType, qrels: list[dict], devset: ArticleLibrary, ours: ArticleLibrary, work: Path,
+             args: argparse.Namespace) -> None:
+    """Build the hybrid index again under each variant and print MRR@10, R@1, R@5 and syn MRR for both fusions."""
+    print("\n== variants (each a fresh index; blend and RRF) ==")
+    for name, module, attribute, value in [("as landed", fusion, "FUSION", "blend"), *VARIANTS]:
+        saved = getattr(module, attribute)
+        setattr(module, attribute, value)
+        encoder_module._loaded.clear()  # a new encoder: truncation is set when it loads, and its memo is cleared
+        vector_writer._rows.clear()
+        try:
+            hybrid = engine_for(devset, work / f"variant-{name}", args.model)
+            cells = []
+            for method in ("blend", "rrf"):
+                fusion.FUSION = method
+                report = metrics.evaluate(qrels, article_run(engine_search(hybrid), qrels))
+                o, syn = report["overall"], report["by_style"]["syn"]
+                cells.append(f"{method} MRR@10={o['mrr@10']:.3f} R@1={o['recall@1']:.3f} R@5={o['recall@5']:.3f} "
+                             f"syn={syn['mrr@10']:.3f}")
+            fusion.FUSION = "blend"
+            mine = engine_for(ours, work / f"variant-ours-{name}", args.model)
+            q_mrr, _, _ = dev_query_scores(mine, args.dev_queries)
+            hybrid.close()
+            mine.close()
+        finally:
+            setattr(module, attribute, saved)
+            fusion.FUSION = "blend" if module is not fusion else saved
+            encoder_module._loaded.clear()
+            vector_writer._rows.clear()
+        print(f"  {name:34} {' | '.join(cells)} | dev queries MRR@10={q_mrr:.3f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devset", type=Path, default=SHARED / "devset")
@@ -126,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=default_model_dir())
     parser.add_argument("--folds", action="store_true", help="also choose the blend weight by 2-fold split")
     parser.add_argument("--floors", action="store_true", help="also measure what the relevance floor keeps")
+    parser.add_argument("--variants", action="store_true", help="also measure the ranking variants tried")
     args = parser.parse_args(argv)
     metrics, baseline = load_tool(args.devset, "metrics"), load_tool(args.devset, "baseline_fts5")
     qrels = metrics.load_qrels(args.devset / "queries.tsv")
@@ -153,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
             two_fold(metrics, hybrid, qrels)
         if args.floors:
             floors(hybrid, qrels)
+        if args.variants:
+            variants(metrics, qrels, devset, ours, work, args)
         print(f"\n== our dev queries ({args.dev_queries}) over articles/ ==")
         for name, model in (("lexical", None), (f"hybrid_{fusion.FUSION}", args.model)):
             engine = engine_for(ours, work / f"ours-{name}", model)

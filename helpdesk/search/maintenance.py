@@ -12,7 +12,8 @@ from helpdesk.search.documents import document_count
 from helpdesk.search.index import IndexStore, IndexUnusable, Progress
 from helpdesk.search.reader import OpenIndex
 from helpdesk.search.synonyms import SynonymTable
-from helpdesk.search.vectors import open_vectors, write_vectors
+from helpdesk.search.vector_writer import write_vectors
+from helpdesk.search.vectors import open_vectors
 from helpdesk.search.warmup import Warmer, seed_of
 
 log = logging.getLogger(__name__)

@@ -6,17 +6,22 @@ from collections.abc import Iterable
 from html import escape
 
 from helpdesk.search.analysis import is_content_word, stem, token_spans
+from helpdesk.search.cache import LRUCache
 
 WINDOW = 28  # words in a snippet: about two lines of a results page
 MAX_CHARS = 320  # a hard cap for very long tokens (URLs, identifiers)
 ELLIPSIS = "\u2026"
 MAX_HITS = 200  # window search is quadratic in matches; a long answer full of them needs no more
+_spans: LRUCache[str, list[tuple[int, int, str]]] = LRUCache(1024)  # ~10 kB a long answer: ~10 MB at most
 
 
 def make_snippet(text: str, stems: Iterable[str]) -> str:
     """Return the window of `text` with the most distinct matches, as safe HTML."""
     targets = frozenset(stems)
-    spans = token_spans(text)
+    spans = _spans.get(text)
+    if spans is None:  # the same answers come back query after query: they are split into words once
+        spans = token_spans(text)
+        _spans.put(text, spans)
     if not spans:
         return escape(text[:MAX_CHARS], quote=True)
     matching = {w for w in {word for _, _, word in spans} if is_content_word(w) and stem(w) in targets}

@@ -6,25 +6,22 @@ import hashlib
 import json
 import logging
 import os
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from helpdesk.kb.articles import Article
-from helpdesk.kb.library import ArticleLibrary
 from helpdesk.search.cache import LRUCache
 from helpdesk.search.documents import article_documents
-from helpdesk.search.model.encoder import Encoder
 
 log = logging.getLogger(__name__)
 
 VECTORS = "vectors.npy"  # float32 rows, unit length, one per embedded text
 VECTORS_META = "vectors.json"  # {"model", "keys": document key per row, "hashes": text hash per row}
-Progress = Callable[[int, int], None]
+#: Documents changed since the base was written: their rows, and the base documents they replace ("dropped").
+DELTA, DELTA_META = "vectors-delta.npy", "vectors-delta.json"
 PHRASING = "phrasing"
-ROWS_MEMO = 50_000  # articles whose rows a process remembers (about 1 kB each)
 
 
 def embedded_texts(article: Article) -> Iterator[tuple[str, str, str]]:
@@ -49,42 +46,35 @@ def text_hash(model_id: str, text: str) -> str:
     return hashlib.sha256(f"{model_id}\n{text}".encode()).hexdigest()[:24]
 
 
-class VectorSet:
-    """The embeddings of one generation, memory-mapped read-only (so every worker shares the same pages)."""
+class Part:
+    """One matrix file and its metadata (the base of a generation, or its delta), memory-mapped read-only."""
 
-    def __init__(self, directory: Path) -> None:
-        meta = json.loads((directory / VECTORS_META).read_text(encoding="utf-8"))
-        self.model: str = meta["model"]
-        self.row_keys: list[str] = list(meta["keys"])
-        self.hashes: list[str] = list(meta["hashes"])
-        self.kinds: list[str] = list(meta.get("kinds") or ["document"] * len(self.row_keys))
-        self.matrix = np.load(directory / VECTORS, mmap_mode="r")
+    def __init__(self, directory: Path, matrix: str, meta: str) -> None:
+        data = json.loads((directory / meta).read_text(encoding="utf-8"))
+        self.model: str = data["model"]
+        self.dropped: list[str] = list(data.get("dropped", ()))  # base documents a delta replaces or removes
+        self.row_keys: list[str] = list(data["keys"])
+        self.hashes: list[str] = list(data["hashes"])
+        self.kinds: list[str] = list(data.get("kinds") or ["document"] * len(self.row_keys))
+        self.matrix = np.load(directory / matrix, mmap_mode="r")
         if self.matrix.shape[0] != len(self.row_keys):
-            raise ValueError(f"{VECTORS} holds {self.matrix.shape[0]} rows, its metadata {len(self.row_keys)}")
+            raise ValueError(f"{matrix} holds {self.matrix.shape[0]} rows, its metadata {len(self.row_keys)}")
         self.keys = list(dict.fromkeys(self.row_keys))  # documents, in first-row order
-        number = {key: i for i, key in enumerate(self.keys)}
-        self._row_doc = np.fromiter((number[k] for k in self.row_keys), dtype=np.int64, count=len(self.row_keys))
+        self.position = {key: i for i, key in enumerate(self.keys)}
+        row_doc = np.fromiter((self.position[k] for k in self.row_keys), dtype=np.int64, count=len(self.row_keys))
         self._multi = len(self.keys) != len(self.row_keys)
-        self.position = number
         # write_vectors keeps a document's rows together: the best row per document is then one reduceat over
         # run starts (vectorised), where np.maximum.at (one scattered update per row) is several times slower.
-        starts = np.flatnonzero(np.diff(self._row_doc, prepend=-1) != 0)
+        starts = np.flatnonzero(np.diff(row_doc, prepend=-1) != 0)
         self._starts = starts if len(starts) == len(self.keys) else None
-
-    def phrasing_matched(self, key: str, query: np.ndarray) -> bool:
-        """Tell whether the best row of document `key` for this query is a learned phrasing (for --explain)."""
-        rows = [i for i, k in enumerate(self.row_keys) if k == key]
-        if not rows:
-            return False
-        best = max(rows, key=lambda i: float(self.matrix[i] @ query))
-        return self.kinds[best] == PHRASING
-
-    def cached(self) -> dict[str, np.ndarray]:
-        """Return text hash -> vector, to reuse when the next generation is embedded."""
-        return {h: self.matrix[i] for i, h in enumerate(self.hashes)}
+        self._row_doc = row_doc
+        self._articles: dict[str, tuple[tuple[str, str, str], ...]] | None = None
+        self._row_of: dict[str, int] | None = None
 
     def similarities(self, query: np.ndarray) -> np.ndarray:
         """Return each document's cosine similarity to the query (its best row), in `keys` order."""
+        if not len(self.row_keys):
+            return np.zeros(0, dtype=np.float32)
         sims = self.matrix @ query
         if not self._multi:
             return sims
@@ -93,6 +83,109 @@ class VectorSet:
         best = np.full(len(self.keys), -np.inf, dtype=np.float32)
         np.maximum.at(best, self._row_doc, sims)
         return best
+
+    def articles(self) -> dict[str, tuple[tuple[str, str, str], ...]]:
+        """Return article slug -> its (document key, kind, text hash) rows: what a delta compares against."""
+        if self._articles is None:  # once per base and process: the base is reused until a new one is written
+            found: dict[str, list[tuple[str, str, str]]] = {}
+            for row in zip(self.row_keys, self.kinds, self.hashes, strict=True):
+                found.setdefault(row[0].partition("#")[0], []).append(row)
+            self._articles = {slug: tuple(rows) for slug, rows in found.items()}
+        return self._articles
+
+    def row_of(self) -> dict[str, int]:
+        """Return text hash -> row."""
+        if self._row_of is None:
+            self._row_of = {h: i for i, h in enumerate(self.hashes)}
+        return self._row_of
+
+
+#: Parsed bases by file identity: a base file is never rewritten, only hard-linked into the next generation, so a
+#: re-index with a delta reopens nothing but the delta (parsing 60,000 rows' metadata costs ~100 ms).
+_parts: LRUCache[tuple[int, ...], Part] = LRUCache(2)  # the base in use and the one before
+
+
+def _base(directory: Path) -> Part:
+    meta, matrix = os.stat(directory / VECTORS_META), os.stat(directory / VECTORS)
+    key = (meta.st_dev, meta.st_ino, meta.st_mtime_ns, matrix.st_ino, matrix.st_mtime_ns)
+    found = _parts.get(key)
+    if found is None:
+        found = Part(directory, VECTORS, VECTORS_META)
+        _parts.put(key, found)
+    return found
+
+
+class VectorSet:
+    """The embeddings of one generation: a base matrix, and a small delta of the documents changed since."""
+
+    def __init__(self, directory: Path) -> None:
+        self.base = _base(directory)
+        self.model = self.base.model
+        self.delta = Part(directory, DELTA, DELTA_META) if (directory / DELTA_META).exists() else None
+        if self.delta is None:
+            self.keys, self.position, self._alive = self.base.keys, self.base.position, None
+            return
+        if self.delta.model != self.model:
+            raise ValueError(f"{DELTA_META} was made by another model than {VECTORS_META}")
+        gone = {*self.delta.dropped, *self.delta.keys}
+        where = self.base.position
+        self._alive = np.delete(np.arange(len(self.base.keys)), [where[k] for k in gone if k in where])
+        self.keys = [self.base.keys[i] for i in self._alive.tolist()] + self.delta.keys
+        self.position = {key: i for i, key in enumerate(self.keys)}
+
+    def similarities(self, query: np.ndarray) -> np.ndarray:
+        """Return each document's cosine similarity to the query (its best row), in `keys` order."""
+        sims = self.base.similarities(query)
+        if self.delta is None:
+            return sims
+        return np.concatenate((sims[self._alive], self.delta.similarities(query)))
+
+    def _rows(self) -> list[tuple[Part, int]]:
+        """Return (part, row) of every live row, in `keys` order."""
+        if self.delta is None:
+            return [(self.base, i) for i in range(len(self.base.row_keys))]
+        gone = {*self.delta.dropped, *self.delta.keys}
+        return ([(self.base, i) for i, k in enumerate(self.base.row_keys) if k not in gone]
+                + [(self.delta, i) for i in range(len(self.delta.row_keys))])
+
+    @property
+    def row_keys(self) -> list[str]:
+        """Return the document of each live row."""
+        return [part.row_keys[i] for part, i in self._rows()]
+
+    @property
+    def hashes(self) -> list[str]:
+        """Return the text hash of each live row."""
+        return [part.hashes[i] for part, i in self._rows()]
+
+    @property
+    def kinds(self) -> list[str]:
+        """Return the kind (document or phrasing) of each live row."""
+        return [part.kinds[i] for part, i in self._rows()]
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """Return the live rows as one matrix (the mapped base itself when there is no delta)."""
+        if self.delta is None:
+            return self.base.matrix
+        return np.stack([part.matrix[i] for part, i in self._rows()]) if self.keys else self.base.matrix[:0]
+
+    def phrasing_matched(self, key: str, query: np.ndarray) -> bool:
+        """Tell whether the best row of document `key` for this query is a learned phrasing (for --explain)."""
+        rows = [(part, i) for part, i in self._rows() if part.row_keys[i] == key]
+        if not rows:
+            return False
+        part, best = max(rows, key=lambda r: float(r[0].matrix[r[1]] @ query))
+        return part.kinds[best] == PHRASING
+
+    def lookup(self, hashes: list[str]) -> dict[str, tuple[Part, int]]:
+        """Return text hash -> (part, row) of those `hashes` stored here, to reuse in the next generation."""
+        found: dict[str, tuple[Part, int]] = {}
+        for part in (self.base, self.delta):
+            if part is not None:
+                rows = part.row_of()
+                found.update((h, (part, rows[h])) for h in hashes if h in rows)
+        return found
 
 
 def open_vectors(directory: Path, model_id: str) -> VectorSet | None:
@@ -105,56 +198,3 @@ def open_vectors(directory: Path, model_id: str) -> VectorSet | None:
         log.warning("search index %s: unreadable embeddings (%s); they will be made again", directory.name, exc)
         return None
     return found if found.model == model_id else None
-
-
-def _article_rows(article: Article, model_id: str) -> tuple[tuple[str, str, str], ...]:
-    """Return (document key, kind, text hash) per embedded text of an article, remembered per process."""
-    key = (model_id, article.slug, article.digest, article.phrasings, tuple(q.phrasings for q in article.questions))
-    found = _rows.get(key)
-    if found is None:
-        found = tuple((doc, kind, text_hash(model_id, text)) for doc, kind, text in embedded_texts(article))
-        _rows.put(key, found)
-    return found
-
-
-#: An unchanged article's rows are not recomputed (splitting and hashing every text of 1,000 articles costs more
-#: than the one re-embedded answer of a re-index); the key holds everything the texts are made of.
-_rows: LRUCache[tuple[object, ...], tuple[tuple[str, str, str], ...]] = LRUCache(ROWS_MEMO)
-
-
-def write_vectors(directory: Path, library: ArticleLibrary, encoder: Encoder, previous: VectorSet | None,
-                  progress: Progress | None = None) -> int:
-    """Embed every search text of `library` into `directory`, reusing `previous` vectors of unchanged texts;
-    return how many texts were embedded afresh."""
-    articles = list(library.articles.values())
-    per_article = [_article_rows(article, encoder.model_id) for article in articles]
-    rows = [row for found in per_article for row in found]
-    hashes = [h for _, _, h in rows]
-    old_row = ({h: i for i, h in enumerate(previous.hashes)}
-               if previous is not None and previous.model == encoder.model_id else {})
-    missing = set(h for h in hashes if h not in old_row)
-    matrix = np.empty((len(rows), encoder.dim), dtype=np.float32)
-    kept = [i for i, h in enumerate(hashes) if h in old_row]
-    if kept and previous is not None:  # one gather from the old generation's mapped matrix, no loop per row
-        matrix[kept] = previous.matrix[[old_row[hashes[i]] for i in kept]]
-    if missing:
-        # Only the articles with a new text are split into texts again.
-        text_of = {text_hash(encoder.model_id, text): text
-                   for article, found in zip(articles, per_article, strict=True)
-                   if any(h in missing for _, _, h in found)
-                   for _, _, text in embedded_texts(article)}
-        order = sorted(missing)
-        fresh = encoder.embed([text_of[h] for h in order], progress=progress)
-        number = {h: i for i, h in enumerate(order)}
-        todo = [i for i, h in enumerate(hashes) if h in number]
-        matrix[todo] = fresh[[number[hashes[i]] for i in todo]]
-    tmp = directory / f".{VECTORS}.{os.getpid()}.{uuid.uuid4().hex[:6]}.npy"
-    np.save(tmp, matrix)
-    meta = {"model": encoder.model_id, "keys": [key for key, _, _ in rows], "kinds": [kind for _, kind, _ in rows],
-            "hashes": hashes}
-    meta_tmp = directory / f".{VECTORS_META}.{os.getpid()}.{uuid.uuid4().hex[:6]}"
-    meta_tmp.write_text(json.dumps(meta), encoding="utf-8")
-    # The matrix first, the metadata last: a reader opens the pair only once the metadata is there.
-    os.replace(tmp, directory / VECTORS)
-    os.replace(meta_tmp, directory / VECTORS_META)
-    return len(missing)

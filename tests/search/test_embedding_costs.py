@@ -12,7 +12,8 @@ import pytest
 from helpdesk.kb.library import ArticleLibrary, LibraryStore, load_library
 from helpdesk.search.engine import SearchEngine
 from helpdesk.search.model.encoder import Encoder, load_encoder
-from helpdesk.search.vectors import PHRASING, VECTORS, VectorSet, embedded_texts, open_vectors, write_vectors
+from helpdesk.search.vector_writer import write_vectors
+from helpdesk.search.vectors import PHRASING, VECTORS, VectorSet, embedded_texts, open_vectors
 from tests.search.conftest import ARTICLES
 
 
