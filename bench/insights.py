@@ -52,7 +52,9 @@ from helpdesk.accounts.models import User  # noqa: E402
 from helpdesk.config import normalize_database_url  # noqa: E402
 from helpdesk.database import upgrade_database  # noqa: E402
 from helpdesk.extensions import db  # noqa: E402
+from helpdesk.insights.models import SearchDay, SearchRollup, SearchWeekPerson  # noqa: E402
 from helpdesk.insights.retention import sweep_search_log  # noqa: E402
+from helpdesk.insights.rollup import roll_up_search_log  # noqa: E402
 from helpdesk.kb.models import Vote  # noqa: E402
 from helpdesk.search.learning import person_of  # noqa: E402
 from helpdesk.search.models import SearchClick, SearchQuery  # noqa: E402
@@ -208,6 +210,11 @@ def run(url: str, label: str, tickets: int, searches: int, repeat: int, *, fille
                 with sessions() as session:
                     org = build_org(session)
                 fill(sessions, org, tickets, searches)
+        with app.app_context(), Session(db.engine) as session:
+            started = time.perf_counter()
+            days = roll_up_search_log(session, now=NOW)  # what the daily job (searchlog sweep) does
+            print(f"  rollup of {days} finished days (catch-up) in {time.perf_counter() - started:.2f} s; "
+                  f"rollup rows: {rollup_rows(session)}")
         with time_machine.travel(NOW, tick=True):  # "the last 30 days" are the data's
             if PROFILE:
                 profile(app)
@@ -217,21 +224,33 @@ def run(url: str, label: str, tickets: int, searches: int, repeat: int, *, fille
                 return
             total = session.scalar(select(func.count()).select_from(SearchQuery))
             baseline = bare_delete(session, NOW + dt.timedelta(days=1))
+            with_rollups = bare_delete(session, NOW + dt.timedelta(days=1), rollups=True)
             started = time.perf_counter()
             removed = sweep_search_log(session, days=DAYS, now=NOW + dt.timedelta(days=DAYS + 1))
             took = time.perf_counter() - started
-        print(f"  sweep: {removed} of {total} searches (and their clicks) removed in {took:.2f} s   (baseline: bare "
-              f"DELETE of the same rows, rolled back, {baseline:.2f} s)")
+        print(f"  sweep: {removed} of {total} searches (and their clicks and rollups) removed in {took:.2f} s   "
+              f"(baseline: bare DELETE of the same searches and clicks, rolled back, {baseline:.2f} s; with the "
+              f"rollup rows too {with_rollups:.2f} s)")
         app.extensions["helpdesk.search"].close()
         app.extensions["helpdesk.db"][0].dispose()
 
 
-def bare_delete(session: Session, cutoff: dt.datetime) -> float:
-    """Return the time of two plain DELETEs of every search before `cutoff` and its clicks, then roll them back."""
+def rollup_rows(session: Session) -> str:
+    """Return the row counts of the two rollup tables."""
+    return ", ".join(f"{table.__tablename__} {session.scalar(select(func.count()).select_from(table))}"
+                     for table in (SearchDay, SearchWeekPerson))
+
+
+def bare_delete(session: Session, cutoff: dt.datetime, *, rollups: bool = False) -> float:
+    """Return the time of plain DELETEs of every search before `cutoff` and its clicks (and rollups), rolled back."""
     started = time.perf_counter()
     old = SearchQuery.created_at < cutoff
     session.execute(delete(SearchClick).where(SearchClick.search_id.in_(select(SearchQuery.id).where(old))))
     session.execute(delete(SearchQuery).where(old))
+    if rollups:
+        for table in (SearchDay, SearchRollup):
+            session.execute(delete(table).where(table.day < cutoff.date()))
+        session.execute(delete(SearchWeekPerson).where(SearchWeekPerson.week < cutoff.date()))
     took = time.perf_counter() - started
     session.rollback()
     return took
@@ -257,6 +276,7 @@ def main() -> None:
     parser.add_argument("--postgres", help="URL of a scratch PostgreSQL database (its schema is dropped)")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--keep", metavar="FILE", help="SQLite file kept between runs (filled once; no sweep)")
+    parser.add_argument("--sweep", action="store_true", help="with --keep: sweep the kept file too (empties it)")
     parser.add_argument("--profile", action="store_true", help="profile one national report of each kind")
     args = parser.parse_args()
     global PROFILE
@@ -264,7 +284,7 @@ def main() -> None:
     if args.keep:
         path = Path(args.keep)
         run(f"sqlite:///{path}", "SQLite (kept file)", args.tickets, args.searches, args.repeat, filled=path.exists(),
-            sweep=False)
+            sweep=args.sweep)
     elif not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             run(f"sqlite:///{tmp}/bench.sqlite3", "SQLite (file, WAL)", args.tickets, args.searches, args.repeat)
