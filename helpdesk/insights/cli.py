@@ -13,6 +13,7 @@ from helpdesk.extensions import db
 from helpdesk.insights.content import content_report
 from helpdesk.insights.desk import desk_report
 from helpdesk.insights.retention import sweep_search_log
+from helpdesk.insights.rollup import roll_up_search_log
 from helpdesk.insights.scope import Period, ReportInputError, Scope, parse_period
 from helpdesk.insights.tables import content_tables, desk_tables, tables_csv, tables_text
 from helpdesk.insights.views import article_titles, business_calendar, today
@@ -82,14 +83,16 @@ def searchlog_group() -> None:
 @click.option("--interval", type=click.FloatRange(60, 7 * 86_400), default=86_400.0, show_default=True)
 @with_appcontext
 def sweep_command(loop: bool, interval: float) -> None:
-    """Delete searches older than HELPDESK_SEARCH_LOG_DAYS (default 180) days; the sweep is audited."""
+    """Delete searches older than HELPDESK_SEARCH_LOG_DAYS (default 180) days (audited); roll up finished days."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     days = int(app.config.get("SEARCH_LOG_DAYS", 180))
 
     def one_pass() -> str:
         with Session(db.engine) as session:
             removed = sweep_search_log(session, days=days)
-        return f"search log: {removed} searches older than {days} days removed"
+            # The daily job also rolls up the finished days: the reports then read one day's raw rows at most.
+            rolled = roll_up_search_log(session)
+        return f"search log: {removed} searches older than {days} days removed, {rolled} days rolled up"
 
     if not loop:
         click.echo(one_pass())

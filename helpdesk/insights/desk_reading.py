@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from helpdesk.insights.rollup import KINDS, query_counts, query_people
 from helpdesk.insights.scope import Period
 from helpdesk.kb.models import Vote
 from helpdesk.search.models import SearchClick, SearchQuery
@@ -37,10 +38,6 @@ def most_read(session: Session, period: Period, people: list[str] | None) -> lis
 
 def top_searches(session: Session, period: Period, people: list[str] | None) -> list[tuple[str, int, int]]:
     """Return (query, searches, distinct people) of the most frequent searches of the period, never who."""
-    where = [SearchQuery.created_at >= period.start, SearchQuery.created_at < period.end]
-    if people is not None:
-        where.append(SearchQuery.person.in_(people or [""]))
-    rows = session.execute(select(SearchQuery.query, func.count(), func.count(SearchQuery.person.distinct()))
-                           .where(*where).group_by(SearchQuery.query)
-                           .order_by(func.count().desc(), SearchQuery.query).limit(TOP))
-    return [(query, int(n), int(p)) for query, n, p in rows]
+    rows = query_counts(session, period, KINDS, people, limit=TOP)
+    people_counts = query_people(session, period, KINDS, people, [[query] for query, *_rest in rows])
+    return [(query, n, p) for (query, n, _last, _shown), p in zip(rows, people_counts, strict=True)]

@@ -6,15 +6,14 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from helpdesk.insights.models import HandledItem
+from helpdesk.insights.rollup import query_counts, query_people
 from helpdesk.insights.scope import Period
 from helpdesk.search.analysis import words
-from helpdesk.search.models import SearchClick, SearchQuery
 from helpdesk.search.spelling import distance
 
 #: Distinct queries read per list before merging variants; the report shows the most frequent groups.
@@ -94,44 +93,26 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 def failed_searches(session: Session, period: Period, people: list[str] | None, *,
                     limit: int = LIST_LENGTH) -> dict[str, list[FailedQuery]]:
     """Return {"zero_result", "no_click"}: the most frequent failed queries of the period by the people in scope."""
-    where = [SearchQuery.created_at >= period.start, SearchQuery.created_at < period.end]
-    if people is not None:
-        if not people:
-            return {kind: [] for kind in ("zero_result", "no_click")}
-        where.append(SearchQuery.person.in_(people))
-    opened = exists().where(SearchClick.search_id == SearchQuery.id)
-    kinds = {"zero_result": SearchQuery.hits == 0,
-             "no_click": and_(SearchQuery.hits > 0, SearchQuery.source != "typeahead", ~opened)}
+    if people is not None and not people:
+        return {kind: [] for kind in ("zero_result", "no_click")}
     found = {}
-    for kind, condition in kinds.items():
-        # Each kind is one aggregate over the period's searches, read from the covering report index.
-        rows = session.execute(
-            select(SearchQuery.query, func.count(), func.max(SearchQuery.created_at), func.max(SearchQuery.hits),
-                   func.count(SearchQuery.person.distinct()))
-            .where(*where, condition).group_by(SearchQuery.query)
-            .order_by(func.count().desc(), SearchQuery.query).limit(_READ)).all()
-        found[kind] = _top(session, kind, rows, [*where, condition], limit)
+    for kind in ("zero_result", "no_click"):
+        # Each kind is one aggregate: the daily rollups of finished days plus the raw rows of the others.
+        rows = query_counts(session, period, (kind,), people, limit=_READ)
+        found[kind] = _top(session, kind, rows, period, people, limit)
     return found
 
 
-def _top(session: Session, kind: str, rows: list[Any], where: list[Any], limit: int) -> list[FailedQuery]:
+def _top(session: Session, kind: str, rows: list[tuple[str, int, dt.datetime, int]], period: Period,
+         people: list[str] | None, limit: int) -> list[FailedQuery]:
     """Merge typo variants, drop handled items, and count the distinct people of the groups shown."""
-    distinct = {q: int(p) for q, _n, _l, _s, p in rows}
-    groups = _merge([(q, int(n), _aware(last), int(shown or 0)) for q, n, last, shown, _p in rows])
+    groups = _merge(rows)
     handled = _handled(session, kind, [v for g in groups for v in g.variants])
     # A handled query leaves the list, and comes back only if people fail with it again afterwards.
     groups = [g for g in groups if not any(_aware(handled[v]) >= g.last_seen for v in g.variants if v in handled)]
     top = groups[:limit]
-    for group in top:
-        group.people = distinct[group.query]
-    # Someone who typed two spellings is one person: groups of several spellings have their people listed.
-    variants = {v: g for g in top if len(g.variants) > 1 for v in g.variants}
-    if variants:
-        seen: dict[int, set[str]] = {id(g): set() for g in variants.values()}
-        for query, person in session.execute(
-                select(SearchQuery.query, SearchQuery.person).where(
-                    *where, SearchQuery.query.in_(list(variants)), SearchQuery.person.is_not(None)).distinct()):
-            seen[id(variants[query])].add(person)
-        for group in variants.values():
-            group.people = len(seen[id(group)])
+    # Someone who typed two spellings is one person: only the groups shown have their people counted.
+    for group, count in zip(top, query_people(session, period, (kind,), people, [g.variants for g in top]),
+                            strict=True):
+        group.people = count
     return top

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from helpdesk.orm import Base, utcnow
+from helpdesk.search.models import PERSON_MAX, QUERY_MAX
 
 #: The kinds of items a gap report lists and an editor can handle.
 KINDS = ("zero_result", "no_click", "not_helpful")
@@ -31,16 +32,51 @@ class HandledItem(Base):
     handled_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class SearchDay(Base):
+    """Everyone's searches of one finished UTC day by normalised query and kind: the national reports' rollup."""
+
+    __tablename__ = "search_day"
+    __table_args__ = {"sqlite_with_rowid": False}  # clustered by its key: a period is one range of the table
+
+    day: Mapped[dt.date] = mapped_column(primary_key=True)
+    #: "zero_result", "no_click" (results nobody opened, typeahead excluded) or "other".
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    query: Mapped[str] = mapped_column(String(QUERY_MAX), primary_key=True)
+    searches: Mapped[int]
+    last_seen: Mapped[dt.datetime]
+    shown: Mapped[int]  # the most results it was shown that day
+
+
+class SearchWeekPerson(Base):
+    """Who (the log's anonymous hash, never a name) searched a query of a kind in a week, and on which rolled days.
+
+    A week, not a day, per row: people who search the same thing day after day are one row, not seven."""
+
+    __tablename__ = "search_week_person"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    week: Mapped[dt.date] = mapped_column(primary_key=True)  # its Monday
+    query: Mapped[str] = mapped_column(String(QUERY_MAX), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    person: Mapped[str] = mapped_column(String(PERSON_MAX), primary_key=True)
+    days: Mapped[int]  # bit d set: searched it on weekday d (Monday 0)
+
+
+class SearchRollup(Base):
+    """A day whose searches the two rollup tables hold in full (the reports read its raw rows no more)."""
+
+    __tablename__ = "search_rollup"
+
+    day: Mapped[dt.date] = mapped_column(primary_key=True)
+    rolled_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 def _report_indexes() -> None:
     """Indexes the reports and the log sweep need on other features' tables (declared here, made by 0009)."""
-    from helpdesk.search.models import SearchClick, SearchQuery
+    from helpdesk.search.models import SearchClick
     from helpdesk.tickets.models import Deflection, Ticket
 
     Index("ix_search_click_created", SearchClick.__table__.c.created_at)
-    searches = SearchQuery.__table__.c
-    # Covers the reports' scan of a period: no row lookups.
-    Index("ix_search_query_report", searches.created_at, searches.query, searches.hits, searches.source,
-          searches.person)
     Index("ix_deflection_created", Deflection.__table__.c.created_at)
     Index("ix_ticket_created", Ticket.__table__.c.created_at)
     Index("ix_ticket_state_created", Ticket.__table__.c.state_code, Ticket.__table__.c.created_at)

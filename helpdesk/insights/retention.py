@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from helpdesk.audit.services import SYSTEM, Origin, record_event
+from helpdesk.insights.rollup import forget_before
 from helpdesk.orm import utcnow
 from helpdesk.search.models import SearchClick, SearchQuery
 
@@ -33,6 +34,7 @@ def sweep_search_log(session: Session, *, days: int, now: dt.datetime | None = N
             SearchClick.search_id >= start, SearchClick.search_id < start + batch,
             SearchClick.search_id.in_(select(SearchQuery.id).where(*in_range))))
         removed += session.execute(delete(SearchQuery).where(*in_range)).rowcount
+    forget_before(session, cutoff)  # the rollups keep nothing the log no longer has
     # The audit row ends the sweep's last transaction: a sweep that removed rows is always in the trail.
     record_event(session, "search_log_swept", origin=origin, target_type="search_query",
                  detail=f"{removed} searches older than {days} days removed (before {cutoff:%Y-%m-%d %H:%M} UTC)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from helpdesk.insights.rollup import after_click
 from helpdesk.search.models import QUERY_MAX, SearchClick, SearchQuery
 
 SOURCES = ("page", "api", "typeahead")
@@ -25,4 +26,5 @@ def log_click(session: Session, search: SearchQuery, *, article_slug: str, quest
     click = SearchClick(search_id=search.id, article_slug=article_slug, question_id=question_id, rank=rank)
     session.add(click)
     session.flush()
+    after_click(session, search)  # a search of a day already rolled up for the reports changes its kind
     return click
