@@ -28,9 +28,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from helpdesk.orm import utcnow
 from helpdesk.insights.models import SearchDay, SearchRollup, SearchWeekPerson
 from helpdesk.insights.scope import Period
+from helpdesk.orm import utcnow
 from helpdesk.search.models import SearchClick, SearchQuery
 
 KINDS = ("zero_result", "no_click", "other")
