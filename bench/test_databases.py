@@ -3,7 +3,7 @@
 Run: .venv/bin/python bench/test_databases.py [--rounds 7]
          --postgres postgresql://postgres@127.0.0.1:5432/helpdesk_bench
 The database named must contain "bench": its `public` schema is DROPPED and rebuilt. The template and working copies
-are made beside it by tests/databases.py (`<name>_tpl_<hash>`, `<name>_bench`); the copy is dropped after.
+are made beside it by tests/databases.py (`<name>_tpl_<hash>`, `<name>_bench_c<n>`); the copies are dropped after.
 Rounds interleave the two ways (load slows both of a pair alike); the baseline is opening a connection and running
 `SELECT 1`, the least any per-test database costs. Prints the median of each, in seconds.
 """

@@ -5,13 +5,13 @@ Names derive from the base database of HELPDESK_TEST_DATABASE_URL (e.g. `test`):
 
 * the template `test_tpl_<hash>`, where the hash covers the migrations, so a changed migration builds a new one and
   two checkouts with different migrations on one server never share (nor drop) each other's template;
-* a working database per pytest worker, `test_gw0` (xdist) or `test_main`, copied anew from the template per test.
-  (Not prepared ahead in a thread: the copy's 9 MB of WAL then competed with the running test's commits, and the
-  tests got slower, not faster.)
+* a new copy per test, `test_gw0_c1`, `test_gw0_c2`... (xdist worker gw0; else `test_main_c1`...). Used copies are
+  dropped 16 at a time, not one per test: PostgreSQL forces a checkpoint on every DROP DATABASE (seconds on a busy
+  server), and the later ones of a batch find little to write.
 
 Advisory locks (held on a session-long connection) make both safe when runs share a server: a template is built by
 one process while the others wait, a stale template is dropped only if no run holds it, and a worker database is
-claimed by one run at a time (a second run of the same checkout takes `test_gw0_1`).
+claimed by one run at a time (a second run of the same checkout takes `test_gw0_1_c1`...).
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ _LOCK = "SELECT pg_advisory_lock(hashtextextended(%s, 0))"
 _LOCK_SHARED = "SELECT pg_advisory_lock_shared(hashtextextended(%s, 0))"
 _TRY_LOCK = "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))"
 _UNLOCK = "SELECT pg_advisory_unlock(hashtextextended(%s, 0))"
+#: How many used copies are kept before they are dropped together (9 MB each).
+DROP_BATCH = 16
 
 
 def migrations_hash() -> str:
@@ -63,6 +65,10 @@ class PostgresDatabases:
         # The session-long admin connection: it holds the locks and runs CREATE/DROP DATABASE (autocommit).
         self._admin = psycopg.connect(plain, autocommit=True)
         self.name = self._claim(f"{base_name}_{worker}")
+        self._serial = 0
+        # Copies a killed run left under this (now claimed) name, then this run's used ones.
+        self._used = [name for (name,) in self._admin.execute(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (f"{self.name}_c",))]
         self._ensure_template()
 
     def url(self, name: str) -> str:
@@ -106,19 +112,28 @@ class PostgresDatabases:
                 self._admin.execute(_UNLOCK, (key,))
 
     def copy_template(self, name: str) -> str:
-        """Make `name` a new copy of the template (dropping the old one, which a finished test used); return it."""
+        """Make `name` a new copy of the template (replacing any database of that name); return the name."""
         _drop(self._admin, name)
         self._admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
             sql.Identifier(name), sql.Identifier(self.template)))
         return name
 
     def fresh(self) -> str:
-        """Recreate this process's working database as a copy of the template; return its URL."""
-        return self.url(self.copy_template(self.name))
+        """Return the URL of a new copy of the template (dropping a full batch of used ones first)."""
+        if len(self._used) >= DROP_BATCH:
+            self._drop_used()
+        self._serial += 1
+        self._used.append(self.copy_template(f"{self.name}_c{self._serial}"))
+        return self.url(self._used[-1])
+
+    def _drop_used(self) -> None:
+        for name in self._used:
+            _drop(self._admin, name)
+        self._used.clear()
 
     def close(self) -> None:
-        """Drop the working database and release the locks (closing the connection releases them)."""
-        _drop(self._admin, self.name)
+        """Drop the copies and release the locks (closing the connection releases them)."""
+        self._drop_used()
         self._admin.close()
 
 

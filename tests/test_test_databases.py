@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 
 from helpdesk.orm import alembic_config
 from tests.conftest import PG_URL
-from tests.databases import PostgresDatabases, migrations_hash, worker_name
+from tests.databases import DROP_BATCH, PostgresDatabases, migrations_hash, worker_name
 
 #: The worker name of the databases made here: apart from this run's own (and from other xdist workers').
 SELF = f"selftest_{worker_name()}"
@@ -31,7 +31,7 @@ def test_a_fresh_copy_is_migrated_to_head_and_forgets_the_tests_before() -> None
     try:
         assert databases.template.endswith(f"_tpl_{migrations_hash()}")
         urls = []
-        for _ in range(2):  # the second test gets the same database, anew
+        for _ in range(2):
             engine = create_engine(databases.fresh())
             urls.append(engine.url.render_as_string(hide_password=False))
             with engine.begin() as connection:
@@ -40,10 +40,10 @@ def test_a_fresh_copy_is_migrated_to_head_and_forgets_the_tests_before() -> None
                 assert connection.scalar(text("SELECT to_regclass('left_behind')")) is None
                 connection.execute(text("CREATE TABLE left_behind (id integer)"))
             engine.dispose()
-        assert urls[0] == urls[1]
+        assert urls[0] != urls[1]
     finally:
         databases.close()
-    assert databases.name not in _databases(PG_URL)  # dropped at the end of the run
+    assert not any(name.startswith(f"{databases.name}_c") for name in _databases(PG_URL))  # dropped at the end
 
 
 def test_two_runs_on_one_server_never_share_a_working_database() -> None:
@@ -53,7 +53,7 @@ def test_two_runs_on_one_server_never_share_a_working_database() -> None:
         assert first.template == second.template
         assert second.name == f"{first.name}_1"
         names = {make_url(first.fresh()).database, make_url(second.fresh()).database}
-        assert names == {first.name, second.name} and names <= _databases(PG_URL)
+        assert names == {f"{first.name}_c1", f"{second.name}_c1"} and names <= _databases(PG_URL)
     finally:
         first.close()
         second.close()
@@ -73,3 +73,14 @@ def test_a_stale_template_is_dropped_only_when_no_run_holds_it() -> None:
     # That run ended (its connection, and so its lock, is gone): the next run drops the template.
     PostgresDatabases(PG_URL, SELF).close()
     assert stale not in _databases(PG_URL)
+
+
+def test_used_copies_are_dropped_together_once_a_batch_is_full() -> None:
+    databases = PostgresDatabases(PG_URL, SELF)
+    try:
+        for _ in range(DROP_BATCH + 1):
+            databases.fresh()
+        mine = {name for name in _databases(PG_URL) if name.startswith(f"{databases.name}_c")}
+        assert mine == {f"{databases.name}_c{DROP_BATCH + 1}"}  # the one in use is kept
+    finally:
+        databases.close()
