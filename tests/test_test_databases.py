@@ -46,6 +46,32 @@ def test_a_fresh_copy_is_migrated_to_head_and_forgets_the_tests_before() -> None
     assert not any(name.startswith(f"{databases.name}_c") for name in _databases(PG_URL))  # dropped at the end
 
 
+def test_a_used_database_is_emptied_back_to_the_templates_rows() -> None:
+    databases = PostgresDatabases(PG_URL, SELF)
+    try:
+        url = databases.fresh()
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            states = connection.scalar(text("SELECT count(*) FROM state"))
+            agency = connection.execute(text("SELECT id, name FROM agency ORDER BY id LIMIT 1")).one()
+            connection.execute(text("UPDATE agency SET name = 'Renamed' WHERE id = :id"), {"id": agency.id})
+            connection.execute(text("INSERT INTO state (code, name, requires_mfa) VALUES ('ZZ', 'Nowhere', false)"))
+            connection.execute(text("INSERT INTO kb_section (slug, title, description, position) VALUES ('s', 'S', '', 1)"))
+            first = connection.scalar(text("SELECT nextval('agency_id_seq')"))
+        engine.dispose()
+        assert databases.fresh() == url  # emptied, not copied
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            assert connection.scalar(text("SELECT count(*) FROM state")) == states
+            assert connection.scalar(text("SELECT name FROM agency WHERE id = :id"), {"id": agency.id}) == agency.name
+            assert connection.scalar(text("SELECT count(*) FROM kb_section")) == 0
+            again = connection.scalar(text("SELECT nextval('agency_id_seq')"))
+        engine.dispose()
+        assert again == first  # sequences start where the template's did
+    finally:
+        databases.close()
+
+
 def test_two_runs_on_one_server_never_share_a_working_database() -> None:
     first = PostgresDatabases(PG_URL, SELF)
     second = PostgresDatabases(PG_URL, SELF)
@@ -79,7 +105,10 @@ def test_used_copies_are_dropped_together_once_a_batch_is_full() -> None:
     databases = PostgresDatabases(PG_URL, SELF)
     try:
         for _ in range(DROP_BATCH + 1):
-            databases.fresh()
+            engine = create_engine(databases.fresh())
+            with engine.begin() as connection:  # a changed schema: the next test needs a new copy
+                connection.execute(text("CREATE TABLE left_behind (id integer)"))
+            engine.dispose()
         mine = {name for name in _databases(PG_URL) if name.startswith(f"{databases.name}_c")}
         assert mine == {f"{databases.name}_c{DROP_BATCH + 1}"}  # the one in use is kept
     finally:
