@@ -56,7 +56,8 @@ def test_a_used_database_is_emptied_back_to_the_templates_rows() -> None:
             agency = connection.execute(text("SELECT id, name FROM agency ORDER BY id LIMIT 1")).one()
             connection.execute(text("UPDATE agency SET name = 'Renamed' WHERE id = :id"), {"id": agency.id})
             connection.execute(text("INSERT INTO state (code, name, requires_mfa) VALUES ('ZZ', 'Zed', false)"))
-            connection.execute(text("INSERT INTO kb_section (slug, title, description, position) VALUES ('s', 'S', '', 1)"))
+            connection.execute(text("INSERT INTO kb_section (slug, title, description, position) "
+                                    "VALUES ('s', 'S', '', 1)"))
             first = connection.scalar(text("SELECT nextval('agency_id_seq')"))
         engine.dispose()
         assert databases.fresh() == url  # emptied, not copied
