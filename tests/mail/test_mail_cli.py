@@ -56,7 +56,7 @@ def test_deliver_loop_keeps_delivering_and_exits_cleanly_on_sigterm(
         process = subprocess.Popen([*DELIVER_COMMAND, "--interval", "0.1"], cwd=REPO, env=process_env,
                                    stdout=log, stderr=subprocess.STDOUT)
     try:
-        smtp.wait_for(1, timeout=15)
+        smtp.wait_for(1, timeout=90)
         add_mail()  # queued while the loop runs
         smtp.wait_for(2)
         process.send_signal(signal.SIGTERM)
@@ -75,7 +75,7 @@ def test_background_deliverer_is_restarted_when_it_dies_and_stopped_with_the_ser
     deliverer.start()
     try:
         add_mail()
-        smtp.wait_for(1, timeout=15)
+        smtp.wait_for(1, timeout=90)
         first = deliverer.process
         assert first is not None
         first.kill()
@@ -84,7 +84,7 @@ def test_background_deliverer_is_restarted_when_it_dies_and_stopped_with_the_ser
             time.sleep(0.05)
         assert deliverer.process is not first
         add_mail()
-        smtp.wait_for(2, timeout=15)
+        smtp.wait_for(2, timeout=90)
     finally:
         deliverer.stop()
     assert deliverer.process is not None and deliverer.process.returncode == 0  # SIGTERM: a clean exit
@@ -105,7 +105,7 @@ def _children(pid: int) -> dict[int, str]:
 
 
 def _wait_until_healthy(url: str) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120
     while True:
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
@@ -135,7 +135,7 @@ def test_serve_runs_the_deliverer_the_sweep_and_the_learner_and_stops_them_on_ex
         process = subprocess.Popen([sys.executable, "-m", "helpdesk", "serve", "--workers", "2", "--port", str(port)],
                                    cwd=REPO, env=process_env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        smtp.wait_for(1, timeout=30)
+        smtp.wait_for(1, timeout=120)  # generous: a server starting on a busy machine
         _wait_until_healthy(f"http://127.0.0.1:{port}/healthz")
         children = _children(process.pid)
         [deliverer] = [pid for pid, command in children.items() if "mail deliver --loop" in command]
