@@ -1,10 +1,14 @@
 """Benchmark: `helpdesk serve --workers 2` under load, each page beside a static file's figures from the same run.
 
-Run: .venv/bin/python bench/load.py [--postgres postgresql://...] [--seconds 10] [--connections 30] [--users 30]
+Run: .venv/bin/python bench/load.py [--postgres postgresql://...] [--seconds 4] [--rounds 5] [--connections 30]
+     [--users 30]
 SQLite first, then PostgreSQL when --postgres is given (that database is EMPTIED: its public schema is dropped).
 Pages are driven by wrk (`apt-get install wrk`; 2 threads, --connections, --seconds), or by a bounded Python loop
 of keep-alive connections where wrk is missing. For the article page, home, search page and API search it prints
 requests/s and p50/p99, each as a ratio to the static file's (rps: higher is better; latency: lower is better).
+The floor and the pages are measured in interleaved rounds (floor, page, page, ... then again): each round's ratio is
+taken against that round's floor and the median over the rounds is reported with its spread, so load from other
+jobs that comes and goes during a run shifts floor and page alike instead of skewing one of them.
 Then a mixed load of --users people (articles, searches, votes, requests filed) with p50/p95.
 Targets: article page and home >= 40 % of the floor's req/s, API search >= 30 %, mixed p95 <= 250 ms.
 """
@@ -18,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -69,25 +74,31 @@ def bench(label: str, database_url: str, args: argparse.Namespace) -> list[str]:
         process = start_server(tmp, env)
         try:
             token = reporter_token(env)
-            for path in [STATIC, *(page[1] for page in PAGES)]:
+            paths = [page[1] for page in PAGES]
+            for path in [STATIC, *paths]:
                 measure(port, path, 2, 4)  # warm-up: caches, index, connections
             print(f"\n== {label} ({'wrk' if shutil.which('wrk') else 'Python loop'}, {args.connections} "
-                  f"connections, {args.seconds:g} s each)")
-            floor, floor50, floor99, _ = measure(port, STATIC, args.seconds, args.connections)
-            print(f"{'static file (the floor)':28} {floor:7.0f} req/s  p50 {floor50:7.2f} ms  p99 {floor99:7.2f} ms")
-            for page, path, target in PAGES:
-                rps, p50, p99, bad = measure(port, path, args.seconds, args.connections)
-                verdict = "" if target is None else ("  ok" if rps / floor >= target else f"  MISSED {target:.0%}")
+                  f"connections, {args.rounds} interleaved rounds of {args.seconds:g} s each)")
+            rounds = [[measure(port, path, args.seconds, args.connections) for path in [STATIC, *paths]]
+                      for _ in range(args.rounds)]
+            floor, floor50, floor99 = (median(r[0][i] for r in rounds) for i in range(3))
+            print(f"{'static file (the floor)':28} {floor:7.0f} req/s  p50 {floor50:7.2f} ms  p99 {floor99:7.2f} ms"
+                  f"  (rounds {min(r[0][0] for r in rounds):.0f}-{max(r[0][0] for r in rounds):.0f} req/s)")
+            for column, (page, _path, target) in enumerate(PAGES, start=1):
+                rps, p50, p99 = (median(r[column][i] for r in rounds) for i in range(3))
+                ratios = sorted(r[column][0] / r[0][0] for r in rounds)
+                ratio, bad = median(ratios), sum(r[column][3] for r in rounds)
+                verdict = "" if target is None else ("  ok" if ratio >= target else f"  MISSED {target:.0%}")
                 if verdict.startswith("  MISSED"):
                     missed.append(f"{label} {page}")
                 print(f"{page:28} {rps:7.0f} req/s  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  | ratio to the floor: "
-                      f"rps {rps / floor:5.0%}  p50 x{p50 / floor50:5.1f}  p99 x{p99 / floor99:5.1f}{verdict}"
-                      + (f"  {bad} non-2xx" if bad else ""))
-            out = run_mixed(port, token, args.users, args.seconds)
+                      f"rps {ratio:5.0%} ({ratios[0]:.0%}-{ratios[-1]:.0%})  p50 x{p50 / floor50:5.1f}  "
+                      f"p99 x{p99 / floor99:5.1f}{verdict}" + (f"  {bad} non-2xx" if bad else ""))
+            out = run_mixed(port, token, args.users, args.mixed_seconds)
             verdict = "ok" if out.percentile(0.95) <= 250 else "MISSED 250 ms"
             if verdict != "ok":
                 missed.append(f"{label} mixed p95")
-            print(f"{f'mixed, {args.users} users':28} {out.summary(args.seconds)}  {verdict}")
+            print(f"{f'mixed, {args.users} users':28} {out.summary(args.mixed_seconds)}  {verdict}")
             print(f"{'':28} statuses {dict(sorted(out.statuses.items()))}  accepted: {len(out.tickets)} requests, "
                   f"{len(out.votes)} voters")
         finally:
@@ -99,7 +110,9 @@ def bench(label: str, database_url: str, args: argparse.Namespace) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postgres", default="", help="also run on this PostgreSQL database (it is emptied)")
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--seconds", type=float, default=4.0, help="length of each measurement")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds of floor + pages")
+    parser.add_argument("--mixed-seconds", type=float, default=10.0, help="length of the mixed load")
     parser.add_argument("--connections", type=int, default=30)
     parser.add_argument("--users", type=int, default=30)
     args = parser.parse_args()
