@@ -16,7 +16,7 @@ from helpdesk.extensions import db
 from helpdesk.kb.models import Vote
 from helpdesk.kb.stats import Stats, get_stats
 from tests.factories import make_user, sign_in
-from tests.helpers import post_form, read_csrf_token
+from tests.helpers import csrf_of, post_form, read_csrf_token
 
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 
@@ -199,3 +199,62 @@ def test_health_is_cheap_and_deep_on_request(app: Flask, client: FlaskClient) ->
     deep = client.get("/healthz?deep=1")
     assert deep.status_code == 200 and deep.json["index"] == "ok"
     assert calls == ["ensure", "check"]
+
+
+@contextmanager
+def renders(app: Flask) -> Iterator[list[str]]:
+    """Record the templates rendered meanwhile."""
+    from flask import template_rendered
+
+    seen: list[str] = []
+
+    def record(_sender: Flask, template: Any, **_extra: Any) -> None:
+        seen.append(template.name)
+
+    template_rendered.connect(record, app)
+    try:
+        yield seen
+    finally:
+        template_rendered.disconnect(record, app)
+
+
+@pytest.mark.parametrize("path", [ARTICLE, "/"])
+def test_a_kept_page_carries_each_session_s_own_token(app: Flask, path: str) -> None:
+    first, second = app.test_client(), app.test_client()
+    first_page = first.get(path).get_data(as_text=True)
+    with renders(app) as seen:
+        second_page = second.get(path).get_data(as_text=True)
+    assert seen == []  # the second browser got the kept page, not a new rendering
+    assert csrf_of(second_page) != csrf_of(first_page) and "\0" not in second_page
+    assert second_page.replace(csrf_of(second_page), "") == first_page.replace(csrf_of(first_page), "")
+    # The token put in works: the plain vote form posts with it.
+    answer = second.post(f"{ARTICLE}/vote", data={"helpful": "yes", "csrf_token": csrf_of(second_page)})
+    assert answer.status_code == 303
+
+
+def test_a_kept_page_never_carries_a_flash_a_vote_or_a_signed_in_header(app: Flask) -> None:
+    voter, reader = app.test_client(), app.test_client()
+    reader.get(ARTICLE)  # kept: the signed-out page with no vote
+    page = voter.get(ARTICLE).get_data(as_text=True)
+    voter.post(f"{ARTICLE}/vote", data={"helpful": "no", "csrf_token": csrf_of(page)})
+    flashed = voter.get(ARTICLE).get_data(as_text=True)
+    assert "What was missing?" in flashed and "You answered No" in flashed
+    again = reader.get(ARTICLE).get_data(as_text=True)
+    assert "What was missing?" not in again and "You answered" not in again and "0 out of 1" in again
+    user = make_user(app, name="Dana Whitfield")
+    member = app.test_client()
+    sign_in(member, user)
+    assert "Dana Whitfield" in member.get(ARTICLE).get_data(as_text=True)
+    assert "Dana Whitfield" not in reader.get(ARTICLE).get_data(as_text=True)
+
+
+def test_kept_pages_age_out_and_stay_few() -> None:
+    from helpdesk.kb.page_cache import PageCache
+
+    cache = PageCache(size=2, max_age=60)
+    for key in "abc":
+        cache.put(key, key.upper())
+    assert cache.get("a") is None and cache.get("b") == "B" and cache.get("c") == "C"
+    stale = PageCache(max_age=0)
+    stale.put("a", "A")
+    assert stale.get("a") is None

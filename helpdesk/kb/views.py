@@ -15,6 +15,7 @@ from helpdesk.kb.conditional import not_modified, page_etag, with_etag
 from helpdesk.kb.editing import redirect_target
 from helpdesk.kb.forms import CommentForm, HideCommentForm, VoteForm, VoteReasonForm
 from helpdesk.kb.models import Vote
+from helpdesk.kb.page_cache import render_shared
 from helpdesk.kb.services import (
     VoteCounts,
     add_vote_reason,
@@ -45,9 +46,13 @@ def home() -> Response:
     etag = page_etag("home", library.fingerprint, sorted((s, c.helpful, c.total) for s, c in counts.items()))
     if cached := not_modified(etag):
         return cached
-    most_helpful = [library.articles[s] for s in rank_most_helpful(counts, list(library.articles))]
-    page = render_template("kb/home.html", library=library, counts=counts, most_helpful=most_helpful)
-    return with_etag(make_response(page), etag)
+    key = ("home", library.fingerprint, tuple(sorted((s, c.helpful, c.total) for s, c in counts.items())))
+
+    def render() -> str:
+        most_helpful = [library.articles[s] for s in rank_most_helpful(counts, list(library.articles))]
+        return render_template("kb/home.html", library=library, counts=counts, most_helpful=most_helpful)
+
+    return with_etag(make_response(render_shared(key if etag else None, render)), etag)
 
 
 @bp.get("/sections/<slug>")
@@ -102,8 +107,9 @@ def article(slug: str) -> Response:
     etag = page_etag("article", get_library().fingerprint, found.slug, stats, mine)
     if cached := not_modified(etag):
         return cached
-    page, status = render_article(found, stats=stats, my_vote=my_vote)
-    return with_etag(make_response(page, status), etag)
+    key = ("article", get_library().fingerprint, found.slug, stats, mine)
+    page = render_shared(key if etag else None, lambda: render_article(found, stats=stats, my_vote=my_vote)[0])
+    return with_etag(make_response(page), etag)
 
 
 @bp.post("/articles/<slug>/vote")
