@@ -16,14 +16,17 @@ from helpdesk.accounts.policy import AccountPolicy
 from helpdesk.accounts.tokens import issue_token, revoke_tokens
 from helpdesk.accounts.workload import list_open_work, reassign_all_work
 from helpdesk.audit.services import CLI_ACTOR, Origin, record_event
+from helpdesk.domain_errors import DomainError
 from helpdesk.mail.services import queue_mail
 from helpdesk.text import clean_line
 
 _EMAIL_RE = re.compile(r"^[^@\s<>\"',;]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
-class AccountError(ValueError):
+class AccountError(DomainError):
     """A refused account change, with the reason in words for the administrator."""
+
+    code = "account_refused"
 
 
 def check_email(email: str, policy: AccountPolicy) -> str:

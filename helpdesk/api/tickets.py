@@ -14,6 +14,7 @@ from helpdesk.accounts.api_tokens import authenticate_token
 from helpdesk.accounts.models import User
 from helpdesk.accounts.session import account_policy, current_origin
 from helpdesk.api.token_failures import count_token_failure
+from helpdesk.domain_errors import DomainError
 from helpdesk.errors import error_response
 from helpdesk.extensions import csrf, db
 from helpdesk.ids import parse_id
@@ -35,12 +36,14 @@ _FIELDS = (*_TEXT, "suggestions")
 _MULTI_LINE = {"description": clean_text, "tried": clean_text}
 
 
-class _Invalid(ValueError):
+class _Invalid(DomainError):
     """A bad request field: its name and the message for the client."""
 
+    status = 422
+
     def __init__(self, field: str, message: str, code: str | None = None) -> None:
-        super().__init__(message)
-        self.field, self.code = field, code or f"invalid_{field}"
+        super().__init__(message, field=field)
+        self.code = code or f"invalid_{field}"
 
 
 def _invalid(exc: _Invalid, status: int = 422) -> Response:

@@ -72,6 +72,9 @@ ALLOWED_WORDS = "PDF, DOC, DOCX, RTF, TXT, JPG, PNG, GIF or TIFF"
 class AttachmentError(TicketError):
     """Files that cannot be attached: one problem in words per file, each naming the file."""
 
+    code = "invalid_attachment"
+    field = "attachments"
+
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
         super().__init__(" ".join(self.problems))
