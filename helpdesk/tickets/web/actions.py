@@ -67,16 +67,14 @@ def _perform(ticket_id: int, action: str, form_class: type[F], run: Callable[[Ti
     try:
         message = run(ticket, actor, form)
     except TicketConflict as exc:  # changed between loading and saving: nothing of this change was written
-        db.session.rollback()
+        db.session.rollback()  # the page shows what is saved, not what the refused change left in memory
         return render_ticket(ticket_or_404(ticket_id), refusal=Refusal(action, str(exc), form, conflict=True),
                              status=409)
     except TicketError as exc:
-        db.session.rollback()
+        db.session.rollback()  # the page shows what is saved, not what the refused change left in memory
         return render_ticket(ticket_or_404(ticket_id), refusal=Refusal(action, str(exc), form), status=400)
     except PermissionError:
-        db.session.rollback()
         abort(403)
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for("tickets.ticket", ticket_id=ticket_id), 303)
 
@@ -94,8 +92,8 @@ def reply(ticket_id: int) -> ViewResult:
         with AttachmentStore(attachment_dir()) as store:
             reply_ticket(db.session, triage(), ticket, actor=actor, body=form.body.data or "",
                          origin=current_origin(), expected_version=_version(form), status=form.status.data or None)
+            # The files go if the request's transaction rolls back (a failed commit included).
             store.save(db.session, ticket, uploads, uploader=actor, origin=current_origin(), now=utcnow())
-            db.session.commit()  # inside the store: if the commit fails, no file outlives it
         attached = f" with {len(uploads)} file{'s' if len(uploads) != 1 else ''}" if uploads else ""
         if actor.id == ticket.reporter_id:
             return f"Your reply was added{attached}; the people working on your request were told."
