@@ -39,7 +39,7 @@ class TakeoverError(AccountError):
 
 
 #: Said of every unusable hand-over target alike: inactive, of another state, the user themself.
-TAKEOVER_WORDS = "Choose another active user of the same state to take over the work."
+TAKEOVER_WORDS = "Choose another active user of your state to take over the work."
 
 
 def check_takeover(session: Session, user: User, to: User) -> None:
