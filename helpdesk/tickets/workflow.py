@@ -127,6 +127,8 @@ def reopen_ticket(session: Session, triage: Triage, ticket: Ticket, *, actor: Us
     now = now or utcnow()
     if not can_reopen(actor, ticket):
         raise PermissionError("only the compact office and the national office reopen requests")
+    if ticket.status not in ("resolved", "closed"):
+        raise TicketError(f"This request is {ticket.status}: there is nothing to reopen.")
     reason = _text(reason, "why the request is reopened")
     check_version(ticket, expected_version)
     ticket.status, ticket.resolved_at, ticket.closed_at = "open", None, None
