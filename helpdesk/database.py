@@ -1,4 +1,4 @@
-"""Flask wiring of the database: one engine per app, one session per app context, closed at teardown."""
+"""Flask wiring of the database: one engine per app, one session per app context, one commit per request."""
 
 from __future__ import annotations
 
@@ -44,6 +44,52 @@ class Database:
         if "_db_session" not in g:
             g._db_session = current_app.extensions[_EXT][1]()
         return g._db_session
+
+    def keep_refused(self) -> None:
+        """Commit this request's writes at its end even though it answers with an error (4xx).
+
+        For what a refusal must leave behind: a failed sign-in's count and audit row, the audit row of a denied
+        request, a spent link's failure. Call it after writing them; a later exception in the request rolls back
+        everything written before it (and the mark), so a handler writing its own record calls it again.
+        """
+        g._db_keep_refused = True
+
+    def end_request(self, status: int) -> None:
+        """End the request's transaction: commit after a successful (2xx/3xx) answer, roll back otherwise.
+
+        Raises when the commit fails, before anything was sent: the error handler then answers 503 or 500.
+        """
+        session: Session | None = g.get("_db_session")
+        keep = status < 400 or (status < 500 and g.get("_db_keep_refused", False))
+        g.pop("_db_keep_refused", None)
+        if session is None:
+            return
+        if keep:
+            session.commit()
+        else:
+            session.rollback()
+
+    def fail_request(self) -> None:
+        """Roll back everything the request wrote: an exception is on its way to the error handler."""
+        g.pop("_db_keep_refused", None)
+        session: Session | None = g.get("_db_session")
+        if session is not None:
+            session.rollback()
+
+    def end_failed_request(self, status: int) -> None:
+        """Commit only what the error handler kept (`keep_refused`); a failed commit is logged, the answer stands."""
+        session: Session | None = g.get("_db_session")
+        keep = status < 500 and g.pop("_db_keep_refused", False)
+        if session is None:
+            return
+        try:
+            if keep:
+                session.commit()
+            else:
+                session.rollback()
+        except Exception:  # the refusal must still reach the person even if the database is down
+            current_app.logger.exception("could not keep the record of a refused request")
+            session.rollback()
 
     @staticmethod
     def _close_session(exc: BaseException | None) -> None:

@@ -1,4 +1,4 @@
-"""Error pages: JSON `{"error", "message"}` under /api/, HTML elsewhere; never a traceback."""
+"""Error pages: JSON `{"error", "message"[, "field"]}` under /api/, HTML elsewhere; never a traceback."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from flask import Flask, Response, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from helpdesk.domain_errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,18 @@ def error_response(status: int, message: str, code: str | None = None) -> Respon
     else:
         response = Response(render_template("error.html", status=status, message=message), mimetype="text/html")
     response.status_code = status
+    return response
+
+
+def _handle_domain(exc: DomainError) -> Response:
+    """Answer a refusal a service raised: its status, and under /api/ its code and field (the request rolled back)."""
+    if not wants_json():
+        return error_response(exc.status, exc.message)
+    body: dict[str, object] = {"error": exc.code, "message": exc.message}
+    if exc.field is not None:
+        body["field"] = exc.field
+    response = jsonify({**body, **exc.details()})
+    response.status_code = exc.status
     return response
 
 
@@ -63,11 +77,11 @@ def _audit_denied() -> None:
 
     user = current_user if current_user.is_authenticated else g.get("api_user")  # a session, or an API token
     try:
-        db.session.rollback()  # nothing of the refused request is kept
+        # The request lifecycle rolled the refused request's work back before this handler ran.
         record_event(db.session, "access_denied", origin=current_origin(), outcome="failure",
                      actor_id=user.id if user else None, actor_email=user.email if user else None,
                      state_code=user.state_code if user else None, detail=f"{request.method} {request.path}")
-        db.session.commit()
+        db.keep_refused()  # committed at the end of the request although it answers 403
     except Exception:  # the refusal must still reach the person even if the database is down
         log.exception("could not audit a denied request to %s", request.path)
         db.session.rollback()
@@ -100,6 +114,7 @@ def _handle_unexpected(exc: Exception) -> Response:
 def init_app(app: Flask) -> None:
     """Register the error handlers."""
     app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(DomainError, _handle_domain)
     app.register_error_handler(Exception, _handle_unexpected)
     for error in (DBAPIError, DisconnectionError, PoolTimeoutError):  # more specific than Exception: chosen first
         app.register_error_handler(error, _handle_database)

@@ -1,10 +1,10 @@
-"""The app class: a GET whose database connection was lost is run once more on a fresh connection."""
+"""The app class: one transaction per request, and a GET whose connection was lost run once more afresh."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 from sqlalchemy.exc import DBAPIError
 
 #: Requests that change nothing, so running them twice is harmless (the log rows of the lost attempt rolled back).
@@ -27,7 +27,11 @@ def _start_again() -> None:
 
 
 class HelpdeskFlask(Flask):
-    """Flask, retrying an idempotent request once when its database connection is lost (e.g. a fail-over).
+    """Flask, with one commit per request and a retry of an idempotent request whose connection was lost.
+
+    The request's session is committed once, when the view (or a before-request hook) answered 2xx/3xx without an
+    exception, and rolled back otherwise; views do not commit. A refusal that must leave a record behind says so
+    with `db.keep_refused()`. Outside a request (commands, worker threads) code commits itself.
 
     The pool discards every connection opened before the loss, so the second attempt connects afresh; a second
     loss (the database is still down) reaches the error handler, which answers 503 with Retry-After.
@@ -36,20 +40,41 @@ class HelpdeskFlask(Flask):
     def preprocess_request(self) -> Any:
         """Run the before-request hooks (loading the signed-in user), once more after a lost connection."""
         try:
-            return super().preprocess_request()
+            answer = super().preprocess_request()
         except DBAPIError as exc:
             if not _may_retry(exc):
                 raise
             _start_again()
-            return super().preprocess_request()
+            answer = super().preprocess_request()
+        return None if answer is None else self._end(answer)
 
     def dispatch_request(self) -> Any:
-        """Run the view, and after a lost connection the whole request once more."""
+        """Run the view and commit its work, and after a lost connection the whole request once more."""
         try:
-            return super().dispatch_request()
+            return self._end(super().dispatch_request())
         except DBAPIError as exc:
             if not _may_retry(exc):
                 raise
             _start_again()
-            response = super().preprocess_request()
-            return response if response is not None else super().dispatch_request()
+            answer = super().preprocess_request()
+            return self._end(answer if answer is not None else super().dispatch_request())
+
+    def _end(self, answer: Any) -> Response:
+        """Make the response and end the request's transaction by its status, before anything is sent.
+
+        A failed commit raises here, inside the request, so the person gets a 503 or 500, never a success.
+        """
+        from helpdesk.extensions import db
+
+        response = self.make_response(answer)
+        db.end_request(response.status_code)
+        return response
+
+    def handle_user_exception(self, e: Exception) -> Any:
+        """Roll back the request's work, then let the error handler answer (keeping only what it marks kept)."""
+        from helpdesk.extensions import db
+
+        db.fail_request()
+        response = self.make_response(super().handle_user_exception(e))
+        db.end_failed_request(response.status_code)
+        return response

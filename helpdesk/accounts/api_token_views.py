@@ -49,10 +49,8 @@ def api_tokens() -> Response | tuple[str, int]:
     try:
         token, plaintext = tokens.create_api_token(db.session, actor=acting_user(), name=form.name.data or "",
                                                    origin=current_origin())
-    except tokens.TokenError as exc:
-        db.session.rollback()
+    except tokens.TokenError as exc:  # the form is shown again with the reason; the 400 rolls the request back
         return _page(form, error=str(exc), status=400)
-    db.session.commit()
     # Rendered, not redirected: the plaintext must not travel through the (signed, not encrypted) session cookie.
     page, status = _page(TokenForm(formdata=None), created=token, plaintext=plaintext, status=201)
     return Response(page, status=status, headers={"Referrer-Policy": "no-referrer"})
@@ -67,6 +65,5 @@ def revoke_token(token_id: int) -> Response:
         token = tokens.revoke_api_token(db.session, actor=acting_user(), token_id=token_id, origin=current_origin())
     except LookupError:
         abort(404)
-    db.session.commit()
     flash(f"The token \u201c{token.name}\u201d is revoked: programs using it can no longer use the API.", "success")
     return redirect(url_for("tickets.api_tokens"), 303)

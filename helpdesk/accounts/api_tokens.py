@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from helpdesk.accounts.models import ApiToken, User
 from helpdesk.accounts.tokens import digest
 from helpdesk.audit.services import SYSTEM, SYSTEM_ACTOR, Origin, record_event
+from helpdesk.domain_errors import DomainError
 from helpdesk.orm import utcnow
 from helpdesk.text import clean_line
 
@@ -24,8 +25,10 @@ TOUCH_SECONDS = 300
 _MAX_TOKEN_LENGTH = 128
 
 
-class TokenError(ValueError):
+class TokenError(DomainError):
     """A refused token change, with the reason in words for the person who asked."""
+
+    code = "token_refused"
 
 
 def list_api_tokens(session: Session, user: User) -> list[ApiToken]:

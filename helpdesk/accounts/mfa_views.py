@@ -41,7 +41,6 @@ def _restart() -> Response:
 def _finish(user: User) -> Response:
     target = session.get("pending", {}).get("next", "/")
     sign_in(user)  # clears the pending state and starts the real session
-    db.session.commit()
     return redirect(target, 303)
 
 
@@ -57,7 +56,7 @@ def verify() -> Response | str:
         if verify_second_factor(db.session, user, form.code.data or "", origin=current_origin(), now=utcnow(),
                                 policy=account_policy()):
             return _finish(user)
-        db.session.commit()
+        db.keep_refused()  # the failure count (and any lockout) stands whatever the answer
         if user.locked_until is not None:
             return _restart()
         error = "That code is not right. Codes change every 30 seconds; use the newest one."
@@ -80,7 +79,7 @@ def _enrol_page(user: User, *, signing_in: bool) -> Response | str:
             if codes is not None:
                 return _enrolled(user, codes, signing_in=signing_in)
             error = "That code is not right. Check the time on your phone and enter the newest code."
-    db.session.commit()  # keeps the enrolment under way for the next page
+    # The enrolment under way is kept for the next page: the answer is a 200, committed at the request's end.
     return render_template("accounts/mfa_enrol.html", form=form, error=error, secret=enrolment.secret,
                            qr=qr_svg(provisioning_uri(user, enrolment.secret)))
 
@@ -92,7 +91,6 @@ def _enrolled(user: User, codes: list[str], *, signing_in: bool) -> str:
         continue_url = session.get("pending", {}).get("next", "/")
         finish_sign_in(db.session, user, origin=current_origin(), now=utcnow(), how="password and new authenticator")
         sign_in(user)
-    db.session.commit()
     return render_template("accounts/mfa_codes.html", codes=codes, continue_url=continue_url)
 
 

@@ -14,16 +14,41 @@ from helpdesk.accounts.passwords import hash_password
 from helpdesk.accounts.permissions import assignable_roles, can_manage
 from helpdesk.accounts.policy import AccountPolicy
 from helpdesk.accounts.tokens import issue_token, revoke_tokens
-from helpdesk.accounts.workload import list_open_work, reassign_all_work
+from helpdesk.accounts.workload import list_open_work, reassign_all_work, work_holding_problem
 from helpdesk.audit.services import CLI_ACTOR, Origin, record_event
+from helpdesk.domain_errors import DomainError
 from helpdesk.mail.services import queue_mail
 from helpdesk.text import clean_line
 
 _EMAIL_RE = re.compile(r"^[^@\s<>\"',;]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
-class AccountError(ValueError):
+class AccountError(DomainError):
     """A refused account change, with the reason in words for the administrator."""
+
+    status = 409  # refused by the account's present state (own account, open work, last administrator…)
+    code = "account_refused"
+
+
+class TakeoverError(AccountError):
+    """The person chosen to take over a deactivated user's work cannot hold it."""
+
+    status = 400
+    code = "invalid_reassign_to"
+    field = "reassign_to"
+
+
+#: Said of every unusable hand-over target alike: inactive, of another state, the user themself.
+TAKEOVER_WORDS = "Choose another active user of your state to take over the work."
+
+
+def check_takeover(session: Session, user: User, to: User) -> None:
+    """Raise TakeoverError unless `to` may take over all of the user's open work (the rule the list offers by)."""
+    if not to.is_active or to.id == user.id or to.state_code != user.state_code:
+        raise TakeoverError(TAKEOVER_WORDS)
+    problem = work_holding_problem(session, user, to)
+    if problem:
+        raise TakeoverError(problem)
 
 
 def check_email(email: str, policy: AccountPolicy) -> str:
@@ -129,12 +154,12 @@ def deactivate_user(session: Session, user: User, *, actor: User | None, origin:
         raise AccountError("You cannot deactivate your own account; ask another administrator.")
     if not user.is_active:
         return 0
+    if reassign_to is not None:  # a chosen taker is checked even when no work is left to hand over
+        check_takeover(session, user, reassign_to)
     moved = 0
     if list_open_work(session, user):
         if reassign_to is None:
             raise AccountError("This user still holds open work: reassign it to another active user first.")
-        if not reassign_to.is_active or reassign_to.id == user.id or reassign_to.state_code != user.state_code:
-            raise AccountError("Choose another active user of your state to take over the work.")
         moved = reassign_all_work(session, user, reassign_to, actor=actor, origin=origin)
         record_event(session, "work_reassigned", origin=origin, **_actor(actor),
                      target_type="user", target_id=user.id, state_code=user.state_code,

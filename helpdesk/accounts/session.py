@@ -107,6 +107,7 @@ def _enforce_session() -> Response | None:
     stamp = utcnow()
     if user.last_seen_at is None or (stamp - user.last_seen_at).total_seconds() > _SEEN_WRITE_SECONDS:
         user.last_seen_at = stamp
+        # A usage stamp, kept even when the request is then refused: committed here, not at the request's end.
         db.session.commit()
     if user.privacy_version != policy.privacy_version and request.endpoint not in _PRIVACY_EXEMPT:
         if request.path.startswith("/api/"):

@@ -60,7 +60,7 @@ def login() -> Response | str | tuple[str, int]:
     user = authenticate(db.session, form.email.data or "", form.password.data or "", origin=origin, now=utcnow(),
                         policy=policy)
     if user is None:
-        db.session.commit()  # the failure count and its audit row are kept
+        db.keep_refused()  # the failure count, any lockout and its audit row are kept whatever the answer
         return render_template("accounts/login.html", form=form, error=GENERIC_FAILURE), 200
     target = safe_next(request.args.get("next"))
     if mfa_required(db.session, user, policy):
@@ -68,11 +68,9 @@ def login() -> Response | str | tuple[str, int]:
         session["pending"] = {"uid": user.id, "sv": user.session_version, "at": time.time(), "next": target}
         record_event(db.session, "sign_in", outcome="pending", origin=origin, actor_id=user.id,
                      actor_email=user.email, state_code=user.state_code, detail="password right; second factor owed")
-        db.session.commit()
         return redirect(url_for("mfa.verify" if user.totp_secret else "mfa.enrol"), 303)
     finish_sign_in(db.session, user, origin=origin, now=utcnow(), how="password")
     sign_in(user)
-    db.session.commit()
     return redirect(target, 303)
 
 
@@ -85,7 +83,6 @@ def logout() -> Response:
         current_user.session_version += 1
         record_event(db.session, "sign_out", origin=current_origin(), actor_id=current_user.id,
                      actor_email=current_user.email, state_code=current_user.state_code)
-        db.session.commit()
     sign_out()
     flash("You are signed out.", "success")
     return redirect(url_for("kb.home"), 303)
@@ -117,14 +114,14 @@ def reset(token: str) -> Response:
     if link is None:
         record_event(db.session, "password_link_opened", outcome="failure", origin=current_origin(),
                      detail="invalid or expired link")
-        db.session.commit()
+        db.keep_refused()  # the audit row of the refused link stands although the answer is a 410
         return _private(make_response(render_template("accounts/reset_invalid.html", minutes=_link_minutes()), 410))
     form = SetPasswordForm()
     problems: list[str] = []
     if form.validate_on_submit():
         user, problems = set_password_from_link(db.session, token, form.password.data or "",
                                                 origin=current_origin(), now=utcnow(), policy=account_policy())
-        db.session.commit()
+        db.keep_refused()  # a refused password's audit row stands although the form is shown again (400)
         if user is not None:
             sign_out()  # not signed in by the link: the new password is used at the sign-in page
             session[JUST_SET] = user.email
@@ -145,7 +142,6 @@ def privacy() -> Response | str | tuple[str, int]:
     if needs and form.validate_on_submit():
         accept_privacy_policy(db.session, current_user._get_current_object(), policy.privacy_version,
                               origin=current_origin(), now=utcnow())
-        db.session.commit()
         flash("Thank you. You can now use the help desk.", "success")
         return redirect(safe_next(request.args.get("next")), 303)
     status = 400 if request.method == "POST" else 200

@@ -38,7 +38,7 @@ def audit() -> tuple[str, int]:
                               origin=current_origin())
     actions = [(action, action_label(action)) for action in list_audit_actions(db.session, where.state_code)]
     rows = describe_events(db.session, events.items, actor)
-    db.session.commit()
+    db.keep_refused()  # events are shown even beside a bad filter (400): the record of reading them is kept
     export_args = {key: value for key, value in request.args.items() if key != "page"} if valid else {}
     return render_template(
         "admin/audit.html", form=form, events=events, rows=rows, where=where, state=where.state_code,
@@ -56,6 +56,5 @@ def audit_export() -> Response | tuple[str, int]:
     where = _filter(form, True)
     events = export_audit_trail(db.session, actor, where, origin=current_origin())
     text = audit_csv(describe_events(db.session, events, actor))
-    db.session.commit()
     name = f"audit-{where.state_code or 'all'}-{utcnow():%Y-%m-%d}.csv"
     return Response(text, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -54,7 +54,6 @@ def inactive_deactivate() -> Response | tuple[str, int]:
         users.append(user)
     outcome = deactivate_inactive_users(db.session, users, actor=actor, origin=current_origin(), now=utcnow(),
                                         days=form.days.data or account_policy().inactive_days)
-    db.session.commit()
     if outcome.deactivated:
         flash(f"Deactivated {len(outcome.deactivated)} users: "
               f"{', '.join(user.email for user in outcome.deactivated)}.", "success")

@@ -12,6 +12,7 @@ from helpdesk.accounts.forms import EmptyForm
 from helpdesk.accounts.models import ROLES, Agency, State, User
 from helpdesk.accounts.permissions import assignable_roles, is_national
 from helpdesk.accounts.services import (
+    TAKEOVER_WORDS,
     AccountError,
     change_role,
     create_user,
@@ -20,7 +21,7 @@ from helpdesk.accounts.services import (
     unlock_user,
 )
 from helpdesk.accounts.session import account_policy, current_origin
-from helpdesk.accounts.workload import list_open_work, list_work_takers, work_holding_problem
+from helpdesk.accounts.workload import list_open_work, list_work_takers
 from helpdesk.admin.audit_rows import describe_events
 from helpdesk.admin.blueprint import acting_user, bp, scope_state, user_or_404
 from helpdesk.admin.forms import (
@@ -89,11 +90,9 @@ def new_user() -> ViewResult:
             user = create_user(db.session, actor=actor, email=form.email.data or "", name=form.name.data or "",
                                role=form.role.data or "", agency=agency, origin=current_origin(), now=utcnow(),
                                policy=account_policy())
-        except AccountError as exc:
-            db.session.rollback()
+        except AccountError as exc:  # the form is shown again with the reason; the 400 rolls the request back
             error = str(exc)
         else:
-            db.session.commit()
             flash(f"Account created for {user.name}. A link to choose a password was e-mailed to {user.email}.",
                   "success")
             return redirect(url_for("admin.user", user_id=user.id), 303)
@@ -125,7 +124,6 @@ def user(user_id: int) -> tuple[str, int]:
 
 
 def _done(user: User, message: str) -> Response:
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for("admin.user", user_id=user.id), 303)
 
@@ -140,8 +138,8 @@ def user_role(user_id: int) -> ViewResult:
     try:
         change_role(db.session, user, form.role.data or "", actor=acting_user(), origin=current_origin())
     except AccountError as exc:
-        db.session.rollback()
-        return _user_page(user, error=str(exc), status=409, role_form=form)
+        db.session.rollback()  # the page shows the user as saved, not as the refused change left them in memory
+        return _user_page(user, error=str(exc), status=exc.status, role_form=form)
     return _done(user, f"{user.name} is now {user.role_label}.")
 
 
@@ -167,18 +165,14 @@ def user_deactivate(user_id: int) -> ViewResult:
     target = None
     if form.reassign_to.data:
         target = get_managed_user(db.session, acting_user(), int(form.reassign_to.data))
-        if target is None or target.state_code != user.state_code or not target.is_active or target.id == user.id:
-            return _user_page(user, error="Choose another active user of the same state to take over the work.",
-                              status=400, deactivate_form=form)
-        problem = work_holding_problem(db.session, user, target)
-        if problem:  # only people offered in the list may hold the work; the same rule refuses the others here
-            return _user_page(user, error=problem, status=400, deactivate_form=form)
-    try:
+        if target is None:  # another state's user, exactly like a missing one
+            return _user_page(user, error=TAKEOVER_WORDS, status=400, deactivate_form=form)
+    try:  # the service checks the taker by the rule the list offers by (TakeoverError: 400)
         moved = deactivate_user(db.session, user, actor=acting_user(), origin=current_origin(), now=utcnow(),
                                 reassign_to=target)
     except AccountError as exc:
-        db.session.rollback()
-        return _user_page(user, error=str(exc), status=409, deactivate_form=form)
+        db.session.rollback()  # the page shows the user as saved, not as the refused change left them in memory
+        return _user_page(user, error=str(exc), status=exc.status, deactivate_form=form)
     handed = f" {moved} open items went to {target.name}." if target is not None and moved else ""
     return _done(user, f"{user.name} is deactivated and signed out everywhere.{handed}")
 
@@ -206,7 +200,6 @@ def state_settings() -> ViewResult:
     if form.validate_on_submit():
         set_state_mfa(db.session, state, required=bool(form.require_mfa.data), actor=acting_user(),
                       origin=current_origin())
-        db.session.commit()
         flash(f"{state.name}: a second factor is now {'required of every user' if state.requires_mfa else 'optional'}"
               " (from each user's next sign-in).", "success")
         return redirect(url_for("admin.state_settings", state=state.code), 303)

@@ -18,7 +18,6 @@ from helpdesk.kb import get_library
 from helpdesk.kb.content_models import Article, Section
 from helpdesk.kb.editing import (
     Draft,
-    EditConflict,
     EditInvalid,
     archive_article,
     clean_tags,
@@ -86,38 +85,16 @@ def _draft(payload: Any) -> Draft:
                  text["slug"])
 
 
-def _invalid(exc: EditInvalid) -> Response:
-    field, message = next(iter(exc.errors.items()))
-    response = jsonify(error=f"invalid_{field}", message=message, field=field, errors=exc.errors)
-    response.status_code = 422
-    return response
-
-
-def _conflict(exc: EditConflict) -> Response:
-    response = jsonify(error="conflict", revision=exc.current,
-                       message=f"Revision {exc.current} was saved since the revision this edit started from: "
-                               f"read revision {exc.current}, merge, and send it as base_revision.")
-    response.status_code = 409
-    return response
-
-
 T = TypeVar("T")
 
 
 def _apply(change: Callable[[], T], answer: Callable[[T], Response]) -> Response:
-    """Run one editing change in the request's transaction: commit and answer, or roll back and say why."""
+    """Run one editing change in the request's transaction and answer; EditInvalid (422) and EditConflict (409)
+    reach the app's DomainError handler, and the request's end commits or rolls back."""
     try:
         result = change()
-    except EditConflict as exc:
-        db.session.rollback()
-        return _conflict(exc)
-    except EditInvalid as exc:
-        db.session.rollback()
-        return _invalid(exc)
     except PermissionError as exc:
-        db.session.rollback()
         return error_response(403, f"Not allowed: {exc}.", "forbidden")
-    db.session.commit()
     return answer(result)
 
 
@@ -160,7 +137,7 @@ def update_article(slug: str) -> Response:
     payload = request.get_json(silent=True)
     base = payload.get("base_revision") if isinstance(payload, dict) else None
     if not isinstance(base, int) or isinstance(base, bool):
-        return _invalid(EditInvalid({"base_revision": "Send base_revision: the revision this edit is based on."}))
+        raise EditInvalid({"base_revision": "Send base_revision: the revision this edit is based on."})
     return _apply(lambda: save_article(db.session, found, _draft(payload), base_revision=base,
                                        publish=payload.get("publish") is True, **_options())[0],
                   lambda article: jsonify(article_json(article, full=True)))
@@ -195,7 +172,7 @@ def restore(slug: str) -> Response:
     payload = request.get_json(silent=True)
     number = payload.get("revision") if isinstance(payload, dict) else None
     if not isinstance(number, int) or isinstance(number, bool):
-        return _invalid(EditInvalid({"revision": "Send the number of the revision to restore: {\"revision\": N}."}))
+        raise EditInvalid({"revision": "Send the number of the revision to restore: {\"revision\": N}."})
     return _apply(lambda: restore_revision(db.session, found, number, **_options()),
                   lambda _: jsonify(article_json(found, full=True)))
 

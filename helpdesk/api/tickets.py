@@ -14,11 +14,11 @@ from helpdesk.accounts.api_tokens import authenticate_token
 from helpdesk.accounts.models import User
 from helpdesk.accounts.session import account_policy, current_origin
 from helpdesk.api.token_failures import count_token_failure
+from helpdesk.domain_errors import DomainError
 from helpdesk.errors import error_response
 from helpdesk.extensions import csrf, db
 from helpdesk.ids import parse_id
 from helpdesk.text import clean_line, clean_text
-from helpdesk.tickets.errors import TicketError
 from helpdesk.tickets.history import record_ticket_access
 from helpdesk.tickets.models import AFFECTED, STATUSES, Ticket, TicketEvent
 from helpdesk.tickets.queries import MAX_PER_PAGE, get_visible_ticket, list_ticket_events, list_visible_tickets
@@ -35,12 +35,14 @@ _FIELDS = (*_TEXT, "suggestions")
 _MULTI_LINE = {"description": clean_text, "tried": clean_text}
 
 
-class _Invalid(ValueError):
+class _Invalid(DomainError):
     """A bad request field: its name and the message for the client."""
 
+    status = 422
+
     def __init__(self, field: str, message: str, code: str | None = None) -> None:
-        super().__init__(message)
-        self.field, self.code = field, code or f"invalid_{field}"
+        super().__init__(message, field=field)
+        self.code = code or f"invalid_{field}"
 
 
 def _invalid(exc: _Invalid, status: int = 422) -> Response:
@@ -65,7 +67,6 @@ def _authenticate() -> Response | None:
         bearer = plaintext.strip() if scheme.lower() == "bearer" else ""
         user = authenticate_token(db.session, bearer) if bearer else None
         if user is None:  # never fall back to the session: that would skip its CSRF check
-            db.session.rollback()
             wait = count_token_failure(bearer)
             if wait is not None:
                 response = error_response(429, "Too many wrong API tokens. Please wait a minute and try again.")
@@ -73,6 +74,7 @@ def _authenticate() -> Response | None:
                 return response
             return _unauthorized("The API token is not valid: it is mistyped, revoked, or its user is deactivated.",
                                  "invalid_token")
+        # A usage stamp, kept even when the request is then refused: committed here, not at the request's end.
         db.session.commit()  # last_used_at
     else:
         if current_app.config.get("WTF_CSRF_ENABLED", True):
@@ -183,17 +185,10 @@ def create_ticket() -> Response:
         return error_response(400, 'Send a JSON object such as {"category": "login", "subject": "...", '
                                    '"description": "..."}.', "invalid_json")
     user = _caller()
-    try:
+    try:  # _Invalid and TicketError answer 422 through the app's DomainError handler
         submission = submit_ticket(db.session, triage(), reporter=user, origin=current_origin(), **_submission(data))
-    except _Invalid as exc:
-        return _invalid(exc)
-    except TicketError as exc:
-        db.session.rollback()
-        return error_response(422, str(exc), "invalid_ticket")
     except PermissionError:
-        db.session.rollback()
         return error_response(403, "This account cannot file requests.")
-    db.session.commit()
     response = jsonify(ticket_json(submission.ticket, user, events=True))
     response.status_code = 201 if submission.created else 200
     response.headers["Location"] = f"/api/v1/tickets/{submission.ticket.id}"
@@ -209,7 +204,6 @@ def get_ticket(ticket_id: int) -> Response:
         return error_response(404, f"There is no request {ticket_id}.")
     record_ticket_access(db.session, actor=user, origin=current_origin(), action="ticket_viewed", ticket=ticket,
                          detail="api")
-    db.session.commit()
     return jsonify(ticket_json(ticket, user, events=True))
 
 
@@ -239,6 +233,5 @@ def list_tickets() -> Response:
     # A listing is an export of requests: the audit trail says which ones were read.
     record_ticket_access(db.session, actor=user, origin=current_origin(), action="tickets_listed",
                          detail=f"api page {found.page}: " + " ".join(f"#{t.id}" for t in found.items))
-    db.session.commit()
     return jsonify(tickets=[ticket_json(t, user, events=False) for t in found.items], total=found.total,
                    page=found.page, per_page=found.per_page, pages=found.pages)

@@ -47,7 +47,6 @@ def search() -> Response:
     response = get_engine().search(query, limit=limit, typeahead=typeahead)
     if not typeahead:  # keystrokes are not searches: only finished ones go to the content-gap log
         log_search(db.session, query, hits=response.total, source="api", person=current_person())
-        db.session.commit()
     return jsonify(response.to_dict())
 
 
@@ -94,7 +93,6 @@ def vote(slug: str) -> Response:
         return error_response(422, f'"reason" must be text of at most {VOTE_REASON_MAX} characters.',
                               "invalid_reason")
     counts = cast_vote(db.session, article.slug, voter=voter_key(), helpful=helpful, reason=reason)
-    db.session.commit()
     return jsonify(counts.to_dict())
 
 

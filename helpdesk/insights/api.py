@@ -31,10 +31,7 @@ def _answer(kind: str) -> Response:
         else:
             report = read_desk_report(db.session, user, period, state, calendar=business_calendar,
                                       full=False).to_api()
-    except ReportInputError as exc:
-        return error_response(400, str(exc), "invalid_period")
-    except PermissionError as exc:
-        db.session.rollback()
+    except PermissionError as exc:  # a ReportInputError answers 400 through the app's DomainError handler
         return error_response(403, f"{exc}. {_FORBIDDEN}", "forbidden")
     db.session.rollback()  # read only
     return jsonify(report)

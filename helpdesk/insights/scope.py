@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
 from helpdesk.accounts.permissions import is_national
+from helpdesk.domain_errors import DomainError
 from helpdesk.search.learning import person_of
 
 Report = Literal["content", "desk"]
@@ -25,8 +26,10 @@ REACH: dict[Report, dict[str, str]] = {
 }
 
 
-class ReportInputError(ValueError):
+class ReportInputError(DomainError):
     """A bad period or state: the message says what is accepted."""
+
+    code = "invalid_period"
 
 
 @dataclass(frozen=True, slots=True)

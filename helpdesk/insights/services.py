@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from helpdesk.accounts.models import User
 from helpdesk.accounts.permissions import is_national
 from helpdesk.audit.services import Origin, record_event
+from helpdesk.domain_errors import DomainError
 from helpdesk.insights.content import ContentReport, content_report
 from helpdesk.insights.desk import DeskReport, desk_report
 from helpdesk.insights.models import KINDS, HandledItem
@@ -22,8 +23,10 @@ from helpdesk.search.models import QUERY_MAX, LearnedPhrasing
 from helpdesk.triage.sla import BusinessCalendar
 
 
-class GapActionError(ValueError):
+class GapActionError(DomainError):
     """A phrasing or handling that cannot be done: the message says why."""
+
+    code = "gap_action_refused"
 
 
 def read_content_report(session: Session, actor: User, period: Period, state: str | None,

@@ -160,10 +160,8 @@ def add_phrasing() -> Response | tuple[str, int]:
     try:
         row = add_gap_phrasing(db.session, actor=user, origin=current_origin(), kind=form.kind.data,
                                query=form.query.data, question_key=form.question.data, known_keys=keys.__contains__)
-    except GapActionError as exc:
-        db.session.rollback()
+    except GapActionError as exc:  # the form is shown again with the reason; the 400 rolls the request back
         return _content_page(user, status=400, form_error=str(exc))
-    db.session.commit()
     flash(f"\u201c{row.phrase}\u201d is now a phrasing of that question; search finds it within seconds.", "success")
     return _back()
 
@@ -179,7 +177,6 @@ def mark_handled() -> Response | tuple[str, int]:
         return _content_page(user, status=400, form_error="The form expired or the item is unknown; try again.")
     handle_gap(db.session, actor=user, origin=current_origin(), kind=form.kind.data, key=form.key.data,
                action="dismissed", detail="marked handled")
-    db.session.commit()
     flash("Marked handled: it leaves the list until it happens again.", "success")
     return _back()
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import yaml
 
+from helpdesk.domain_errors import DomainError
 from helpdesk.kb.rendering import html_to_text, render_inline, render_markdown, slugify
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -18,8 +19,11 @@ _QUESTION_RE = re.compile(r"^##[ \t]+(.+?)[ \t#]*$")
 _KEPT_ANCHOR_RE = re.compile(r"^(.*?)[ \t]*\{#([a-z0-9]+(?:[-_][a-z0-9]+)*)\}$")
 
 
-class ArticleError(ValueError):
+class ArticleError(DomainError):
     """An article file that cannot be published, with the reason in words."""
+
+    status = 422
+    code = "invalid_article"
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,7 +54,6 @@ def add(slug: str) -> Response | tuple[str, int]:
         except CommentError as exc:
             form.body.errors = [str(exc)]
         else:
-            db.session.commit()
             flash("Your comment is published.", "success")
             return _back(comment)
     return render_article(article, comment_form=form, status=400)
@@ -75,7 +74,6 @@ def edit(comment_id: int) -> Response | str | tuple[str, int]:
         except CommentError as exc:
             form.body.errors = [str(exc)]
         else:
-            db.session.commit()
             flash("Your comment is updated.", "success")
             return _back(comment)
     article = get_article_or_404(comment.article_slug)
@@ -94,7 +92,6 @@ def hide(comment_id: int) -> Response:
         return _back(comment)
     hide_comment(db.session, comment, actor=current_user._get_current_object(), reason=form.reason.data or "",
                  origin=current_origin(), now=utcnow())
-    db.session.commit()
     flash("The comment is hidden from readers.", "success")
     return _back(comment)
 
@@ -106,6 +103,5 @@ def unhide(comment_id: int) -> Response:
     comment = _moderated_comment_or_abort(comment_id)
     if EmptyForm().validate_on_submit():  # only the CSRF token is sent
         unhide_comment(db.session, comment, actor=current_user._get_current_object(), origin=current_origin())
-        db.session.commit()
         flash("The comment is shown again.", "success")
     return _back(comment)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from helpdesk.accounts.models import User
 from helpdesk.accounts.permissions import can_moderate_comment_by, can_moderate_comments, is_national
 from helpdesk.audit.services import Origin, record_event
+from helpdesk.domain_errors import DomainError
 from helpdesk.kb.models import Comment
 from helpdesk.kb.rendering import render_markdown
 from helpdesk.kb.stats import refresh_comments
@@ -18,8 +19,11 @@ from helpdesk.text import clean_line, clean_text
 COMMENT_MAX = 5000
 
 
-class CommentError(ValueError):
+class CommentError(DomainError):
     """A refused comment, with the reason in words."""
+
+    code = "invalid_comment"
+    field = "body"
 
 
 def _clean(body: str) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from helpdesk.accounts.models import User
 from helpdesk.accounts.permissions import can_edit_section
 from helpdesk.audit.services import Origin, record_event
+from helpdesk.domain_errors import DomainError
 from helpdesk.kb.articles import SLUG_RE, render_questions
 from helpdesk.kb.content_models import BODY_MAX, TITLE_MAX, Article, ArticleRevision, Section, SlugRedirect
 from helpdesk.kb.importing import bump_content_version
@@ -19,20 +20,45 @@ from helpdesk.kb.rendering import slugify
 from helpdesk.search.models import LearnedPhrasing, SearchClick
 
 
-class EditInvalid(ValueError):
+class EditInvalid(DomainError):
     """Refused input: a message per field; nothing was saved."""
 
+    status = 422
+
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()), field=next(iter(errors), None))
         self.errors = errors
+        self.code = f"invalid_{self.field}"
+
+    @property
+    def message(self) -> str:
+        """Return the first field's message (the API's `message`; `errors` holds them all)."""
+        return next(iter(self.errors.values()), str(self))
+
+    def details(self) -> dict[str, object]:
+        """Return every field's message."""
+        return {"errors": self.errors}
 
 
-class EditConflict(ValueError):
+class EditConflict(DomainError):
     """The article changed since the editor opened it: `current` is the newer revision."""
+
+    status = 409
+    code = "conflict"
 
     def __init__(self, current: int) -> None:
         super().__init__(f"revision {current} was saved since revision you started from")
         self.current = current
+
+    @property
+    def message(self) -> str:
+        """Return what an API client does next."""
+        return (f"Revision {self.current} was saved since the revision this edit started from: "
+                f"read revision {self.current}, merge, and send it as base_revision.")
+
+    def details(self) -> dict[str, object]:
+        """Return the newer revision's number."""
+        return {"revision": self.current}
 
 
 @dataclass(slots=True)

@@ -135,15 +135,13 @@ def _save(article: Article | None) -> Response | tuple[str, int]:
             message = (f"Published revision {revision.number}: every reader sees it within seconds."
                        if action == "publish" else f"Saved draft revision {revision.number}; readers do not see it.")
     except EditConflict as exc:
-        db.session.rollback()
+        db.session.rollback()  # the page shows what is saved, not what the refused change left in memory
         return _conflict(article, draft, exc.current)
     except EditInvalid as exc:
-        db.session.rollback()
+        db.session.rollback()  # the page shows what is saved, not what the refused change left in memory
         return _page(article, draft, base=base, errors=exc.errors, status=400)
     except PermissionError:
-        db.session.rollback()
         abort(403)
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for("editor.edit", slug=article.slug), 303)  # type: ignore[union-attr]
 
@@ -199,12 +197,9 @@ def restore(slug: str) -> Response:
         abort(400, "Choose the revision to restore.")
     try:
         revision = restore_revision(db.session, article, int(number), **_actor())
-    except EditInvalid:
-        db.session.rollback()
+    except EditInvalid:  # no such revision
         abort(404)
     except PermissionError:
-        db.session.rollback()
         abort(403)
-    db.session.commit()
     flash(f"Restored revision {number} as revision {revision.number}.", "success")
     return redirect(url_for("editor.history", slug=article.slug), 303)

@@ -9,14 +9,18 @@ from pathlib import Path
 
 import yaml
 
+from helpdesk.domain_errors import DomainError
 from helpdesk.kb.articles import SLUG_RE, ArticleError, parse_fields
 
 SECTIONS_FILE = "sections.yml"
 _KEY_LINE = re.compile(r"^([a-z_]+)\s*:")
 
 
-class ExchangeError(ValueError):
+class ExchangeError(DomainError):
     """A file that cannot be imported, named with its line: nothing was imported."""
+
+    status = 422
+    code = "invalid_file"
 
 
 @dataclass(frozen=True, slots=True)

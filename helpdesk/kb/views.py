@@ -122,7 +122,6 @@ def vote(slug: str) -> Response | tuple[str, int]:
         return render_article(found, form=form, status=400)
     helpful = form.helpful.data == "yes"
     cast_vote(db.session, found.slug, voter=voter_key(), helpful=helpful, reason=form.reason.data)
-    db.session.commit()
     flash("Thank you for your feedback." if helpful or form.reason.data
           else "Thank you. What was missing? Tell us below.", "success")
     return redirect(url_for("kb.article", slug=found.slug, _anchor="feedback"), 303)
@@ -140,7 +139,6 @@ def vote_reason(slug: str) -> Response | tuple[str, int]:
     if not add_vote_reason(db.session, found.slug, voter=voter_key(), reason=form.reason.data or ""):
         flash("Answer Yes or No first, then tell us what was missing.", "error")
         return render_article(found, reason_form=form, status=400)
-    db.session.commit()
     flash("Thank you: the people who write these articles will read it.", "success")
     return redirect(url_for("kb.article", slug=found.slug, _anchor="feedback"), 303)
 

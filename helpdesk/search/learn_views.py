@@ -56,6 +56,5 @@ def remove(phrasing_id: int) -> Response:
     row = remove_phrasing(db.session, phrasing_id, actor=editor, origin=current_origin())
     if row is None:
         abort(404)
-    db.session.commit()
     flash(f"\u201c{row.phrase}\u201d was removed from search; it will not be learned again.", "success")
     return redirect(url_for("search.phrasings"), 303)

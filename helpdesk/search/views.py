@@ -47,7 +47,6 @@ def search() -> str:
                                popular=_popular(library))
     response = get_engine().search(query, limit=PAGE_LIMIT)
     entry = log_search(db.session, query, hits=response.total, source="page", person=current_person())
-    db.session.commit()
     return render_template("search/results.html", query=query, response=response, search_id=entry.id,
                            popular=_popular(library) if not response.results else [])
 
@@ -79,6 +78,5 @@ def open_hit() -> Response:
     if entry is not None:
         log_click(db.session, entry, article_slug=article.slug, question_id=question.id if question else None,
                   rank=rank if rank is not None and rank <= 1000 else None)
-        db.session.commit()
     # The target is built from the known slug and question id, never from the raw parameter: no open redirect.
     return redirect(url_for("kb.article", slug=article.slug, _anchor=question.id if question else None), 303)

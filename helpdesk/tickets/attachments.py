@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
@@ -71,6 +71,9 @@ ALLOWED_WORDS = "PDF, DOC, DOCX, RTF, TXT, JPG, PNG, GIF or TIFF"
 
 class AttachmentError(TicketError):
     """Files that cannot be attached: one problem in words per file, each naming the file."""
+
+    code = "invalid_attachment"
+    field = "attachments"
 
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
@@ -155,12 +158,32 @@ def list_attachments(session: Session, ticket: Ticket) -> list[Attachment]:
     return list(session.scalars(select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id)))
 
 
+#: `Session.info` key: files written in the session's transaction, removed if it rolls back.
+_PENDING_FILES = "helpdesk.pending_files"
+
+
+@event.listens_for(Session, "after_commit")
+def _files_kept(session: Session) -> None:
+    session.info.pop(_PENDING_FILES, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _files_dropped(session: Session) -> None:
+    for path in session.info.pop(_PENDING_FILES, []):
+        path.unlink(missing_ok=True)
+
+
 class AttachmentStore:
-    """Writes files under random names; leaving the `with` block by an exception removes every file it wrote."""
+    """Writes files under random names; no file outlives a transaction that does not commit.
+
+    Leaving the `with` block by an exception removes every file at once; leaving it normally hands them to the
+    session, which removes them if its transaction then rolls back (the request commits only at its end).
+    """
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
         self.written: list[Path] = []
+        self._session: Session | None = None
 
     def __enter__(self) -> AttachmentStore:
         return self
@@ -169,6 +192,9 @@ class AttachmentStore:
                  trace: TracebackType | None) -> None:
         if error is not None:  # the transaction did not commit: no file may outlive it
             self.discard()
+        elif self.written and self._session is not None:  # committed or not: the session's transaction decides
+            self._session.info.setdefault(_PENDING_FILES, []).extend(self.written)
+            self.written = []
 
     def discard(self) -> None:
         """Remove every file written so far."""
@@ -179,6 +205,7 @@ class AttachmentStore:
     def save(self, session: Session, ticket: Ticket, uploads: Sequence[Upload], *, uploader: User, origin: Origin,
              now: dt.datetime, touch: bool = True) -> list[Attachment]:
         """Store the files and add their rows and ticket events to the session (the caller commits)."""
+        self._session = session
         rows = []
         for upload in uploads:
             row = Attachment(ticket_id=ticket.id, uploader_id=uploader.id, filename=upload.filename,

@@ -55,7 +55,7 @@ def load_demo_tickets(session: Session, triage: Triage, *, now: dt.datetime, ori
     people = _people(session)
     follow_ups: dict[str, Callable[[Ticket], object]] = {
         "demo-ticket-6": lambda t: escalate_ticket(
-            session, triage, t, actor=people["Rachel Adams"], expected_version=t.version, origin=origin,
+            session, triage, t, actor=people["Rachel Adams"], expected_version=t.version, origin=origin, ruled_out=True,
             checked="Other officers here open transfers fine in Chrome and Edge; cleared cache; no local outage.",
             now=now - dt.timedelta(minutes=200)),
         "demo-ticket-7": lambda t: (

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from helpdesk.domain_errors import DomainError
 
-class TicketError(ValueError):
+
+class TicketError(DomainError):
     """A refused ticket change, with the reason in words for the person who asked (a 4xx, never a 500)."""
+
+    status = 422
+    code = "invalid_ticket"
 
 
 class TicketConflict(TicketError):
     """Someone else changed the ticket since it was loaded: nothing was saved, reload and try again."""
+
+    status = 409
+    code = "conflict"
 
     def __init__(self, ticket_id: int, expected: int | None = None, actual: int | None = None) -> None:
         self.ticket_id, self.expected, self.actual = ticket_id, expected, actual

@@ -53,9 +53,13 @@ def can_reassign(user: User, ticket: Ticket) -> bool:
 
 def can_reopen(user: User, ticket: Ticket) -> bool:
     """Only compact office staff (of the ticket's state) and national staff reopen a closed ticket."""
-    if ticket.status not in ("resolved", "closed") or not user.is_active:
-        return False
-    return is_national(user) or (user.role == "compact_office" and ticket.state_code == user.state_code)
+    return ticket.status in ("resolved", "closed") and reopens_requests_of(user, ticket)
+
+
+def reopens_requests_of(user: User, ticket: Ticket) -> bool:
+    """Tell whether `user` is one who reopens the ticket once it is resolved or closed (whatever its status now)."""
+    return user.is_active and (is_national(user) or (user.role == "compact_office"
+                                                     and ticket.state_code == user.state_code))
 
 
 def can_be_assigned(user: User, ticket: Ticket) -> bool:

@@ -24,7 +24,7 @@ from helpdesk.tickets.notifications import (
     notify_resolved,
     ticket_responders,
 )
-from helpdesk.tickets.permissions import can_be_assigned, can_reopen, can_work_ticket
+from helpdesk.tickets.permissions import can_be_assigned, can_reopen, can_work_ticket, reopens_requests_of
 
 MAX_BODY = 20_000
 #: The statuses staff set by hand; "resolved" has its own service, "closed" comes from the auto-close sweep.
@@ -125,8 +125,10 @@ def reopen_ticket(session: Session, triage: Triage, ticket: Ticket, *, actor: Us
                   expected_version: int, origin: Origin, now: dt.datetime | None = None) -> None:
     """Reopen a resolved or closed request (compact office of its state and national staff only)."""
     now = now or utcnow()
-    if not can_reopen(actor, ticket):
+    if not reopens_requests_of(actor, ticket):
         raise PermissionError("only the compact office and the national office reopen requests")
+    if not can_reopen(actor, ticket):  # one who reopens it, but it is still open or pending
+        raise TicketError(f"This request is {ticket.status}: there is nothing to reopen.")
     reason = _text(reason, "why the request is reopened")
     check_version(ticket, expected_version)
     ticket.status, ticket.resolved_at, ticket.closed_at = "open", None, None

@@ -10,6 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 
+from helpdesk.domain_errors import DomainError
 from helpdesk.triage.loader import Field, PolicyError, parse_yaml, read_yaml
 from helpdesk.triage.sla import BusinessCalendar, SlaTarget, WorkingHours
 
@@ -52,8 +53,12 @@ class Cause(StrEnum):
     SYSTEM_WIDE = "system_wide"
 
 
-class UnknownCategoryError(ValueError):
+class UnknownCategoryError(DomainError):
     """A category code that the policy does not define."""
+
+    status = 422
+    code = "invalid_category"
+    field = "category"
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,10 +38,11 @@ def test_local_it_escalates_after_ruling_out_local_causes(session: Session, org:
     with pytest.raises(PermissionError):
         escalate_ticket(session, triage, ticket, actor=org["ana"], expected_version=1, checked=CHECKED, origin=ORIGIN)
     with pytest.raises(TicketError, match="what you checked"):
-        escalate_ticket(session, triage, ticket, actor=org["pat"], expected_version=1, checked="  ok ", origin=ORIGIN)
+        escalate_ticket(session, triage, ticket, actor=org["pat"], expected_version=1, checked="  ok ", origin=ORIGIN,
+                        ruled_out=True)
     clock.move_to(_at(10, 16))  # Tuesday 16:00: one business hour left today
     decision = escalate_ticket(session, triage, ticket, actor=org["pat"], expected_version=1, checked=CHECKED,
-                               origin=ORIGIN)
+                               origin=ORIGIN, ruled_out=True)
     assert ticket.tier == "compact_office" and ticket.assignee_id is None and ticket.escalated_at == _at(10, 16)
     assert decision.reason.startswith("escalated from tier 1 (local IT) to the Texas compact office: ")
     assert "local causes at Travis County Probation were ruled out" in decision.reason

@@ -23,6 +23,9 @@ from helpdesk.triage.sla import due_at
 
 #: Least text accepted for "what did you check" when escalating by hand.
 MIN_CHECKED = 10
+#: Said when local IT escalates without confirming that local causes are ruled out (the form's tick box).
+RULE_OUT_FIRST = ("Tick \"I ruled out local causes\" first: the compact office takes a request once local causes "
+                  "are ruled out.")
 
 
 def set_due_times(ticket: Ticket, policy: TriagePolicy, time_zone: str, start: dt.datetime) -> None:
@@ -47,15 +50,19 @@ def move_ticket(session: Session, policy: TriagePolicy, ticket: Ticket, decision
 
 
 def escalate_ticket(session: Session, triage: Triage, ticket: Ticket, *, actor: User, expected_version: int,
-                    checked: str, origin: Origin, now: dt.datetime | None = None) -> RoutingDecision:
+                    checked: str, origin: Origin, ruled_out: bool = False,
+                    now: dt.datetime | None = None) -> RoutingDecision:
     """Move a ticket up a tier by hand: local IT after ruling out local causes, the compact office to national.
 
     :param checked: what the actor checked (local causes ruled out, or why it is system-wide); required.
+    :param ruled_out: the actor confirms local causes are ruled out; required to leave tier 1 (local IT).
     """
     now = now or utcnow()
     if not can_escalate(actor, ticket):
         raise PermissionError("not allowed to escalate this request")
     check_version(ticket, expected_version)
+    if ticket.tier == Tier.LOCAL_IT and not ruled_out:
+        raise TicketError(RULE_OUT_FIRST, field="ruled_out")
     checked = checked.strip()
     if len(checked) < MIN_CHECKED:
         raise TicketError("Say which local causes you ruled out and what you checked before escalating.")

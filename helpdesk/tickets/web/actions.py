@@ -37,8 +37,6 @@ from helpdesk.tickets.workflow import reopen_ticket, reply_ticket, request_reope
 
 ViewResult = Response | tuple[str, int]
 F = TypeVar("F", bound=TicketActionForm)
-RULE_OUT_FIRST = ("Tick \"I ruled out local causes\" first: the compact office takes a request once local causes "
-                  "are ruled out.")
 
 
 def _problem(form: TicketActionForm) -> str:
@@ -67,16 +65,17 @@ def _perform(ticket_id: int, action: str, form_class: type[F], run: Callable[[Ti
     try:
         message = run(ticket, actor, form)
     except TicketConflict as exc:  # changed between loading and saving: nothing of this change was written
-        db.session.rollback()
+        db.session.rollback()  # the page shows what is saved, not what the refused change left in memory
         return render_ticket(ticket_or_404(ticket_id), refusal=Refusal(action, str(exc), form, conflict=True),
                              status=409)
     except TicketError as exc:
-        db.session.rollback()
+        db.session.rollback()  # the page shows what is saved, not what the refused change left in memory
+        field = getattr(form, exc.field, None) if exc.field else None
+        if field is not None:  # the service names the field it refused: shown next to it
+            field.errors = [str(exc)]
         return render_ticket(ticket_or_404(ticket_id), refusal=Refusal(action, str(exc), form), status=400)
     except PermissionError:
-        db.session.rollback()
         abort(403)
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for("tickets.ticket", ticket_id=ticket_id), 303)
 
@@ -94,8 +93,8 @@ def reply(ticket_id: int) -> ViewResult:
         with AttachmentStore(attachment_dir()) as store:
             reply_ticket(db.session, triage(), ticket, actor=actor, body=form.body.data or "",
                          origin=current_origin(), expected_version=_version(form), status=form.status.data or None)
+            # The files go if the request's transaction rolls back (a failed commit included).
             store.save(db.session, ticket, uploads, uploader=actor, origin=current_origin(), now=utcnow())
-            db.session.commit()  # inside the store: if the commit fails, no file outlives it
         attached = f" with {len(uploads)} file{'s' if len(uploads) != 1 else ''}" if uploads else ""
         if actor.id == ticket.reporter_id:
             return f"Your reply was added{attached}; the people working on your request were told."
@@ -154,11 +153,9 @@ def assign(ticket_id: int) -> ViewResult:
 def escalate(ticket_id: int) -> ViewResult:
     """Move the request up a tier: local IT once local causes are ruled out, the compact office to national."""
     def run(ticket: Ticket, actor: User, form: EscalateForm) -> str:
-        if ticket.tier == "local_it" and not form.ruled_out.data:
-            form.ruled_out.errors = [RULE_OUT_FIRST]
-            raise TicketError(RULE_OUT_FIRST)
         decision = escalate_ticket(db.session, triage(), ticket, actor=actor, checked=form.checked.data or "",
-                                   expected_version=_version(form), origin=current_origin())
+                                   ruled_out=bool(form.ruled_out.data), expected_version=_version(form),
+                                   origin=current_origin())
         return f"Escalated to {decision.target}; they and {ticket.reporter.name} were told."
     return _perform(ticket_id, "escalate", EscalateForm, run)
 
@@ -167,8 +164,6 @@ def escalate(ticket_id: int) -> ViewResult:
 def reopen(ticket_id: int) -> ViewResult:
     """Reopen a resolved or closed request (compact office of its state and national staff only)."""
     def run(ticket: Ticket, actor: User, form: ReopenForm) -> str:
-        if ticket.status not in ("resolved", "closed"):
-            raise TicketError(f"This request is {ticket.status}: there is nothing to reopen.")
         reopen_ticket(db.session, triage(), ticket, actor=actor, reason=form.reason.data or "",
                       expected_version=_version(form), origin=current_origin())
         return "Request reopened; the reporter and the people who work it were told."

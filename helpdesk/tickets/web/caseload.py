@@ -91,14 +91,13 @@ def caseload() -> ViewResult:
     try:
         moved, chosen, to = _move(form)
     except TicketConflict as exc:
-        db.session.rollback()
+        db.session.rollback()  # the page shows what is saved, not what the refused change left in memory
         return _page(form, error=f"{exc} Nothing was moved; your selection is kept below.", status=409,
                      changed=exc.ticket_id)
     except (TicketError, PermissionError) as exc:
-        db.session.rollback()
+        db.session.rollback()  # the page shows what is saved, not what the refused change left in memory
         message = str(exc) if isinstance(exc, TicketError) else "You may not move one of the ticked requests."
         return _page(form, error=f"Nothing was moved. {message}", status=400)
-    db.session.commit()
     already = chosen - len(moved)
     flash(f"Moved {len(moved)} request{'' if len(moved) == 1 else 's'} to {to.name}"
           + (f" ({already} already held by them)." if already else "."), "success")

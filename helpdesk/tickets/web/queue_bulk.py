@@ -79,16 +79,14 @@ def queue_bulk() -> ViewResult:
         changed = bulk_change_tickets(db.session, triage(), versions, actor=user, change=change,
                                       origin=current_origin())
     except TicketConflict as exc:
-        db.session.rollback()
+        db.session.rollback()  # the page shows what is saved, not what the refused change left in memory
         return render_queue(error=f"{exc} Nothing was changed; your selection is kept below.", status=409,
                             bulk=BulkState(form, exc.ticket_id))
     except PermissionError:
-        db.session.rollback()
         abort(403, "You may not change one of the ticked requests. Nothing was changed.")
     except TicketError as exc:
-        db.session.rollback()
+        db.session.rollback()  # the page shows what is saved, not what the refused change left in memory
         return render_queue(error=f"Nothing was changed. {exc}", status=400, bulk=BulkState(form))
-    db.session.commit()
     flash(_done(form.action.data or "", len(changed), len(versions), change), "success")
     args = {key: value for key, value in request.args.items() if key in QueueFilterForm.FIELDS}
     return redirect(url_for("tickets.queue", **args), 303)

@@ -118,17 +118,15 @@ def new_request() -> ViewResult:
     try:
         submission = _file(form, uploads)
     except PermissionError:
-        db.session.rollback()
         abort(403, "Your account cannot file requests.")
-    except TicketError as exc:
-        db.session.rollback()
+    except TicketError as exc:  # the form is shown again with the reason; the 400 rolls the request back
         return _render(form, error=str(exc), status=400)
     flash(_filed_message(submission, len(uploads)), "success" if submission.created else "info")
     return redirect(url_for("tickets.ticket", ticket_id=submission.ticket.id), 303)
 
 
 def _file(form: RequestForm, uploads: list[Upload]) -> Submission:
-    """File the request and store its files in one transaction; if it does not commit, no file remains."""
+    """File the request and store its files in the request's transaction; if it does not commit, no file remains."""
     user, now, origin = acting_user(), utcnow(), current_origin()
     category = form.category.data or ""
     # The chosen category's answers were on the page too (with or without JavaScript).
@@ -142,7 +140,6 @@ def _file(form: RequestForm, uploads: list[Upload]) -> Submission:
             idempotency_key=form.idempotency_key.data or "", origin=origin, now=now)
         if submission.created and uploads:  # a resend of the same form: its files came with the first one
             store.save(db.session, submission.ticket, uploads, uploader=user, origin=origin, now=now, touch=False)
-        db.session.commit()
     return submission
 
 
@@ -169,10 +166,8 @@ def deflect() -> Response:
     try:
         record_deflection(db.session, triage(), user=acting_user(), category=form.category.data or "",
                           answer=answer, origin=current_origin(), query=form.query.data or None)
-    except TicketError as exc:
-        db.session.rollback()
+    except TicketError as exc:  # a bad deflection is a bad form here (400), not the API's 422
         abort(400, str(exc))
-    db.session.commit()
     flash("Glad that helped — no request was filed.", "success")
     slug, _, question_id = (answer or "").partition("#")
     if slug and get_library().get(slug) is not None:

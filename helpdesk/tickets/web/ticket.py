@@ -117,5 +117,4 @@ def ticket(ticket_id: int) -> tuple[str, int]:
     found = ticket_or_404(ticket_id)
     record_ticket_access(db.session, actor=acting_user(), origin=current_origin(), action="ticket_viewed",
                          ticket=found)
-    db.session.commit()
     return render_ticket(found)
