@@ -15,6 +15,7 @@ from helpdesk.tickets.permissions import (
     can_reopen,
     can_work_ticket,
 )
+from helpdesk.vocabulary import Role, Status, Tier
 
 #: The actions of a ticket's page, each with its own small form.
 ACTIONS = ("reply", "note", "status", "resolve", "assign", "escalate", "reopen", "ask_reopen")
@@ -37,10 +38,11 @@ def may_try(user: User, ticket: Ticket, action: str) -> bool:
     if action == "assign":
         return works or can_reassign(user, ticket)
     if action == "escalate":
-        return works and ticket.tier != "national" and (ticket.tier == "local_it" or user.role != "local_it")
+        return works and ticket.tier != Tier.NATIONAL and (ticket.tier == Tier.LOCAL_IT or user.role != Role.LOCAL_IT)
     if action == "reopen":
-        return user.is_active and (is_national(user) or (
-            user.role == "compact_office" and ticket.state_code is not None and ticket.state_code == user.state_code))
+        return user.is_active and (is_national(user) or (user.role == Role.COMPACT_OFFICE
+                                                         and ticket.state_code is not None
+                                                         and ticket.state_code == user.state_code))
     if action == "ask_reopen":
         return _is_reporter(user, ticket)
     return False
@@ -50,22 +52,22 @@ def offered_actions(user: User, ticket: Ticket) -> frozenset[str]:
     """Return the actions the page offers the user now (allowed, and possible in the ticket's status)."""
     status = ticket.status
     possible = {
-        "reply": status != "closed", "note": status != "closed", "status": status in OPEN_STATUSES,
-        "resolve": status in OPEN_STATUSES, "assign": status != "closed", "escalate": can_escalate(user, ticket),
-        "reopen": can_reopen(user, ticket), "ask_reopen": status == "closed",
+        "reply": status != Status.CLOSED, "note": status != Status.CLOSED, "status": status in OPEN_STATUSES,
+        "resolve": status in OPEN_STATUSES, "assign": status != Status.CLOSED, "escalate": can_escalate(user, ticket),
+        "reopen": can_reopen(user, ticket), "ask_reopen": status == Status.CLOSED,
     }
     return frozenset(action for action in ACTIONS if possible[action] and may_try(user, ticket, action))
 
 
 def _holders(ticket: Ticket) -> ColumnElement[bool]:
     """Return the SQL condition of the people who may hold the ticket at its tier (as can_be_assigned)."""
-    office = and_(User.role == "compact_office", User.state_code == ticket.state_code)
-    if ticket.tier == "local_it":
-        local = and_(User.role == "local_it", User.agency_id == ticket.agency_id)
+    office = and_(User.role == Role.COMPACT_OFFICE, User.state_code == ticket.state_code)
+    if ticket.tier == Tier.LOCAL_IT:
+        local = and_(User.role == Role.LOCAL_IT, User.agency_id == ticket.agency_id)
         return or_(local, office) if ticket.state_code else local
-    if ticket.tier == "compact_office":
+    if ticket.tier == Tier.COMPACT_OFFICE:
         return office
-    return User.role == "national_admin"
+    return User.role == Role.NATIONAL_ADMIN
 
 
 def assignment_candidates(session: Session, ticket: Ticket) -> list[User]:
@@ -77,9 +79,9 @@ def assignment_candidates(session: Session, ticket: Ticket) -> list[User]:
 
 def tier_words(ticket: Ticket) -> str:
     """Return who works the ticket now: "Local IT of <agency>", "<State> compact office" or "National office"."""
-    if ticket.tier == "local_it":
+    if ticket.tier == Tier.LOCAL_IT:
         return f"Local IT of {ticket.agency.name}"
-    if ticket.tier == "compact_office":
+    if ticket.tier == Tier.COMPACT_OFFICE:
         state = ticket.agency.state
         return f"{state.name if state is not None else ticket.state_code} compact office"
     return "National office"

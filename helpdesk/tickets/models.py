@@ -9,11 +9,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.accounts.models import Agency, User
 from helpdesk.orm import Base, utcnow
+from helpdesk.vocabulary import OPEN_STATUSES as OPEN_STATUSES  # re-exported: the ticket modules read it here
+from helpdesk.vocabulary import Status, Tier
 
 CATEGORIES = ("login", "error", "slow", "access", "privacy", "reopen", "other")
-STATUSES = ("new", "open", "pending", "resolved", "closed")
-OPEN_STATUSES = ("new", "open", "pending")
-TIERS = ("local_it", "compact_office", "national")
+STATUSES = tuple(Status)
+TIERS = tuple(Tier)
 AFFECTED = ("me", "location", "unknown")
 
 
@@ -74,7 +75,7 @@ class Ticket(Base):
     description: Mapped[str] = mapped_column(Text)
     tried: Mapped[str] = mapped_column(Text, default="")
     affected: Mapped[str] = mapped_column(String(16), default="unknown")
-    status: Mapped[str] = mapped_column(String(16), default="new")
+    status: Mapped[str] = mapped_column(String(16), default=Status.NEW.value)
     tier: Mapped[str] = mapped_column(String(16))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"), index=True)

@@ -6,9 +6,11 @@ from helpdesk.accounts.models import User
 from helpdesk.accounts.permissions import is_national
 from helpdesk.tickets.models import Ticket
 from helpdesk.triage.policy import Tier
+from helpdesk.vocabulary import Role, Status
 
 #: The role that works each tier's queue.
-TIER_ROLES = {Tier.LOCAL_IT: "local_it", Tier.COMPACT_OFFICE: "compact_office", Tier.NATIONAL: "national_admin"}
+TIER_ROLES = {Tier.LOCAL_IT: Role.LOCAL_IT, Tier.COMPACT_OFFICE: Role.COMPACT_OFFICE,
+              Tier.NATIONAL: Role.NATIONAL_ADMIN}
 
 
 def can_view_ticket(user: User, ticket: Ticket) -> bool:
@@ -17,9 +19,9 @@ def can_view_ticket(user: User, ticket: Ticket) -> bool:
         return False
     if is_national(user) or ticket.reporter_id == user.id or ticket.assignee_id == user.id:
         return True
-    if user.role in ("local_it", "po_supervisor"):
+    if user.role in (Role.LOCAL_IT, Role.PO_SUPERVISOR):
         return ticket.agency_id == user.agency_id
-    return user.role == "compact_office" and ticket.state_code is not None and ticket.state_code == user.state_code
+    return user.role == Role.COMPACT_OFFICE and ticket.state_code is not None and ticket.state_code == user.state_code
 
 
 def can_work_ticket(user: User, ticket: Ticket) -> bool:
@@ -28,44 +30,44 @@ def can_work_ticket(user: User, ticket: Ticket) -> bool:
         return False
     if is_national(user):
         return True
-    if user.role == "local_it":
-        return ticket.tier == "local_it" and ticket.agency_id == user.agency_id
-    return user.role == "compact_office" and ticket.state_code == user.state_code and ticket.tier != "national"
+    if user.role == Role.LOCAL_IT:
+        return ticket.tier == Tier.LOCAL_IT and ticket.agency_id == user.agency_id
+    return user.role == Role.COMPACT_OFFICE and ticket.state_code == user.state_code and ticket.tier != Tier.NATIONAL
 
 
 def can_escalate(user: User, ticket: Ticket) -> bool:
     """Local IT escalate their tier-1 tickets to the compact office, which escalates to the national office."""
-    if ticket.status in ("resolved", "closed") or ticket.tier == "national":
+    if ticket.status in (Status.RESOLVED, Status.CLOSED) or ticket.tier == Tier.NATIONAL:
         return False
-    return can_work_ticket(user, ticket) and (ticket.tier == "local_it" or user.role != "local_it")
+    return can_work_ticket(user, ticket) and (ticket.tier == Tier.LOCAL_IT or user.role != Role.LOCAL_IT)
 
 
 def can_reassign(user: User, ticket: Ticket) -> bool:
     """Supervisors reassign within their agency, the compact office within its state ("Manage Case Load")."""
-    if not user.is_active or ticket.status == "closed":
+    if not user.is_active or ticket.status == Status.CLOSED:
         return False
     if is_national(user):
         return True
-    if user.role == "po_supervisor":
+    if user.role == Role.PO_SUPERVISOR:
         return ticket.agency_id == user.agency_id
-    return user.role == "compact_office" and ticket.state_code == user.state_code
+    return user.role == Role.COMPACT_OFFICE and ticket.state_code == user.state_code
 
 
 def can_reopen(user: User, ticket: Ticket) -> bool:
     """Only compact office staff (of the ticket's state) and national staff reopen a closed ticket."""
-    if ticket.status not in ("resolved", "closed") or not user.is_active:
+    if ticket.status not in (Status.RESOLVED, Status.CLOSED) or not user.is_active:
         return False
-    return is_national(user) or (user.role == "compact_office" and ticket.state_code == user.state_code)
+    return is_national(user) or (user.role == Role.COMPACT_OFFICE and ticket.state_code == user.state_code)
 
 
 def can_be_assigned(user: User, ticket: Ticket) -> bool:
     """Return whether `user` (a named, active person) may hold the ticket in its current tier."""
     if not user.is_active:
         return False
-    if ticket.tier == "local_it":
+    if ticket.tier == Tier.LOCAL_IT:
         # A supervisor may hand a ticket to anyone of the agency who works it: local IT, or the state's office.
-        return (user.role == "local_it" and user.agency_id == ticket.agency_id) or (
-            user.role == "compact_office" and user.state_code == ticket.state_code)
-    if ticket.tier == "compact_office":
-        return user.role == "compact_office" and user.state_code == ticket.state_code
-    return user.role == "national_admin"
+        return (user.role == Role.LOCAL_IT and user.agency_id == ticket.agency_id) or (
+            user.role == Role.COMPACT_OFFICE and user.state_code == ticket.state_code)
+    if ticket.tier == Tier.COMPACT_OFFICE:
+        return user.role == Role.COMPACT_OFFICE and user.state_code == ticket.state_code
+    return user.role == Role.NATIONAL_ADMIN

@@ -32,6 +32,7 @@ from helpdesk.tickets.models import AFFECTED, Deflection, Incident, Ticket
 from helpdesk.tickets.notifications import notify_incident, notify_new_ticket, notify_received, responders
 from helpdesk.triage.policy import Cause, Tier, UnknownCategoryError
 from helpdesk.triage.routing import AgencyInfo, RoutingDecision, escalation_decision, route_report
+from helpdesk.vocabulary import Status
 
 _ANSWER_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:#[a-z0-9_-]+)?$")
 #: An Idempotency-Key the service accepts (the API and the web form check it with this too).
@@ -74,7 +75,7 @@ def submit_ticket(session: Session, triage: Triage, *, reporter: User, category:
     decision = route_report(policy, category=category, agency=info, recent_same_agency=same, recent_origins=origins,
                             open_location_incident=location is not None, open_system_incident=system is not None)
     ticket = Ticket(reporter_id=reporter.id, agency_id=reporter.agency_id, state_code=reporter.agency.state_code,
-                    status="new", tier=decision.tier.value, route_reason=decision.reason, created_at=now,
+                    status=Status.NEW.value, tier=decision.tier.value, route_reason=decision.reason, created_at=now,
                     updated_at=now, assignee_id=decision.assignee.id if decision.assignee else None, **fields)
     set_due_times(ticket, policy, info.time_zone, now)
     incident: Incident | None = None

@@ -34,6 +34,7 @@ from helpdesk.tickets.web.work_forms import (
     TicketActionForm,
 )
 from helpdesk.tickets.workflow import reopen_ticket, reply_ticket, request_reopen, resolve_ticket, set_ticket_status
+from helpdesk.vocabulary import Status, Tier
 
 ViewResult = Response | tuple[str, int]
 F = TypeVar("F", bound=TicketActionForm)
@@ -154,7 +155,7 @@ def assign(ticket_id: int) -> ViewResult:
 def escalate(ticket_id: int) -> ViewResult:
     """Move the request up a tier: local IT once local causes are ruled out, the compact office to national."""
     def run(ticket: Ticket, actor: User, form: EscalateForm) -> str:
-        if ticket.tier == "local_it" and not form.ruled_out.data:
+        if ticket.tier == Tier.LOCAL_IT and not form.ruled_out.data:
             form.ruled_out.errors = [RULE_OUT_FIRST]
             raise TicketError(RULE_OUT_FIRST)
         decision = escalate_ticket(db.session, triage(), ticket, actor=actor, checked=form.checked.data or "",
@@ -167,7 +168,7 @@ def escalate(ticket_id: int) -> ViewResult:
 def reopen(ticket_id: int) -> ViewResult:
     """Reopen a resolved or closed request (compact office of its state and national staff only)."""
     def run(ticket: Ticket, actor: User, form: ReopenForm) -> str:
-        if ticket.status not in ("resolved", "closed"):
+        if ticket.status not in (Status.RESOLVED, Status.CLOSED):
             raise TicketError(f"This request is {ticket.status}: there is nothing to reopen.")
         reopen_ticket(db.session, triage(), ticket, actor=actor, reason=form.reason.data or "",
                       expected_version=_version(form), origin=current_origin())
