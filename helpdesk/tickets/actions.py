@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
 from helpdesk.accounts.permissions import is_national
 from helpdesk.tickets.models import OPEN_STATUSES, Ticket
 from helpdesk.tickets.permissions import (
+    assignable_people,
     can_be_assigned,
     can_escalate,
     can_reassign,
@@ -59,20 +60,9 @@ def offered_actions(user: User, ticket: Ticket) -> frozenset[str]:
     return frozenset(action for action in ACTIONS if possible[action] and may_try(user, ticket, action))
 
 
-def _holders(ticket: Ticket) -> ColumnElement[bool]:
-    """Return the SQL condition of the people who may hold the ticket at its tier (as can_be_assigned)."""
-    office = and_(User.role == Role.COMPACT_OFFICE, User.state_code == ticket.state_code)
-    if ticket.tier == Tier.LOCAL_IT:
-        local = and_(User.role == Role.LOCAL_IT, User.agency_id == ticket.agency_id)
-        return or_(local, office) if ticket.state_code else local
-    if ticket.tier == Tier.COMPACT_OFFICE:
-        return office
-    return User.role == Role.NATIONAL_ADMIN
-
-
 def assignment_candidates(session: Session, ticket: Ticket) -> list[User]:
     """Return the named, active people who may hold the ticket now, by name."""
-    found = session.scalars(select(User).where(User.is_active.is_(True), _holders(ticket))
+    found = session.scalars(select(User).where(assignable_people(ticket))
                             .order_by(User.name, User.id))
     return [user for user in found if can_be_assigned(user, ticket)]  # the rule itself decides; SQL only narrows
 

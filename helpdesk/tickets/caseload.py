@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from helpdesk.accounts.models import User
 from helpdesk.tickets.assignment import MAX_BATCH
 from helpdesk.tickets.models import Ticket
-from helpdesk.tickets.permissions import TIER_ROLES, can_be_assigned
+from helpdesk.tickets.permissions import TIER_ROLES, can_be_assigned, can_manage_caseload, reassign_area
 from helpdesk.tickets.workload import HELD_STATUSES
 from helpdesk.vocabulary import Role
 
@@ -28,14 +28,10 @@ class Holder:
 
 
 def caseload_area(user: User) -> list[ColumnElement[bool]]:
-    """Return where the user may move requests (as permissions.can_reassign): their agency, state, or everywhere."""
-    if user.is_active and user.role == Role.NATIONAL_ADMIN:
-        return []
-    if user.is_active and user.role == Role.PO_SUPERVISOR:
-        return [Ticket.agency_id == user.agency_id]
-    if user.is_active and user.role == Role.COMPACT_OFFICE and user.state_code:
-        return [Ticket.state_code == user.state_code]
-    raise PermissionError(NOT_ALLOWED)
+    """Return where the user may move requests (permissions.reassign_area), or refuse one with no case load."""
+    if not can_manage_caseload(user):
+        raise PermissionError(NOT_ALLOWED)
+    return [reassign_area(user)]
 
 
 def caseload_scope(user: User) -> list[ColumnElement[bool]]:

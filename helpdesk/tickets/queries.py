@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
@@ -15,7 +15,7 @@ from helpdesk.orm import utcnow
 from helpdesk.pagination import Page
 from helpdesk.tickets.errors import TicketError
 from helpdesk.tickets.models import OPEN_STATUSES, STATUSES, TIERS, Ticket, TicketEvent
-from helpdesk.tickets.permissions import can_reassign, can_view_ticket, can_work_ticket
+from helpdesk.tickets.permissions import can_reassign, can_view_ticket, can_work_ticket, visibility
 from helpdesk.vocabulary import Role, Tier
 
 MAX_PER_PAGE = 100
@@ -174,20 +174,6 @@ def list_my_requests(session: Session, user: User, *, statuses: Sequence[str] = 
     if statuses:
         conditions.append(status_in(statuses))
     return _page(session, conditions, [(Ticket.id, True)], page, per_page)
-
-
-def visibility(user: User) -> ColumnElement[bool]:
-    """Return the condition of the tickets the user may see (as permissions.can_view_ticket, in SQL)."""
-    if not user.is_active:
-        return false()
-    if user.role == Role.NATIONAL_ADMIN:
-        return true()
-    own = or_(Ticket.reporter_id == user.id, Ticket.assignee_id == user.id)
-    if user.role in (Role.LOCAL_IT, Role.PO_SUPERVISOR):
-        return or_(own, Ticket.agency_id == user.agency_id)
-    if user.role == Role.COMPACT_OFFICE and user.state_code:
-        return or_(own, Ticket.state_code == user.state_code)
-    return own
 
 
 def list_visible_tickets(session: Session, user: User, *, statuses: Sequence[str] = (), category: str | None = None,
