@@ -6,6 +6,11 @@ from __future__ import annotations
 class TicketError(ValueError):
     """A refused ticket change, with the reason in words for the person who asked (a 4xx, never a 500)."""
 
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        #: The input at fault (the API names it; the web form marks it), None when no single field is.
+        self.field = field
+
 
 class TicketConflict(TicketError):
     """Someone else changed the ticket since it was loaded: nothing was saved, reload and try again."""

@@ -62,6 +62,7 @@ def submit_ticket(session: Session, triage: Triage, *, reporter: User, category:
     if not reporter.is_active:
         raise PermissionError("a deactivated user cannot file requests")
     fields = _clean(triage, category, subject, description, tried, affected, suggestions, idempotency_key)
+    category = fields["category"]
     existing = _find(session, reporter.id, idempotency_key)
     if existing is not None:
         return Submission(existing, created=False)
@@ -175,26 +176,31 @@ def _category(triage: Triage, category: str) -> str:
     try:
         return triage.policy.category(category).code
     except UnknownCategoryError as exc:
-        raise TicketError(f"Choose what kind of problem this is: {exc}.") from None
+        raise TicketError(f"Choose what kind of problem this is: {exc}.", field="category") from None
 
 
 def _clean(triage: Triage, category: str, subject: str, description: str, tried: str, affected: str,
            suggestions: Iterable[str], key: str) -> dict[str, str]:
-    """Return the ticket's text columns, or raise TicketError naming the first bad field."""
+    """Return the ticket's text columns, or raise TicketError naming the first bad field (the web form and the API
+    both rely on this one check)."""
+    category = _category(triage, clean_line(category))
     subject = " ".join(clean_line(subject).split())
     if not 3 <= len(subject) <= 200:
-        raise TicketError("Give the request a subject of 3 to 200 characters.")
+        raise TicketError("Give the request a subject of 3 to 200 characters.", field="subject")
     description, tried = clean_text(description).strip(), clean_text(tried).strip()
     if not description:
-        raise TicketError("Describe the problem: what happened, and what you expected.")
-    if len(description) > MAX_DESCRIPTION or len(tried) > MAX_DESCRIPTION:
-        raise TicketError(f"Keep the description and what you tried under {MAX_DESCRIPTION:,} characters each.")
+        raise TicketError("Describe the problem: what happened, and what you expected.", field="description")
+    if len(description) > MAX_DESCRIPTION:
+        raise TicketError(f"Keep the description under {MAX_DESCRIPTION:,} characters.", field="description")
+    if len(tried) > MAX_DESCRIPTION:
+        raise TicketError(f"Keep what you tried under {MAX_DESCRIPTION:,} characters.", field="tried")
     if affected not in AFFECTED:
-        raise TicketError(f"Say who is affected: {', '.join(AFFECTED)}.")
+        raise TicketError(f"Say who is affected: {', '.join(AFFECTED)}.", field="affected")
     shown = list(dict.fromkeys(s.strip() for s in suggestions if s.strip()))
     if len(shown) > MAX_SUGGESTIONS or any(not _ANSWER_RE.match(s) for s in shown):
+        # No field: the answers were shown by search, not typed, so the person cannot correct them.
         raise TicketError("The answers shown must be article slugs with an optional #question-id.")
     if not IDEMPOTENCY_KEY.match(key or ""):
-        raise TicketError("The form has expired: reload the page and send it again.")
-    return {"category": _category(triage, category), "subject": subject, "description": description,
+        raise TicketError("The form has expired: reload the page and send it again.", field="idempotency_key")
+    return {"category": category, "subject": subject, "description": description,
             "tried": tried, "affected": affected, "suggestions_shown": " ".join(shown), "idempotency_key": key}
