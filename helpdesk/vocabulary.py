@@ -1,4 +1,4 @@
-"""The stored names of roles, agency kinds, ticket tiers and statuses, each with one table of labels (no imports)."""
+"""The stored names of roles, agency kinds, ticket tiers and statuses, with their labels (no Flask, no SQL)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 __all__ = [
-    "AGENCY_KIND_LABELS", "CLOSED_STATUSES", "OPEN_STATUSES", "ROLE_LABELS", "STATUS_LABELS", "TIER_LABELS",
+    "CLOSED_STATUSES", "OPEN_STATUSES", "ROLE_LABELS", "STATUS_LABELS", "TIER_LABELS",
     "AgencyKind", "Role", "Status", "Tier",
 ]
 
@@ -42,12 +42,6 @@ class AgencyKind(StrEnum):
     LOCAL = "local"
     COMPACT_OFFICE = "compact_office"
     NATIONAL = "national"
-
-
-AGENCY_KIND_LABELS = MappingProxyType({
-    AgencyKind.LOCAL: "local agency", AgencyKind.COMPACT_OFFICE: "compact office",
-    AgencyKind.NATIONAL: "national office",
-})
 
 
 class Tier(StrEnum):
