@@ -14,11 +14,11 @@ from urllib.parse import urlsplit
 from helpdesk.config_table import ConfigError, read, read_keyed, unknown_settings
 from helpdesk.config_table import parse_bool as parse_bool  # re-exported: callers import it from here
 from helpdesk.search.model.location import default_model_dir
+from helpdesk.vocabulary import Role
 
 #: The project root: `articles/` and `search_index/` live beside the `helpdesk/` package.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-_ROLES = ("po_support", "po", "po_supervisor", "local_it", "compact_office", "kb_editor", "state_admin",
-          "national_admin")
+_ROLES = tuple(Role)
 
 
 def _mail_settings(env: dict[str, str]) -> dict[str, Any]:

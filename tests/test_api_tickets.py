@@ -151,6 +151,22 @@ def test_invalid_fields_are_named_and_nothing_is_filed(app: Flask, api: Api, bod
     assert count_tickets(app) == 0
 
 
+@pytest.mark.parametrize(("body", "field", "message"), [
+    (new(tried="x" * 20_001), "tried", "Keep what you tried under 20,000 characters."),
+    (new(subject="\u200b\u200b\u200b\u200b"), "subject", "Give the request a subject of 3 to 200 characters."),
+    (new(category="\u200blogin\u200b", description="\u202e"), "description",
+     "Describe the problem: what happened, and what you expected."),
+])
+def test_the_api_answers_with_the_submit_services_own_check(app: Flask, api: Api, body: dict[str, Any], field: str,
+                                                           message: str) -> None:
+    # One check of the values, in the service: the API returns its words and the field it names.
+    response = api("ana", "POST", "/api/v1/tickets", json=body)
+    assert response.status_code == 422 and response.json == {"error": f"invalid_{field}", "field": field,
+                                                             "message": message}
+    validate(response.json, "Error")
+    assert count_tickets(app) == 0
+
+
 def test_bad_json_and_conflicting_keys_are_refused(app: Flask, api: Api) -> None:
     for data in ("not json", "[1, 2]", ""):
         response = api("ana", "POST", "/api/v1/tickets", data=data, content_type="application/json")

@@ -13,6 +13,7 @@ from helpdesk.accounts.policy import AccountPolicy
 from helpdesk.accounts.services import AccountError, check_email
 from helpdesk.audit.services import CLI_ACTOR, Origin, record_event
 from helpdesk.text import clean_line
+from helpdesk.vocabulary import AgencyKind
 
 
 def create_agency(session: Session, *, actor: User | None, state_code: str, name: str, origin: Origin,
@@ -34,13 +35,13 @@ def create_agency(session: Session, *, actor: User | None, state_code: str, name
         # A notification mailbox may be shared (it never signs in), so only the address form is checked.
         mailbox = check_email(it_mailbox, AccountPolicy(role_mailboxes=()))
     compact = session.scalars(select(Agency).where(Agency.state_code == state.code,
-                                                   Agency.kind == "compact_office")).first()
+                                                   Agency.kind == AgencyKind.COMPACT_OFFICE)).first()
     zone = time_zone or (compact.time_zone if compact else "America/New_York")
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise AccountError(f"Unknown time zone {zone!r}: use a name such as America/Chicago.") from None
-    agency = Agency(state_code=state.code, name=name, kind="local", it_mailbox=mailbox, time_zone=zone)
+    agency = Agency(state_code=state.code, name=name, kind=AgencyKind.LOCAL, it_mailbox=mailbox, time_zone=zone)
     session.add(agency)
     session.flush()
     record_event(session, "agency_created", origin=origin, actor_id=actor.id if actor else None,

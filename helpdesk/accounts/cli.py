@@ -23,6 +23,7 @@ from helpdesk.admin.services import home_agency
 from helpdesk.audit.services import SYSTEM
 from helpdesk.extensions import db
 from helpdesk.orm import utcnow
+from helpdesk.vocabulary import Role
 
 
 def _fail(message: str) -> NoReturn:
@@ -46,7 +47,7 @@ def users_group() -> None:
 @users_group.command("create")
 @click.option("--email", required=True, help="The person's own work e-mail (their sign-in id).")
 @click.option("--name", required=True, help="The person's full name.")
-@click.option("--role", required=True, type=click.Choice(list(ROLES)), help="The user's role.")
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]), help="The user's role.")
 @click.option("--state", help="Two-letter state code (not for national_admin).")
 @click.option("--agency", help="Agency name within the state (default: the compact office for compact_office, "
                                "or the state's only local agency).")
@@ -55,7 +56,7 @@ def users_group() -> None:
 def create_command(email: str, name: str, role: str, state: str | None, agency: str | None,
                    password_stdin: bool) -> None:
     """Create a user; without --password-stdin the first-time link to choose a password is mailed."""
-    if state is None and role != "national_admin":
+    if state is None and role != Role.NATIONAL_ADMIN:
         _fail("Give the user's state with --state (a two-letter code such as TX).")
     policy, now = account_policy(), utcnow()
     try:

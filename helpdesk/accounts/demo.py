@@ -17,6 +17,7 @@ from helpdesk.accounts.passwords import hash_password, verify_password
 from helpdesk.accounts.policy import AccountPolicy
 from helpdesk.accounts.services import create_user
 from helpdesk.audit.services import CLI_ACTOR, SYSTEM, Origin, record_event
+from helpdesk.vocabulary import AgencyKind, Role
 
 #: A reserved top-level domain (RFC 2606): mail to demo users can never reach anyone.
 DEMO_DOMAIN = "demo.helpdesk.test"
@@ -29,21 +30,21 @@ AGENCIES: dict[str, tuple[str, str, str | None]] = {
 }
 #: The people: (name, role, agency key); `compact.XX` is the state's compact office, `national` the National Office.
 PEOPLE: tuple[tuple[str, str, str], ...] = (
-    ("Maria Alvarez", "po", "travis.tx"), ("James Carter", "po", "travis.tx"),
-    ("Linda Nguyen", "po_support", "travis.tx"), ("Robert Hayes", "po_supervisor", "travis.tx"),
-    ("Kevin Brooks", "local_it", "travis.tx"),
-    ("Angela Price", "po", "harris.tx"), ("Daniel Kim", "po_support", "harris.tx"),
-    ("Patricia Young", "po_supervisor", "harris.tx"),
-    ("Susan Ortiz", "compact_office", "compact.tx"), ("Michael Reed", "compact_office", "compact.tx"),
-    ("Karen Walsh", "state_admin", "compact.tx"),
-    ("David Miller", "po", "franklin.oh"), ("Emily Foster", "po_support", "franklin.oh"),
-    ("Thomas Grant", "po_supervisor", "franklin.oh"), ("Rachel Adams", "local_it", "franklin.oh"),
-    ("Brian Lewis", "po", "cuyahoga.oh"), ("Nancy Hill", "po_support", "cuyahoga.oh"),
-    ("Steven Clark", "compact_office", "compact.oh"), ("Laura Bennett", "state_admin", "compact.oh"),
-    ("Catherine Moore", "national_admin", "national"),
+    ("Maria Alvarez", Role.PO, "travis.tx"), ("James Carter", Role.PO, "travis.tx"),
+    ("Linda Nguyen", Role.PO_SUPPORT, "travis.tx"), ("Robert Hayes", Role.PO_SUPERVISOR, "travis.tx"),
+    ("Kevin Brooks", Role.LOCAL_IT, "travis.tx"),
+    ("Angela Price", Role.PO, "harris.tx"), ("Daniel Kim", Role.PO_SUPPORT, "harris.tx"),
+    ("Patricia Young", Role.PO_SUPERVISOR, "harris.tx"),
+    ("Susan Ortiz", Role.COMPACT_OFFICE, "compact.tx"), ("Michael Reed", Role.COMPACT_OFFICE, "compact.tx"),
+    ("Karen Walsh", Role.STATE_ADMIN, "compact.tx"),
+    ("David Miller", Role.PO, "franklin.oh"), ("Emily Foster", Role.PO_SUPPORT, "franklin.oh"),
+    ("Thomas Grant", Role.PO_SUPERVISOR, "franklin.oh"), ("Rachel Adams", Role.LOCAL_IT, "franklin.oh"),
+    ("Brian Lewis", Role.PO, "cuyahoga.oh"), ("Nancy Hill", Role.PO_SUPPORT, "cuyahoga.oh"),
+    ("Steven Clark", Role.COMPACT_OFFICE, "compact.oh"), ("Laura Bennett", Role.STATE_ADMIN, "compact.oh"),
+    ("Catherine Moore", Role.NATIONAL_ADMIN, "national"),
     # Knowledge base editors: the national office's writes the FAQ; Texas's writes only where per-state sections
     # are enabled (HELPDESK_KB_STATE_SECTIONS). Last in the list: the others keep their demo passwords.
-    ("Olivia Turner", "kb_editor", "national"), ("Grace Howard", "kb_editor", "compact.tx"),
+    ("Olivia Turner", Role.KB_EDITOR, "national"), ("Grace Howard", Role.KB_EDITOR, "compact.tx"),
 )
 #: The demo editor whose articles show history: an article with three revisions, and a draft.
 DEMO_EDITOR = "Olivia Turner"
@@ -95,15 +96,15 @@ def _agencies(session: Session) -> dict[str, Agency]:
     found: dict[str, Agency] = {}
     for key, (state, name, mailbox) in AGENCIES.items():
         office = session.scalars(select(Agency).where(Agency.state_code == state,
-                                                      Agency.kind == "compact_office")).one()
+                                                      Agency.kind == AgencyKind.COMPACT_OFFICE)).one()
         found[f"compact.{state.lower()}"] = office
         agency = session.scalars(select(Agency).where(Agency.state_code == state, Agency.name == name)).first()
         if agency is None:
-            agency = Agency(state_code=state, name=name, kind="local", time_zone=office.time_zone)
+            agency = Agency(state_code=state, name=name, kind=AgencyKind.LOCAL, time_zone=office.time_zone)
             session.add(agency)
         agency.it_mailbox = mailbox
         found[key] = agency
-    found["national"] = session.scalars(select(Agency).where(Agency.kind == "national")).one()
+    found["national"] = session.scalars(select(Agency).where(Agency.kind == AgencyKind.NATIONAL)).one()
     session.flush()
     return found
 

@@ -8,22 +8,13 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.orm import Base, utcnow
+from helpdesk.vocabulary import ROLE_LABELS, AgencyKind, Role
 
-#: Roles, lowest to highest; the values are stored, the labels shown.
-ROLES = {
-    "po_support": "PO Support",
-    "po": "PO",
-    "po_supervisor": "PO Supervisor",
-    "local_it": "Local IT",
-    "compact_office": "Compact Office staff",
-    "kb_editor": "Knowledge base editor",
-    "state_admin": "State administrator",
-    "national_admin": "National office administrator",
-}
+#: Role labels by stored value (kept under this name: forms, the CLI and audit wording read it).
+ROLES = ROLE_LABELS
 #: Roles whose holders must use a second factor unless configured otherwise.
-MFA_ROLES_DEFAULT = ("compact_office", "state_admin", "national_admin")
-AGENCY_KINDS = ("local", "compact_office", "national")
-
+MFA_ROLES_DEFAULT = (Role.COMPACT_OFFICE, Role.STATE_ADMIN, Role.NATIONAL_ADMIN)
+AGENCY_KINDS = tuple(AgencyKind)
 
 class State(Base):
     """A member state or territory of the compact (two-letter code)."""
@@ -46,7 +37,7 @@ class Agency(Base):
     #: None only for the national office.
     state_code: Mapped[str | None] = mapped_column(ForeignKey("state.code"), index=True)
     name: Mapped[str] = mapped_column(String(120))
-    kind: Mapped[str] = mapped_column(String(16), default="local")
+    kind: Mapped[str] = mapped_column(String(16), default=AgencyKind.LOCAL.value)
     #: A mailbox of the local IT team, for notifications only (it can never sign in).
     it_mailbox: Mapped[str | None] = mapped_column(String(254))
     time_zone: Mapped[str] = mapped_column(String(64), default="America/New_York")

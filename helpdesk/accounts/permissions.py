@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from helpdesk.accounts.models import ROLES, User
+from helpdesk.vocabulary import Role
 
-_STATE_ROLES = ("po_support", "po", "po_supervisor", "local_it", "compact_office", "kb_editor", "state_admin")
-EDITOR_ROLES = ("kb_editor", "national_admin")
+_STATE_ROLES = tuple(role for role in Role if role is not Role.NATIONAL_ADMIN)
+EDITOR_ROLES = (Role.KB_EDITOR, Role.NATIONAL_ADMIN)
 
 
 def is_national(user: User) -> bool:
     """Return whether the user works for the national office."""
-    return user.role == "national_admin"
+    return user.role == Role.NATIONAL_ADMIN
 
 
 def can_manage(actor: User, state_code: str | None) -> bool:
@@ -19,14 +20,14 @@ def can_manage(actor: User, state_code: str | None) -> bool:
         return False
     if is_national(actor):
         return True
-    return actor.role == "state_admin" and state_code is not None and actor.state_code == state_code
+    return actor.role == Role.STATE_ADMIN and state_code is not None and actor.state_code == state_code
 
 
 def assignable_roles(actor: User) -> tuple[str, ...]:
     """Return the roles `actor` may give."""
     if is_national(actor):
         return tuple(ROLES)
-    return _STATE_ROLES if actor.role == "state_admin" else ()
+    return _STATE_ROLES if actor.role == Role.STATE_ADMIN else ()
 
 
 def can_name_user(actor: User, person: User) -> bool:
@@ -37,7 +38,7 @@ def can_name_user(actor: User, person: User) -> bool:
 
 def can_moderate_comments(user: User) -> bool:
     """Return whether the user may hide comments (compact office and national staff)."""
-    return user.is_active and user.role in ("compact_office", "national_admin")
+    return user.is_active and user.role in (Role.COMPACT_OFFICE, Role.NATIONAL_ADMIN)
 
 
 def can_moderate_comment_by(moderator: User, author: User) -> bool:

@@ -19,6 +19,7 @@ from helpdesk.audit.services import CLI_ACTOR, Origin, record_event
 from helpdesk.domain_errors import DomainError
 from helpdesk.mail.services import queue_mail
 from helpdesk.text import clean_line
+from helpdesk.vocabulary import AgencyKind, Role
 
 _EMAIL_RE = re.compile(r"^[^@\s<>\"',;]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
@@ -70,11 +71,11 @@ def check_role(actor: User | None, role: str, agency: Agency) -> None:
         raise AccountError(f"Unknown role {role!r}; roles are {', '.join(ROLES)}.")
     if actor is not None and role not in assignable_roles(actor):
         raise AccountError(f"You cannot give the role {ROLES[role]}.")
-    if role == "compact_office" and agency.kind != "compact_office":
+    if role == Role.COMPACT_OFFICE and agency.kind != AgencyKind.COMPACT_OFFICE:
         raise AccountError("Only members of the state compact office can have the Compact Office staff role.")
-    if role == "national_admin" and agency.kind != "national":
+    if role == Role.NATIONAL_ADMIN and agency.kind != AgencyKind.NATIONAL:
         raise AccountError("National office administrators must belong to the National Office.")
-    if role not in ("national_admin", "kb_editor") and agency.kind == "national":
+    if role not in (Role.NATIONAL_ADMIN, Role.KB_EDITOR) and agency.kind == AgencyKind.NATIONAL:
         raise AccountError("Members of the National Office are national office administrators or knowledge base "
                            "editors.")
 

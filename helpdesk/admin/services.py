@@ -17,14 +17,15 @@ from helpdesk.admin.queries import PER_PAGE
 from helpdesk.audit.models import AuditEvent
 from helpdesk.audit.services import Origin, record_event
 from helpdesk.pagination import Page
+from helpdesk.vocabulary import AgencyKind, Role
 
 
 def home_agency(session: Session, state_code: str | None, name: str | None, role: str) -> Agency:
     """Return the agency named `name` of the state, or the default for `role`; raise AccountError when unclear."""
-    if role == "national_admin" or state_code is None:
+    if role == Role.NATIONAL_ADMIN or state_code is None:
         if state_code is not None:
             raise AccountError("National office administrators belong to the National Office: leave out the state.")
-        national = session.scalars(select(Agency).where(Agency.kind == "national")).first()
+        national = session.scalars(select(Agency).where(Agency.kind == AgencyKind.NATIONAL)).first()
         if national is None or (name and name.strip().lower() != national.name.lower()):
             raise AccountError("Users without a state belong to the National Office.")
         return national
@@ -38,10 +39,10 @@ def home_agency(session: Session, state_code: str | None, name: str | None, role
             return found[0]
         raise AccountError(f"{state.name} has no agency named {name!r}; its agencies are: "
                            f"{'; '.join(a.name for a in agencies)}.")
-    office = [a for a in agencies if a.kind == "compact_office"]
-    if role == "compact_office" and office:
+    office = [a for a in agencies if a.kind == AgencyKind.COMPACT_OFFICE]
+    if role == Role.COMPACT_OFFICE and office:
         return office[0]
-    local = [a for a in agencies if a.kind == "local"]
+    local = [a for a in agencies if a.kind == AgencyKind.LOCAL]
     if len(local) == 1:
         return local[0]
     raise AccountError(f"Name the agency with --agency; {state.name} has: {'; '.join(a.name for a in agencies)}.")

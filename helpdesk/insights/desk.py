@@ -16,6 +16,7 @@ from helpdesk.insights.desk_times import business_times
 from helpdesk.insights.scope import Period, Scope, scope_people
 from helpdesk.tickets.models import OPEN_STATUSES, TIERS, Deflection, Incident, Ticket, TicketEvent
 from helpdesk.triage.sla import BusinessCalendar
+from helpdesk.vocabulary import Tier
 
 #: Open requests by age: label and lower bound in days.
 AGE_BUCKETS = (("under 1 day", 0), ("1-3 days", 1), ("3-7 days", 3), ("7-30 days", 7), ("over 30 days", 30))
@@ -192,8 +193,8 @@ def desk_report(session: Session, scope: Scope, period: Period, *, now: dt.datet
         by_category=category_rows, by_tier=sorted(by_tier.items()),
         by_state=sorted((s or "national", n) for s, n in by_state.items()),
         backlog=backlog, times=business_times(session, opened_in, calendar),
-        escalated={"any": sum(escalated.values()), "to_compact_office": escalated.get("compact_office", 0),
-                   "to_national": escalated.get("national", 0)},
+        escalated={"any": sum(escalated.values()), "to_compact_office": escalated.get(Tier.COMPACT_OFFICE, 0),
+                   "to_national": escalated.get(Tier.NATIONAL, 0)},
         reopened=reopened, incidents=[(i, s, c, n) for i, s, c, n in incidents],
         most_read=most_read(session, period, people), top_searches=top_searches(session, period, people),
     )

@@ -13,6 +13,7 @@ from helpdesk.accounts.models import User
 from helpdesk.accounts.permissions import is_national
 from helpdesk.domain_errors import DomainError
 from helpdesk.search.learning import person_of
+from helpdesk.vocabulary import Role
 
 Report = Literal["content", "desk"]
 DEFAULT_DAYS = 30
@@ -20,9 +21,9 @@ MAX_DAYS = 366
 #: Who sees each report, and how far: "all" (every state, a state filter), "state" (their own), "agency".
 REACH: dict[Report, dict[str, str]] = {
     # Editors close the content gaps: the national office's see every state, a state's editors their state.
-    "content": {"national_admin": "all", "compact_office": "state", "kb_editor": "editor"},
-    "desk": {"national_admin": "all", "compact_office": "state", "state_admin": "state",
-             "po_supervisor": "agency", "local_it": "agency"},
+    "content": {Role.NATIONAL_ADMIN: "all", Role.COMPACT_OFFICE: "state", Role.KB_EDITOR: "editor"},
+    "desk": {Role.NATIONAL_ADMIN: "all", Role.COMPACT_OFFICE: "state", Role.STATE_ADMIN: "state",
+             Role.PO_SUPERVISOR: "agency", Role.LOCAL_IT: "agency"},
 }
 
 

@@ -21,6 +21,7 @@ from helpdesk.search.documents import split_key
 from helpdesk.search.learning import learnable_phrase
 from helpdesk.search.models import QUERY_MAX, LearnedPhrasing
 from helpdesk.triage.sla import BusinessCalendar
+from helpdesk.vocabulary import Role
 
 
 class GapActionError(DomainError):
@@ -45,7 +46,7 @@ def read_desk_report(session: Session, actor: User, period: Period, state: str |
 
 def can_handle_gaps(user: User) -> bool:
     """Tell whether the user edits content: the help center's editors and national administrators."""
-    return user.is_active and (is_national(user) or user.role == "kb_editor")
+    return user.is_active and (is_national(user) or user.role == Role.KB_EDITOR)
 
 
 def handle_gap(session: Session, *, actor: User, origin: Origin, kind: str, key: str, action: str,

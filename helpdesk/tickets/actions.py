@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
 from helpdesk.accounts.permissions import is_national
 from helpdesk.tickets.models import OPEN_STATUSES, Ticket
 from helpdesk.tickets.permissions import (
+    assignable_people,
     can_be_assigned,
     can_escalate,
     can_reassign,
     can_reopen,
     can_work_ticket,
 )
+from helpdesk.vocabulary import Role, Status, Tier
 
 #: The actions of a ticket's page, each with its own small form.
 ACTIONS = ("reply", "note", "status", "resolve", "assign", "escalate", "reopen", "ask_reopen")
@@ -37,10 +39,11 @@ def may_try(user: User, ticket: Ticket, action: str) -> bool:
     if action == "assign":
         return works or can_reassign(user, ticket)
     if action == "escalate":
-        return works and ticket.tier != "national" and (ticket.tier == "local_it" or user.role != "local_it")
+        return works and ticket.tier != Tier.NATIONAL and (ticket.tier == Tier.LOCAL_IT or user.role != Role.LOCAL_IT)
     if action == "reopen":
-        return user.is_active and (is_national(user) or (
-            user.role == "compact_office" and ticket.state_code is not None and ticket.state_code == user.state_code))
+        return user.is_active and (is_national(user) or (user.role == Role.COMPACT_OFFICE
+                                                         and ticket.state_code is not None
+                                                         and ticket.state_code == user.state_code))
     if action == "ask_reopen":
         return _is_reporter(user, ticket)
     return False
@@ -50,36 +53,25 @@ def offered_actions(user: User, ticket: Ticket) -> frozenset[str]:
     """Return the actions the page offers the user now (allowed, and possible in the ticket's status)."""
     status = ticket.status
     possible = {
-        "reply": status != "closed", "note": status != "closed", "status": status in OPEN_STATUSES,
-        "resolve": status in OPEN_STATUSES, "assign": status != "closed", "escalate": can_escalate(user, ticket),
-        "reopen": can_reopen(user, ticket), "ask_reopen": status == "closed",
+        "reply": status != Status.CLOSED, "note": status != Status.CLOSED, "status": status in OPEN_STATUSES,
+        "resolve": status in OPEN_STATUSES, "assign": status != Status.CLOSED, "escalate": can_escalate(user, ticket),
+        "reopen": can_reopen(user, ticket), "ask_reopen": status == Status.CLOSED,
     }
     return frozenset(action for action in ACTIONS if possible[action] and may_try(user, ticket, action))
 
 
-def _holders(ticket: Ticket) -> ColumnElement[bool]:
-    """Return the SQL condition of the people who may hold the ticket at its tier (as can_be_assigned)."""
-    office = and_(User.role == "compact_office", User.state_code == ticket.state_code)
-    if ticket.tier == "local_it":
-        local = and_(User.role == "local_it", User.agency_id == ticket.agency_id)
-        return or_(local, office) if ticket.state_code else local
-    if ticket.tier == "compact_office":
-        return office
-    return User.role == "national_admin"
-
-
 def assignment_candidates(session: Session, ticket: Ticket) -> list[User]:
     """Return the named, active people who may hold the ticket now, by name."""
-    found = session.scalars(select(User).where(User.is_active.is_(True), _holders(ticket))
+    found = session.scalars(select(User).where(assignable_people(ticket))
                             .order_by(User.name, User.id))
     return [user for user in found if can_be_assigned(user, ticket)]  # the rule itself decides; SQL only narrows
 
 
 def tier_words(ticket: Ticket) -> str:
     """Return who works the ticket now: "Local IT of <agency>", "<State> compact office" or "National office"."""
-    if ticket.tier == "local_it":
+    if ticket.tier == Tier.LOCAL_IT:
         return f"Local IT of {ticket.agency.name}"
-    if ticket.tier == "compact_office":
+    if ticket.tier == Tier.COMPACT_OFFICE:
         state = ticket.agency.state
         return f"{state.name if state is not None else ticket.state_code} compact office"
     return "National office"

@@ -11,6 +11,7 @@ from helpdesk.accounts.models import Agency, User
 from helpdesk.tickets.errors import TicketError
 from helpdesk.triage.policy import Tier
 from helpdesk.triage.routing import AgencyInfo, Person
+from helpdesk.vocabulary import Role
 
 
 def agency_info(session: Session, agency: Agency) -> AgencyInfo:
@@ -23,9 +24,9 @@ def agency_infos(session: Session, agencies: Iterable[Agency]) -> dict[int, Agen
     agencies = list(agencies)
     ids = {agency.id for agency in agencies}
     states = {agency.state_code for agency in agencies if agency.state_code}
-    scopes = [and_(User.role == "local_it", User.agency_id.in_(ids)), User.role == "national_admin"]
+    scopes = [and_(User.role == Role.LOCAL_IT, User.agency_id.in_(ids)), User.role == Role.NATIONAL_ADMIN]
     if states:
-        scopes.append(and_(User.role == "compact_office", User.state_code.in_(states)))
+        scopes.append(and_(User.role == Role.COMPACT_OFFICE, User.state_code.in_(states)))
     rows = session.execute(select(User.id, User.name, User.email, User.role, User.agency_id, User.state_code)
                            .where(User.is_active.is_(True), or_(*scopes)).order_by(User.name, User.id)).all()
     local: dict[int, list[Person]] = {}
@@ -33,9 +34,9 @@ def agency_infos(session: Session, agencies: Iterable[Agency]) -> dict[int, Agen
     national: list[Person] = []
     for user_id, name, email, role, agency_id, state in rows:
         person = Person(user_id, name, email)
-        if role == "local_it":
+        if role == Role.LOCAL_IT:
             local.setdefault(agency_id, []).append(person)
-        elif role == "compact_office":
+        elif role == Role.COMPACT_OFFICE:
             compact.setdefault(state, []).append(person)
         else:
             national.append(person)

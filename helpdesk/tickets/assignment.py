@@ -19,6 +19,7 @@ from helpdesk.tickets.notifications import notify_assigned
 from helpdesk.tickets.permissions import can_be_assigned, can_reassign, can_work_ticket
 from helpdesk.triage.policy import Tier
 from helpdesk.triage.routing import TIER_NAMES
+from helpdesk.vocabulary import Status
 
 #: At most this many tickets move in one Manage Case Load step.
 MAX_BATCH = 500
@@ -63,7 +64,7 @@ def assign_ticket(session: Session, triage: Triage, ticket: Ticket, *, actor: Us
     now = now or utcnow()
     if not (can_work_ticket(actor, ticket) or can_reassign(actor, ticket)):
         raise PermissionError("not allowed to assign this request")
-    if ticket.status == "closed":
+    if ticket.status == Status.CLOSED:
         raise TicketError("This request is closed; reopen it before assigning it.")
     check_version(ticket, expected_version)
     problem = holder_problem(ticket, assignee)
@@ -79,7 +80,7 @@ def assign_ticket(session: Session, triage: Triage, ticket: Ticket, *, actor: Us
 
 def may_assign(actor: User, ticket: Ticket) -> bool:
     """Return whether the actor may give the ticket to someone (as assign_ticket: who works it or reassigns it)."""
-    return ticket.status != "closed" and (can_work_ticket(actor, ticket) or can_reassign(actor, ticket))
+    return ticket.status != Status.CLOSED and (can_work_ticket(actor, ticket) or can_reassign(actor, ticket))
 
 
 def reassign_tickets(session: Session, triage: Triage, versions: Mapping[int, int], *, actor: User, to: User,

@@ -18,9 +18,10 @@ from helpdesk.tickets.history import check_version
 from helpdesk.tickets.models import OPEN_STATUSES, Ticket
 from helpdesk.tickets.permissions import can_work_ticket
 from helpdesk.tickets.workflow import WORK_STATUSES, resolve_ticket, set_ticket_status
+from helpdesk.vocabulary import Status
 
 #: The statuses a bulk change may set: open and pending by hand, resolved with the resolution as its note.
-BULK_STATUSES = (*WORK_STATUSES, "resolved")
+BULK_STATUSES = (*WORK_STATUSES, Status.RESOLVED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,14 +38,14 @@ def _set_status(session: Session, triage: Triage, tickets: list[Ticket], version
                 actor: User, status: str, note: str | None, origin: Origin, now: dt.datetime) -> list[Ticket]:
     if status not in BULK_STATUSES:
         raise TicketError(f"Choose a status among {', '.join(BULK_STATUSES)}.")
-    if status == "resolved" and not (note and note.strip()):
+    if status == Status.RESOLVED and not (note and note.strip()):
         raise TicketError("Write the resolution: each reporter is told what solved their request.")
     for ticket in tickets:
         if ticket.status not in OPEN_STATUSES and ticket.status != status:
             raise TicketError(f"Request #{ticket.id} is {ticket.status}; it has to be reopened first.")
     changed = [ticket for ticket in tickets if ticket.status != status]
     for ticket in changed:
-        if status == "resolved":
+        if status == Status.RESOLVED:
             resolve_ticket(session, triage, ticket, actor=actor, resolution=note or "",
                            expected_version=versions[ticket.id], origin=origin, now=now)
         else:
@@ -67,7 +68,7 @@ def bulk_change_tickets(session: Session, triage: Triage, versions: Mapping[int,
     tickets = load_batch(session, versions, verb="Change")
     allowed = may_assign if change.assignee is not None else can_work_ticket
     for ticket in tickets:
-        if change.assignee is not None and ticket.status == "closed":
+        if change.assignee is not None and ticket.status == Status.CLOSED:
             raise TicketError(f"Request #{ticket.id} is closed; reopen it before assigning it.")
         if not allowed(actor, ticket):
             raise PermissionError(f"not allowed to change request #{ticket.id}")

@@ -10,12 +10,13 @@ from sqlalchemy.orm import Session
 from helpdesk.accounts.models import User
 from helpdesk.tickets.assignment import MAX_BATCH
 from helpdesk.tickets.models import Ticket
-from helpdesk.tickets.permissions import can_be_assigned
+from helpdesk.tickets.permissions import TIER_ROLES, can_be_assigned, can_manage_caseload, reassign_area
 from helpdesk.tickets.workload import HELD_STATUSES
+from helpdesk.vocabulary import Role
 
 NOT_ALLOWED = ("Manage Case Load is for supervisors (their agency), compact office staff (their state) "
                "and national staff.")
-_WORKERS = ("local_it", "compact_office", "national_admin")
+_WORKERS = tuple(TIER_ROLES.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,14 +28,10 @@ class Holder:
 
 
 def caseload_area(user: User) -> list[ColumnElement[bool]]:
-    """Return where the user may move requests (as permissions.can_reassign): their agency, state, or everywhere."""
-    if user.is_active and user.role == "national_admin":
-        return []
-    if user.is_active and user.role == "po_supervisor":
-        return [Ticket.agency_id == user.agency_id]
-    if user.is_active and user.role == "compact_office" and user.state_code:
-        return [Ticket.state_code == user.state_code]
-    raise PermissionError(NOT_ALLOWED)
+    """Return where the user may move requests (permissions.reassign_area), or refuse one with no case load."""
+    if not can_manage_caseload(user):
+        raise PermissionError(NOT_ALLOWED)
+    return [reassign_area(user)]
 
 
 def caseload_scope(user: User) -> list[ColumnElement[bool]]:
@@ -60,7 +57,7 @@ def takers(session: Session, tickets: list[Ticket], holder_id: int | None) -> li
     """Return the active people who may hold at least one of the requests (the holder excepted)."""
     states = {ticket.state_code for ticket in tickets if ticket.state_code}
     query = select(User).where(User.is_active.is_(True), User.role.in_(_WORKERS),
-                               or_(User.state_code.in_(states), User.role == "national_admin"))
+                               or_(User.state_code.in_(states), User.role == Role.NATIONAL_ADMIN))
     people = session.scalars(query.order_by(User.name, User.id))
     # Who may hold a request depends on its tier, agency and state only: one request of each kind is enough.
     kinds = list({(ticket.tier, ticket.agency_id, ticket.state_code): ticket for ticket in tickets}.values())

@@ -11,6 +11,11 @@ class TicketError(DomainError):
     status = 422
     code = "invalid_ticket"
 
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        if field is not None:  # the API names the input at fault in its code, as its own shape checks do
+            self.code = f"invalid_{field}"
+
 
 class TicketConflict(TicketError):
     """Someone else changed the ticket since it was loaded: nothing was saved, reload and try again."""

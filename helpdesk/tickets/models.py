@@ -9,12 +9,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.accounts.models import Agency, User
 from helpdesk.orm import Base, utcnow
+from helpdesk.vocabulary import OPEN_STATUSES as OPEN_STATUSES  # re-exported: the ticket modules read it here
+from helpdesk.vocabulary import Status, Tier
 
 CATEGORIES = ("login", "error", "slow", "access", "privacy", "reopen", "other")
-STATUSES = ("new", "open", "pending", "resolved", "closed")
-OPEN_STATUSES = ("new", "open", "pending")
-TIERS = ("local_it", "compact_office", "national")
+STATUSES = tuple(Status)
+TIERS = tuple(Tier)
 AFFECTED = ("me", "location", "unknown")
+#: The condition of the partial indexes of open work, written out from OPEN_STATUSES (queries.status_in writes the
+#: same list, so that the planner can prove it); the text is the migration's exactly.
+_OPEN_ROWS = "status IN ({})".format(", ".join(f"'{status}'" for status in OPEN_STATUSES))
 
 
 class Incident(Base):
@@ -49,20 +53,20 @@ class Ticket(Base):
         Index("ix_ticket_category_created", "category", "created_at"),
         # The national "everything" queue: open tickets by due time.
         Index("ix_ticket_open_due", "resolution_due", "id",
-              postgresql_where=text("status IN ('new', 'open', 'pending')"),
-              sqlite_where=text("status IN ('new', 'open', 'pending')")),
+              postgresql_where=text(_OPEN_ROWS),
+              sqlite_where=text(_OPEN_ROWS)),
         # A whole tier's queue (national staff: tier 3, or every state's tier 2 or 1) by due time.
         Index("ix_ticket_open_tier_due", "tier", "resolution_due", "id",
-              postgresql_where=text("status IN ('new', 'open', 'pending')"),
-              sqlite_where=text("status IN ('new', 'open', 'pending')")),
+              postgresql_where=text(_OPEN_ROWS),
+              sqlite_where=text(_OPEN_ROWS)),
         # The "everything" queue by last change (read backwards: newest first) and by first response due.
         Index("ix_ticket_open_updated", "updated_at", "id",
-              postgresql_where=text("status IN ('new', 'open', 'pending')"),
-              sqlite_where=text("status IN ('new', 'open', 'pending')")),
+              postgresql_where=text(_OPEN_ROWS),
+              sqlite_where=text(_OPEN_ROWS)),
         # The response order puts unanswered requests first: the same expression leads the index.
         Index("ix_ticket_open_response", text("(first_responded_at IS NOT NULL)"), "first_response_due", "id",
-              postgresql_where=text("status IN ('new', 'open', 'pending')"),
-              sqlite_where=text("status IN ('new', 'open', 'pending')")),
+              postgresql_where=text(_OPEN_ROWS),
+              sqlite_where=text(_OPEN_ROWS)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,7 +78,7 @@ class Ticket(Base):
     description: Mapped[str] = mapped_column(Text)
     tried: Mapped[str] = mapped_column(Text, default="")
     affected: Mapped[str] = mapped_column(String(16), default="unknown")
-    status: Mapped[str] = mapped_column(String(16), default="new")
+    status: Mapped[str] = mapped_column(String(16), default=Status.NEW.value)
     tier: Mapped[str] = mapped_column(String(16))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"), index=True)

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
@@ -15,16 +15,18 @@ from helpdesk.orm import utcnow
 from helpdesk.pagination import Page
 from helpdesk.tickets.errors import TicketError
 from helpdesk.tickets.models import OPEN_STATUSES, STATUSES, TIERS, Ticket, TicketEvent
-from helpdesk.tickets.permissions import can_reassign, can_view_ticket, can_work_ticket
+from helpdesk.tickets.permissions import can_reassign, can_view_ticket, can_work_ticket, visibility
+from helpdesk.vocabulary import Role, Tier
 
 MAX_PER_PAGE = 100
 #: Queues whose tiers a role may choose with the `tier` filter (the first is the default).
-QUEUE_TIERS = {"local_it": ("local_it",), "compact_office": ("compact_office", "local_it"),
-                "national_admin": ("national", "compact_office", "local_it"), "po_supervisor": (None, *TIERS),
+QUEUE_TIERS = {Role.LOCAL_IT: (Tier.LOCAL_IT,), Role.COMPACT_OFFICE: (Tier.COMPACT_OFFICE, Tier.LOCAL_IT),
+                Role.NATIONAL_ADMIN: (Tier.NATIONAL, Tier.COMPACT_OFFICE, Tier.LOCAL_IT),
+                Role.PO_SUPERVISOR: (None, *TIERS),
                 # State administrators watch their state's workload, every tier, read-only (they work no ticket).
-                "state_admin": (None, *TIERS)}
+                Role.STATE_ADMIN: (None, *TIERS)}
 #: Roles whose queue is a read-only view: no actions offered, and the ticket services refuse them anyway.
-READ_ONLY_QUEUES = frozenset({"state_admin"})
+READ_ONLY_QUEUES = frozenset({Role.STATE_ADMIN})
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,19 +60,19 @@ def queue_scope(user: User, tier: str | None = None, *, everything: bool = False
         raise PermissionError("this role has no queue")
     if tier is not None and tier not in tiers:
         raise TicketError(f"Choose a tier among {', '.join(t for t in tiers if t)}.")
-    if user.role == "national_admin" and everything and tier is None:
+    if user.role == Role.NATIONAL_ADMIN and everything and tier is None:
         return []
     tier = tier or tiers[0]
     conditions: list[ColumnElement[bool]] = [Ticket.tier == tier] if tier else []
-    if user.role == "national_admin":
+    if user.role == Role.NATIONAL_ADMIN:
         return conditions
-    if user.role in ("local_it", "po_supervisor"):
+    if user.role in (Role.LOCAL_IT, Role.PO_SUPERVISOR):
         return [*conditions, Ticket.agency_id == user.agency_id]
     return [*conditions, Ticket.state_code == user.state_code]
 
 
 def _filters(user: User, filters: QueueFilter, *, with_status: bool) -> list[ColumnElement[bool]]:
-    if filters.everything and user.role != "national_admin":
+    if filters.everything and user.role != Role.NATIONAL_ADMIN:
         raise PermissionError("only national staff see every queue")
     conditions = queue_scope(user, filters.tier, everything=filters.everything)
     if with_status:
@@ -172,20 +174,6 @@ def list_my_requests(session: Session, user: User, *, statuses: Sequence[str] = 
     if statuses:
         conditions.append(status_in(statuses))
     return _page(session, conditions, [(Ticket.id, True)], page, per_page)
-
-
-def visibility(user: User) -> ColumnElement[bool]:
-    """Return the condition of the tickets the user may see (as permissions.can_view_ticket, in SQL)."""
-    if not user.is_active:
-        return false()
-    if user.role == "national_admin":
-        return true()
-    own = or_(Ticket.reporter_id == user.id, Ticket.assignee_id == user.id)
-    if user.role in ("local_it", "po_supervisor"):
-        return or_(own, Ticket.agency_id == user.agency_id)
-    if user.role == "compact_office" and user.state_code:
-        return or_(own, Ticket.state_code == user.state_code)
-    return own
 
 
 def list_visible_tickets(session: Session, user: User, *, statuses: Sequence[str] = (), category: str | None = None,

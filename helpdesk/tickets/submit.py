@@ -32,6 +32,7 @@ from helpdesk.tickets.models import AFFECTED, Deflection, Incident, Ticket
 from helpdesk.tickets.notifications import notify_incident, notify_new_ticket, notify_received, responders
 from helpdesk.triage.policy import Cause, Tier, UnknownCategoryError
 from helpdesk.triage.routing import AgencyInfo, RoutingDecision, escalation_decision, route_report
+from helpdesk.vocabulary import Status
 
 _ANSWER_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:#[a-z0-9_-]+)?$")
 #: An Idempotency-Key the service accepts (the API and the web form check it with this too).
@@ -61,6 +62,7 @@ def submit_ticket(session: Session, triage: Triage, *, reporter: User, category:
     if not reporter.is_active:
         raise PermissionError("a deactivated user cannot file requests")
     fields = _clean(triage, category, subject, description, tried, affected, suggestions, idempotency_key)
+    category = fields["category"]
     existing = _find(session, reporter.id, idempotency_key)
     if existing is not None:
         return Submission(existing, created=False)
@@ -74,7 +76,7 @@ def submit_ticket(session: Session, triage: Triage, *, reporter: User, category:
     decision = route_report(policy, category=category, agency=info, recent_same_agency=same, recent_origins=origins,
                             open_location_incident=location is not None, open_system_incident=system is not None)
     ticket = Ticket(reporter_id=reporter.id, agency_id=reporter.agency_id, state_code=reporter.agency.state_code,
-                    status="new", tier=decision.tier.value, route_reason=decision.reason, created_at=now,
+                    status=Status.NEW.value, tier=decision.tier.value, route_reason=decision.reason, created_at=now,
                     updated_at=now, assignee_id=decision.assignee.id if decision.assignee else None, **fields)
     set_due_times(ticket, policy, info.time_zone, now)
     incident: Incident | None = None
@@ -174,26 +176,31 @@ def _category(triage: Triage, category: str) -> str:
     try:
         return triage.policy.category(category).code
     except UnknownCategoryError as exc:
-        raise TicketError(f"Choose what kind of problem this is: {exc}.") from None
+        raise TicketError(f"Choose what kind of problem this is: {exc}.", field="category") from None
 
 
 def _clean(triage: Triage, category: str, subject: str, description: str, tried: str, affected: str,
            suggestions: Iterable[str], key: str) -> dict[str, str]:
-    """Return the ticket's text columns, or raise TicketError naming the first bad field."""
+    """Return the ticket's text columns, or raise TicketError naming the first bad field (the web form and the API
+    both rely on this one check)."""
+    category = _category(triage, clean_line(category))
     subject = " ".join(clean_line(subject).split())
     if not 3 <= len(subject) <= 200:
-        raise TicketError("Give the request a subject of 3 to 200 characters.")
+        raise TicketError("Give the request a subject of 3 to 200 characters.", field="subject")
     description, tried = clean_text(description).strip(), clean_text(tried).strip()
     if not description:
-        raise TicketError("Describe the problem: what happened, and what you expected.")
-    if len(description) > MAX_DESCRIPTION or len(tried) > MAX_DESCRIPTION:
-        raise TicketError(f"Keep the description and what you tried under {MAX_DESCRIPTION:,} characters each.")
+        raise TicketError("Describe the problem: what happened, and what you expected.", field="description")
+    if len(description) > MAX_DESCRIPTION:
+        raise TicketError(f"Keep the description under {MAX_DESCRIPTION:,} characters.", field="description")
+    if len(tried) > MAX_DESCRIPTION:
+        raise TicketError(f"Keep what you tried under {MAX_DESCRIPTION:,} characters.", field="tried")
     if affected not in AFFECTED:
-        raise TicketError(f"Say who is affected: {', '.join(AFFECTED)}.")
+        raise TicketError(f"Say who is affected: {', '.join(AFFECTED)}.", field="affected")
     shown = list(dict.fromkeys(s.strip() for s in suggestions if s.strip()))
     if len(shown) > MAX_SUGGESTIONS or any(not _ANSWER_RE.match(s) for s in shown):
+        # No field: the answers were shown by search, not typed, so the person cannot correct them.
         raise TicketError("The answers shown must be article slugs with an optional #question-id.")
     if not IDEMPOTENCY_KEY.match(key or ""):
-        raise TicketError("The form has expired: reload the page and send it again.")
-    return {"category": _category(triage, category), "subject": subject, "description": description,
+        raise TicketError("The form has expired: reload the page and send it again.", field="idempotency_key")
+    return {"category": category, "subject": subject, "description": description,
             "tried": tried, "affected": affected, "suggestions_shown": " ".join(shown), "idempotency_key": key}

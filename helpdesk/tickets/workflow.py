@@ -25,10 +25,11 @@ from helpdesk.tickets.notifications import (
     ticket_responders,
 )
 from helpdesk.tickets.permissions import can_be_assigned, can_reopen, can_work_ticket, reopens_requests_of
+from helpdesk.vocabulary import Role, Status
 
 MAX_BODY = 20_000
 #: The statuses staff set by hand; "resolved" has its own service, "closed" comes from the auto-close sweep.
-WORK_STATUSES = ("open", "pending")
+WORK_STATUSES = (Status.OPEN, Status.PENDING)
 
 
 def _text(value: str, what: str) -> str:
@@ -54,7 +55,7 @@ def reply_ticket(session: Session, triage: Triage, ticket: Ticket, *, actor: Use
     is_worker = can_work_ticket(actor, ticket)
     if not (is_reporter or is_worker) or (not public and not is_worker):
         raise PermissionError("not allowed to write on this request")
-    if ticket.status == "closed":
+    if ticket.status == Status.CLOSED:
         raise TicketError("This request is closed. Ask for it to be reopened instead of replying.")
     if status is not None and (status not in WORK_STATUSES or not is_worker):
         raise TicketError(f"A reply can set the status to {' or '.join(WORK_STATUSES)} only.")
@@ -62,11 +63,11 @@ def reply_ticket(session: Session, triage: Triage, ticket: Ticket, *, actor: Use
         raise TicketError(f"This request is {ticket.status}; it has to be reopened first.")
     check_version(ticket, expected_version)
     before = ticket.status
-    if is_reporter and ticket.status in ("pending", "resolved"):
-        ticket.status, ticket.resolved_at = "open", None
+    if is_reporter and ticket.status in (Status.PENDING, Status.RESOLVED):
+        ticket.status, ticket.resolved_at = Status.OPEN, None
     elif is_worker and public:
         ticket.first_responded_at = ticket.first_responded_at or now
-        ticket.status = status or ("open" if ticket.status == "new" else ticket.status)
+        ticket.status = status or (Status.OPEN if ticket.status == Status.NEW else ticket.status)
     elif status:
         ticket.status = status
     moved = f"status {before} -> {ticket.status}" if ticket.status != before else None
@@ -110,7 +111,7 @@ def resolve_ticket(session: Session, triage: Triage, ticket: Ticket, *, actor: U
     if ticket.status not in OPEN_STATUSES:
         raise TicketError(f"This request is already {ticket.status}.")
     check_version(ticket, expected_version)
-    ticket.status, ticket.resolved_at = "resolved", now
+    ticket.status, ticket.resolved_at = Status.RESOLVED, now
     ticket.first_responded_at = ticket.first_responded_at or now
     days = triage.policy.auto_close.days
     event = record_change(session, ticket, "resolved", actor=actor, origin=origin, now=now, body=resolution,
@@ -131,13 +132,13 @@ def reopen_ticket(session: Session, triage: Triage, ticket: Ticket, *, actor: Us
         raise TicketError(f"This request is {ticket.status}: there is nothing to reopen.")
     reason = _text(reason, "why the request is reopened")
     check_version(ticket, expected_version)
-    ticket.status, ticket.resolved_at, ticket.closed_at = "open", None, None
+    ticket.status, ticket.resolved_at, ticket.closed_at = Status.OPEN, None, None
     if ticket.assignee is not None and not can_be_assigned(ticket.assignee, ticket):
         ticket.assignee = None  # its holder left or moved on: back to the queue
     # The SLA starts again at the ticket's tier: reopening old work must not escalate it at once.
     set_due_times(ticket, triage.policy, ticket.agency.time_zone, now)
     record_change(session, ticket, "reopened", actor=actor, origin=origin, now=now, body=reason, public=True,
-                  reason="reopened by the compact office" if actor.role == "compact_office" else "reopened")
+                  reason="reopened by the compact office" if actor.role == Role.COMPACT_OFFICE else "reopened")
     flush_changes(session, ticket)
     notify_reopened(session, triage.link, ticket, [ticket.reporter.email, *ticket_responders(session, ticket)], actor)
 
@@ -148,7 +149,7 @@ def request_reopen(session: Session, triage: Triage, ticket: Ticket, *, actor: U
     now = now or utcnow()
     if actor.id != ticket.reporter_id or not actor.is_active:
         raise PermissionError("only the reporter can ask for a request to be reopened")
-    if ticket.status != "closed":
+    if ticket.status != Status.CLOSED:
         raise TicketError("This request is not closed: reply to it instead.")
     reason = _text(reason, "why the request should be reopened")
     check_version(ticket, expected_version)

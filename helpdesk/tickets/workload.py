@@ -15,9 +15,10 @@ from helpdesk.tickets.assignment import hand_over, holder_problem
 from helpdesk.tickets.context import Triage
 from helpdesk.tickets.models import OPEN_STATUSES, Ticket
 from helpdesk.tickets.notifications import ticket_path
+from helpdesk.vocabulary import Status
 
 #: Resolved tickets count too: the reporter's answer would bring them back to a deactivated holder.
-HELD_STATUSES = (*OPEN_STATUSES, "resolved")
+HELD_STATUSES = (*OPEN_STATUSES, Status.RESOLVED)
 
 
 def held_tickets(session: Session, user: User) -> list[Ticket]:

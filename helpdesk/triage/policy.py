@@ -13,6 +13,7 @@ from types import MappingProxyType
 from helpdesk.domain_errors import DomainError
 from helpdesk.triage.loader import Field, PolicyError, parse_yaml, read_yaml
 from helpdesk.triage.sla import BusinessCalendar, SlaTarget, WorkingHours
+from helpdesk.vocabulary import Tier
 
 __all__ = [
     "AssigneeRule", "Category", "Cause", "EscalationRule", "LocationRule", "PolicyError", "SystemRule", "Tier",
@@ -25,23 +26,6 @@ _CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,15}$")
 _ARTICLE_LINK_RE = re.compile(r"^/articles/[a-z0-9]+(?:-[a-z0-9]+)*(?:#[a-z0-9_-]+)?$")
 _STATE_RE = re.compile(r"^[A-Z]{2}$")
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-class Tier(StrEnum):
-    """Who works a ticket: the reporter's local IT, their state compact office, or the national office."""
-
-    LOCAL_IT = "local_it"
-    COMPACT_OFFICE = "compact_office"
-    NATIONAL = "national"
-
-    @property
-    def level(self) -> int:
-        """Return the tier number, 1 to 3."""
-        return _TIER_LEVELS[self]
-
-
-#: Computed once: `level` is called for every ticket of an escalation sweep.
-_TIER_LEVELS = {tier: number for number, tier in enumerate(Tier, start=1)}
 
 
 class Cause(StrEnum):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from helpdesk.triage.policy import Category, Cause, Tier, TriagePolicy
+from helpdesk.vocabulary import TIER_LABELS
 
 IncidentKind = Literal["location", "system"]
 #: Where an earlier report came from: (agency id, state code; None for an agency without a state).
@@ -17,7 +18,8 @@ LOCATION_NOTICE = "Others at your location have reported this too."
 SYSTEM_NOTICE = "Offices in several states have reported this too; the national office is working on it."
 #: Longest reason stored (ticket.route_reason and ticket_event.reason are String(1000)).
 MAX_REASON = 1000
-TIER_NAMES = {Tier.LOCAL_IT: "local IT", Tier.COMPACT_OFFICE: "state compact office", Tier.NATIONAL: "national office"}
+#: The tier labels under the name routing and notifications already use.
+TIER_NAMES = TIER_LABELS
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from helpdesk.tickets.web.blueprint import acting_user, bp, triage
 from helpdesk.tickets.web.queue_forms import ExplainForm, TryPolicyForm
 from helpdesk.triage.explain import explain_lines, titles_from
 from helpdesk.triage.policy import PolicyError, TriagePolicy, load_policy
+from helpdesk.vocabulary import Role
 
 NOT_ALLOWED = "The routing preview is for compact office staff (their state's agencies) and national staff."
 
@@ -26,9 +27,9 @@ NOT_ALLOWED = "The routing preview is for compact office staff (their state's ag
 def preview_agencies(session: Session, user: User) -> list[Agency]:
     """Return the agencies the user may preview: their state's (compact office) or every one (national staff)."""
     query = select(Agency).order_by(Agency.state_code, Agency.name)
-    if user.is_active and user.role == "national_admin":
+    if user.is_active and user.role == Role.NATIONAL_ADMIN:
         return list(session.scalars(query))
-    if user.is_active and user.role == "compact_office" and user.state_code:
+    if user.is_active and user.role == Role.COMPACT_OFFICE and user.state_code:
         return list(session.scalars(query.where(Agency.state_code == user.state_code)))
     raise PermissionError(NOT_ALLOWED)
 

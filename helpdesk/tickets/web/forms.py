@@ -10,6 +10,7 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Numbe
 from helpdesk.forms import Form
 from helpdesk.tickets.models import AFFECTED
 from helpdesk.tickets.submit import MAX_DESCRIPTION, MAX_SUGGESTIONS
+from helpdesk.vocabulary import CLOSED_STATUSES, OPEN_STATUSES
 
 #: The same shapes as the service checks, so that a bad value is refused before anything is filed.
 ANSWER_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*(?:#[a-z0-9_-]+)?"
@@ -21,8 +22,8 @@ AFFECTED_LABELS = {"me": "Just me", "location": "Others at my location too", "un
 #: The `status` filter of "My requests": its label and the ticket statuses it shows (none: every status).
 STATUS_FILTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "all": ("All", ()),
-    "open": ("Open", ("new", "open", "pending")),
-    "done": ("Resolved or closed", ("resolved", "closed")),
+    "open": ("Open", OPEN_STATUSES),
+    "done": ("Resolved or closed", CLOSED_STATUSES),
 }
 
 

@@ -20,21 +20,23 @@ from helpdesk.tickets.models import OPEN_STATUSES
 from helpdesk.tickets.queries import READ_ONLY_QUEUES, QueueFilter, count_overdue, list_queue, queue_counts
 from helpdesk.tickets.web.blueprint import acting_user, bp, triage
 from helpdesk.tickets.web.queue_forms import STATUS_VIEWS, QueueBulkForm, QueueFilterForm
+from helpdesk.vocabulary import Role, Tier
 
 PER_PAGE = 25
 NO_QUEUE = "Your role has no queue of requests to work. Your own requests are under \"My requests\"."
 #: The `tier` filter a role may use; "" is the role's own queue (queries.QUEUE_TIERS checks the same on the server).
 TIER_CHOICES: dict[str, list[tuple[str, str]]] = {
-    "local_it": [("", "Tier 1: local IT of your agency")],
-    "compact_office": [("", "Tier 2: your state's compact office"),
-                       ("local_it", "Tier 1: local IT of your state's agencies")],
-    "national_admin": [("", "Tier 3: national office"), ("compact_office", "Tier 2: the state compact offices"),
-                       ("local_it", "Tier 1: local IT of every agency"), ("all", "Everything: every tier and state")],
-    "po_supervisor": [("", "Every tier"), ("local_it", "Tier 1: local IT"),
-                      ("compact_office", "Tier 2: compact office"), ("national", "Tier 3: national office")],
-    "state_admin": [("", "Every tier of your state"), ("local_it", "Tier 1: local IT of your state's agencies"),
-                    ("compact_office", "Tier 2: your state's compact office"),
-                    ("national", "Tier 3: your state's requests at the national office")],
+    Role.LOCAL_IT: [("", "Tier 1: local IT of your agency")],
+    Role.COMPACT_OFFICE: [("", "Tier 2: your state's compact office"),
+                          (Tier.LOCAL_IT, "Tier 1: local IT of your state's agencies")],
+    Role.NATIONAL_ADMIN: [("", "Tier 3: national office"), (Tier.COMPACT_OFFICE, "Tier 2: the state compact offices"),
+                          (Tier.LOCAL_IT, "Tier 1: local IT of every agency"),
+                          ("all", "Everything: every tier and state")],
+    Role.PO_SUPERVISOR: [("", "Every tier"), (Tier.LOCAL_IT, "Tier 1: local IT"),
+                         (Tier.COMPACT_OFFICE, "Tier 2: compact office"), (Tier.NATIONAL, "Tier 3: national office")],
+    Role.STATE_ADMIN: [("", "Every tier of your state"), (Tier.LOCAL_IT, "Tier 1: local IT of your state's agencies"),
+                       (Tier.COMPACT_OFFICE, "Tier 2: your state's compact office"),
+                       (Tier.NATIONAL, "Tier 3: your state's requests at the national office")],
 }
 @dataclass(frozen=True, slots=True)
 class Due:
@@ -83,20 +85,20 @@ def describe_due(moment: dt.datetime | None, zone: str, *, now: dt.datetime) -> 
 def queue_people(session: Session, user: User) -> list[User]:
     """Return the active people who work the user's queue: the choices of the assignee filter."""
     scope: ColumnElement[bool]
-    if user.role == "national_admin":
-        scope = User.role.in_(("compact_office", "national_admin"))
-    elif user.role in ("compact_office", "state_admin"):
-        scope = and_(User.state_code == user.state_code, User.role.in_(("local_it", "compact_office")))
+    if user.role == Role.NATIONAL_ADMIN:
+        scope = User.role.in_((Role.COMPACT_OFFICE, Role.NATIONAL_ADMIN))
+    elif user.role in (Role.COMPACT_OFFICE, Role.STATE_ADMIN):
+        scope = and_(User.state_code == user.state_code, User.role.in_((Role.LOCAL_IT, Role.COMPACT_OFFICE)))
     else:
-        scope = or_(and_(User.role == "local_it", User.agency_id == user.agency_id),
-                    and_(User.role == "compact_office", User.state_code == user.state_code))
+        scope = or_(and_(User.role == Role.LOCAL_IT, User.agency_id == user.agency_id),
+                    and_(User.role == Role.COMPACT_OFFICE, User.state_code == user.state_code))
     return list(session.scalars(select(User).where(User.is_active.is_(True), scope).order_by(User.name, User.id)))
 
 
 def _queue_filter(form: QueueFilterForm, user: User, people: list[User]) -> QueueFilter:
     assignee, tier = form.assignee.data or "", form.tier.data or ""
     assignee_id = user.id if assignee == "me" else int(assignee) if assignee.isdigit() else None
-    if assignee.isdigit() and user.role != "national_admin" and assignee_id not in {p.id for p in people}:
+    if assignee.isdigit() and user.role != Role.NATIONAL_ADMIN and assignee_id not in {p.id for p in people}:
         raise TicketError("Choose an assignee from the list.")
     return QueueFilter(statuses=STATUS_VIEWS[form.status.data or "active"][1], category=form.category.data or None,
                        assignee_id=assignee_id, unassigned=assignee == "none", incident_id=form.incident.data,
@@ -104,7 +106,7 @@ def _queue_filter(form: QueueFilterForm, user: User, people: list[User]) -> Queu
 
 
 #: Roles that change requests from the queue in bulk (the service checks each request as well).
-BULK_ROLES = ("local_it", "compact_office", "national_admin", "po_supervisor")
+BULK_ROLES = (Role.LOCAL_IT, Role.COMPACT_OFFICE, Role.NATIONAL_ADMIN, Role.PO_SUPERVISOR)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,15 +11,12 @@ from helpdesk.admin.forms import choices
 from helpdesk.forms import Form
 from helpdesk.ids import coerce_id, parse_id
 from helpdesk.tickets.models import OPEN_STATUSES, STATUSES
+from helpdesk.vocabulary import STATUS_LABELS, Status
 
 #: The status views of a queue: a value of the `status` filter -> (label, statuses shown).
 STATUS_VIEWS: dict[str, tuple[str, tuple[str, ...]]] = {
     "active": ("Open work", OPEN_STATUSES),
-    "new": ("New", ("new",)),
-    "open": ("Open", ("open",)),
-    "pending": ("Pending (waiting on the reporter)", ("pending",)),
-    "resolved": ("Resolved", ("resolved",)),
-    "closed": ("Closed", ("closed",)),
+    **{status: (STATUS_LABELS[status], (status,)) for status in Status},
     "all": ("All", STATUSES),
 }
 #: The orders of a queue: a value of the `sort` filter -> its label.
@@ -100,8 +97,8 @@ class QueueBulkForm(Form):
                          validators=[InputRequired(message="Choose what to change.")])
     to = StringField("Assign to", validators=[Optional(), _ID])
     status = SelectField("Set the status to", default="", choices=choices([
-        ("", "Choose a status"), ("open", "Open"), ("pending", "Pending (waiting on the reporter)"),
-        ("resolved", "Resolved (write the resolution)")]))
+        ("", "Choose a status"), (Status.OPEN, STATUS_LABELS[Status.OPEN]),
+        (Status.PENDING, STATUS_LABELS[Status.PENDING]), (Status.RESOLVED, "Resolved (write the resolution)")]))
     note = TextAreaField("Reason, or the resolution (shown in each request's history)",
                          validators=[Optional(), Length(max=1000, message="Use at most 1,000 characters.")])
 

@@ -24,11 +24,12 @@ from helpdesk.tickets.web.blueprint import acting_user, bp, triage
 from helpdesk.tickets.web.forms import STATUS_FILTERS, DeflectForm, MyRequestsFilterForm, RequestForm
 from helpdesk.tickets.web.ticket import STATUS_WORDS
 from helpdesk.triage.routing import TIER_NAMES
+from helpdesk.vocabulary import Status
 
 ViewResult = Response | tuple[str, int]
 TIER_WORDS = {tier.value: name[:1].upper() + name[1:] for tier, name in TIER_NAMES.items()}
 #: A reporter reads their own list: "pending" is waiting for them.
-REPORTER_STATUS_WORDS = STATUS_WORDS | {"pending": "Waiting for you"}
+REPORTER_STATUS_WORDS = {**STATUS_WORDS, Status.PENDING: "Waiting for you"}
 #: Room for the text fields and the multipart framing on top of the files themselves.
 FORM_ALLOWANCE = 1024 * 1024
 #: The forms that carry files: the request form and the reply of a request's page.

@@ -19,9 +19,10 @@ from helpdesk.tickets.queries import list_ticket_events, sees_internal
 from helpdesk.tickets.web.blueprint import acting_user, bp, ticket_or_404, triage
 from helpdesk.tickets.web.work_forms import FORMS, AssignForm, TicketActionForm
 from helpdesk.triage.routing import LOCATION_NOTICE, SYSTEM_NOTICE
+from helpdesk.vocabulary import STATUS_LABELS
 
-STATUS_WORDS = {"new": "New", "open": "Open", "pending": "Pending (waiting on the reporter)",
-                "resolved": "Resolved", "closed": "Closed"}
+#: The one table of status labels, under the name the pages already use.
+STATUS_WORDS = STATUS_LABELS
 AFFECTED_WORDS = {"me": "Just me", "location": "Others at my location too", "unknown": "Don't know"}
 EVENT_WORDS = {
     "submitted": "Request submitted", "routed": "Routed", "incident": "Grouped with similar reports",

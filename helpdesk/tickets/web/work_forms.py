@@ -12,6 +12,7 @@ from wtforms.widgets import HiddenInput
 from helpdesk.forms import Form
 from helpdesk.ids import MAX_ID, coerce_id
 from helpdesk.tickets.workflow import MAX_BODY
+from helpdesk.vocabulary import STATUS_LABELS, Status
 
 #: Longest reason kept in a ticket event's reason (ticket_event.reason is String(1000), with words around it).
 MAX_REASON = 900
@@ -20,7 +21,7 @@ MAX_EXPLANATION = 5_000
 STALE = "This form is out of date: reload the request and try again."
 _NOT_OFFERED = "Choose one of the people offered: only named, active people who work this request can hold it."
 _OPEN_OR_PENDING = "Choose open or pending; resolve a request with its resolution."
-STATUS_CHOICES = [SelectChoice("open", "Open"), SelectChoice("pending", "Pending (waiting on the reporter)")]
+STATUS_CHOICES = [SelectChoice(status.value, STATUS_LABELS[status]) for status in (Status.OPEN, Status.PENDING)]
 
 
 def _required(message: str, limit: int = MAX_BODY) -> list[InputRequired | Length]:
