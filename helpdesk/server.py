@@ -126,7 +126,7 @@ def _run_gunicorn(host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
     from gunicorn.glogging import Logger
 
-    class RedactingLogger(Logger):  # type: ignore[misc]
+    class RedactingLogger(Logger):
         """Access log without the secret tokens of password links (/reset/<token>)."""
 
         def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
@@ -136,7 +136,7 @@ def _run_gunicorn(host: str, port: int, workers: int) -> None:
                     atoms[key] = redact_secrets(atoms[key])
             return atoms
 
-    class HelpdeskApplication(BaseApplication):  # type: ignore[misc]
+    class HelpdeskApplication(BaseApplication):
         """Gunicorn application that calls the app factory in every worker."""
 
         def __init__(self, options: dict[str, Any]) -> None:

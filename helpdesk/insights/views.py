@@ -66,7 +66,7 @@ def _viewer(report: Report) -> User:
         abort(login_manager.unauthorized())
     if not can_see(current_user, report):
         abort(403)
-    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    user: User = current_user._get_current_object()
     return user
 
 
