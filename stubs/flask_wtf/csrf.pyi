@@ -1,10 +1,10 @@
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask
+from flask import Blueprint, Flask
 from werkzeug.exceptions import BadRequest
 
-_V = TypeVar("_V", bound=Callable[..., Any] | str)
+_V = TypeVar("_V", bound=Callable[..., Any] | Blueprint | str)
 
 def generate_csrf(secret_key: str | None = None, token_key: str | None = None) -> str: ...
 def validate_csrf(
