@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from helpdesk.triage.policy import Category, Cause, Tier, TriagePolicy
+from helpdesk.triage.sla import Milestone
 
 IncidentKind = Literal["location", "system"]
 #: Where an earlier report came from: (agency id, state code; None for an agency without a state).
@@ -127,12 +128,12 @@ def route_report(
     queue, notes = _place(cat.tier, agency)
     if not policy.groups_incidents(cat.code):
         return _decide(policy, cat, agency, queue, notes)
-    rule = policy.location
+    location = policy.location
     total = recent_same_agency + 1
     noun = "report of this kind" if total == 1 else "similar reports"
-    notes.append(f"{total} {noun} from this office in the last {_span(rule.window)} "
-                 f"(a location incident takes {rule.reports})")
-    if open_location_incident or total >= rule.reports:
+    notes.append(f"{total} {noun} from this office in the last {_span(location.window)} "
+                 f"(a location incident takes {location.reports})")
+    if open_location_incident or total >= location.reports:
         return _decide(policy, cat, agency, queue, notes, incident="location", opened=not open_location_incident)
     return _decide(policy, cat, agency, queue, notes)
 
@@ -177,7 +178,7 @@ def _cause_words(policy: TriagePolicy, cause: Cause, tier: Tier, agency: AgencyI
         states = {origin[1] for origin in origins if origin[1]}
         return (f"part of a system-wide incident: reports from {_count(len(agencies), 'agency', 'agencies')} in "
                 f"{_count(len(states), 'state', 'states')}")
-    milestone = "first_response" if cause is Cause.OVERDUE_FIRST_RESPONSE else "resolution"
+    milestone: Milestone = "first_response" if cause is Cause.OVERDUE_FIRST_RESPONSE else "resolution"
     allowed = policy.targets[tier].allowed(milestone)
     if elapsed is None or elapsed <= allowed:
         raise ValueError(f"{cause.value} needs the business time elapsed, more than the target of "

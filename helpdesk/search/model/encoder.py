@@ -125,9 +125,10 @@ class Encoder:
             feed["token_type_ids"] = np.zeros_like(ids)
         hidden: np.ndarray = self._session.run(None, feed)[0]  # onnxruntime is untyped
         summed: np.ndarray = (hidden * mask[:, :, None]).sum(axis=1)
-        pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+        pooled: np.ndarray = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
         norms: np.ndarray = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        unit: np.ndarray = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        return unit
 
 
 _loaded: dict[tuple[int, str], Encoder | None] = {}
