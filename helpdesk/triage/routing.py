@@ -190,7 +190,7 @@ def _cause_words(policy: TriagePolicy, cause: Cause, tier: Tier, agency: AgencyI
 
 def _place(tier: Tier, agency: AgencyInfo) -> tuple[Queue, list[str]]:
     """Return the queue of `tier` for the agency, falling back up a tier where there is no one to take it."""
-    notes = []
+    notes: list[str] = []
     if tier is Tier.LOCAL_IT:
         if agency.has_local_it:
             return Queue(tier, agency.id, None, f"Local IT of {agency.name}"), notes
@@ -208,7 +208,7 @@ def _assign(policy: TriagePolicy, queue: Queue, category: str, agency: AgencyInf
     """Return the named assignee of the first matching rule whose person is in the queue, with notes."""
     staff = {Tier.LOCAL_IT: agency.local_it, Tier.COMPACT_OFFICE: agency.compact_office,
              Tier.NATIONAL: agency.national_office}[queue.tier]
-    notes = []
+    notes: list[str] = []
     for rule in policy.assignees:
         if not rule.matches(queue.tier, category, agency.state_code):
             continue
