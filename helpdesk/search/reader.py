@@ -38,9 +38,9 @@ EMPTY: Postings = (array("i"), array("f"))
 class _BM25(scoring.BM25F):  # type: ignore[misc]  # whoosh is read untyped (Any): see [tool.mypy]
     """BM25F with the usual BM25 idf, which separates rare from common words more than Whoosh's log(N/(n+1))+1."""
 
-    def idf(self, searcher: object, fieldname: str, text: str) -> float:
-        n = searcher.doc_frequency(fieldname, text)  # type: ignore[attr-defined]
-        total = searcher.doc_count_all()  # type: ignore[attr-defined]
+    def idf(self, searcher: Searcher, fieldname: str, text: str) -> float:
+        n = searcher.doc_frequency(fieldname, text)
+        total = searcher.doc_count_all()
         return math.log(1.0 + (total - n + 0.5) / (n + 0.5))
 
 
@@ -57,28 +57,28 @@ def _no_pause() -> None:
     pass
 
 
-def field_norms(searcher: object, field: str, known: dict[Segment, array[int]]
+def field_norms(searcher: Searcher, field: str, known: dict[Segment, array[int]]
                 ) -> tuple[dict[Segment, array[int]], array[float]]:
     """Return the field's lengths per segment and BM25's length term K1*(1-B+B*len/avg) per document: with it a
     posting list is scored without a Whoosh look-up per document. Lengths of segments in `known` are reused."""
     lengths: dict[Segment, array[int]] = {}
-    for leaf, _ in searcher.reader().leaf_readers():  # type: ignore[attr-defined]
+    for leaf, _ in searcher.reader().leaf_readers():
         segment = (leaf.segment().segment_id(), leaf.doc_count_all())
         found = known.get(segment)
         if found is None:
             found = array("I", [leaf.doc_field_length(d, field, 1) or 1 for d in range(segment[1])])
         lengths[segment] = found
-    avg = searcher.avg_field_length(field) or 1  # type: ignore[attr-defined]
+    avg = searcher.avg_field_length(field) or 1
     b = FIELD_B.get(field, B)
     # The very expression of whoosh's bm25(): the impacts must equal Whoosh's scores to the last bit.
     return lengths, array("d", [K1 * ((1 - b) + b * fl / avg) for part in lengths.values() for fl in part])
 
 
-def read_term(searcher: object, field: str, term: str, norms: array[float], only: set[Segment] | None = None,
+def read_term(searcher: Searcher, field: str, term: str, norms: array[float], only: set[Segment] | None = None,
               pause: Callable[[], None] = _no_pause) -> tuple[array[int], array[float], Frequencies] | None:
     """Return (documents, BM25F impacts, term frequencies) of a term, read segment by segment (only those in
     `only` if given); None if absent. `pause` is called every `PAUSE_EVERY` postings."""
-    reader = searcher.reader()  # type: ignore[attr-defined]
+    reader = searcher.reader()
     ids, tfs = array("i"), []
     for leaf, base in reader.leaf_readers():
         if only is not None and (leaf.segment().segment_id(), leaf.doc_count_all()) not in only:
@@ -98,7 +98,7 @@ def read_term(searcher: object, field: str, term: str, norms: array[float], only
                 count = 0
     if not ids:
         return None
-    return ids, impacts(searcher.idf(field, term), tfs, ids, norms), compact(tfs)  # type: ignore[attr-defined]
+    return ids, impacts(searcher.idf(field, term), tfs, ids, norms), compact(tfs)
 
 
 def impacts(idf: float, tfs: Iterator[float] | list[float] | Frequencies, ids: array[int], norms: array[float]

@@ -138,7 +138,7 @@ class Warmer:
                      opened.name, state.terms, state.postings, state.reused, ", from its warm file" if
                      state.loaded else "", state.seconds, f"; {state.stopped}" if state.stopped else "")
 
-    def _install(self, searcher: object, data: warmfile.WarmData) -> None:
+    def _install(self, searcher: Searcher, data: warmfile.WarmData) -> None:
         """Take the lists of the warm file (written by this generation's first warm-up, in whatever process)."""
         self.opened.warm.loaded = True
         self._norms(searcher, data.lengths)
@@ -156,14 +156,14 @@ class Warmer:
                 total += len(found[0])
         return chosen
 
-    def _norms(self, searcher: object, known: dict[str, dict[Segment, array[int]]]) -> None:
+    def _norms(self, searcher: Searcher, known: dict[str, dict[Segment, array[int]]]) -> None:
         # Not stepping aside here (measured: it only delays them): queries racing the warm-up read their own words
         # several times faster with these, so the sooner they are there the better (0.7 s at 10,000 articles).
         for name in sorted(TEXT_FIELDS, key=lambda f: f != "answer"):  # the longest lists first
             lengths, norms = field_norms(searcher, name, known.get(name, {}))
             self.opened.set_norms(name, norms, lengths)
 
-    def _terms(self, searcher: object) -> None:
+    def _terms(self, searcher: Searcher) -> None:
         opened, seed = self.opened, self._seed
         reuse = _Reuse(seed, opened) if seed is not None else None
         if reuse is not None and reuse.kept:
@@ -206,13 +206,13 @@ class Warmer:
         state.reused += len(found[0]) if reused else 0
         return True
 
-    def _keys(self, searcher: object, reuse: _Reuse | None) -> Iterator[tuple[Key, int]]:
+    def _keys(self, searcher: Searcher, reuse: _Reuse | None) -> Iterator[tuple[Key, int]]:
         """Yield the posting lists to load, most useful first, with their length when known beforehand."""
         seed = self._seed
         if seed is not None:
             yield from ((key, len(found[0])) for key, found, _ in seed.entries)
         if reuse is not None and reuse.kept:  # the words of the articles just edited: the next to be searched
-            for leaf, _ in searcher.reader().leaf_readers():  # type: ignore[attr-defined]
+            for leaf, _ in searcher.reader().leaf_readers():
                 if (leaf.segment().segment_id(), leaf.doc_count_all()) in reuse.fresh:
                     yield from (((name, (_text(t),)), 0) for name in TEXT_FIELDS for t in leaf.lexicon(name))
         phrases = {Alternative(phrase, 1.0).terms for group in self.synonyms.groups for phrase in group} - {()}
@@ -245,10 +245,10 @@ class Warmer:
             waited += YIELD_SECONDS
 
 
-def _ranking(searcher: object, pause: Callable[[], None]) -> list[tuple[str, str, int]]:
+def _ranking(searcher: Searcher, pause: Callable[[], None]) -> list[tuple[str, str, int]]:
     """Return the words of each field with the most documents, fields interleaved by rank."""
     per_field = []
-    leaves = [leaf for leaf, _ in searcher.reader().leaf_readers()]  # type: ignore[attr-defined]
+    leaves = [leaf for leaf, _ in searcher.reader().leaf_readers()]
     for name in TEXT_FIELDS:
         counts: dict[str, int] = {}
         for leaf in leaves:
@@ -285,7 +285,7 @@ class _Reuse:
         self.whole = len(self.kept) == len(seed.layout)  # no old segment merged away or moved
         self.opened = opened
 
-    def postings(self, searcher: object, key: Key) -> tuple[Postings, Frequencies] | None:
+    def postings(self, searcher: Searcher, key: Key) -> tuple[Postings, Frequencies] | None:
         """Return (postings, frequencies) of `key` in the new generation, or None to read it from disk."""
         entry = self.entries.pop(key, None)
         if entry is None or not self.kept:
@@ -303,7 +303,7 @@ class _Reuse:
                     ids, tfs = array("i", (d for d, _ in merged)), compact([tf for _, tf in merged])
         if not ids:
             return None
-        return (ids, impacts(searcher.idf(fieldname, term), tfs, ids, norms)), tfs  # type: ignore[attr-defined]
+        return (ids, impacts(searcher.idf(fieldname, term), tfs, ids, norms)), tfs
 
     def _surviving(self, ids: array[int], tfs: Frequencies) -> tuple[array[int], Frequencies]:
         """Return the postings still valid: in a kept segment and not deleted since (array slices, no loop)."""
