@@ -236,6 +236,6 @@ def query_people(session: Session, period: Period, kinds: tuple[str, ...], peopl
     both = union_all(*parts).subquery()
     # Counted in the database, by group: someone who typed two spellings of one group is one person.
     group = case(variants, value=both.c.query) if len(variants) > 1 else literal(0)
-    counts: dict[int, int] = dict(session.execute(select(group, func.count(both.c.person.distinct())).group_by(group))
-                                  .tuples().all())
+    counts: dict[int, int] = dict(
+        session.execute(select(group, func.count(both.c.person.distinct())).group_by(group)).all())
     return [int(counts.get(index, 0)) for index in range(len(groups))]
