@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from helpdesk.config_table import ConfigError, read, read_keyed, unknown_settings
+from helpdesk.config_table import ConfigError as ConfigError  # re-exported: part of this module's API
 from helpdesk.config_table import parse_bool as parse_bool  # re-exported: callers import it from here
+from helpdesk.config_table import read, read_keyed, unknown_settings
 from helpdesk.search.model.location import default_model_dir
 from helpdesk.vocabulary import Role
 

@@ -36,14 +36,16 @@ class Database:
     @property
     def engine(self) -> Engine:
         """Return the current app's engine."""
-        return current_app.extensions[_EXT][0]
+        engine: Engine = current_app.extensions[_EXT][0]
+        return engine
 
     @property
     def session(self) -> Session:
         """Return the session of the current app context, opening it on first use."""
         if "_db_session" not in g:
             g._db_session = current_app.extensions[_EXT][1]()
-        return g._db_session
+        session: Session = g._db_session
+        return session
 
     def keep_refused(self) -> None:
         """Commit this request's writes at its end even though it answers with an error (4xx).

@@ -9,6 +9,9 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import PasswordField, StringField, TextAreaField
 
+# Re-exported for the forms and views. WTForms 3.3's, missing from types-WTForms 3.2: typed Any until it is there.
+from wtforms.fields.choices import SelectChoice as SelectChoice  # type: ignore[attr-defined]
+
 from helpdesk.text import clean_line, clean_text
 
 

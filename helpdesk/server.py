@@ -8,12 +8,15 @@ import subprocess
 import sys
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
 from helpdesk.mail.delivery import redact_secrets
 from helpdesk.request_limits import SERVER_REQUEST_LINE_LIMIT
+
+if TYPE_CHECKING:
+    from gunicorn.glogging import _AtomsDict  # the stubs' type of a log line's fields
 
 #: The mail deliverer that `serve` runs beside the web server, in the same environment.
 DELIVER_COMMAND = (sys.executable, "-m", "helpdesk", "mail", "deliver", "--loop")
@@ -126,17 +129,18 @@ def _run_gunicorn(host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
     from gunicorn.glogging import Logger
 
-    class RedactingLogger(Logger):  # type: ignore[misc]
+    class RedactingLogger(Logger):
         """Access log without the secret tokens of password links (/reset/<token>)."""
 
-        def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
-            atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+        def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> _AtomsDict:
+            atoms = super().atoms(resp, req, environ, request_time)
+            plain = cast(dict[str, Any], atoms)  # the same dict, its keys picked by a loop (a TypedDict wants literals)
             for key in ("r", "U", "q", "f"):
-                if isinstance(atoms.get(key), str):
-                    atoms[key] = redact_secrets(atoms[key])
+                if isinstance(plain.get(key), str):
+                    plain[key] = redact_secrets(plain[key])
             return atoms
 
-    class HelpdeskApplication(BaseApplication):  # type: ignore[misc]
+    class HelpdeskApplication(BaseApplication):
         """Gunicorn application that calls the app factory in every worker."""
 
         def __init__(self, options: dict[str, Any]) -> None:

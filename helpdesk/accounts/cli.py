@@ -117,7 +117,7 @@ def inactive_command(days: int | None, state: str | None, as_json: bool) -> None
                            for r in rows]))
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
     lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
              for row in (headers, *rows)]
@@ -140,7 +140,9 @@ def load_and_print_demo(*, as_json: bool = False) -> list[DemoSignIn]:
     sign_ins = load_demo(db.session, now=utcnow(), policy=account_policy())
     load_demo_tickets(db.session, triage(), now=utcnow())
     editor = next(s for s in sign_ins if s.email.startswith(DEMO_EDITOR.lower().replace(" ", ".") + "@"))
-    load_demo_articles(db.session, editor=find_user(db.session, editor.email), now=utcnow())
+    editor_user = find_user(db.session, editor.email)
+    assert editor_user is not None  # load_demo has just created it
+    load_demo_articles(db.session, editor=editor_user, now=utcnow())
     db.session.commit()
     if as_json:
         click.echo(json.dumps({"users": [s.to_dict() for s in sign_ins]}, indent=2))

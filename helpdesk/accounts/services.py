@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -86,7 +87,14 @@ def _require_manage(actor: User | None, user_state: str | None) -> None:
         raise PermissionError("not allowed to manage users of this state")
 
 
-def _actor(actor: User | None) -> dict[str, object]:
+class _ActorFields(TypedDict):
+    """Who acted, as `record_event` takes it."""
+
+    actor_id: int | None
+    actor_email: str | None
+
+
+def _actor(actor: User | None) -> _ActorFields:
     return {"actor_id": actor.id, "actor_email": actor.email} if actor else {"actor_id": None, "actor_email": CLI_ACTOR}
 
 

@@ -28,7 +28,7 @@ def account_policy() -> AccountPolicy:
 
 def acting_user() -> User:
     """Return the signed-in user (the real object, to pass to services)."""
-    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    user: User = current_user._get_current_object()
     return user
 
 

@@ -60,7 +60,7 @@ def _person(session: Session, text: str, state_code: str | None) -> ColumnElemen
                else false())
 
 
-def audit_query(session: Session, where: AuditFilter) -> Select[tuple[AuditEvent]]:
+def audit_query(session: Session, where: AuditFilter) -> Select[AuditEvent]:
     """Return the events matching `where`, newest first."""
     query = select(AuditEvent).order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
     if where.state_code is not None:

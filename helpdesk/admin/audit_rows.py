@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import Agency, State, User
@@ -68,7 +68,8 @@ def _names(session: Session, events: Sequence[AuditEvent]) -> _Names:
     user_ids |= {int(found) for e in events for found in _USER_ID.findall(e.detail or "")}
     agency_ids = {i for e in events if e.target_type == "agency" and (i := _int(e.target_id)) is not None}
     users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))} if user_ids else {}
-    found = session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(agency_ids))) if agency_ids else []
+    found: Iterable[Row[int, str]] = (
+        session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(agency_ids))) if agency_ids else [])
     agencies = {row[0]: row[1] for row in found}
     states = {row[0]: row[1] for row in session.execute(select(State.code, State.name))}
     return _Names(users, agencies, states)

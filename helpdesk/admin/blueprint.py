@@ -10,7 +10,8 @@ from werkzeug.wrappers import Response
 
 from helpdesk.accounts.models import User
 from helpdesk.accounts.permissions import can_manage, is_national
-from helpdesk.accounts.session import acting_user, require_recent_sign_in
+from helpdesk.accounts.session import acting_user as acting_user  # re-exported: the admin views import it here
+from helpdesk.accounts.session import require_recent_sign_in
 from helpdesk.admin.queries import get_managed_state, get_managed_user
 from helpdesk.extensions import db, login_manager
 

@@ -6,12 +6,11 @@ import datetime as dt
 from collections.abc import Iterable
 
 from wtforms import BooleanField, DateField, EmailField, IntegerField, SelectField, SelectMultipleField, StringField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from helpdesk.accounts.models import ROLES
 from helpdesk.admin.queries import STATUSES
-from helpdesk.forms import Form
+from helpdesk.forms import Form, SelectChoice
 from helpdesk.ids import coerce_id
 
 

@@ -31,7 +31,7 @@ class UserFilter:
     status: str = ""
 
 
-def _paginate(session: Session, query: Select[tuple[T]], page: int, per_page: int = PER_PAGE) -> Page[T]:
+def _paginate(session: Session, query: Select[T], page: int, per_page: int = PER_PAGE) -> Page[T]:
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     page = max(1, page)
     items = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)))

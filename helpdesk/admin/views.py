@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
-from wtforms.fields.choices import SelectChoice
 
 from helpdesk.accounts.agencies import set_state_mfa
 from helpdesk.accounts.auth import is_locked
@@ -42,6 +41,7 @@ from helpdesk.admin.queries import (
     search_users,
 )
 from helpdesk.extensions import db
+from helpdesk.forms import SelectChoice
 from helpdesk.orm import utcnow
 
 ViewResult = Response | tuple[str, int]

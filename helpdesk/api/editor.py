@@ -138,8 +138,9 @@ def update_article(slug: str) -> Response:
     base = payload.get("base_revision") if isinstance(payload, dict) else None
     if not isinstance(base, int) or isinstance(base, bool):
         raise EditInvalid({"base_revision": "Send base_revision: the revision this edit is based on."})
+    publish = isinstance(payload, dict) and payload.get("publish") is True  # a dict here: `base` came from it
     return _apply(lambda: save_article(db.session, found, _draft(payload), base_revision=base,
-                                       publish=payload.get("publish") is True, **_options())[0],
+                                       publish=publish, **_options())[0],
                   lambda article: jsonify(article_json(article, full=True)))
 
 

@@ -142,7 +142,7 @@ SCHEMAS.update({
     },
 })
 SCHEMAS.update(REPORT_SCHEMAS)
-_SECURITY = [{"bearerToken": []}, {"session": []}]
+_SECURITY: list[dict[str, list[str]]] = [{"bearerToken": []}, {"session": []}]
 _CSRF_HEADER = {"name": "X-CSRFToken", "in": "header", "schema": _STR,
                 "description": "required with a session (the page's meta csrf-token); not with a bearer token"}
 _SLUG = {"name": "slug", "in": "path", "required": True, "schema": _STR}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeVarTuple, cast
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
@@ -18,6 +18,8 @@ from helpdesk.insights.scope import Period, Scope, scope_people, scope_voter_key
 from helpdesk.kb.models import Vote
 from helpdesk.search.models import SearchClick, SearchQuery
 from helpdesk.tickets.models import Deflection, Ticket
+
+_Ts = TypeVarTuple("_Ts")  # the column types of a query a helper narrows and hands back
 
 TOP = 20
 REASONS = 5
@@ -84,11 +86,11 @@ def not_helpful_articles(session: Session, period: Period, voters: list[str] | N
             Vote.updated_at.desc(), Vote.id.desc())
         for slug, reason in session.execute(reasons):
             if len(by_slug[slug].reasons) < REASONS:
-                by_slug[slug].reasons.append(reason)
+                by_slug[slug].reasons.append(cast(str, reason))  # cast: the WHERE leaves out NULL reasons
     return items
 
 
-def _clicks(period: Period, people: list[str] | None) -> Select[Any]:
+def _clicks(period: Period, people: list[str] | None) -> Select[str, str | None, int]:
     query = select(SearchClick.article_slug, SearchClick.question_id, func.count()).where(
         SearchClick.created_at >= period.start, SearchClick.created_at < period.end)
     if people is not None:  # from the people's searches (their index) to the clicks
@@ -98,7 +100,7 @@ def _clicks(period: Period, people: list[str] | None) -> Select[Any]:
     return query.group_by(SearchClick.article_slug, SearchClick.question_id)
 
 
-def _user_scope(query: Select[Any], scope: Scope) -> Select[Any]:
+def _user_scope(query: Select[*_Ts], scope: Scope) -> Select[*_Ts]:
     if scope.everyone:
         return query
     query = query.join(User, User.id == Deflection.user_id)
@@ -106,7 +108,7 @@ def _user_scope(query: Select[Any], scope: Scope) -> Select[Any]:
         User.state_code == scope.state)
 
 
-def _ticket_scope(query: Select[Any], scope: Scope) -> Select[Any]:
+def _ticket_scope(query: Select[*_Ts], scope: Scope) -> Select[*_Ts]:
     if scope.agency_id:
         return query.where(Ticket.agency_id == scope.agency_id)
     return query.where(Ticket.state_code == scope.state) if scope.state else query

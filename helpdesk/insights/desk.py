@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Date, Select, and_, case, cast, exists, func, select
 from sqlalchemy.orm import Session
@@ -17,6 +17,8 @@ from helpdesk.insights.scope import Period, Scope, scope_people
 from helpdesk.tickets.models import OPEN_STATUSES, TIERS, Deflection, Incident, Ticket, TicketEvent
 from helpdesk.triage.sla import BusinessCalendar
 from helpdesk.vocabulary import Tier
+
+_Ts = TypeVarTuple("_Ts")  # the column types of a query a helper narrows and hands back
 
 #: Open requests by age: label and lower bound in days.
 AGE_BUCKETS = (("under 1 day", 0), ("1-3 days", 1), ("3-7 days", 3), ("7-30 days", 7), ("over 30 days", 30))
@@ -67,7 +69,7 @@ class DeskReport:
                 "deflection_rate": self.deflection_rate, "sla": self.sla}
 
 
-def _scoped(query: Select[Any], scope: Scope) -> Select[Any]:
+def _scoped(query: Select[*_Ts], scope: Scope) -> Select[*_Ts]:
     if scope.agency_id:
         return query.where(Ticket.agency_id == scope.agency_id)
     return query.where(Ticket.state_code == scope.state) if scope.state else query

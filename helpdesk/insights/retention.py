@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
 from helpdesk.audit.services import SYSTEM, Origin, record_event
@@ -33,7 +34,8 @@ def sweep_search_log(session: Session, *, days: int, now: dt.datetime | None = N
         session.execute(delete(SearchClick).where(
             SearchClick.search_id >= start, SearchClick.search_id < start + batch,
             SearchClick.search_id.in_(select(SearchQuery.id).where(*in_range))))
-        removed += session.execute(delete(SearchQuery).where(*in_range)).rowcount
+        # cast: Session.execute is declared to return a Result; a DELETE's is a CursorResult (rowcount).
+        removed += cast("CursorResult[Any]", session.execute(delete(SearchQuery).where(*in_range))).rowcount
     forget_before(session, cutoff)  # the rollups keep nothing the log no longer has
     # The audit row ends the sweep's last transaction: a sweep that removed rows is always in the trail.
     record_event(session, "search_log_swept", origin=origin, target_type="search_query",

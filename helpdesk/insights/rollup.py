@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from helpdesk.insights.models import SearchDay, SearchRollup, SearchWeekPerson
 from helpdesk.insights.scope import Period
@@ -207,7 +207,7 @@ def query_counts(session: Session, period: Period, kinds: tuple[str, ...], peopl
         both = raw.union_all(daily).subquery()
         raw = select(both.c.query, func.sum(both.c.n), func.max(both.c.last), func.max(both.c.shown)).group_by(
             both.c.query)
-        order = [func.sum(both.c.n).desc(), both.c.query]
+        order: list[ColumnElement[Any] | InstrumentedAttribute[str]] = [func.sum(both.c.n).desc(), both.c.query]
     else:
         order = [func.count().desc(), SearchQuery.query]
     return [(q, int(n), last if last.tzinfo else last.replace(tzinfo=dt.UTC), int(shown or 0))
@@ -236,5 +236,6 @@ def query_people(session: Session, period: Period, kinds: tuple[str, ...], peopl
     both = union_all(*parts).subquery()
     # Counted in the database, by group: someone who typed two spellings of one group is one person.
     group = case(variants, value=both.c.query) if len(variants) > 1 else literal(0)
-    counts = dict(session.execute(select(group, func.count(both.c.person.distinct())).group_by(group)).all())
+    counts: dict[int, int] = dict(
+        session.execute(select(group, func.count(both.c.person.distinct())).group_by(group)).all())
     return [int(counts.get(index, 0)) for index in range(len(groups))]

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse  # what redirect() returns
 
 from helpdesk.accounts.models import User
 from helpdesk.accounts.permissions import is_national
@@ -66,7 +67,7 @@ def _viewer(report: Report) -> User:
         abort(login_manager.unauthorized())
     if not can_see(current_user, report):
         abort(403)
-    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    user: User = current_user._get_current_object()
     return user
 
 
@@ -140,13 +141,13 @@ def content_csv() -> Response:
     return _csv(content_tables(report, article_titles()), "content-gaps", period)
 
 
-def _back() -> Response:
-    args = {k: v for k, v in request.args.items() if k in ("from", "to", "state")}
+def _back() -> BaseResponse:
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k in ("from", "to", "state")}
     return redirect(url_for("insights.content", **args), 303)
 
 
 @bp.post("/content/phrasing")
-def add_phrasing() -> Response | tuple[str, int]:
+def add_phrasing() -> BaseResponse | tuple[str, int]:
     """Make a failed query a phrasing of the chosen question: indexed at once; the item leaves the list."""
     user = _viewer("content")
     if not can_handle_gaps(user):
@@ -158,8 +159,9 @@ def add_phrasing() -> Response | tuple[str, int]:
         return _content_page(user, status=400, form_error=errors[0] if errors else "The form expired; try again.")
     keys = {key for key, _label in form.question.choices}
     try:
-        row = add_gap_phrasing(db.session, actor=user, origin=current_origin(), kind=form.kind.data,
-                               query=form.query.data, question_key=form.question.data, known_keys=keys.__contains__)
+        row = add_gap_phrasing(db.session, actor=user, origin=current_origin(), kind=form.kind.data or "",
+                               query=form.query.data or "", question_key=form.question.data,
+                               known_keys=keys.__contains__)
     except GapActionError as exc:  # the form is shown again with the reason; the 400 rolls the request back
         return _content_page(user, status=400, form_error=str(exc))
     flash(f"\u201c{row.phrase}\u201d is now a phrasing of that question; search finds it within seconds.", "success")
@@ -167,7 +169,7 @@ def add_phrasing() -> Response | tuple[str, int]:
 
 
 @bp.post("/content/handled")
-def mark_handled() -> Response | tuple[str, int]:
+def mark_handled() -> BaseResponse | tuple[str, int]:
     """Mark an item handled (an article was written or changed): it leaves the list, its history stays."""
     user = _viewer("content")
     if not can_handle_gaps(user):
@@ -175,7 +177,7 @@ def mark_handled() -> Response | tuple[str, int]:
     form = HandledForm()
     if not form.validate_on_submit():
         return _content_page(user, status=400, form_error="The form expired or the item is unknown; try again.")
-    handle_gap(db.session, actor=user, origin=current_origin(), kind=form.kind.data, key=form.key.data,
+    handle_gap(db.session, actor=user, origin=current_origin(), kind=form.kind.data or "", key=form.key.data or "",
                action="dismissed", detail="marked handled")
     flash("Marked handled: it leaves the list until it happens again.", "success")
     return _back()

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import TypedDict
 
 import yaml
 
@@ -141,7 +142,18 @@ def parse_article(slug: str, text: str) -> Article:
     )
 
 
-def parse_fields(text: str) -> dict[str, object]:
+class ArticleFileFields(TypedDict):
+    """The fields of an article file, as `parse_fields` reads them."""
+
+    title: str
+    section: str
+    tags: tuple[str, ...]
+    updated: dt.date | None
+    summary: str
+    body: str
+
+
+def parse_fields(text: str) -> ArticleFileFields:
     """Return the fields of an article file: title, section, tags, updated, summary and body (Markdown)."""
     meta, body = _split_front_matter(text)
     return {"title": _text_field(meta, "title", required=True), "section": _text_field(meta, "section", required=True),

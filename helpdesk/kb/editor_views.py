@@ -46,7 +46,7 @@ def _allow_long_texts(endpoint: str | None, values: dict[str, object] | None) ->
 @bp.before_request
 def _editors_only() -> Response | None:
     if not current_user.is_authenticated:
-        return login_manager.unauthorized()  # type: ignore[no-any-return]
+        return login_manager.unauthorized()
     if not can_edit_articles(current_user):
         abort(403)
     get_library()  # an empty database is seeded from the articles folder first
@@ -54,7 +54,7 @@ def _editors_only() -> Response | None:
 
 
 def _actor() -> dict[str, Any]:
-    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    user: User = current_user._get_current_object()
     return {"actor": user, "origin": current_origin(), "now": utcnow(),
             "state_sections": bool(current_app.config.get("KB_STATE_SECTIONS"))}
 
@@ -143,7 +143,7 @@ def _save(article: Article | None) -> Response | tuple[str, int]:
     except PermissionError:
         abort(403)
     flash(message, "success")
-    return redirect(url_for("editor.edit", slug=article.slug), 303)  # type: ignore[union-attr]
+    return redirect(url_for("editor.edit", slug=article.slug), 303)
 
 
 def _conflict(article: Article | None, draft: Draft, current: int) -> tuple[str, int]:

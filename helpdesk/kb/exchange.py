@@ -98,8 +98,8 @@ def parse_file(name: str, text: str, sections: set[str]) -> ArticleFields:
     if sections and fields["section"] not in sections:
         line = _line_of(text, "'section'")
         raise ExchangeError(f"{name}:{line}: section {fields['section']!r} is not listed in {SECTIONS_FILE}")
-    return ArticleFields(slug, str(fields["title"]), str(fields["section"]), tuple(fields["tags"]),  # type: ignore[arg-type]
-                         fields["updated"], str(fields["summary"]), str(fields["body"]))  # type: ignore[arg-type]
+    return ArticleFields(slug, str(fields["title"]), str(fields["section"]), tuple(fields["tags"]),
+                         fields["updated"], str(fields["summary"]), str(fields["body"]))
 
 
 def read_sections(directory: Path) -> list[SectionFields]:

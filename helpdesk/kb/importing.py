@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
@@ -111,8 +112,9 @@ def seed_database(session: Session, directory: Path | None) -> int:
     The update of the one content-state row is the lock: a second process starting at once waits for it, then
     finds the database seeded and does nothing.
     """
-    claimed = session.execute(update(ContentState).where(ContentState.id == 1, ContentState.seeded.is_(False))
-                              .values(seeded=True)).rowcount
+    # cast: Session.execute is declared to return a Result; an UPDATE's is a CursorResult (rowcount).
+    claimed = cast("CursorResult[Any]", session.execute(
+        update(ContentState).where(ContentState.id == 1, ContentState.seeded.is_(False)).values(seeded=True))).rowcount
     if not claimed or directory is None or not directory.is_dir():
         return 0
     if session.scalar(select(Article.id).limit(1)) is not None:

@@ -110,7 +110,8 @@ def rank_most_helpful(counts: dict[str, VoteCounts], slugs: list[str], limit: in
         if c.total == 0:
             return 0.0
         z, n, p = 1.96, c.total, c.helpful / c.total
-        return (p + z * z / (2 * n) - z * ((p * (1 - p) + z * z / (4 * n)) / n) ** 0.5) / (1 + z * z / n)
+        root: float = ((p * (1 - p) + z * z / (4 * n)) / n) ** 0.5  # a float's power is typed Any
+        return (p + z * z / (2 * n) - z * root) / (1 + z * z / n)
 
     ranked = sorted((s for s in slugs if counts.get(s, VoteCounts()).helpful > 0),
                     key=lambda s: (-lower_bound(counts[s]), s))

@@ -29,11 +29,11 @@ def _upsert(session: Session, article_slug: str, **increments: int) -> Stats:
     """Add `increments` to the article's row (creating it), atomically, and return the row as it now is."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(ArticleStats).values(article_slug=article_slug, **increments)
-    statement = statement.on_conflict_do_update(
+    upsert = statement.on_conflict_do_update(
         index_elements=[ArticleStats.article_slug],
         set_={name: getattr(ArticleStats, name) + getattr(statement.excluded, name) for name in increments},
     ).returning(*_COLUMNS)
-    return Stats(*session.execute(statement).one())
+    return Stats(*session.execute(upsert).one())
 
 
 def add_votes(session: Session, article_slug: str, *, helpful: int, total: int) -> Stats:

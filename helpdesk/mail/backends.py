@@ -98,7 +98,8 @@ class SmtpBackend:
     def _connect(self) -> Connection:
         if self._connection is None:
             try:
-                self._connection = self._stack.enter_context(_Connection(self.state, self.timeout))
+                # flask_mail types __exit__'s arguments as never None, so it is no context manager to typeshed.
+                self._connection = self._stack.enter_context(_Connection(self.state, self.timeout))  # type: ignore[arg-type]
             except (OSError, smtplib.SMTPException) as exc:
                 raise BackendUnavailable(f"SMTP server {self.state.server}:{self.state.port}: {exc}") from exc
         return self._connection

@@ -81,7 +81,8 @@ class DeliveryCounts:
 
 def retry_delay(attempts: int) -> dt.timedelta:
     """Return the wait before the next try of a message that has failed `attempts` times."""
-    return min(BASE_DELAY * 2 ** min(attempts, 20), MAX_DELAY)
+    doubling: int = 2 ** min(attempts, 20)  # typed Any (a negative power is a float); attempts are never negative
+    return min(BASE_DELAY * doubling, MAX_DELAY)
 
 
 def _dialect(session: Session) -> str:

@@ -33,7 +33,8 @@ _ANALYSIS_REVISION = "porter2-apostrophe-2"
 @lru_cache(maxsize=100_000)
 def stem(word: str) -> str:
     """Return the Porter2 stem of a lowercase word (cached: the vocabulary is small and repetitive)."""
-    return _porter2(word)
+    stemmed: str = _porter2(word)  # whoosh is read untyped (Any)
+    return stemmed
 
 
 def stem_analyzer() -> Analyzer:

@@ -18,7 +18,7 @@ _SCHEMA_REVISION = "5"
 TEXT_FIELDS = ("topic", "question", "answer", "overview", "phrasings")
 
 
-class FastText(TEXT):
+class FastText(TEXT):  # type: ignore[misc]  # whoosh is read untyped (Any): see [tool.mypy]
     """A TEXT field (frequencies, no positions) indexed by `analysis.stems`: the same terms as its analyzer."""
 
     def index(self, value: str, **kwargs: object) -> Iterator[tuple[bytes, int, float, bytes]]:

@@ -20,10 +20,10 @@ from helpdesk.search.views import bp
 def _editor() -> User | Response:
     """Return the signed-in national administrator, or the response that refuses everyone else."""
     if not current_user.is_authenticated:
-        return login_manager.unauthorized()  # type: ignore[no-any-return]
+        return login_manager.unauthorized()
     if not is_national(current_user):
         abort(403)
-    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    user: User = current_user._get_current_object()
     return user
 
 

@@ -9,6 +9,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.orm import Session
@@ -122,7 +123,8 @@ def _deflections(session: Session, since: dt.datetime) -> set[Evidence]:
     for query, user_id, slug, question_id in rows:
         phrase = learnable_phrase(query)
         if phrase is not None:
-            found.add((phrase, document_key(slug, question_id), person_of(f"u:{user_id}")))
+            # cast: the query's WHERE leaves out rows without a slug, which the column's type cannot say
+            found.add((phrase, document_key(cast(str, slug), question_id), person_of(f"u:{user_id}")))
     return found
 
 
@@ -136,11 +138,11 @@ def _actions(session: Session, persons: list[str], since: dt.datetime) -> dict[s
     for chunk in _chunks(persons):
         for person, at in session.execute(select(SearchQuery.person, SearchQuery.created_at).where(
                 SearchQuery.person.in_(chunk), SearchQuery.created_at >= since)):
-            times[person].append(at)
+            times[cast(str, person)].append(at)  # cast: `person IN (...)` leaves out NULL, the type cannot say
         for person, at in session.execute(
                 select(SearchQuery.person, SearchClick.created_at).join(SearchQuery)
                 .where(SearchQuery.person.in_(chunk), SearchClick.created_at >= since)):
-            times[person].append(at)
+            times[cast(str, person)].append(at)
     for found in times.values():
         found.sort()
     return times

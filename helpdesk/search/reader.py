@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
+from typing import TYPE_CHECKING
 
 from whoosh import scoring
 
@@ -18,9 +19,12 @@ from helpdesk.search.analysis import stem, stems
 from helpdesk.search.documents import TEXT_FIELDS, article_documents, count_words
 from helpdesk.search.index import IndexMeta, IndexStore, IndexUnusable
 from helpdesk.search.query import QueryPlan
-from helpdesk.search.scoring import Postings, intersect, rank
+from helpdesk.search.scoring import Frequencies, Postings, intersect, rank
 from helpdesk.search.spelling import Vocabulary
 from helpdesk.search.synonyms import SynonymTable
+
+if TYPE_CHECKING:
+    from whoosh.searching import Searcher
 
 Ranked = tuple[int, list[tuple[str, float]]]  # (number of matching documents, [(document key, score)] best first)
 Key = tuple[str, tuple[str, ...]]  # (field, stems): one word, or the words of a phrase
@@ -31,12 +35,12 @@ CACHE_POSTINGS = 4_000_000
 EMPTY: Postings = (array("i"), array("f"))
 
 
-class _BM25(scoring.BM25F):
+class _BM25(scoring.BM25F):  # type: ignore[misc]  # whoosh is read untyped (Any): see [tool.mypy]
     """BM25F with the usual BM25 idf, which separates rare from common words more than Whoosh's log(N/(n+1))+1."""
 
-    def idf(self, searcher: object, fieldname: str, text: str) -> float:  # type: ignore[override]
-        n = searcher.doc_frequency(fieldname, text)  # type: ignore[attr-defined]
-        total = searcher.doc_count_all()  # type: ignore[attr-defined]
+    def idf(self, searcher: Searcher, fieldname: str, text: str) -> float:
+        n = searcher.doc_frequency(fieldname, text)
+        total = searcher.doc_count_all()
         return math.log(1.0 + (total - n + 0.5) / (n + 0.5))
 
 
@@ -53,27 +57,28 @@ def _no_pause() -> None:
     pass
 
 
-def field_norms(searcher: object, field: str, known: dict[Segment, array]) -> tuple[dict[Segment, array], array]:
+def field_norms(searcher: Searcher, field: str, known: dict[Segment, array[int]]
+                ) -> tuple[dict[Segment, array[int]], array[float]]:
     """Return the field's lengths per segment and BM25's length term K1*(1-B+B*len/avg) per document: with it a
     posting list is scored without a Whoosh look-up per document. Lengths of segments in `known` are reused."""
-    lengths: dict[Segment, array] = {}
-    for leaf, _ in searcher.reader().leaf_readers():  # type: ignore[attr-defined]
+    lengths: dict[Segment, array[int]] = {}
+    for leaf, _ in searcher.reader().leaf_readers():
         segment = (leaf.segment().segment_id(), leaf.doc_count_all())
         found = known.get(segment)
         if found is None:
             found = array("I", [leaf.doc_field_length(d, field, 1) or 1 for d in range(segment[1])])
         lengths[segment] = found
-    avg = searcher.avg_field_length(field) or 1  # type: ignore[attr-defined]
+    avg = searcher.avg_field_length(field) or 1
     b = FIELD_B.get(field, B)
     # The very expression of whoosh's bm25(): the impacts must equal Whoosh's scores to the last bit.
     return lengths, array("d", [K1 * ((1 - b) + b * fl / avg) for part in lengths.values() for fl in part])
 
 
-def read_term(searcher: object, field: str, term: str, norms: array, only: set[Segment] | None = None,
-              pause: Callable[[], None] = _no_pause) -> tuple[array, array, array] | None:
+def read_term(searcher: Searcher, field: str, term: str, norms: array[float], only: set[Segment] | None = None,
+              pause: Callable[[], None] = _no_pause) -> tuple[array[int], array[float], Frequencies] | None:
     """Return (documents, BM25F impacts, term frequencies) of a term, read segment by segment (only those in
     `only` if given); None if absent. `pause` is called every `PAUSE_EVERY` postings."""
-    reader = searcher.reader()  # type: ignore[attr-defined]
+    reader = searcher.reader()
     ids, tfs = array("i"), []
     for leaf, base in reader.leaf_readers():
         if only is not None and (leaf.segment().segment_id(), leaf.doc_count_all()) not in only:
@@ -93,16 +98,17 @@ def read_term(searcher: object, field: str, term: str, norms: array, only: set[S
                 count = 0
     if not ids:
         return None
-    return ids, impacts(searcher.idf(field, term), tfs, ids, norms), compact(tfs)  # type: ignore[attr-defined]
+    return ids, impacts(searcher.idf(field, term), tfs, ids, norms), compact(tfs)
 
 
-def impacts(idf: float, tfs: Iterator[float] | list[float] | array, ids: array, norms: array) -> array:
+def impacts(idf: float, tfs: Iterator[float] | list[float] | Frequencies, ids: array[int], norms: array[float]
+            ) -> array[float]:
     """Return BM25F impacts from term frequencies and precomputed length terms (bm25() of whoosh.scoring)."""
     k = K1 + 1
     return array("f", [idf * ((tf * k) / (tf + norms[d])) for tf, d in zip(tfs, ids, strict=True)])
 
 
-def compact(tfs: list[float]) -> array:
+def compact(tfs: list[float]) -> Frequencies:
     """Return term frequencies in one byte each when they are small whole numbers (as they always are here)."""
     try:
         small = array("B", map(int, tfs))
@@ -140,17 +146,17 @@ class OpenIndex:
         self._vocabulary: Vocabulary | None = None
         self._vocabulary_lock = threading.Lock()
         self._cache: OrderedDict[Key, Postings] = OrderedDict()
-        self._tfs: dict[Key, array] = {}  # term frequencies of the cached single words, to re-score them later
+        self._tfs: dict[Key, Frequencies] = {}  # term frequencies of the cached single words, to re-score them later
         self._cached = 0
         self._keys: dict[int, str] = {}  # document number -> key, filled as queries meet documents
-        self._norms: dict[str, array] = {}  # set by the warm-up; reads without them ask Whoosh per document
-        self.lengths: dict[str, dict[Segment, array]] = {}  # per field: kept for the next generation's warm-up
+        self._norms: dict[str, array[float]] = {}  # set by the warm-up; reads without them ask Whoosh per document
+        self.lengths: dict[str, dict[Segment, array[int]]] = {}  # per field: kept for the next generation's warm-up
         self.reads = 0  # posting lists queries had to read from disk: what the warm-up is there to avoid
         self.warm = WarmState()
         self.warmer: object | None = None  # the helpdesk.search.warmup.Warmer of this generation, once started
         #: Set by the warm-up while it has the previous generation's lists: (searcher, key) -> (postings, term
         #: frequencies) rescored for this generation, or None. Much cheaper than a read from disk.
-        self.rescore: Callable[[object, Key], tuple[Postings, array] | None] | None = None
+        self.rescore: Callable[[object, Key], tuple[Postings, Frequencies] | None] | None = None
         self.directory = store.root / name
         self.warmed = threading.Event()
         self._serving = 0
@@ -212,7 +218,7 @@ class OpenIndex:
             self._cached -= len(ids)
         return found
 
-    def _read(self, field: str, term: str) -> tuple[Postings, array | None]:
+    def _read(self, field: str, term: str) -> tuple[Postings, Frequencies | None]:
         """Read a posting list with each document's BM25F impact, as Whoosh itself would score it."""
         if (field, term) not in self._reader:  # a look-up in the term dictionary: no posting list to read
             return EMPTY, None
@@ -238,7 +244,7 @@ class OpenIndex:
 
     # --- for the warm-up (helpdesk.search.warmup), which reads with a searcher of its own ---
 
-    def warm_searcher(self) -> object:
+    def warm_searcher(self) -> Searcher:
         """Hand over the warm-up's searcher, with file handles of its own (the caller closes it when done)."""
         with self._lock:
             searcher, self._warm_searcher = self._warm_searcher, None
@@ -246,12 +252,12 @@ class OpenIndex:
             raise IndexUnusable(f"index generation {self.name} was not opened for a warm-up, or was closed")
         return searcher
 
-    def set_norms(self, field: str, norms: array, lengths: dict[Segment, array]) -> None:
+    def set_norms(self, field: str, norms: array[float], lengths: dict[Segment, array[int]]) -> None:
         """Make query-time reads of `field` score from precomputed length terms."""
         self.lengths[field] = lengths
         self._norms[field] = norms
 
-    def norms(self, field: str) -> array:
+    def norms(self, field: str) -> array[float]:
         """Return the length terms of a field (set by `set_norms`)."""
         return self._norms[field]
 
@@ -260,7 +266,7 @@ class OpenIndex:
         with self._lock:
             return self._cache.get(key)
 
-    def add_warm(self, key: Key, found: Postings, tfs: array | None) -> bool:
+    def add_warm(self, key: Key, found: Postings, tfs: Frequencies | None) -> bool:
         """Cache a posting list as least recently used, so that it never pushes out what queries read; False if
         the cache has no room left or the generation was closed."""
         with self._lock:
@@ -274,7 +280,7 @@ class OpenIndex:
                     self._tfs[key] = tfs
             return True
 
-    def snapshot(self) -> list[tuple[Key, Postings, array | None]]:
+    def snapshot(self) -> list[tuple[Key, Postings, Frequencies | None]]:
         """Return the cached posting lists, most recently used first (the arrays are shared, never changed)."""
         with self._lock:
             return [(key, found, self._tfs.get(key)) for key, found in reversed(self._cache.items())]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 from array import array
 from collections.abc import Callable
+from typing import TypeAlias
 
 from helpdesk.search.query import QueryPlan
 
@@ -19,7 +20,10 @@ ALT_TIEBREAK = 0.2  # a second synonym in the same field adds a little evidence,
 COORD_FLOOR = 0.3
 RERANK_DEPTH = 30  # coordination re-orders this many of the best documents
 
-Postings = tuple[array, array]  # (document numbers ascending, impact of the term in each)
+# Strings: array is not subscriptable at run time before Python 3.12.
+Postings = tuple["array[int]", "array[float]"]  # (document numbers ascending, impact of the term in each)
+#: Term frequencies: one byte each ("B") when they are small whole numbers, else floats ("f").
+Frequencies: TypeAlias = "array[int] | array[float]"
 PostingSource = Callable[[str, tuple[str, ...]], Postings]
 
 
@@ -30,7 +34,7 @@ def coordination(matched: int, total: int) -> float:
     return 1.0 if total <= 1 else COORD_FLOOR + (1.0 - COORD_FLOOR) * matched / total
 
 
-def _scaled(ids: array, impacts: array, weight: float) -> dict[int, float]:
+def _scaled(ids: array[int], impacts: array[float], weight: float) -> dict[int, float]:
     return dict(zip(ids, map(weight.__mul__, impacts), strict=True))
 
 

@@ -135,6 +135,7 @@ def write_vectors(directory: Path, library: ArticleLibrary, encoder: Encoder, pr
             "model": encoder.model_id, "keys": [k for k, _, _ in rows], "kinds": [k for _, k, _ in rows],
             "hashes": [h for _, _, h in rows]})
         return fresh
+    assert source is not None  # for mypy: a delta is only made with a source
     # Rows of one document stay together (the reader takes each document's best row by runs).
     changed = [articles[i] for i in delta[0]]
     changed_rows = [per_article[i] for i in delta[0]]

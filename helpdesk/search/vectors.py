@@ -56,7 +56,7 @@ class Part:
         self.row_keys: list[str] = list(data["keys"])
         self.hashes: list[str] = list(data["hashes"])
         self.kinds: list[str] = list(data.get("kinds") or ["document"] * len(self.row_keys))
-        self.matrix = np.load(directory / matrix, mmap_mode="r")
+        self.matrix: np.ndarray = np.load(directory / matrix, mmap_mode="r")
         if self.matrix.shape[0] != len(self.row_keys):
             raise ValueError(f"{matrix} holds {self.matrix.shape[0]} rows, its metadata {len(self.row_keys)}")
         self.keys = list(dict.fromkeys(self.row_keys))  # documents, in first-row order
@@ -75,11 +75,12 @@ class Part:
         """Return each document's cosine similarity to the query (its best row), in `keys` order."""
         if not len(self.row_keys):
             return np.zeros(0, dtype=np.float32)
-        sims = self.matrix @ query
+        sims: np.ndarray = self.matrix @ query
         if not self._multi:
             return sims
         if self._starts is not None:
-            return np.maximum.reduceat(sims, self._starts)
+            best_rows: np.ndarray = np.maximum.reduceat(sims, self._starts)
+            return best_rows
         best = np.full(len(self.keys), -np.inf, dtype=np.float32)
         np.maximum.at(best, self._row_doc, sims)
         return best

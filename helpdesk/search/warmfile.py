@@ -20,11 +20,12 @@ import sys
 import uuid
 from array import array
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from helpdesk.search.documents import schema_version
 from helpdesk.search.index import WARM_FILE
-from helpdesk.search.reader import Key, OpenIndex, Postings, Segment
+from helpdesk.search.reader import Key, OpenIndex, Segment
+from helpdesk.search.scoring import Frequencies, Postings
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,8 @@ _TYPES = ("i", "f", "I", "B")  # document numbers, impacts, lengths, small term 
 class WarmData:
     """What a warm file holds: field lengths per segment, posting lists (most useful first), the ranking."""
 
-    lengths: dict[str, dict[Segment, array]]
-    entries: list[tuple[Key, Postings, array | None]]
+    lengths: dict[str, dict[Segment, array[int]]]
+    entries: list[tuple[Key, Postings, Frequencies | None]]
     ranking: list[tuple[str, str, int]]
 
 
@@ -54,7 +55,7 @@ def save(opened: OpenIndex, data: WarmData) -> bool:
     path = opened.directory / WARM_FILE
     if opened.closed or path.exists():  # closed: replaced, its directory about to be cleaned up
         return False
-    arrays: list[array] = []
+    arrays: list[array[Any]] = []  # of ints and floats
     lengths = []
     for field, parts in data.lengths.items():
         for segment, values in parts.items():
@@ -106,15 +107,15 @@ def _read(opened: OpenIndex, fh: BinaryIO) -> WarmData | None:
     if any(header.get(k) != v for k, v in _identity(opened).items()):
         return None  # another generation's, another schema or another machine's: not this index's data
 
-    def take(code: str, count: int) -> array:
+    def take(code: str, count: int) -> array[Any]:  # ints or floats, by `code`
         values = array(code)
         values.fromfile(fh, count)  # EOFError if the file is short
         return values
 
-    lengths: dict[str, dict[Segment, array]] = {}
+    lengths: dict[str, dict[Segment, array[int]]] = {}
     for field, segment_id, count in header["lengths"]:
         lengths.setdefault(str(field), {})[(str(segment_id), int(count))] = take("I", count)
-    entries: list[tuple[Key, Postings, array | None]] = []
+    entries: list[tuple[Key, Postings, Frequencies | None]] = []
     limit = opened.documents + sum(len(d) for _, _, d in opened.layout())  # document numbers of all segments
     for field, terms, count, tf_code in header["lists"]:
         ids, scores = take("i", count), take("f", count)

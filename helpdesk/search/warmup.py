@@ -30,6 +30,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import zip_longest
+from typing import TYPE_CHECKING, Any
 
 from helpdesk.search import warmfile
 from helpdesk.search.documents import TEXT_FIELDS
@@ -38,16 +39,18 @@ from helpdesk.search.reader import (
     PAUSE_EVERY,
     Key,
     OpenIndex,
-    Postings,
     Segment,
     compact,
     field_norms,
     impacts,
     read_term,
 )
-from helpdesk.search.scoring import intersect
+from helpdesk.search.scoring import Frequencies, Postings, intersect
 from helpdesk.search.spelling import english_words
 from helpdesk.search.synonyms import Alternative, SynonymTable
+
+if TYPE_CHECKING:
+    from whoosh.searching import Searcher
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +67,8 @@ class Seed:
     """What a closed generation leaves to the warm-up of its successor."""
 
     layout: list[tuple[Segment, int, frozenset[int]]]
-    lengths: dict[str, dict[Segment, array]]
-    entries: list[tuple[Key, Postings, array | None]]  # most recently used first
+    lengths: dict[str, dict[Segment, array[int]]]
+    entries: list[tuple[Key, Postings, Frequencies | None]]  # most recently used first
     ranking: list[tuple[str, str, int]]  # (field, term, documents), in warm-up order
 
 
@@ -94,7 +97,7 @@ class Warmer:
 
     def start(self) -> Warmer:
         """Start warming in the background and return at once."""
-        self.opened.warmer = self  # type: ignore[attr-defined]
+        self.opened.warmer = self
         self._thread.start()
         return self
 
@@ -106,7 +109,7 @@ class Warmer:
         opened, state = self.opened, self.opened.warm
         started = time.perf_counter()
         self._deadline = time.monotonic() + self._seconds
-        searcher = None
+        searcher: Searcher | None = None
         try:
             english_words()
             opened.vocabulary()
@@ -135,7 +138,7 @@ class Warmer:
                      opened.name, state.terms, state.postings, state.reused, ", from its warm file" if
                      state.loaded else "", state.seconds, f"; {state.stopped}" if state.stopped else "")
 
-    def _install(self, searcher: object, data: warmfile.WarmData) -> None:
+    def _install(self, searcher: Searcher, data: warmfile.WarmData) -> None:
         """Take the lists of the warm file (written by this generation's first warm-up, in whatever process)."""
         self.opened.warm.loaded = True
         self._norms(searcher, data.lengths)
@@ -144,7 +147,7 @@ class Warmer:
             if self._stop() or not self._add(key, found, tfs):
                 break
 
-    def _best(self) -> list[tuple[Key, Postings, array | None]]:
+    def _best(self) -> list[tuple[Key, Postings, Frequencies | None]]:
         """Return the cached lists worth a warm file: most recently used first, within the postings budget."""
         chosen, total = [], 0
         for key, found, tfs in self.opened.snapshot():
@@ -153,14 +156,14 @@ class Warmer:
                 total += len(found[0])
         return chosen
 
-    def _norms(self, searcher: object, known: dict[str, dict[Segment, array]]) -> None:
+    def _norms(self, searcher: Searcher, known: dict[str, dict[Segment, array[int]]]) -> None:
         # Not stepping aside here (measured: it only delays them): queries racing the warm-up read their own words
         # several times faster with these, so the sooner they are there the better (0.7 s at 10,000 articles).
         for name in sorted(TEXT_FIELDS, key=lambda f: f != "answer"):  # the longest lists first
             lengths, norms = field_norms(searcher, name, known.get(name, {}))
             self.opened.set_norms(name, norms, lengths)
 
-    def _terms(self, searcher: object) -> None:
+    def _terms(self, searcher: Searcher) -> None:
         opened, seed = self.opened, self._seed
         reuse = _Reuse(seed, opened) if seed is not None else None
         if reuse is not None and reuse.kept:
@@ -177,19 +180,21 @@ class Warmer:
                 found = reuse.postings(searcher, key) if reuse is not None else None
                 if found is None:
                     read = read_term(searcher, fieldname, term, opened.norms(fieldname), pause=self._step)
-                    found = ((read[0], read[1]), read[2]) if read is not None else (EMPTY, None)  # absent: known
-                    if not self._add(key, *found):
+                    fresh: tuple[Postings, Frequencies | None] = (
+                        ((read[0], read[1]), read[2]) if read is not None else (EMPTY, None))  # absent: known
+                    if not self._add(key, *fresh):
                         return
                 elif not self._add(key, *found, reused=True):
                     return
         for key in phrases:  # from the words just loaded: no disk read
             parts = [opened.cached((key[0], (t,))) for t in key[1]]
-            if all(p is not None for p in parts) and opened.cached(key) is None:
-                found = intersect(parts)  # type: ignore[arg-type]
-                if found[0] and not self._add(key, found, None):
+            present = [p for p in parts if p is not None]
+            if len(present) == len(parts) and opened.cached(key) is None:
+                joined = intersect(present)
+                if joined[0] and not self._add(key, joined, None):
                     return
 
-    def _add(self, key: Key, found: Postings, tfs: array | None, *, reused: bool = False) -> bool:
+    def _add(self, key: Key, found: Postings, tfs: Frequencies | None, *, reused: bool = False) -> bool:
         state = self.opened.warm
         if state.postings + len(found[0]) > self._budget:
             return True  # too long for what is left: a shorter list further on may fit
@@ -201,13 +206,13 @@ class Warmer:
         state.reused += len(found[0]) if reused else 0
         return True
 
-    def _keys(self, searcher: object, reuse: _Reuse | None) -> Iterator[tuple[Key, int]]:
+    def _keys(self, searcher: Searcher, reuse: _Reuse | None) -> Iterator[tuple[Key, int]]:
         """Yield the posting lists to load, most useful first, with their length when known beforehand."""
         seed = self._seed
         if seed is not None:
             yield from ((key, len(found[0])) for key, found, _ in seed.entries)
         if reuse is not None and reuse.kept:  # the words of the articles just edited: the next to be searched
-            for leaf, _ in searcher.reader().leaf_readers():  # type: ignore[attr-defined]
+            for leaf, _ in searcher.reader().leaf_readers():
                 if (leaf.segment().segment_id(), leaf.doc_count_all()) in reuse.fresh:
                     yield from (((name, (_text(t),)), 0) for name in TEXT_FIELDS for t in leaf.lexicon(name))
         phrases = {Alternative(phrase, 1.0).terms for group in self.synonyms.groups for phrase in group} - {()}
@@ -240,10 +245,10 @@ class Warmer:
             waited += YIELD_SECONDS
 
 
-def _ranking(searcher: object, pause: Callable[[], None]) -> list[tuple[str, str, int]]:
+def _ranking(searcher: Searcher, pause: Callable[[], None]) -> list[tuple[str, str, int]]:
     """Return the words of each field with the most documents, fields interleaved by rank."""
     per_field = []
-    leaves = [leaf for leaf, _ in searcher.reader().leaf_readers()]  # type: ignore[attr-defined]
+    leaves = [leaf for leaf, _ in searcher.reader().leaf_readers()]
     for name in TEXT_FIELDS:
         counts: dict[str, int] = {}
         for leaf in leaves:
@@ -280,7 +285,7 @@ class _Reuse:
         self.whole = len(self.kept) == len(seed.layout)  # no old segment merged away or moved
         self.opened = opened
 
-    def postings(self, searcher: object, key: Key) -> tuple[Postings, array] | None:
+    def postings(self, searcher: Searcher, key: Key) -> tuple[Postings, Frequencies] | None:
         """Return (postings, frequencies) of `key` in the new generation, or None to read it from disk."""
         entry = self.entries.pop(key, None)
         if entry is None or not self.kept:
@@ -298,9 +303,9 @@ class _Reuse:
                     ids, tfs = array("i", (d for d, _ in merged)), compact([tf for _, tf in merged])
         if not ids:
             return None
-        return (ids, impacts(searcher.idf(fieldname, term), tfs, ids, norms)), tfs  # type: ignore[attr-defined]
+        return (ids, impacts(searcher.idf(fieldname, term), tfs, ids, norms)), tfs
 
-    def _surviving(self, ids: array, tfs: array) -> tuple[array, array]:
+    def _surviving(self, ids: array[int], tfs: Frequencies) -> tuple[array[int], Frequencies]:
         """Return the postings still valid: in a kept segment and not deleted since (array slices, no loop)."""
         spans = ([(0, len(ids))] if self.whole else
                  [(bisect_left(ids, first), bisect_left(ids, end)) for first, end in self.kept])
@@ -312,7 +317,8 @@ class _Reuse:
         if spans == [(0, len(ids))]:
             return ids, tfs
         spans.sort()
-        out_ids, out_tfs = array("i"), array(tfs.typecode)
+        out_ids = array("i")
+        out_tfs: array[Any] = array(tfs.typecode)  # ints or floats, as `tfs`: known at run time only
         for lo, hi in spans:
             out_ids.extend(ids[lo:hi])
             out_tfs.extend(tfs[lo:hi])

@@ -29,8 +29,8 @@ def agency_infos(session: Session, agencies: Iterable[Agency]) -> dict[int, Agen
         scopes.append(and_(User.role == Role.COMPACT_OFFICE, User.state_code.in_(states)))
     rows = session.execute(select(User.id, User.name, User.email, User.role, User.agency_id, User.state_code)
                            .where(User.is_active.is_(True), or_(*scopes)).order_by(User.name, User.id)).all()
-    local: dict[int, list[Person]] = {}
-    compact: dict[str, list[Person]] = {}
+    local: dict[int | None, list[Person]] = {}  # by agency (the column is nullable)
+    compact: dict[str | None, list[Person]] = {}  # by state
     national: list[Person] = []
     for user_id, name, email, role, agency_id, state in rows:
         person = Person(user_id, name, email)

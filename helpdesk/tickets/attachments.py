@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
+from typing import IO
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -108,7 +108,7 @@ def clean_filename(name: str | None) -> str:
     return base or "attachment"
 
 
-def check_upload(name: str | None, stream: BinaryIO, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Upload:
+def check_upload(name: str | None, stream: IO[bytes], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Upload:
     """Read one file and return it checked, or raise AttachmentError: its content must match its extension."""
     filename = clean_filename(name)
     allowed = f"Attach only {ALLOWED_WORDS} files of up to {size_words(max_bytes)} each."
@@ -130,7 +130,7 @@ def check_upload(name: str | None, stream: BinaryIO, *, max_bytes: int = DEFAULT
     return Upload(filename, kind, data, hashlib.sha256(data).hexdigest())
 
 
-def check_uploads(files: Sequence[tuple[str | None, BinaryIO]], *, max_bytes: int = DEFAULT_MAX_BYTES,
+def check_uploads(files: Sequence[tuple[str | None, IO[bytes]]], *, max_bytes: int = DEFAULT_MAX_BYTES,
                   max_files: int = MAX_FILES) -> list[Upload]:
     """Check every file before anything is stored; raise AttachmentError listing every problem."""
     if len(files) > max_files:

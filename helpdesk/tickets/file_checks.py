@@ -135,7 +135,7 @@ def ole_stream_names(data: bytes) -> set[str] | None:
     """Return the names of the streams of an OLE compound file (MS-CFB directory), or None if it is not one."""
     if len(data) < 512 or not data.startswith(OLE_MAGIC):
         return None
-    shift = struct.unpack_from("<H", data, 0x1E)[0]
+    shift: int = struct.unpack_from("<H", data, 0x1E)[0]
     if shift not in (9, 12):
         return None
     size = 1 << shift

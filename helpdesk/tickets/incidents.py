@@ -83,7 +83,7 @@ def attach(session: Session, incident: Incident, tickets: Sequence[Ticket], *, o
            now: dt.datetime) -> None:
     """Put reports into the incident and tell each reporter, on the request's page, that others reported it too."""
     notice = LOCATION_NOTICE if incident.scope == "location" else SYSTEM_NOTICE
-    left = {ticket.incident_id for ticket in tickets} - {None, incident.id}
+    left = {ticket.incident_id for ticket in tickets if ticket.incident_id is not None} - {incident.id}
     for ticket in tickets:
         ticket.incident_id = incident.id
         record_change(session, ticket, "incident", actor=None, origin=origin, now=now, body=notice, public=True,

@@ -96,7 +96,7 @@ SortKey = tuple[Any, bool]
 
 
 def _page(session: Session, conditions: Sequence[ColumnElement[bool]], order: Sequence[SortKey], page: int,
-          per_page: int, total: int | None = None) -> Page:
+          per_page: int, total: int | None = None) -> Page[Ticket]:
     page, per_page = max(1, page), min(max(1, per_page), MAX_PER_PAGE)
     if total is None:
         total = session.scalar(select(func.count()).select_from(Ticket).where(*conditions)) or 0
@@ -130,7 +130,7 @@ def overdue(now: dt.datetime) -> ColumnElement[bool]:
 
 def list_queue(session: Session, user: User, filters: QueueFilter = QueueFilter(), *, sort: str = "due",
                page: int = 1, per_page: int = 25, counts: Mapping[str, int] | None = None,
-               now: dt.datetime | None = None) -> Page:
+               now: dt.datetime | None = None) -> Page[Ticket]:
     """Return a page of the user's queue in one of QUEUE_ORDERS (default: overdue work first, then the earliest
     resolution due: a request whose first response is late comes before one merely due soon).
 
@@ -168,7 +168,7 @@ def count_overdue(session: Session, user: User, filters: QueueFilter, now: dt.da
 
 
 def list_my_requests(session: Session, user: User, *, statuses: Sequence[str] = (), page: int = 1,
-                     per_page: int = 25) -> Page:
+                     per_page: int = 25) -> Page[Ticket]:
     """Return a page of the requests the user filed, newest first."""
     conditions: list[ColumnElement[bool]] = [Ticket.reporter_id == user.id]
     if statuses:
@@ -177,7 +177,7 @@ def list_my_requests(session: Session, user: User, *, statuses: Sequence[str] = 
 
 
 def list_visible_tickets(session: Session, user: User, *, statuses: Sequence[str] = (), category: str | None = None,
-                         page: int = 1, per_page: int = 25) -> Page:
+                         page: int = 1, per_page: int = 25) -> Page[Ticket]:
     """Return a page of the tickets the user may see, newest first (for the API)."""
     conditions = [visibility(user)]
     if statuses:

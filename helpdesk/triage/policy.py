@@ -232,7 +232,7 @@ def _assignee(field: Field, categories: Mapping[str, Category]) -> AssigneeRule:
 
 
 def _escalations(field: Field) -> tuple[EscalationRule, ...]:
-    rules = []
+    rules: list[EscalationRule] = []
     for item in field.items():
         keys = item.mapping(required=["cause", "from", "to"])
         cause = Cause(keys["cause"].choice([cause.value for cause in Cause]))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from helpdesk.triage.policy import Category, Cause, Tier, TriagePolicy
+from helpdesk.triage.sla import Milestone
 from helpdesk.vocabulary import TIER_LABELS
 
 IncidentKind = Literal["location", "system"]
@@ -129,12 +130,12 @@ def route_report(
     queue, notes = _place(cat.tier, agency)
     if not policy.groups_incidents(cat.code):
         return _decide(policy, cat, agency, queue, notes)
-    rule = policy.location
+    location = policy.location
     total = recent_same_agency + 1
     noun = "report of this kind" if total == 1 else "similar reports"
-    notes.append(f"{total} {noun} from this office in the last {_span(rule.window)} "
-                 f"(a location incident takes {rule.reports})")
-    if open_location_incident or total >= rule.reports:
+    notes.append(f"{total} {noun} from this office in the last {_span(location.window)} "
+                 f"(a location incident takes {location.reports})")
+    if open_location_incident or total >= location.reports:
         return _decide(policy, cat, agency, queue, notes, incident="location", opened=not open_location_incident)
     return _decide(policy, cat, agency, queue, notes)
 
@@ -179,7 +180,7 @@ def _cause_words(policy: TriagePolicy, cause: Cause, tier: Tier, agency: AgencyI
         states = {origin[1] for origin in origins if origin[1]}
         return (f"part of a system-wide incident: reports from {_count(len(agencies), 'agency', 'agencies')} in "
                 f"{_count(len(states), 'state', 'states')}")
-    milestone = "first_response" if cause is Cause.OVERDUE_FIRST_RESPONSE else "resolution"
+    milestone: Milestone = "first_response" if cause is Cause.OVERDUE_FIRST_RESPONSE else "resolution"
     allowed = policy.targets[tier].allowed(milestone)
     if elapsed is None or elapsed <= allowed:
         raise ValueError(f"{cause.value} needs the business time elapsed, more than the target of "
@@ -191,7 +192,7 @@ def _cause_words(policy: TriagePolicy, cause: Cause, tier: Tier, agency: AgencyI
 
 def _place(tier: Tier, agency: AgencyInfo) -> tuple[Queue, list[str]]:
     """Return the queue of `tier` for the agency, falling back up a tier where there is no one to take it."""
-    notes = []
+    notes: list[str] = []
     if tier is Tier.LOCAL_IT:
         if agency.has_local_it:
             return Queue(tier, agency.id, None, f"Local IT of {agency.name}"), notes
@@ -209,7 +210,7 @@ def _assign(policy: TriagePolicy, queue: Queue, category: str, agency: AgencyInf
     """Return the named assignee of the first matching rule whose person is in the queue, with notes."""
     staff = {Tier.LOCAL_IT: agency.local_it, Tier.COMPACT_OFFICE: agency.compact_office,
              Tier.NATIONAL: agency.national_office}[queue.tier]
-    notes = []
+    notes: list[str] = []
     for rule in policy.assignees:
         if not rule.matches(queue.tier, category, agency.state_code):
             continue

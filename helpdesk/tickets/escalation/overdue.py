@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
+    CursorResult,
     Integer,
     MetaData,
     String,
@@ -29,7 +31,7 @@ from sqlalchemy.schema import CreateTable
 
 from helpdesk.audit.models import AuditEvent
 from helpdesk.audit.services import SYSTEM_ACTOR, Origin
-from helpdesk.orm import UTCDateTime
+from helpdesk.orm import Base, UTCDateTime
 from helpdesk.tickets import notifications
 from helpdesk.tickets.context import Triage
 from helpdesk.tickets.errors import TicketConflict
@@ -96,6 +98,13 @@ _BATCH = Table(
 SWEEP_CACHE_KIB = 65_536
 
 
+def _table(model: type[Base]) -> Table:
+    """Return a model's table (SQLAlchemy declares `__table__` a FromClause; every model here has a Table)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
 @contextmanager
 def _roomy_cache(session: Session) -> Iterator[None]:
     """Give this SQLite connection a larger page cache for the block, then restore its own size."""
@@ -103,7 +112,7 @@ def _roomy_cache(session: Session) -> Iterator[None]:
         yield
         return
     connection = session.connection()
-    before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
     connection.exec_driver_sql(f"PRAGMA cache_size = -{SWEEP_CACHE_KIB}")
     try:
         yield
@@ -158,10 +167,10 @@ class EscalationWriter:
         if decision is None:
             return
         assignee = decision.assignee.id if decision.assignee else None
-        key = (decision.tier.value, assignee, info.time_zone)
-        group = self._groups.get(key)
+        group_key = (decision.tier.value, assignee, info.time_zone)
+        group = self._groups.get(group_key)
         if group is None:
-            group = self._groups[key] = len(self._moves)
+            group = self._groups[group_key] = len(self._moves)
             self._moves.append(self._move(decision.tier, assignee, info.time_zone))
         self._rows.append((row.id, group, decision.reason, row.state_code))
         queue = decision.queue
@@ -200,10 +209,10 @@ class EscalationWriter:
             moved = self._update(rows, now)
         if moved != len(rows):
             raise TicketConflict(rows[0][0])
-        session.execute(insert(TicketEvent.__table__).from_select(
+        session.execute(insert(_table(TicketEvent)).from_select(
             ["ticket_id", "actor_id", "created_at", "kind", "public", "body", "reason"],
             select(batch.c.id, null(), now, literal("escalated"), true(), null(), batch.c.route_reason)))
-        session.execute(insert(AuditEvent.__table__).from_select(  # the columns record_event writes
+        session.execute(insert(_table(AuditEvent)).from_select(  # the columns record_event writes
             ["created_at", "action", "outcome", "actor_id", "actor_email", "target_type", "target_id", "state_code",
              "ip", "user_agent", "detail"],
             select(now, literal("ticket_escalated"), literal("success"), null(), literal(SYSTEM_ACTOR),
@@ -217,14 +226,15 @@ class EscalationWriter:
 
     def _update(self, rows: list[tuple[int, int, str, str | None]], now: Any) -> int:
         """Update the batch's tickets, one statement per group; return how many rows changed."""
-        session, batch, ticket, moved = self._session, _BATCH, Ticket.__table__, 0
+        session, batch, ticket, moved = self._session, _BATCH, _table(Ticket), 0
         for group, move in enumerate(self._moves):
             # The rows were read (and on PostgreSQL locked) in this transaction: their versions cannot have moved.
-            moved += session.execute(
+            # cast: Session.execute is declared to return a Result; an UPDATE's is a CursorResult (rowcount).
+            moved += typing.cast("CursorResult[Any]", session.execute(
                 # The id range lets SQLite walk the batch's stretch of the primary key, not the whole table.
                 update(ticket).where(ticket.c.id.between(rows[0][0], rows[-1][0]), ticket.c.id == batch.c.id,
                                      batch.c.grp == group).values(
                     tier=move.tier, assignee_id=move.assignee_id, route_reason=batch.c.route_reason,
                     first_response_due=move.first_response_due, resolution_due=move.resolution_due,
-                    escalated_at=now, updated_at=now, version=ticket.c.version + 1)).rowcount
+                    escalated_at=now, updated_at=now, version=ticket.c.version + 1))).rowcount
         return moved

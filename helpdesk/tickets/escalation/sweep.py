@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import TypeVarTuple
 
 from sqlalchemy import ARRAY, ColumnElement, Integer, Select, any_, literal, select
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from helpdesk.audit.services import Origin
@@ -24,6 +25,9 @@ from helpdesk.tickets.history import record_change
 from helpdesk.tickets.incidents import close_if_done
 from helpdesk.tickets.models import Ticket
 from helpdesk.triage.policy import Cause, Tier
+from helpdesk.triage.routing import RoutingDecision
+
+_Ts = TypeVarTuple("_Ts")  # the column types of a query a helper narrows and hands back
 
 #: Statuses whose SLA clock runs: a pending ticket waits for its reporter and is not escalated.
 RUNNING = ("new", "open")
@@ -33,7 +37,7 @@ _CANDIDATE = (Ticket.id, Ticket.created_at, Ticket.first_responded_at.is_(None).
               Ticket.agency_id, Ticket.state_code, Ticket.subject)
 
 
-def _claim(session: Session, query: Select[Any]) -> list[Any]:
+def _claim(session: Session, query: Select[*_Ts]) -> list[Row[*_Ts]]:
     """Return the candidate rows, locked for this transaction on PostgreSQL (others skip them)."""
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
@@ -62,7 +66,8 @@ def escalate_overdue(sessions: Callable[[], Session], triage: Triage, *, now: dt
     running = (Ticket.status.in_(RUNNING), Ticket.tier == Tier.LOCAL_IT.value, Ticket.first_response_due <= now)
     with sessions() as session, session.begin():
         candidates = sorted(session.scalars(select(Ticket.id).where(*running)))
-    total, decisions = 0, {}  # decisions: one per agency, category, cause and elapsed words for the whole pass
+    total = 0
+    decisions: dict[tuple[object, ...], RoutingDecision | None] = {}  # per agency, category, cause, elapsed words
     for start in range(0, len(candidates), batch):
         with sessions() as session, session.begin():
             # Re-read in this transaction: a ticket another worker escalated meanwhile no longer matches.

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from helpdesk.accounts.session import acting_user
+from helpdesk.accounts.session import acting_user as acting_user  # re-exported: the ticket views import it here
 from helpdesk.extensions import db, login_manager
 from helpdesk.tickets.context import EXTENSION_KEY, Triage
 from helpdesk.tickets.models import Ticket

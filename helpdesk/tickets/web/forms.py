@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flask_wtf.file import MultipleFileField
 from wtforms import HiddenField, IntegerField, RadioField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from helpdesk.forms import Form
+from helpdesk.forms import Form, SelectChoice
 from helpdesk.tickets.models import AFFECTED
 from helpdesk.tickets.submit import MAX_DESCRIPTION, MAX_SUGGESTIONS
 from helpdesk.vocabulary import CLOSED_STATUSES, OPEN_STATUSES
@@ -34,8 +33,9 @@ def _strip(value: str | None) -> str | None:
 class RequestForm(Form):
     """A request: its category (choices set by the view from the policy), the problem, and optional files."""
 
-    category = RadioField("What kind of problem is it?", validate_choice=True,
-                          invalid_choice_message="Choose what kind of problem this is.")
+    category = RadioField(  # type: ignore[call-arg]  # invalid_*_message: WTForms 3.3, not in types-WTForms 3.2
+        "What kind of problem is it?", validate_choice=True,
+        invalid_choice_message="Choose what kind of problem this is.")
     subject = StringField("Subject", filters=[_strip], validators=[
         DataRequired(message="Give the request a subject."),
         Length(min=3, max=200, message="Use 3 to 200 characters.")])
@@ -44,8 +44,9 @@ class RequestForm(Form):
                                             Length(max=MAX_DESCRIPTION, message=_TOO_LONG)])
     tried = TextAreaField("What I already tried (optional)", filters=[_strip],
                           validators=[Optional(), Length(max=MAX_DESCRIPTION, message=_TOO_LONG)])
-    affected = RadioField("Who is affected?", choices=[SelectChoice(code, AFFECTED_LABELS[code]) for code in AFFECTED],
-                          default="unknown", invalid_choice_message="Say who is affected.")
+    affected = RadioField(  # type: ignore[call-arg]  # invalid_*_message: WTForms 3.3, not in types-WTForms 3.2
+        "Who is affected?", choices=[SelectChoice(code, AFFECTED_LABELS[code]) for code in AFFECTED],
+        default="unknown", invalid_choice_message="Say who is affected.")
     attachments = MultipleFileField("Attachments (optional)")
     idempotency_key = HiddenField(validators=[InputRequired(message=_KEY.message), _KEY])
     suggestions = HiddenField(filters=[_strip], validators=[Optional(), Length(max=MAX_SUGGESTIONS * 320), _ANSWERS])

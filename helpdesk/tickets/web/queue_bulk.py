@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, flash, redirect, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -88,5 +90,5 @@ def queue_bulk() -> ViewResult:
         db.session.rollback()  # the page shows what is saved, not what the refused change left in memory
         return render_queue(error=f"Nothing was changed. {exc}", status=400, bulk=BulkState(form))
     flash(_done(form.action.data or "", len(changed), len(versions), change), "success")
-    args = {key: value for key, value in request.args.items() if key in QueueFilterForm.FIELDS}
+    args: dict[str, Any] = {key: value for key, value in request.args.items() if key in QueueFilterForm.FIELDS}
     return redirect(url_for("tickets.queue", **args), 303)

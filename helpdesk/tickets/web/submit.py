@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
-from wtforms.fields.choices import SelectChoice
 
 from helpdesk.accounts.session import current_origin
 from helpdesk.errors import error_response
 from helpdesk.extensions import db
+from helpdesk.forms import SelectChoice
 from helpdesk.kb import get_library
 from helpdesk.orm import utcnow
 from helpdesk.tickets.attachments import MAX_FILES, AttachmentError, AttachmentStore, Upload, check_uploads, size_words

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import render_template
-from wtforms.fields.choices import SelectChoice
 
 from helpdesk.accounts.session import current_origin
 from helpdesk.extensions import db
+from helpdesk.forms import SelectChoice
 from helpdesk.kb import get_library
 from helpdesk.tickets.actions import assignment_candidates, offered_actions, tier_words
 from helpdesk.tickets.attachments import list_attachments

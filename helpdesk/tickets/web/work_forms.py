@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import ClassVar
 
 from wtforms import BooleanField, IntegerField, MultipleFileField, SelectField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from helpdesk.forms import Form
+from helpdesk.forms import Form, SelectChoice
 from helpdesk.ids import MAX_ID, coerce_id
 from helpdesk.tickets.workflow import MAX_BODY
 from helpdesk.vocabulary import STATUS_LABELS, Status
@@ -54,8 +53,9 @@ class ReplyForm(TicketActionForm):
     TEXT_FIELD = "body"
     body = TextAreaField("Your reply", validators=_required("Write your reply first."))
     attachments = MultipleFileField("Attach files (optional)")
-    status = SelectField("Then set the status to", choices=[SelectChoice("", "Leave it as it is"), *STATUS_CHOICES],
-                         default="", invalid_choice_message=_OPEN_OR_PENDING)
+    status = SelectField(  # type: ignore[call-arg]  # invalid_*_message: WTForms 3.3, not in types-WTForms 3.2
+        "Then set the status to", choices=[SelectChoice("", "Leave it as it is"), *STATUS_CHOICES], default="",
+        invalid_choice_message=_OPEN_OR_PENDING)
 
 
 class NoteForm(TicketActionForm):
@@ -69,8 +69,9 @@ class StatusForm(TicketActionForm):
     """Open or pending (waiting on the reporter); resolving has its own form."""
 
     TEXT_FIELD = "reason"
-    status = SelectField("New status", choices=STATUS_CHOICES, invalid_choice_message=_OPEN_OR_PENDING,
-                         validators=[InputRequired(message=_OPEN_OR_PENDING)])
+    status = SelectField(  # type: ignore[call-arg]  # invalid_*_message: WTForms 3.3, not in types-WTForms 3.2
+        "New status", choices=STATUS_CHOICES, invalid_choice_message=_OPEN_OR_PENDING,
+        validators=[InputRequired(message=_OPEN_OR_PENDING)])
     reason = TextAreaField("Why (optional)", validators=_optional())
 
 
@@ -85,9 +86,9 @@ class AssignForm(TicketActionForm):
     """A named, active person to hold the ticket (choices set by the view)."""
 
     TEXT_FIELD = "reason"
-    assignee = SelectField("Assign to", coerce=coerce_id, invalid_value_message=_NOT_OFFERED,
-                           invalid_choice_message=_NOT_OFFERED,
-                           validators=[InputRequired(message="Choose the person who takes the request.")])
+    assignee = SelectField(  # type: ignore[call-arg]  # invalid_*_message: WTForms 3.3, not in types-WTForms 3.2
+        "Assign to", coerce=coerce_id, invalid_value_message=_NOT_OFFERED, invalid_choice_message=_NOT_OFFERED,
+        validators=[InputRequired(message="Choose the person who takes the request.")])
     reason = TextAreaField("Why (optional)", validators=_optional())
 
 
