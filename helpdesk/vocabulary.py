@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
 
@@ -24,7 +25,8 @@ class Role(StrEnum):
     NATIONAL_ADMIN = "national_admin"
 
 
-ROLE_LABELS = MappingProxyType({
+#: Keyed by str: a stored value read from a column finds its label as the member does (equal, same hash).
+ROLE_LABELS: Mapping[str, str] = MappingProxyType({
     Role.PO_SUPPORT: "PO Support",
     Role.PO: "PO",
     Role.PO_SUPERVISOR: "PO Supervisor",
@@ -59,7 +61,7 @@ class Tier(StrEnum):
 
 #: Computed once: `level` is called for every ticket of an escalation sweep.
 _TIER_LEVELS = {tier: number for number, tier in enumerate(Tier, start=1)}
-TIER_LABELS = MappingProxyType({
+TIER_LABELS: Mapping[str, str] = MappingProxyType({
     Tier.LOCAL_IT: "local IT", Tier.COMPACT_OFFICE: "state compact office", Tier.NATIONAL: "national office",
 })
 
@@ -74,7 +76,7 @@ class Status(StrEnum):
     CLOSED = "closed"
 
 
-STATUS_LABELS = MappingProxyType({
+STATUS_LABELS: Mapping[str, str] = MappingProxyType({
     Status.NEW: "New", Status.OPEN: "Open", Status.PENDING: "Pending (waiting on the reporter)",
     Status.RESOLVED: "Resolved", Status.CLOSED: "Closed",
 })

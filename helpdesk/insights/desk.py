@@ -100,7 +100,8 @@ def _sla_columns(now: dt.datetime) -> list[Any]:
 
 def _sla_fold(rows: Any) -> dict[str, dict[str, dict[str, int]]]:
     """Add up (tier, *SLA sums) rows into {tier: {milestone: {"met", "due"}}}."""
-    found = {tier: {m: {"met": 0, "due": 0} for m in MILESTONES} for tier in TIERS}
+    found: dict[str, dict[str, dict[str, int]]] = {
+        tier: {m: {"met": 0, "due": 0} for m in MILESTONES} for tier in TIERS}
     for tier, *sums in rows:
         if tier in found:
             for index, milestone in enumerate(MILESTONES):

@@ -49,7 +49,7 @@ def _cache() -> PageCache:
     cache = current_app.extensions.get(_EXTENSION)
     if cache is None:
         cache = current_app.extensions[_EXTENSION] = PageCache()
-    return cache  # type: ignore[no-any-return]  # extensions is an untyped dict
+    return cache
 
 
 def render_shared(key: Hashable | None, render: Callable[[], str]) -> str:

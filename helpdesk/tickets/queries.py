@@ -20,7 +20,8 @@ from helpdesk.vocabulary import Role, Tier
 
 MAX_PER_PAGE = 100
 #: Queues whose tiers a role may choose with the `tier` filter (the first is the default).
-QUEUE_TIERS = {Role.LOCAL_IT: (Tier.LOCAL_IT,), Role.COMPACT_OFFICE: (Tier.COMPACT_OFFICE, Tier.LOCAL_IT),
+QUEUE_TIERS: dict[str, tuple[Tier | None, ...]] = {
+                Role.LOCAL_IT: (Tier.LOCAL_IT,), Role.COMPACT_OFFICE: (Tier.COMPACT_OFFICE, Tier.LOCAL_IT),
                 Role.NATIONAL_ADMIN: (Tier.NATIONAL, Tier.COMPACT_OFFICE, Tier.LOCAL_IT),
                 Role.PO_SUPERVISOR: (None, *TIERS),
                 # State administrators watch their state's workload, every tier, read-only (they work no ticket).
@@ -156,7 +157,7 @@ def queue_counts(session: Session, user: User, filters: QueueFilter = QueueFilte
     """Return how many tickets of the user's queue (other filters applied) are in each status."""
     conditions = _filters(user, filters, with_status=False)
     rows = session.execute(select(Ticket.status, func.count()).where(*conditions).group_by(Ticket.status))
-    counts = dict.fromkeys(STATUSES, 0)
+    counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
     counts.update({status: count for status, count in rows})
     return counts
 

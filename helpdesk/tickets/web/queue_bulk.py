@@ -14,7 +14,7 @@ from helpdesk.extensions import db
 from helpdesk.tickets.bulk import BulkChange, bulk_change_tickets
 from helpdesk.tickets.errors import TicketConflict, TicketError
 from helpdesk.tickets.models import Ticket
-from helpdesk.tickets.queries import visibility
+from helpdesk.tickets.permissions import visibility
 from helpdesk.tickets.web.blueprint import acting_user, bp, triage
 from helpdesk.tickets.web.queue import BULK_ROLES, BulkState, queue_people, render_queue
 from helpdesk.tickets.web.queue_forms import QueueBulkForm, QueueFilterForm

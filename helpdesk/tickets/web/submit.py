@@ -27,7 +27,7 @@ from helpdesk.triage.routing import TIER_NAMES
 from helpdesk.vocabulary import Status
 
 ViewResult = Response | tuple[str, int]
-TIER_WORDS = {tier.value: name[:1].upper() + name[1:] for tier, name in TIER_NAMES.items()}
+TIER_WORDS = {str(tier): name[:1].upper() + name[1:] for tier, name in TIER_NAMES.items()}
 #: A reporter reads their own list: "pending" is waiting for them.
 REPORTER_STATUS_WORDS = {**STATUS_WORDS, Status.PENDING: "Waiting for you"}
 #: Room for the text fields and the multipart framing on top of the files themselves.
