@@ -280,6 +280,16 @@ def reset_postgres(url: str) -> str:
     return url
 
 
+def postgres_filled(url: str) -> bool:
+    """Tell whether the scratch database holds a filled search log already (--keep-postgres)."""
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        filled = bool(connection.scalar(text("SELECT to_regclass('public.search_query') IS NOT NULL")) and
+                      connection.scalar(text("SELECT EXISTS (SELECT 1 FROM search_query)")))
+    engine.dispose()
+    return filled
+
+
 def main() -> None:
     """Run on SQLite, then on PostgreSQL when given."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -290,6 +300,8 @@ def main() -> None:
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--keep", metavar="FILE", help="SQLite file kept between runs (filled once; no sweep)")
     parser.add_argument("--sweep", action="store_true", help="with --keep: sweep the kept file too (empties it)")
+    parser.add_argument("--keep-postgres", action="store_true",
+                        help="keep the PostgreSQL data between runs (filled once; no sweep without --sweep)")
     parser.add_argument("--profile", action="store_true", help="profile one national report of each kind")
     args = parser.parse_args()
     global PROFILE
@@ -301,7 +313,12 @@ def main() -> None:
     elif not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             run(f"sqlite:///{tmp}/bench.sqlite3", "SQLite (file, WAL)", args.tickets, args.searches, args.repeat)
-    if args.postgres:
+    if args.postgres and args.keep_postgres:
+        url = normalize_database_url(args.postgres)
+        filled = postgres_filled(url)
+        run(url if filled else reset_postgres(url), "PostgreSQL (kept)", args.tickets, args.searches, args.repeat,
+            filled=filled, sweep=args.sweep)
+    elif args.postgres:
         run(reset_postgres(args.postgres), "PostgreSQL", args.tickets, args.searches, args.repeat)
 
 
