@@ -102,8 +102,9 @@ def _week(day: dt.date) -> tuple[dt.date, int]:
 def _unset(session: Session, week: dt.date, mask: int, query: str | None = None) -> None:
     """Keep only the `mask` days of a week's people rows (of one query, when given); drop rows left empty."""
     where = [SearchWeekPerson.week == week] + ([SearchWeekPerson.query == query] if query is not None else [])
+    # No ORM object of these rows is ever loaded: nothing to synchronise (the default would RETURNING every key).
     session.execute(update(SearchWeekPerson).where(*where, SearchWeekPerson.days.op("&")(ALL_DAYS & ~mask) != 0)
-                    .values(days=SearchWeekPerson.days.op("&")(mask)))
+                    .values(days=SearchWeekPerson.days.op("&")(mask)).execution_options(synchronize_session=False))
     session.execute(delete(SearchWeekPerson).where(*where, SearchWeekPerson.days == 0))
 
 
