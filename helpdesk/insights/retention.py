@@ -27,11 +27,13 @@ def sweep_search_log(session: Session, *, days: int, now: dt.datetime | None = N
     # Oldest first by key range: each batch is two set-wise deletes along the primary key and the clicks' search_id
     # index (no IN list of ids read back, no ORM rows); the date test keeps any newer row inside the range.
     for start in range(low or 0, (high or -1) + 1, batch):
-        in_range = (SearchQuery.id >= start, SearchQuery.id < start + batch, old)
+        # The last range ends at the newest old search: a daily sweep's few thousand rows, not a whole batch's span.
+        end = min(start + batch, (high or 0) + 1)
+        in_range = (SearchQuery.id >= start, SearchQuery.id < end, old)
         if start > (low or 0):
             session.commit()
         session.execute(delete(SearchClick).where(
-            SearchClick.search_id >= start, SearchClick.search_id < start + batch,
+            SearchClick.search_id >= start, SearchClick.search_id < end,
             SearchClick.search_id.in_(select(SearchQuery.id).where(*in_range))))
         removed += session.execute(delete(SearchQuery).where(*in_range)).rowcount
     forget_before(session, cutoff)  # the rollups keep nothing the log no longer has
