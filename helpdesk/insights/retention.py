@@ -22,7 +22,9 @@ def sweep_search_log(session: Session, *, days: int, now: dt.datetime | None = N
         raise ValueError("the search log must be kept at least one day")
     cutoff = (now or utcnow()) - dt.timedelta(days=days)
     old = SearchQuery.created_at < cutoff
-    low, high = session.execute(select(func.min(SearchQuery.id), func.max(SearchQuery.id)).where(old)).one()
+    # "+ 0": not the MIN/MAX shortcut along the primary key, which PostgreSQL walks back through every newer search
+    # (0.4 s at a million) to find the newest old one; the old searches' own index range instead.
+    low, high = session.execute(select(func.min(SearchQuery.id + 0), func.max(SearchQuery.id + 0)).where(old)).one()
     removed = 0
     # Oldest first by key range: each batch is two set-wise deletes along the primary key and the clicks' search_id
     # index (no IN list of ids read back, no ORM rows); the date test keeps any newer row inside the range.

@@ -41,7 +41,10 @@ _LOCK = (7_302, 0)
 
 def kind_of() -> Any:
     """Return the SQL kind of a logged search, as the gap report defines it (typeahead hits are never "no click")."""
-    opened = exists().where(SearchClick.search_id == SearchQuery.id)
+    # A probe of the clicks' search_id index per search: an EXISTS in a CASE, PostgreSQL hashes every click first
+    # (a day's roll-up then reads the whole click table, twice).
+    opened = select(SearchClick.search_id).where(SearchClick.search_id == SearchQuery.id).limit(1) \
+        .scalar_subquery().is_not(None)
     return case((SearchQuery.hits == 0, "zero_result"),
                 (and_(SearchQuery.hits > 0, SearchQuery.source != "typeahead", ~opened), "no_click"), else_="other")
 
@@ -158,7 +161,9 @@ def forget_before(session: Session, cutoff: dt.datetime) -> None:
     for table in (SearchDay, SearchRollup):
         session.execute(delete(table).where(table.day < cutoff.date()))
     week, bit = _week(cutoff.date())
-    session.execute(delete(SearchWeekPerson).where(SearchWeekPerson.week < week))
+    # Whole weeks go once a week: probed first (one key seek), as PostgreSQL may read the table to find none.
+    if session.scalar(select(SearchWeekPerson.week).where(SearchWeekPerson.week < week).limit(1)) is not None:
+        session.execute(delete(SearchWeekPerson).where(SearchWeekPerson.week < week))
     _unset(session, week, ALL_DAYS & ~(bit - 1))  # the cutoff's weekday and those after it
     if cutoff.time() != dt.time():
         reroll(session, cutoff.date())
