@@ -161,8 +161,10 @@ def forget_before(session: Session, cutoff: dt.datetime) -> None:
     for table in (SearchDay, SearchRollup):
         session.execute(delete(table).where(table.day < cutoff.date()))
     week, bit = _week(cutoff.date())
-    # Whole weeks go once a week: probed first (one key seek), as PostgreSQL may read the table to find none.
-    if session.scalar(select(SearchWeekPerson.week).where(SearchWeekPerson.week < week).limit(1)) is not None:
+    # Whole weeks go once a week: the oldest week first (the key's first entry), as PostgreSQL may read the table
+    # to find none.
+    oldest = session.scalar(select(func.min(SearchWeekPerson.week)))
+    if oldest is not None and oldest < week:
         session.execute(delete(SearchWeekPerson).where(SearchWeekPerson.week < week))
     _unset(session, week, ALL_DAYS & ~(bit - 1))  # the cutoff's weekday and those after it
     if cutoff.time() != dt.time():
