@@ -35,6 +35,33 @@ rollups: 49.2 / 21.7 s beside the bare DELETE of the searches and clicks 29.5 / 
 rollup rows 36.7 / 21.4 s. At this load neither the 300 ms pages nor the 10 s sweep were shown; the rollups cut the
 search-log part of the national pages by 2.5-3x; the desk page's remaining cost is its ticket reads (backlog by age
 and the grouped breakdown, about 120 ms each here) and the business times of 16,500 requests in Python.
+
+2026-12-07 11:40-12:01 UTC, load average 6-12, median of 5, each figure now wall / CPU time of the bench process
+(SQLite: all the work; PostgreSQL: the client's only). Before = main at ed3c1d4 with this bench, on the same kept
+databases (SQLite downgraded to 0012); after = migration 0014 (ix_ticket_report_created, covering the desk's reads of
+a period's requests, replaces ix_ticket_created; ix_ticket_open_created, the backlog by age from a partial index of
+open requests), business times reading each opening's clock once, the gap lists reading the handling of the groups
+shown only. `--keep F` / `--postgres URL --keep-postgres`, then `--sweep` on a copy. SQLite before -> after:
+national content page 430/194 -> 431/197 ms, content API 254/116 -> 222/115, desk page 664/325 -> 474/227, desk API
+108/53 -> 46/20; compact office content page 179/92 -> 130/81, content API 157/73 -> 104/71, desk page 206/87 ->
+114/76, desk API 57/20 -> 34/21; baseline COUNT(*) of the window's searches 8.2 -> 8.6 ms. PostgreSQL before ->
+after: national content page 517/106 -> 328/77, content API 387/81 -> 230/58, desk page 613/78 -> 338/66, desk API
+56/7 -> 23/6; compact office content page 548/44 -> 404/41, content API 353/35 -> 283/29, desk page 328/28 -> 253/30,
+desk API 29/7 -> 16/6; baseline 30.1 -> 27.4 ms. Every page's CPU on SQLite (all of its work) is now under 300 ms
+(national desk 325 -> 227); the walls above it are the load's. On PostgreSQL the national pages' server time is the
+search-log people counts (search_week_person of the groups shown, 25,000 rows, about 100 ms here) and the no-click
+list; the compact office's is the scope's raw searches, which PostgreSQL reads along ix_search_query_created (the
+whole window, filtered by person) rather than along ix_search_query_person_created: a covering person index or
+per-person rollups would be next.
+Sweep, same runs: SQLite all 994,444 searches 22.6 s beside the bare DELETE 16.6 s (with the rollup rows 18.1 s; the
+sweep commits per 50,000 ids, the baseline is one rolled-back transaction); PostgreSQL all 968,287 (six days swept
+before) 15.6 s beside 14.4 / 14.5 s. The daily sweep (the oldest day's 5,556 searches, the cutoff cutting a day):
+SQLite 0.475 -> 0.227 s beside 0.104 s; PostgreSQL 1.09 s (beside 0.33 s) -> 0.34-0.35 s beside 0.12 s, or
+0.27-0.29 s with the rollup rows (/tmp script over `sweep_search_log`, two days each). What was slow: the last id
+range spanned 50,000 ids for 5,556 searches; PostgreSQL found the id range by walking the primary key back through
+every newer search (0.44 s), hashed every click in each roll-up query of the cut day (0.26 s each) and scanned the
+week table for whole weeks to delete. The rest over the bare DELETE is the re-count of the day the cutoff cuts and
+the commit.
 """
 
 from __future__ import annotations
