@@ -35,6 +35,33 @@ rollups: 49.2 / 21.7 s beside the bare DELETE of the searches and clicks 29.5 / 
 rollup rows 36.7 / 21.4 s. At this load neither the 300 ms pages nor the 10 s sweep were shown; the rollups cut the
 search-log part of the national pages by 2.5-3x; the desk page's remaining cost is its ticket reads (backlog by age
 and the grouped breakdown, about 120 ms each here) and the business times of 16,500 requests in Python.
+
+2026-12-07 11:40-12:01 UTC, load average 6-12, median of 5, each figure now wall / CPU time of the bench process
+(SQLite: all the work; PostgreSQL: the client's only). Before = main at ed3c1d4 with this bench, on the same kept
+databases (SQLite downgraded to 0012); after = migration 0014 (ix_ticket_report_created, covering the desk's reads of
+a period's requests, replaces ix_ticket_created; ix_ticket_open_created, the backlog by age from a partial index of
+open requests), business times reading each opening's clock once, the gap lists reading the handling of the groups
+shown only. `--keep F` / `--postgres URL --keep-postgres`, then `--sweep` on a copy. SQLite before -> after:
+national content page 430/194 -> 431/197 ms, content API 254/116 -> 222/115, desk page 664/325 -> 474/227, desk API
+108/53 -> 46/20; compact office content page 179/92 -> 130/81, content API 157/73 -> 104/71, desk page 206/87 ->
+114/76, desk API 57/20 -> 34/21; baseline COUNT(*) of the window's searches 8.2 -> 8.6 ms. PostgreSQL before ->
+after: national content page 517/106 -> 328/77, content API 387/81 -> 230/58, desk page 613/78 -> 338/66, desk API
+56/7 -> 23/6; compact office content page 548/44 -> 404/41, content API 353/35 -> 283/29, desk page 328/28 -> 253/30,
+desk API 29/7 -> 16/6; baseline 30.1 -> 27.4 ms. Every page's CPU on SQLite (all of its work) is now under 300 ms
+(national desk 325 -> 227); the walls above it are the load's. On PostgreSQL the national pages' server time is the
+search-log people counts (search_week_person of the groups shown, 25,000 rows, about 100 ms here) and the no-click
+list; the compact office's is the scope's raw searches, which PostgreSQL reads along ix_search_query_created (the
+whole window, filtered by person) rather than along ix_search_query_person_created: a covering person index or
+per-person rollups would be next.
+Sweep, same runs: SQLite all 994,444 searches 22.6 s beside the bare DELETE 16.6 s (with the rollup rows 18.1 s; the
+sweep commits per 50,000 ids, the baseline is one rolled-back transaction); PostgreSQL all 968,287 (six days swept
+before) 15.6 s beside 14.4 / 14.5 s. The daily sweep (the oldest day's 5,556 searches, the cutoff cutting a day):
+SQLite 0.475 -> 0.227 s beside 0.104 s; PostgreSQL 1.09 s (beside 0.33 s) -> 0.34-0.35 s beside 0.12 s, or
+0.27-0.29 s with the rollup rows (/tmp script over `sweep_search_log`, two days each). What was slow: the last id
+range spanned 50,000 ids for 5,556 searches; PostgreSQL found the id range by walking the primary key back through
+every newer search (0.44 s), hashed every click in each roll-up query of the cut day (0.26 s each) and scanned the
+week table for whole weeks to delete. The rest over the bare DELETE is the re-count of the day the cutoff cuts and
+the commit.
 """
 
 from __future__ import annotations
@@ -88,13 +115,22 @@ def ms(seconds: float) -> str:
 
 def median_time(run: Callable[[], object], repeat: int) -> float:
     """Return the median wall time of `run` (after one warm-up run)."""
+    return median_times(run, repeat)[0]
+
+
+def median_times(run: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """Return the median wall time and the median CPU time of this process of `run` (after one warm-up run).
+
+    On a loaded machine the CPU time is the steadier figure; on SQLite it includes the database's work, on
+    PostgreSQL only the client's (the server's is in the query plans)."""
     run()
-    samples = []
+    walls, cpus = [], []
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         run()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
+        walls.append(time.perf_counter() - started)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def _vocabulary(rng: random.Random) -> list[str]:
@@ -182,9 +218,9 @@ def bench_reads(app: Any, repeat: int) -> None:
         for path in ("/insights/content", "/api/v1/reports/content-gaps", "/insights/desk", "/api/v1/reports/desk"):
             response = client.get(path)
             assert response.status_code == 200, (path, response.status_code, response.get_data(as_text=True)[:300])
-            took = median_time(lambda p=path, c=client: c.get(p), repeat)
-            print(f"  {label:22} {path:32} {ms(took)}   (baseline searches {ms(baseline_s)}, requests "
-                  f"{ms(baseline_t)})")
+            took, cpu = median_times(lambda p=path, c=client: c.get(p), repeat)
+            print(f"  {label:22} {path:32} {ms(took)}, CPU {ms(cpu)}   (baseline searches {ms(baseline_s)}, "
+                  f"requests {ms(baseline_t)})")
 
 
 def profile(app: Any) -> None:
@@ -235,6 +271,14 @@ def run(url: str, label: str, tickets: int, searches: int, repeat: int, *, fille
         with app.app_context(), Session(db.engine) as session:
             if not sweep:  # a database kept for another run (--keep)
                 return
+            # The daily job: the oldest day's searches (24 hours of them); the cutoff (17:00) cuts a day in two.
+            daily_now = NOW + dt.timedelta(days=1)
+            daily_base = bare_delete(session, daily_now - dt.timedelta(days=DAYS), rollups=True)
+            started = time.perf_counter()
+            daily = sweep_search_log(session, days=DAYS, now=daily_now)
+            daily_took = time.perf_counter() - started
+            print(f"  daily sweep: {daily} searches (one day's) removed in {daily_took:.3f} s   (baseline: bare "
+                  f"DELETE of the same searches, clicks and rollup rows, rolled back, {daily_base:.3f} s)")
             total = session.scalar(select(func.count()).select_from(SearchQuery))
             baseline = bare_delete(session, NOW + dt.timedelta(days=1))
             with_rollups = bare_delete(session, NOW + dt.timedelta(days=1), rollups=True)
@@ -280,6 +324,16 @@ def reset_postgres(url: str) -> str:
     return url
 
 
+def postgres_filled(url: str) -> bool:
+    """Tell whether the scratch database holds a filled search log already (--keep-postgres)."""
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        filled = bool(connection.scalar(text("SELECT to_regclass('public.search_query') IS NOT NULL")) and
+                      connection.scalar(text("SELECT EXISTS (SELECT 1 FROM search_query)")))
+    engine.dispose()
+    return filled
+
+
 def main() -> None:
     """Run on SQLite, then on PostgreSQL when given."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -290,6 +344,8 @@ def main() -> None:
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--keep", metavar="FILE", help="SQLite file kept between runs (filled once; no sweep)")
     parser.add_argument("--sweep", action="store_true", help="with --keep: sweep the kept file too (empties it)")
+    parser.add_argument("--keep-postgres", action="store_true",
+                        help="keep the PostgreSQL data between runs (filled once; no sweep without --sweep)")
     parser.add_argument("--profile", action="store_true", help="profile one national report of each kind")
     args = parser.parse_args()
     global PROFILE
@@ -301,7 +357,12 @@ def main() -> None:
     elif not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             run(f"sqlite:///{tmp}/bench.sqlite3", "SQLite (file, WAL)", args.tickets, args.searches, args.repeat)
-    if args.postgres:
+    if args.postgres and args.keep_postgres:
+        url = normalize_database_url(args.postgres)
+        filled = postgres_filled(url)
+        run(url if filled else reset_postgres(url), "PostgreSQL (kept)", args.tickets, args.searches, args.repeat,
+            filled=filled, sweep=args.sweep)
+    elif args.postgres:
         run(reset_postgres(args.postgres), "PostgreSQL", args.tickets, args.searches, args.repeat)
 
 

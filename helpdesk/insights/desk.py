@@ -15,6 +15,7 @@ from helpdesk.insights.desk_reading import most_read, top_searches
 from helpdesk.insights.desk_times import business_times
 from helpdesk.insights.scope import Period, Scope, scope_people
 from helpdesk.tickets.models import OPEN_STATUSES, TIERS, Deflection, Incident, Ticket, TicketEvent
+from helpdesk.tickets.queries import status_in
 from helpdesk.triage.sla import BusinessCalendar
 from helpdesk.vocabulary import Tier
 
@@ -126,7 +127,7 @@ def _breakdown(session: Session, opened_in: Any, now: dt.datetime) -> tuple[dict
     # One grouped read instead of four: each would fetch the period's ticket rows again.
     for category, tier, state, n, *sums in session.execute(opened_in.with_only_columns(
             Ticket.category, Ticket.tier, Ticket.state_code, func.count(), *_sla_columns(now))
-            .group_by(Ticket.category, Ticket.tier, Ticket.state_code)):
+            .group_by(Ticket.tier, Ticket.category, Ticket.state_code)):  # no index in this order: the covering one
         by_category[category] += int(n)
         by_tier[tier] += int(n)
         by_state[state] += int(n)
@@ -175,7 +176,8 @@ def desk_report(session: Session, scope: Scope, period: Period, *, now: dt.datet
         o, d = by_category.get(category, 0), deflections.get(category, 0)
         category_rows.append((category, o, d, round(1000 * d / (o + d)) if o + d else 0))
     ages = [func.sum(case((Ticket.created_at <= now - dt.timedelta(days=low), 1), else_=0)) for _l, low in AGE_BUCKETS]
-    open_now = session.execute(_scoped(select(*ages).where(Ticket.status.in_(OPEN_STATUSES)), scope)).one()
+    # The open statuses written out: the partial index of open requests by state and age serves it, not the table.
+    open_now = session.execute(_scoped(select(*ages).where(status_in(OPEN_STATUSES)), scope)).one()
     cumulative = [int(n or 0) for n in open_now] + [0]
     backlog = [(label, cumulative[i] - cumulative[i + 1]) for i, (label, _low) in enumerate(AGE_BUCKETS)]
     escalation = exists().where(TicketEvent.ticket_id == Ticket.id, TicketEvent.kind == "escalated")

@@ -35,13 +35,14 @@ def micros(instant: dt.datetime) -> int:
     return (instant - _UNIX) // dt.timedelta(microseconds=1)
 
 
-def wall_clock_micros(calendar: BusinessCalendar) -> Callable[[int, int], float] | None:
-    """Return an O(1) business-hours difference of two instants in microseconds since 1970, or None.
+def business_clock(calendar: BusinessCalendar) -> Callable[[int], int] | None:
+    """Return the business microseconds from a fixed Monday to an instant (microseconds since 1970), or None.
 
     Open hours of 04:00-23:00 never contain a daylight-saving change (at 01:00-03:00 local), so business time is
     wall-clock time there: a cumulative count from a fixed Monday, minus the holidays, gives it without walking
     the days. Other calendars return None (the caller then uses `business_time_between`). Integers throughout:
-    the zone's offset is looked up once per UTC hour (offsets change on the hour), not per instant."""
+    the zone's offset is looked up once per UTC hour (offsets change on the hour), the days before a local day
+    once per day, not per instant."""
     hours = calendar.hours
     if hours.opens < 4 * 60 or hours.closes > 23 * 60:
         return None
@@ -50,6 +51,15 @@ def wall_clock_micros(calendar: BusinessCalendar) -> Callable[[int, int], float]
     holidays = sorted(d.toordinal() for d in hours.holidays if d.weekday() in hours.days)
     holiday_set, open_days = set(holidays), frozenset(hours.days)
     offsets: dict[int, int] = {}
+    # Per local day: the business time of the days before it, and whether it is open itself.
+    before: dict[int, tuple[int, bool]] = {}
+
+    def day_start(local_day: int) -> tuple[int, bool]:
+        ordinal = local_day + _UNIX_ORDINAL
+        weeks, rest = divmod(ordinal - _EPOCH, 7)
+        whole = weeks * len(days) + bisect.bisect_left(days, rest) - bisect.bisect_left(holidays, ordinal)
+        found = before[local_day] = (whole * length, rest in open_days and ordinal not in holiday_set)
+        return found
 
     def cumulative(instant: int) -> int:
         hour = instant // _HOUR_US
@@ -59,15 +69,18 @@ def wall_clock_micros(calendar: BusinessCalendar) -> Callable[[int, int], float]
             local = moment.astimezone(calendar.zone).replace(tzinfo=dt.UTC)
             offset = offsets[hour] = micros(local) - micros(moment)
         local_day, into = divmod(instant + offset, _DAY_US)
-        ordinal = local_day + _UNIX_ORDINAL
-        weeks, rest = divmod(ordinal - _EPOCH, 7)
-        whole = weeks * len(days) + bisect.bisect_left(days, rest) - bisect.bisect_left(holidays, ordinal)
-        spent = whole * length
-        if rest in open_days and ordinal not in holiday_set:
-            spent += min(max(into - opens, 0), length)
-        return spent
+        spent, is_open = before.get(local_day) or day_start(local_day)
+        return spent + min(max(into - opens, 0), length) if is_open else spent
 
-    return lambda a, b: (cumulative(b) - cumulative(a)) / _HOUR_US
+    return cumulative
+
+
+def wall_clock_micros(calendar: BusinessCalendar) -> Callable[[int, int], float] | None:
+    """Return an O(1) business-hours difference of two instants in microseconds since 1970, or None.
+
+    The difference of `business_clock` at both instants; None where that does not apply."""
+    clock = business_clock(calendar)
+    return None if clock is None else (lambda a, b: (clock(b) - clock(a)) / _HOUR_US)
 
 
 def wall_clock_hours(calendar: BusinessCalendar) -> Callable[[dt.datetime, dt.datetime], float] | None:
@@ -95,20 +108,38 @@ def _micros_sql(session: Session, column: Any) -> Any:
     return cast(func.strftime("%s", column), Integer) * 1_000_000 + cast(func.substr(column, 21, 6), Integer)
 
 
-def business_times(session: Session, opened_in: Any, calendar: Callable[[str], BusinessCalendar]) -> Times:
-    """Return {tier: {milestone: (median hours, p90 hours)}} of the tickets of `opened_in` that reached it."""
+def _hours(session: Session, opened_in: Any, calendar: Callable[[str], BusinessCalendar]) -> dict[tuple[str, str],
+                                                                                                   list[float]]:
+    """Return the business hours to each milestone reached, by (tier, milestone)."""
     responded_at = func.coalesce(Ticket.first_responded_at, Ticket.resolved_at)
     rows = session.execute(opened_in.with_only_columns(
         Ticket.tier, Agency.time_zone, _micros_sql(session, Ticket.created_at), _micros_sql(session, responded_at),
         _micros_sql(session, Ticket.resolved_at)).join(Agency, Agency.id == Ticket.agency_id).where(
         func.coalesce(Ticket.first_responded_at, Ticket.resolved_at).is_not(None)))
     hours: dict[tuple[str, str], list[float]] = defaultdict(list)
+    clocks: dict[str, Callable[[int], int] | None] = {}
     between: dict[str, Callable[[int, int], float]] = {}
     for tier, zone, created, responded, resolved in rows:
+        clock = clocks[zone] if zone in clocks else clocks.setdefault(zone, business_clock(calendar(zone)))
+        if clock is not None:
+            # The opening's clock is read once for both milestones, and once for both when they are one instant
+            # (a request resolved without a first response): same integers, same hours as `wall_clock_micros`.
+            start, responded_clock = clock(created), clock(responded)
+            hours[(tier, "first_response")].append((responded_clock - start) / _HOUR_US)
+            if resolved is not None:
+                done = responded_clock if resolved == responded else clock(resolved)
+                hours[(tier, "resolution")].append((done - start) / _HOUR_US)
+            continue
         measure = between.get(zone) or between.setdefault(zone, _measure(calendar(zone)))
         hours[(tier, "first_response")].append(measure(created, responded))
         if resolved is not None:
             hours[(tier, "resolution")].append(measure(created, resolved))
+    return hours
+
+
+def business_times(session: Session, opened_in: Any, calendar: Callable[[str], BusinessCalendar]) -> Times:
+    """Return {tier: {milestone: (median hours, p90 hours)}} of the tickets of `opened_in` that reached it."""
+    hours = _hours(session, opened_in, calendar)
     result: Times = {}
     for tier in TIERS:
         result[tier] = {}

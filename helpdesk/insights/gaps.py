@@ -19,6 +19,8 @@ from helpdesk.search.spelling import distance
 #: Distinct queries read per list before merging variants; the report shows the most frequent groups.
 _READ = 2000
 LIST_LENGTH = 25
+#: Groups whose handling is read at a time (most searched first) until the list is full.
+_SLICE = 100
 
 
 @dataclass(slots=True)
@@ -56,24 +58,40 @@ def _merge(rows: list[tuple[str, int, dt.datetime, int]]) -> list[FailedQuery]:
     """Group queries whose words differ by a typo in one word under the most searched spelling."""
     groups: list[FailedQuery] = []
     by_words: dict[tuple[str, ...], FailedQuery] = {}
-    # Queries one word apart share a key with that word blanked: only those are compared (not every pair).
-    blocks: dict[tuple[str, ...], list[tuple[tuple[str, ...], FailedQuery]]] = defaultdict(list)
+    # Queries one word apart share a key with that word blanked: only those are compared (not every pair). A block
+    # holds the blanked word of each group's first spelling, in the order the groups were made.
+    blocks: dict[tuple[str, ...], list[tuple[str, FailedQuery]]] = defaultdict(list)
     for query, count, last, shown in sorted(rows, key=lambda r: (-r[1], r[0])):
         key = tokens = _tokens(query)
         blanks = [(*key[:i], "\0", *key[i + 1:]) for i in range(len(key))]
-        target = by_words.get(key) or next((g for i, b in enumerate(blanks) for t, g in blocks.get(b, ())
-                                            if _typo(t[i], tokens[i])), None)
+        target = by_words.get(key)
+        if target is None:
+            target = _similar(blocks, blanks, tokens)
         if target is None:
             target = FailedQuery(query=query, searches=0, last_seen=last, shown=0)
             groups.append(target)
-            for blank in blanks:
-                blocks[blank].append((tokens, target))
+            for i, blank in enumerate(blanks):
+                blocks[blank].append((tokens[i], target))
         by_words[key] = target
         target.variants.append(query)
         target.searches += count
         target.last_seen = max(target.last_seen, last)
         target.shown = max(target.shown, shown)
     return groups
+
+
+def _similar(blocks: dict[tuple[str, ...], list[tuple[str, FailedQuery]]], blanks: list[tuple[str, ...]],
+             tokens: tuple[str, ...]) -> FailedQuery | None:
+    """Return the first group (by blanked word, then age) one typo away from `tokens`, or None."""
+    for i, blank in enumerate(blanks):
+        found = blocks.get(blank)
+        word = tokens[i]
+        if not found or len(word) < 4:  # `_typo` is False for short words: skip the block's calls
+            continue
+        for other, group in found:
+            if _typo(other, word):
+                return group
+    return None
 
 
 def _handled(session: Session, kind: str, keys: list[str]) -> dict[str, dt.datetime]:
@@ -107,10 +125,16 @@ def _top(session: Session, kind: str, rows: list[tuple[str, int, dt.datetime, in
          people: list[str] | None, limit: int) -> list[FailedQuery]:
     """Merge typo variants, drop handled items, and count the distinct people of the groups shown."""
     groups = _merge(rows)
-    handled = _handled(session, kind, [v for g in groups for v in g.variants])
-    # A handled query leaves the list, and comes back only if people fail with it again afterwards.
-    groups = [g for g in groups if not any(_aware(handled[v]) >= g.last_seen for v in g.variants if v in handled)]
-    top = groups[:limit]
+    top: list[FailedQuery] = []
+    # A handled query leaves the list, and comes back only if people fail with it again afterwards. Read in slices
+    # of the list, most searched first, until it is full: not the handling of all the groups read.
+    for start in range(0, len(groups), _SLICE):
+        chunk = groups[start:start + _SLICE]
+        handled = _handled(session, kind, [v for g in chunk for v in g.variants])
+        top += [g for g in chunk if not any(_aware(handled[v]) >= g.last_seen for v in g.variants if v in handled)]
+        if len(top) >= limit:
+            break
+    top = top[:limit]
     # Someone who typed two spellings is one person: only the groups shown have their people counted.
     for group, count in zip(top, query_people(session, period, (kind,), people, [g.variants for g in top]),
                             strict=True):

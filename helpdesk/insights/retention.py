@@ -23,16 +23,20 @@ def sweep_search_log(session: Session, *, days: int, now: dt.datetime | None = N
         raise ValueError("the search log must be kept at least one day")
     cutoff = (now or utcnow()) - dt.timedelta(days=days)
     old = SearchQuery.created_at < cutoff
-    low, high = session.execute(select(func.min(SearchQuery.id), func.max(SearchQuery.id)).where(old)).one()
+    # "+ 0": not the MIN/MAX shortcut along the primary key, which PostgreSQL walks back through every newer search
+    # (0.4 s at a million) to find the newest old one; the old searches' own index range instead.
+    low, high = session.execute(select(func.min(SearchQuery.id + 0), func.max(SearchQuery.id + 0)).where(old)).one()
     removed = 0
     # Oldest first by key range: each batch is two set-wise deletes along the primary key and the clicks' search_id
     # index (no IN list of ids read back, no ORM rows); the date test keeps any newer row inside the range.
     for start in range(low or 0, (high or -1) + 1, batch):
-        in_range = (SearchQuery.id >= start, SearchQuery.id < start + batch, old)
+        # The last range ends at the newest old search: a daily sweep's few thousand rows, not a whole batch's span.
+        end = min(start + batch, (high or 0) + 1)
+        in_range = (SearchQuery.id >= start, SearchQuery.id < end, old)
         if start > (low or 0):
             session.commit()
         session.execute(delete(SearchClick).where(
-            SearchClick.search_id >= start, SearchClick.search_id < start + batch,
+            SearchClick.search_id >= start, SearchClick.search_id < end,
             SearchClick.search_id.in_(select(SearchQuery.id).where(*in_range))))
         # cast: Session.execute is declared to return a Result; a DELETE's is a CursorResult (rowcount).
         removed += cast("CursorResult[Any]", session.execute(delete(SearchQuery).where(*in_range))).rowcount

@@ -41,7 +41,10 @@ _LOCK = (7_302, 0)
 
 def kind_of() -> Any:
     """Return the SQL kind of a logged search, as the gap report defines it (typeahead hits are never "no click")."""
-    opened = exists().where(SearchClick.search_id == SearchQuery.id)
+    # A probe of the clicks' search_id index per search: an EXISTS in a CASE, PostgreSQL hashes every click first
+    # (a day's roll-up then reads the whole click table, twice).
+    opened = select(SearchClick.search_id).where(SearchClick.search_id == SearchQuery.id).limit(1) \
+        .scalar_subquery().is_not(None)
     return case((SearchQuery.hits == 0, "zero_result"),
                 (and_(SearchQuery.hits > 0, SearchQuery.source != "typeahead", ~opened), "no_click"), else_="other")
 
@@ -102,8 +105,9 @@ def _week(day: dt.date) -> tuple[dt.date, int]:
 def _unset(session: Session, week: dt.date, mask: int, query: str | None = None) -> None:
     """Keep only the `mask` days of a week's people rows (of one query, when given); drop rows left empty."""
     where = [SearchWeekPerson.week == week] + ([SearchWeekPerson.query == query] if query is not None else [])
+    # No ORM object of these rows is ever loaded: nothing to synchronise (the default would RETURNING every key).
     session.execute(update(SearchWeekPerson).where(*where, SearchWeekPerson.days.op("&")(ALL_DAYS & ~mask) != 0)
-                    .values(days=SearchWeekPerson.days.op("&")(mask)))
+                    .values(days=SearchWeekPerson.days.op("&")(mask)).execution_options(synchronize_session=False))
     session.execute(delete(SearchWeekPerson).where(*where, SearchWeekPerson.days == 0))
 
 
@@ -157,7 +161,11 @@ def forget_before(session: Session, cutoff: dt.datetime) -> None:
     for table in (SearchDay, SearchRollup):
         session.execute(delete(table).where(table.day < cutoff.date()))
     week, bit = _week(cutoff.date())
-    session.execute(delete(SearchWeekPerson).where(SearchWeekPerson.week < week))
+    # Whole weeks go once a week: the oldest week first (the key's first entry), as PostgreSQL may read the table
+    # to find none.
+    oldest = session.scalar(select(func.min(SearchWeekPerson.week)))
+    if oldest is not None and oldest < week:
+        session.execute(delete(SearchWeekPerson).where(SearchWeekPerson.week < week))
     _unset(session, week, ALL_DAYS & ~(bit - 1))  # the cutoff's weekday and those after it
     if cutoff.time() != dt.time():
         reroll(session, cutoff.date())

@@ -6,9 +6,15 @@ import datetime as dt
 import random
 
 import pytest
+from flask import Flask
+from sqlalchemy import select
 
-from helpdesk.insights.desk_times import percentile, wall_clock_hours
+from helpdesk.accounts.models import Agency
+from helpdesk.extensions import db
+from helpdesk.insights.desk_times import business_times, percentile, wall_clock_hours
+from helpdesk.tickets.models import Ticket
 from helpdesk.triage.sla import BusinessCalendar, WorkingHours, business_time_between
+from tests.insights.conftest import T0, H, Org
 
 
 @pytest.mark.parametrize("zone", ["America/Chicago", "America/New_York", "America/Phoenix", "Pacific/Honolulu"])
@@ -34,3 +40,44 @@ def test_percentiles_by_nearest_rank() -> None:
     assert percentile([], 0.5) is None
     assert (percentile([1.0, 5.0], 0.5), percentile([1.0, 5.0], 0.9)) == (1.0, 5.0)
     assert percentile([float(n) for n in range(1, 11)], 0.9) == 9.0
+
+
+@pytest.mark.db
+@pytest.mark.parametrize("hours", [WorkingHours(), WorkingHours(opens=0, closes=1440)])
+def test_business_times_of_the_desk_equal_the_sla_walk(app: Flask, org: Org, hours: WorkingHours) -> None:
+    """Each milestone's hours (the opening's clock read once, a resolution without first response too) = the walk."""
+    with app.app_context():
+        session = db.session
+        first = session.scalars(select(Ticket).order_by(Ticket.id)).first()
+        assert first is not None
+        # Resolved without a first response: both milestones are the one instant.
+        session.add(Ticket(reporter_id=first.reporter_id, agency_id=first.agency_id, state_code="TX", category="slow",
+                           subject="Slow #7", description="It is slow", tier="national", route_reason="test",
+                           idempotency_key="key-7", created_at=T0, updated_at=T0, status="resolved",
+                           resolved_at=T0 + 30 * H))
+        session.flush()
+        calendars = {zone: BusinessCalendar.for_zone(zone, hours) for zone in ("America/Chicago",)}
+        expected: dict[tuple[str, str], list[float]] = {}
+        for ticket in session.scalars(select(Ticket)):
+            zone = session.get(Agency, ticket.agency_id).time_zone  # type: ignore[union-attr]
+            reached = {"first_response": ticket.first_responded_at or ticket.resolved_at,
+                       "resolution": ticket.resolved_at}
+            for milestone, at in reached.items():
+                if at is not None:
+                    expected.setdefault((ticket.tier, milestone), []).append(
+                        business_time_between(_aware(ticket.created_at), _aware(at), calendars[zone])
+                        .total_seconds() / 3600)
+        opened = select(Ticket.id).where(Ticket.created_at >= T0 - H)
+        times = business_times(session, opened, calendars.__getitem__)
+        for (tier, milestone), values in expected.items():
+            values.sort()
+            assert times[tier][milestone] == (round(percentile(values, 0.5) or 0, 2),
+                                              round(percentile(values, 0.9) or 0, 2)), (tier, milestone)
+        assert times["national"]["first_response"] == times["national"]["resolution"] != (None, None)
+        # Tuesday 10:00 to Wednesday 16:00 in Texas: 7 h + 8 h of business time, or 30 h round the clock.
+        assert times["national"]["first_response"][0] == (7 + 8 if hours.closes < 1440 else 30)
+        session.rollback()
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
