@@ -1,7 +1,7 @@
 """Ticket benchmark: submissions per second, queue queries and the escalation sweep at 100,000 tickets.
 
 Run: .venv/bin/python bench/tickets.py [--tickets 100000] [--submissions 300]
-         [--postgres postgresql://postgres@127.0.0.1:5432/helpdesk_bench]
+         [--sweep-and-queues] [--postgres postgresql://postgres@127.0.0.1:5432/helpdesk_bench]
 SQLite always runs (a temporary file); with --postgres the same steps run on that database too. Its `public`
 schema is DROPPED and rebuilt, so the database name must contain "bench".
 Each figure is printed beside a baseline measured in the same run on the same data: a bare INSERT of one
@@ -157,8 +157,8 @@ def _bind_now(session: Session) -> Any:
     return NOW.replace(tzinfo=None) if session.get_bind().dialect.name == "sqlite" else NOW
 
 
-def run(url: str, label: str, tickets: int, submissions: int) -> None:
-    """Run every step on one database."""
+def run(url: str, label: str, tickets: int, submissions: int, sweep_only: bool = False) -> None:
+    """Run every step on one database (with `sweep_only`, the queue queries and the sweep only)."""
     print(f"\n== {label} ==")
     with tempfile.TemporaryDirectory() as tmp:
         upgrade_database(url)
@@ -170,20 +170,26 @@ def run(url: str, label: str, tickets: int, submissions: int) -> None:
             sessions = sessionmaker(db.engine, expire_on_commit=False)
             with sessions() as session:
                 org = build_org(session)
-            bench_submissions(sessions, triage, org, submissions, "(empty database)")
-        bench_web_submissions(app, org, submissions, "(empty database)")
+            if not sweep_only:
+                bench_submissions(sessions, triage, org, submissions, "(empty database)")
+        if not sweep_only:
+            bench_web_submissions(app, org, submissions, "(empty database)")
         with app.app_context():
             seconds = bulk_insert(sessions, org, tickets)
             print(f"  bulk insert of {tickets} open tier-1 tickets: {seconds:.1f} s")
-            bench_submissions(sessions, triage, org, submissions, f"(at {tickets} tickets)")
-        bench_web_submissions(app, org, submissions, f"(at {tickets} tickets)")
+            if not sweep_only:
+                bench_submissions(sessions, triage, org, submissions, f"(at {tickets} tickets)")
+        if not sweep_only:
+            bench_web_submissions(app, org, submissions, f"(at {tickets} tickets)")
         bench_queues(app, org, "before sweep:")
-        bench_queue_pages(app, org, "before sweep:")
+        if not sweep_only:
+            bench_queue_pages(app, org, "before sweep:")
         with app.app_context():
             bench_sweep(sessions, triage, tickets)
             vacuum(db.engine)  # what autovacuum does after 100,000 updated rows
         bench_queues(app, org, "after sweep: ")
-        bench_queue_pages(app, org, "after sweep: ")
+        if not sweep_only:
+            bench_queue_pages(app, org, "after sweep: ")
         app.extensions["helpdesk.db"][0].dispose()
 
 
@@ -205,12 +211,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--submissions", type=int, default=300)
+    parser.add_argument("--sweep-and-queues", action="store_true",
+                        help="only the queue queries and the sweep (no submissions, no web pages)")
     parser.add_argument("--postgres", help="URL of a scratch PostgreSQL database (its name must contain 'bench')")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        run(f"sqlite:///{tmp}/bench.sqlite3", "SQLite (file, WAL)", args.tickets, args.submissions)
+        run(f"sqlite:///{tmp}/bench.sqlite3", "SQLite (file, WAL)", args.tickets, args.submissions,
+            args.sweep_and_queues)
     if args.postgres:
-        run(reset_postgres(args.postgres), "PostgreSQL", args.tickets, args.submissions)
+        run(reset_postgres(args.postgres), "PostgreSQL", args.tickets, args.submissions, args.sweep_and_queues)
 
 
 if __name__ == "__main__":
