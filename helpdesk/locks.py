@@ -1,5 +1,4 @@
-"""Passes that one host at a time may run: a PostgreSQL advisory lock while a pass runs, and a `job_run` row
-per periodic job so that a pass one host claimed within the interval is not run again by another host."""
+"""Periodic passes across hosts: an advisory lock while one runs, and a `job_run` claim of each interval's pass."""
 
 from __future__ import annotations
 
