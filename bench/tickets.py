@@ -1,12 +1,13 @@
 """Ticket benchmark: submissions per second, queue queries and the escalation sweep at 100,000 tickets.
 
 Run: .venv/bin/python bench/tickets.py [--tickets 100000] [--submissions 300]
-         [--postgres postgresql://postgres@127.0.0.1:5432/helpdesk_bench]
+         [--sweep-and-queues] [--postgres postgresql://postgres@127.0.0.1:5432/helpdesk_bench]
 SQLite always runs (a temporary file); with --postgres the same steps run on that database too. Its `public`
 schema is DROPPED and rebuilt, so the database name must contain "bench".
 Each figure is printed beside a baseline measured in the same run on the same data: a bare INSERT of one
-ticket row per transaction, a bare indexed SELECT of the queue's rows, and one set-based UPDATE of the rows
-the sweep escalates (rolled back); whole pages beside a static file (bench/ticket_web.py).
+ticket row per transaction, a bare indexed SELECT of the queue's rows, and the sweep's writes in bare SQL (one
+UPDATE of the same columns of the rows it escalates, their history and audit rows by INSERT ... SELECT; rolled
+back); whole pages beside a static file (bench/ticket_web.py).
 Targets: a queue page < 50 ms with 100,000 tickets in the database (the national "everything" queue by last
 change and by first response too), a sweep of 100,000 overdue tier-1 tickets <= 5 s (issue 13).
 Quicker iterations: --tickets 20000 --submissions 20.
@@ -15,6 +16,7 @@ Quicker iterations: --tickets 20000 --submissions 20.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import secrets
 import statistics
 import sys
@@ -124,16 +126,35 @@ def bench_queues(app: Flask, org: dict[str, Any], phase: str) -> None:
                   f" = {ms(counts_time + page_time)}   baseline SELECT {ms(bare_time)}")
 
 
+#: The bare-SQL twin of the sweep's writes: the same columns of the same rows, a history row and an audit row each.
+BARE_SWEEP = [
+    "UPDATE ticket SET tier = 'compact_office', assignee_id = NULL, escalated_at = :now, updated_at = :now, "
+    "route_reason = 'no first response within the tier-1 target of 4 business hours (' || id || ' elapsed)', "
+    "first_response_due = :first_due, resolution_due = :resolution_due, version = version + 1 "
+    "WHERE status IN ('new', 'open') AND tier = 'local_it' AND first_response_due <= :now",
+    "INSERT INTO ticket_event (ticket_id, actor_id, created_at, kind, public, body, reason) "
+    "SELECT id, NULL, :now, 'escalated', true, NULL, route_reason FROM ticket WHERE escalated_at = :now",
+    "INSERT INTO audit_event (created_at, action, outcome, actor_id, actor_email, target_type, target_id, state_code, "
+    "ip, user_agent, detail) SELECT :now, 'ticket_escalated', 'success', NULL, 'system', 'ticket', "
+    "CAST(id AS VARCHAR(20)), state_code, NULL, 'bench', route_reason FROM ticket WHERE escalated_at = :now",
+]
+
+
 def bench_sweep(sessions: sessionmaker[Session], triage: Triage, expected: int) -> None:
-    """Print the time of one sweep over the overdue tickets against one set-based UPDATE of them (rolled back)."""
+    """Print the time of one sweep over the overdue tickets against the same writes in bare SQL (rolled back)."""
     with sessions() as session:
         session.begin()
+        now = _bind_now(session)
+        values = {"now": now, "first_due": now + dt.timedelta(hours=8), "resolution_due": now + dt.timedelta(days=2)}
         started = time.perf_counter()
-        updated = session.execute(text(
-            "UPDATE ticket SET tier = 'compact_office', version = version + 1 WHERE status IN ('new', 'open') "
-            "AND tier = 'local_it' AND first_response_due <= :now"), {"now": _bind_now(session)}).rowcount
+        updated = session.execute(text(BARE_SWEEP[0]), values).rowcount
+        for statement in BARE_SWEEP[1:]:
+            session.execute(text(statement), values)
         bare = time.perf_counter() - started
         session.rollback()
+    # The rolled-back UPDATE left a dead version of every row and its index entries on PostgreSQL: cleared, so that
+    # the sweep starts from the state the baseline started from.
+    vacuum(sessions.kw["bind"])
     started = time.perf_counter()
     escalated = escalate_overdue(sessions, triage, now=NOW)
     sweep = time.perf_counter() - started
@@ -141,7 +162,8 @@ def bench_sweep(sessions: sessionmaker[Session], triage: Triage, expected: int) 
     second = escalate_overdue(sessions, triage, now=NOW)
     idle = time.perf_counter() - again
     print(f"  sweep (batches of {BATCH}): escalated {escalated} (expected {expected}) in {sweep:6.2f} s "
-          f"({escalated / sweep:,.0f} tickets/s); baseline one UPDATE of {updated} rows {bare:6.2f} s; "
+          f"({escalated / sweep:,.0f} tickets/s); baseline bare SQL (one UPDATE of {updated} rows, "
+          f"two INSERT ... SELECT) {bare:6.2f} s; "
           f"second run escalated {second} in {ms(idle)}")
 
 
@@ -157,8 +179,8 @@ def _bind_now(session: Session) -> Any:
     return NOW.replace(tzinfo=None) if session.get_bind().dialect.name == "sqlite" else NOW
 
 
-def run(url: str, label: str, tickets: int, submissions: int) -> None:
-    """Run every step on one database."""
+def run(url: str, label: str, tickets: int, submissions: int, sweep_only: bool = False) -> None:
+    """Run every step on one database (with `sweep_only`, the queue queries and the sweep only)."""
     print(f"\n== {label} ==")
     with tempfile.TemporaryDirectory() as tmp:
         upgrade_database(url)
@@ -170,20 +192,26 @@ def run(url: str, label: str, tickets: int, submissions: int) -> None:
             sessions = sessionmaker(db.engine, expire_on_commit=False)
             with sessions() as session:
                 org = build_org(session)
-            bench_submissions(sessions, triage, org, submissions, "(empty database)")
-        bench_web_submissions(app, org, submissions, "(empty database)")
+            if not sweep_only:
+                bench_submissions(sessions, triage, org, submissions, "(empty database)")
+        if not sweep_only:
+            bench_web_submissions(app, org, submissions, "(empty database)")
         with app.app_context():
             seconds = bulk_insert(sessions, org, tickets)
             print(f"  bulk insert of {tickets} open tier-1 tickets: {seconds:.1f} s")
-            bench_submissions(sessions, triage, org, submissions, f"(at {tickets} tickets)")
-        bench_web_submissions(app, org, submissions, f"(at {tickets} tickets)")
+            if not sweep_only:
+                bench_submissions(sessions, triage, org, submissions, f"(at {tickets} tickets)")
+        if not sweep_only:
+            bench_web_submissions(app, org, submissions, f"(at {tickets} tickets)")
         bench_queues(app, org, "before sweep:")
-        bench_queue_pages(app, org, "before sweep:")
+        if not sweep_only:
+            bench_queue_pages(app, org, "before sweep:")
         with app.app_context():
             bench_sweep(sessions, triage, tickets)
             vacuum(db.engine)  # what autovacuum does after 100,000 updated rows
         bench_queues(app, org, "after sweep: ")
-        bench_queue_pages(app, org, "after sweep: ")
+        if not sweep_only:
+            bench_queue_pages(app, org, "after sweep: ")
         app.extensions["helpdesk.db"][0].dispose()
 
 
@@ -205,12 +233,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--submissions", type=int, default=300)
+    parser.add_argument("--sweep-and-queues", action="store_true",
+                        help="only the queue queries and the sweep (no submissions, no web pages)")
     parser.add_argument("--postgres", help="URL of a scratch PostgreSQL database (its name must contain 'bench')")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        run(f"sqlite:///{tmp}/bench.sqlite3", "SQLite (file, WAL)", args.tickets, args.submissions)
+        run(f"sqlite:///{tmp}/bench.sqlite3", "SQLite (file, WAL)", args.tickets, args.submissions,
+            args.sweep_and_queues)
     if args.postgres:
-        run(reset_postgres(args.postgres), "PostgreSQL", args.tickets, args.submissions)
+        run(reset_postgres(args.postgres), "PostgreSQL", args.tickets, args.submissions, args.sweep_and_queues)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from helpdesk.audit.models import AuditEvent
 from helpdesk.insights.models import HandledItem
 from helpdesk.kb.content_models import Article, ArticleRevision, ContentState, Section, SlugRedirect
 from helpdesk.kb.models import ArticleStats, Comment, Vote
+from helpdesk.locks import JobRun
 from helpdesk.mail.models import OutboxMessage
 from helpdesk.orm import Base
 from helpdesk.search.models import LearnedPhrasing, SearchClick, SearchQuery
@@ -12,7 +13,7 @@ from helpdesk.tickets.models import Attachment, Deflection, Incident, Ticket, Ti
 
 __all__ = [
     "Agency", "ApiToken", "Article", "ArticleRevision", "ArticleStats", "Attachment", "AuditEvent", "Base", "Comment",
-    "ContentState", "Deflection", "HandledItem", "Incident", "LearnedPhrasing", "OutboxMessage", "PrivacyAcceptance",
-    "RecoveryCode", "SearchClick", "SearchQuery", "Section", "SlugRedirect", "State", "Ticket", "TicketEvent", "User",
-    "UserToken", "Vote",
+    "ContentState", "Deflection", "HandledItem", "Incident", "JobRun", "LearnedPhrasing", "OutboxMessage",
+    "PrivacyAcceptance", "RecoveryCode", "SearchClick", "SearchQuery", "Section", "SlugRedirect", "State", "Ticket",
+    "TicketEvent", "User", "UserToken", "Vote",
 ]

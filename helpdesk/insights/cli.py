@@ -17,6 +17,7 @@ from helpdesk.insights.rollup import roll_up_search_log
 from helpdesk.insights.scope import Period, ReportInputError, Scope, parse_period
 from helpdesk.insights.tables import content_tables, desk_tables, tables_csv, tables_text
 from helpdesk.insights.views import article_titles, business_calendar, today
+from helpdesk.locks import once_per_interval
 from helpdesk.loops import run_every
 from helpdesk.orm import utcnow
 
@@ -97,4 +98,6 @@ def sweep_command(loop: bool, interval: float) -> None:
     if not loop:
         click.echo(one_pass())
         return
-    run_every(interval, one_pass, on_error=lambda: app.logger.exception("search-log sweep failed; retrying"))
+    engine = db.engine  # once per interval across hosts: a pass another host ran in this interval is not repeated
+    run_every(interval, lambda: once_per_interval(engine, "helpdesk.searchlog", interval, one_pass),
+              on_error=lambda: app.logger.exception("search-log sweep failed; retrying"))

@@ -88,7 +88,9 @@ def _report_indexes() -> None:
           postgresql_where=text("status IN ('new', 'open', 'pending')"),
           sqlite_where=text("status IN ('new', 'open', 'pending')"))
     Index("ix_ticket_state_created", ticket.state_code, ticket.created_at)
-    Index("ix_ticket_resolved", ticket.resolved_at)
+    # Only resolved rows: an open ticket's NULL would be written again by every UPDATE of it on PostgreSQL.
+    Index("ix_ticket_resolved", ticket.resolved_at, postgresql_where=ticket.resolved_at.is_not(None),
+          sqlite_where=ticket.resolved_at.is_not(None))
 
 
 _report_indexes()

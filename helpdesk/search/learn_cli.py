@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from helpdesk.extensions import db
+from helpdesk.locks import once_per_interval
 from helpdesk.loops import run_every
 from helpdesk.search import get_engine
 from helpdesk.search.documents import document_key
@@ -50,4 +51,6 @@ def learn_command(loop: bool, interval: float) -> None:
         summary = learn_once(app)
         return summary if "learned 0 " not in summary else None  # a quiet pass is not worth a log line
 
-    run_every(interval, one_pass, on_error=lambda: app.logger.exception("learning pass failed; retrying"))
+    engine = db.engine  # once per interval across hosts: a pass another host ran in this interval is not repeated
+    run_every(interval, lambda: once_per_interval(engine, "helpdesk.learn", interval, one_pass),
+              on_error=lambda: app.logger.exception("learning pass failed; retrying"))

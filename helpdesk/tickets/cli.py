@@ -9,7 +9,7 @@ from sqlalchemy.orm import sessionmaker
 
 from helpdesk.extensions import db
 from helpdesk.kb import get_library
-from helpdesk.locks import exclusive
+from helpdesk.locks import exclusive, once_per_interval
 from helpdesk.loops import run_every
 from helpdesk.orm import utcnow
 from helpdesk.tickets.agencies import agency_info, find_agency
@@ -33,21 +33,27 @@ def escalate_command(batch: int, loop: bool, interval: float) -> None:
     sessions = sessionmaker(db.engine, expire_on_commit=False)
 
     def sweep() -> str | None:
-        with exclusive(db.engine, "helpdesk.escalate") as mine:  # one host's pass at a time (PostgreSQL)
-            if not mine:
-                return None if loop else "skipped: another host is sweeping"
-            now = utcnow()
-            escalated = escalate_overdue(sessions, triage, now=now, batch=batch)
-            closed = close_resolved(sessions, triage, now=now, batch=batch)
+        now = utcnow()
+        escalated = escalate_overdue(sessions, triage, now=now, batch=batch)
+        closed = close_resolved(sessions, triage, now=now, batch=batch)
         if loop and not escalated and not closed:
             return None  # a quiet minute is not worth a log line
         return f"escalated {escalated} overdue requests; closed {closed} resolved requests"
 
+    def one_pass() -> str | None:
+        with exclusive(db.engine, "helpdesk.escalate") as mine:  # one host's pass at a time (PostgreSQL)
+            if not mine:
+                return None if loop else "skipped: another host is sweeping"
+            if not loop:  # asked for by hand: sweep now, whoever swept last
+                return sweep()
+            # The lock covers a pass under way; the claim, a pass another host already ran in this interval.
+            return once_per_interval(db.engine, "helpdesk.escalate", interval, sweep)
+
     if not loop:
-        click.echo(sweep())
+        click.echo(one_pass())
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    run_every(interval, sweep, on_error=lambda: app.logger.exception("escalation sweep failed; retrying"))
+    run_every(interval, one_pass, on_error=lambda: app.logger.exception("escalation sweep failed; retrying"))
 
 
 @click.group("triage")

@@ -1,4 +1,5 @@
-"""The set-based sweep (decisions cached for the pass, batches) equals the reference applied ticket by ticket."""
+"""The set-based sweep (decisions cached for the pass, batches) equals the reference applied ticket by ticket,
+and its writer equals move_ticket + record_change + record_event (its SQL twin)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,18 @@ from typing import Any
 
 import pytest
 import time_machine
-from sqlalchemy import select
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from helpdesk.audit.models import AuditEvent
-from helpdesk.tickets.agencies import agency_info
+from helpdesk.tickets.agencies import AgencyDirectory, agency_info
 from helpdesk.tickets.context import Triage
-from helpdesk.tickets.escalation.escalate import set_due_times
-from helpdesk.tickets.escalation.sweep import escalate_overdue
-from helpdesk.tickets.models import Ticket
+from helpdesk.tickets.escalation.escalate import move_ticket, set_due_times
+from helpdesk.tickets.escalation.overdue import EscalationWriter
+from helpdesk.tickets.escalation.sweep import _CANDIDATE, SWEEP, escalate_overdue
+from helpdesk.tickets.models import Ticket, TicketEvent
 from helpdesk.tickets.notifications import responders
 from helpdesk.tickets.submit import Submission
 from helpdesk.tickets.workflow import reply_ticket
@@ -100,3 +104,75 @@ def test_the_sweep_equals_the_reference_ticket_by_ticket(
             None, "system", want["route_reason"], ticket.state_code, "helpdesk sweep")
         told = {m.recipient for m in sent if re.search(rf"/requests/{ticket.id}\b", m.body_text)}
         assert told == want["recipients"], ticket.id
+
+
+OVERDUE = [Cause.OVERDUE_FIRST_RESPONSE, Cause.OVERDUE_RESOLUTION]
+SPECS = st.lists(st.tuples(st.sampled_from([name for name, _ in REPORTERS]), st.sampled_from(CATEGORIES),
+                           st.sampled_from(OVERDUE),
+                           st.timedeltas(min_value=dt.timedelta(seconds=1), max_value=dt.timedelta(days=20))),
+                 min_size=1, max_size=6)
+
+
+def _written(session: Session, ids: list[int], audit_after: int) -> dict[str, Any]:
+    """Return the tickets' rows, their history rows and the audit rows after `audit_after`, ids left out."""
+    ticket, event, audit = Ticket.__table__, TicketEvent.__table__, AuditEvent.__table__
+    return {
+        "tickets": [row._asdict() for row in session.execute(select(ticket).where(ticket.c.id.in_(ids))
+                                                             .order_by(ticket.c.id))],
+        "events": sorted((tuple(row) for row in session.execute(
+            select(*(c for c in event.c if c.name != "id")).where(event.c.ticket_id.in_(ids)))), key=repr),
+        "audit": sorted((tuple(row) for row in session.execute(
+            select(*(c for c in audit.c if c.name != "id")).where(audit.c.id > audit_after))), key=repr),
+    }
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(specs=SPECS, seconds=st.integers(min_value=0, max_value=30 * 86_400))
+def test_the_set_based_writer_writes_what_move_ticket_writes_one_ticket_at_a_time(
+        specs: list[tuple[str, str, Cause, dt.timedelta]], seconds: int, session: Session, org: Org,
+        triage: Triage, submit: Callable[..., Submission], clock: time_machine.Traveller) -> None:
+    """EscalationWriter (temporary table, UPDATE per group, INSERT ... SELECT) is the SQL twin of move_ticket +
+    record_change + record_event: the same ticket columns, history rows and audit rows, for any mix of tickets."""
+    policy, target = triage.policy, triage.policy.targets[Tier.LOCAL_IT]
+    tickets = [submit(org[reporter], category).ticket for reporter, category, _, _ in specs]
+    session.flush()
+    # Both write at the sweep's `now`: record_event stamps the audit row with the clock, the writer with `now`.
+    clock.shift(dt.timedelta(seconds=seconds))
+    now = dt.datetime.now(dt.UTC)
+    ids = [ticket.id for ticket in tickets]
+    audit_after = session.scalar(select(func.max(AuditEvent.id))) or 0
+    directory = AgencyDirectory()
+    directory.load(session, {ticket.agency_id for ticket in tickets})
+    # The overdue causes need more business time than the target they name.
+    late = {ticket.id: (cause, extra + (target.first_response if cause is Cause.OVERDUE_FIRST_RESPONSE
+                                        else target.resolution)) for ticket, (_, _, cause, extra) in zip(
+        tickets, specs, strict=True)}
+
+    reference = session.begin_nested()
+    for ticket in tickets:
+        info = directory[ticket.agency_id]
+        cause, elapsed = late[ticket.id]
+        decision = escalation_decision(policy, category=ticket.category, tier=Tier.LOCAL_IT, agency=info,
+                                       cause=cause, elapsed=elapsed)
+        if decision is not None:
+            move_ticket(session, policy, ticket, decision, actor=None, origin=SWEEP, now=now,
+                        time_zone=info.time_zone)
+    session.flush()
+    one_by_one = _written(session, ids, audit_after)
+    reference.rollback()
+    session.expire_all()
+
+    twin = session.begin_nested()
+    rows = session.execute(select(*_CANDIDATE).where(Ticket.id.in_(ids)).order_by(Ticket.id)).all()
+    writer = EscalationWriter(session, triage, now, SWEEP)
+    for row in reversed(rows):  # the writer orders its rows itself
+        writer.add(row, directory[row.agency_id], *late[row.id])
+    moved = writer.write()
+    session.expire_all()
+    set_based = _written(session, ids, audit_after)
+    twin.rollback()
+    session.rollback()
+
+    assert moved == sum(1 for row in one_by_one["tickets"] if row["escalated_at"] is not None)
+    assert set_based == one_by_one

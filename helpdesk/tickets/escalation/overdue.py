@@ -38,7 +38,7 @@ from helpdesk.tickets.errors import TicketConflict
 from helpdesk.tickets.models import Ticket, TicketEvent
 from helpdesk.tickets.notifications import notify_escalated, responders
 from helpdesk.triage.policy import Cause, Tier, TriagePolicy
-from helpdesk.triage.routing import AgencyInfo, RoutingDecision, escalation_decision, hours_words
+from helpdesk.triage.routing import MAX_REASON, AgencyInfo, RoutingDecision, escalation_decision, hours_words
 from helpdesk.triage.sla import ZERO, BusinessCalendar, business_time_between, due_at
 
 
@@ -145,9 +145,10 @@ class EscalationWriter:
     set-based: the decisions go into a temporary table, then one UPDATE per group and two INSERT ... SELECT."""
 
     def __init__(self, session: Session, triage: Triage, now: dt.datetime, origin: Origin,
-                 decisions: dict[tuple[object, ...], RoutingDecision | None] | None = None) -> None:
+                 decisions: dict[tuple[object, ...], tuple[RoutingDecision | None, str]] | None = None) -> None:
         self._session, self._triage, self._now, self._origin = session, triage, now, origin
-        #: Decisions of this pass by (agency, category, cause, elapsed as the reason words it): shared by batches.
+        #: Decisions of this pass by (agency, category, cause), with the elapsed words their reason holds: shared
+        #: by the pass's batches.
         self._decisions = {} if decisions is None else decisions
         self._rows: list[tuple[int, int, str, str | None]] = []  # id, group, reason, state
         self._moves: list[_Move] = []
@@ -156,14 +157,7 @@ class EscalationWriter:
 
     def add(self, row: Any, info: AgencyInfo, cause: Cause, elapsed: dt.timedelta) -> None:
         """Decide the escalation of one overdue tier-1 ticket (nothing when the policy has no rule for it)."""
-        # The decision depends on the ticket only through these; the elapsed time only through its words.
-        key = (info.id, row.category, cause, hours_words(elapsed))
-        if key in self._decisions:
-            decision = self._decisions[key]
-        else:
-            decision = self._decisions[key] = escalation_decision(
-                self._triage.policy, category=row.category, tier=Tier.LOCAL_IT, agency=info, cause=cause,
-                elapsed=elapsed)
+        decision, reason = self._decide(row.category, info, cause, elapsed)
         if decision is None:
             return
         assignee = decision.assignee.id if decision.assignee else None
@@ -172,14 +166,39 @@ class EscalationWriter:
         if group is None:
             group = self._groups[group_key] = len(self._moves)
             self._moves.append(self._move(decision.tier, assignee, info.time_zone))
-        self._rows.append((row.id, group, decision.reason, row.state_code))
+        self._rows.append((row.id, group, reason, row.state_code))
         queue = decision.queue
         mail = self._mails.get((queue.tier, queue.state_code, queue.agency_id, assignee))
         if mail is None:
             mail = self._mails[(queue.tier, queue.state_code, queue.agency_id, assignee)] = _Mail(decision, info, [])
         mail.total += 1
         if len(mail.listed) < notifications.MAX_LISTED:
-            mail.listed.append((_Listed(row.id, row.subject, info), decision.reason))
+            mail.listed.append((_Listed(row.id, row.subject, info), reason))
+
+    def _decide(self, category: str, info: AgencyInfo, cause: Cause,
+                elapsed: dt.timedelta) -> tuple[RoutingDecision | None, str]:
+        """Return the escalation decision for a ticket and its reason, deciding once per agency, category, cause.
+
+        The decision depends on the ticket only through these, and on the elapsed time only through the words
+        "(N business hours elapsed)" of its reason: those are swapped in, the policy is not asked again.
+        """
+        words = hours_words(elapsed)
+        key = (info.id, category, cause)
+        known = self._decisions.get(key)
+        if known is not None:
+            decision, said = known
+            if decision is None or said == words:
+                return decision, "" if decision is None else decision.reason
+            old, new = f"({said} elapsed)", f"({words} elapsed)"
+            # Only where the words stand once in an untruncated reason is the swap exact; else ask the policy.
+            length = len(decision.reason)
+            if decision.reason.count(old) == 1 and length < MAX_REASON and length - len(old) + len(new) <= MAX_REASON:
+                return decision, decision.reason.replace(old, new)
+        decision = escalation_decision(self._triage.policy, category=category, tier=Tier.LOCAL_IT, agency=info,
+                                       cause=cause, elapsed=elapsed)
+        if known is None:
+            self._decisions[key] = (decision, words)
+        return decision, "" if decision is None else decision.reason
 
     def _move(self, tier: Tier, assignee: int | None, time_zone: str) -> _Move:
         # Every ticket of the batch reaches its new tier now: the due times depend only on tier and zone.

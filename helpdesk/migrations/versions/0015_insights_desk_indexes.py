@@ -1,7 +1,7 @@
 """insights: the desk's ticket reads from indexes (the period's requests covered; open requests by state and age)
 
-Revision ID: 0014_insights_desk_indexes
-Revises: 0012_search_rollups
+Revision ID: 0015_insights_desk_indexes
+Revises: 0014_ticket_partial_indexes
 Create Date: 2026-12-07 11:40:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_insights_desk_indexes"
-down_revision = "0012_search_rollups"
+revision = "0015_insights_desk_indexes"
+down_revision = "0014_ticket_partial_indexes"
 branch_labels = None
 depends_on = None
 
