@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from helpdesk.orm import Base, is_disconnect, utcnow
+from helpdesk.orm import Base, is_disconnect, table_of, utcnow
 
 
 class JobRun(Base):
@@ -42,7 +42,7 @@ def claim_run(connection: Connection, name: str, *, interval: dt.timedelta, now:
     changes a row (PostgreSQL re-checks the UPDATE's condition on the row another transaction just changed; SQLite
     runs one write transaction at a time). Commits the claim at once, so the other hosts see it.
     """
-    table = JobRun.__table__
+    table = table_of(JobRun)
     with connection.begin():
         claimed = connection.execute(update(table).where(
             table.c.name == name, or_(table.c.started_at.is_(None), table.c.started_at <= now - interval)).values(
@@ -59,7 +59,7 @@ def claim_run(connection: Connection, name: str, *, interval: dt.timedelta, now:
 def finish_run(connection: Connection, name: str, *, host: str, started: dt.datetime, ok: bool,
                now: dt.datetime) -> None:
     """Record the end of a claimed pass; a failed one gives its claim back so a retry need not wait an interval."""
-    table = JobRun.__table__
+    table = table_of(JobRun)
     with connection.begin():
         connection.execute(update(table).where(table.c.name == name, table.c.host == host,
                                                table.c.started_at == started).values(

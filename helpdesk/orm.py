@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import DateTime, Dialect, Engine, MetaData, Table, TypeDecorator, create_engine, event
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import DeclarativeBase
@@ -181,3 +181,10 @@ def upgrade_database(url: str, revision: str = "head") -> None:
 
     prepare_sqlite_path(url)
     command.upgrade(alembic_config(url), revision)
+
+
+def table_of(model: type[Base]) -> Table:
+    """Return a model's table (SQLAlchemy declares `__table__` a FromClause; every model here has a Table)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table

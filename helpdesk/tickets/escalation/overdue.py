@@ -31,7 +31,7 @@ from sqlalchemy.schema import CreateTable
 
 from helpdesk.audit.models import AuditEvent
 from helpdesk.audit.services import SYSTEM_ACTOR, Origin
-from helpdesk.orm import Base, UTCDateTime
+from helpdesk.orm import UTCDateTime, table_of
 from helpdesk.tickets import notifications
 from helpdesk.tickets.context import Triage
 from helpdesk.tickets.errors import TicketConflict
@@ -98,11 +98,7 @@ _BATCH = Table(
 SWEEP_CACHE_KIB = 65_536
 
 
-def _table(model: type[Base]) -> Table:
-    """Return a model's table (SQLAlchemy declares `__table__` a FromClause; every model here has a Table)."""
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
+_table = table_of
 
 
 @contextmanager

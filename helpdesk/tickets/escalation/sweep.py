@@ -67,7 +67,8 @@ def escalate_overdue(sessions: Callable[[], Session], triage: Triage, *, now: dt
     with sessions() as session, session.begin():
         candidates = sorted(session.scalars(select(Ticket.id).where(*running)))
     total = 0
-    decisions: dict[tuple[object, ...], RoutingDecision | None] = {}  # per agency, category, cause, elapsed words
+    # Per agency, category and cause: the decision and its reason, for the whole pass.
+    decisions: dict[tuple[object, ...], tuple[RoutingDecision | None, str]] = {}
     for start in range(0, len(candidates), batch):
         with sessions() as session, session.begin():
             # Re-read in this transaction: a ticket another worker escalated meanwhile no longer matches.
