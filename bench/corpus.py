@@ -20,8 +20,20 @@ _WORDS = """
 """
 HELPDESK_WORDS = tuple(_WORDS.split())
 INFLECT = ("", "s", "ed", "ing", "ion", "er")
-SECTIONS = ("access", "privacy", "troubleshooting", "accounts", "transfers", "reports", "email", "training",
-            "security", "cases", "mobile", "admin")
+SECTIONS = (
+    "access",
+    "privacy",
+    "troubleshooting",
+    "accounts",
+    "transfers",
+    "reports",
+    "email",
+    "training",
+    "security",
+    "cases",
+    "mobile",
+    "admin",
+)
 _FUNCTION = "the a to of and in is for on you your can if with be this that or are by when will as it not from"
 FUNCTION = tuple(_FUNCTION.split()) + ("have", "do", "at", "we", "was", "all", "they", "has")
 OPENERS = ("How do I", "Why is my", "What happens when the", "Can I", "Where do I find the", "Who can")
@@ -44,7 +56,7 @@ class Corpus:
         rng = random.Random(seed)
         self.filler = _syllable_words(rng, filler)
         rng.shuffle(self.filler)  # Zipf rank must not follow alphabetical order
-        weights = [1.0 / (rank ** 1.07) for rank in range(1, filler + 1)]
+        weights = [1.0 / (rank**1.07) for rank in range(1, filler + 1)]
         total = 0.0
         self.cumulative = []
         for w in weights:
@@ -74,9 +86,16 @@ class Corpus:
         title = f"{rng.choice(OPENERS)} {' '.join(topic)} {rng.choice(self.filler[:500])}"
         budget = rng.randint(300, 800)
         n_questions = rng.randint(3, 8)
-        parts = ["---", f"title: {title.capitalize()}", f"section: {rng.choice(SECTIONS)}",
-                 f"tags: [{', '.join(topic)}]", f"summary: {self._sentence(rng, topic, 12, bold=False)}", "---",
-                 self._sentence(rng, topic, 25), ""]
+        parts = [
+            "---",
+            f"title: {title.capitalize()}",
+            f"section: {rng.choice(SECTIONS)}",
+            f"tags: [{', '.join(topic)}]",
+            f"summary: {self._sentence(rng, topic, 12, bold=False)}",
+            "---",
+            self._sentence(rng, topic, 25),
+            "",
+        ]
         per_question = max(30, (budget - 50) // n_questions)
         for _ in range(n_questions):
             parts.append(f"## {rng.choice(OPENERS)} {' '.join(self._word(rng, topic) for _ in range(5))}?")
@@ -104,14 +123,18 @@ class Corpus:
         out = []
         for _ in range(n):
             k = rng.choices((1, 2, 3, 4), weights=(25, 35, 25, 15))[0]
-            words = [rng.choice(HELPDESK_WORDS) + rng.choice(("", "", "s", "ing")) if rng.random() < 0.8
-                     else rng.choice(self.filler[20:5000]) for _ in range(k)]
+            words = [
+                rng.choice(HELPDESK_WORDS) + rng.choice(("", "", "s", "ing"))
+                if rng.random() < 0.8
+                else rng.choice(self.filler[20:5000])
+                for _ in range(k)
+            ]
             if rng.random() < 0.2:
                 j = rng.randrange(k)
                 w = words[j]
                 if len(w) > 4:
                     p = rng.randrange(1, len(w) - 1)
-                    words[j] = w[:p] + w[p + 1:] if rng.random() < 0.5 else w[:p] + rng.choice("aeiourst") + w[p:]
+                    words[j] = w[:p] + w[p + 1 :] if rng.random() < 0.5 else w[:p] + rng.choice("aeiourst") + w[p:]
             out.append(" ".join(words))
         return out
 

@@ -59,8 +59,11 @@ def start_redis(port: int) -> subprocess.Popen[bytes]:
     """Start a private redis-server without persistence and wait until it answers."""
     import redis
 
-    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     client = redis.Redis(port=port)
     deadline = time.monotonic() + 20
     while True:
@@ -100,15 +103,24 @@ def main() -> None:
     events: list[str] = []
     with tempfile.TemporaryDirectory() as name:
         tmp, port = Path(name), free_port()
-        env = server_env(tmp, port, url, {"HELPDESK_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-                                          "MAIL_SERVER": smtp.host, "MAIL_PORT": str(smtp.port)})
+        env = server_env(
+            tmp,
+            port,
+            url,
+            {
+                "HELPDESK_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+                "MAIL_SERVER": smtp.host,
+                "MAIL_PORT": str(smtp.port),
+            },
+        )
         process = start_server(tmp, env)
         recovered = [time.monotonic()]
         try:
             token = reporter_token(env)
             with psycopg.connect(_plain(url)) as connection:
-                before = connection.execute("SELECT count(*), count(*) FILTER (WHERE helpful) FROM vote "
-                                            "WHERE article_slug = %s", (VOTED,)).fetchone()
+                before = connection.execute(
+                    "SELECT count(*), count(*) FILTER (WHERE helpful) FROM vote WHERE article_slug = %s", (VOTED,)
+                ).fetchone()
 
             def faults(stop: threading.Event) -> None:
                 nonlocal redis_process
@@ -129,19 +141,26 @@ def main() -> None:
                 events.append(f"redis-server killed, restarted {args.outage:g} s later")
 
             seconds = args.gap * 4 + args.outage * 2
-            out = run_mixed(port, token, args.users, seconds, during=lambda stop: threading.Thread(
-                target=faults, args=(stop,), daemon=True).start())
+            out = run_mixed(
+                port,
+                token,
+                args.users,
+                seconds,
+                during=lambda stop: threading.Thread(target=faults, args=(stop,), daemon=True).start(),
+            )
             loaded = time.monotonic()
             with psycopg.connect(_plain(url), autocommit=True) as connection:
-                stored = {row[0] for row in connection.execute("SELECT id FROM ticket WHERE id = ANY(%s)",
-                                                               (out.tickets,))}
+                stored = {
+                    row[0] for row in connection.execute("SELECT id FROM ticket WHERE id = ANY(%s)", (out.tickets,))
+                }
                 total, helpful = connection.execute(
-                    "SELECT count(*), count(*) FILTER (WHERE helpful) FROM vote WHERE article_slug = %s",
-                    (VOTED,)).fetchone() or (0, 0)
+                    "SELECT count(*), count(*) FILTER (WHERE helpful) FROM vote WHERE article_slug = %s", (VOTED,)
+                ).fetchone() or (0, 0)
                 deadline, pending = recovered[0] + 60, -1
                 while True:  # mails: everything queued must be sent within 60 s of the last recovery
-                    pending = connection.execute("SELECT count(*) FROM outbox_message WHERE status <> 'sent'"
-                                                 ).fetchone()[0]
+                    pending = connection.execute(
+                        "SELECT count(*) FROM outbox_message WHERE status <> 'sent'"
+                    ).fetchone()[0]
                     if pending == 0 or time.monotonic() > deadline:
                         break
                     time.sleep(0.5)  # polling the outbox
@@ -155,14 +174,17 @@ def main() -> None:
     lost_votes = max(0, before[0] + len(out.votes) - total)
     print("faults: " + "; ".join(events))
     print(f"mixed, {args.users} users, {seconds:g} s (2 shared cores, other jobs running): {out.summary(seconds)}")
-    print(f"statuses {dict(sorted(out.statuses.items()))}; connections dropped (killed worker) "
-          f"{dict(out.errors) or 0}")
+    print(f"statuses {dict(sorted(out.statuses.items()))}; connections dropped (killed worker) {dict(out.errors) or 0}")
     print(f"5xx other than 503: {sum(five.values())} {five or ''}")
     print(f"lost requests: {len(set(out.tickets) - stored)} of {len(out.tickets)} accepted")
-    print(f"lost votes: {lost_votes} of {len(out.votes)} voters accepted (database total {total}, helpful {helpful}, "
-          f"accepted helpful {before[1] + sum(out.votes.values())})")
-    print(f"mails not delivered within 60 s after recovery: {pending} ({sent} sent, {len(smtp.received)} received "
-          f"by the sink, load ended {loaded - recovered[0]:.0f} s after the last recovery)")
+    print(
+        f"lost votes: {lost_votes} of {len(out.votes)} voters accepted (database total {total}, helpful {helpful}, "
+        f"accepted helpful {before[1] + sum(out.votes.values())})"
+    )
+    print(
+        f"mails not delivered within 60 s after recovery: {pending} ({sent} sent, {len(smtp.received)} received "
+        f"by the sink, load ended {loaded - recovered[0]:.0f} s after the last recovery)"
+    )
 
 
 if __name__ == "__main__":

@@ -101,11 +101,37 @@ from helpdesk.search.models import SearchClick, SearchQuery  # noqa: E402
 from helpdesk.tickets.models import Deflection, Ticket  # noqa: E402
 
 DAYS = 180  # the data spans the default retention; the reports look at the last 30 days
-WORDS = ["password", "reset", "login", "locked", "vpn", "slow", "screen", "error", "transfer", "report", "case",
-         "offender", "printer", "fax", "email", "access", "account", "portal", "upload", "page", "timeout", "sync"]
+WORDS = [
+    "password",
+    "reset",
+    "login",
+    "locked",
+    "vpn",
+    "slow",
+    "screen",
+    "error",
+    "transfer",
+    "report",
+    "case",
+    "offender",
+    "printer",
+    "fax",
+    "email",
+    "access",
+    "account",
+    "portal",
+    "upload",
+    "page",
+    "timeout",
+    "sync",
+]
 PROFILE = False
-ARTICLES = ["errors-and-technical-support", "user-administration-and-system-access", "icots-privacy-policy",
-            "getting-help-with-this-help-desk"]
+ARTICLES = [
+    "errors-and-technical-support",
+    "user-administration-and-system-access",
+    "icots-privacy-policy",
+    "getting-help-with-this-help-desk",
+]
 
 
 def ms(seconds: float) -> str:
@@ -141,23 +167,31 @@ def fill(sessions: sessionmaker[Session], org: dict[str, Any], tickets: int, sea
     """Insert the tickets, searches (a quarter opened), deflections and votes over the DAYS before NOW."""
     rng = random.Random(12)
     reporters, started = org["reporters"], time.perf_counter()
-    categories, tiers = ("login", "error", "slow", "access", "privacy", "other"), ("local_it", "compact_office",
-                                                                                   "national")
+    categories, tiers = (
+        ("login", "error", "slow", "access", "privacy", "other"),
+        ("local_it", "compact_office", "national"),
+    )
     for offset in range(0, tickets, 10_000):
         rows = []
         for n in range(offset, min(tickets, offset + 10_000)):
             created = NOW - dt.timedelta(minutes=rng.randint(10, DAYS * 1440))
             row = ticket_row(org, n, reporters[n % len(reporters)], created)
-            row.update(category=categories[n % 6], tier=tiers[0 if n % 10 < 7 else (1 if n % 10 < 9 else 2)],
-                       suggestions_shown=f"{ARTICLES[n % 4]}#q{n % 7}" if n % 3 == 0 else "")
+            row.update(
+                category=categories[n % 6],
+                tier=tiers[0 if n % 10 < 7 else (1 if n % 10 < 9 else 2)],
+                suggestions_shown=f"{ARTICLES[n % 4]}#q{n % 7}" if n % 3 == 0 else "",
+            )
             if n % 4 == 0:
                 row.update(status="resolved", resolved_at=created + dt.timedelta(hours=rng.randint(2, 60)))
             rows.append(row)
         with sessions() as session, session.begin():
             session.execute(insert(Ticket), rows)
     print(f"  {tickets} tickets inserted in {time.perf_counter() - started:.1f} s")
-    users = [u for state in org["compact"].values() for u in state] + reporters + [
-        u for ids in org["local_it"].values() for u in ids]
+    users = (
+        [u for state in org["compact"].values() for u in state]
+        + reporters
+        + [u for ids in org["local_it"].values() for u in ids]
+    )
     people = [person_of(f"u:{u}") for u in users] + [person_of(f"a:10.0.{i // 250}.{i % 250}") for i in range(400)]
     vocabulary = _vocabulary(rng)
     started = time.perf_counter()
@@ -167,28 +201,66 @@ def fill(sessions: sessionmaker[Session], org: dict[str, Any], tickets: int, sea
             count = min(searches, offset + 50_000) - offset
             rows, clicks = [], []
             for _ in range(count):
-                query = vocabulary[min(len(vocabulary) - 1, int(rng.paretovariate(1.1)) - 1)] if rng.random() < 0.7 \
+                query = (
+                    vocabulary[min(len(vocabulary) - 1, int(rng.paretovariate(1.1)) - 1)]
+                    if rng.random() < 0.7
                     else rng.choice(vocabulary)
+                )
                 hits = 0 if rng.random() < 0.1 else rng.randint(1, 30)
                 at = NOW - dt.timedelta(seconds=DAYS * 86_400 * (1 - (next_id - 0.5) / searches))  # in log order
-                rows.append({"id": next_id, "query": query, "hits": hits, "source": "page",
-                             "person": rng.choice(people), "created_at": at})
+                rows.append(
+                    {
+                        "id": next_id,
+                        "query": query,
+                        "hits": hits,
+                        "source": "page",
+                        "person": rng.choice(people),
+                        "created_at": at,
+                    }
+                )
                 if hits and rng.random() < 0.25:
-                    clicks.append({"search_id": next_id, "article_slug": rng.choice(ARTICLES), "question_id": None,
-                                   "rank": 1, "created_at": at + dt.timedelta(seconds=5)})
+                    clicks.append(
+                        {
+                            "search_id": next_id,
+                            "article_slug": rng.choice(ARTICLES),
+                            "question_id": None,
+                            "rank": 1,
+                            "created_at": at + dt.timedelta(seconds=5),
+                        }
+                    )
                 next_id += 1
             with session.begin():
                 session.execute(insert(SearchQuery), rows)
                 session.execute(insert(SearchClick), clicks)
         with session.begin():
-            session.execute(insert(Deflection), [
-                {"user_id": rng.choice(reporters), "category": categories[i % 6], "article_slug": ARTICLES[i % 4],
-                 "question_id": None, "query": rng.choice(vocabulary),
-                 "created_at": NOW - dt.timedelta(minutes=rng.randint(10, DAYS * 1440))} for i in range(20_000)])
-            session.execute(insert(Vote), [
-                {"article_slug": ARTICLES[i % 4], "voter_key": f"c:bench{i}", "helpful": i % 3 != 0,
-                 "reason": "missing steps" if i % 3 == 0 else None, "created_at": NOW - dt.timedelta(days=i % 60),
-                 "updated_at": NOW - dt.timedelta(days=i % 60)} for i in range(5_000)])
+            session.execute(
+                insert(Deflection),
+                [
+                    {
+                        "user_id": rng.choice(reporters),
+                        "category": categories[i % 6],
+                        "article_slug": ARTICLES[i % 4],
+                        "question_id": None,
+                        "query": rng.choice(vocabulary),
+                        "created_at": NOW - dt.timedelta(minutes=rng.randint(10, DAYS * 1440)),
+                    }
+                    for i in range(20_000)
+                ],
+            )
+            session.execute(
+                insert(Vote),
+                [
+                    {
+                        "article_slug": ARTICLES[i % 4],
+                        "voter_key": f"c:bench{i}",
+                        "helpful": i % 3 != 0,
+                        "reason": "missing steps" if i % 3 == 0 else None,
+                        "created_at": NOW - dt.timedelta(days=i % 60),
+                        "updated_at": NOW - dt.timedelta(days=i % 60),
+                    }
+                    for i in range(5_000)
+                ],
+            )
         with session.begin():
             session.execute(text("ANALYZE"))
     if sessions.kw["bind"].dialect.name == "postgresql":  # what autovacuum does after a million inserted rows
@@ -201,8 +273,9 @@ def bench_reads(app: Any, repeat: int) -> None:
     """Time each page and API call per role beside a baseline COUNT over the same period and table."""
     with app.app_context():
         national = db.session.scalars(select(User.id).where(User.role == "national_admin")).one()
-        compact, state = db.session.execute(select(User.id, User.state_code).where(User.role == "compact_office")
-                                            .order_by(User.id).limit(1)).one()
+        compact, state = db.session.execute(
+            select(User.id, User.state_code).where(User.role == "compact_office").order_by(User.id).limit(1)
+        ).one()
         start = NOW - dt.timedelta(days=29)
         day0 = dt.datetime.combine(start.date(), dt.time(), tzinfo=dt.UTC)
         base_search = select(func.count()).select_from(SearchQuery).where(SearchQuery.created_at >= day0)
@@ -211,16 +284,20 @@ def bench_reads(app: Any, repeat: int) -> None:
         baseline_t = median_time(lambda: db.session.execute(base_ticket).scalar(), repeat)
         in_period = db.session.execute(base_search).scalar(), db.session.execute(base_ticket).scalar()
         db.session.rollback()
-    print(f"  last 30 days: {in_period[0]} searches, {in_period[1]} requests;  baseline COUNT(*) of searches "
-          f"{ms(baseline_s)}, of requests {ms(baseline_t)}")
+    print(
+        f"  last 30 days: {in_period[0]} searches, {in_period[1]} requests;  baseline COUNT(*) of searches "
+        f"{ms(baseline_s)}, of requests {ms(baseline_t)}"
+    )
     for label, user in (("national", national), (f"compact office {state}", compact)):
         client = signed_in(app, user)
         for path in ("/insights/content", "/api/v1/reports/content-gaps", "/insights/desk", "/api/v1/reports/desk"):
             response = client.get(path)
             assert response.status_code == 200, (path, response.status_code, response.get_data(as_text=True)[:300])
             took, cpu = median_times(lambda p=path, c=client: c.get(p), repeat)
-            print(f"  {label:22} {path:32} {ms(took)}, CPU {ms(cpu)}   (baseline searches {ms(baseline_s)}, "
-                  f"requests {ms(baseline_t)})")
+            print(
+                f"  {label:22} {path:32} {ms(took)}, CPU {ms(cpu)}   (baseline searches {ms(baseline_s)}, "
+                f"requests {ms(baseline_t)})"
+            )
 
 
 def profile(app: Any) -> None:
@@ -244,15 +321,24 @@ def profile(app: Any) -> None:
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
 
 
-def run(url: str, label: str, tickets: int, searches: int, repeat: int, *, filled: bool = False,
-        sweep: bool = True) -> None:
+def run(
+    url: str, label: str, tickets: int, searches: int, repeat: int, *, filled: bool = False, sweep: bool = True
+) -> None:
     """Fill one database (unless `filled`), time the reads, then the sweep of every logged search."""
     print(f"\n== {label} ==")
     with tempfile.TemporaryDirectory() as tmp:
         upgrade_database(url)
-        app = create_app({"DATABASE_URL": url, "INSTANCE_DIR": Path(tmp), "INDEX_DIR": Path(tmp) / "index",
-                          "SECRET_KEY": "bench", "BASE_URL": "https://help.example.org", "RATELIMIT_ENABLED": False,
-                          "MFA_ROLES": ()})
+        app = create_app(
+            {
+                "DATABASE_URL": url,
+                "INSTANCE_DIR": Path(tmp),
+                "INDEX_DIR": Path(tmp) / "index",
+                "SECRET_KEY": "bench",
+                "BASE_URL": "https://help.example.org",
+                "RATELIMIT_ENABLED": False,
+                "MFA_ROLES": (),
+            }
+        )
         if not filled:
             with app.app_context():
                 sessions = sessionmaker(db.engine, expire_on_commit=False)
@@ -262,8 +348,10 @@ def run(url: str, label: str, tickets: int, searches: int, repeat: int, *, fille
         with app.app_context(), Session(db.engine) as session:
             started = time.perf_counter()
             days = roll_up_search_log(session, now=NOW)  # what the daily job (searchlog sweep) does
-            print(f"  rollup of {days} finished days (catch-up) in {time.perf_counter() - started:.2f} s; "
-                  f"rollup rows: {rollup_rows(session)}")
+            print(
+                f"  rollup of {days} finished days (catch-up) in {time.perf_counter() - started:.2f} s; "
+                f"rollup rows: {rollup_rows(session)}"
+            )
         with time_machine.travel(NOW, tick=True):  # "the last 30 days" are the data's
             if PROFILE:
                 profile(app)
@@ -277,25 +365,31 @@ def run(url: str, label: str, tickets: int, searches: int, repeat: int, *, fille
             started = time.perf_counter()
             daily = sweep_search_log(session, days=DAYS, now=daily_now)
             daily_took = time.perf_counter() - started
-            print(f"  daily sweep: {daily} searches (one day's) removed in {daily_took:.3f} s   (baseline: bare "
-                  f"DELETE of the same searches, clicks and rollup rows, rolled back, {daily_base:.3f} s)")
+            print(
+                f"  daily sweep: {daily} searches (one day's) removed in {daily_took:.3f} s   (baseline: bare "
+                f"DELETE of the same searches, clicks and rollup rows, rolled back, {daily_base:.3f} s)"
+            )
             total = session.scalar(select(func.count()).select_from(SearchQuery))
             baseline = bare_delete(session, NOW + dt.timedelta(days=1))
             with_rollups = bare_delete(session, NOW + dt.timedelta(days=1), rollups=True)
             started = time.perf_counter()
             removed = sweep_search_log(session, days=DAYS, now=NOW + dt.timedelta(days=DAYS + 1))
             took = time.perf_counter() - started
-        print(f"  sweep: {removed} of {total} searches (and their clicks and rollups) removed in {took:.2f} s   "
-              f"(baseline: bare DELETE of the same searches and clicks, rolled back, {baseline:.2f} s; with the "
-              f"rollup rows too {with_rollups:.2f} s)")
+        print(
+            f"  sweep: {removed} of {total} searches (and their clicks and rollups) removed in {took:.2f} s   "
+            f"(baseline: bare DELETE of the same searches and clicks, rolled back, {baseline:.2f} s; with the "
+            f"rollup rows too {with_rollups:.2f} s)"
+        )
         app.extensions["helpdesk.search"].close()
         app.extensions["helpdesk.db"][0].dispose()
 
 
 def rollup_rows(session: Session) -> str:
     """Return the row counts of the two rollup tables."""
-    return ", ".join(f"{table.__tablename__} {session.scalar(select(func.count()).select_from(table))}"
-                     for table in (SearchDay, SearchWeekPerson))
+    return ", ".join(
+        f"{table.__tablename__} {session.scalar(select(func.count()).select_from(table))}"
+        for table in (SearchDay, SearchWeekPerson)
+    )
 
 
 def bare_delete(session: Session, cutoff: dt.datetime, *, rollups: bool = False) -> float:
@@ -328,8 +422,10 @@ def postgres_filled(url: str) -> bool:
     """Tell whether the scratch database holds a filled search log already (--keep-postgres)."""
     engine = create_engine(url)
     with engine.connect() as connection:
-        filled = bool(connection.scalar(text("SELECT to_regclass('public.search_query') IS NOT NULL")) and
-                      connection.scalar(text("SELECT EXISTS (SELECT 1 FROM search_query)")))
+        filled = bool(
+            connection.scalar(text("SELECT to_regclass('public.search_query') IS NOT NULL"))
+            and connection.scalar(text("SELECT EXISTS (SELECT 1 FROM search_query)"))
+        )
     engine.dispose()
     return filled
 
@@ -344,24 +440,41 @@ def main() -> None:
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--keep", metavar="FILE", help="SQLite file kept between runs (filled once; no sweep)")
     parser.add_argument("--sweep", action="store_true", help="with --keep: sweep the kept file too (empties it)")
-    parser.add_argument("--keep-postgres", action="store_true",
-                        help="keep the PostgreSQL data between runs (filled once; no sweep without --sweep)")
+    parser.add_argument(
+        "--keep-postgres",
+        action="store_true",
+        help="keep the PostgreSQL data between runs (filled once; no sweep without --sweep)",
+    )
     parser.add_argument("--profile", action="store_true", help="profile one national report of each kind")
     args = parser.parse_args()
     global PROFILE
     PROFILE = args.profile
     if args.keep:
         path = Path(args.keep)
-        run(f"sqlite:///{path}", "SQLite (kept file)", args.tickets, args.searches, args.repeat, filled=path.exists(),
-            sweep=args.sweep)
+        run(
+            f"sqlite:///{path}",
+            "SQLite (kept file)",
+            args.tickets,
+            args.searches,
+            args.repeat,
+            filled=path.exists(),
+            sweep=args.sweep,
+        )
     elif not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             run(f"sqlite:///{tmp}/bench.sqlite3", "SQLite (file, WAL)", args.tickets, args.searches, args.repeat)
     if args.postgres and args.keep_postgres:
         url = normalize_database_url(args.postgres)
         filled = postgres_filled(url)
-        run(url if filled else reset_postgres(url), "PostgreSQL (kept)", args.tickets, args.searches, args.repeat,
-            filled=filled, sweep=args.sweep)
+        run(
+            url if filled else reset_postgres(url),
+            "PostgreSQL (kept)",
+            args.tickets,
+            args.searches,
+            args.repeat,
+            filled=filled,
+            sweep=args.sweep,
+        )
     elif args.postgres:
         run(reset_postgres(args.postgres), "PostgreSQL", args.tickets, args.searches, args.repeat)
 

@@ -59,19 +59,28 @@ def simulate_clicks(engine: SearchEngine, queries: list[dict[str, Any]], people:
     at = utcnow() - dt.timedelta(hours=1)
     for q in queries:
         response = engine.search(q["query"], limit=PAGE_LIMIT)
-        rank, hit = next(((r, h) for r, h in enumerate(response.results, 1) if h.article in q["relevant"]),
-                         (None, None))
+        rank, hit = next(
+            ((r, h) for r, h in enumerate(response.results, 1) if h.article in q["relevant"]), (None, None)
+        )
         if hit is None:
             missed += 1
             continue
         opened += 1
         for person in range(people):
-            entry = SearchQuery(query=normalize_query(q["query"]), hits=response.total, source="page",
-                                person=person_of(f"c:bench-{q['qid']}-{person}"), created_at=at)
+            entry = SearchQuery(
+                query=normalize_query(q["query"]),
+                hits=response.total,
+                source="page",
+                person=person_of(f"c:bench-{q['qid']}-{person}"),
+                created_at=at,
+            )
             db.session.add(entry)
             db.session.flush()
-            db.session.add(SearchClick(search_id=entry.id, article_slug=hit.article, question_id=hit.question_id,
-                                       rank=rank, created_at=at))
+            db.session.add(
+                SearchClick(
+                    search_id=entry.id, article_slug=hit.article, question_id=hit.question_id, rank=rank, created_at=at
+                )
+            )
     db.session.commit()
     return opened, missed
 
@@ -84,16 +93,26 @@ def main() -> None:
     args = parser.parse_args()
     metrics = load_metrics(args.devset)
     qrels = metrics.load_qrels(args.devset / "queries.tsv")
-    halves = {"A (taught)": [q for q in qrels if int(q["qid"][1:]) % 2 == 1],
-              "B (not taught)": [q for q in qrels if int(q["qid"][1:]) % 2 == 0]}
+    halves = {
+        "A (taught)": [q for q in qrels if int(q["qid"][1:]) % 2 == 1],
+        "B (not taught)": [q for q in qrels if int(q["qid"][1:]) % 2 == 0],
+    }
     work = Path(tempfile.mkdtemp(prefix="bench-learning-"))
     try:
         shutil.copytree(args.devset / "corpus", work / "articles")
         url = f"sqlite:///{work / 'helpdesk.sqlite3'}"
         upgrade_database(url)
-        app = create_app({"DATABASE_URL": url, "ARTICLES_DIR": work / "articles", "INDEX_DIR": work / "index",
-                          "INSTANCE_DIR": work / "instance", "SECRET_KEY": "bench-learning-secret-key-0123456789",
-                          "INDEX_CHECK_SECONDS": 0, "LEARN_MIN_PEOPLE": args.people})
+        app = create_app(
+            {
+                "DATABASE_URL": url,
+                "ARTICLES_DIR": work / "articles",
+                "INDEX_DIR": work / "index",
+                "INSTANCE_DIR": work / "instance",
+                "SECRET_KEY": "bench-learning-secret-key-0123456789",
+                "INDEX_CHECK_SECONDS": 0,
+                "LEARN_MIN_PEOPLE": args.people,
+            }
+        )
         with app.app_context():
             engine: SearchEngine = app.extensions["helpdesk.search"]
             engine.ensure_index()
@@ -111,16 +130,21 @@ def main() -> None:
             after = {name: metrics.evaluate(half, run(engine, half)) for name, half in halves.items()}
             engine.close()
         print(f"devset: {args.devset} ({len(qrels)} queries; halves by qid parity)")
-        print(f"half A: {len(halves['A (taught)'])} queries, {args.people} simulated people each; answer on the "
-              f"results page for {opened}, not for {missed}; {report.summary()}")
+        print(
+            f"half A: {len(halves['A (taught)'])} queries, {args.people} simulated people each; answer on the "
+            f"results page for {opened}, not for {missed}; {report.summary()}"
+        )
         for name in halves:
             for label, result in (("before", before[name]), ("after", after[name])):
                 syn = result["by_style"]["syn"]["mrr@10"]
                 print(metrics.summary_line(f"half {name} {label}", result) + f" | syn MRR@10={syn:.3f}")
         for name in halves:
             ranks = {p["qid"]: p["rank"] for p in before[name]["per_query"]}
-            moved = [f"{p['qid']} {ranks[p['qid']]}->{p['rank']}" for p in after[name]["per_query"]
-                     if p["rank"] != ranks[p["qid"]]]
+            moved = [
+                f"{p['qid']} {ranks[p['qid']]}->{p['rank']}"
+                for p in after[name]["per_query"]
+                if p["rank"] != ranks[p["qid"]]
+            ]
             print(f"half {name}: first acceptable rank changed for {len(moved)}: {', '.join(moved) or '-'}")
         print("learned phrasings:", "; ".join(report.learned) or "-")
     finally:

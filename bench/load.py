@@ -29,9 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mixed import free_port, reporter_token, run_mixed, server_env, start_server  # noqa: E402
 from served import STATIC, drive  # noqa: E402
 
-PAGES = [("article page (signed out)", "/articles/user-administration-and-system-access", 0.40),
-         ("home", "/", 0.40), ("search page", "/search?q=password+reset", None),
-         ("API search", "/api/v1/search?q=password+reset", 0.30)]
+PAGES = [
+    ("article page (signed out)", "/articles/user-administration-and-system-access", 0.40),
+    ("home", "/", 0.40),
+    ("search page", "/search?q=password+reset", None),
+    ("API search", "/api/v1/search?q=password+reset", 0.30),
+]
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
@@ -44,8 +47,12 @@ def measure(port: int, path: str, seconds: float, connections: int) -> tuple[flo
     """Return (req/s, p50 ms, p99 ms, non-2xx) for `path`: wrk when installed, else the Python loop."""
     url = f"http://127.0.0.1:{port}{path}"
     if shutil.which("wrk"):
-        out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency", url],
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency", url],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
         p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
         p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
@@ -77,13 +84,19 @@ def bench(label: str, database_url: str, args: argparse.Namespace) -> list[str]:
             paths = [page[1] for page in PAGES]
             for path in [STATIC, *paths]:
                 measure(port, path, 2, 4)  # warm-up: caches, index, connections
-            print(f"\n== {label} ({'wrk' if shutil.which('wrk') else 'Python loop'}, {args.connections} "
-                  f"connections, {args.rounds} interleaved rounds of {args.seconds:g} s each)")
-            rounds = [[measure(port, path, args.seconds, args.connections) for path in [STATIC, *paths]]
-                      for _ in range(args.rounds)]
+            print(
+                f"\n== {label} ({'wrk' if shutil.which('wrk') else 'Python loop'}, {args.connections} "
+                f"connections, {args.rounds} interleaved rounds of {args.seconds:g} s each)"
+            )
+            rounds = [
+                [measure(port, path, args.seconds, args.connections) for path in [STATIC, *paths]]
+                for _ in range(args.rounds)
+            ]
             floor, floor50, floor99 = (median(r[0][i] for r in rounds) for i in range(3))
-            print(f"{'static file (the floor)':28} {floor:7.0f} req/s  p50 {floor50:7.2f} ms  p99 {floor99:7.2f} ms"
-                  f"  (rounds {min(r[0][0] for r in rounds):.0f}-{max(r[0][0] for r in rounds):.0f} req/s)")
+            print(
+                f"{'static file (the floor)':28} {floor:7.0f} req/s  p50 {floor50:7.2f} ms  p99 {floor99:7.2f} ms"
+                f"  (rounds {min(r[0][0] for r in rounds):.0f}-{max(r[0][0] for r in rounds):.0f} req/s)"
+            )
             for column, (page, _path, target) in enumerate(PAGES, start=1):
                 rps, p50, p99 = (median(r[column][i] for r in rounds) for i in range(3))
                 ratios = sorted(r[column][0] / r[0][0] for r in rounds)
@@ -91,16 +104,20 @@ def bench(label: str, database_url: str, args: argparse.Namespace) -> list[str]:
                 verdict = "" if target is None else ("  ok" if ratio >= target else f"  MISSED {target:.0%}")
                 if verdict.startswith("  MISSED"):
                     missed.append(f"{label} {page}")
-                print(f"{page:28} {rps:7.0f} req/s  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  | ratio to the floor: "
-                      f"rps {ratio:5.0%} ({ratios[0]:.0%}-{ratios[-1]:.0%})  p50 x{p50 / floor50:5.1f}  "
-                      f"p99 x{p99 / floor99:5.1f}{verdict}" + (f"  {bad} non-2xx" if bad else ""))
+                print(
+                    f"{page:28} {rps:7.0f} req/s  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  | ratio to the floor: "
+                    f"rps {ratio:5.0%} ({ratios[0]:.0%}-{ratios[-1]:.0%})  p50 x{p50 / floor50:5.1f}  "
+                    f"p99 x{p99 / floor99:5.1f}{verdict}" + (f"  {bad} non-2xx" if bad else "")
+                )
             out = run_mixed(port, token, args.users, args.mixed_seconds)
             verdict = "ok" if out.percentile(0.95) <= 250 else "MISSED 250 ms"
             if verdict != "ok":
                 missed.append(f"{label} mixed p95")
             print(f"{f'mixed, {args.users} users':28} {out.summary(args.mixed_seconds)}  {verdict}")
-            print(f"{'':28} statuses {dict(sorted(out.statuses.items()))}  accepted: {len(out.tickets)} requests, "
-                  f"{len(out.votes)} voters")
+            print(
+                f"{'':28} statuses {dict(sorted(out.statuses.items()))}  accepted: {len(out.tickets)} requests, "
+                f"{len(out.votes)} voters"
+            )
         finally:
             process.terminate()
             process.wait(60)

@@ -18,10 +18,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ARTICLES = ["errors-and-technical-support", "user-administration-and-system-access",
-            "getting-help-with-this-help-desk", "icots-privacy-policy"]
-QUERIES = ["password reset", "locked out", "transfer request", "icots error", "printer", "reporting instructions",
-           "how do I reset my password", "violation report", "case closure"]
+ARTICLES = [
+    "errors-and-technical-support",
+    "user-administration-and-system-access",
+    "getting-help-with-this-help-desk",
+    "icots-privacy-policy",
+]
+QUERIES = [
+    "password reset",
+    "locked out",
+    "transfer request",
+    "icots error",
+    "printer",
+    "reporting instructions",
+    "how do I reset my password",
+    "violation report",
+    "case closure",
+]
 _CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
@@ -36,11 +49,19 @@ def free_port() -> int:
 
 def server_env(tmp: Path, port: int, database_url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of a bench server: private folders, the database, limits far above the load."""
-    env = {**os.environ, "HELPDESK_INSTANCE_DIR": str(tmp / "instance"), "HELPDESK_INDEX_DIR": str(tmp / "index"),
-           "HELPDESK_PORT": str(port), "HELPDESK_BASE_URL": f"http://127.0.0.1:{port}", "DATABASE_URL": database_url,
-           "HELPDESK_VOTE_LIMIT_PER_ADDRESS": "1000000 per minute", "HELPDESK_VOTE_LIMIT_PER_VOTER":
-           "1000000 per minute", "HELPDESK_NEW_VOTERS_PER_ADDRESS": "1000000 per hour",
-           "HELPDESK_SEARCH_LIMIT_PER_ADDRESS": "1000000 per minute", "HELPDESK_SECRET_KEY": "bench-" + "x" * 40}
+    env = {
+        **os.environ,
+        "HELPDESK_INSTANCE_DIR": str(tmp / "instance"),
+        "HELPDESK_INDEX_DIR": str(tmp / "index"),
+        "HELPDESK_PORT": str(port),
+        "HELPDESK_BASE_URL": f"http://127.0.0.1:{port}",
+        "DATABASE_URL": database_url,
+        "HELPDESK_VOTE_LIMIT_PER_ADDRESS": "1000000 per minute",
+        "HELPDESK_VOTE_LIMIT_PER_VOTER": "1000000 per minute",
+        "HELPDESK_NEW_VOTERS_PER_ADDRESS": "1000000 per hour",
+        "HELPDESK_SEARCH_LIMIT_PER_ADDRESS": "1000000 per minute",
+        "HELPDESK_SECRET_KEY": "bench-" + "x" * 40,
+    }
     for key in ("MAIL_SERVER", "MAIL_PORT", "HELPDESK_REDIS_URL"):
         env.pop(key, None)
     env.update(extra or {})
@@ -50,9 +71,14 @@ def server_env(tmp: Path, port: int, database_url: str, extra: dict[str, str] | 
 def start_server(tmp: Path, env: dict[str, str], workers: int = 2) -> subprocess.Popen[bytes]:
     """Start `helpdesk serve --demo` and wait until /healthz answers 200."""
     port = env["HELPDESK_PORT"]
-    process = subprocess.Popen([sys.executable, "-m", "helpdesk", "serve", "--workers", str(workers), "--demo"],
-                               cwd=ROOT, env=env, stdout=(tmp / "server.log").open("ab"), stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "helpdesk", "serve", "--workers", str(workers), "--demo"],
+        cwd=ROOT,
+        env=env,
+        stdout=(tmp / "server.log").open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -83,8 +109,9 @@ def reporter_token(env: dict[str, str]) -> str:
 
         app = create_app()
         with app.app_context():
-            user = db.session.scalars(select(User).where(User.role == "po", User.is_active.is_(True))
-                                      .order_by(User.id)).first()
+            user = db.session.scalars(
+                select(User).where(User.role == "po", User.is_active.is_(True)).order_by(User.id)
+            ).first()
             assert user is not None, "no demo probation officer"
             token = create_api_token(db.session, actor=user, name="bench", origin=Origin())[1]
             db.session.commit()
@@ -112,8 +139,10 @@ class Outcome:
 
     def summary(self, seconds: float) -> str:
         five = sum(n for status, n in self.statuses.items() if status >= 500)
-        return (f"{len(self.times) / seconds:6.0f} req/s  p50 {statistics.median(self.times):6.1f} ms  "
-                f"p95 {self.percentile(0.95):6.1f} ms  p99 {self.percentile(0.99):6.1f} ms  5xx {five}")
+        return (
+            f"{len(self.times) / seconds:6.0f} req/s  p50 {statistics.median(self.times):6.1f} ms  "
+            f"p95 {self.percentile(0.95):6.1f} ms  p99 {self.percentile(0.99):6.1f} ms  5xx {five}"
+        )
 
 
 VOTED = "errors-and-technical-support"
@@ -168,9 +197,12 @@ def _user(port: int, token: str, out: Outcome, stop: threading.Event, seed: int)
                 with out.lock:
                     out.votes[cookies["hd_voter"]] = helpful
         else:
-            status, raw = call("POST", "/api/v1/tickets", {"category": "login", "subject": f"Bench {seed}",
-                                                          "description": "Cannot sign in."},
-                               {"Authorization": f"Bearer {token}"})
+            status, raw = call(
+                "POST",
+                "/api/v1/tickets",
+                {"category": "login", "subject": f"Bench {seed}", "description": "Cannot sign in."},
+                {"Authorization": f"Bearer {token}"},
+            )
             if status in (200, 201):
                 with out.lock:
                     out.tickets.append(int(json.loads(raw)["id"]))

@@ -32,9 +32,13 @@ from flask.testing import FlaskClient  # noqa: E402
 from helpdesk import create_app  # noqa: E402
 from helpdesk.orm import upgrade_database  # noqa: E402
 
-PAGES = [("article page", "/articles/user-administration-and-system-access"), ("home page", "/"),
-         ("search page (cached query)", "/search?q=password+reset"),
-         ("API search (cached query)", "/api/v1/search?q=password+reset"), ("healthz", "/healthz")]
+PAGES = [
+    ("article page", "/articles/user-administration-and-system-access"),
+    ("home page", "/"),
+    ("search page (cached query)", "/search?q=password+reset"),
+    ("API search (cached query)", "/api/v1/search?q=password+reset"),
+    ("healthz", "/healthz"),
+]
 
 
 def measure(client: FlaskClient, path: str, requests: int) -> list[float]:
@@ -70,14 +74,26 @@ def main() -> None:
     if args.serve:
         from served import run_served
 
-        run_served(PAGES, database_url=args.database_url, seconds=args.seconds, connections=args.connections,
-                   source=args.source)
+        run_served(
+            PAGES,
+            database_url=args.database_url,
+            seconds=args.seconds,
+            connections=args.connections,
+            source=args.source,
+        )
         return
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.sqlite3"
         upgrade_database(url)
-        app = create_app({"DATABASE_URL": url, "INSTANCE_DIR": Path(tmp), "INDEX_DIR": Path(tmp) / "index",
-                          "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False})
+        app = create_app(
+            {
+                "DATABASE_URL": url,
+                "INSTANCE_DIR": Path(tmp),
+                "INDEX_DIR": Path(tmp) / "index",
+                "SECRET_KEY": "bench",
+                "RATELIMIT_ENABLED": False,
+            }
+        )
         client = app.test_client()
         client.get("/healthz")  # builds the index
         baseline = measure(client, "/static/css/app.css", args.requests)
@@ -145,9 +161,16 @@ def publish_to_other(app: Flask, client: FlaskClient, token: str, tmp: Path) -> 
     for n in range(5):
         word = f"zebracrossing{n}"
         started = time.perf_counter()
-        response = client.post("/api/v1/editor/articles", headers={"X-CSRFToken": token}, json={
-            "title": f"Bench article {n}", "section": "access", "publish": True,
-            "body": f"Intro.\n\n## Where is the {word}?\n\nOutside.\n"})
+        response = client.post(
+            "/api/v1/editor/articles",
+            headers={"X-CSRFToken": token},
+            json={
+                "title": f"Bench article {n}",
+                "section": "access",
+                "publish": True,
+                "body": f"Intro.\n\n## Where is the {word}?\n\nOutside.\n",
+            },
+        )
         assert response.status_code == 201, response.get_json()
         served = found = None
         while found is None and time.perf_counter() - started < 30:
@@ -158,9 +181,11 @@ def publish_to_other(app: Flask, client: FlaskClient, token: str, tmp: Path) -> 
                 found = time.perf_counter() - started
             time.sleep(0.02)
         results.append((served or float("nan"), found or float("nan")))
-    print(f"{'publish -> other instance':32} page served after p50 {statistics.median(r[0] for r in results):.2f} s, "
-          f"found by search after p50 {statistics.median(r[1] for r in results):.2f} s "
-          f"(index check interval {interval:.0f} s; target: under {interval + 1:.0f} s)")
+    print(
+        f"{'publish -> other instance':32} page served after p50 {statistics.median(r[0] for r in results):.2f} s, "
+        f"found by search after p50 {statistics.median(r[1] for r in results):.2f} s "
+        f"(index check interval {interval:.0f} s; target: under {interval + 1:.0f} s)"
+    )
     other.extensions["helpdesk.search"].close()
     other.extensions["helpdesk.db"][0].dispose()
 

@@ -47,8 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         engine = SearchEngine(Path(tmp) / "index", lambda: holder[0], cache_size=0, embedding_model=args.model)
         started, cpu = time.perf_counter(), time.process_time()
         engine.rebuild()
-        print(f"{args.articles} articles: full build {time.perf_counter() - started:.1f} s wall, "
-              f"{time.process_time() - cpu:.1f} s CPU{' (random vectors)' if args.random_vectors else ''}")
+        print(
+            f"{args.articles} articles: full build {time.perf_counter() - started:.1f} s wall, "
+            f"{time.process_time() - cpu:.1f} s CPU{' (random vectors)' if args.random_vectors else ''}"
+        )
         engine.warm_up(timeout=None)
         engine.search("password reset")
         walls, cpus = [], []
@@ -56,8 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(args.edits):
             victim = sorted(articles.glob("*.md"))[len(holder[0].articles) // 2 + i]
             word = f"zyxwv{'abcdefghij'[i]}tsr"
-            victim.write_text(victim.read_text(encoding="utf-8") + f"\nA new sentence about {word}.\n",
-                              encoding="utf-8")
+            victim.write_text(
+                victim.read_text(encoding="utf-8") + f"\nA new sentence about {word}.\n", encoding="utf-8"
+            )
             holder[0] = load_library(articles, holder[0])
             if args.profile and i == args.edits - 1:
                 profile.enable()
@@ -70,10 +73,14 @@ def main(argv: list[str] | None = None) -> int:
             name = (Path(tmp) / "index" / "CURRENT").read_text(encoding="utf-8").strip()
             delta = VectorSet(Path(tmp) / "index" / name).delta
             rows = len(delta.row_keys) if delta is not None else "no delta (a new base)"
-            print(f"  edit {i + 1}: ensure_index {walls[-1]:.3f} s wall, {cpus[-1]:.3f} s CPU; new text "
-                  f"{'found' if found else 'NOT FOUND'}; delta rows: {rows}")
-        print(f"re-index after one changed article: median {statistics.median(walls):.3f} s wall, "
-              f"{statistics.median(cpus):.3f} s CPU (target < 1 s)")
+            print(
+                f"  edit {i + 1}: ensure_index {walls[-1]:.3f} s wall, {cpus[-1]:.3f} s CPU; new text "
+                f"{'found' if found else 'NOT FOUND'}; delta rows: {rows}"
+            )
+        print(
+            f"re-index after one changed article: median {statistics.median(walls):.3f} s wall, "
+            f"{statistics.median(cpus):.3f} s CPU (target < 1 s)"
+        )
         engine.close()
         if args.profile:
             pstats.Stats(profile).sort_stats("cumulative").print_stats(20)

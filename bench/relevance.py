@@ -64,13 +64,17 @@ def engine_search(engine: SearchEngine) -> Callable[[str], list[str]]:
 
 def dev_query_scores(engine: SearchEngine, path: Path) -> tuple[float, float, int]:
     """Return (question-level MRR@10, article-level MRR@10, n) over our own dev queries."""
-    rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip() and not line.startswith("#")]
+    rows = [
+        line.split("\t")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     q_rr, a_rr = [], []
     for query, slug, heading in rows:
         hits = engine.search(query, limit=10).results
-        q_rank = next((i for i, h in enumerate(hits, 1)
-                       if h.article == slug and (h.question or "").startswith(heading)), None)
+        q_rank = next(
+            (i for i, h in enumerate(hits, 1) if h.article == slug and (h.question or "").startswith(heading)), None
+        )
         articles = list(dict.fromkeys(h.article for h in hits))
         a_rank = articles.index(slug) + 1 if slug in articles else None
         q_rr.append(1 / q_rank if q_rank else 0.0)
@@ -82,8 +86,10 @@ def style_table(metrics: ModuleType, name: str, report: dict) -> str:
     """Return one line per style: n, MRR@10, R@1, R@5, nDCG@10."""
     lines = [metrics.summary_line(name, report)]
     for style, m in report["by_style"].items():
-        lines.append(f"    {style:<5} n={m['n']:<3} MRR@10={m['mrr@10']:.3f} R@1={m['recall@1']:.3f} "
-                     f"R@5={m['recall@5']:.3f} nDCG@10={m['ndcg@10']:.3f}")
+        lines.append(
+            f"    {style:<5} n={m['n']:<3} MRR@10={m['mrr@10']:.3f} R@1={m['recall@1']:.3f} "
+            f"R@5={m['recall@5']:.3f} nDCG@10={m['ndcg@10']:.3f}"
+        )
     return "\n".join(lines)
 
 
@@ -98,15 +104,17 @@ def two_fold(metrics: ModuleType, engine: SearchEngine, qrels: list[dict], seed:
     grid: dict[float, list[float]] = {}
     for weight in BLEND_GRID:
         fusion.BLEND_WEIGHT = weight
-        grid[weight] = [metrics.evaluate(h, article_run(engine_search(engine), h))["overall"]["mrr@10"]
-                        for h in halves]
+        grid[weight] = [metrics.evaluate(h, article_run(engine_search(engine), h))["overall"]["mrr@10"] for h in halves]
     for train, test in ((0, 1), (1, 0)):
         best = max(BLEND_GRID, key=lambda w: grid[w][train])
-        print(f"  blend 2-fold: weight chosen on half {train} = {best} (MRR {grid[best][train]:.3f}); "
-              f"on half {test}: {grid[best][test]:.3f}, where RRF k=60 scores {rrf[test]:.3f}")
+        print(
+            f"  blend 2-fold: weight chosen on half {train} = {best} (MRR {grid[best][train]:.3f}); "
+            f"on half {test}: {grid[best][test]:.3f}, where RRF k=60 scores {rrf[test]:.3f}"
+        )
     fusion.BLEND_WEIGHT = saved
-    print("  blend grid (weight: MRR half0 / half1): "
-          + ", ".join(f"{w}: {a:.3f}/{b:.3f}" for w, (a, b) in grid.items()))
+    print(
+        "  blend grid (weight: MRR half0 / half1): " + ", ".join(f"{w}: {a:.3f}/{b:.3f}" for w, (a, b) in grid.items())
+    )
 
 
 def floors(engine: SearchEngine, qrels: list[dict]) -> None:
@@ -118,9 +126,11 @@ def floors(engine: SearchEngine, qrels: list[dict]) -> None:
             counts = kept[row["key"].partition("#")[0] in relevant]
             counts[0] += bool(row["relevant"])
             counts[1] += 1
-    print(f"  relevance floor (sem {fusion.SEM_FLOOR}, lexical share {fusion.LEX_SHARE}): keeps "
-          f"{kept[True][0] / max(kept[True][1], 1):.1%} of relevant candidates, "
-          f"{kept[False][0] / max(kept[False][1], 1):.1%} of the others")
+    print(
+        f"  relevance floor (sem {fusion.SEM_FLOOR}, lexical share {fusion.LEX_SHARE}): keeps "
+        f"{kept[True][0] / max(kept[True][1], 1):.1%} of relevant candidates, "
+        f"{kept[False][0] / max(kept[False][1], 1):.1%} of the others"
+    )
 
 
 def _question_alone(article: object) -> object:
@@ -145,6 +155,7 @@ def _aggregated(share: float) -> Callable[..., list]:
             scores = sorted(by_article[cand.key.partition("#")[0]], reverse=True)
             cand.fused += share * scores[1] if len(scores) > 1 else 0.0
         return sorted(found, key=lambda c: (-c.fused, c.key))
+
     return fuse
 
 
@@ -158,8 +169,14 @@ VARIANTS = [
 ]
 
 
-def variants(metrics: ModuleType, qrels: list[dict], devset: ArticleLibrary, ours: ArticleLibrary, work: Path,
-             args: argparse.Namespace) -> None:
+def variants(
+    metrics: ModuleType,
+    qrels: list[dict],
+    devset: ArticleLibrary,
+    ours: ArticleLibrary,
+    work: Path,
+    args: argparse.Namespace,
+) -> None:
     """Build the hybrid index again under each variant and print MRR@10, R@1, R@5 and syn MRR for both fusions."""
     print("\n== variants (each a fresh index; blend and RRF) ==")
     for name, module, attribute, value in [("as landed", fusion, "FUSION", "blend"), *VARIANTS]:
@@ -174,8 +191,10 @@ def variants(metrics: ModuleType, qrels: list[dict], devset: ArticleLibrary, our
                 fusion.FUSION = method
                 report = metrics.evaluate(qrels, article_run(engine_search(hybrid), qrels))
                 o, syn = report["overall"], report["by_style"]["syn"]
-                cells.append(f"{method} MRR@10={o['mrr@10']:.3f} R@1={o['recall@1']:.3f} R@5={o['recall@5']:.3f} "
-                             f"syn={syn['mrr@10']:.3f}")
+                cells.append(
+                    f"{method} MRR@10={o['mrr@10']:.3f} R@1={o['recall@1']:.3f} R@5={o['recall@5']:.3f} "
+                    f"syn={syn['mrr@10']:.3f}"
+                )
             fusion.FUSION = "blend"
             mine = engine_for(ours, work / f"variant-ours-{name}", args.model)
             q_mrr, _, _ = dev_query_scores(mine, args.dev_queries)
@@ -205,13 +224,20 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         started = time.perf_counter()
         hybrid = engine_for(devset, work / "devset", args.model)
-        print(f"embedding model: {hybrid.semantic.model_id or 'NONE (lexical only)'} from {args.model} "
-              f"(devset index built in {time.perf_counter() - started:.1f} s)")
+        print(
+            f"embedding model: {hybrid.semantic.model_id or 'NONE (lexical only)'} from {args.model} "
+            f"(devset index built in {time.perf_counter() - started:.1f} s)"
+        )
         lexical = engine_for(devset, work / "devset-lexical", None)
         fts = baseline.FTS5Search(args.devset / "corpus")
         print(f"\n== devset ({len(devset.articles)} articles, {len(qrels)} queries; hits of limit=10 as articles) ==")
-        print(style_table(metrics, "fts5_baseline", metrics.evaluate(
-            qrels, article_run(lambda t: [s for s, _ in fts.search(t, 10)], qrels))))
+        print(
+            style_table(
+                metrics,
+                "fts5_baseline",
+                metrics.evaluate(qrels, article_run(lambda t: [s for s, _ in fts.search(t, 10)], qrels)),
+            )
+        )
         print(style_table(metrics, "lexical", metrics.evaluate(qrels, article_run(engine_search(lexical), qrels))))
         default_fusion = fusion.FUSION
         for method in ("rrf", "blend"):

@@ -71,8 +71,12 @@ def timed_pass(run: Callable[[str], object], queries: list[str], passes: int = 3
     return tuple(statistics.median(r[i] for r in results) for i in range(3))  # type: ignore[return-value]
 
 
-MODES = {"off": "no warm-up (before)", "race": "racing warm-up, no file", "race+file": "racing warm-up, file",
-         "warmed": "after warm-up"}
+MODES = {
+    "off": "no warm-up (before)",
+    "race": "racing warm-up, no file",
+    "race+file": "racing warm-up, file",
+    "warmed": "after warm-up",
+}
 
 
 def fresh_worker(index_dir: str, library_file: str, queries: list[str], mode: str, model: str | None) -> list[float]:
@@ -85,8 +89,9 @@ def fresh_worker(index_dir: str, library_file: str, queries: list[str], mode: st
         (Path(index_dir) / name / WARM_FILE).unlink(missing_ok=True)
     if mode == "off":
         maintenance.Warmer.start = lambda self: self  # type: ignore[method-assign]
-    engine = SearchEngine(Path(index_dir), lambda: library, cache_size=0,
-                          embedding_model=Path(model) if model else None)
+    engine = SearchEngine(
+        Path(index_dir), lambda: library, cache_size=0, embedding_model=Path(model) if model else None
+    )
     rss = lambda: int(re.findall(r"VmRSS:\s+(\d+)", Path("/proc/self/status").read_text())[0]) / 1024  # noqa: E731
     start, _ = rss(), mode == "warmed" and engine.warm_up(timeout=None)  # else the first query opens the index
     warmed, figures = rss() - start, timed_pass(engine.search, queries, passes=1)
@@ -94,16 +99,19 @@ def fresh_worker(index_dir: str, library_file: str, queries: list[str], mode: st
     return [*figures, state["seconds"], state["postings"], warmed, rss() - start, rss()]  # type: ignore[list-item]
 
 
-def fresh_workers(index_dir: Path, library: ArticleLibrary, queries: list[str], runs: int,
-                  model: Path | None) -> dict[str, list]:
+def fresh_workers(
+    index_dir: Path, library: ArticleLibrary, queries: list[str], runs: int, model: Path | None
+) -> dict[str, list]:
     """Return the median figures of `fresh_worker` over `runs` processes per mode, each process new."""
     (index_dir.parent / "library.pickle").write_bytes(pickle.dumps(library))
     args = (str(index_dir), str(index_dir.parent / "library.pickle"), queries)
     extra = str(model) if model else None
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), max_tasks_per_child=1) as pool:
         futures = [(mode, pool.submit(fresh_worker, *args, mode, extra)) for _ in range(runs) for mode in MODES]
-        return {mode: [statistics.median(f.result()[i] for m, f in futures if m == mode) for i in range(8)]
-                for mode in MODES}
+        return {
+            mode: [statistics.median(f.result()[i] for m, f in futures if m == mode) for i in range(8)]
+            for mode in MODES
+        }
 
 
 class ProgressBar:
@@ -128,8 +136,9 @@ class Fts5Baseline:
 
     def __init__(self, library: ArticleLibrary, path: Path) -> None:
         self.db = sqlite3.connect(path)
-        self.db.execute("CREATE VIRTUAL TABLE fts USING fts5(key UNINDEXED, topic, question, answer, "
-                        "tokenize='porter unicode61')")
+        self.db.execute(
+            "CREATE VIRTUAL TABLE fts USING fts5(key UNINDEXED, topic, question, answer, tokenize='porter unicode61')"
+        )
         weights = ", ".join(str(FIELD_BOOSTS[f]) for f in ("topic", "question", "answer"))
         self.db.execute(f"INSERT INTO fts(fts, rank) VALUES('rank', 'bm25(0.0, {weights})')")
         rows = []
@@ -147,8 +156,7 @@ class Fts5Baseline:
         if not words:
             return []
         match = " OR ".join(f'"{w}"' for w in words)
-        return [r[0] for r in self.db.execute("SELECT key FROM fts WHERE fts MATCH ? ORDER BY rank LIMIT 10",
-                                              (match,))]
+        return [r[0] for r in self.db.execute("SELECT key FROM fts WHERE fts MATCH ? ORDER BY rank LIMIT 10", (match,))]
 
 
 def _fmt(p: tuple[float, float, float]) -> str:
@@ -159,8 +167,15 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x" if b > 0 else "-"
 
 
-def bench(label: str, library: ArticleLibrary, queries: list[str], workdir: Path,
-          articles_dir: Path | None = None, fresh_runs: int = 3, model: Path | None = None) -> dict[str, float]:
+def bench(
+    label: str,
+    library: ArticleLibrary,
+    queries: list[str],
+    workdir: Path,
+    articles_dir: Path | None = None,
+    fresh_runs: int = 3,
+    model: Path | None = None,
+) -> dict[str, float]:
     """Measure build, uncached and cached latency, the FTS5 baseline and (with `articles_dir`) a re-index."""
     holder = [library]
     index_dir = workdir / f"index-{label}"
@@ -190,29 +205,47 @@ def bench(label: str, library: ArticleLibrary, queries: list[str], workdir: Path
     fts_latency = timed_pass(fts.search, queries)
     fts_found = sum(1 for q in queries if fts.search(q)) / len(queries)
 
-    print(f"\n== {label}: {len(library.articles)} articles, {docs} documents, index {size:.1f} MB, "
-          f"{len(queries)} queries; ranking {engine.status()['ranking']} ({engine.semantic.model_id or 'no model'}) ==")
+    print(
+        f"\n== {label}: {len(library.articles)} articles, {docs} documents, index {size:.1f} MB, "
+        f"{len(queries)} queries; ranking {engine.status()['ranking']} ({engine.semantic.model_id or 'no model'}) =="
+    )
     print(f"{'':34}{'whoosh engine':>24}{'FTS5 baseline':>24}{'whoosh/FTS5':>26}")
     print(f"{'full build (s)':34}{build:>24.2f}{fts_build:>24.2f}{_ratio(build, fts_build):>26}")
-    print(f"{'  CPU time of the build (s)':34}{build_cpu:>24.2f}    load average {os.getloadavg()[0]:.1f} on "
-          f"{os.cpu_count()} cores")
-    print(f"{'uncached p50/p95/p99 (ms)':34}{_fmt(uncached):>24}{_fmt(fts_latency):>24}"
-          f"{' / '.join(_ratio(a, b) for a, b in zip(uncached, fts_latency, strict=True)):>26}")
+    print(
+        f"{'  CPU time of the build (s)':34}{build_cpu:>24.2f}    load average {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} cores"
+    )
+    print(
+        f"{'uncached p50/p95/p99 (ms)':34}{_fmt(uncached):>24}{_fmt(fts_latency):>24}"
+        f"{' / '.join(_ratio(a, b) for a, b in zip(uncached, fts_latency, strict=True)):>26}"
+    )
     print(f"{'  CPU time per query p50/p95/p99':34}{_fmt(uncached_cpu):>24}")
     for mode, f in fresh.items():
         note = f"warm-up {f[3]:.1f} s, {f[4] / 1e6:.2f}M postings" if mode != "off" else ""
         print(f"{'  fresh process, ' + MODES[mode]:34}{_fmt(f[:3]):>24}    {note}")
-    print(f"{'cached p50/p95/p99 (ms)':34}{_fmt(cached):>24}{_fmt(fts_latency):>24}"
-          f"{' / '.join(_ratio(a, b) for a, b in zip(cached, fts_latency, strict=True)):>26}")
+    print(
+        f"{'cached p50/p95/p99 (ms)':34}{_fmt(cached):>24}{_fmt(fts_latency):>24}"
+        f"{' / '.join(_ratio(a, b) for a, b in zip(cached, fts_latency, strict=True)):>26}"
+    )
     print(f"{'queries with a hit':34}{found:>24.0%}{fts_found:>24.0%}")
-    figures = {"build": build, "build_cpu": build_cpu, "uncached_cpu_p95": uncached_cpu[1],
-               "uncached_p95": uncached[1], "cached_p95": cached[1], "fts_p95": fts_latency[1],
-               **{f"{mode}_p95": f[1] for mode, f in fresh.items()}}
+    figures = {
+        "build": build,
+        "build_cpu": build_cpu,
+        "uncached_cpu_p95": uncached_cpu[1],
+        "uncached_p95": uncached[1],
+        "cached_p95": cached[1],
+        "fts_p95": fts_latency[1],
+        **{f"{mode}_p95": f[1] for mode, f in fresh.items()},
+    }
     if fresh:
-        print(f"{'  fresh process RSS growth (MB)':34}{'':24}    off {fresh['off'][6]:.0f} after the pass; warmed "
-              f"{fresh['warmed'][5]:.0f} after warm-up, {fresh['warmed'][6]:.0f} after the pass")
-        print(f"{'  memory per worker (RSS, MB)':34}{fresh['warmed'][7]:>24.0f}    (model, index and mapped "
-              f"embeddings included; the mapped pages are shared by all workers)")
+        print(
+            f"{'  fresh process RSS growth (MB)':34}{'':24}    off {fresh['off'][6]:.0f} after the pass; warmed "
+            f"{fresh['warmed'][5]:.0f} after warm-up, {fresh['warmed'][6]:.0f} after the pass"
+        )
+        print(
+            f"{'  memory per worker (RSS, MB)':34}{fresh['warmed'][7]:>24.0f}    (model, index and mapped "
+            f"embeddings included; the mapped pages are shared by all workers)"
+        )
     if articles_dir is not None:
         victim = sorted(articles_dir.glob("*.md"))[len(library.articles) // 2]
         text = victim.read_text(encoding="utf-8") + "\nA new sentence about zyxwvutsr.\n"
@@ -229,8 +262,10 @@ def bench(label: str, library: ArticleLibrary, queries: list[str], workdir: Path
         print(f"{'one changed article: reload (s)':34}{reload:>24.3f}")
         found_text = "(new text found)" if ok else "(NEW TEXT NOT FOUND)"
         print(f"{'one changed article: ensure_index (s)':34}{reindex:>24.3f}{found_text:>24}")
-        print(f"{'  then first pass, uncached (ms)':34}{_fmt(after):>24}    warm-up {state['seconds']:.1f} s, "
-              f"{state['reused'] / 1e6:.2f}M of {state['postings'] / 1e6:.2f}M postings reused")
+        print(
+            f"{'  then first pass, uncached (ms)':34}{_fmt(after):>24}    warm-up {state['seconds']:.1f} s, "
+            f"{state['reused'] / 1e6:.2f}M of {state['postings'] / 1e6:.2f}M postings reused"
+        )
         figures.update(reindex=reindex, after_edit_p95=after[1])
     return figures
 
@@ -257,8 +292,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--fresh-runs", type=int, default=3, help="fresh processes per warm-up mode")
     parser.add_argument("--model", default=str(default_model_dir()), help="embedding model folder, or none")
-    parser.add_argument("--random-vectors", action="store_true",
-                        help="embed the generated corpus as random unit vectors (latency only; see above)")
+    parser.add_argument(
+        "--random-vectors",
+        action="store_true",
+        help="embed the generated corpus as random unit vectors (latency only; see above)",
+    )
     args = parser.parse_args(argv)
     model = None if args.model.lower() == "none" else Path(args.model)
     corpus = Corpus(args.seed)
@@ -266,9 +304,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="helpdesk-bench-") as tmp:
         workdir = Path(tmp)
         real = load_library(ROOT / "articles")
-        real_queries = [line.split("\t")[0] for line in
-                        (ROOT / "tests" / "search" / "dev_queries.tsv").read_text(encoding="utf-8").splitlines()
-                        if line.strip() and not line.startswith("#")]
+        real_queries = [
+            line.split("\t")[0]
+            for line in (ROOT / "tests" / "search" / "dev_queries.tsv").read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")
+        ]
         bench("real articles", real, real_queries * max(1, args.queries // len(real_queries)), workdir, model=model)
 
         articles_dir = workdir / "articles"
@@ -278,24 +318,31 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         library = load_parallel(articles_dir)
         parsed = time.perf_counter() - start
-        print(f"\ngenerated {args.articles} articles in {written:.1f} s, parsed them in {parsed:.1f} s "
-              f"({len(library.errors)} refused)")
+        print(
+            f"\ngenerated {args.articles} articles in {written:.1f} s, parsed them in {parsed:.1f} s "
+            f"({len(library.errors)} refused)"
+        )
         if args.random_vectors:
             _random_document_vectors()
-        f = bench(f"generated corpus ({args.articles})", library, queries, workdir, articles_dir, args.fresh_runs,
-                  model)
+        f = bench(
+            f"generated corpus ({args.articles})", library, queries, workdir, articles_dir, args.fresh_runs, model
+        )
         hybrid = model is not None
         p95 = 25 if args.articles <= 1000 or not hybrid else 60  # issue 9: 25 ms at 1,000, 60 ms at 10,000 articles
         build_limit = 180 if hybrid else 30  # a cold embedding cache: every text goes through the model
         print(f"\ntargets ({'hybrid' if hybrid else 'lexical'}; this run has {args.articles} articles):")
-        checks = [(f"uncached p95 < {p95} ms", f["uncached_p95"] < p95),
-                  *((f"fresh process, {MODES[m]}: uncached p95 < {p95} ms", f[f"{m}_p95"] < p95)
-                    for m in list(MODES)[1:]),
-                  (f"first pass after a one-article re-index: uncached p95 < {p95} ms", f["after_edit_p95"] < p95),
-                  ("cached p95 <= FTS5 p95", f["cached_p95"] <= f["fts_p95"]),
-                  (f"full build < {build_limit} s" + (" (random vectors: not a real build)" if args.random_vectors
-                                                      else ""), f["build"] < build_limit),
-                  ("one-article re-index < 1 s", f["reindex"] < 1.0)]
+        checks = [
+            (f"uncached p95 < {p95} ms", f["uncached_p95"] < p95),
+            *((f"fresh process, {MODES[m]}: uncached p95 < {p95} ms", f[f"{m}_p95"] < p95) for m in list(MODES)[1:]),
+            (f"first pass after a one-article re-index: uncached p95 < {p95} ms", f["after_edit_p95"] < p95),
+            ("cached p95 <= FTS5 p95", f["cached_p95"] <= f["fts_p95"]),
+            (
+                f"full build < {build_limit} s"
+                + (" (random vectors: not a real build)" if args.random_vectors else ""),
+                f["build"] < build_limit,
+            ),
+            ("one-article re-index < 1 s", f["reindex"] < 1.0),
+        ]
         for name, ok in checks:
             print(f"  {'PASS' if ok else 'FAIL'}  {name}")
     return 0

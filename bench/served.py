@@ -25,15 +25,25 @@ def _free_port() -> int:
 
 
 def _start(source: Path, tmp: Path, port: int, database_url: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "HELPDESK_INSTANCE_DIR": str(tmp / "instance"), "HELPDESK_INDEX_DIR": str(tmp / "index"),
-           "HELPDESK_PORT": str(port), "HELPDESK_BASE_URL": f"http://127.0.0.1:{port}",
-           "HELPDESK_VOTE_LIMIT_PER_ADDRESS": "100000 per minute", "HELPDESK_SEARCH_LIMIT_PER_ADDRESS":
-           "1000000 per minute"}
+    env = {
+        **os.environ,
+        "HELPDESK_INSTANCE_DIR": str(tmp / "instance"),
+        "HELPDESK_INDEX_DIR": str(tmp / "index"),
+        "HELPDESK_PORT": str(port),
+        "HELPDESK_BASE_URL": f"http://127.0.0.1:{port}",
+        "HELPDESK_VOTE_LIMIT_PER_ADDRESS": "100000 per minute",
+        "HELPDESK_SEARCH_LIMIT_PER_ADDRESS": "1000000 per minute",
+    }
     env.pop("DATABASE_URL", None)
     if database_url:
         env["DATABASE_URL"] = database_url
-    process = subprocess.Popen([sys.executable, "-m", "helpdesk", "serve", "--workers", "2"], cwd=source, env=env,
-                               stdout=(tmp / "server.log").open("wb"), stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "helpdesk", "serve", "--workers", "2"],
+        cwd=source,
+        env=env,
+        stdout=(tmp / "server.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -79,8 +89,9 @@ def drive(port: int, path: str, seconds: float, connections: int) -> tuple[float
     return len(times) / elapsed, statistics.median(times), errors[0]
 
 
-def run_served(pages: list[tuple[str, str]], *, database_url: str, seconds: float, connections: int,
-               source: Path) -> None:
+def run_served(
+    pages: list[tuple[str, str]], *, database_url: str, seconds: float, connections: int, source: Path
+) -> None:
     """Print requests per second and p50 of each page, as a share of the static file's in the same run."""
     with tempfile.TemporaryDirectory() as name:
         tmp, port = Path(name), _free_port()
@@ -92,8 +103,10 @@ def run_served(pages: list[tuple[str, str]], *, database_url: str, seconds: floa
             print(f"{'static file (the floor)':32} {floor:8.0f} req/s  p50 {floor_p50:6.2f} ms")
             for label, path in pages:
                 rps, p50, bad = drive(port, path, seconds, connections)
-                print(f"{label:32} {rps:8.0f} req/s  p50 {p50:6.2f} ms  ({rps / floor:4.0%} of the floor)"
-                      + (f"  {bad} non-200" if bad else ""))
+                print(
+                    f"{label:32} {rps:8.0f} req/s  p50 {p50:6.2f} ms  ({rps / floor:4.0%} of the floor)"
+                    + (f"  {bad} non-200" if bad else "")
+                )
         finally:
             process.terminate()
             process.wait(30)

@@ -58,8 +58,11 @@ def main() -> None:
     if "bench" not in url.rsplit("/", 1)[-1]:
         parser.error("the database name must contain 'bench' (its schema is dropped)")
     databases = PostgresDatabases(options.postgres, "bench")  # builds the template if the migrations changed
-    figures: dict[str, list[float]] = {"baseline: connect + SELECT 1": [], "old: drop schema + migrations": [],
-                                       "new: drop + CREATE DATABASE TEMPLATE": []}
+    figures: dict[str, list[float]] = {
+        "baseline: connect + SELECT 1": [],
+        "old: drop schema + migrations": [],
+        "new: drop + CREATE DATABASE TEMPLATE": [],
+    }
     try:
         for _ in range(options.rounds):
             figures["baseline: connect + SELECT 1"].append(timed(lambda: first_query(url)))
@@ -68,8 +71,10 @@ def main() -> None:
     finally:
         databases.close()
     for name, values in figures.items():
-        print(f"{name:38} median {statistics.median(values):7.3f} s  (min {min(values):.3f}, max {max(values):.3f},"
-              f" {len(values)} rounds)")
+        print(
+            f"{name:38} median {statistics.median(values):7.3f} s  (min {min(values):.3f}, max {max(values):.3f},"
+            f" {len(values)} rounds)"
+        )
 
 
 if __name__ == "__main__":

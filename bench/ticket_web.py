@@ -62,10 +62,17 @@ def bench_web_submissions(app: Flask, org: dict[str, Any], count: int, label: st
     started = time.perf_counter()
     for number in range(count):
         token = csrf(client, "/requests/new")
-        response = client.post("/requests/new", data={
-            "csrf_token": token, "category": categories[number % 4], "subject": f"Web bench request {number}",
-            "description": "The page shows an error when I open a transfer.", "affected": "me",
-            "idempotency_key": secrets.token_urlsafe(16)})
+        response = client.post(
+            "/requests/new",
+            data={
+                "csrf_token": token,
+                "category": categories[number % 4],
+                "subject": f"Web bench request {number}",
+                "description": "The page shows an error when I open a transfer.",
+                "affected": "me",
+                "idempotency_key": secrets.token_urlsafe(16),
+            },
+        )
         assert response.status_code == 303, response.get_data(as_text=True)[:500]
     form = count / (time.perf_counter() - started)
     ready(app, org["reporters"][2])
@@ -77,9 +84,16 @@ def bench_web_submissions(app: Flask, org: dict[str, Any], count: int, label: st
     headers = {"Authorization": f"Bearer {plaintext}"}
     started = time.perf_counter()
     for number in range(count):
-        response = api.post("/api/v1/tickets", headers=headers, json={
-            "category": categories[number % 4], "subject": f"API bench request {number}",
-            "description": "The page shows an error when I open a transfer.", "idempotency_key": secrets.token_hex(16)})
+        response = api.post(
+            "/api/v1/tickets",
+            headers=headers,
+            json={
+                "category": categories[number % 4],
+                "subject": f"API bench request {number}",
+                "description": "The page shows an error when I open a transfer.",
+                "idempotency_key": secrets.token_hex(16),
+            },
+        )
         assert response.status_code == 201, response.get_data(as_text=True)[:500]
     rate = count / (time.perf_counter() - started)
     print(f"  web form (GET + POST) {label:22} {form:8.0f} /s   API POST {rate:8.0f} /s")
@@ -102,10 +116,21 @@ def bench_queue_pages(app: Flask, org: dict[str, Any], phase: str, repeat: int =
     agency_id, state = org["agencies"][0]
     with app.app_context():
         national = db.session.scalars(select(User.id).where(User.role == "national_admin")).one()
-    people = [("local IT", org["local_it"][agency_id][0], ["/queue", "/queue?sort=updated", "/requests/1"]),
-              (f"compact office {state}", org["compact"][state][0], ["/queue", "/queue?tier=local_it"]),
-              ("national", national, ["/queue", "/queue?tier=all", "/queue?tier=all&sort=updated",
-                                      "/queue?tier=all&sort=response", "/queue?tier=all&sort=created"])]
+    people = [
+        ("local IT", org["local_it"][agency_id][0], ["/queue", "/queue?sort=updated", "/requests/1"]),
+        (f"compact office {state}", org["compact"][state][0], ["/queue", "/queue?tier=local_it"]),
+        (
+            "national",
+            national,
+            [
+                "/queue",
+                "/queue?tier=all",
+                "/queue?tier=all&sort=updated",
+                "/queue?tier=all&sort=response",
+                "/queue?tier=all&sort=created",
+            ],
+        ),
+    ]
     static = app.test_client()
     floor = _median_ms(static, "/static/css/app.css", repeat)
     print(f"  {phase} whole pages (median of {repeat}; baseline static file {floor:.2f} ms):")

@@ -68,8 +68,9 @@ def median_time(run: Callable[[], object], repeat: int = 30) -> float:
     return statistics.median(samples)
 
 
-def bench_submissions(sessions: sessionmaker[Session], triage: Triage, org: dict[str, Any], count: int,
-                      label: str) -> None:
+def bench_submissions(
+    sessions: sessionmaker[Session], triage: Triage, org: dict[str, Any], count: int, label: str
+) -> None:
     """Print service submissions per second (one transaction each) against bare single-row INSERTs."""
     reporters = org["reporters"]
     categories = ("other", "access", "login", "error")
@@ -78,17 +79,26 @@ def bench_submissions(sessions: sessionmaker[Session], triage: Triage, org: dict
         with sessions() as session, session.begin():
             reporter = session.get(User, reporters[number % len(reporters)])
             assert reporter is not None
-            submit_ticket(session, triage, reporter=reporter, category=categories[number % len(categories)],
-                          subject=f"Bench request {number}", description="Bench.",
-                          idempotency_key=secrets.token_hex(16), origin=ORIGIN)
+            submit_ticket(
+                session,
+                triage,
+                reporter=reporter,
+                category=categories[number % len(categories)],
+                subject=f"Bench request {number}",
+                description="Bench.",
+                idempotency_key=secrets.token_hex(16),
+                origin=ORIGIN,
+            )
     service = count / (time.perf_counter() - started)
     started = time.perf_counter()
     for number in range(count):
         with sessions() as session, session.begin():
             session.execute(insert(Ticket), [ticket_row(org, number, reporters[0], NOW)])
     bare = count / (time.perf_counter() - started)
-    print(f"  submissions {label:28} {service:8.0f} /s   baseline bare INSERT {bare:8.0f} /s "
-          f"({bare / service:.1f}x faster)")
+    print(
+        f"  submissions {label:28} {service:8.0f} /s   baseline bare INSERT {bare:8.0f} /s "
+        f"({bare / service:.1f}x faster)"
+    )
 
 
 def bench_queues(app: Flask, org: dict[str, Any], phase: str) -> None:
@@ -103,8 +113,13 @@ def bench_queues(app: Flask, org: dict[str, Any], phase: str) -> None:
         cases = [
             (f"local IT queue (agency {agency_id})", local, QueueFilter(), "local_it", Ticket.agency_id == agency_id),
             (f"compact office queue ({state})", compact, QueueFilter(), "compact_office", Ticket.state_code == state),
-            ("compact office, tier-1 filter", compact, QueueFilter(tier="local_it"), "local_it",
-             Ticket.state_code == state),
+            (
+                "compact office, tier-1 filter",
+                compact,
+                QueueFilter(tier="local_it"),
+                "local_it",
+                Ticket.state_code == state,
+            ),
             ("national, everything", national, QueueFilter(everything=True), None, None),
             ("national, everything, by last change", national, QueueFilter(everything=True), None, None, "updated"),
             ("national, everything, by response", national, QueueFilter(everything=True), None, None, "response"),
@@ -113,8 +128,9 @@ def bench_queues(app: Flask, org: dict[str, Any], phase: str) -> None:
             sort = sorts[0] if sorts else "due"
             page = list_queue(session, user, filters, sort=sort)
             counts = queue_counts(session, user, filters)
-            page_time = median_time(lambda u=user, f=filters, c=counts, s=sort: list_queue(session, u, f, counts=c,
-                                                                                            sort=s))
+            page_time = median_time(
+                lambda u=user, f=filters, c=counts, s=sort: list_queue(session, u, f, counts=c, sort=s)
+            )
             counts_time = median_time(lambda u=user, f=filters: queue_counts(session, u, f))
             conditions = [status_in(OPEN_STATUSES)]
             conditions += [c for c in (Ticket.tier == tier if tier else None, scope) if c is not None]
@@ -122,8 +138,10 @@ def bench_queues(app: Flask, org: dict[str, Any], phase: str) -> None:
             bare = select(Ticket.id).where(*conditions).order_by(*order).limit(25)
             bare_time = median_time(lambda q=bare: session.execute(q).all())
             session.rollback()
-            print(f"  {phase} {label:38} total {page.total:6}  counts {ms(counts_time)} + page {ms(page_time)}"
-                  f" = {ms(counts_time + page_time)}   baseline SELECT {ms(bare_time)}")
+            print(
+                f"  {phase} {label:38} total {page.total:6}  counts {ms(counts_time)} + page {ms(page_time)}"
+                f" = {ms(counts_time + page_time)}   baseline SELECT {ms(bare_time)}"
+            )
 
 
 #: The bare-SQL twin of the sweep's writes: the same columns of the same rows, a history row and an audit row each.
@@ -161,10 +179,12 @@ def bench_sweep(sessions: sessionmaker[Session], triage: Triage, expected: int) 
     again = time.perf_counter()
     second = escalate_overdue(sessions, triage, now=NOW)
     idle = time.perf_counter() - again
-    print(f"  sweep (batches of {BATCH}): escalated {escalated} (expected {expected}) in {sweep:6.2f} s "
-          f"({escalated / sweep:,.0f} tickets/s); baseline bare SQL (one UPDATE of {updated} rows, "
-          f"two INSERT ... SELECT) {bare:6.2f} s; "
-          f"second run escalated {second} in {ms(idle)}")
+    print(
+        f"  sweep (batches of {BATCH}): escalated {escalated} (expected {expected}) in {sweep:6.2f} s "
+        f"({escalated / sweep:,.0f} tickets/s); baseline bare SQL (one UPDATE of {updated} rows, "
+        f"two INSERT ... SELECT) {bare:6.2f} s; "
+        f"second run escalated {second} in {ms(idle)}"
+    )
 
 
 def vacuum(engine: Any) -> None:
@@ -184,9 +204,17 @@ def run(url: str, label: str, tickets: int, submissions: int, sweep_only: bool =
     print(f"\n== {label} ==")
     with tempfile.TemporaryDirectory() as tmp:
         upgrade_database(url)
-        app = create_app({"DATABASE_URL": url, "INSTANCE_DIR": Path(tmp), "INDEX_DIR": Path(tmp) / "index",
-                          "SECRET_KEY": "bench", "BASE_URL": "https://help.example.org", "RATELIMIT_ENABLED": False,
-                          "MFA_ROLES": ()})  # staff sign in with a password only: the bench measures pages
+        app = create_app(
+            {
+                "DATABASE_URL": url,
+                "INSTANCE_DIR": Path(tmp),
+                "INDEX_DIR": Path(tmp) / "index",
+                "SECRET_KEY": "bench",
+                "BASE_URL": "https://help.example.org",
+                "RATELIMIT_ENABLED": False,
+                "MFA_ROLES": (),
+            }
+        )  # staff sign in with a password only: the bench measures pages
         triage: Triage = app.extensions[EXTENSION_KEY]
         with app.app_context():
             sessions = sessionmaker(db.engine, expire_on_commit=False)
@@ -233,13 +261,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--submissions", type=int, default=300)
-    parser.add_argument("--sweep-and-queues", action="store_true",
-                        help="only the queue queries and the sweep (no submissions, no web pages)")
+    parser.add_argument(
+        "--sweep-and-queues",
+        action="store_true",
+        help="only the queue queries and the sweep (no submissions, no web pages)",
+    )
     parser.add_argument("--postgres", help="URL of a scratch PostgreSQL database (its name must contain 'bench')")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        run(f"sqlite:///{tmp}/bench.sqlite3", "SQLite (file, WAL)", args.tickets, args.submissions,
-            args.sweep_and_queues)
+        run(
+            f"sqlite:///{tmp}/bench.sqlite3",
+            "SQLite (file, WAL)",
+            args.tickets,
+            args.submissions,
+            args.sweep_and_queues,
+        )
     if args.postgres:
         run(reset_postgres(args.postgres), "PostgreSQL", args.tickets, args.submissions, args.sweep_and_queues)
 

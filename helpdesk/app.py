@@ -16,8 +16,12 @@ from helpdesk.failover import HelpdeskFlask
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app: defaults, then the environment, then `test_config`."""
     settings = Settings.from_env()
-    app = HelpdeskFlask("helpdesk", template_folder=str(PROJECT_ROOT / "templates"),
-                        instance_path=str(settings.instance_dir), instance_relative_config=True)
+    app = HelpdeskFlask(
+        "helpdesk",
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=str(settings.instance_dir),
+        instance_relative_config=True,
+    )
     app.config.update(settings.flask_config())
     app.config.update(
         RATELIMIT_SWALLOW_ERRORS=True,  # a Redis outage must not take voting down with it

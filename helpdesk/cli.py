@@ -149,8 +149,10 @@ def _explain(text: str, limit: int) -> None:
             sem = f"#{row['semantic_rank']} {sem}"
         floor = "relevant" if row["relevant"] else "below the relevance floor"
         confident = ", confident" if row["confident"] else ""
-        click.echo(f"{rank:>2}. {row['key']}\n    lexical {lex} | semantic {sem} | fused {row['fused']:.4f} | "
-                   f"{floor}{confident}")
+        click.echo(
+            f"{rank:>2}. {row['key']}\n    lexical {lex} | semantic {sem} | fused {row['fused']:.4f} | "
+            f"{floor}{confident}"
+        )
         if row["learned_phrasing"]:
             click.echo("    learned phrasing matched")
 
@@ -191,5 +193,6 @@ def main() -> None:
     except ConfigError as exc:
         click.echo(f"helpdesk: configuration error: {exc}", err=True)
         sys.exit(2)
-    FlaskGroup(create_app=_create_app, name="helpdesk",
-               help="Helpdesk: the self-service help desk and knowledge base.")(prog_name="helpdesk")
+    FlaskGroup(
+        create_app=_create_app, name="helpdesk", help="Helpdesk: the self-service help desk and knowledge base."
+    )(prog_name="helpdesk")

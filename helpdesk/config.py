@@ -35,8 +35,9 @@ def _mail_settings(env: dict[str, str]) -> dict[str, Any]:
 
 def _account_settings(env: dict[str, str]) -> dict[str, Any]:
     """Parse the account policy variables."""
-    values = {key: value for key, value in read_keyed(env).items()
-              if not key.startswith("MAIL_") and key not in _GENERAL_KEYS}
+    values = {
+        key: value for key, value in read_keyed(env).items() if not key.startswith("MAIL_") and key not in _GENERAL_KEYS
+    }
     roles = read(env, "HELPDESK_MFA_ROLES")
     if any(role not in _ROLES for role in roles):
         raise ConfigError(f"HELPDESK_MFA_ROLES names an unknown role; roles are {', '.join(_ROLES)}")
@@ -62,7 +63,9 @@ def normalize_database_url(url: str) -> str:
 def _base_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise ConfigError(f"HELPDESK_BASE_URL={value!r} must be an absolute http(s) URL such as https://help.example.org")
+        raise ConfigError(
+            f"HELPDESK_BASE_URL={value!r} must be an absolute http(s) URL such as https://help.example.org"
+        )
     return value.rstrip("/")
 
 

@@ -16,9 +16,18 @@ log = logging.getLogger(__name__)
 
 #: Short machine codes for the JSON `error` field.
 CODES = {
-    400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 409: "conflict",
-    413: "too_large", 414: "uri_too_long", 415: "unsupported_media_type", 422: "invalid", 429: "rate_limited",
-    500: "internal_error", 503: "unavailable",
+    400: "bad_request",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    414: "uri_too_long",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
 }
 
 
@@ -78,9 +87,16 @@ def _audit_denied() -> None:
     user = current_user if current_user.is_authenticated else g.get("api_user")  # a session, or an API token
     try:
         # The request lifecycle rolled the refused request's work back before this handler ran.
-        record_event(db.session, "access_denied", origin=current_origin(), outcome="failure",
-                     actor_id=user.id if user else None, actor_email=user.email if user else None,
-                     state_code=user.state_code if user else None, detail=f"{request.method} {request.path}")
+        record_event(
+            db.session,
+            "access_denied",
+            origin=current_origin(),
+            outcome="failure",
+            actor_id=user.id if user else None,
+            actor_email=user.email if user else None,
+            state_code=user.state_code if user else None,
+            detail=f"{request.method} {request.path}",
+        )
         db.keep_refused()  # committed at the end of the request although it answers 403
     except Exception:  # the refusal must still reach the person even if the database is down
         log.exception("could not audit a denied request to %s", request.path)

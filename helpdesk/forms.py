@@ -31,12 +31,18 @@ class Form(FlaskForm):
     missing for InputRequired too.
     """
 
-    def process(self, formdata: Any = None, obj: Any = None, data: Any = None, extra_filters: Any = None,
-                **kwargs: Any) -> None:
+    def process(
+        self, formdata: Any = None, obj: Any = None, data: Any = None, extra_filters: Any = None, **kwargs: Any
+    ) -> None:
         """Normalise the text values of `formdata`, then process the fields as WTForms does."""
         formdata = self.meta.wrap_formdata(self, formdata)
         if formdata is not None:
             cleaners = {field.name: clean for field in self if (clean := _cleaner(field)) is not None}
-            formdata = MultiDict([(key, cleaners[key](value) if key in cleaners and isinstance(value, str) else value)
-                                  for key in dict.fromkeys(formdata.keys()) for value in formdata.getlist(key)])
+            formdata = MultiDict(
+                [
+                    (key, cleaners[key](value) if key in cleaners and isinstance(value, str) else value)
+                    for key in dict.fromkeys(formdata.keys())
+                    for value in formdata.getlist(key)
+                ]
+            )
         super().process(formdata, obj, data=data, extra_filters=extra_filters, **kwargs)

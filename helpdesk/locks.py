@@ -44,30 +44,47 @@ def claim_run(connection: Connection, name: str, *, interval: dt.timedelta, now:
     """
     table = table_of(JobRun)
     with connection.begin():
-        claimed = connection.execute(update(table).where(
-            table.c.name == name, or_(table.c.started_at.is_(None), table.c.started_at <= now - interval)).values(
-            host=host, started_at=now, finished_at=None)).rowcount
+        claimed = connection.execute(
+            update(table)
+            .where(table.c.name == name, or_(table.c.started_at.is_(None), table.c.started_at <= now - interval))
+            .values(host=host, started_at=now, finished_at=None)
+        ).rowcount
         if not claimed:
             dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
             # RETURNING says whether the row went in (the rowcount of this INSERT came back 0 on PostgreSQL).
-            claimed = len(connection.execute(dialect_insert(table).values(
-                name=name, host=host, started_at=now, finished_at=None).on_conflict_do_nothing()
-                .returning(table.c.name)).all())
+            claimed = len(
+                connection.execute(
+                    dialect_insert(table)
+                    .values(name=name, host=host, started_at=now, finished_at=None)
+                    .on_conflict_do_nothing()
+                    .returning(table.c.name)
+                ).all()
+            )
     return claimed == 1
 
 
-def finish_run(connection: Connection, name: str, *, host: str, started: dt.datetime, ok: bool,
-               now: dt.datetime) -> None:
+def finish_run(
+    connection: Connection, name: str, *, host: str, started: dt.datetime, ok: bool, now: dt.datetime
+) -> None:
     """Record the end of a claimed pass; a failed one gives its claim back so a retry need not wait an interval."""
     table = table_of(JobRun)
     with connection.begin():
-        connection.execute(update(table).where(table.c.name == name, table.c.host == host,
-                                               table.c.started_at == started).values(
-            finished_at=now, started_at=started if ok else None))
+        connection.execute(
+            update(table)
+            .where(table.c.name == name, table.c.host == host, table.c.started_at == started)
+            .values(finished_at=now, started_at=started if ok else None)
+        )
 
 
-def once_per_interval(engine: Engine, name: str, interval: float, one_pass: Callable[[], str | None], *,
-                      host: str | None = None, clock: Callable[[], dt.datetime] = utcnow) -> str | None:
+def once_per_interval(
+    engine: Engine,
+    name: str,
+    interval: float,
+    one_pass: Callable[[], str | None],
+    *,
+    host: str | None = None,
+    clock: Callable[[], dt.datetime] = utcnow,
+) -> str | None:
     """Run `one_pass` unless a host already claimed this interval's pass of `name`; return what it returns.
 
     Hosts' clocks are assumed in step (NTP): a claim counts from the claimant's clock.

@@ -34,8 +34,13 @@ def stop_on_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(number, handler)
 
 
-def run_every(interval: float, one_pass: Callable[[], str | None], *, on_error: Callable[[], None],
-              stop: threading.Event | None = None) -> None:
+def run_every(
+    interval: float,
+    one_pass: Callable[[], str | None],
+    *,
+    on_error: Callable[[], None],
+    stop: threading.Event | None = None,
+) -> None:
     """Run `one_pass` every `interval` seconds until SIGTERM/SIGINT, echoing what it returns.
 
     A failing pass (the database restarting, say) is reported through `on_error` and the loop goes on: the next

@@ -54,8 +54,9 @@ def _guard() -> Response | None:
 
 def field_limit(field: Any) -> int:
     """Return the most characters `field` accepts (its Length validator), or DEFAULT_ECHO_LIMIT."""
-    limits = [v.max for v in getattr(field, "validators", ()) if isinstance(v, Length) and v.max is not None
-              and v.max >= 0]
+    limits = [
+        v.max for v in getattr(field, "validators", ()) if isinstance(v, Length) and v.max is not None and v.max >= 0
+    ]
     return min(limits, default=DEFAULT_ECHO_LIMIT)
 
 

@@ -41,8 +41,9 @@ def _gunicorn_available() -> bool:
 class BackgroundProcess:
     """A child process of `serve` (mail deliverer, escalation sweep): restarted if it dies, stopped with the server."""
 
-    def __init__(self, command: Sequence[str], *, env: Mapping[str, str] | None = None,
-                 restart_delay: float = 5.0) -> None:
+    def __init__(
+        self, command: Sequence[str], *, env: Mapping[str, str] | None = None, restart_delay: float = 5.0
+    ) -> None:
         self.command = list(command)
         self.env = None if env is None else dict(env)
         self.restart_delay = restart_delay
@@ -83,8 +84,11 @@ class BackgroundProcess:
         while not self._stopping.wait(1.0):
             process = self.process
             if process is not None and process.poll() is not None:
-                click.echo(f"{' '.join(self.command[1:])} exited ({process.returncode}); "
-                           f"restarting in {self.restart_delay:g} s", err=True)
+                click.echo(
+                    f"{' '.join(self.command[1:])} exited ({process.returncode}); "
+                    f"restarting in {self.restart_delay:g} s",
+                    err=True,
+                )
                 if self._stopping.wait(self.restart_delay):
                     return
                 self._spawn()
@@ -100,8 +104,9 @@ def run_server(host: str, port: int, workers: int, base_url: str) -> None:
     """Serve until interrupted; each worker builds its own app (no state shared across processes)."""
     click.echo(f"Helpdesk is running at http://{host}:{port}/  (links in e-mails use {base_url})")
     click.echo("Press Ctrl+C to stop.")
-    children = [BackgroundProcess(command) for command in (DELIVER_COMMAND, ESCALATE_COMMAND, LEARN_COMMAND,
-                                                                SWEEP_COMMAND)]
+    children = [
+        BackgroundProcess(command) for command in (DELIVER_COMMAND, ESCALATE_COMMAND, LEARN_COMMAND, SWEEP_COMMAND)
+    ]
     for child in children:
         child.start()
     try:
@@ -154,20 +159,22 @@ def _run_gunicorn(host: str, port: int, workers: int) -> None:
         def load(self) -> Any:
             return _worker_app()
 
-    HelpdeskApplication({
-        "bind": f"{host}:{port}",
-        "workers": workers,
-        "worker_class": "gthread",
-        "threads": 4,
-        "timeout": 60,
-        # Above gunicorn's 4,094: the app answers long URLs itself (414, JSON under /api/).
-        "limit_request_line": SERVER_REQUEST_LINE_LIMIT,
-        "graceful_timeout": 10,
-        "accesslog": "-",
-        "logger_class": RedactingLogger,
-        "errorlog": "-",
-        "loglevel": "info",
-    }).run()
+    HelpdeskApplication(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "worker_class": "gthread",
+            "threads": 4,
+            "timeout": 60,
+            # Above gunicorn's 4,094: the app answers long URLs itself (414, JSON under /api/).
+            "limit_request_line": SERVER_REQUEST_LINE_LIMIT,
+            "graceful_timeout": 10,
+            "accesslog": "-",
+            "logger_class": RedactingLogger,
+            "errorlog": "-",
+            "loglevel": "info",
+        }
+    ).run()
 
 
 def _run_waitress(host: str, port: int, workers: int) -> None:

@@ -7,8 +7,15 @@ from enum import StrEnum
 from types import MappingProxyType
 
 __all__ = [
-    "CLOSED_STATUSES", "OPEN_STATUSES", "ROLE_LABELS", "STATUS_LABELS", "TIER_LABELS",
-    "AgencyKind", "Role", "Status", "Tier",
+    "CLOSED_STATUSES",
+    "OPEN_STATUSES",
+    "ROLE_LABELS",
+    "STATUS_LABELS",
+    "TIER_LABELS",
+    "AgencyKind",
+    "Role",
+    "Status",
+    "Tier",
 ]
 
 
@@ -26,16 +33,18 @@ class Role(StrEnum):
 
 
 #: Keyed by str: a stored value read from a column finds its label as the member does (equal, same hash).
-ROLE_LABELS: Mapping[str, str] = MappingProxyType({
-    Role.PO_SUPPORT: "PO Support",
-    Role.PO: "PO",
-    Role.PO_SUPERVISOR: "PO Supervisor",
-    Role.LOCAL_IT: "Local IT",
-    Role.COMPACT_OFFICE: "Compact Office staff",
-    Role.KB_EDITOR: "Knowledge base editor",
-    Role.STATE_ADMIN: "State administrator",
-    Role.NATIONAL_ADMIN: "National office administrator",
-})
+ROLE_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        Role.PO_SUPPORT: "PO Support",
+        Role.PO: "PO",
+        Role.PO_SUPERVISOR: "PO Supervisor",
+        Role.LOCAL_IT: "Local IT",
+        Role.COMPACT_OFFICE: "Compact Office staff",
+        Role.KB_EDITOR: "Knowledge base editor",
+        Role.STATE_ADMIN: "State administrator",
+        Role.NATIONAL_ADMIN: "National office administrator",
+    }
+)
 
 
 class AgencyKind(StrEnum):
@@ -61,9 +70,13 @@ class Tier(StrEnum):
 
 #: Computed once: `level` is called for every ticket of an escalation sweep.
 _TIER_LEVELS = {tier: number for number, tier in enumerate(Tier, start=1)}
-TIER_LABELS: Mapping[str, str] = MappingProxyType({
-    Tier.LOCAL_IT: "local IT", Tier.COMPACT_OFFICE: "state compact office", Tier.NATIONAL: "national office",
-})
+TIER_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        Tier.LOCAL_IT: "local IT",
+        Tier.COMPACT_OFFICE: "state compact office",
+        Tier.NATIONAL: "national office",
+    }
+)
 
 
 class Status(StrEnum):
@@ -76,10 +89,15 @@ class Status(StrEnum):
     CLOSED = "closed"
 
 
-STATUS_LABELS: Mapping[str, str] = MappingProxyType({
-    Status.NEW: "New", Status.OPEN: "Open", Status.PENDING: "Pending (waiting on the reporter)",
-    Status.RESOLVED: "Resolved", Status.CLOSED: "Closed",
-})
+STATUS_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        Status.NEW: "New",
+        Status.OPEN: "Open",
+        Status.PENDING: "Pending (waiting on the reporter)",
+        Status.RESOLVED: "Resolved",
+        Status.CLOSED: "Closed",
+    }
+)
 #: Work still to do; the partial indexes of `ticket` are written for exactly these.
 OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING)
 #: Done: resolved (the reporter may still answer) or closed.

@@ -33,17 +33,25 @@ class Seed:
     def read(cls, url: str) -> Seed:
         """Read the seed of the freshly copied database at `url`."""
         with psycopg.connect(url) as connection:
-            tables = tuple(name for (name,) in connection.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version' "
-                "ORDER BY tablename"))
+            tables = tuple(
+                name
+                for (name,) in connection.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version' "
+                    "ORDER BY tablename"
+                )
+            )
             rows: dict[str, tuple[tuple[str, ...], list[tuple[Any, ...]]]] = {}
             for table in tables:
                 cursor = connection.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier(table)))
                 found = cursor.fetchall()
                 if found:
                     rows[table] = (tuple(column.name for column in cursor.description or ()), found)
-            sequences = {name: value for name, value in connection.execute(
-                "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public'")}
+            sequences = {
+                name: value
+                for name, value in connection.execute(
+                    "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public'"
+                )
+            }
             return cls(cls.fingerprint(connection), tables, rows, sequences)
 
     def restore(self, connection: psycopg.Connection) -> None:
@@ -54,8 +62,10 @@ class Seed:
             connection.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table)))
         for table, (columns, found) in self.rows.items():
             statement = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
-                sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns)),
-                sql.SQL(", ").join(sql.Placeholder() * len(columns)))
+                sql.Identifier(table),
+                sql.SQL(", ").join(map(sql.Identifier, columns)),
+                sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+            )
             with connection.cursor() as cursor:
                 cursor.executemany(statement, found)
         for name, value in self.sequences.items():

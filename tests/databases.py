@@ -70,8 +70,12 @@ class PostgresDatabases:
         self._work: str | None = None
         self._seed: Seed | None = None
         # Copies a killed run left under this (now claimed) name, then this run's used ones.
-        self._used = [name for (name,) in self._admin.execute(
-            "SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (f"{self.name}_c",))]
+        self._used = [
+            name
+            for (name,) in self._admin.execute(
+                "SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (f"{self.name}_c",)
+            )
+        ]
         self._ensure_template()
 
     def url(self, name: str) -> str:
@@ -95,8 +99,11 @@ class PostgresDatabases:
                 _drop(self._admin, building)  # a build interrupted earlier
                 self._admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(building)))
                 upgrade_database(self.url(building))
-                self._admin.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
-                    sql.Identifier(building), sql.Identifier(self.template)))
+                self._admin.execute(
+                    sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
+                        sql.Identifier(building), sql.Identifier(self.template)
+                    )
+                )
             # Held for the whole run: a run of other migrations drops this template only once nobody uses it.
             self._admin.execute(_LOCK_SHARED, (f"helpdesk-test-template:{self.template}",))
             self._drop_stale_templates()
@@ -104,8 +111,9 @@ class PostgresDatabases:
             self._admin.execute(_UNLOCK, ("helpdesk-test-template-build",))
 
     def _drop_stale_templates(self) -> None:
-        rows = self._admin.execute("SELECT datname FROM pg_database WHERE starts_with(datname, %s)",
-                                   (self._stale_prefix,)).fetchall()
+        rows = self._admin.execute(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (self._stale_prefix,)
+        ).fetchall()
         for (name,) in rows:
             if name == self.template or name.endswith("_build"):
                 continue
@@ -117,8 +125,9 @@ class PostgresDatabases:
     def copy_template(self, name: str) -> str:
         """Make `name` a new copy of the template (replacing any database of that name); return the name."""
         _drop(self._admin, name)
-        self._admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-            sql.Identifier(name), sql.Identifier(self.template)))
+        self._admin.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(self.template))
+        )
         return name
 
     def fresh(self) -> str:
@@ -139,8 +148,9 @@ class PostgresDatabases:
         self._serial += 1
         self._work = self.copy_template(f"{self.name}_c{self._serial}")
         self._used.append(self._work)
-        self._admin.execute(sql.SQL("ALTER DATABASE {} SET synchronous_commit = off").format(
-            sql.Identifier(self._work)))  # test data need not survive a crash: commits stop waiting for the disk
+        self._admin.execute(
+            sql.SQL("ALTER DATABASE {} SET synchronous_commit = off").format(sql.Identifier(self._work))
+        )  # test data need not survive a crash: commits stop waiting for the disk
         if self._seed is None:
             self._seed = Seed.read(_plain(self.url(self._work)))
         return self.url(self._work)
@@ -149,13 +159,16 @@ class PostgresDatabases:
         """Empty `name` back to the template's rows; return False when its schema is not the template's."""
         assert self._seed is not None
         # A connection the last test left behind (a thread, a server it started) must not write into the next one.
-        self._admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                            "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
+        self._admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
         with psycopg.connect(_plain(self.url(name))) as connection:
             if Seed.fingerprint(connection) != self._seed.schema:
                 return False
             self._seed.restore(connection)
         return True
+
     def _drop_used(self) -> None:
         for name in self._used:
             _drop(self._admin, name)

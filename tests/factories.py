@@ -35,9 +35,19 @@ def get_agency(state: str | None, name: str | None = None, *, kind: str = "local
     return agency
 
 
-def make_user(app: Flask, *, role: str = "po", state: str | None = "TX", agency: str | None = None,
-              email: str | None = None, name: str | None = None, password: str | None = PASSWORD,
-              privacy: bool = True, mfa: bool | None = None, **fields: Any) -> User:
+def make_user(
+    app: Flask,
+    *,
+    role: str = "po",
+    state: str | None = "TX",
+    agency: str | None = None,
+    email: str | None = None,
+    name: str | None = None,
+    password: str | None = PASSWORD,
+    privacy: bool = True,
+    mfa: bool | None = None,
+    **fields: Any,
+) -> User:
     """Create a user ready to sign in (password set, privacy accepted; TOTP enrolled for MFA roles)."""
     with app.app_context():
         kind = {"compact_office": "compact_office", "national_admin": "national"}.get(role, "local")
@@ -48,12 +58,16 @@ def make_user(app: Flask, *, role: str = "po", state: str | None = "TX", agency:
         enrol = role in MFA_ROLES_DEFAULT if mfa is None else mfa
         user = User(
             email=(email or f"user{number}.{role}@{(state or 'us').lower()}.example.gov").lower(),
-            name=name or f"Test User {number}", role=role, agency_id=home.id, state_code=state,
+            name=name or f"Test User {number}",
+            role=role,
+            agency_id=home.id,
+            state_code=state,
             password_hash=hash_password(password) if password else None,
             password_changed_at=utcnow() if password else None,
             privacy_version=app.config.get("PRIVACY_VERSION", 1) if privacy else None,
             privacy_accepted_at=utcnow() if privacy else None,
-            totp_secret=pyotp.random_base32() if enrol else None, mfa_enrolled_at=utcnow() if enrol else None,
+            totp_secret=pyotp.random_base32() if enrol else None,
+            mfa_enrolled_at=utcnow() if enrol else None,
             **fields,
         )
         db.session.add(user)
@@ -74,8 +88,9 @@ def signed_in_client(app: Flask, user: User) -> FlaskClient:
 def sign_in(client: FlaskClient, user: User, password: str = PASSWORD, *, follow: bool = False) -> Any:
     """Sign in through the real forms (and the second factor when the user has one); return the last response."""
     token = read_csrf_token(client, "/login")
-    response = client.post("/login", data={"email": user.email, "password": password, "csrf_token": token},
-                           follow_redirects=False)
+    response = client.post(
+        "/login", data={"email": user.email, "password": password, "csrf_token": token}, follow_redirects=False
+    )
     if response.status_code == 303 and response.headers["Location"].endswith("/login/mfa") and user.totp_secret:
         token = read_csrf_token(client, "/login/mfa")
         response = client.post("/login/mfa", data={"code": pyotp.TOTP(user.totp_secret).now(), "csrf_token": token})

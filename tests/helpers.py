@@ -45,8 +45,9 @@ def read_csrf_token(client: FlaskClient, path: str = "/") -> str:
     return csrf_of(page)
 
 
-def post_form(client: FlaskClient, path: str, data: dict[str, Any], *, form_page: str | None = None,
-              **options: Any) -> TestResponse:
+def post_form(
+    client: FlaskClient, path: str, data: dict[str, Any], *, form_page: str | None = None, **options: Any
+) -> TestResponse:
     """Post a form the way a browser does: with the CSRF token of a page just read (`form_page`, else `path`)."""
     token = read_csrf_token(client, form_page or path)
     return client.post(path, data={**data, "csrf_token": token}, **options)
@@ -54,18 +55,28 @@ def post_form(client: FlaskClient, path: str, data: dict[str, Any], *, form_page
 
 def server_env(tmp_path: Path, port: int, extra_env: dict[str, str] | None = None) -> dict[str, str]:
     """Return the environment of a test server: private dirs, its own port and base URL, SQLite."""
-    env = {**os.environ, "HELPDESK_INSTANCE_DIR": str(tmp_path / "instance"),
-           "HELPDESK_INDEX_DIR": str(tmp_path / "index"), "HELPDESK_PORT": str(port),
-           "HELPDESK_BASE_URL": f"http://127.0.0.1:{port}"}
+    env = {
+        **os.environ,
+        "HELPDESK_INSTANCE_DIR": str(tmp_path / "instance"),
+        "HELPDESK_INDEX_DIR": str(tmp_path / "index"),
+        "HELPDESK_PORT": str(port),
+        "HELPDESK_BASE_URL": f"http://127.0.0.1:{port}",
+    }
     for key in ("DATABASE_URL", "MAIL_SERVER", "MAIL_PORT"):
         env.pop(key, None)
     env.update(extra_env or {})
     return env
 
 
-def start_server(tmp_path: Path, *, workers: int = 2, extra_env: dict[str, str] | None = None,
-                 port: int | None = None, args: tuple[str, ...] = (),
-                 port_option: bool = False) -> tuple[subprocess.Popen[str], str]:
+def start_server(
+    tmp_path: Path,
+    *,
+    workers: int = 2,
+    extra_env: dict[str, str] | None = None,
+    port: int | None = None,
+    args: tuple[str, ...] = (),
+    port_option: bool = False,
+) -> tuple[subprocess.Popen[str], str]:
     """Start `helpdesk serve` on a free port with private dirs; return the process and its base URL.
 
     With `port_option`, the port is given as `--port` instead of HELPDESK_PORT (and no HELPDESK_BASE_URL is set)."""
@@ -130,5 +141,7 @@ def timing_difference(first: Sequence[float], second: Sequence[float], *, floor:
     tolerance = max(floor, 3 * spread)
     if abs(middle) < tolerance:
         return None
-    return (f"median difference {middle:.4f} s beyond {tolerance:.4f} s (spread {spread:.4f} s): "
-            f"{[round(x, 4) for x in first]} vs {[round(x, 4) for x in second]}")
+    return (
+        f"median difference {middle:.4f} s beyond {tolerance:.4f} s (spread {spread:.4f} s): "
+        f"{[round(x, 4) for x in first]} vs {[round(x, 4) for x in second]}"
+    )

@@ -103,15 +103,21 @@ class LoopbackSMTP:
 
     def mail_config(self) -> dict[str, Any]:
         """Return the Flask config keys that make the app send mail here."""
-        return {"MAIL_SERVER": self.host, "MAIL_PORT": self.port, "MAIL_USE_TLS": False, "MAIL_USE_SSL": False,
-                "MAIL_TIMEOUT": 5}
+        return {
+            "MAIL_SERVER": self.host,
+            "MAIL_PORT": self.port,
+            "MAIL_USE_TLS": False,
+            "MAIL_USE_SSL": False,
+            "MAIL_TIMEOUT": 5,
+        }
 
     def start(self) -> LoopbackSMTP:
         """Start listening (again) on `port`."""
         if self._controller is None:
             # server_hostname: without it aiosmtpd asks DNS for our FQDN, which can take seconds.
-            controller = Controller(_Handler(self), hostname=self.host, port=self.port, server_hostname="localhost",
-                                    ready_timeout=5)
+            controller = Controller(
+                _Handler(self), hostname=self.host, port=self.port, server_hostname="localhost", ready_timeout=5
+            )
             controller.start()
             self._controller = controller
         return self
@@ -141,6 +147,7 @@ class LoopbackSMTP:
     def __enter__(self) -> LoopbackSMTP:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()

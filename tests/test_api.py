@@ -40,10 +40,16 @@ def test_search_answers_the_design_contract(client: FlaskClient) -> None:
     validate(body, "SearchResponse")
 
 
-@pytest.mark.parametrize(("params", "code"), [
-    ({}, "invalid_query"), ({"q": "   "}, "invalid_query"), ({"q": "x", "limit": "0"}, "invalid_limit"),
-    ({"q": "x", "limit": "51"}, "invalid_limit"), ({"q": "x", "limit": "ten"}, "invalid_limit"),
-])
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({}, "invalid_query"),
+        ({"q": "   "}, "invalid_query"),
+        ({"q": "x", "limit": "0"}, "invalid_limit"),
+        ({"q": "x", "limit": "51"}, "invalid_limit"),
+        ({"q": "x", "limit": "ten"}, "invalid_limit"),
+    ],
+)
 def test_bad_search_parameters_are_400_json(client: FlaskClient, params: dict[str, str], code: str) -> None:
     response = client.get("/api/v1/search", query_string=params)
     assert response.status_code == 400 and response.json["error"] == code

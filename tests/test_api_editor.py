@@ -27,18 +27,36 @@ def token_of(app: Flask, user: User) -> dict[str, str]:
 
 def test_the_editor_api_contract(app: Flask, client: FlaskClient) -> None:
     auth = token_of(app, make_user(app, role="kb_editor", state=None))
-    created = client.post("/api/v1/editor/articles", headers=auth, json={
-        "title": "Parking", "section": "access", "body": BODY, "summary": "Bicycles", "tags": ["parking"],
-        "note": "first"})
+    created = client.post(
+        "/api/v1/editor/articles",
+        headers=auth,
+        json={
+            "title": "Parking",
+            "section": "access",
+            "body": BODY,
+            "summary": "Bicycles",
+            "tags": ["parking"],
+            "note": "first",
+        },
+    )
     assert created.status_code == 201, created.json
-    assert {k: created.json[k] for k in ("slug", "status", "revision")} == {"slug": "parking", "status": "draft",
-                                                                          "revision": 1}
+    assert {k: created.json[k] for k in ("slug", "status", "revision")} == {
+        "slug": "parking",
+        "status": "draft",
+        "revision": 1,
+    }
     assert client.get("/api/v1/articles/parking").status_code == 404  # readers: not yet
-    saved = client.put("/api/v1/editor/articles/parking", headers=auth, json={
-        "title": "Parking", "section": "access", "body": BODY + "\nAsk reception.\n", "base_revision": 1})
+    saved = client.put(
+        "/api/v1/editor/articles/parking",
+        headers=auth,
+        json={"title": "Parking", "section": "access", "body": BODY + "\nAsk reception.\n", "base_revision": 1},
+    )
     assert (saved.status_code, saved.json["revision"], saved.json["status"]) == (200, 2, "draft")
-    stale = client.put("/api/v1/editor/articles/parking", headers=auth, json={
-        "title": "Parking", "section": "access", "body": "Lost edit.", "base_revision": 1})
+    stale = client.put(
+        "/api/v1/editor/articles/parking",
+        headers=auth,
+        json={"title": "Parking", "section": "access", "body": "Lost edit.", "base_revision": 1},
+    )
     assert stale.status_code == 409 and stale.json["revision"] == 2 and "revision 2" in stale.json["message"]
     published = client.post("/api/v1/editor/articles/parking/publish", headers=auth)
     assert (published.json["status"], published.json["revision"]) == ("published", 2)
@@ -57,10 +75,12 @@ def test_the_editor_api_contract(app: Flask, client: FlaskClient) -> None:
 
 def test_bad_fields_are_422_naming_the_field(app: Flask, client: FlaskClient) -> None:
     auth = token_of(app, make_user(app, role="national_admin"))
-    for payload, field in [({"title": "T", "section": "nowhere", "body": "x"}, "section"),
-                           ({"title": "", "section": "access", "body": "x"}, "title"),
-                           ({"title": "T", "section": "access", "body": 5}, "body"),
-                           ({"title": "T", "section": "access", "body": "x", "tags": [1]}, "tags")]:
+    for payload, field in [
+        ({"title": "T", "section": "nowhere", "body": "x"}, "section"),
+        ({"title": "", "section": "access", "body": "x"}, "title"),
+        ({"title": "T", "section": "access", "body": 5}, "body"),
+        ({"title": "T", "section": "access", "body": "x", "tags": [1]}, "tags"),
+    ]:
         response = client.post("/api/v1/editor/articles", headers=auth, json=payload)
         assert response.status_code == 422 and response.json["field"] == field, response.json
     response = client.put("/api/v1/editor/articles/icots-privacy-policy", headers=auth, json={"title": "T"})
@@ -71,8 +91,12 @@ def test_readers_and_other_roles_are_refused(app: Flask, client: FlaskClient) ->
     assert client.get("/api/v1/editor/articles").status_code == 401
     auth = token_of(app, make_user(app, role="compact_office"))
     assert client.get("/api/v1/editor/articles", headers=auth).status_code == 403
-    assert client.post("/api/v1/editor/articles", headers=auth,
-                       json={"title": "T", "section": "access", "body": "x"}).status_code == 403
+    assert (
+        client.post(
+            "/api/v1/editor/articles", headers=auth, json={"title": "T", "section": "access", "body": "x"}
+        ).status_code
+        == 403
+    )
 
 
 def test_a_session_needs_the_csrf_header(app: Flask, client: FlaskClient) -> None:

@@ -27,18 +27,27 @@ pytestmark = pytest.mark.db
 
 TRAVIS, TULSA = "Travis County Probation", "Tulsa County Community Corrections"
 #: name -> (role, state, agency)
-PEOPLE = {"ana": ("po", "TX", TRAVIS), "ben": ("po", "TX", TRAVIS), "dee": ("po", "TX", TRAVIS),
-          "pat": ("local_it", "TX", TRAVIS), "robin": ("compact_office", "TX", None), "olga": ("po", "OK", TULSA),
-          "otto": ("local_it", "OK", TULSA), "oscar": ("compact_office", "OK", None),
-          "noor": ("national_admin", None, None)}
+PEOPLE = {
+    "ana": ("po", "TX", TRAVIS),
+    "ben": ("po", "TX", TRAVIS),
+    "dee": ("po", "TX", TRAVIS),
+    "pat": ("local_it", "TX", TRAVIS),
+    "robin": ("compact_office", "TX", None),
+    "olga": ("po", "OK", TULSA),
+    "otto": ("local_it", "OK", TULSA),
+    "oscar": ("compact_office", "OK", None),
+    "noor": ("national_admin", None, None),
+}
 Api = Callable[..., Any]
 
 
 @pytest.fixture
 def people(app: Flask) -> dict[str, User]:
     """A TX agency with local IT, an OK one, both compact offices and the national office."""
-    return {key: make_user(app, role=role, state=state, agency=agency, name=key.title(),
-                           email=f"{key}@example.gov") for key, (role, state, agency) in PEOPLE.items()}
+    return {
+        key: make_user(app, role=role, state=state, agency=agency, name=key.title(), email=f"{key}@example.gov")
+        for key, (role, state, agency) in PEOPLE.items()
+    }
 
 
 @pytest.fixture
@@ -47,8 +56,9 @@ def tokens(app: Flask, people: dict[str, User]) -> dict[str, str]:
     found = {}
     with app.app_context():
         for key, person in people.items():
-            found[key] = create_api_token(db.session, actor=db.session.get(User, person.id), name="script",
-                                          origin=Origin())[1]
+            found[key] = create_api_token(
+                db.session, actor=db.session.get(User, person.id), name="script", origin=Origin()
+            )[1]
         db.session.commit()
     return found
 
@@ -75,8 +85,12 @@ def count_tickets(app: Flask) -> int:
 
 
 def test_bearer_token_files_a_request_without_csrf_or_session(app: Flask, api: Api, people: dict[str, User]) -> None:
-    response = api("ana", "POST", "/api/v1/tickets", json=new(tried="Caps lock is off.", affected="me",
-                                                             suggestions=["errors-and-technical-support"]))
+    response = api(
+        "ana",
+        "POST",
+        "/api/v1/tickets",
+        json=new(tried="Caps lock is off.", affected="me", suggestions=["errors-and-technical-support"]),
+    )
     assert response.status_code == 201, response.json
     assert "Set-Cookie" not in response.headers  # a token authenticates this request only
     body = response.json
@@ -86,8 +100,12 @@ def test_bearer_token_files_a_request_without_csrf_or_session(app: Flask, api: A
     assert (body["tier"], body["status"], body["assignee"], body["incident"]) == ("local_it", "new", None, None)
     assert "Local IT of Travis County Probation" in body["route_reason"]
     assert body["reporter"] == {"id": people["ana"].id, "name": "Ana"} and body["state"] == "TX"
-    assert (body["category"], body["tried"], body["affected"], body["version"]) == ("login", "Caps lock is off.",
-                                                                                    "me", 1)
+    assert (body["category"], body["tried"], body["affected"], body["version"]) == (
+        "login",
+        "Caps lock is off.",
+        "me",
+        1,
+    )
     assert [e["kind"] for e in body["events"]][:2] == ["submitted", "routed"]
     assert body["events"][1]["reason"] == body["route_reason"]
     assert body["first_response_due"] and body["resolution_due"] and body["created_at"].endswith("+00:00")
@@ -129,21 +147,25 @@ def test_a_burst_at_one_location_groups_the_reports_into_one_incident(api: Api) 
     validate(again, "TicketWithEvents")
 
 
-@pytest.mark.parametrize(("body", "status", "code", "field"), [
-    ({"subject": "Locked out", "description": "x"}, 422, "invalid_category", "category"),
-    (new("printer"), 422, "invalid_category", "category"),
-    (new(subject="no"), 422, "invalid_subject", "subject"),
-    (new(subject=12345), 422, "invalid_subject", "subject"),
-    (new(description="   "), 422, "invalid_description", "description"),
-    (new(description="x" * 20_001), 422, "invalid_description", "description"),
-    (new(affected="everyone"), 422, "invalid_affected", "affected"),
-    (new(suggestions="a-b"), 422, "invalid_suggestions", "suggestions"),
-    (new(suggestions=["not a slug!"]), 422, "invalid_ticket", None),
-    (new(idempotency_key="short"), 422, "invalid_idempotency_key", "idempotency_key"),
-    (new(priority="high"), 422, "unknown_field", "priority"),
-])
-def test_invalid_fields_are_named_and_nothing_is_filed(app: Flask, api: Api, body: dict[str, Any], status: int,
-                                                       code: str, field: str | None) -> None:
+@pytest.mark.parametrize(
+    ("body", "status", "code", "field"),
+    [
+        ({"subject": "Locked out", "description": "x"}, 422, "invalid_category", "category"),
+        (new("printer"), 422, "invalid_category", "category"),
+        (new(subject="no"), 422, "invalid_subject", "subject"),
+        (new(subject=12345), 422, "invalid_subject", "subject"),
+        (new(description="   "), 422, "invalid_description", "description"),
+        (new(description="x" * 20_001), 422, "invalid_description", "description"),
+        (new(affected="everyone"), 422, "invalid_affected", "affected"),
+        (new(suggestions="a-b"), 422, "invalid_suggestions", "suggestions"),
+        (new(suggestions=["not a slug!"]), 422, "invalid_ticket", None),
+        (new(idempotency_key="short"), 422, "invalid_idempotency_key", "idempotency_key"),
+        (new(priority="high"), 422, "unknown_field", "priority"),
+    ],
+)
+def test_invalid_fields_are_named_and_nothing_is_filed(
+    app: Flask, api: Api, body: dict[str, Any], status: int, code: str, field: str | None
+) -> None:
     response = api("ana", "POST", "/api/v1/tickets", json=body)
     assert response.status_code == status and response.json["error"] == code, response.json
     assert response.json.get("field") == field
@@ -151,18 +173,28 @@ def test_invalid_fields_are_named_and_nothing_is_filed(app: Flask, api: Api, bod
     assert count_tickets(app) == 0
 
 
-@pytest.mark.parametrize(("body", "field", "message"), [
-    (new(tried="x" * 20_001), "tried", "Keep what you tried under 20,000 characters."),
-    (new(subject="\u200b\u200b\u200b\u200b"), "subject", "Give the request a subject of 3 to 200 characters."),
-    (new(category="\u200blogin\u200b", description="\u202e"), "description",
-     "Describe the problem: what happened, and what you expected."),
-])
-def test_the_api_answers_with_the_submit_services_own_check(app: Flask, api: Api, body: dict[str, Any], field: str,
-                                                           message: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        (new(tried="x" * 20_001), "tried", "Keep what you tried under 20,000 characters."),
+        (new(subject="\u200b\u200b\u200b\u200b"), "subject", "Give the request a subject of 3 to 200 characters."),
+        (
+            new(category="\u200blogin\u200b", description="\u202e"),
+            "description",
+            "Describe the problem: what happened, and what you expected.",
+        ),
+    ],
+)
+def test_the_api_answers_with_the_submit_services_own_check(
+    app: Flask, api: Api, body: dict[str, Any], field: str, message: str
+) -> None:
     # One check of the values, in the service: the API returns its words and the field it names.
     response = api("ana", "POST", "/api/v1/tickets", json=body)
-    assert response.status_code == 422 and response.json == {"error": f"invalid_{field}", "field": field,
-                                                             "message": message}
+    assert response.status_code == 422 and response.json == {
+        "error": f"invalid_{field}",
+        "field": field,
+        "message": message,
+    }
     validate(response.json, "Error")
     assert count_tickets(app) == 0
 
@@ -171,14 +203,18 @@ def test_bad_json_and_conflicting_keys_are_refused(app: Flask, api: Api) -> None
     for data in ("not json", "[1, 2]", ""):
         response = api("ana", "POST", "/api/v1/tickets", data=data, content_type="application/json")
         assert response.status_code == 400 and response.json["error"] == "invalid_json"
-    response = api("ana", "POST", "/api/v1/tickets", json=new(idempotency_key="body-key-1"),
-                   headers={"Idempotency-Key": "header-key-1"})
+    response = api(
+        "ana",
+        "POST",
+        "/api/v1/tickets",
+        json=new(idempotency_key="body-key-1"),
+        headers={"Idempotency-Key": "header-key-1"},
+    )
     assert response.status_code == 422 and response.json["field"] == "idempotency_key"
     assert count_tickets(app) == 0
 
 
-def test_session_callers_need_the_csrf_header_on_post(app: Flask, client: FlaskClient,
-                                                      people: dict[str, User]) -> None:
+def test_session_callers_need_the_csrf_header_on_post(app: Flask, client: FlaskClient, people: dict[str, User]) -> None:
     sign_in(client, people["ana"])
     refused = client.post("/api/v1/tickets", json=new())
     assert refused.status_code == 400 and refused.json["error"] == "csrf_failed" and "CSRF" in refused.json["message"]
@@ -201,8 +237,9 @@ def test_without_credentials_the_answer_is_401_with_a_bearer_challenge(client: F
     assert response.status_code == 401
 
 
-def test_revoked_deactivated_and_garbage_tokens_are_401(app: Flask, client: FlaskClient, people: dict[str, User],
-                                                        tokens: dict[str, str]) -> None:
+def test_revoked_deactivated_and_garbage_tokens_are_401(
+    app: Flask, client: FlaskClient, people: dict[str, User], tokens: dict[str, str]
+) -> None:
     revoked = tokens["ana"]
     with app.app_context():
         ana = db.session.get(User, people["ana"].id)
@@ -211,8 +248,15 @@ def test_revoked_deactivated_and_garbage_tokens_are_401(app: Flask, client: Flas
         fresh = create_api_token(db.session, actor=ana, name="new", origin=Origin())[1]
         db.session.get(User, people["ben"].id).is_active = False
         db.session.commit()
-    for header in (f"Bearer {revoked}", f"Bearer {tokens['ben']}", "Bearer hd_nonsense", "Bearer", "Basic YTpi",
-                   f"Token {fresh}", f"Bearer {fresh[:-1]}"):
+    for header in (
+        f"Bearer {revoked}",
+        f"Bearer {tokens['ben']}",
+        "Bearer hd_nonsense",
+        "Bearer",
+        "Basic YTpi",
+        f"Token {fresh}",
+        f"Bearer {fresh[:-1]}",
+    ):
         response = client.get("/api/v1/tickets", headers={"Authorization": header})
         assert response.status_code == 401 and response.json["error"] == "invalid_token", header
         assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
@@ -235,20 +279,23 @@ def test_privacy_policy_must_be_accepted_for_token_callers(app: Flask, client: F
     assert count_tickets(app) == 0
 
 
-def test_token_failures_are_rate_limited_but_never_refuse_a_valid_token(client: FlaskClient,
-                                                                        tokens: dict[str, str]) -> None:
+def test_token_failures_are_rate_limited_but_never_refuse_a_valid_token(
+    client: FlaskClient, tokens: dict[str, str]
+) -> None:
     """Issue 8, item 9: after 18 bad tokens from one address a valid token from that address still gets 200."""
     revoked = "hd_" + "R" * 40  # a well-formed token that does not (or no longer) work: counted by its prefix
     # A stopped clock keeps every attempt in one window of the (fixed-window) limit.
     with time_machine.travel(dt.datetime(2026, 3, 10, 15, 0, 30, tzinfo=dt.UTC), tick=False):
-        guesses = [client.get("/api/v1/tickets", headers={"Authorization": "Bearer hd_guess"}).status_code
-                   for _ in range(18)]
+        guesses = [
+            client.get("/api/v1/tickets", headers={"Authorization": "Bearer hd_guess"}).status_code for _ in range(18)
+        ]
         assert guesses == [401] * 10 + [429] * 8
         assert client.get("/api/v1/tickets", headers={"Authorization": "Bearer x"}).headers["Retry-After"]
         assert client.get("/api/v1/tickets", headers={"Authorization": f"Bearer {tokens['ana']}"}).status_code == 200
         # A well-formed token that fails counts against its own prefix, not against the address.
-        retries = [client.get("/api/v1/tickets", headers={"Authorization": f"Bearer {revoked}"}).status_code
-                   for _ in range(11)]
+        retries = [
+            client.get("/api/v1/tickets", headers={"Authorization": f"Bearer {revoked}"}).status_code for _ in range(11)
+        ]
         assert retries == [401] * 10 + [429]
         other = "hd_" + "S" * 40
         assert client.get("/api/v1/tickets", headers={"Authorization": f"Bearer {other}"}).status_code == 401
@@ -273,7 +320,8 @@ def test_visibility_reporter_agency_state_national(app: Flask, api: Api) -> None
         response = api(who, "GET", f"/api/v1/tickets/{ticket}")
         assert response.status_code == 404 and response.json["error"] == "not_found", who
         assert response.json == api(who, "GET", "/api/v1/tickets/999999").json | {
-            "message": response.json["message"]}  # the same answer as a missing one
+            "message": response.json["message"]
+        }  # the same answer as a missing one
     assert api("noor", "GET", f"/api/v1/tickets/{olga}").status_code == 200
     for wrong in ("abc", "99999999999999999999", "-1", "١"):
         assert api("ana", "GET", f"/api/v1/tickets/{wrong}").status_code == 404, wrong
@@ -284,10 +332,25 @@ def test_internal_notes_only_for_the_people_who_work_the_ticket(app: Flask, api:
     with app.app_context():
         ticket = db.session.get(Ticket, ticket_id)
         pat = db.session.get(User, people["pat"].id)
-        reply_ticket(db.session, app.extensions[EXTENSION_KEY], ticket, actor=pat, body="Checked the VPN logs.",
-                     expected_version=ticket.version, origin=Origin(), public=False)
-        reply_ticket(db.session, app.extensions[EXTENSION_KEY], ticket, actor=pat, body="Try again now, please.",
-                     expected_version=ticket.version, origin=Origin())
+        reply_ticket(
+            db.session,
+            app.extensions[EXTENSION_KEY],
+            ticket,
+            actor=pat,
+            body="Checked the VPN logs.",
+            expected_version=ticket.version,
+            origin=Origin(),
+            public=False,
+        )
+        reply_ticket(
+            db.session,
+            app.extensions[EXTENSION_KEY],
+            ticket,
+            actor=pat,
+            body="Try again now, please.",
+            expected_version=ticket.version,
+            origin=Origin(),
+        )
         db.session.commit()
     staff = api("pat", "GET", f"/api/v1/tickets/{ticket_id}").json
     reporter = api("ana", "GET", f"/api/v1/tickets/{ticket_id}").json
@@ -300,8 +363,10 @@ def test_internal_notes_only_for_the_people_who_work_the_ticket(app: Flask, api:
 
 
 def test_list_filters_pagination_and_totals(api: Api) -> None:
-    ids = [api("noor", "POST", "/api/v1/tickets", json=new(category)).json["id"]
-           for category in ("login", "access", "login", "privacy")]
+    ids = [
+        api("noor", "POST", "/api/v1/tickets", json=new(category)).json["id"]
+        for category in ("login", "access", "login", "privacy")
+    ]
     page = api("noor", "GET", "/api/v1/tickets", query_string={"per_page": 3}).json
     validate(page, "TicketList")
     assert (page["total"], page["pages"], page["per_page"]) == (4, 2, 3)
@@ -315,10 +380,16 @@ def test_list_filters_pagination_and_totals(api: Api) -> None:
     assert api("noor", "GET", "/api/v1/tickets", query_string={"status": "closed"}).json["tickets"] == []
 
 
-@pytest.mark.parametrize(("params", "field"), [
-    ({"status": "lost"}, "status"), ({"category": "printer"}, "category"), ({"page": "0"}, "page"),
-    ({"per_page": "101"}, "per_page"), ({"per_page": "ten"}, "per_page"),
-])
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"status": "lost"}, "status"),
+        ({"category": "printer"}, "category"),
+        ({"page": "0"}, "page"),
+        ({"per_page": "101"}, "per_page"),
+        ({"per_page": "ten"}, "per_page"),
+    ],
+)
 def test_bad_list_parameters_are_400(api: Api, params: dict[str, str], field: str) -> None:
     response = api("ana", "GET", "/api/v1/tickets", query_string=params)
     assert response.status_code == 400 and response.json["field"] == field
@@ -330,8 +401,11 @@ def test_the_openapi_document_describes_the_ticket_operations(client: FlaskClien
     assert set(spec["paths"]["/api/v1/tickets"]) == {"get", "post"}
     assert set(spec["paths"]["/api/v1/tickets/{ticket_id}"]) == {"get"}
     schemes = spec["components"]["securitySchemes"]
-    assert schemes["bearerToken"] == {"type": "http", "scheme": "bearer",
-                                      "description": schemes["bearerToken"]["description"]}
+    assert schemes["bearerToken"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": schemes["bearerToken"]["description"],
+    }
     post = spec["paths"]["/api/v1/tickets"]["post"]
     assert {"201", "200", "400", "401", "422"} <= set(post["responses"])
     assert "Idempotency-Key" in {p["name"] for p in post["parameters"]}
@@ -346,8 +420,10 @@ def test_reads_through_the_api_are_audited(app: Flask, api: Api, people: dict[st
     assert api("otto", "GET", f"/api/v1/tickets/{first}").status_code == 404  # not visible: nothing read
     assert api("pat", "GET", "/api/v1/tickets").status_code == 200
     with app.app_context():
-        rows = db.session.scalars(select(AuditEvent).where(AuditEvent.action.in_(["ticket_viewed", "tickets_listed"]))
-                                  .order_by(AuditEvent.id)).all()
+        rows = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action.in_(["ticket_viewed", "tickets_listed"])).order_by(AuditEvent.id)
+        ).all()
         assert [(r.action, r.actor_id, r.target_id, r.detail) for r in rows] == [
             ("ticket_viewed", people["pat"].id, str(first), "api"),
-            ("tickets_listed", people["pat"].id, None, f"api page 1: #{second} #{first}")]
+            ("tickets_listed", people["pat"].id, None, f"api page 1: #{second} #{first}"),
+        ]

@@ -54,16 +54,25 @@ def tokens_of(app: Flask, user: User) -> list[ApiToken]:
 
 def test_only_the_hash_is_stored_and_creation_is_audited(app: Flask, user: User) -> None:
     with app.app_context():
-        token, plaintext = create_api_token(db.session, actor=load(user), name="  Office   script ", origin=ORIGIN,
-                                            now=NOON)
+        token, plaintext = create_api_token(
+            db.session, actor=load(user), name="  Office   script ", origin=ORIGIN, now=NOON
+        )
         db.session.commit()
         assert plaintext.startswith("hd_") and len(plaintext) >= 40
         assert token.token_hash == hashlib.sha256(plaintext.encode()).hexdigest() != plaintext
-        assert (token.name, token.created_at, token.last_used_at, token.revoked_at) == ("Office script", NOON, None,
-                                                                                        None)
+        assert (token.name, token.created_at, token.last_used_at, token.revoked_at) == (
+            "Office script",
+            NOON,
+            None,
+            None,
+        )
         audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "api_token_created")).one()
-        assert (audit.actor_id, audit.target_id, audit.ip, audit.detail) == (user.id, str(token.id), ORIGIN.ip,
-                                                                            "Office script")
+        assert (audit.actor_id, audit.target_id, audit.ip, audit.detail) == (
+            user.id,
+            str(token.id),
+            ORIGIN.ip,
+            "Office script",
+        )
         assert plaintext not in {audit.detail, token.name}
         other = create_api_token(db.session, actor=load(user), name="second", origin=ORIGIN)[1]
         assert other != plaintext
@@ -161,8 +170,11 @@ def test_invalid_or_unprotected_creation_changes_nothing(app: Flask, client: Fla
     sign_in(client, user)
     assert client.post("/account/tokens", data={"name": "no csrf"}).status_code == 400
     token = read_csrf_token(client, "/account/tokens")
-    for name, message in (("", "Give the token a name"), ("   ", "Give the token a name, such as"),
-                          ("x" * 101, "at most 100")):
+    for name, message in (
+        ("", "Give the token a name"),
+        ("   ", "Give the token a name, such as"),
+        ("x" * 101, "at most 100"),
+    ):
         response = client.post("/account/tokens", data={"name": name, "csrf_token": token})
         assert response.status_code == 400 and message in response.get_data(as_text=True)
         assert 'aria-invalid="true"' in response.get_data(as_text=True)

@@ -15,16 +15,21 @@ REPO = Path(__file__).resolve().parent.parent
 #: Every question of the two seed articles, in the seed's order (start of the heading).
 SEED_QUESTIONS = {
     "user-administration-and-system-access": [
-        "Who uses ICOTS?", "How do I get access to ICOTS?", "Where do I log into ICOTS?",
-        "What is the purpose of the ICOTS Privacy Policy?", "How can I get assistance to reset my password?",
+        "Who uses ICOTS?",
+        "How do I get access to ICOTS?",
+        "Where do I log into ICOTS?",
+        "What is the purpose of the ICOTS Privacy Policy?",
+        "How can I get assistance to reset my password?",
         "Will we have the ability to assign an incoming investigation to a generic email address?",
         "If we don't have a way to generically assign an investigation to a county",
-        "How do I set up additional users for ICOTS?", "How do I delete a user for ICOTS?",
+        "How do I set up additional users for ICOTS?",
+        "How do I delete a user for ICOTS?",
         "Is it possible to assign our local Designees as Compact Staff",
     ],
     "errors-and-technical-support": [
         "What is the process for getting assistance with errors or technical difficulties with ICOTS?",
-        "What do I do when the page is loading slowly?", "What happens when the system goes down",
+        "What do I do when the page is loading slowly?",
+        "What happens when the system goes down",
         "What do I do when I get an error or if I can't log into ICOTS?",
         "What do I do if I receive an application error that won't let me continue?",
         "How do you reopen a case in ICOTS",
@@ -36,7 +41,7 @@ SEED_FACTS = [
     ("user-administration-and-system-access", "This password link is only valid for 20 minutes."),
     ("user-administration-and-system-access", "creating a generic user will violate CJIS security policy"),
     ("user-administration-and-system-access", "You cannot delete a user in ICOTS"),
-    ("user-administration-and-system-access", "select \"Deactivate\""),
+    ("user-administration-and-system-access", 'select "Deactivate"'),
     ("user-administration-and-system-access", "Upon initial login, every user electronically agrees"),
     ("errors-and-technical-support", "We are guaranteed 99% availability to the website."),
     ("errors-and-technical-support", "make sure your caps lock is off and try again"),
@@ -119,15 +124,18 @@ def test_article_without_questions_is_whole() -> None:
     assert article.intro_text == "Just text."
 
 
-@pytest.mark.parametrize(("slug", "text", "reason"), [
-    ("no-front-matter", "# Title\n", "front matter"),
-    ("unclosed", "---\ntitle: x\n", "not closed"),
-    ("bad-yaml", "---\ntitle: [unclosed\n---\n", "not valid YAML"),
-    ("no-title", "---\nsection: access\n---\n", "'title'"),
-    ("no-section", "---\ntitle: T\n---\n", "'section'"),
-    ("bad-date", "---\ntitle: T\nsection: access\nupdated: someday\n---\n", "'updated'"),
-    ("Bad_Slug", "---\ntitle: T\nsection: access\n---\n", "not a slug"),
-])
+@pytest.mark.parametrize(
+    ("slug", "text", "reason"),
+    [
+        ("no-front-matter", "# Title\n", "front matter"),
+        ("unclosed", "---\ntitle: x\n", "not closed"),
+        ("bad-yaml", "---\ntitle: [unclosed\n---\n", "not valid YAML"),
+        ("no-title", "---\nsection: access\n---\n", "'title'"),
+        ("no-section", "---\ntitle: T\n---\n", "'section'"),
+        ("bad-date", "---\ntitle: T\nsection: access\nupdated: someday\n---\n", "'updated'"),
+        ("Bad_Slug", "---\ntitle: T\nsection: access\n---\n", "not a slug"),
+    ],
+)
 def test_bad_articles_are_refused_with_a_reason(slug: str, text: str, reason: str) -> None:
     with pytest.raises(ArticleError, match=reason):
         parse_article(slug, text)

@@ -15,8 +15,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]  # each module starts a rea
 CHROMIUM = Path("/usr/bin/chromium")
 LOGIN_Q = "what-do-i-do-when-i-get-an-error-or-if-i-cant-log-into-icots"
 #: As the machine notes advise: no background networking, no first-run, no sandbox as root.
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def require_chromium() -> None:

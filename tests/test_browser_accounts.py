@@ -27,14 +27,51 @@ def test_forgot_password_to_signed_in(tmp_path: Path) -> None:
         extra = {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp.port)}
         env = server_env(tmp_path, port, extra)
         # An officer whose administrator set a password but who has never signed in (privacy not accepted).
-        subprocess.run([sys.executable, "-m", "helpdesk", "db", "upgrade"], cwd=REPO, env=env, check=True,
-                       capture_output=True)
-        subprocess.run([sys.executable, "-m", "helpdesk", "agencies", "create", "--state", "TX", "--name",
-                        "Travis County Probation"], cwd=REPO, env=env, check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "helpdesk", "db", "upgrade"], cwd=REPO, env=env, check=True, capture_output=True
+        )
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "helpdesk",
+                "agencies",
+                "create",
+                "--state",
+                "TX",
+                "--name",
+                "Travis County Probation",
+            ],
+            cwd=REPO,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         created = subprocess.run(
-            [sys.executable, "-m", "helpdesk", "users", "create", "--email", EMAIL, "--name", "Pat Officer",
-             "--role", "po", "--state", "TX", "--agency", "Travis County Probation", "--password-stdin"],
-            cwd=REPO, env=env, input="an old forgotten passphrase\n", text=True, capture_output=True)
+            [
+                sys.executable,
+                "-m",
+                "helpdesk",
+                "users",
+                "create",
+                "--email",
+                EMAIL,
+                "--name",
+                "Pat Officer",
+                "--role",
+                "po",
+                "--state",
+                "TX",
+                "--agency",
+                "Travis County Probation",
+                "--password-stdin",
+            ],
+            cwd=REPO,
+            env=env,
+            input="an old forgotten passphrase\n",
+            text=True,
+            capture_output=True,
+        )
         assert created.returncode == 0, created.stdout + created.stderr
         process, base = start_server(tmp_path, extra_env=extra, port=port)
         try:

@@ -13,9 +13,11 @@ from tests.test_browser import ARGS, CHROMIUM, require_chromium
 from tests.test_browser_tickets import _demo, _sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # each module starts a real server
-BODY = ("Who to call outside office hours.\n\n"
-        "## Who answers the telephone after midnight?\n\nThe duty officer of the compact office.\n\n"
-        "## Can I send a fax to the night desk?\n\nYes: the night desk reads its faxes every hour.\n")
+BODY = (
+    "Who to call outside office hours.\n\n"
+    "## Who answers the telephone after midnight?\n\nThe duty officer of the compact office.\n\n"
+    "## Can I send a fax to the night desk?\n\nYes: the night desk reads its faxes every hour.\n"
+)
 
 
 def test_an_editor_publishes_and_a_reader_finds_it(tmp_path: Path) -> None:
@@ -55,7 +57,9 @@ def test_an_editor_publishes_and_a_reader_finds_it(tmp_path: Path) -> None:
                 except AssertionError:
                     continue
             found.click()
-            expect(reader).to_have_url(re.compile(r"/articles/the-night-desk#who-answers-the-telephone-after-midnight$"))
+            expect(reader).to_have_url(
+                re.compile(r"/articles/the-night-desk#who-answers-the-telephone-after-midnight$")
+            )
             expect(reader.get_by_text("The duty officer of the compact office.")).to_be_visible()
             browser.close()
     finally:

@@ -57,7 +57,8 @@ def test_a_failed_search_becomes_a_phrasing_and_the_po_then_finds_the_answer(tmp
             admin.screenshot(path=str(SHOTS / "insights-content.png"), full_page=True)
             row.get_by_text("Add as a phrasing of\u2026").click()
             row.get_by_label(f"Question that \u201c{QUERY}\u201d should find").select_option(
-                label=f"Errors and Technical Support \u203a {ANSWER}")
+                label=f"Errors and Technical Support \u203a {ANSWER}"
+            )
             row.get_by_role("button", name="Add phrasing").click()
             expect(admin.get_by_text(f"\u201c{QUERY}\u201d is now a phrasing of that question")).to_be_visible()
             expect(admin.locator("#table-zero_result").get_by_role("rowheader", name=QUERY)).to_have_count(0)

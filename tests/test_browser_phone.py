@@ -20,9 +20,25 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]  # each module starts a rea
 PHONE = {"width": 375, "height": 740}
 #: The roles a person walks through; None is a visitor who is not signed in.
 ROLES = [None, "maria.alvarez", "kevin.brooks", "susan.ortiz", "karen.walsh", "catherine.moore", "olivia.turner"]
-START = ["/", "/login", "/forgot", "/request", "/search?q=password", "/search?q=qwxzvq+plmokn", "/requests/new",
-         "/requests", "/account", "/account/tokens", "/account/mfa", "/queue", "/caseload", "/triage/explain",
-         "/admin/users", "/editor", "/editor/working-on-a-shared-computer/diff?from=1&to=3"]
+START = [
+    "/",
+    "/login",
+    "/forgot",
+    "/request",
+    "/search?q=password",
+    "/search?q=qwxzvq+plmokn",
+    "/requests/new",
+    "/requests",
+    "/account",
+    "/account/tokens",
+    "/account/mfa",
+    "/queue",
+    "/caseload",
+    "/triage/explain",
+    "/admin/users",
+    "/editor",
+    "/editor/working-on-a-shared-computer/diff?from=1&to=3",
+]
 #: Not pages to look at: signing out, files, the API, redirects to other pages, links with a secret.
 SKIP = re.compile(r"^/(logout|static/|api/|search/open|reset/|healthz|login/mfa)|/attachments/|\.csv$")
 MAX_PAGES = 40
@@ -32,8 +48,14 @@ MUST_SEE = {
     "maria.alvarez": {"/requests/new?", "/requests?", "/requests/N?", "/account?", "/articles/*?"},
     "kevin.brooks": {"/queue?", "/requests/N?", "/requests?"},
     "susan.ortiz": {"/queue?", "/caseload?", "/triage/explain?", "/requests/N?"},
-    "karen.walsh": {"/admin/users?", "/admin/users/N?", "/admin/users/new?", "/admin/inactive?", "/admin/audit?",
-                    "/admin/state?"},
+    "karen.walsh": {
+        "/admin/users?",
+        "/admin/users/N?",
+        "/admin/users/new?",
+        "/admin/inactive?",
+        "/admin/audit?",
+        "/admin/state?",
+    },
     "catherine.moore": {"/queue?", "/caseload?", "/triage/explain?", "/admin/users?", "/admin/audit?"},
     "olivia.turner": {"/editor?", "/editor/new?", "/editor/*?", "/editor/*/history?", "/editor/*/diff?from,to"},
 }
@@ -110,8 +132,11 @@ def _check_menu(page: Any, signed_in: bool) -> None:
     from playwright.sync_api import expect
 
     menu = page.locator("summary.menu-button")
-    target = (page.get_by_role("button", name="Sign out") if signed_in
-              else page.get_by_role("navigation", name="Main").get_by_role("link", name="Sign in"))
+    target = (
+        page.get_by_role("button", name="Sign out")
+        if signed_in
+        else page.get_by_role("navigation", name="Main").get_by_role("link", name="Sign in")
+    )
     expect(target).to_be_hidden()
     menu.click()
     expect(target).to_be_visible()
@@ -124,8 +149,9 @@ def _check_menu(page: Any, signed_in: bool) -> None:
 
 def _links(page: Any, base: str) -> list[str]:
     # Downloads (the audit trail's CSV) are files, not pages to lay out.
-    hrefs = page.eval_on_selector_all("header nav a[href]:not([download]), main a[href]:not([download])",
-                                      "links => links.map(a => a.href)")
+    hrefs = page.eval_on_selector_all(
+        "header nav a[href]:not([download]), main a[href]:not([download])", "links => links.map(a => a.href)"
+    )
     return [href.removeprefix(base).split("#")[0] for href in hrefs if href.startswith(base + "/")]
 
 
@@ -202,7 +228,8 @@ def test_the_queue_uses_a_wide_screen(demo: tuple[str, dict[str, dict[str, Any]]
     assert table.bounding_box()["width"] >= 1200  # the full width, not the 68rem column of the reading pages
     lines = page.eval_on_selector_all(
         ".queue-table .unassigned, .queue-table time, .queue-table .due",
-        "items => items.map(item => [item.textContent.trim(), item.getClientRects().length])")
+        "items => items.map(item => [item.textContent.trim(), item.getClientRects().length])",
+    )
     assert any(text == "Unassigned" for text, _ in lines) and any(text.endswith(("CST", "CDT")) for text, _ in lines)
     assert [item for item in lines if item[1] != 1] == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280

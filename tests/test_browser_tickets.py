@@ -33,8 +33,9 @@ def _demo(env: dict[str, str]) -> dict[str, dict[str, Any]]:
     # `serve` builds the index itself, as on a fresh install: its warm-up must not leave a lock held in the workers
     # it forks (a worker's first corrected search, as Maria's below, would hang).
     for args in (["db", "upgrade"], ["demo", "--json"]):
-        done = subprocess.run([sys.executable, "-m", "helpdesk", *args], cwd=REPO, env=env, capture_output=True,
-                              text=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "helpdesk", *args], cwd=REPO, env=env, capture_output=True, text=True
+        )
         assert done.returncode == 0, done.stdout + done.stderr
     return {user["email"].split("@")[0]: user for user in json.loads(done.stdout)["users"]}
 
@@ -61,8 +62,11 @@ def _mails(smtp: LoopbackSMTP, subject: str, count: int = 1) -> list[tuple[list[
     """Wait until `count` mails whose subject starts with `subject` arrived; return their recipients and messages."""
     deadline = time.monotonic() + MAIL_WAIT
     while True:
-        found = [(item.rcpt_tos, item.message) for item in list(smtp.received)
-                 if str(item.message["Subject"]).startswith(subject)]
+        found = [
+            (item.rcpt_tos, item.message)
+            for item in list(smtp.received)
+            if str(item.message["Subject"]).startswith(subject)
+        ]
         if len(found) >= count or time.monotonic() > deadline:
             break
         time.sleep(0.2)
@@ -129,8 +133,9 @@ def _open_from_queue(page: Any, ticket_id: int) -> None:
 
     page.get_by_role("link", name="Queue", exact=True).click()
     expect(page.get_by_role("heading", name="Queue")).to_be_visible()
-    row = page.locator("table.queue-table tbody tr").filter(has=page.get_by_role("link", name=f"#{ticket_id}",
-                                                                                  exact=True))
+    row = page.locator("table.queue-table tbody tr").filter(
+        has=page.get_by_role("link", name=f"#{ticket_id}", exact=True)
+    )
     expect(row).to_contain_text(SUBJECT)
     expect(row).to_contain_text("Maria Alvarez")
     row.get_by_role("link", name=f"#{ticket_id}", exact=True).click()
@@ -146,7 +151,8 @@ def _escalate(page: Any, ticket_id: int) -> None:
     page.get_by_label("What you checked").fill(CHECKED)
     page.get_by_role("button", name="Escalate", exact=True).click()
     expect(page.locator(".flash-success")).to_contain_text(
-        "Escalated to the Texas compact office; they and Maria Alvarez were told.")
+        "Escalated to the Texas compact office; they and Maria Alvarez were told."
+    )
     expect(page.locator(".ticket-facts")).to_contain_text("Texas compact office")
 
 

@@ -106,7 +106,7 @@ def test_serve_port_option_sets_the_base_url_of_the_sign_in_line_and_of_mailed_l
         log = (tmp_path / "server.log").read_text()
         assert f"Sign in at {base}/login" in log
         assert f"links in e-mails use {base}" in log
-        email = re.search(r"^(\S+@\S+)\s", log[log.index("E-mail"):], re.MULTILINE)
+        email = re.search(r"^(\S+@\S+)\s", log[log.index("E-mail") :], re.MULTILINE)
         assert email is not None
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
         with opener.open(f"{base}/forgot") as page:

@@ -27,8 +27,16 @@ def editor_client(app: Flask) -> tuple[FlaskClient, str]:
 
 
 def fields(token: str, **more: str) -> dict[str, str]:
-    return {"csrf_token": token, "title": "Parking", "section": "access", "body": BODY, "summary": "",
-            "tags": "parking, visitors", "note": "first", **more}
+    return {
+        "csrf_token": token,
+        "title": "Parking",
+        "section": "access",
+        "body": BODY,
+        "summary": "",
+        "tags": "parking, visitors",
+        "note": "first",
+        **more,
+    }
 
 
 def articles(app: Flask) -> int:
@@ -64,8 +72,9 @@ def test_preview_saves_nothing_and_warns_what_is_stripped(app: Flask) -> None:
     assert "<script> will be removed" in text and "<iframe> will be removed" in text
     assert "the second gets the anchor #where-do-visitors-park-their-bicycles_1" in text
     assert "<script>alert(1)</script>" not in page.get_data(as_text=True)
-    fragment = editor.post("/editor/preview", data={"body": "## Hello?\n\nWorld", "slug": ""},
-                           headers={"X-CSRFToken": token})
+    fragment = editor.post(
+        "/editor/preview", data={"body": "## Hello?\n\nWorld", "slug": ""}, headers={"X-CSRFToken": token}
+    )
     assert fragment.status_code == 200 and "<code>#hello</code>" in fragment.get_data(as_text=True)
 
 
@@ -93,11 +102,13 @@ def test_publish_then_readers_see_it(app: Flask, client: FlaskClient) -> None:
 def test_a_second_save_on_an_old_revision_shows_both_texts(app: Flask) -> None:
     editor, token = editor_client(app)
     editor.post("/editor/new", data=fields(token, action="save"))
-    first = editor.post("/editor/parking", data=fields(token, body=BODY + "\nMine first.\n", base_revision="1",
-                                                       action="save"))
+    first = editor.post(
+        "/editor/parking", data=fields(token, body=BODY + "\nMine first.\n", base_revision="1", action="save")
+    )
     assert first.status_code == 303
-    second = editor.post("/editor/parking", data=fields(token, body=BODY + "\nTheirs later.\n", base_revision="1",
-                                                        action="save"))
+    second = editor.post(
+        "/editor/parking", data=fields(token, body=BODY + "\nTheirs later.\n", base_revision="1", action="save")
+    )
     text = second.get_data(as_text=True)
     assert second.status_code == 409
     assert "Theirs later." in text and "Mine first." in text and "Revision 2 was saved" in text
@@ -108,8 +119,10 @@ def test_a_second_save_on_an_old_revision_shows_both_texts(app: Flask) -> None:
 def test_history_diff_and_restore(app: Flask, client: FlaskClient) -> None:
     editor, token = editor_client(app)
     editor.post("/editor/new", data=fields(token, action="publish"))
-    editor.post("/editor/parking", data=fields(token, body=BODY.replace("east", "west"), base_revision="1",
-                                               note="moved", action="publish"))
+    editor.post(
+        "/editor/parking",
+        data=fields(token, body=BODY.replace("east", "west"), base_revision="1", note="moved", action="publish"),
+    )
     history = editor.get("/editor/parking/history").get_data(as_text=True)
     assert "moved" in history and "Restore 1" in history
     diff = editor.get("/editor/parking/diff", query_string={"from": 1, "to": 2}).get_data(as_text=True)
@@ -140,8 +153,12 @@ def test_demo_lists_an_editor_and_shows_history_and_a_draft(app: Flask, client: 
     assert runner.invoke(args=["demo", "--json"]).exit_code == 0  # idempotent: no fourth revision
     editor = app.test_client()
     token = read_csrf_token(editor, "/login")
-    assert editor.post("/login", data={"email": national["email"], "password": national["password"],
-                                       "csrf_token": token}).status_code == 303
+    assert (
+        editor.post(
+            "/login", data={"email": national["email"], "password": national["password"], "csrf_token": token}
+        ).status_code
+        == 303
+    )
     history = editor.get("/editor/working-on-a-shared-computer/history").get_data(as_text=True)
     assert "Mention locking the screen" in history and "Restore 2" in history and "Restore 3" not in history
     listing = editor.get("/editor").get_data(as_text=True)
@@ -154,8 +171,11 @@ def test_a_reworded_question_is_warned_about_and_can_keep_its_anchor(app: Flask,
     editor, token = editor_client(app)
     editor.post("/editor/new", data=fields(token, action="publish"))
     reworded = BODY.replace("Where do visitors park their bicycles?", "Where can visitors leave a bicycle?")
-    page = html.unescape(editor.post("/editor/parking", data=fields(token, body=reworded, base_revision="1",
-                                                                    action="preview")).get_data(as_text=True))
+    page = html.unescape(
+        editor.post("/editor/parking", data=fields(token, body=reworded, base_revision="1", action="preview")).get_data(
+            as_text=True
+        )
+    )
     assert "The anchor #where-do-visitors-park-their-bicycles" in page
     assert "end the question's line with {#where-do-visitors-park-their-bicycles}" in page
     kept = reworded.replace("a bicycle?", "a bicycle? {#where-do-visitors-park-their-bicycles}")

@@ -24,8 +24,10 @@ from tests.helpers import read_csrf_token, start_server, stop_server
 pytestmark = pytest.mark.db
 
 ARTICLE = "/articles/errors-and-technical-support"
-TERMINATE = ("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-             "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+TERMINATE = (
+    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+)
 
 
 @pytest.fixture
@@ -86,8 +88,9 @@ def test_a_connection_lost_mid_request_answers_503_with_retry_after(dropping_app
     assert client.get(ARTICLE).status_code == 200  # and the next request works
 
 
-def test_after_the_database_is_back_a_write_works_first_time(app: Flask, client: FlaskClient, pg_url: str,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_after_the_database_is_back_a_write_works_first_time(
+    app: Flask, client: FlaskClient, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     token = read_csrf_token(client)
     vote = {"json": {"helpful": True}, "headers": {"X-CSRFToken": token}}
     assert client.post("/api/v1/articles/errors-and-technical-support/vote", **vote).status_code == 200
@@ -114,8 +117,14 @@ def test_a_mail_sent_while_the_connection_drops_is_marked_sent(app: Flask, pg_ur
     with app.app_context():
         sessions: Callable[[], Session] = sessionmaker(db.engine, expire_on_commit=False)
         with sessions() as session, session.begin():
-            row = OutboxMessage(message_id="<drop@helpdesk.test>", recipient="alice@example.org", subject="Hi",
-                                body_text="Hello\n", body_html=None, kind="test")
+            row = OutboxMessage(
+                message_id="<drop@helpdesk.test>",
+                recipient="alice@example.org",
+                subject="Hi",
+                body_text="Hello\n",
+                body_html=None,
+                kind="test",
+            )
             session.add(row)
         backend = DroppingBackend(pg_url)
         counts = deliver_due(sessions, backend, worker_id="test")
@@ -158,15 +167,26 @@ def test_redis_down_falls_back_to_per_process_limits(app_config: dict[str, Any])
     from helpdesk import create_app
     from tests.smtp_server import free_port
 
-    app = create_app({**app_config, "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{free_port()}/0",
-                      "VOTE_LIMIT_PER_VOTER": "3 per minute"})
+    app = create_app(
+        {
+            **app_config,
+            "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{free_port()}/0",
+            "VOTE_LIMIT_PER_VOTER": "3 per minute",
+        }
+    )
     try:
         client = app.test_client()
         assert client.get(ARTICLE).status_code == 200
         assert client.get("/search?q=password").status_code == 200
         token = read_csrf_token(client)
-        statuses = [client.post("/api/v1/articles/errors-and-technical-support/vote", json={"helpful": True},
-                                headers={"X-CSRFToken": token}).status_code for _ in range(4)]
+        statuses = [
+            client.post(
+                "/api/v1/articles/errors-and-technical-support/vote",
+                json={"helpful": True},
+                headers={"X-CSRFToken": token},
+            ).status_code
+            for _ in range(4)
+        ]
     finally:
         app.extensions["helpdesk.search"].close()
         app.extensions["helpdesk.db"][0].dispose()

@@ -30,8 +30,10 @@ def counter_and_recount(app: Flask) -> tuple[Stats, tuple[int, int]]:
     with app.app_context():
         stats = get_stats(db.session, SLUG)
         helpful, total = db.session.execute(
-            select(func.coalesce(func.sum(case((Vote.helpful.is_(True), 1), else_=0)), 0), func.count())
-            .where(Vote.article_slug == SLUG)).one()
+            select(func.coalesce(func.sum(case((Vote.helpful.is_(True), 1), else_=0)), 0), func.count()).where(
+                Vote.article_slug == SLUG
+            )
+        ).one()
         db.session.rollback()
     return stats, (int(helpful), int(total))
 
@@ -43,11 +45,17 @@ def vote(client: FlaskClient, token: str, helpful: bool) -> int:
 def test_counter_follows_every_change_of_a_vote(app: Flask, client: FlaskClient, csrf_token: str) -> None:
     other = app.test_client()
     other_token = read_csrf_token(other)
-    for c, t, helpful, expected in [(client, csrf_token, True, (1, 1)), (client, csrf_token, True, (1, 1)),
-                                    (client, csrf_token, False, (0, 1)), (other, other_token, False, (0, 2)),
-                                    (client, csrf_token, True, (1, 2)), (other, other_token, True, (2, 2))]:
+    for c, t, helpful, expected in [
+        (client, csrf_token, True, (1, 1)),
+        (client, csrf_token, True, (1, 1)),
+        (client, csrf_token, False, (0, 1)),
+        (other, other_token, False, (0, 2)),
+        (client, csrf_token, True, (1, 2)),
+        (other, other_token, True, (2, 2)),
+    ]:
         assert c.post(API_URL, json={"helpful": helpful}, headers={"X-CSRFToken": t}).json == dict(
-            zip(("helpful", "total"), expected, strict=True))
+            zip(("helpful", "total"), expected, strict=True)
+        )
         stats, recount = counter_and_recount(app)
         assert (stats.helpful, stats.total) == recount == expected
 
@@ -69,8 +77,11 @@ def test_concurrent_votes_and_changes_keep_the_counter_exact(app: Flask) -> None
             if status != 200:
                 failures.append(status)
 
-    threads = [threading.Thread(target=flip, args=(c, t, start))
-               for c, t in zip(clients, tokens, strict=True) for start in (True, False)]
+    threads = [
+        threading.Thread(target=flip, args=(c, t, start))
+        for c, t in zip(clients, tokens, strict=True)
+        for start in (True, False)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -113,8 +124,9 @@ def test_a_signed_out_article_view_reads_one_row(app: Flask, client: FlaskClient
 def test_comments_are_counted_and_read_only_when_there_are_some(app: Flask, client: FlaskClient) -> None:
     user = make_user(app)
     sign_in(client, user)
-    assert post_form(client, f"{ARTICLE}/comments", {"body": "Restarting fixed it."}, form_page=ARTICLE
-                     ).status_code == 303
+    assert (
+        post_form(client, f"{ARTICLE}/comments", {"body": "Restarting fixed it."}, form_page=ARTICLE).status_code == 303
+    )
     reader = app.test_client()
     with statements(app) as seen:
         page = reader.get(ARTICLE).get_data(as_text=True)
@@ -175,13 +187,18 @@ def test_migration_fills_the_counters_from_existing_votes(database_url: str) -> 
     engine = create_engine(database_url)
     with engine.begin() as connection:
         for i, (slug, helpful) in enumerate([("a", True), ("a", False), ("a", True), ("b", False)]):
-            connection.execute(text("INSERT INTO vote (article_slug, voter_key, helpful, created_at, updated_at) "
-                                    "VALUES (:slug, :key, :helpful, :now, :now)"),
-                               {"slug": slug, "key": f"c:{i}", "helpful": helpful, "now": "2026-01-01 00:00:00"})
+            connection.execute(
+                text(
+                    "INSERT INTO vote (article_slug, voter_key, helpful, created_at, updated_at) "
+                    "VALUES (:slug, :key, :helpful, :now, :now)"
+                ),
+                {"slug": slug, "key": f"c:{i}", "helpful": helpful, "now": "2026-01-01 00:00:00"},
+            )
     command.upgrade(config, "head")
     with engine.connect() as connection:
-        rows = connection.execute(text("SELECT article_slug, helpful, total, comments FROM article_stats "
-                                       "ORDER BY article_slug")).all()
+        rows = connection.execute(
+            text("SELECT article_slug, helpful, total, comments FROM article_stats ORDER BY article_slug")
+        ).all()
     engine.dispose()
     assert [tuple(row) for row in rows] == [("a", 2, 3, 0), ("b", 0, 1, 0)]
 

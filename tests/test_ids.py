@@ -16,9 +16,14 @@ from tests.helpers import read_csrf_token
 HUGE = ("9223372036854775808", str(MAX_ID + 1))
 #: The URLs the probe reported, with `{n}` for the id.
 REPORTED = [
-    ("GET", "/requests/{n}"), ("GET", "/requests/{n}/attachments/{n}"), ("GET", "/requests/1/attachments/{n}"),
-    ("GET", "/admin/users/{n}"), ("GET", "/comments/{n}/edit"), ("POST", "/account/tokens/{n}/revoke"),
-    ("POST", "/requests/{n}/reply"), ("POST", "/comments/{n}/hide"),
+    ("GET", "/requests/{n}"),
+    ("GET", "/requests/{n}/attachments/{n}"),
+    ("GET", "/requests/1/attachments/{n}"),
+    ("GET", "/admin/users/{n}"),
+    ("GET", "/comments/{n}/edit"),
+    ("POST", "/account/tokens/{n}/revoke"),
+    ("POST", "/requests/{n}/reply"),
+    ("POST", "/comments/{n}/hide"),
 ]
 
 
@@ -38,8 +43,8 @@ def _fill(rule: str, number: str) -> str:
     path = rule
     while "<" in path:
         start, end = path.index("<"), path.index(">")
-        name = path[start + 1:end].split(":")[-1]
-        path = path[:start] + ("word" if name in words else number) + path[end + 1:]
+        name = path[start + 1 : end].split(":")[-1]
+        path = path[:start] + ("word" if name in words else number) + path[end + 1 :]
     return path
 
 
@@ -52,20 +57,27 @@ def admin_client(app: Flask, client: FlaskClient) -> FlaskClient:
 
 def test_no_route_takes_an_unbounded_integer(app: Flask) -> None:
     """Every integer in a path is an `<id:...>`: Werkzeug's `int` converter has no upper bound."""
-    unbounded = [rule.rule for rule in app.url_map.iter_rules()
-                 if any(isinstance(c, NumberConverter) for c in rule._converters.values())]
+    unbounded = [
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if any(isinstance(c, NumberConverter) for c in rule._converters.values())
+    ]
     assert unbounded == []
     # An id taken as text and parsed in the view would escape the sweep below.
-    untyped = [rule.rule for rule in app.url_map.iter_rules()
-               if any(name.endswith("_id") and not isinstance(c, IdConverter) for name, c in rule._converters.items())]
+    untyped = [
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if any(name.endswith("_id") and not isinstance(c, IdConverter) for name, c in rule._converters.items())
+    ]
     assert untyped == []
     assert len(_id_rules()) >= 20
 
 
 @pytest.mark.parametrize(("method", "rule"), _id_rules())
 @pytest.mark.parametrize("number", HUGE)
-def test_every_id_route_answers_404_for_an_id_out_of_range(admin_client: FlaskClient, method: str, rule: str,
-                                                           number: str) -> None:
+def test_every_id_route_answers_404_for_an_id_out_of_range(
+    admin_client: FlaskClient, method: str, rule: str, number: str
+) -> None:
     token = read_csrf_token(admin_client)
     path = _fill(rule, number)
     response = admin_client.open(path, method=method, data={"csrf_token": token} if method == "POST" else None)

@@ -28,16 +28,21 @@ ARTICLE = "/articles/errors-and-technical-support"
 _KEY = re.compile(r'name="idempotency_key" value="([^"]*)"')
 
 
-@pytest.mark.parametrize("raw, line, text", [
-    ("  Printer\u00a0jam ", "Printer\u00a0jam", "  Printer\u00a0jam "),
-    ("e\u0301t\u00e9", "\u00e9t\u00e9", "\u00e9t\u00e9"),  # NFC
-    (f"{ZWSP}{ZWSP}", "", ""), (f"{BOM}{BOM} {BOM}", "", ""), ("\u2800\u3164", "", ""),  # nothing visible
-    ("a\x00b\x07c\x1bd\x7fe\x9bf", "abcdef", "abcdef"),  # NUL, C0, DEL, C1
-    (f"invoice{RLO}fdp.exe\u2066x\u2069", "invoicefdp.exex", "invoicefdp.exex"),  # bidi overrides and isolates
-    (f"a{ZWSP}b\u200cc\u200dd\u2060e{BOM}f", "abcdef", f"a{ZWSP}b\u200cc\u200dd\u2060e{BOM}f"),
-    ("one\r\ntwo\rthree\u2028four\x85five\tsix", "one two three four five six", "one\ntwo\nthree\nfour\nfive\tsix"),
-    ("\ud800lone", "lone", "lone"),  # a lone surrogate from JSON
-])
+@pytest.mark.parametrize(
+    "raw, line, text",
+    [
+        ("  Printer\u00a0jam ", "Printer\u00a0jam", "  Printer\u00a0jam "),
+        ("e\u0301t\u00e9", "\u00e9t\u00e9", "\u00e9t\u00e9"),  # NFC
+        (f"{ZWSP}{ZWSP}", "", ""),
+        (f"{BOM}{BOM} {BOM}", "", ""),
+        ("\u2800\u3164", "", ""),  # nothing visible
+        ("a\x00b\x07c\x1bd\x7fe\x9bf", "abcdef", "abcdef"),  # NUL, C0, DEL, C1
+        (f"invoice{RLO}fdp.exe\u2066x\u2069", "invoicefdp.exex", "invoicefdp.exex"),  # bidi overrides and isolates
+        (f"a{ZWSP}b\u200cc\u200dd\u2060e{BOM}f", "abcdef", f"a{ZWSP}b\u200cc\u200dd\u2060e{BOM}f"),
+        ("one\r\ntwo\rthree\u2028four\x85five\tsix", "one two three four five six", "one\ntwo\nthree\nfour\nfive\tsix"),
+        ("\ud800lone", "lone", "lone"),  # a lone surrogate from JSON
+    ],
+)
 def test_the_normaliser(raw: str, line: str, text: str) -> None:
     assert clean_line(raw) == line and clean_text(raw) == text
 
@@ -48,15 +53,17 @@ def test_every_form_of_the_app_normalises_its_input(app: Flask) -> None:
 
     ours = [form for form in subclasses(FlaskForm) if form.__module__.startswith("helpdesk.")]
     assert len(ours) > 30 and all(issubclass(form, Form) for form in ours), [
-        f"{form.__module__}.{form.__name__}" for form in ours if not issubclass(form, Form)]
+        f"{form.__module__}.{form.__name__}" for form in ours if not issubclass(form, Form)
+    ]
 
 
 @pytest.fixture
 def reporter(app: Flask) -> User:
     """A PO of an agency with local IT, signed in by `po`."""
     make_user(app, role="local_it", state="TX", agency="Travis County Probation", name="Pat Lee")
-    return make_user(app, role="po", state="TX", agency="Travis County Probation", name="Ana Reyes",
-                     email="ana@tx.example.gov")
+    return make_user(
+        app, role="po", state="TX", agency="Travis County Probation", name="Ana Reyes", email="ana@tx.example.gov"
+    )
 
 
 @pytest.fixture
@@ -70,8 +77,15 @@ def file_form(client: FlaskClient, **fields: str) -> object:
     page = client.get("/requests/new").text
     key = _KEY.search(page)
     assert key is not None
-    data = {"csrf_token": read_csrf_token(client, "/requests/new"), "idempotency_key": key.group(1),
-            "category": "login", "subject": "Cannot log in", "description": "Refused.", "affected": "me", **fields}
+    data = {
+        "csrf_token": read_csrf_token(client, "/requests/new"),
+        "idempotency_key": key.group(1),
+        "category": "login",
+        "subject": "Cannot log in",
+        "description": "Refused.",
+        "affected": "me",
+        **fields,
+    }
     return client.post("/requests/new", data=data)
 
 
@@ -111,8 +125,9 @@ def test_controls_and_overrides_are_dropped_from_a_request(app: Flask, po: Flask
 
 def test_nul_in_a_comment_and_in_a_token_name(app: Flask, po: FlaskClient) -> None:
     token = read_csrf_token(po, ARTICLE)
-    assert po.post(f"{ARTICLE}/comments", data={"body": f"Th\x00anks{RLO}!\n\nBye", "csrf_token": token}
-                   ).status_code in (302, 303)
+    assert po.post(
+        f"{ARTICLE}/comments", data={"body": f"Th\x00anks{RLO}!\n\nBye", "csrf_token": token}
+    ).status_code in (302, 303)
     assert po.post(f"{ARTICLE}/comments", data={"body": f"\x00{ZWSP}\n", "csrf_token": token}).status_code == 400
     token = read_csrf_token(po, "/account/tokens")
     assert po.post("/account/tokens", data={"name": f"back\x00up{RLO}", "csrf_token": token}).status_code == 201
@@ -130,8 +145,16 @@ def test_a_name_of_hidden_characters_is_no_name(app: Flask) -> None:
         travis = db.session.scalars(select(Agency.id).where(Agency.name == "Travis County Probation")).one()
 
     def create(name: str, email: str) -> object:
-        return client.post("/admin/users/new", data={"name": name, "email": email, "role": "po", "agency": travis,
-                                                     "csrf_token": read_csrf_token(client, "/admin/users/new")})
+        return client.post(
+            "/admin/users/new",
+            data={
+                "name": name,
+                "email": email,
+                "role": "po",
+                "agency": travis,
+                "csrf_token": read_csrf_token(client, "/admin/users/new"),
+            },
+        )
 
     response = create(f"{ZWSP}{ZWSP}", "zed@tx.example.gov")
     assert response.status_code == 400 and "Enter the person&#39;s full name." in response.text  # type: ignore
@@ -144,8 +167,14 @@ def test_a_name_of_hidden_characters_is_no_name(app: Flask) -> None:
 def test_a_sign_in_address_with_a_zero_width_space(app: Flask, reporter: User) -> None:
     client = app.test_client()
     spaced = reporter.email.replace("@", f"{ZWSP}@")
-    response = client.post("/login", data={"email": spaced, "password": "correct horse battery staple",
-                                           "csrf_token": read_csrf_token(client, "/login")})
+    response = client.post(
+        "/login",
+        data={
+            "email": spaced,
+            "password": "correct horse battery staple",
+            "csrf_token": read_csrf_token(client, "/login"),
+        },
+    )
     assert response.status_code == 303 and "/login" not in response.headers["Location"]
     other = app.test_client()
     response = other.post("/forgot", data={"email": f"{BOM}{spaced}", "csrf_token": read_csrf_token(other, "/forgot")})

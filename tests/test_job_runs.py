@@ -55,6 +55,7 @@ def test_racing_hosts_claim_each_interval_exactly_once(engines: list[Engine]) ->
         def claim(host: int, engine: Engine) -> bool:
             with engine.connect() as connection:
                 return claim_run(connection, "sweep", interval=INTERVAL, now=now, host=f"host{host}")
+
         return claim
 
     for number in range(6):
@@ -74,16 +75,21 @@ def test_once_per_interval_runs_the_pass_on_one_host_and_records_its_end(engines
         now = START + number * INTERVAL
 
         def attempt(host: int, engine: Engine, now: dt.datetime = now) -> str | None:
-            return once_per_interval(engine, "sweep", INTERVAL.total_seconds(), lambda: ran.append(host) or "done",
-                                     host=f"host{host}", clock=lambda: now)
+            return once_per_interval(
+                engine,
+                "sweep",
+                INTERVAL.total_seconds(),
+                lambda: ran.append(host) or "done",
+                host=f"host{host}",
+                clock=lambda: now,
+            )
 
         results = _race(engines, attempt)
         assert results.count("done") == 1 and results.count(None) == HOSTS - 1
     assert len(ran) == 4
     with engines[0].connect() as connection:
         row = connection.execute(select(JobRun.__table__)).one()
-    assert (row.host, row.started_at, row.finished_at) == (f"host{ran[-1]}", START + 3 * INTERVAL,
-                                                           START + 3 * INTERVAL)
+    assert (row.host, row.started_at, row.finished_at) == (f"host{ran[-1]}", START + 3 * INTERVAL, START + 3 * INTERVAL)
 
 
 def test_a_failed_pass_gives_its_claim_back_so_the_retry_need_not_wait_an_interval(engines: list[Engine]) -> None:
@@ -111,8 +117,9 @@ def test_two_looping_hosts_run_the_pass_at_most_once_per_interval(engines: list[
         run_every(0.02, one_pass, on_error=lambda: None, stop=stop)
 
     started = time.monotonic()
-    threads = [threading.Thread(target=host, args=(engine, f"host{n}"), daemon=True)
-               for n, engine in enumerate(engines[:2])]
+    threads = [
+        threading.Thread(target=host, args=(engine, f"host{n}"), daemon=True) for n, engine in enumerate(engines[:2])
+    ]
     for thread in threads:
         thread.start()
     time.sleep(1.5)  # the window measured: both hosts loop through it

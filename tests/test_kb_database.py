@@ -53,22 +53,40 @@ def editor(app: Flask, role: str = "kb_editor", state: str | None = None) -> Use
     return make_user(app, role=role, state=state)
 
 
-def write(app: Flask, actor: User, draft: Draft, *, slug: str | None = None, publish: bool = False,
-          base: int | None = None, **options: Any) -> tuple[str, int]:
+def write(
+    app: Flask,
+    actor: User,
+    draft: Draft,
+    *,
+    slug: str | None = None,
+    publish: bool = False,
+    base: int | None = None,
+    **options: Any,
+) -> tuple[str, int]:
     """Save through the service in its own transaction; return (slug, revision number)."""
     with app.app_context():
         get_library()  # the first use seeds the empty database from the folder
         user = db.session.get(User, actor.id)
         article = find_article(db.session, slug) if slug else None
-        saved, revision = save_article(db.session, article, draft, actor=user, origin=SYSTEM, now=utcnow(),
-                                       base_revision=base, publish=publish, **options)
+        saved, revision = save_article(
+            db.session,
+            article,
+            draft,
+            actor=user,
+            origin=SYSTEM,
+            now=utcnow(),
+            base_revision=base,
+            publish=publish,
+            **options,
+        )
         db.session.commit()
         return saved.slug, revision.number
 
 
 def night_shift() -> Draft:
-    return Draft(title="The night shift", section="troubleshooting", body=NEW_BODY, tags=["night", "phone"],
-                 note="first version")
+    return Draft(
+        title="The night shift", section="troubleshooting", body=NEW_BODY, tags=["night", "phone"], note="first version"
+    )
 
 
 def search_urls(app: Flask, text: str) -> list[str]:
@@ -97,9 +115,11 @@ def test_a_fresh_instance_gets_exactly_its_own_corpus(app_config: dict[str, Any]
     corpus = tmp_path / "other"
     corpus.mkdir()
     (corpus / "sections.yml").write_text("- slug: misc\n  title: Miscellaneous\n", encoding="utf-8")
-    (corpus / "parking.md").write_text("---\ntitle: Parking\nsection: misc\n---\nWhere to park.\n\n"
-                                       "## Where do visitors park their bicycles?\n\nBehind the east wing.\n",
-                                       encoding="utf-8")
+    (corpus / "parking.md").write_text(
+        "---\ntitle: Parking\nsection: misc\n---\nWhere to park.\n\n"
+        "## Where do visitors park their bicycles?\n\nBehind the east wing.\n",
+        encoding="utf-8",
+    )
     app = create_app({**app_config, "ARTICLES_DIR": corpus})
     client = app.test_client()
     health = client.get("/healthz")
@@ -127,8 +147,10 @@ def test_drafts_are_invisible_to_readers_until_published(app: Flask, client: Fla
     write(app, author, night_shift(), slug=slug, publish=True, base=1)
     assert "The duty officer" in client.get("/articles/the-night-shift").get_data(as_text=True)
     assert "/articles/the-night-shift</loc>" in client.get("/sitemap.xml").get_data(as_text=True)
-    assert search_urls(app, "who answers the telephone at night")[0] == \
-        "/articles/the-night-shift#who-answers-the-telephone-at-night"
+    assert (
+        search_urls(app, "who answers the telephone at night")[0]
+        == "/articles/the-night-shift#who-answers-the-telephone-at-night"
+    )
 
 
 def test_a_draft_of_a_published_article_leaves_readers_the_published_text(app: Flask, client: FlaskClient) -> None:
@@ -147,8 +169,13 @@ def test_archived_articles_leave_pages_search_and_api(app: Flask, client: FlaskC
     author = editor(app)
     with app.app_context():
         get_library()
-        archive_article(db.session, find_article(db.session, LOGIN), actor=db.session.get(User, author.id),
-                        origin=SYSTEM, now=utcnow())
+        archive_article(
+            db.session,
+            find_article(db.session, LOGIN),
+            actor=db.session.get(User, author.id),
+            origin=SYSTEM,
+            now=utcnow(),
+        )
         db.session.commit()
     assert client.get(f"/articles/{LOGIN}").status_code == 404
     assert client.get(f"/api/v1/articles/{LOGIN}").status_code == 404
@@ -166,14 +193,17 @@ def test_a_stale_base_revision_is_a_conflict_and_saves_nothing(app: Flask) -> No
         assert find_article(db.session, slug).current_revision == 2
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"title": ""}, "title"),
-    ({"title": "Errors and Technical Support"}, "title"),  # another article's title
-    ({"section": "nowhere"}, "section"),
-    ({"body": "x" * 1_000_000}, "body"),
-    ({"body": "<script>alert(1)</script>"}, "body"),  # renders to nothing
-    ({"slug": LOGIN}, "slug"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"title": ""}, "title"),
+        ({"title": "Errors and Technical Support"}, "title"),  # another article's title
+        ({"section": "nowhere"}, "section"),
+        ({"body": "x" * 1_000_000}, "body"),
+        ({"body": "<script>alert(1)</script>"}, "body"),  # renders to nothing
+        ({"slug": LOGIN}, "slug"),
+    ],
+)
 def test_bad_drafts_are_refused_by_field(app: Flask, change: dict[str, str], field: str) -> None:
     draft = night_shift()
     for key, value in change.items():
@@ -213,8 +243,9 @@ def test_restore_adds_a_revision_and_publishes_it(app: Flask, client: FlaskClien
     assert "after 9 pm" in client.get(f"/articles/{slug}").get_data(as_text=True)
     with app.app_context():
         article = find_article(db.session, slug)
-        revision = restore_revision(db.session, article, 1, actor=db.session.get(User, author.id), origin=SYSTEM,
-                                    now=utcnow())
+        revision = restore_revision(
+            db.session, article, 1, actor=db.session.get(User, author.id), origin=SYSTEM, now=utcnow()
+        )
         db.session.commit()
         assert (revision.number, revision.note) == (3, "Restored revision 1")
         assert db.session.scalars(select(AuditEvent.action).where(AuditEvent.action == "article_restored")).one()
@@ -226,8 +257,16 @@ def test_rename_redirects_and_keeps_votes_and_comments(app: Flask, client: Flask
     with app.app_context():
         get_library()
         cast_vote(db.session, LOGIN, voter="u:1", helpful=True)
-        db.session.add(Comment(article_slug=LOGIN, author_id=author.id, body_md="hi", body_html="<p>hi</p>",
-                               created_at=utcnow(), updated_at=utcnow()))
+        db.session.add(
+            Comment(
+                article_slug=LOGIN,
+                author_id=author.id,
+                body_md="hi",
+                body_html="<p>hi</p>",
+                created_at=utcnow(),
+                updated_at=utcnow(),
+            )
+        )
         db.session.commit()
     with app.app_context():
         article = find_article(db.session, LOGIN)

@@ -17,15 +17,41 @@ PACKAGE_DIR = Path(helpdesk.__file__).resolve().parent
 WEB = ("helpdesk.tickets.web", "helpdesk.tickets.cli")
 #: Domain modules outside tickets and triage: models and services, meant to run without an app.
 DOMAIN = (
-    "helpdesk", "helpdesk.orm", "helpdesk.models", "helpdesk.config", "helpdesk.text", "helpdesk.pagination",
-    "helpdesk.accounts", "helpdesk.accounts.services", "helpdesk.accounts.auth", "helpdesk.accounts.models",
-    "helpdesk.accounts.api_tokens", "helpdesk.accounts.tokens", "helpdesk.accounts.agencies",
-    "helpdesk.accounts.permissions", "helpdesk.accounts.workload", "helpdesk.accounts.mfa",
-    "helpdesk.audit.services", "helpdesk.audit.models", "helpdesk.audit.wording",
-    "helpdesk.kb", "helpdesk.kb.services", "helpdesk.kb.editing", "helpdesk.kb.comments", "helpdesk.kb.library",
-    "helpdesk.search", "helpdesk.search.services", "helpdesk.search.engine", "helpdesk.search.learning",
-    "helpdesk.mail", "helpdesk.mail.services", "helpdesk.mail.delivery",
-    "helpdesk.insights", "helpdesk.insights.services", "helpdesk.insights.gaps", "helpdesk.insights.desk",
+    "helpdesk",
+    "helpdesk.orm",
+    "helpdesk.models",
+    "helpdesk.config",
+    "helpdesk.text",
+    "helpdesk.pagination",
+    "helpdesk.accounts",
+    "helpdesk.accounts.services",
+    "helpdesk.accounts.auth",
+    "helpdesk.accounts.models",
+    "helpdesk.accounts.api_tokens",
+    "helpdesk.accounts.tokens",
+    "helpdesk.accounts.agencies",
+    "helpdesk.accounts.permissions",
+    "helpdesk.accounts.workload",
+    "helpdesk.accounts.mfa",
+    "helpdesk.audit.services",
+    "helpdesk.audit.models",
+    "helpdesk.audit.wording",
+    "helpdesk.kb",
+    "helpdesk.kb.services",
+    "helpdesk.kb.editing",
+    "helpdesk.kb.comments",
+    "helpdesk.kb.library",
+    "helpdesk.search",
+    "helpdesk.search.services",
+    "helpdesk.search.engine",
+    "helpdesk.search.learning",
+    "helpdesk.mail",
+    "helpdesk.mail.services",
+    "helpdesk.mail.delivery",
+    "helpdesk.insights",
+    "helpdesk.insights.services",
+    "helpdesk.insights.gaps",
+    "helpdesk.insights.desk",
 )
 FLASK = ("flask", "flask_login", "flask_wtf", "flask_mail", "flask_limiter")
 
@@ -39,12 +65,15 @@ def modules_of(package: str) -> list[str]:
 
 def loaded_after_import(modules: list[str]) -> list[str]:
     """Import `modules` in a fresh interpreter and return the names of every module it then holds."""
-    code = ("import importlib, json, sys\n"
-            "for name in sys.argv[1:]:\n"
-            "    importlib.import_module(name)\n"
-            "print(json.dumps(sorted(sys.modules)))")
-    done = subprocess.run([sys.executable, "-c", code, *modules], capture_output=True, text=True, check=True,
-                          cwd=PACKAGE_DIR.parent)
+    code = (
+        "import importlib, json, sys\n"
+        "for name in sys.argv[1:]:\n"
+        "    importlib.import_module(name)\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, *modules], capture_output=True, text=True, check=True, cwd=PACKAGE_DIR.parent
+    )
     return list(json.loads(done.stdout))
 
 

@@ -27,7 +27,8 @@ def test_migrated_schema_matches_the_models(database_url: str) -> None:
             created = connection.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'ix_ticket_open_response'"))
             assert created is not None and " ".join(created.split()) == (
                 "CREATE INDEX ix_ticket_open_response ON ticket ((first_responded_at IS NOT NULL), "
-                "first_response_due, id) WHERE status IN ('new', 'open', 'pending')")
+                "first_response_due, id) WHERE status IN ('new', 'open', 'pending')"
+            )
     engine.dispose()
     assert diff == []
 

@@ -20,17 +20,26 @@ LOGIN_Q = "what-do-i-do-when-i-get-an-error-or-if-i-cant-log-into-icots"
 def test_home_lists_sections_articles_and_a_way_to_get_help(client: FlaskClient) -> None:
     page = client.get("/").get_data(as_text=True)
     assert 'role="search"' in page and 'name="q"' in page and 'for="q-home"' in page
-    for title in ("Access and accounts", "Privacy", "Errors and troubleshooting",
-                  "User Administration and System Access", "Errors and Technical Support",
-                  "The ICOTS Privacy Policy", "Getting help with this help desk"):
+    for title in (
+        "Access and accounts",
+        "Privacy",
+        "Errors and troubleshooting",
+        "User Administration and System Access",
+        "Errors and Technical Support",
+        "The ICOTS Privacy Policy",
+        "Getting help with this help desk",
+    ):
         assert title in page
     assert 'href="/request"' in page
     assert '<main id="main"' in page and 'class="skip-link" href="#main"' in page
 
 
 def test_home_shows_most_helpful_articles(client: FlaskClient, csrf_token: str) -> None:
-    client.post("/api/v1/articles/errors-and-technical-support/vote", json={"helpful": True},
-                headers={"X-CSRFToken": csrf_token})
+    client.post(
+        "/api/v1/articles/errors-and-technical-support/vote",
+        json={"helpful": True},
+        headers={"X-CSRFToken": csrf_token},
+    )
     page = client.get("/").get_data(as_text=True)
     assert "Most helpful articles" in page and "1 out of 1 found this helpful" in page
 
@@ -73,8 +82,9 @@ def test_article_edits_show_without_restart(app: Flask, client: FlaskClient) -> 
         old = get_revision(db.session, article, article.current_revision)
         body = old.body.replace("Reopening closed cases", "Reopening CLOSED cases")
         draft = Draft(old.title, "troubleshooting", body, old.summary, old.tags.split(","))
-        save_article(db.session, article, draft, actor=db.session.merge(editor), origin=SYSTEM, now=utcnow(),
-                     publish=True)
+        save_article(
+            db.session, article, draft, actor=db.session.merge(editor), origin=SYSTEM, now=utcnow(), publish=True
+        )
         db.session.commit()
     assert "Reopening CLOSED cases" in client.get("/articles/errors-and-technical-support").get_data(as_text=True)
 
@@ -97,15 +107,17 @@ def test_search_page_deep_links_through_the_click_log(app: Flask, client: FlaskC
 
 
 def test_opened_typeahead_hit_is_logged_with_its_query(app: Flask, client: FlaskClient) -> None:
-    response = client.get("/search/open", query_string={"q": "caps lock", "article": "errors-and-technical-support",
-                                                          "question": LOGIN_Q, "rank": 1})
+    response = client.get(
+        "/search/open",
+        query_string={"q": "caps lock", "article": "errors-and-technical-support", "question": LOGIN_Q, "rank": 1},
+    )
     assert response.status_code == 303
     with app.app_context():
         search = db.session.scalars(select(SearchQuery)).one()
     assert (search.query, search.source) == ("caps lock", "typeahead")
 
 
-@pytest.mark.parametrize("target", ["//evil.example", "https://evil.example", "/\\evil.example", "x\"><script>"])
+@pytest.mark.parametrize("target", ["//evil.example", "https://evil.example", "/\\evil.example", 'x"><script>'])
 def test_click_log_is_no_open_redirect(client: FlaskClient, target: str) -> None:
     assert client.get("/search/open", query_string={"article": target}).status_code == 404
     response = client.get("/search/open", query_string={"article": "errors-and-technical-support", "question": target})
@@ -123,7 +135,7 @@ def test_search_suggests_a_spelling(client: FlaskClient) -> None:
     assert "Did you mean" in page and "password" in page
 
 
-@pytest.mark.parametrize("query", ['title:(', '"unterminated', "*", "' OR 1=1 --", "x" * 5000, "%", "🙂"])
+@pytest.mark.parametrize("query", ["title:(", '"unterminated', "*", "' OR 1=1 --", "x" * 5000, "%", "🙂"])
 def test_search_page_never_fails(client: FlaskClient, query: str) -> None:
     assert client.get("/search", query_string={"q": query}).status_code == 200
 

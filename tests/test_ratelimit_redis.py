@@ -29,23 +29,29 @@ def _redis_up() -> bool:
 @pytest.mark.skipif(not _redis_up(), reason="no Redis server on 127.0.0.1:6379")
 def test_two_workers_share_the_per_voter_limit(app_config: dict[str, Any], tmp_path: Path) -> None:
     # A private key prefix: parallel runs on the same Redis never share counters.
-    config = {**app_config, "RATELIMIT_STORAGE_URI": REDIS_URL,
-              "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}", "VOTE_LIMIT_PER_VOTER": "3 per minute"}
+    config = {
+        **app_config,
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        "VOTE_LIMIT_PER_VOTER": "3 per minute",
+    }
     first, second = create_app(config), create_app(config)
     try:
         browser = first.test_client()
         token = read_csrf_token(browser)
         url = "/api/v1/articles/errors-and-technical-support/vote"
-        statuses = [browser.post(url, json={"helpful": True}, headers={"X-CSRFToken": token}).status_code
-                    for _ in range(2)]
+        statuses = [
+            browser.post(url, json={"helpful": True}, headers={"X-CSRFToken": token}).status_code for _ in range(2)
+        ]
         # The same browser (same cookies) now reaches the other worker: its earlier votes count there too.
         other = second.test_client()
         for name in ("session", "hd_voter"):
             cookie = browser.get_cookie(name)
             assert cookie is not None
             other.set_cookie(name, cookie.value)
-        statuses += [other.post(url, json={"helpful": True}, headers={"X-CSRFToken": token}).status_code
-                     for _ in range(2)]
+        statuses += [
+            other.post(url, json={"helpful": True}, headers={"X-CSRFToken": token}).status_code for _ in range(2)
+        ]
         assert statuses == [200, 200, 200, 429]
     finally:
         for app in (first, second):
@@ -61,8 +67,12 @@ def test_two_workers_count_failed_api_tokens_together(app_config: dict[str, Any]
     # A private key prefix, deleted afterwards: no FLUSHDB, which would wipe the counters of a test running in
     # parallel (another xdist worker, another checkout's run) on the same Redis database.
     url, prefix = REDIS_URL, f"test-{uuid.uuid4().hex}"
-    config = {**app_config, "RATELIMIT_STORAGE_URI": url, "RATELIMIT_KEY_PREFIX": prefix,
-              "API_TOKEN_FAILURE_LIMIT": "4 per minute"}
+    config = {
+        **app_config,
+        "RATELIMIT_STORAGE_URI": url,
+        "RATELIMIT_KEY_PREFIX": prefix,
+        "API_TOKEN_FAILURE_LIMIT": "4 per minute",
+    }
     first, second = create_app(config), create_app(config)
     try:
         bad = {"Authorization": "Bearer not-a-token"}

@@ -37,8 +37,9 @@ def writer(sqlite_path: str) -> Iterator[sqlite3.Connection]:
     """Another process's long write transaction: BEGIN IMMEDIATE with a write, held open."""
     connection = sqlite3.connect(sqlite_path, isolation_level=None, timeout=30)
     connection.execute("BEGIN IMMEDIATE")
-    connection.execute("INSERT INTO search_query (query, hits, source, created_at) "
-                       "VALUES ('held', 0, 'page', '2026-01-01 00:00:00')")
+    connection.execute(
+        "INSERT INTO search_query (query, hits, source, created_at) VALUES ('held', 0, 'page', '2026-01-01 00:00:00')"
+    )
     yield connection
     if connection.in_transaction:
         connection.rollback()
@@ -69,15 +70,17 @@ def test_pages_answer_while_a_writer_holds_the_lock(app: Flask, writer: sqlite3.
 
 def test_a_get_that_logs_waits_for_the_writer_then_succeeds(app: Flask, writer: sqlite3.Connection) -> None:
     done: dict[str, int] = {}
-    thread = threading.Thread(target=lambda: done.update(status=app.test_client().get("/search?q=password")
-                                                         .status_code), daemon=True)
+    thread = threading.Thread(
+        target=lambda: done.update(status=app.test_client().get("/search?q=password").status_code), daemon=True
+    )
     thread.start()
     writer.execute("COMMIT")
     thread.join(BOUND * 3)
     assert done == {"status": 200}
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(SearchQuery)
-                                 .where(SearchQuery.query == "password")) == 1
+        assert (
+            db.session.scalar(select(func.count()).select_from(SearchQuery).where(SearchQuery.query == "password")) == 1
+        )
 
 
 def test_a_read_then_write_get_never_fails_with_busy_snapshot(app: Flask, sqlite_path: str) -> None:
@@ -85,8 +88,10 @@ def test_a_read_then_write_get_never_fails_with_busy_snapshot(app: Flask, sqlite
     with app.test_request_context("/search?q=x", method="GET"):
         before = db.session.scalar(select(func.count()).select_from(SearchQuery))  # the read snapshot starts here
         other = sqlite3.connect(sqlite_path, isolation_level=None, timeout=30)
-        other.execute("INSERT INTO search_query (query, hits, source, created_at) "
-                      "VALUES ('other', 0, 'page', '2026-01-01 00:00:00')")
+        other.execute(
+            "INSERT INTO search_query (query, hits, source, created_at) "
+            "VALUES ('other', 0, 'page', '2026-01-01 00:00:00')"
+        )
         other.close()
         log_search(db.session, "mine", hits=0, source="page")
         db.session.commit()

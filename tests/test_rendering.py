@@ -28,8 +28,21 @@ XSS = [
 @pytest.mark.parametrize("payload", XSS)
 def test_no_markdown_can_run_script(payload: str) -> None:
     html = render_markdown(f"Hello\n\n{payload}\n\n## Q\n\n{payload}").lower()
-    for needle in ("<script", "javascript:", "vbscript:", "data:", "onerror", "onload", "onclick", "<iframe",
-                   "<style", "<form", "<object", "<embed", "style="):
+    for needle in (
+        "<script",
+        "javascript:",
+        "vbscript:",
+        "data:",
+        "onerror",
+        "onload",
+        "onclick",
+        "<iframe",
+        "<style",
+        "<form",
+        "<object",
+        "<embed",
+        "style=",
+    ):
         assert needle not in html, (payload, html)
 
 

@@ -99,10 +99,15 @@ def probe_app(app: Flask) -> Flask:
         db.session.add(AuditEvent(id=taken, action=PROBE, origin="system", detail="duplicate"))
         return redirect("/", 303)  # the duplicate key only fails at the request's commit
 
-    for path, view in (("/lifecycle/fail/<name>", fail), ("/api/v1/lifecycle/fail/<name>", fail),
-                       ("/lifecycle/ok", ok), ("/lifecycle/kept", kept), ("/lifecycle/refused", refused),
-                       ("/lifecycle/kept-then-raised", kept_then_raised),
-                       ("/lifecycle/commit-fails/<int:taken>", commit_fails)):
+    for path, view in (
+        ("/lifecycle/fail/<name>", fail),
+        ("/api/v1/lifecycle/fail/<name>", fail),
+        ("/lifecycle/ok", ok),
+        ("/lifecycle/kept", kept),
+        ("/lifecycle/refused", refused),
+        ("/lifecycle/kept-then-raised", kept_then_raised),
+        ("/lifecycle/commit-fails/<int:taken>", commit_fails),
+    ):
         bp.add_url_rule(path, f"{view.__name__}{'_api' if path.startswith('/api/') else ''}", view, methods=["POST"])
     csrf.exempt(bp)
     app.register_blueprint(bp)
@@ -211,20 +216,34 @@ def test_a_failed_sign_in_keeps_its_count_and_audit_row(app: Flask) -> None:
     with app.app_context():
         stored = db.session.get(type(user), user.id)
         assert stored is not None and stored.failed_logins == 1
-        assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "sign_in", AuditEvent.outcome == "failure")) == 1
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "sign_in", AuditEvent.outcome == "failure")
+            )
+            == 1
+        )
 
 
 def test_a_refused_reset_link_keeps_its_audit_row_with_a_410(client: FlaskClient, app: Flask) -> None:
     assert client.get("/reset/not-a-real-token").status_code == 410
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "password_link_opened", AuditEvent.outcome == "failure")) == 1
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "password_link_opened", AuditEvent.outcome == "failure")
+            )
+            == 1
+        )
 
 
 def test_a_denied_request_keeps_its_audit_row(app: Flask) -> None:
     client = factories.signed_in_client(app, factories.make_user(app, role="po"))
     assert client.get("/admin/users").status_code == 403
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "access_denied")) == 1
+        assert (
+            db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "access_denied"))
+            == 1
+        )

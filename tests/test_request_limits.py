@@ -46,13 +46,23 @@ class CountingBody(io.RawIOBase):
 def post_body(client: FlaskClient, path: str, size: int) -> tuple[int, str, int]:
     """POST `size` bytes of multipart body; return the status, the Location and how many bytes the app read."""
     body = CountingBody(size)
-    response = client.post(path, input_stream=body, content_length=size,
-                           content_type="multipart/form-data; boundary=----helpdesk")
+    response = client.post(
+        path, input_stream=body, content_length=size, content_type="multipart/form-data; boundary=----helpdesk"
+    )
     return response.status_code, response.headers.get("Location", ""), body.read_bytes
 
 
-@pytest.mark.parametrize("path", ["/requests/new", "/requests/1/reply", "/admin/users/new", "/caseload",
-                                  "/articles/errors-and-technical-support/comments", "/account/tokens"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/requests/new",
+        "/requests/1/reply",
+        "/admin/users/new",
+        "/caseload",
+        "/articles/errors-and-technical-support/comments",
+        "/account/tokens",
+    ],
+)
 def test_a_signed_out_upload_is_sent_to_sign_in_unread(client: FlaskClient, path: str) -> None:
     status, location, read = post_body(client, path, 15 * MB)
     assert status in (302, 303) and "/login" in location
@@ -73,8 +83,10 @@ def test_a_signed_in_upload_within_the_limit_is_read(app: Flask, client: FlaskCl
     assert status == 400 and read > 0  # read, then refused for its missing CSRF token
 
 
-@pytest.mark.parametrize(("method", "path"), [("DELETE", "/"), ("PUT", "/search"), ("DELETE", "/api/v1/search"),
-                                              ("PATCH", "/api/v1/tickets")])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("DELETE", "/"), ("PUT", "/search"), ("DELETE", "/api/v1/search"), ("PATCH", "/api/v1/tickets")],
+)
 def test_405_says_which_methods_are_allowed(client: FlaskClient, method: str, path: str) -> None:
     """Issue 8, item 12: a 405 carries `Allow` (RFC 9110 15.5.6), and is JSON under /api/."""
     response = client.open(path, method=method)
@@ -95,8 +107,10 @@ def test_a_15_mb_field_is_not_echoed_back_whole(app: Flask, client: FlaskClient)
     """Issue 8, item 12: the 400 page keeps the typed text, cut to the field's limit (20,000 characters)."""
     sign_in(client, make_user(app))
     token = read_csrf_token(client, "/requests/new")
-    response = client.post("/requests/new", data={"csrf_token": token, "subject": "Printer", "category": "login",
-                                                  "description": "A" * (15 * MB)})
+    response = client.post(
+        "/requests/new",
+        data={"csrf_token": token, "subject": "Printer", "category": "login", "description": "A" * (15 * MB)},
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "A" * MAX_DESCRIPTION in page and "A" * (MAX_DESCRIPTION + 1) not in page

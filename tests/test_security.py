@@ -25,13 +25,28 @@ SAFE_ALLOWED = {
 }
 
 
-@pytest.mark.parametrize("path", ["/", "/articles/errors-and-technical-support", "/search?q=password", "/nowhere",
-                                  "/api/v1/search?q=x", "/api/v1/nowhere", "/healthz"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/articles/errors-and-technical-support",
+        "/search?q=password",
+        "/nowhere",
+        "/api/v1/search?q=x",
+        "/api/v1/nowhere",
+        "/healthz",
+    ],
+)
 def test_every_response_carries_security_headers(client: FlaskClient, path: str) -> None:
     response = client.get(path)
     csp = response.headers["Content-Security-Policy"]
-    for directive in ("default-src 'self'", "script-src 'self'", "object-src 'none'", "base-uri 'none'",
-                      "frame-ancestors 'none'"):
+    for directive in (
+        "default-src 'self'",
+        "script-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ):
         assert directive in csp
     assert "unsafe-inline" not in csp
     assert response.headers["X-Frame-Options"] == "DENY"
@@ -93,6 +108,9 @@ def test_csrf_error_page_explains(client: FlaskClient) -> None:
 
 
 def test_oversized_request_is_413(client: FlaskClient, csrf_token: str) -> None:
-    response = client.post("/api/v1/articles/errors-and-technical-support/vote", data="x" * (2 * 1024 * 1024),
-                           headers={"X-CSRFToken": csrf_token, "Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/articles/errors-and-technical-support/vote",
+        data="x" * (2 * 1024 * 1024),
+        headers={"X-CSRFToken": csrf_token, "Content-Type": "application/json"},
+    )
     assert response.status_code == 413 and response.json["error"] == "too_large"

@@ -56,8 +56,9 @@ def test_a_used_database_is_emptied_back_to_the_templates_rows() -> None:
             agency = connection.execute(text("SELECT id, name FROM agency ORDER BY id LIMIT 1")).one()
             connection.execute(text("UPDATE agency SET name = 'Renamed' WHERE id = :id"), {"id": agency.id})
             connection.execute(text("INSERT INTO state (code, name, requires_mfa) VALUES ('ZZ', 'Zed', false)"))
-            connection.execute(text("INSERT INTO kb_section (slug, title, description, position) "
-                                    "VALUES ('s', 'S', '', 1)"))
+            connection.execute(
+                text("INSERT INTO kb_section (slug, title, description, position) VALUES ('s', 'S', '', 1)")
+            )
             first = connection.scalar(text("SELECT nextval('agency_id_seq')"))
         engine.dispose()
         assert databases.fresh() == url  # emptied, not copied
@@ -93,8 +94,9 @@ def test_a_stale_template_is_dropped_only_when_no_run_holds_it() -> None:
         other_run.execute(f'DROP DATABASE IF EXISTS "{stale}"')
         other_run.execute(f'CREATE DATABASE "{stale}"')
         # Another checkout's run (other migrations) is using its template: it must survive.
-        other_run.execute("SELECT pg_advisory_lock_shared(hashtextextended(%s, 0))",
-                          (f"helpdesk-test-template:{stale}",))
+        other_run.execute(
+            "SELECT pg_advisory_lock_shared(hashtextextended(%s, 0))", (f"helpdesk-test-template:{stale}",)
+        )
         PostgresDatabases(PG_URL, SELF).close()
         assert stale in _databases(PG_URL)
     # That run ended (its connection, and so its lock, is gone): the next run drops the template.

@@ -70,9 +70,16 @@ class Browser:
 
     def call(self, method: str, url: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(url, data=data, method=method, headers={
-            **({"Content-Type": "application/json"} if data else {}),
-            **({"Authorization": f"Bearer {self.token}"} if self.token else {}), **(headers or {})})
+        request = urllib.request.Request(
+            url,
+            data=data,
+            method=method,
+            headers={
+                **({"Content-Type": "application/json"} if data else {}),
+                **({"Authorization": f"Bearer {self.token}"} if self.token else {}),
+                **(headers or {}),
+            },
+        )
         try:
             with self.opener.open(request, timeout=30) as response:
                 raw, status = response.read(), response.status
@@ -94,16 +101,28 @@ def site(app: Flask, database_url: str, tmp_path: Path) -> Iterator[dict[str, An
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()  # this database index is the test's own
-    people = {key: make_user(app, role=role, state=state, agency="Travis County Probation", email=f"{key}@example.gov")
-              for key, role, state in [("ana", "po", "TX"), ("pat", "local_it", "TX"), ("eve", "kb_editor", None)]}
+    people = {
+        key: make_user(app, role=role, state=state, agency="Travis County Probation", email=f"{key}@example.gov")
+        for key, role, state in [("ana", "po", "TX"), ("pat", "local_it", "TX"), ("eve", "kb_editor", None)]
+    }
     with app.app_context():
-        tokens = {key: create_api_token(db.session, actor=db.session.get(User, person.id), name="two hosts",
-                                        origin=Origin())[1] for key, person in people.items()}
+        tokens = {
+            key: create_api_token(db.session, actor=db.session.get(User, person.id), name="two hosts", origin=Origin())[
+                1
+            ]
+            for key, person in people.items()
+        }
         db.session.commit()
     smtp = LoopbackSMTP().start()
-    env = {"DATABASE_URL": database_url, "HELPDESK_REDIS_URL": REDIS_URL, "HELPDESK_SECRET_KEY": secrets.token_hex(32),
-           "MAIL_SERVER": smtp.host, "MAIL_PORT": str(smtp.port), "HELPDESK_VOTE_LIMIT_PER_ADDRESS":
-           f"{VOTES_PER_ADDRESS} per minute", "HELPDESK_INDEX_CHECK_SECONDS": "1"}
+    env = {
+        "DATABASE_URL": database_url,
+        "HELPDESK_REDIS_URL": REDIS_URL,
+        "HELPDESK_SECRET_KEY": secrets.token_hex(32),
+        "MAIL_SERVER": smtp.host,
+        "MAIL_PORT": str(smtp.port),
+        "HELPDESK_VOTE_LIMIT_PER_ADDRESS": f"{VOTES_PER_ADDRESS} per minute",
+        "HELPDESK_INDEX_CHECK_SECONDS": "1",
+    }
     hosts: list[tuple[subprocess.Popen[str], str]] = []
     try:
         for name in ("a", "b"):  # one after the other: the first start imports the seed articles
@@ -126,33 +145,49 @@ def test_two_hosts_behave_as_one_site(app: Flask, site: dict[str, Any]) -> None:
     assert voter.call("POST", f"{a}/api/v1/articles/{ARTICLE}/vote", {"helpful": True}, csrf)[0] == 200
     assert voter.call("GET", f"{b}/api/v1/articles/{ARTICLE}")[1]["votes"] == {"helpful": 1, "total": 1}
     # The per-address vote limit is counted in Redis: the (N+1)-th vote across both hosts is refused.
-    statuses = [voter.call("POST", f"{host}/api/v1/articles/{ARTICLE}/vote", {"helpful": False}, csrf)[0]
-                for host in (b, a, b, a)]
+    statuses = [
+        voter.call("POST", f"{host}/api/v1/articles/{ARTICLE}/vote", {"helpful": False}, csrf)[0]
+        for host in (b, a, b, a)
+    ]
     assert statuses == [200] * (VOTES_PER_ADDRESS - 1) + [429]
     assert voter.call("GET", f"{a}/api/v1/articles/{ARTICLE}")[1]["votes"] == {"helpful": 0, "total": 1}
 
     # A request filed through A is in local IT's queue through B.
     ana, pat = Browser(tokens["ana"]), Browser(tokens["pat"])
-    status, ticket = ana.call("POST", f"{a}/api/v1/tickets", {"category": "login", "subject": "Locked out",
-                                                                "description": "It says denied."})
+    status, ticket = ana.call(
+        "POST", f"{a}/api/v1/tickets", {"category": "login", "subject": "Locked out", "description": "It says denied."}
+    )
     assert status == 201, ticket
     status, queue = pat.call("GET", f"{b}/api/v1/tickets")
     assert status == 200 and ticket["id"] in [row["id"] for row in queue["tickets"]]
 
     # An article published, then edited, through A is found by B's search (B's own index catches up).
     eve = Browser(tokens["eve"])
-    status, created = eve.call("POST", f"{a}/api/v1/editor/articles", {
-        "title": "Badge printer", "section": "access", "body": "The quokkaprinter needs a badge.", "publish": True})
+    status, created = eve.call(
+        "POST",
+        f"{a}/api/v1/editor/articles",
+        {"title": "Badge printer", "section": "access", "body": "The quokkaprinter needs a badge.", "publish": True},
+    )
     assert status == 201, created
 
     def found(word: str) -> Callable[[], bool]:
-        return lambda: created["slug"] in [hit["article"] for hit in
-                                           Browser().call("GET", f"{b}/api/v1/search?q={word}")[1]["results"]]
+        return lambda: (
+            created["slug"]
+            in [hit["article"] for hit in Browser().call("GET", f"{b}/api/v1/search?q={word}")[1]["results"]]
+        )
 
     wait_until(found("quokkaprinter"), what="B's search to find the new article")
-    status, edited = eve.call("PUT", f"{a}/api/v1/editor/articles/{created['slug']}", {
-        "title": "Badge printer", "section": "access", "body": "The wombatprinter needs a badge.",
-        "base_revision": created["revision"], "publish": True})
+    status, edited = eve.call(
+        "PUT",
+        f"{a}/api/v1/editor/articles/{created['slug']}",
+        {
+            "title": "Badge printer",
+            "section": "access",
+            "body": "The wombatprinter needs a badge.",
+            "base_revision": created["revision"],
+            "publish": True,
+        },
+    )
     assert status == 200 and edited["status"] == "published", edited
     wait_until(found("wombatprinter"), what="B's search to find the edit")
 
@@ -161,16 +196,28 @@ def test_each_mail_is_delivered_once_by_two_deliverers(app: Flask, site: dict[st
     smtp: LoopbackSMTP = site["smtp"]
     ids = [f"<two-hosts-{n}@helpdesk.test>" for n in range(MAILS)]
     with app.app_context():
-        db.session.add_all(OutboxMessage(message_id=message_id, recipient=f"r{n}@example.org", subject=f"Mail {n}",
-                                         body_text="Hello\n", body_html=None, kind="test")
-                           for n, message_id in enumerate(ids))
+        db.session.add_all(
+            OutboxMessage(
+                message_id=message_id,
+                recipient=f"r{n}@example.org",
+                subject=f"Mail {n}",
+                body_text="Hello\n",
+                body_html=None,
+                kind="test",
+            )
+            for n, message_id in enumerate(ids)
+        )
         db.session.commit()
 
     def all_sent() -> bool:
         with app.app_context():
             try:
-                return db.session.scalar(select(func.count()).where(
-                    OutboxMessage.message_id.in_(ids), OutboxMessage.status == "sent")) == MAILS
+                return (
+                    db.session.scalar(
+                        select(func.count()).where(OutboxMessage.message_id.in_(ids), OutboxMessage.status == "sent")
+                    )
+                    == MAILS
+                )
             finally:
                 db.session.rollback()
 
@@ -203,8 +250,14 @@ def test_the_escalation_pass_runs_on_one_host_at_a_time(app: Flask, site: dict[s
     env = server_env(tmp_path, free_port(), site["env"])
 
     def escalate() -> str:
-        done = subprocess.run([sys.executable, "-m", "helpdesk", "escalate"], cwd=REPO, env=env, capture_output=True,
-                              text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "helpdesk", "escalate"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr
         return done.stdout
 

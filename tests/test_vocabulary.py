@@ -59,9 +59,17 @@ def test_the_database_keeps_the_plain_strings(app: Flask) -> None:
         stored = db.session.execute(text("SELECT role FROM user_account WHERE id = :id"), {"id": user.id}).scalar()
         assert stored == "compact_office" and type(stored) is str
         assert db.session.scalars(select(User.id).where(User.role == Role.COMPACT_OFFICE)).all() == [user.id]
-        ticket = Ticket(reporter_id=user.id, agency_id=user.agency_id, state_code="TX", category="login",
-                        subject="Stored", description="x", tier=Tier.COMPACT_OFFICE, route_reason="test",
-                        idempotency_key="vocabulary-1")
+        ticket = Ticket(
+            reporter_id=user.id,
+            agency_id=user.agency_id,
+            state_code="TX",
+            category="login",
+            subject="Stored",
+            description="x",
+            tier=Tier.COMPACT_OFFICE,
+            route_reason="test",
+            idempotency_key="vocabulary-1",
+        )
         db.session.add(ticket)
         db.session.commit()
         row = db.session.execute(text("SELECT status, tier FROM ticket WHERE id = :id"), {"id": ticket.id}).one()

@@ -67,8 +67,9 @@ def test_one_what_was_missing_box_after_a_no(client: FlaskClient, csrf_token: st
 
 
 def test_a_refused_reason_keeps_the_typed_text(client: FlaskClient, csrf_token: str) -> None:
-    response = client.post(f"{VOTE_URL}/reason", data={"reason": "It never says who to call.",
-                                                       "csrf_token": csrf_token})
+    response = client.post(
+        f"{VOTE_URL}/reason", data={"reason": "It never says who to call.", "csrf_token": csrf_token}
+    )
     assert response.status_code == 400
     assert "It never says who to call." in response.get_data(as_text=True)
 
@@ -84,8 +85,9 @@ def test_no_vote_keeps_its_reason(app: Flask, client: FlaskClient, csrf_token: s
     client.post(VOTE_URL, data={"helpful": "no", "csrf_token": csrf_token})
     page = client.get(f"/articles/{SLUG}").get_data(as_text=True)
     assert "data-reason-form" in page and "data-reason-form hidden" not in page  # the reason form is offered
-    response = client.post(f"{VOTE_URL}/reason", data={"reason": "  It does not say who my IT is. ",
-                                                       "csrf_token": csrf_token})
+    response = client.post(
+        f"{VOTE_URL}/reason", data={"reason": "  It does not say who my IT is. ", "csrf_token": csrf_token}
+    )
     assert response.status_code == 303
     assert vote_rows(app)[0].reason == "It does not say who my IT is."
 
@@ -103,8 +105,7 @@ def test_reason_without_a_no_vote_is_refused(app: Flask, client: FlaskClient, cs
 
 
 @pytest.mark.parametrize("data", [{"helpful": "maybe"}, {}, {"helpful": "no", "reason": "x" * 501}])
-def test_bad_form_votes_change_nothing(app: Flask, client: FlaskClient, csrf_token: str,
-                                       data: dict[str, str]) -> None:
+def test_bad_form_votes_change_nothing(app: Flask, client: FlaskClient, csrf_token: str, data: dict[str, str]) -> None:
     response = client.post(VOTE_URL, data={**data, "csrf_token": csrf_token})
     assert response.status_code == 400
     body = response.get_data(as_text=True)
@@ -124,20 +125,26 @@ def test_votes_need_a_csrf_token(app: Flask, client: FlaskClient) -> None:
 def test_api_vote_returns_counts(client: FlaskClient, csrf_token: str) -> None:
     headers = {"X-CSRFToken": csrf_token}
     assert client.post(API_URL, json={"helpful": True}, headers=headers).json == {"helpful": 1, "total": 1}
-    assert client.post(API_URL, json={"helpful": False, "reason": "outdated"},
-                       headers=headers).json == {"helpful": 0, "total": 1}
+    assert client.post(API_URL, json={"helpful": False, "reason": "outdated"}, headers=headers).json == {
+        "helpful": 0,
+        "total": 1,
+    }
 
 
-@pytest.mark.parametrize(("body", "status", "code"), [
-    ("not json", 400, "invalid_json"),
-    ([1, 2], 400, "invalid_json"),
-    ({"helpful": "yes"}, 422, "invalid_helpful"),
-    ({}, 422, "invalid_helpful"),
-    ({"helpful": False, "reason": 5}, 422, "invalid_reason"),
-    ({"helpful": False, "reason": "x" * 501}, 422, "invalid_reason"),
-])
-def test_bad_api_votes_get_json_errors(app: Flask, client: FlaskClient, csrf_token: str, body: Any,
-                                       status: int, code: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ("not json", 400, "invalid_json"),
+        ([1, 2], 400, "invalid_json"),
+        ({"helpful": "yes"}, 422, "invalid_helpful"),
+        ({}, 422, "invalid_helpful"),
+        ({"helpful": False, "reason": 5}, 422, "invalid_reason"),
+        ({"helpful": False, "reason": "x" * 501}, 422, "invalid_reason"),
+    ],
+)
+def test_bad_api_votes_get_json_errors(
+    app: Flask, client: FlaskClient, csrf_token: str, body: Any, status: int, code: str
+) -> None:
     headers = {"X-CSRFToken": csrf_token}
     if isinstance(body, str):
         response = client.post(API_URL, data=body, headers={**headers, "Content-Type": "application/json"})
@@ -149,8 +156,9 @@ def test_bad_api_votes_get_json_errors(app: Flask, client: FlaskClient, csrf_tok
 
 
 def test_vote_on_unknown_article_is_404(client: FlaskClient, csrf_token: str) -> None:
-    response = client.post("/api/v1/articles/no-such-article/vote", json={"helpful": True},
-                           headers={"X-CSRFToken": csrf_token})
+    response = client.post(
+        "/api/v1/articles/no-such-article/vote", json={"helpful": True}, headers={"X-CSRFToken": csrf_token}
+    )
     assert response.status_code == 404 and response.json["error"] == "not_found"
 
 
@@ -170,11 +178,13 @@ def test_a_whole_office_behind_one_address_can_vote_within_a_minute(app: Flask) 
     with time_machine.travel(dt.datetime.now(dt.UTC) - dt.timedelta(days=1), tick=False) as clock:
         tokens = [read_csrf_token(c, "/request") for c in clients]
         for hour in range(5):  # the office got its ids over a few hours (60 new ids an hour from one address)
-            for c, t in list(zip(clients, tokens, strict=True))[hour * 60:(hour + 1) * 60]:
+            for c, t in list(zip(clients, tokens, strict=True))[hour * 60 : (hour + 1) * 60]:
                 assert c.post(OTHER_API_URL, json={"helpful": True}, headers={"X-CSRFToken": t}).status_code == 200
             clock.shift(dt.timedelta(hours=1))
-    statuses = {c.post(API_URL, json={"helpful": True}, headers={"X-CSRFToken": t}).status_code
-                for c, t in zip(clients, tokens, strict=True)}
+    statuses = {
+        c.post(API_URL, json={"helpful": True}, headers={"X-CSRFToken": t}).status_code
+        for c, t in zip(clients, tokens, strict=True)
+    }
     assert statuses == {200}
     assert len([v for v in vote_rows(app) if v.article_slug == SLUG]) == 300
 
@@ -186,8 +196,9 @@ def voter_cookie(response: TestResponse) -> str | None:
 
 
 @pytest.mark.parametrize("forged", ["A" * 24, "made-up-voter-id-0001.c2lnbmF0dXJl", ""])
-def test_a_voter_id_the_server_did_not_issue_is_ignored(app: Flask, client: FlaskClient, csrf_token: str,
-                                                        forged: str) -> None:
+def test_a_voter_id_the_server_did_not_issue_is_ignored(
+    app: Flask, client: FlaskClient, csrf_token: str, forged: str
+) -> None:
     client.set_cookie(COOKIE, forged)
     response = client.post(API_URL, json={"helpful": True}, headers={"X-CSRFToken": csrf_token})
     issued = voter_cookie(response)
@@ -204,8 +215,9 @@ def test_a_voter_id_the_server_did_not_issue_is_ignored(app: Flask, client: Flas
     assert len(vote_rows(app)) == 2
 
 
-def test_random_voter_cookies_from_one_address_stop_at_the_hourly_limit(app: Flask, client: FlaskClient,
-                                                                         csrf_token: str) -> None:
+def test_random_voter_cookies_from_one_address_stop_at_the_hourly_limit(
+    app: Flask, client: FlaskClient, csrf_token: str
+) -> None:
     headers = {"X-CSRFToken": csrf_token}
     with time_machine.travel(dt.datetime.now(dt.UTC), tick=False) as clock:
         statuses, cookies = [], []

@@ -16,8 +16,17 @@ from helpdesk.text import clean_line
 from helpdesk.vocabulary import AgencyKind
 
 
-def create_agency(session: Session, *, actor: User | None, state_code: str, name: str, origin: Origin,
-                  policy: AccountPolicy, it_mailbox: str | None = None, time_zone: str | None = None) -> Agency:
+def create_agency(
+    session: Session,
+    *,
+    actor: User | None,
+    state_code: str,
+    name: str,
+    origin: Origin,
+    policy: AccountPolicy,
+    it_mailbox: str | None = None,
+    time_zone: str | None = None,
+) -> Agency:
     """Create a local agency of a state (the compact offices and the national office come with the database)."""
     state = session.get(State, state_code.strip().upper())
     if state is None:
@@ -34,8 +43,9 @@ def create_agency(session: Session, *, actor: User | None, state_code: str, name
     if it_mailbox:
         # A notification mailbox may be shared (it never signs in), so only the address form is checked.
         mailbox = check_email(it_mailbox, AccountPolicy(role_mailboxes=()))
-    compact = session.scalars(select(Agency).where(Agency.state_code == state.code,
-                                                   Agency.kind == AgencyKind.COMPACT_OFFICE)).first()
+    compact = session.scalars(
+        select(Agency).where(Agency.state_code == state.code, Agency.kind == AgencyKind.COMPACT_OFFICE)
+    ).first()
     zone = time_zone or (compact.time_zone if compact else "America/New_York")
     try:
         ZoneInfo(zone)
@@ -44,9 +54,17 @@ def create_agency(session: Session, *, actor: User | None, state_code: str, name
     agency = Agency(state_code=state.code, name=name, kind=AgencyKind.LOCAL, it_mailbox=mailbox, time_zone=zone)
     session.add(agency)
     session.flush()
-    record_event(session, "agency_created", origin=origin, actor_id=actor.id if actor else None,
-                 actor_email=actor.email if actor else CLI_ACTOR, target_type="agency", target_id=agency.id,
-                 state_code=state.code, detail=name)
+    record_event(
+        session,
+        "agency_created",
+        origin=origin,
+        actor_id=actor.id if actor else None,
+        actor_email=actor.email if actor else CLI_ACTOR,
+        target_type="agency",
+        target_id=agency.id,
+        state_code=state.code,
+        detail=name,
+    )
     return agency
 
 
@@ -57,6 +75,14 @@ def set_state_mfa(session: Session, state: State, *, required: bool, actor: User
     if state.requires_mfa == required:
         return
     state.requires_mfa = required
-    record_event(session, "state_mfa_changed", origin=origin, actor_id=actor.id if actor else None,
-                 actor_email=actor.email if actor else CLI_ACTOR, target_type="state", target_id=state.code,
-                 state_code=state.code, detail="second factor required" if required else "second factor optional")
+    record_event(
+        session,
+        "state_mfa_changed",
+        origin=origin,
+        actor_id=actor.id if actor else None,
+        actor_email=actor.email if actor else CLI_ACTOR,
+        target_type="state",
+        target_id=state.code,
+        state_code=state.code,
+        detail="second factor required" if required else "second factor optional",
+    )

@@ -21,17 +21,33 @@ from helpdesk.tickets.web.blueprint import acting_user, bp
 class TokenForm(Form):
     """A new token's name: what will use it, so that its owner knows which one to revoke later."""
 
-    name = StringField("Token name", validators=[
-        InputRequired(message="Give the token a name, such as the script that uses it."),
-        Length(max=tokens.MAX_NAME, message=f"Use at most {tokens.MAX_NAME} characters."),
-    ])
+    name = StringField(
+        "Token name",
+        validators=[
+            InputRequired(message="Give the token a name, such as the script that uses it."),
+            Length(max=tokens.MAX_NAME, message=f"Use at most {tokens.MAX_NAME} characters."),
+        ],
+    )
 
 
-def _page(form: TokenForm, *, error: str | None = None, created: ApiToken | None = None,
-          plaintext: str | None = None, status: int = 200) -> tuple[str, int]:
+def _page(
+    form: TokenForm,
+    *,
+    error: str | None = None,
+    created: ApiToken | None = None,
+    plaintext: str | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
     stale = time.time() - session.get("auth_at", 0.0) > RECENT_SIGN_IN_SECONDS
-    page = render_template("tickets/api_tokens.html", form=form, error=error, created=created, plaintext=plaintext,
-                           tokens=tokens.list_api_tokens(db.session, acting_user()), stale=stale)
+    page = render_template(
+        "tickets/api_tokens.html",
+        form=form,
+        error=error,
+        created=created,
+        plaintext=plaintext,
+        tokens=tokens.list_api_tokens(db.session, acting_user()),
+        stale=stale,
+    )
     return page, status
 
 
@@ -47,8 +63,9 @@ def api_tokens() -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _page(form, status=400)
     try:
-        token, plaintext = tokens.create_api_token(db.session, actor=acting_user(), name=form.name.data or "",
-                                                   origin=current_origin())
+        token, plaintext = tokens.create_api_token(
+            db.session, actor=acting_user(), name=form.name.data or "", origin=current_origin()
+        )
     except tokens.TokenError as exc:  # the form is shown again with the reason; the 400 rolls the request back
         return _page(form, error=str(exc), status=400)
     # Rendered, not redirected: the plaintext must not travel through the (signed, not encrypted) session cookie.

@@ -37,37 +37,63 @@ def list_api_tokens(session: Session, user: User) -> list[ApiToken]:
     return list(session.scalars(query.order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc())))
 
 
-def create_api_token(session: Session, *, actor: User, name: str, origin: Origin,
-                     now: dt.datetime | None = None) -> tuple[ApiToken, str]:
+def create_api_token(
+    session: Session, *, actor: User, name: str, origin: Origin, now: dt.datetime | None = None
+) -> tuple[ApiToken, str]:
     """Create a token for `actor` and return it with its plaintext, which is never stored and never shown again."""
     if not actor.is_active:
         raise PermissionError("a deactivated user cannot create API tokens")
     name = " ".join(clean_line(name).split())
     if not 1 <= len(name) <= MAX_NAME:
         raise TokenError(f"Give the token a name of 1 to {MAX_NAME} characters, such as the script that uses it.")
-    active = session.scalar(select(func.count()).select_from(ApiToken).where(
-        ApiToken.user_id == actor.id, ApiToken.revoked_at.is_(None))) or 0
+    active = (
+        session.scalar(
+            select(func.count())
+            .select_from(ApiToken)
+            .where(ApiToken.user_id == actor.id, ApiToken.revoked_at.is_(None))
+        )
+        or 0
+    )
     if active >= MAX_ACTIVE_TOKENS:
         raise TokenError(f"You already have {MAX_ACTIVE_TOKENS} active tokens: revoke one you no longer use first.")
     plaintext = PREFIX + secrets.token_urlsafe(32)  # 256 bits from the OS CSPRNG
     token = ApiToken(user_id=actor.id, name=name, token_hash=digest(plaintext), created_at=now or utcnow())
     session.add(token)
     session.flush()
-    record_event(session, "api_token_created", origin=origin, actor_id=actor.id, actor_email=actor.email,
-                 target_type="api_token", target_id=token.id, state_code=actor.state_code, detail=name)
+    record_event(
+        session,
+        "api_token_created",
+        origin=origin,
+        actor_id=actor.id,
+        actor_email=actor.email,
+        target_type="api_token",
+        target_id=token.id,
+        state_code=actor.state_code,
+        detail=name,
+    )
     return token, plaintext
 
 
-def revoke_api_token(session: Session, *, actor: User, token_id: int, origin: Origin,
-                     now: dt.datetime | None = None) -> ApiToken:
+def revoke_api_token(
+    session: Session, *, actor: User, token_id: int, origin: Origin, now: dt.datetime | None = None
+) -> ApiToken:
     """Revoke one of the actor's tokens (revoking it again changes nothing); another user's is LookupError."""
     token = session.get(ApiToken, token_id)
     if token is None or token.user_id != actor.id:
         raise LookupError(f"no API token {token_id} of this user")
     if token.revoked_at is None:
         token.revoked_at = now or utcnow()
-        record_event(session, "api_token_revoked", origin=origin, actor_id=actor.id, actor_email=actor.email,
-                     target_type="api_token", target_id=token.id, state_code=actor.state_code, detail=token.name)
+        record_event(
+            session,
+            "api_token_revoked",
+            origin=origin,
+            actor_id=actor.id,
+            actor_email=actor.email,
+            target_type="api_token",
+            target_id=token.id,
+            state_code=actor.state_code,
+            detail=token.name,
+        )
         session.flush()
     return token
 
@@ -98,12 +124,20 @@ def revoke_tokens_of_deactivated(session: Session, _context: object, _instances:
         added = inspect(user).attrs.is_active.history.added
         if added and added[0] is False:
             now = utcnow()
-            for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
-                                                                ApiToken.revoked_at.is_(None))):
+            for token in session.scalars(
+                select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            ):
                 token.revoked_at = now
-                record_event(session, "api_token_revoked", origin=SYSTEM, actor_email=SYSTEM_ACTOR,
-                             target_type="api_token", target_id=token.id, state_code=user.state_code,
-                             detail=f"{token.name} (user deactivated)")
+                record_event(
+                    session,
+                    "api_token_revoked",
+                    origin=SYSTEM,
+                    actor_email=SYSTEM_ACTOR,
+                    target_type="api_token",
+                    target_id=token.id,
+                    state_code=user.state_code,
+                    detail=f"{token.name} (user deactivated)",
+                )
 
 
 def install_token_revocation() -> None:

@@ -37,17 +37,25 @@ def password_context(user: User) -> tuple[str, ...]:
     return (user.name, user.email, user.agency.name if user.agency else "")
 
 
-def authenticate(session: Session, email: str, password: str, *, origin: Origin, now: dt.datetime,
-                 policy: AccountPolicy) -> User | None:
+def authenticate(
+    session: Session, email: str, password: str, *, origin: Origin, now: dt.datetime, policy: AccountPolicy
+) -> User | None:
     """Return the user when the password is right and the account may sign in; audit every attempt."""
     user = find_user(session, email)
     # Exactly one hash verification whatever the case, so that timing tells nothing about the account.
     correct = verify_password(user.password_hash if user else None, password)
     if user is None or not user.is_active or is_locked(user, now):
         reason = "unknown e-mail" if user is None else ("deactivated" if not user.is_active else "locked")
-        record_event(session, "sign_in", outcome="failure", origin=origin, actor_id=user.id if user else None,
-                     actor_email=normalize_email(email)[:254], state_code=user.state_code if user else None,
-                     detail=reason)
+        record_event(
+            session,
+            "sign_in",
+            outcome="failure",
+            origin=origin,
+            actor_id=user.id if user else None,
+            actor_email=normalize_email(email)[:254],
+            state_code=user.state_code if user else None,
+            detail=reason,
+        )
         return None
     if not correct:
         count_failed_attempt(session, user, origin=origin, now=now, policy=policy)
@@ -64,32 +72,63 @@ def finish_sign_in(session: Session, user: User, *, origin: Origin, now: dt.date
     user.failed_logins = 0
     user.locked_until = None
     user.last_seen_at = now
-    record_event(session, "sign_in", origin=origin, actor_id=user.id, actor_email=user.email,
-                 state_code=user.state_code, detail=how)
+    record_event(
+        session,
+        "sign_in",
+        origin=origin,
+        actor_id=user.id,
+        actor_email=user.email,
+        state_code=user.state_code,
+        detail=how,
+    )
 
 
-def count_failed_attempt(session: Session, user: User, *, origin: Origin, now: dt.datetime,
-                         policy: AccountPolicy) -> None:
+def count_failed_attempt(
+    session: Session, user: User, *, origin: Origin, now: dt.datetime, policy: AccountPolicy
+) -> None:
     """Count a wrong password or code; lock the account (and tell its owner) at the threshold."""
     # One atomic increment: concurrent wrong guesses must all count.
-    failures = session.execute(update(User).where(User.id == user.id)
-                               .values(failed_logins=User.failed_logins + 1).returning(User.failed_logins)).scalar_one()
-    record_event(session, "sign_in", outcome="failure", origin=origin, actor_id=user.id, actor_email=user.email,
-                 state_code=user.state_code, detail=f"wrong password or code ({failures} in a row)")
+    failures = session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(failed_logins=User.failed_logins + 1)
+        .returning(User.failed_logins)
+    ).scalar_one()
+    record_event(
+        session,
+        "sign_in",
+        outcome="failure",
+        origin=origin,
+        actor_id=user.id,
+        actor_email=user.email,
+        state_code=user.state_code,
+        detail=f"wrong password or code ({failures} in a row)",
+    )
     if failures >= policy.lockout_threshold:
         minutes = int(policy.lockout.total_seconds() // 60)
-        session.execute(update(User).where(User.id == user.id)
-                        .values(locked_until=now + policy.lockout, failed_logins=0))
-        record_event(session, "account_locked", origin=origin, actor_id=user.id, actor_email=user.email,
-                     target_type="user", target_id=user.id, state_code=user.state_code,
-                     detail=f"{failures} failed sign-ins; locked for {minutes} minutes")
-        queue_mail(session, to=user.email, kind="account_locked", user=user, minutes=minutes,
-                   reset_link=policy.link("/forgot"))
+        session.execute(
+            update(User).where(User.id == user.id).values(locked_until=now + policy.lockout, failed_logins=0)
+        )
+        record_event(
+            session,
+            "account_locked",
+            origin=origin,
+            actor_id=user.id,
+            actor_email=user.email,
+            target_type="user",
+            target_id=user.id,
+            state_code=user.state_code,
+            detail=f"{failures} failed sign-ins; locked for {minutes} minutes",
+        )
+        queue_mail(
+            session, to=user.email, kind="account_locked", user=user, minutes=minutes, reset_link=policy.link("/forgot")
+        )
     session.refresh(user)
 
 
-def request_password_reset(session: Session, email: str, *, origin: Origin, now: dt.datetime,
-                           policy: AccountPolicy) -> None:
+def request_password_reset(
+    session: Session, email: str, *, origin: Origin, now: dt.datetime, policy: AccountPolicy
+) -> None:
     """Mail a reset link to an active account; do the same work, without keeping it, for any other address.
 
     Every case counts the recent links, runs the revoking update, draws and hashes a token and renders the mail,
@@ -100,29 +139,63 @@ def request_password_reset(session: Session, email: str, *, origin: Origin, now:
     active = user is not None and user.is_active
     # A stand-in (never added to the session) is rendered for an unknown or deactivated address.
     person = user if active and user is not None else User(id=0, name="Helpdesk user", email=normalize_email(email))
-    recent = session.scalar(select(func.count()).select_from(UserToken).where(
-        UserToken.user_id == person.id, UserToken.purpose == "reset",
-        UserToken.created_at > now - dt.timedelta(minutes=15))) or 0
+    recent = (
+        session.scalar(
+            select(func.count())
+            .select_from(UserToken)
+            .where(
+                UserToken.user_id == person.id,
+                UserToken.purpose == "reset",
+                UserToken.created_at > now - dt.timedelta(minutes=15),
+            )
+        )
+        or 0
+    )
     throttled = active and recent >= policy.resets_per_quarter_hour
     send = active and not throttled
     revoke_tokens_of(session, person.id if send else 0, now=now)  # id 0 matches no row: the same statement
     raw = new_token()
     minutes = int(policy.link_lifetime.total_seconds() // 60)
-    rendered = render_mail("password_reset", user=person, link=policy.link(f"/reset/{raw}"), minutes=minutes,
-                           help_link=policy.link("/request"))
+    rendered = render_mail(
+        "password_reset",
+        user=person,
+        link=policy.link(f"/reset/{raw}"),
+        minutes=minutes,
+        help_link=policy.link("/request"),
+    )
     if user is None or not user.is_active:
-        record_event(session, "password_reset_requested", outcome="ignored", origin=origin,
-                     actor_email=normalize_email(email)[:254], actor_id=user.id if user else None,
-                     state_code=user.state_code if user else None,
-                     detail="unknown e-mail" if user is None else "deactivated")
+        record_event(
+            session,
+            "password_reset_requested",
+            outcome="ignored",
+            origin=origin,
+            actor_email=normalize_email(email)[:254],
+            actor_id=user.id if user else None,
+            state_code=user.state_code if user else None,
+            detail="unknown e-mail" if user is None else "deactivated",
+        )
     elif throttled:
-        record_event(session, "password_reset_requested", outcome="throttled", origin=origin, actor_id=user.id,
-                     actor_email=user.email, state_code=user.state_code)
+        record_event(
+            session,
+            "password_reset_requested",
+            outcome="throttled",
+            origin=origin,
+            actor_id=user.id,
+            actor_email=user.email,
+            state_code=user.state_code,
+        )
     else:
         save_token(session, user, "reset", raw, lifetime=policy.link_lifetime, now=now)
         queue_rendered(session, to=user.email, kind="password_reset", rendered=rendered)
-        record_event(session, "password_reset_requested", origin=origin, actor_id=user.id, actor_email=user.email,
-                     state_code=user.state_code, detail="link mailed")
+        record_event(
+            session,
+            "password_reset_requested",
+            origin=origin,
+            actor_id=user.id,
+            actor_email=user.email,
+            state_code=user.state_code,
+            detail="link mailed",
+        )
 
 
 def check_link(session: Session, raw: str, *, now: dt.datetime) -> UserToken | None:
@@ -134,8 +207,9 @@ def check_link(session: Session, raw: str, *, now: dt.datetime) -> UserToken | N
     return token if user is not None and user.is_active else None
 
 
-def set_password_from_link(session: Session, raw: str, password: str, *, origin: Origin, now: dt.datetime,
-                           policy: AccountPolicy) -> tuple[User | None, list[str]]:
+def set_password_from_link(
+    session: Session, raw: str, password: str, *, origin: Origin, now: dt.datetime, policy: AccountPolicy
+) -> tuple[User | None, list[str]]:
     """Use a link to set a password: (user, []) on success, (None, reasons) when refused; the link is then spent."""
     token = check_link(session, raw, now=now)
     if token is None:
@@ -152,10 +226,17 @@ def set_password_from_link(session: Session, raw: str, password: str, *, origin:
     user.failed_logins = 0
     user.session_version += 1  # every other session of the user ends now
     revoke_tokens(session, user, now=now)
-    record_event(session, "password_set" if first_time else "password_reset", origin=origin, actor_id=user.id,
-                 actor_email=user.email, target_type="user", target_id=user.id, state_code=user.state_code)
-    queue_mail(session, to=user.email, kind="password_changed", user=user, when=now,
-               forgot_link=policy.link("/forgot"))
+    record_event(
+        session,
+        "password_set" if first_time else "password_reset",
+        origin=origin,
+        actor_id=user.id,
+        actor_email=user.email,
+        target_type="user",
+        target_id=user.id,
+        state_code=user.state_code,
+    )
+    queue_mail(session, to=user.email, kind="password_changed", user=user, when=now, forgot_link=policy.link("/forgot"))
     return user, []
 
 
@@ -164,5 +245,12 @@ def accept_privacy_policy(session: Session, user: User, version: int, *, origin:
     user.privacy_version = version
     user.privacy_accepted_at = now
     session.add(PrivacyAcceptance(user_id=user.id, version=version, accepted_at=now, ip=origin.ip))
-    record_event(session, "privacy_accepted", origin=origin, actor_id=user.id, actor_email=user.email,
-                 state_code=user.state_code, detail=f"privacy policy version {version}")
+    record_event(
+        session,
+        "privacy_accepted",
+        origin=origin,
+        actor_id=user.id,
+        actor_email=user.email,
+        state_code=user.state_code,
+        detail=f"privacy policy version {version}",
+    )

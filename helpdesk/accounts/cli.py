@@ -49,12 +49,16 @@ def users_group() -> None:
 @click.option("--name", required=True, help="The person's full name.")
 @click.option("--role", required=True, type=click.Choice([role.value for role in Role]), help="The user's role.")
 @click.option("--state", help="Two-letter state code (not for national_admin).")
-@click.option("--agency", help="Agency name within the state (default: the compact office for compact_office, "
-                               "or the state's only local agency).")
+@click.option(
+    "--agency",
+    help="Agency name within the state (default: the compact office for compact_office, "
+    "or the state's only local agency).",
+)
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin and mail no first-time link.")
 @with_appcontext
-def create_command(email: str, name: str, role: str, state: str | None, agency: str | None,
-                   password_stdin: bool) -> None:
+def create_command(
+    email: str, name: str, role: str, state: str | None, agency: str | None, password_stdin: bool
+) -> None:
     """Create a user; without --password-stdin the first-time link to choose a password is mailed."""
     if state is None and role != Role.NATIONAL_ADMIN:
         _fail("Give the user's state with --state (a two-letter code such as TX).")
@@ -62,8 +66,18 @@ def create_command(email: str, name: str, role: str, state: str | None, agency: 
     try:
         home = home_agency(db.session, state, agency, role)
         password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
-        user = create_user(db.session, actor=None, email=email, name=name, role=role, agency=home,
-                           origin=SYSTEM, now=now, policy=policy, password=password)
+        user = create_user(
+            db.session,
+            actor=None,
+            email=email,
+            name=name,
+            role=role,
+            agency=home,
+            origin=SYSTEM,
+            now=now,
+            policy=policy,
+            password=password,
+        )
     except AccountError as exc:
         _fail(str(exc))
     db.session.commit()
@@ -73,8 +87,9 @@ def create_command(email: str, name: str, role: str, state: str | None, agency: 
 
 @users_group.command("deactivate")
 @click.option("--email", required=True, help="The user to deactivate.")
-@click.option("--reassign-to", "reassign_to", help="E-mail of an active user of the same state who takes the "
-                                                    "open work over.")
+@click.option(
+    "--reassign-to", "reassign_to", help="E-mail of an active user of the same state who takes the open work over."
+)
 @with_appcontext
 def deactivate_command(email: str, reassign_to: str | None) -> None:
     """Deactivate a user (never delete); open work must be given to another user in the same step."""
@@ -98,29 +113,43 @@ def deactivate_command(email: str, reassign_to: str | None) -> None:
 @users_group.command("inactive")
 @click.option("--days", type=click.IntRange(1, 3650), default=None, help="Days without sign-in (default: policy, 90).")
 @click.option("--state", help="Only this state (two-letter code).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: {\"days\", \"users\": [...]}.")
+@click.option("--json", "as_json", is_flag=True, help='Print JSON: {"days", "users": [...]}.')
 @with_appcontext
 def inactive_command(days: int | None, state: str | None, as_json: bool) -> None:
     """List active users not seen for --days days (never-seen users count from their creation)."""
     days = days or account_policy().inactive_days
     users = list_inactive_users(db.session, days=days, now=utcnow(), state_code=state.upper() if state else None)
-    rows = [{"email": u.email, "name": u.name, "role": u.role, "state": u.state_code, "agency": u.agency.name,
-             "last_seen_at": u.last_seen_at.isoformat() if u.last_seen_at else None,
-             "created_at": u.created_at.isoformat()} for u in users]
+    rows = [
+        {
+            "email": u.email,
+            "name": u.name,
+            "role": u.role,
+            "state": u.state_code,
+            "agency": u.agency.name,
+            "last_seen_at": u.last_seen_at.isoformat() if u.last_seen_at else None,
+            "created_at": u.created_at.isoformat(),
+        }
+        for u in users
+    ]
     if as_json:
         click.echo(json.dumps({"days": days, "users": rows}, indent=2))
         return
     click.echo(f"{len(rows)} active users not seen for {days} days")
     if rows:
-        click.echo(_table(("E-mail", "Name", "Role", "State", "Last seen"),
-                          [(r["email"], r["name"], r["role"], r["state"] or "--", r["last_seen_at"] or "never")
-                           for r in rows]))
+        click.echo(
+            _table(
+                ("E-mail", "Name", "Role", "State", "Last seen"),
+                [(r["email"], r["name"], r["role"], r["state"] or "--", r["last_seen_at"] or "never") for r in rows],
+            )
+        )
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
-    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-             for row in (headers, *rows)]
+    lines = [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in (headers, *rows)
+    ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 
@@ -128,8 +157,9 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 def load_and_print_demo(*, as_json: bool = False) -> list[DemoSignIn]:
     """Load the demo organisation (refused in production), commit, and print its sign-ins."""
     if current_app.config.get("HELPDESK_ENV") == "production":
-        raise click.ClickException("The demo organisation has published passwords: it cannot be loaded with "
-                                   "HELPDESK_ENV=production.")
+        raise click.ClickException(
+            "The demo organisation has published passwords: it cannot be loaded with HELPDESK_ENV=production."
+        )
     from helpdesk.accounts.demo import DEMO_EDITOR
     from helpdesk.kb import get_library
     from helpdesk.kb.demo import load_demo_articles
@@ -149,19 +179,35 @@ def load_and_print_demo(*, as_json: bool = False) -> list[DemoSignIn]:
         return sign_ins
     base = current_app.config["BASE_URL"]
     click.echo(f"Demo organisation loaded. Sign in at {base}/login as any of these users:\n")
-    rows = [(s.email, s.password, s.role, s.state or "--", s.agency, s.totp_secret or "",
-             "" if s.privacy_accepted else "privacy policy not accepted yet") for s in sign_ins]
+    rows = [
+        (
+            s.email,
+            s.password,
+            s.role,
+            s.state or "--",
+            s.agency,
+            s.totp_secret or "",
+            "" if s.privacy_accepted else "privacy policy not accepted yet",
+        )
+        for s in sign_ins
+    ]
     click.echo(_table(("E-mail", "Password", "Role", "State", "Agency", "Authenticator secret (TOTP)", "Note"), rows))
-    click.echo("\nUsers with a secret need a 6-digit code: add the secret to an authenticator app, or run\n"
-               "  python -c \"import pyotp; print(pyotp.TOTP('SECRET').now())\"")
+    click.echo(
+        "\nUsers with a secret need a 6-digit code: add the secret to an authenticator app, or run\n"
+        "  python -c \"import pyotp; print(pyotp.TOTP('SECRET').now())\""
+    )
     for pending in (s for s in sign_ins if not s.privacy_accepted):
         click.echo(f"{pending.email} has not accepted the privacy policy yet: it is asked at their first sign-in.")
     return sign_ins
 
 
 @click.command("demo")
-@click.option("--json", "as_json", is_flag=True,
-              help='Print {"users": [{"email", "password", "role", "state", "agency", "totp_secret"}]}.')
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='Print {"users": [{"email", "password", "role", "state", "agency", "totp_secret"}]}.',
+)
 @with_appcontext
 def demo_command(as_json: bool) -> None:
     """Load a demo organisation (TX and OH, every role), idempotently, and print how to sign in."""
@@ -182,8 +228,16 @@ def agencies_group() -> None:
 def create_agency_command(state: str, name: str, it_mailbox: str | None, time_zone: str | None) -> None:
     """Create a local agency."""
     try:
-        agency = create_agency(db.session, actor=None, state_code=state, name=name, origin=SYSTEM,
-                               policy=account_policy(), it_mailbox=it_mailbox, time_zone=time_zone)
+        agency = create_agency(
+            db.session,
+            actor=None,
+            state_code=state,
+            name=name,
+            origin=SYSTEM,
+            policy=account_policy(),
+            it_mailbox=it_mailbox,
+            time_zone=time_zone,
+        )
     except AccountError as exc:
         _fail(str(exc))
     db.session.commit()
@@ -199,8 +253,10 @@ def list_agencies_command(state: str | None) -> None:
     if state:
         query = query.where(Agency.state_code == state.strip().upper())
     for agency in db.session.scalars(query):
-        click.echo(f"{agency.id:>5}  {agency.state_code or '--'}  {agency.kind:<14}  {agency.name}"
-                   f"{'  (IT: ' + agency.it_mailbox + ')' if agency.it_mailbox else ''}")
+        click.echo(
+            f"{agency.id:>5}  {agency.state_code or '--'}  {agency.kind:<14}  {agency.name}"
+            f"{'  (IT: ' + agency.it_mailbox + ')' if agency.it_mailbox else ''}"
+        )
 
 
 def init_cli(app: Flask) -> None:

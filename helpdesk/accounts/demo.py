@@ -30,29 +30,63 @@ AGENCIES: dict[str, tuple[str, str, str | None]] = {
 }
 #: The people: (name, role, agency key); `compact.XX` is the state's compact office, `national` the National Office.
 PEOPLE: tuple[tuple[str, str, str], ...] = (
-    ("Maria Alvarez", Role.PO, "travis.tx"), ("James Carter", Role.PO, "travis.tx"),
-    ("Linda Nguyen", Role.PO_SUPPORT, "travis.tx"), ("Robert Hayes", Role.PO_SUPERVISOR, "travis.tx"),
+    ("Maria Alvarez", Role.PO, "travis.tx"),
+    ("James Carter", Role.PO, "travis.tx"),
+    ("Linda Nguyen", Role.PO_SUPPORT, "travis.tx"),
+    ("Robert Hayes", Role.PO_SUPERVISOR, "travis.tx"),
     ("Kevin Brooks", Role.LOCAL_IT, "travis.tx"),
-    ("Angela Price", Role.PO, "harris.tx"), ("Daniel Kim", Role.PO_SUPPORT, "harris.tx"),
+    ("Angela Price", Role.PO, "harris.tx"),
+    ("Daniel Kim", Role.PO_SUPPORT, "harris.tx"),
     ("Patricia Young", Role.PO_SUPERVISOR, "harris.tx"),
-    ("Susan Ortiz", Role.COMPACT_OFFICE, "compact.tx"), ("Michael Reed", Role.COMPACT_OFFICE, "compact.tx"),
+    ("Susan Ortiz", Role.COMPACT_OFFICE, "compact.tx"),
+    ("Michael Reed", Role.COMPACT_OFFICE, "compact.tx"),
     ("Karen Walsh", Role.STATE_ADMIN, "compact.tx"),
-    ("David Miller", Role.PO, "franklin.oh"), ("Emily Foster", Role.PO_SUPPORT, "franklin.oh"),
-    ("Thomas Grant", Role.PO_SUPERVISOR, "franklin.oh"), ("Rachel Adams", Role.LOCAL_IT, "franklin.oh"),
-    ("Brian Lewis", Role.PO, "cuyahoga.oh"), ("Nancy Hill", Role.PO_SUPPORT, "cuyahoga.oh"),
-    ("Steven Clark", Role.COMPACT_OFFICE, "compact.oh"), ("Laura Bennett", Role.STATE_ADMIN, "compact.oh"),
+    ("David Miller", Role.PO, "franklin.oh"),
+    ("Emily Foster", Role.PO_SUPPORT, "franklin.oh"),
+    ("Thomas Grant", Role.PO_SUPERVISOR, "franklin.oh"),
+    ("Rachel Adams", Role.LOCAL_IT, "franklin.oh"),
+    ("Brian Lewis", Role.PO, "cuyahoga.oh"),
+    ("Nancy Hill", Role.PO_SUPPORT, "cuyahoga.oh"),
+    ("Steven Clark", Role.COMPACT_OFFICE, "compact.oh"),
+    ("Laura Bennett", Role.STATE_ADMIN, "compact.oh"),
     ("Catherine Moore", Role.NATIONAL_ADMIN, "national"),
     # Knowledge base editors: the national office's writes the FAQ; Texas's writes only where per-state sections
     # are enabled (HELPDESK_KB_STATE_SECTIONS). Last in the list: the others keep their demo passwords.
-    ("Olivia Turner", Role.KB_EDITOR, "national"), ("Grace Howard", Role.KB_EDITOR, "compact.tx"),
+    ("Olivia Turner", Role.KB_EDITOR, "national"),
+    ("Grace Howard", Role.KB_EDITOR, "compact.tx"),
 )
 #: The demo editor whose articles show history: an article with three revisions, and a draft.
 DEMO_EDITOR = "Olivia Turner"
 #: The demo user who has not accepted the privacy policy yet, to show that step at their first sign-in.
 PRIVACY_PENDING = "James Carter"
-_WORDS = ("amber", "bison", "cobalt", "dune", "ember", "fjord", "glacier", "harbor", "iris", "juniper", "kelp",
-          "lantern", "meadow", "nectar", "orchid", "pepper", "quartz", "raven", "saffron", "thistle", "umber",
-          "violet", "willow", "yarrow", "zephyr", "walnut")
+_WORDS = (
+    "amber",
+    "bison",
+    "cobalt",
+    "dune",
+    "ember",
+    "fjord",
+    "glacier",
+    "harbor",
+    "iris",
+    "juniper",
+    "kelp",
+    "lantern",
+    "meadow",
+    "nectar",
+    "orchid",
+    "pepper",
+    "quartz",
+    "raven",
+    "saffron",
+    "thistle",
+    "umber",
+    "violet",
+    "willow",
+    "yarrow",
+    "zephyr",
+    "walnut",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +129,9 @@ def demo_totp_secret(email: str) -> str:
 def _agencies(session: Session) -> dict[str, Agency]:
     found: dict[str, Agency] = {}
     for key, (state, name, mailbox) in AGENCIES.items():
-        office = session.scalars(select(Agency).where(Agency.state_code == state,
-                                                      Agency.kind == AgencyKind.COMPACT_OFFICE)).one()
+        office = session.scalars(
+            select(Agency).where(Agency.state_code == state, Agency.kind == AgencyKind.COMPACT_OFFICE)
+        ).one()
         found[f"compact.{state.lower()}"] = office
         agency = session.scalars(select(Agency).where(Agency.state_code == state, Agency.name == name)).first()
         if agency is None:
@@ -119,8 +154,9 @@ def _restore(user: User, *, name: str, role: str, agency: Agency, password: str)
         user.password_hash = hash_password(password)
 
 
-def load_demo(session: Session, *, now: dt.datetime, policy: AccountPolicy,
-              origin: Origin = SYSTEM) -> list[DemoSignIn]:
+def load_demo(
+    session: Session, *, now: dt.datetime, policy: AccountPolicy, origin: Origin = SYSTEM
+) -> list[DemoSignIn]:
     """Create the demo organisation, or restore it as defined (same users, passwords, secrets); return its sign-ins."""
     agencies = _agencies(session)
     sign_ins: list[DemoSignIn] = []
@@ -129,8 +165,18 @@ def load_demo(session: Session, *, now: dt.datetime, policy: AccountPolicy,
         agency, email, password = agencies[key], demo_email(name, key), demo_password(number)
         user = find_user(session, email)
         if user is None:
-            user = create_user(session, actor=None, email=email, name=name, role=role, agency=agency,
-                               origin=origin, now=now, policy=policy, password=password)
+            user = create_user(
+                session,
+                actor=None,
+                email=email,
+                name=name,
+                role=role,
+                agency=agency,
+                origin=origin,
+                now=now,
+                policy=policy,
+                password=password,
+            )
             created += 1
         else:
             _restore(user, name=name, role=role, agency=agency, password=password)
@@ -142,9 +188,23 @@ def load_demo(session: Session, *, now: dt.datetime, policy: AccountPolicy,
             user.privacy_version, user.privacy_accepted_at = None, None
         elif user.privacy_version != policy.privacy_version:
             accept_privacy_policy(session, user, policy.privacy_version, origin=origin, now=now)
-        sign_ins.append(DemoSignIn(email=email, password=password, role=role, state=agency.state_code,
-                                   agency=agency.name, totp_secret=secret, privacy_accepted=not pending))
-    record_event(session, "demo_loaded", origin=origin, actor_email=CLI_ACTOR,
-                 detail=f"{created} demo users created, {len(sign_ins) - created} restored")
+        sign_ins.append(
+            DemoSignIn(
+                email=email,
+                password=password,
+                role=role,
+                state=agency.state_code,
+                agency=agency.name,
+                totp_secret=secret,
+                privacy_accepted=not pending,
+            )
+        )
+    record_event(
+        session,
+        "demo_loaded",
+        origin=origin,
+        actor_email=CLI_ACTOR,
+        detail=f"{created} demo users created, {len(sign_ins) - created} restored",
+    )
     session.flush()
     return sign_ins

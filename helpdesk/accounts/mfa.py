@@ -43,8 +43,13 @@ def pending_enrolment(session: Session, user: User, enrolment_id: object, *, now
     if found is not None and found.user_id == user.id and found.expires_at > now:
         return found
     session.execute(delete(MfaEnrolment).where(MfaEnrolment.expires_at <= now))  # tidy forgotten ones
-    enrolment = MfaEnrolment(id=secrets.token_urlsafe(16), user_id=user.id, secret=new_secret(), created_at=now,
-                             expires_at=now + dt.timedelta(minutes=ENROL_MINUTES))
+    enrolment = MfaEnrolment(
+        id=secrets.token_urlsafe(16),
+        user_id=user.id,
+        secret=new_secret(),
+        created_at=now,
+        expires_at=now + dt.timedelta(minutes=ENROL_MINUTES),
+    )
     session.add(enrolment)
     session.flush()
     return enrolment
@@ -82,8 +87,9 @@ def totp_ok(secret: str, code: str, now: dt.datetime) -> bool:
     return totp_step(secret, code, now) is not None
 
 
-def enrol_totp(session: Session, user: User, secret: str, code: str, *, origin: Origin,
-               now: dt.datetime) -> list[str] | None:
+def enrol_totp(
+    session: Session, user: User, secret: str, code: str, *, origin: Origin, now: dt.datetime
+) -> list[str] | None:
     """Confirm enrolment with a first code; return fresh recovery codes, or None when the code is wrong."""
     step = totp_step(secret, code, now)
     if step is None:
@@ -95,15 +101,17 @@ def enrol_totp(session: Session, user: User, secret: str, code: str, *, origin: 
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
     session.add_all(RecoveryCode(user_id=user.id, code_hash=_code_digest(c)) for c in codes)
-    record_event(session, "mfa_enrolled", origin=origin, actor_id=user.id, actor_email=user.email,
-                 state_code=user.state_code)
+    record_event(
+        session, "mfa_enrolled", origin=origin, actor_id=user.id, actor_email=user.email, state_code=user.state_code
+    )
     # The owner learns of every new authenticator: one set up by someone else must not go unnoticed.
     queue_mail(session, to=user.email, kind="authenticator_changed", user=user, when=now)
     return codes
 
 
-def verify_second_factor(session: Session, user: User, code: str, *, origin: Origin, now: dt.datetime,
-                         policy: AccountPolicy) -> bool:
+def verify_second_factor(
+    session: Session, user: User, code: str, *, origin: Origin, now: dt.datetime, policy: AccountPolicy
+) -> bool:
     """Check a TOTP code or spend a recovery code; audit the outcome; wrong codes count towards lockout."""
     step = totp_step(user.totp_secret, code, now) if user.totp_secret else None
     # A code at or before the last accepted step was already used (or is older): refuse a replay.
@@ -113,8 +121,9 @@ def verify_second_factor(session: Session, user: User, code: str, *, origin: Ori
     how = "authenticator code"
     if not ok:
         digest = _code_digest(code)
-        for recovery in session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id,
-                                                                   RecoveryCode.used_at.is_(None))):
+        for recovery in session.scalars(
+            select(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+        ):
             if hmac.compare_digest(recovery.code_hash, digest):
                 recovery.used_at = now
                 ok, how = True, "recovery code"
@@ -122,7 +131,14 @@ def verify_second_factor(session: Session, user: User, code: str, *, origin: Ori
     if not ok:
         count_failed_attempt(session, user, origin=origin, now=now, policy=policy)
         return False
-    record_event(session, "second_factor", origin=origin, actor_id=user.id, actor_email=user.email,
-                 state_code=user.state_code, detail=how)
+    record_event(
+        session,
+        "second_factor",
+        origin=origin,
+        actor_id=user.id,
+        actor_email=user.email,
+        state_code=user.state_code,
+        detail=how,
+    )
     finish_sign_in(session, user, origin=origin, now=now, how=f"password and {how}")
     return True

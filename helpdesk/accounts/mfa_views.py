@@ -53,8 +53,9 @@ def verify() -> Response | str:
     form = CodeForm()
     error = None
     if form.validate_on_submit():
-        if verify_second_factor(db.session, user, form.code.data or "", origin=current_origin(), now=utcnow(),
-                                policy=account_policy()):
+        if verify_second_factor(
+            db.session, user, form.code.data or "", origin=current_origin(), now=utcnow(), policy=account_policy()
+        ):
             return _finish(user)
         db.keep_refused()  # the failure count (and any lockout) stands whatever the answer
         if user.locked_until is not None:
@@ -74,14 +75,20 @@ def _enrol_page(user: User, *, signing_in: bool) -> Response | str:
         if asked != enrolment.id:  # renewed (it waited too long): the code was for the old secret
             error = "This setup waited too long and was renewed: scan the new code below and enter the code it shows."
         else:
-            codes = enrol_totp(db.session, user, enrolment.secret, form.code.data or "", origin=current_origin(),
-                               now=utcnow())
+            codes = enrol_totp(
+                db.session, user, enrolment.secret, form.code.data or "", origin=current_origin(), now=utcnow()
+            )
             if codes is not None:
                 return _enrolled(user, codes, signing_in=signing_in)
             error = "That code is not right. Check the time on your phone and enter the newest code."
     # The enrolment under way is kept for the next page: the answer is a 200, committed at the request's end.
-    return render_template("accounts/mfa_enrol.html", form=form, error=error, secret=enrolment.secret,
-                           qr=qr_svg(provisioning_uri(user, enrolment.secret)))
+    return render_template(
+        "accounts/mfa_enrol.html",
+        form=form,
+        error=error,
+        secret=enrolment.secret,
+        qr=qr_svg(provisioning_uri(user, enrolment.secret)),
+    )
 
 
 def _enrolled(user: User, codes: list[str], *, signing_in: bool) -> str:

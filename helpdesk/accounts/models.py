@@ -16,6 +16,7 @@ ROLES = ROLE_LABELS
 MFA_ROLES_DEFAULT = (Role.COMPACT_OFFICE, Role.STATE_ADMIN, Role.NATIONAL_ADMIN)
 AGENCY_KINDS = tuple(AgencyKind)
 
+
 class State(Base):
     """A member state or territory of the compact (two-letter code)."""
 

@@ -61,11 +61,14 @@ REASONS = {
     "list": "This password is on a list of common or breached passwords. Choose another.",
     "repeated": "Avoid repeated or sequential characters such as 'aaaa' or '1234'.",
     "personal": "Don't build the password from your name, your e-mail address or your agency's name.",
-    "pattern": ("This is a common password with a few characters added, a pattern that attackers try first. "
-                "Choose another, such as a few unrelated words."),
+    "pattern": (
+        "This is a common password with a few characters added, a pattern that attackers try first. "
+        "Choose another, such as a few unrelated words."
+    ),
     "service": "Don't build the password from words about this service, such as 'ICOTS', 'probation' or 'helpdesk'.",
-    "mixed": ("Don't build the password from your name, your e-mail address, your agency's name or words about "
-              "this service."),
+    "mixed": (
+        "Don't build the password from your name, your e-mail address, your agency's name or words about this service."
+    ),
 }
 
 

@@ -32,8 +32,11 @@ def assignable_roles(actor: User) -> tuple[str, ...]:
 
 def can_name_user(actor: User, person: User) -> bool:
     """Return whether `actor` may learn who `person` is: someone of their state, or national staff on either side."""
-    return is_national(actor) or is_national(person) or (
-        actor.state_code is not None and actor.state_code == person.state_code)
+    return (
+        is_national(actor)
+        or is_national(person)
+        or (actor.state_code is not None and actor.state_code == person.state_code)
+    )
 
 
 def can_moderate_comments(user: User) -> bool:
@@ -44,7 +47,8 @@ def can_moderate_comments(user: User) -> bool:
 def can_moderate_comment_by(moderator: User, author: User) -> bool:
     """Return whether `moderator` may hide or show a comment written by `author`: their state only (national: all)."""
     return can_moderate_comments(moderator) and (
-        is_national(moderator) or (moderator.state_code is not None and moderator.state_code == author.state_code))
+        is_national(moderator) or (moderator.state_code is not None and moderator.state_code == author.state_code)
+    )
 
 
 def can_read_audit(actor: User, state_code: str | None) -> bool:

@@ -11,8 +11,22 @@ from helpdesk.accounts.models import MFA_ROLES_DEFAULT
 from helpdesk.accounts.passwords import PasswordPolicy
 
 #: Role mailboxes are shared by several people: CJIS requires one named person per account.
-ROLE_MAILBOXES_DEFAULT = ("admin", "compact", "contact", "help", "helpdesk", "info", "it", "mail", "no-reply",
-                          "noreply", "office", "postmaster", "support", "webmaster")
+ROLE_MAILBOXES_DEFAULT = (
+    "admin",
+    "compact",
+    "contact",
+    "help",
+    "helpdesk",
+    "info",
+    "it",
+    "mail",
+    "no-reply",
+    "noreply",
+    "office",
+    "postmaster",
+    "support",
+    "webmaster",
+)
 
 
 @dataclass(frozen=True, slots=True)

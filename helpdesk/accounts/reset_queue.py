@@ -86,8 +86,9 @@ class ResetQueue:
                 continue
             try:
                 with self.app.app_context():
-                    request_password_reset(db.session, item.email, origin=item.origin, now=item.now,
-                                           policy=account_policy())
+                    request_password_reset(
+                        db.session, item.email, origin=item.origin, now=item.now, policy=account_policy()
+                    )
                     db.session.commit()
             except Exception:  # the person sees the same page either way; the log tells the operator
                 logger.exception("a password reset request failed")

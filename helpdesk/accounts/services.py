@@ -62,7 +62,8 @@ def check_email(email: str, policy: AccountPolicy) -> str:
         raise AccountError(
             f"{email} is a shared role mailbox. The CJIS Security Policy requires every account to belong to one "
             "named person, so use the person's own address. To keep a shared inbox informed, set up a mail "
-            "forwarding rule from the personal address to it.")
+            "forwarding rule from the personal address to it."
+        )
     return email
 
 
@@ -77,8 +78,9 @@ def check_role(actor: User | None, role: str, agency: Agency) -> None:
     if role == Role.NATIONAL_ADMIN and agency.kind != AgencyKind.NATIONAL:
         raise AccountError("National office administrators must belong to the National Office.")
     if role not in (Role.NATIONAL_ADMIN, Role.KB_EDITOR) and agency.kind == AgencyKind.NATIONAL:
-        raise AccountError("Members of the National Office are national office administrators or knowledge base "
-                           "editors.")
+        raise AccountError(
+            "Members of the National Office are national office administrators or knowledge base editors."
+        )
 
 
 def _require_manage(actor: User | None, user_state: str | None) -> None:
@@ -98,8 +100,19 @@ def _actor(actor: User | None) -> _ActorFields:
     return {"actor_id": actor.id, "actor_email": actor.email} if actor else {"actor_id": None, "actor_email": CLI_ACTOR}
 
 
-def create_user(session: Session, *, actor: User | None, email: str, name: str, role: str, agency: Agency,
-                origin: Origin, now: dt.datetime, policy: AccountPolicy, password: str | None = None) -> User:
+def create_user(
+    session: Session,
+    *,
+    actor: User | None,
+    email: str,
+    name: str,
+    role: str,
+    agency: Agency,
+    origin: Origin,
+    now: dt.datetime,
+    policy: AccountPolicy,
+    password: str | None = None,
+) -> User:
     """Create a user of `agency`: mail the first-time link, or (operator at the CLI only) set `password`."""
     _require_manage(actor, agency.state_code)
     email = check_email(email, policy)
@@ -119,16 +132,39 @@ def create_user(session: Session, *, actor: User | None, email: str, name: str, 
     user = User(email=email, name=name, role=role, agency_id=agency.id, state_code=agency.state_code, created_at=now)
     session.add(user)
     session.flush()
-    record_event(session, "user_created", origin=origin, **_actor(actor),
-                 target_type="user", target_id=user.id, state_code=user.state_code, detail=f"{email} as {role}")
+    record_event(
+        session,
+        "user_created",
+        origin=origin,
+        **_actor(actor),
+        target_type="user",
+        target_id=user.id,
+        state_code=user.state_code,
+        detail=f"{email} as {role}",
+    )
     if password is not None:
         user.password_hash, user.password_changed_at = hash_password(password), now
-        record_event(session, "password_set", origin=origin, **_actor(actor), target_type="user", target_id=user.id,
-                     state_code=user.state_code, detail="set by the operator at the server")
+        record_event(
+            session,
+            "password_set",
+            origin=origin,
+            **_actor(actor),
+            target_type="user",
+            target_id=user.id,
+            state_code=user.state_code,
+            detail="set by the operator at the server",
+        )
         return user
     raw = issue_token(session, user, "first_time", lifetime=policy.link_lifetime, now=now)
-    queue_mail(session, to=user.email, kind="first_time", user=user, link=policy.link(f"/reset/{raw}"),
-               minutes=int(policy.link_lifetime.total_seconds() // 60), forgot_link=policy.link("/forgot"))
+    queue_mail(
+        session,
+        to=user.email,
+        kind="first_time",
+        user=user,
+        link=policy.link(f"/reset/{raw}"),
+        minutes=int(policy.link_lifetime.total_seconds() // 60),
+        forgot_link=policy.link("/forgot"),
+    )
     return user
 
 
@@ -142,8 +178,16 @@ def change_role(session: Session, user: User, role: str, *, actor: User | None, 
         return
     old, user.role = user.role, role
     user.session_version += 1
-    record_event(session, "role_changed", origin=origin, **_actor(actor),
-                 target_type="user", target_id=user.id, state_code=user.state_code, detail=f"{old} -> {role}")
+    record_event(
+        session,
+        "role_changed",
+        origin=origin,
+        **_actor(actor),
+        target_type="user",
+        target_id=user.id,
+        state_code=user.state_code,
+        detail=f"{old} -> {role}",
+    )
 
 
 def unlock_user(session: Session, user: User, *, actor: User | None, origin: Origin) -> None:
@@ -151,12 +195,26 @@ def unlock_user(session: Session, user: User, *, actor: User | None, origin: Ori
     _require_manage(actor, user.state_code)
     user.locked_until = None
     user.failed_logins = 0
-    record_event(session, "account_unlocked", origin=origin, **_actor(actor),
-                 target_type="user", target_id=user.id, state_code=user.state_code)
+    record_event(
+        session,
+        "account_unlocked",
+        origin=origin,
+        **_actor(actor),
+        target_type="user",
+        target_id=user.id,
+        state_code=user.state_code,
+    )
 
 
-def deactivate_user(session: Session, user: User, *, actor: User | None, origin: Origin, now: dt.datetime,
-                    reassign_to: User | None = None) -> int:
+def deactivate_user(
+    session: Session,
+    user: User,
+    *,
+    actor: User | None,
+    origin: Origin,
+    now: dt.datetime,
+    reassign_to: User | None = None,
+) -> int:
     """Deactivate a user (never delete); open work must be reassigned first, or in the same step."""
     _require_manage(actor, user.state_code)
     if actor is not None and user.id == actor.id:
@@ -170,16 +228,29 @@ def deactivate_user(session: Session, user: User, *, actor: User | None, origin:
         if reassign_to is None:
             raise AccountError("This user still holds open work: reassign it to another active user first.")
         moved = reassign_all_work(session, user, reassign_to, actor=actor, origin=origin)
-        record_event(session, "work_reassigned", origin=origin, **_actor(actor),
-                     target_type="user", target_id=user.id, state_code=user.state_code,
-                     detail=f"{moved} {'item' if moved == 1 else 'items'} to {reassign_to.name} "
-                            f"({reassign_to.email})")
+        record_event(
+            session,
+            "work_reassigned",
+            origin=origin,
+            **_actor(actor),
+            target_type="user",
+            target_id=user.id,
+            state_code=user.state_code,
+            detail=f"{moved} {'item' if moved == 1 else 'items'} to {reassign_to.name} ({reassign_to.email})",
+        )
     user.is_active = False
     user.deactivated_at = now
     user.session_version += 1  # ends every live session at the next request
     revoke_tokens(session, user, now=now)
-    record_event(session, "user_deactivated", origin=origin, **_actor(actor),
-                 target_type="user", target_id=user.id, state_code=user.state_code)
+    record_event(
+        session,
+        "user_deactivated",
+        origin=origin,
+        **_actor(actor),
+        target_type="user",
+        target_id=user.id,
+        state_code=user.state_code,
+    )
     return moved
 
 
@@ -192,8 +263,15 @@ def reactivate_user(session: Session, user: User, *, actor: User | None, origin:
     user.deactivated_at = None
     user.failed_logins = 0
     user.locked_until = None
-    record_event(session, "user_reactivated", origin=origin, **_actor(actor),
-                 target_type="user", target_id=user.id, state_code=user.state_code)
+    record_event(
+        session,
+        "user_reactivated",
+        origin=origin,
+        **_actor(actor),
+        target_type="user",
+        target_id=user.id,
+        state_code=user.state_code,
+    )
 
 
 def list_inactive_users(session: Session, *, days: int, now: dt.datetime, state_code: str | None = None) -> list[User]:

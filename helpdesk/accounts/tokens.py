@@ -24,13 +24,15 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def save_token(session: Session, user: User, purpose: str, raw: str, *, lifetime: dt.timedelta,
-               now: dt.datetime) -> None:
+def save_token(
+    session: Session, user: User, purpose: str, raw: str, *, lifetime: dt.timedelta, now: dt.datetime
+) -> None:
     """Store the hash of `raw` as `user`'s open token (the caller has ended the older ones)."""
     if purpose not in PURPOSES:
         raise ValueError(f"unknown token purpose {purpose!r}")
-    session.add(UserToken(user_id=user.id, purpose=purpose, token_hash=digest(raw), created_at=now,
-                          expires_at=now + lifetime))
+    session.add(
+        UserToken(user_id=user.id, purpose=purpose, token_hash=digest(raw), created_at=now, expires_at=now + lifetime)
+    )
     session.flush()
 
 
@@ -51,8 +53,9 @@ def revoke_tokens(session: Session, user: User, *, now: dt.datetime) -> None:
 
 def revoke_tokens_of(session: Session, user_id: int, *, now: dt.datetime) -> None:
     """Mark every open token of the user with this id used (an id of no user: the same statement, no change)."""
-    session.execute(update(UserToken).where(UserToken.user_id == user_id, UserToken.used_at.is_(None))
-                    .values(used_at=now))
+    session.execute(
+        update(UserToken).where(UserToken.user_id == user_id, UserToken.used_at.is_(None)).values(used_at=now)
+    )
 
 
 def find_token(session: Session, raw: str, *, now: dt.datetime) -> UserToken | None:

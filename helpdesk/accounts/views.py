@@ -24,8 +24,10 @@ from helpdesk.extensions import db, limiter
 from helpdesk.orm import utcnow
 
 bp = Blueprint("accounts", __name__)
-GENERIC_FAILURE = ("That e-mail address and password did not work, or this account cannot sign in right now. "
-                   "Check the address and your caps lock, or use \"What was my password again?\".")
+GENERIC_FAILURE = (
+    "That e-mail address and password did not work, or this account cannot sign in right now. "
+    'Check the address and your caps lock, or use "What was my password again?".'
+)
 PENDING_SECONDS = 300  # time allowed between the password and the second factor
 #: The address of a password just set, shown once on the sign-in page. Kept in the session, never in the URL,
 #: where access logs, history and referrers would keep it.
@@ -54,11 +56,14 @@ def login() -> Response | str | tuple[str, int]:
         known = session.pop(JUST_SET, None) if request.method == "GET" else None
         if isinstance(known, str):
             form.email.data = known  # after a reset: only the new password is left to type
-        return (render_template("accounts/login.html", form=form, known=bool(known)),
-                400 if request.method == "POST" else 200)
+        return (
+            render_template("accounts/login.html", form=form, known=bool(known)),
+            400 if request.method == "POST" else 200,
+        )
     policy, origin = account_policy(), current_origin()
-    user = authenticate(db.session, form.email.data or "", form.password.data or "", origin=origin, now=utcnow(),
-                        policy=policy)
+    user = authenticate(
+        db.session, form.email.data or "", form.password.data or "", origin=origin, now=utcnow(), policy=policy
+    )
     if user is None:
         db.keep_refused()  # the failure count, any lockout and its audit row are kept whatever the answer
         return render_template("accounts/login.html", form=form, error=GENERIC_FAILURE), 200
@@ -66,8 +71,16 @@ def login() -> Response | str | tuple[str, int]:
     if mfa_required(db.session, user, policy):
         session.clear()
         session["pending"] = {"uid": user.id, "sv": user.session_version, "at": time.time(), "next": target}
-        record_event(db.session, "sign_in", outcome="pending", origin=origin, actor_id=user.id,
-                     actor_email=user.email, state_code=user.state_code, detail="password right; second factor owed")
+        record_event(
+            db.session,
+            "sign_in",
+            outcome="pending",
+            origin=origin,
+            actor_id=user.id,
+            actor_email=user.email,
+            state_code=user.state_code,
+            detail="password right; second factor owed",
+        )
         return redirect(url_for("mfa.verify" if user.totp_secret else "mfa.enrol"), 303)
     finish_sign_in(db.session, user, origin=origin, now=utcnow(), how="password")
     sign_in(user)
@@ -81,8 +94,14 @@ def logout() -> Response:
     if form.validate_on_submit() and current_user.is_authenticated:
         # A signed cookie cannot be revoked alone: bumping the version ends every copy of it (all devices).
         current_user.session_version += 1
-        record_event(db.session, "sign_out", origin=current_origin(), actor_id=current_user.id,
-                     actor_email=current_user.email, state_code=current_user.state_code)
+        record_event(
+            db.session,
+            "sign_out",
+            origin=current_origin(),
+            actor_id=current_user.id,
+            actor_email=current_user.email,
+            state_code=current_user.state_code,
+        )
     sign_out()
     flash("You are signed out.", "success")
     return redirect(url_for("kb.home"), 303)
@@ -112,15 +131,21 @@ def reset(token: str) -> Response:
     """Choose a new password from a reset or first-time link (single use, 20 minutes)."""
     link = check_link(db.session, token, now=utcnow())
     if link is None:
-        record_event(db.session, "password_link_opened", outcome="failure", origin=current_origin(),
-                     detail="invalid or expired link")
+        record_event(
+            db.session,
+            "password_link_opened",
+            outcome="failure",
+            origin=current_origin(),
+            detail="invalid or expired link",
+        )
         db.keep_refused()  # the audit row of the refused link stands although the answer is a 410
         return _private(make_response(render_template("accounts/reset_invalid.html", minutes=_link_minutes()), 410))
     form = SetPasswordForm()
     problems: list[str] = []
     if form.validate_on_submit():
-        user, problems = set_password_from_link(db.session, token, form.password.data or "",
-                                                origin=current_origin(), now=utcnow(), policy=account_policy())
+        user, problems = set_password_from_link(
+            db.session, token, form.password.data or "", origin=current_origin(), now=utcnow(), policy=account_policy()
+        )
         db.keep_refused()  # a refused password's audit row stands although the form is shown again (400)
         if user is not None:
             sign_out()  # not signed in by the link: the new password is used at the sign-in page
@@ -128,8 +153,13 @@ def reset(token: str) -> Response:
             flash("Your password is set. Sign in with it now.", "success")
             return _private(redirect(url_for("accounts.login"), 303))
     status = 400 if request.method == "POST" else 200
-    page = render_template("accounts/reset.html", form=form, problems=problems, first_time=link.purpose == "first_time",
-                           min_length=account_policy().passwords.min_length)
+    page = render_template(
+        "accounts/reset.html",
+        form=form,
+        problems=problems,
+        first_time=link.purpose == "first_time",
+        min_length=account_policy().passwords.min_length,
+    )
     return _private(make_response(page, status))
 
 
@@ -140,8 +170,13 @@ def privacy() -> Response | str | tuple[str, int]:
     needs = current_user.is_authenticated and current_user.privacy_version != policy.privacy_version
     form = PrivacyForm()
     if needs and form.validate_on_submit():
-        accept_privacy_policy(db.session, current_user._get_current_object(), policy.privacy_version,
-                              origin=current_origin(), now=utcnow())
+        accept_privacy_policy(
+            db.session,
+            current_user._get_current_object(),
+            policy.privacy_version,
+            origin=current_origin(),
+            now=utcnow(),
+        )
         flash("Thank you. You can now use the help desk.", "success")
         return redirect(safe_next(request.args.get("next")), 303)
     status = 400 if request.method == "POST" else 200
@@ -152,5 +187,8 @@ def privacy() -> Response | str | tuple[str, int]:
 @login_required
 def account() -> str:
     """Show the signed-in user's account."""
-    return render_template("accounts/account.html", policy=account_policy(),
-                           mfa_needed=mfa_required(db.session, current_user, account_policy()))
+    return render_template(
+        "accounts/account.html",
+        policy=account_policy(),
+        mfa_needed=mfa_required(db.session, current_user, account_policy()),
+    )

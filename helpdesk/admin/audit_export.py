@@ -10,8 +10,17 @@ from helpdesk.admin.audit_rows import AuditRow
 
 #: A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-HEADERS = ("When (UTC)", "State", "Who", "Who (sign-in e-mail)", "What happened", "Action", "Outcome", "Detail",
-           "Address")
+HEADERS = (
+    "When (UTC)",
+    "State",
+    "Who",
+    "Who (sign-in e-mail)",
+    "What happened",
+    "Action",
+    "Outcome",
+    "Detail",
+    "Address",
+)
 
 
 def safe_cell(value: object) -> str:
@@ -27,8 +36,20 @@ def audit_csv(rows: Sequence[AuditRow]) -> str:
     writer.writerow(HEADERS)
     for row in rows:
         event = row.event
-        writer.writerow([safe_cell(cell) for cell in (
-            event.created_at.strftime("%Y-%m-%d %H:%M:%S"), event.state_code or "national", row.actor.label,
-            event.actor_email or "", row.sentence, row.label, row.outcome, row.detail, event.ip or "",
-        )])
+        writer.writerow(
+            [
+                safe_cell(cell)
+                for cell in (
+                    event.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    event.state_code or "national",
+                    row.actor.label,
+                    event.actor_email or "",
+                    row.sentence,
+                    row.label,
+                    row.outcome,
+                    row.detail,
+                    event.ip or "",
+                )
+            ]
+        )
     return out.getvalue()

@@ -49,15 +49,17 @@ def _start_of(day: dt.date) -> dt.datetime:
 
 def _person(session: Session, text: str, state_code: str | None) -> ColumnElement[bool]:
     """Events done by, or done to, people whose name or e-mail contains `text` (within the scope)."""
-    people = select(User.id).where(or_(User.name.icontains(text, autoescape=True),
-                                       User.email.icontains(text, autoescape=True)))
+    people = select(User.id).where(
+        or_(User.name.icontains(text, autoescape=True), User.email.icontains(text, autoescape=True))
+    )
     if state_code is not None:
         people = people.where(User.state_code == state_code)
     ids = list(session.scalars(people.limit(MAX_PEOPLE)))
-    return or_(AuditEvent.actor_email.icontains(text, autoescape=True),
-               AuditEvent.actor_id.in_(ids) if ids else false(),
-               (AuditEvent.target_type == "user") & AuditEvent.target_id.in_([str(i) for i in ids]) if ids
-               else false())
+    return or_(
+        AuditEvent.actor_email.icontains(text, autoescape=True),
+        AuditEvent.actor_id.in_(ids) if ids else false(),
+        (AuditEvent.target_type == "user") & AuditEvent.target_id.in_([str(i) for i in ids]) if ids else false(),
+    )
 
 
 def audit_query(session: Session, where: AuditFilter) -> Select[AuditEvent]:

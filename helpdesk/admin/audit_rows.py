@@ -17,9 +17,12 @@ from helpdesk.audit.wording import NOT_A_PERSON, action_label, action_verb, deta
 #: Older rows named people by id ("2 items to user 9").
 _USER_ID = re.compile(r"\buser (\d{1,18})\b")
 #: Verbs of failed attempts (a failed "sign_in" did not sign anyone in).
-FAILED_VERBS = {"sign_in": "tried to sign in", "password_reset": "tried to reset a password with a link",
-                "password_link_opened": "opened a password link that no longer works",
-                "second_factor": "entered a wrong second-factor code"}
+FAILED_VERBS = {
+    "sign_in": "tried to sign in",
+    "password_reset": "tried to reset a password with a link",
+    "password_link_opened": "opened a password link that no longer works",
+    "second_factor": "entered a wrong second-factor code",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +72,8 @@ def _names(session: Session, events: Sequence[AuditEvent]) -> _Names:
     agency_ids = {i for e in events if e.target_type == "agency" and (i := _int(e.target_id)) is not None}
     users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))} if user_ids else {}
     found: Iterable[Row[int, str]] = (
-        session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(agency_ids))) if agency_ids else [])
+        session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(agency_ids))) if agency_ids else []
+    )
     agencies = {row[0]: row[1] for row in found}
     states = {row[0]: row[1] for row in session.execute(select(State.code, State.name))}
     return _Names(users, agencies, states)
@@ -114,8 +118,11 @@ def describe_events(session: Session, events: Sequence[AuditEvent], viewer: User
     names = _names(session, events)
     rows = []
     for event in events:
-        actor = _person(names.users.get(event.actor_id or -1), viewer,
-                        NOT_A_PERSON.get(event.actor_email or "", event.actor_email or "Someone unknown"))
+        actor = _person(
+            names.users.get(event.actor_id or -1),
+            viewer,
+            NOT_A_PERSON.get(event.actor_email or "", event.actor_email or "Someone unknown"),
+        )
         verb = FAILED_VERBS.get(event.action, "") if event.outcome == "failure" else ""
         verb = verb or action_verb(event.action)
         target = _target(event, names, viewer)
@@ -124,7 +131,16 @@ def describe_events(session: Session, events: Sequence[AuditEvent], viewer: User
             before, after, target = verb, "", None
         elif target is None:
             target = Ref("someone")
-        rows.append(AuditRow(event=event, label=action_label(event.action), actor=actor, before=before.rstrip(),
-                             target=target, after=after, detail=_detail(event, names),
-                             outcome=outcome_words(event.outcome)))
+        rows.append(
+            AuditRow(
+                event=event,
+                label=action_label(event.action),
+                actor=actor,
+                before=before.rstrip(),
+                target=target,
+                after=after,
+                detail=_detail(event, names),
+                outcome=outcome_words(event.outcome),
+            )
+        )
     return rows

@@ -24,8 +24,9 @@ def _filter(form: AuditFilterForm, valid: bool) -> AuditFilter:
     if not valid:
         return AuditFilter(state_code=state)
     person = " ".join((form.person.data or "").split())
-    return AuditFilter(state_code=state, action=form.action.data or "", person=person, since=form.since.data,
-                       until=form.until.data)
+    return AuditFilter(
+        state_code=state, action=form.action.data or "", person=person, since=form.since.data, until=form.until.data
+    )
 
 
 @bp.get("/audit")
@@ -34,15 +35,22 @@ def audit() -> tuple[str, int]:
     actor, form = acting_user(), AuditFilterForm(formdata=request.args)
     valid = form.validate()
     where = _filter(form, valid)
-    events = read_audit_trail(db.session, actor, where, page=(form.page.data or 1) if valid else 1,
-                              origin=current_origin())
+    events = read_audit_trail(
+        db.session, actor, where, page=(form.page.data or 1) if valid else 1, origin=current_origin()
+    )
     actions = [(action, action_label(action)) for action in list_audit_actions(db.session, where.state_code)]
     rows = describe_events(db.session, events.items, actor)
     db.keep_refused()  # events are shown even beside a bad filter (400): the record of reading them is kept
     export_args = {key: value for key, value in request.args.items() if key != "page"} if valid else {}
     return render_template(
-        "admin/audit.html", form=form, events=events, rows=rows, where=where, state=where.state_code,
-        actions=sorted(actions, key=lambda pair: pair[1]), export_args=export_args,
+        "admin/audit.html",
+        form=form,
+        events=events,
+        rows=rows,
+        where=where,
+        state=where.state_code,
+        actions=sorted(actions, key=lambda pair: pair[1]),
+        export_args=export_args,
         states=list_states(db.session) if is_national(actor) else [],
     ), 200 if valid else 400
 

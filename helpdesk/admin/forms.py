@@ -47,8 +47,7 @@ class AuditFilterForm(_Filter):
 
     action = StringField("Action", validators=[Optional(), _ACTION])
     person = StringField("Person (name or e-mail)", validators=[Optional(), Length(max=254)])
-    since = DateField("From (day, UTC)", validators=[Optional()], format="%Y-%m-%d",
-                      render_kw={"type": "date"})
+    since = DateField("From (day, UTC)", validators=[Optional()], format="%Y-%m-%d", render_kw={"type": "date"})
     until = DateField("To (day, UTC)", validators=[Optional()], format="%Y-%m-%d", render_kw={"type": "date"})
 
     def validate_since(self, field: DateField) -> None:
@@ -76,12 +75,20 @@ class InactiveFilterForm(_Filter):
 class CreateUserForm(Form):
     """A new user: name, e-mail, agency and role (choices set by the view from the actor's rights)."""
 
-    name = StringField("Full name", validators=[InputRequired(message="Enter the person's full name."),
-                                                Length(min=2, max=120, message="Use 2 to 120 characters.")])
-    email = EmailField("Work e-mail address (the person's own, not a shared mailbox)",
-                       validators=[InputRequired(message="Enter the person's e-mail address."), Length(max=254)])
-    agency = SelectField("Agency", coerce=coerce_id, validate_choice=True,
-                         validators=[InputRequired(message="Choose the agency.")])
+    name = StringField(
+        "Full name",
+        validators=[
+            InputRequired(message="Enter the person's full name."),
+            Length(min=2, max=120, message="Use 2 to 120 characters."),
+        ],
+    )
+    email = EmailField(
+        "Work e-mail address (the person's own, not a shared mailbox)",
+        validators=[InputRequired(message="Enter the person's e-mail address."), Length(max=254)],
+    )
+    agency = SelectField(
+        "Agency", coerce=coerce_id, validate_choice=True, validators=[InputRequired(message="Choose the agency.")]
+    )
     role = SelectField("Role", validators=[InputRequired(message="Choose a role.")])
 
 
@@ -94,15 +101,17 @@ class RoleForm(Form):
 class DeactivateForm(Form):
     """Deactivation, optionally handing the user's open work to a colleague of the same state in the same step."""
 
-    reassign_to = StringField("Give the open work to",
-                              validators=[Optional(), Regexp(r"^\d{1,9}$", message="Choose a colleague.")])
+    reassign_to = StringField(
+        "Give the open work to", validators=[Optional(), Regexp(r"^\d{1,9}$", message="Choose a colleague.")]
+    )
 
 
 class BulkDeactivateForm(Form):
     """The users ticked in the inactive-users report."""
 
-    user_ids = SelectMultipleField("Users", coerce=coerce_id, validate_choice=False,
-                                   validators=[InputRequired(message="Tick at least one user.")])
+    user_ids = SelectMultipleField(
+        "Users", coerce=coerce_id, validate_choice=False, validators=[InputRequired(message="Tick at least one user.")]
+    )
     days = IntegerField("Days", validators=[InputRequired(), NumberRange(min=1, max=3650)])
 
 

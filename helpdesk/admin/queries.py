@@ -71,8 +71,9 @@ def search_users(session: Session, where: UserFilter, *, now: dt.datetime, page:
     if where.state_code is not None:
         query = query.where(User.state_code == where.state_code)
     if where.text:
-        query = query.where(or_(User.name.icontains(where.text, autoescape=True),
-                                User.email.icontains(where.text, autoescape=True)))
+        query = query.where(
+            or_(User.name.icontains(where.text, autoescape=True), User.email.icontains(where.text, autoescape=True))
+        )
     if where.role:
         query = query.where(User.role == where.role)
     if where.agency_id is not None:
@@ -95,8 +96,15 @@ def list_colleagues(session: Session, user: User) -> list[User]:
 
 def list_user_events(session: Session, user: User, limit: int = 20) -> list[AuditEvent]:
     """Return the latest audit events about `user` (as target or actor)."""
-    query = select(AuditEvent).where(or_(
-        (AuditEvent.target_type == "user") & (AuditEvent.target_id == str(user.id)),
-        AuditEvent.actor_id == user.id,
-    )).order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit)
+    query = (
+        select(AuditEvent)
+        .where(
+            or_(
+                (AuditEvent.target_type == "user") & (AuditEvent.target_id == str(user.id)),
+                AuditEvent.actor_id == user.id,
+            )
+        )
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    )
     return list(session.scalars(query))

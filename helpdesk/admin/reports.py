@@ -18,8 +18,9 @@ from helpdesk.extensions import db
 from helpdesk.orm import utcnow
 
 
-def _inactive_page(form: InactiveFilterForm, *, status: int = 200,
-                   bulk: BulkDeactivateForm | None = None) -> tuple[str, int]:
+def _inactive_page(
+    form: InactiveFilterForm, *, status: int = 200, bulk: BulkDeactivateForm | None = None
+) -> tuple[str, int]:
     actor = acting_user()
     valid = form.validate()
     state = scope_state(form.state.data if valid else None)
@@ -27,8 +28,14 @@ def _inactive_page(form: InactiveFilterForm, *, status: int = 200,
     users = list_inactive_users(db.session, days=days, now=utcnow(), state_code=state)
     work = {user.id: len(list_open_work(db.session, user)) for user in users}
     return render_template(
-        "admin/inactive.html", form=form, bulk=bulk or BulkDeactivateForm(formdata=None), users=users, work=work,
-        days=days, state=state, states=list_states(db.session) if is_national(actor) else [],
+        "admin/inactive.html",
+        form=form,
+        bulk=bulk or BulkDeactivateForm(formdata=None),
+        users=users,
+        work=work,
+        days=days,
+        state=state,
+        states=list_states(db.session) if is_national(actor) else [],
     ), status if valid else 400
 
 
@@ -52,11 +59,19 @@ def inactive_deactivate() -> Response | tuple[str, int]:
         if user is None:
             abort(404)  # another state's user, exactly like a missing one: nothing is changed
         users.append(user)
-    outcome = deactivate_inactive_users(db.session, users, actor=actor, origin=current_origin(), now=utcnow(),
-                                        days=form.days.data or account_policy().inactive_days)
+    outcome = deactivate_inactive_users(
+        db.session,
+        users,
+        actor=actor,
+        origin=current_origin(),
+        now=utcnow(),
+        days=form.days.data or account_policy().inactive_days,
+    )
     if outcome.deactivated:
-        flash(f"Deactivated {len(outcome.deactivated)} users: "
-              f"{', '.join(user.email for user in outcome.deactivated)}.", "success")
+        flash(
+            f"Deactivated {len(outcome.deactivated)} users: {', '.join(user.email for user in outcome.deactivated)}.",
+            "success",
+        )
     for user, reason in outcome.skipped:
         flash(f"Skipped {user.name} ({user.email}): {reason}.", "error")
     return redirect(url_for("admin.inactive", days=form.days.data, state=request.args.get("state") or None), 303)

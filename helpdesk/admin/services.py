@@ -37,8 +37,9 @@ def home_agency(session: Session, state_code: str | None, name: str | None, role
         found = [a for a in agencies if a.name.lower() == " ".join(name.split()).lower()]
         if found:
             return found[0]
-        raise AccountError(f"{state.name} has no agency named {name!r}; its agencies are: "
-                           f"{'; '.join(a.name for a in agencies)}.")
+        raise AccountError(
+            f"{state.name} has no agency named {name!r}; its agencies are: {'; '.join(a.name for a in agencies)}."
+        )
     office = [a for a in agencies if a.kind == AgencyKind.COMPACT_OFFICE]
     if role == Role.COMPACT_OFFICE and office:
         return office[0]
@@ -56,8 +57,9 @@ class BulkOutcome:
     skipped: list[tuple[User, str]] = field(default_factory=list)
 
 
-def deactivate_inactive_users(session: Session, users: list[User], *, actor: User | None, origin: Origin,
-                              now: dt.datetime, days: int) -> BulkOutcome:
+def deactivate_inactive_users(
+    session: Session, users: list[User], *, actor: User | None, origin: Origin, now: dt.datetime, days: int
+) -> BulkOutcome:
     """Deactivate users still unseen for `days` days; skip (with the reason) those who hold work or came back."""
     outcome = BulkOutcome()
     cutoff = now - dt.timedelta(days=days)
@@ -79,14 +81,22 @@ def deactivate_inactive_users(session: Session, users: list[User], *, actor: Use
     return outcome
 
 
-def read_audit_trail(session: Session, actor: User, where: AuditFilter, *, page: int = 1, origin: Origin,
-                     per_page: int = PER_PAGE) -> Page[AuditEvent]:
+def read_audit_trail(
+    session: Session, actor: User, where: AuditFilter, *, page: int = 1, origin: Origin, per_page: int = PER_PAGE
+) -> Page[AuditEvent]:
     """Return a page of the audit trail matching `where` (state None: every state), and audit the reading itself."""
     if not can_read_audit(actor, where.state_code):
         raise PermissionError("not allowed to read this audit trail")
     events = list_audit_events(session, where, page=page, per_page=per_page)
-    record_event(session, "audit_viewed", origin=origin, actor_id=actor.id, actor_email=actor.email,
-                 state_code=where.state_code, detail=f"{where.describe()}, page {events.page}")
+    record_event(
+        session,
+        "audit_viewed",
+        origin=origin,
+        actor_id=actor.id,
+        actor_email=actor.email,
+        state_code=where.state_code,
+        detail=f"{where.describe()}, page {events.page}",
+    )
     return events
 
 
@@ -95,6 +105,13 @@ def export_audit_trail(session: Session, actor: User, where: AuditFilter, *, ori
     if not can_read_audit(actor, where.state_code):
         raise PermissionError("not allowed to read this audit trail")
     events = [event for batch in iter_audit_events(session, where) for event in batch]
-    record_event(session, "audit_exported", origin=origin, actor_id=actor.id, actor_email=actor.email,
-                 state_code=where.state_code, detail=f"{where.describe()}: {len(events)} rows")
+    record_event(
+        session,
+        "audit_exported",
+        origin=origin,
+        actor_id=actor.id,
+        actor_email=actor.email,
+        state_code=where.state_code,
+        detail=f"{where.describe()}: {len(events)} rows",
+    )
     return events

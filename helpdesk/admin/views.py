@@ -65,13 +65,24 @@ def users() -> tuple[str, int]:
     state = scope_state(form.state.data if valid else None)
     where = UserFilter(state_code=state)
     if valid:
-        where = UserFilter(state_code=state, text=(form.q.data or "").strip(), role=form.role.data or "",
-                           agency_id=int(form.agency.data) if form.agency.data else None, status=form.status.data or "")
+        where = UserFilter(
+            state_code=state,
+            text=(form.q.data or "").strip(),
+            role=form.role.data or "",
+            agency_id=int(form.agency.data) if form.agency.data else None,
+            status=form.status.data or "",
+        )
     now = utcnow()
     found = search_users(db.session, where, now=now, page=(form.page.data or 1) if valid else 1)
     return render_template(
-        "admin/users.html", form=form, found=found, state=state, now=now, is_locked=is_locked,
-        agencies=list_agencies(db.session, actor, state), states=list_states(db.session) if is_national(actor) else [],
+        "admin/users.html",
+        form=form,
+        found=found,
+        state=state,
+        now=now,
+        is_locked=is_locked,
+        agencies=list_agencies(db.session, actor, state),
+        states=list_states(db.session) if is_national(actor) else [],
     ), 200 if valid else 400
 
 
@@ -87,31 +98,52 @@ def new_user() -> ViewResult:
         agency = db.session.get(Agency, form.agency.data)
         assert agency is not None  # one of the choices offered above
         try:
-            user = create_user(db.session, actor=actor, email=form.email.data or "", name=form.name.data or "",
-                               role=form.role.data or "", agency=agency, origin=current_origin(), now=utcnow(),
-                               policy=account_policy())
+            user = create_user(
+                db.session,
+                actor=actor,
+                email=form.email.data or "",
+                name=form.name.data or "",
+                role=form.role.data or "",
+                agency=agency,
+                origin=current_origin(),
+                now=utcnow(),
+                policy=account_policy(),
+            )
         except AccountError as exc:  # the form is shown again with the reason; the 400 rolls the request back
             error = str(exc)
         else:
-            flash(f"Account created for {user.name}. A link to choose a password was e-mailed to {user.email}.",
-                  "success")
+            flash(
+                f"Account created for {user.name}. A link to choose a password was e-mailed to {user.email}.", "success"
+            )
             return redirect(url_for("admin.user", user_id=user.id), 303)
     status = 400 if request.method == "POST" else 200
     return render_template("admin/new_user.html", form=form, agencies=agencies, error=error), status
 
 
-def _user_page(user: User, *, error: str | None = None, status: int = 200,
-               deactivate_form: DeactivateForm | None = None, role_form: RoleForm | None = None) -> tuple[str, int]:
+def _user_page(
+    user: User,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    deactivate_form: DeactivateForm | None = None,
+    role_form: RoleForm | None = None,
+) -> tuple[str, int]:
     actor = acting_user()
     if role_form is None:
         role_form = RoleForm(formdata=None, data={"role": user.role})
     role_form.role.choices = _role_choices(actor)
     work = list_open_work(db.session, user)
     return render_template(
-        "admin/user.html", user=user, error=error, work=work, locked=is_locked(user, utcnow()),
-        colleagues=list_work_takers(db.session, user, list_colleagues(db.session, user)) if work and user.is_active
+        "admin/user.html",
+        user=user,
+        error=error,
+        work=work,
+        locked=is_locked(user, utcnow()),
+        colleagues=list_work_takers(db.session, user, list_colleagues(db.session, user))
+        if work and user.is_active
         else [],
-        role_form=role_form, deactivate_form=deactivate_form or DeactivateForm(formdata=None),
+        role_form=role_form,
+        deactivate_form=deactivate_form or DeactivateForm(formdata=None),
         action_form=EmptyForm(formdata=None),
         events=describe_events(db.session, list_user_events(db.session, user), actor),
     ), status
@@ -168,8 +200,9 @@ def user_deactivate(user_id: int) -> ViewResult:
         if target is None:  # another state's user, exactly like a missing one
             return _user_page(user, error=TAKEOVER_WORDS, status=400, deactivate_form=form)
     try:  # the service checks the taker by the rule the list offers by (TakeoverError: 400)
-        moved = deactivate_user(db.session, user, actor=acting_user(), origin=current_origin(), now=utcnow(),
-                                reassign_to=target)
+        moved = deactivate_user(
+            db.session, user, actor=acting_user(), origin=current_origin(), now=utcnow(), reassign_to=target
+        )
     except AccountError as exc:
         db.session.rollback()  # the page shows the user as saved, not as the refused change left them in memory
         return _user_page(user, error=str(exc), status=exc.status, deactivate_form=form)
@@ -184,7 +217,7 @@ def user_reactivate(user_id: int) -> ViewResult:
     if not EmptyForm().validate_on_submit():
         return _user_page(user, error="The form has expired: please try again.", status=400)
     reactivate_user(db.session, user, actor=acting_user(), origin=current_origin())
-    return _done(user, f"{user.name} is active again and can sign in (or use \"What was my password again?\").")
+    return _done(user, f'{user.name} is active again and can sign in (or use "What was my password again?").')
 
 
 @bp.route("/state", methods=["GET", "POST"])
@@ -198,9 +231,13 @@ def state_settings() -> ViewResult:
         abort(404)
     form = StateSettingsForm(data={"require_mfa": state.requires_mfa})
     if form.validate_on_submit():
-        set_state_mfa(db.session, state, required=bool(form.require_mfa.data), actor=acting_user(),
-                      origin=current_origin())
-        flash(f"{state.name}: a second factor is now {'required of every user' if state.requires_mfa else 'optional'}"
-              " (from each user's next sign-in).", "success")
+        set_state_mfa(
+            db.session, state, required=bool(form.require_mfa.data), actor=acting_user(), origin=current_origin()
+        )
+        flash(
+            f"{state.name}: a second factor is now {'required of every user' if state.requires_mfa else 'optional'}"
+            " (from each user's next sign-in).",
+            "success",
+        )
         return redirect(url_for("admin.state_settings", state=state.code), 303)
     return render_template("admin/state.html", form=form, state=state), 400 if form.errors else 200

@@ -46,15 +46,20 @@ def _allow_long_texts(endpoint: str | None, values: dict[str, object] | None) ->
 def _editors_only() -> Response | None:
     user: User = g.api_user
     if not can_edit_articles(user):
-        return error_response(403, "Only knowledge base editors and national administrators may edit articles.",
-                              "forbidden")
+        return error_response(
+            403, "Only knowledge base editors and national administrators may edit articles.", "forbidden"
+        )
     get_library()  # an empty database is seeded from the articles folder before the first edit
     return None
 
 
 def _options() -> dict[str, Any]:
-    return {"actor": g.api_user, "origin": current_origin(), "now": utcnow(),
-            "state_sections": bool(current_app.config.get("KB_STATE_SECTIONS"))}
+    return {
+        "actor": g.api_user,
+        "origin": current_origin(),
+        "now": utcnow(),
+        "state_sections": bool(current_app.config.get("KB_STATE_SECTIONS")),
+    }
 
 
 def article_json(article: Article, *, full: bool = False) -> dict[str, Any]:
@@ -62,9 +67,13 @@ def article_json(article: Article, *, full: bool = False) -> dict[str, Any]:
     revision = get_revision(db.session, article, article.current_revision)
     section = db.session.get(Section, article.section_id)
     data: dict[str, Any] = {
-        "slug": article.slug, "status": article.status, "revision": article.current_revision,
-        "published_revision": article.published_revision, "title": revision.title if revision else "",
-        "section": section.slug if section else "", "updated_at": article.updated_at.isoformat(),
+        "slug": article.slug,
+        "status": article.status,
+        "revision": article.current_revision,
+        "published_revision": article.published_revision,
+        "title": revision.title if revision else "",
+        "section": section.slug if section else "",
+        "updated_at": article.updated_at.isoformat(),
     }
     if full and revision is not None:
         data.update(body=revision.body, summary=revision.summary, tags=clean_tags(revision.tags), note=revision.note)
@@ -81,8 +90,9 @@ def _draft(payload: Any) -> Draft:
         bad.append("tags")
     if bad:
         raise EditInvalid({bad[0]: f"'{bad[0]}' must be {'a list of strings' if bad[0] == 'tags' else 'a string'}."})
-    return Draft(text["title"], text["section"], text["body"], text["summary"], clean_tags(tags), text["note"],
-                 text["slug"])
+    return Draft(
+        text["title"], text["section"], text["body"], text["summary"], clean_tags(tags), text["note"], text["slug"]
+    )
 
 
 T = TypeVar("T")
@@ -100,8 +110,7 @@ def _apply(change: Callable[[], T], answer: Callable[[T], Response]) -> Response
 
 def _found(slug: str) -> Article | Response:
     article = find_article(db.session, slug)
-    return article if article is not None else error_response(404, "There is no article with this slug.",
-                                                              "not_found")
+    return article if article is not None else error_response(404, "There is no article with this slug.", "not_found")
 
 
 @bp.get("/articles")
@@ -116,8 +125,10 @@ def create_article() -> Response | tuple[Response, int]:
     """Create an article as a draft (or published at once with "publish": true)."""
     payload = request.get_json(silent=True)
     publish = isinstance(payload, dict) and payload.get("publish") is True
-    answer = _apply(lambda: save_article(db.session, None, _draft(payload), publish=publish, **_options())[0],
-                    lambda article: jsonify(article_json(article, full=True)))
+    answer = _apply(
+        lambda: save_article(db.session, None, _draft(payload), publish=publish, **_options())[0],
+        lambda article: jsonify(article_json(article, full=True)),
+    )
     return (answer, 201) if answer.status_code == 200 else answer
 
 
@@ -139,9 +150,10 @@ def update_article(slug: str) -> Response:
     if not isinstance(base, int) or isinstance(base, bool):
         raise EditInvalid({"base_revision": "Send base_revision: the revision this edit is based on."})
     publish = isinstance(payload, dict) and payload.get("publish") is True  # a dict here: `base` came from it
-    return _apply(lambda: save_article(db.session, found, _draft(payload), base_revision=base,
-                                       publish=publish, **_options())[0],
-                  lambda article: jsonify(article_json(article, full=True)))
+    return _apply(
+        lambda: save_article(db.session, found, _draft(payload), base_revision=base, publish=publish, **_options())[0],
+        lambda article: jsonify(article_json(article, full=True)),
+    )
 
 
 @bp.post("/articles/<slug>/publish")
@@ -173,9 +185,11 @@ def restore(slug: str) -> Response:
     payload = request.get_json(silent=True)
     number = payload.get("revision") if isinstance(payload, dict) else None
     if not isinstance(number, int) or isinstance(number, bool):
-        raise EditInvalid({"revision": "Send the number of the revision to restore: {\"revision\": N}."})
-    return _apply(lambda: restore_revision(db.session, found, number, **_options()),
-                  lambda _: jsonify(article_json(found, full=True)))
+        raise EditInvalid({"revision": 'Send the number of the revision to restore: {"revision": N}.'})
+    return _apply(
+        lambda: restore_revision(db.session, found, number, **_options()),
+        lambda _: jsonify(article_json(found, full=True)),
+    )
 
 
 @bp.get("/articles/<slug>/revisions")
@@ -185,9 +199,21 @@ def revisions(slug: str) -> Response:
     if isinstance(found, Response):
         return found
     rows = list_revisions(db.session, found)
-    authors = {u.id: u.name for u in db.session.scalars(select(User).where(
-        User.id.in_({r.author_id for r in rows if r.author_id})))}
-    return jsonify(slug=found.slug, revisions=[
-        {"number": r.number, "title": r.title, "author": authors.get(r.author_id) if r.author_id else None,
-         "created_at": r.created_at.isoformat(), "note": r.note,
-         "published": r.number == found.published_revision} for r in rows])
+    authors = {
+        u.id: u.name
+        for u in db.session.scalars(select(User).where(User.id.in_({r.author_id for r in rows if r.author_id})))
+    }
+    return jsonify(
+        slug=found.slug,
+        revisions=[
+            {
+                "number": r.number,
+                "title": r.title,
+                "author": authors.get(r.author_id) if r.author_id else None,
+                "created_at": r.created_at.isoformat(),
+                "note": r.note,
+                "published": r.number == found.published_revision,
+            }
+            for r in rows
+        ],
+    )

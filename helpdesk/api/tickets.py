@@ -29,8 +29,14 @@ bp = Blueprint("api_tickets", __name__)
 csrf.exempt(bp)
 
 #: The JSON fields and whether each is required; what their values may be is the submit service's to say.
-_TEXT = {"category": True, "subject": True, "description": True, "tried": False, "affected": False,
-         "idempotency_key": False}
+_TEXT = {
+    "category": True,
+    "subject": True,
+    "description": True,
+    "tried": False,
+    "affected": False,
+    "idempotency_key": False,
+}
 _FIELDS = (*_TEXT, "suggestions")
 
 
@@ -71,8 +77,9 @@ def _authenticate() -> Response | None:
                 response = error_response(429, "Too many wrong API tokens. Please wait a minute and try again.")
                 response.headers["Retry-After"] = str(wait)
                 return response
-            return _unauthorized("The API token is not valid: it is mistyped, revoked, or its user is deactivated.",
-                                 "invalid_token")
+            return _unauthorized(
+                "The API token is not valid: it is mistyped, revoked, or its user is deactivated.", "invalid_token"
+            )
         # A usage stamp, kept even when the request is then refused: committed here, not at the request's end.
         db.session.commit()  # last_used_at
     else:
@@ -80,11 +87,13 @@ def _authenticate() -> Response | None:
             try:
                 csrf.protect()
             except CSRFError as exc:
-                return error_response(400, f"{exc.description} Send the page's CSRF token in the X-CSRFToken header.",
-                                      "csrf_failed")
+                return error_response(
+                    400, f"{exc.description} Send the page's CSRF token in the X-CSRFToken header.", "csrf_failed"
+                )
         if not current_user.is_authenticated:
-            return _unauthorized("Sign in, or send a personal API token as 'Authorization: Bearer <token>'.",
-                                 "unauthorized")
+            return _unauthorized(
+                "Sign in, or send a personal API token as 'Authorization: Bearer <token>'.", "unauthorized"
+            )
         user = current_user._get_current_object()
     if user.privacy_version != account_policy().privacy_version:
         return error_response(403, "Accept the privacy policy at /privacy first.", "privacy_not_accepted")
@@ -106,22 +115,42 @@ def _when(moment: dt.datetime | None) -> str | None:
 
 
 def _event_json(event: TicketEvent) -> dict[str, Any]:
-    return {"id": event.id, "kind": event.kind, "public": event.public, "created_at": _when(event.created_at),
-            "actor": _person(event.actor), "body": event.body, "reason": event.reason}
+    return {
+        "id": event.id,
+        "kind": event.kind,
+        "public": event.public,
+        "created_at": _when(event.created_at),
+        "actor": _person(event.actor),
+        "body": event.body,
+        "reason": event.reason,
+    }
 
 
 def ticket_json(ticket: Ticket, viewer: User, *, events: bool) -> dict[str, Any]:
     """Return a ticket as the API shows it to `viewer`; `events` adds its history (internal notes for staff)."""
     body: dict[str, Any] = {
-        "id": ticket.id, "url": triage().ticket_link(ticket.id), "category": ticket.category,
-        "subject": ticket.subject, "description": ticket.description, "tried": ticket.tried,
-        "affected": ticket.affected, "status": ticket.status, "tier": ticket.tier,
-        "assignee": _person(ticket.assignee), "reporter": _person(ticket.reporter),
-        "agency": {"id": ticket.agency.id, "name": ticket.agency.name}, "state": ticket.state_code,
-        "route_reason": ticket.route_reason, "incident": ticket.incident_id,
-        "created_at": _when(ticket.created_at), "updated_at": _when(ticket.updated_at),
-        "first_response_due": _when(ticket.first_response_due), "resolution_due": _when(ticket.resolution_due),
-        "resolved_at": _when(ticket.resolved_at), "closed_at": _when(ticket.closed_at), "version": ticket.version,
+        "id": ticket.id,
+        "url": triage().ticket_link(ticket.id),
+        "category": ticket.category,
+        "subject": ticket.subject,
+        "description": ticket.description,
+        "tried": ticket.tried,
+        "affected": ticket.affected,
+        "status": ticket.status,
+        "tier": ticket.tier,
+        "assignee": _person(ticket.assignee),
+        "reporter": _person(ticket.reporter),
+        "agency": {"id": ticket.agency.id, "name": ticket.agency.name},
+        "state": ticket.state_code,
+        "route_reason": ticket.route_reason,
+        "incident": ticket.incident_id,
+        "created_at": _when(ticket.created_at),
+        "updated_at": _when(ticket.updated_at),
+        "first_response_due": _when(ticket.first_response_due),
+        "resolution_due": _when(ticket.resolution_due),
+        "resolved_at": _when(ticket.resolved_at),
+        "closed_at": _when(ticket.closed_at),
+        "version": ticket.version,
     }
     if events:
         body["events"] = [_event_json(e) for e in list_ticket_events(db.session, ticket, viewer)]
@@ -132,7 +161,7 @@ def _idempotency_key(data: dict[str, Any]) -> str:
     """Return the client's key (body or Idempotency-Key header), or a fresh one: then a resend files twice."""
     header, body = request.headers.get("Idempotency-Key"), data.get("idempotency_key")
     if header is not None and body is not None and header != body:
-        raise _Invalid("idempotency_key", "The Idempotency-Key header and \"idempotency_key\" differ: send one.")
+        raise _Invalid("idempotency_key", 'The Idempotency-Key header and "idempotency_key" differ: send one.')
     key = body if body is not None else header
     if key is None:
         return secrets.token_hex(16)
@@ -156,12 +185,21 @@ def _submission(data: dict[str, Any]) -> dict[str, Any]:
             raise _Invalid(name, f'"{name}" must be a string.')
         values[name] = value
     suggestions = data.get("suggestions", [])
-    if not isinstance(suggestions, list) or len(suggestions) > MAX_SUGGESTIONS or not all(
-            isinstance(s, str) for s in suggestions):
-        raise _Invalid("suggestions", f'"suggestions" must be a list of at most {MAX_SUGGESTIONS} strings '
-                                      '("article-slug#question-id").')
-    values.update(idempotency_key=_idempotency_key(data), suggestions=suggestions,
-                  tried=values["tried"] or "", affected=values["affected"] or "unknown")
+    if (
+        not isinstance(suggestions, list)
+        or len(suggestions) > MAX_SUGGESTIONS
+        or not all(isinstance(s, str) for s in suggestions)
+    ):
+        raise _Invalid(
+            "suggestions",
+            f'"suggestions" must be a list of at most {MAX_SUGGESTIONS} strings ("article-slug#question-id").',
+        )
+    values.update(
+        idempotency_key=_idempotency_key(data),
+        suggestions=suggestions,
+        tried=values["tried"] or "",
+        affected=values["affected"] or "unknown",
+    )
     return values
 
 
@@ -170,8 +208,11 @@ def create_ticket() -> Response:
     """File a request: 201 with the new ticket, or 200 with the one the same idempotency key already made."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        return error_response(400, 'Send a JSON object such as {"category": "login", "subject": "...", '
-                                   '"description": "..."}.', "invalid_json")
+        return error_response(
+            400,
+            'Send a JSON object such as {"category": "login", "subject": "...", "description": "..."}.',
+            "invalid_json",
+        )
     user = _caller()
     try:  # _Invalid and TicketError answer 422 through the app's DomainError handler
         submission = submit_ticket(db.session, triage(), reporter=user, origin=current_origin(), **_submission(data))
@@ -190,8 +231,9 @@ def get_ticket(ticket_id: int) -> Response:
     ticket = get_visible_ticket(db.session, user, ticket_id)
     if ticket is None:
         return error_response(404, f"There is no request {ticket_id}.")
-    record_ticket_access(db.session, actor=user, origin=current_origin(), action="ticket_viewed", ticket=ticket,
-                         detail="api")
+    record_ticket_access(
+        db.session, actor=user, origin=current_origin(), action="ticket_viewed", ticket=ticket, detail="api"
+    )
     return jsonify(ticket_json(ticket, user, events=True))
 
 
@@ -219,7 +261,17 @@ def list_tickets() -> Response:
         return _invalid(exc, 400)
     found = list_visible_tickets(db.session, user, statuses=statuses, category=category, page=page, per_page=per_page)
     # A listing is an export of requests: the audit trail says which ones were read.
-    record_ticket_access(db.session, actor=user, origin=current_origin(), action="tickets_listed",
-                         detail=f"api page {found.page}: " + " ".join(f"#{t.id}" for t in found.items))
-    return jsonify(tickets=[ticket_json(t, user, events=False) for t in found.items], total=found.total,
-                   page=found.page, per_page=found.per_page, pages=found.pages)
+    record_ticket_access(
+        db.session,
+        actor=user,
+        origin=current_origin(),
+        action="tickets_listed",
+        detail=f"api page {found.page}: " + " ".join(f"#{t.id}" for t in found.items),
+    )
+    return jsonify(
+        tickets=[ticket_json(t, user, events=False) for t in found.items],
+        total=found.total,
+        page=found.page,
+        per_page=found.per_page,
+        pages=found.pages,
+    )

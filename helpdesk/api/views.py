@@ -26,9 +26,14 @@ MAX_LIMIT = 50
 
 def _article_summary(article: Article, counts: VoteCounts) -> dict[str, Any]:
     return {
-        "slug": article.slug, "title": article.title, "section": article.section, "summary": article.summary,
-        "tags": list(article.tags), "updated": article.updated.isoformat() if article.updated else None,
-        "url": article.url, "votes": counts.to_dict(),
+        "slug": article.slug,
+        "title": article.title,
+        "section": article.section,
+        "summary": article.summary,
+        "tags": list(article.tags),
+        "updated": article.updated.isoformat() if article.updated else None,
+        "url": article.url,
+        "votes": counts.to_dict(),
         "questions": [{"id": q.id, "question": q.text, "url": f"{article.url}#{q.id}"} for q in article.questions],
     }
 
@@ -56,9 +61,10 @@ def list_articles() -> Response:
     library = get_library()
     counts = get_vote_counts_many(db.session, list(library.articles))
     articles = sorted(library.articles.values(), key=lambda a: (a.section, a.title.lower()))
-    return jsonify(articles=[_article_summary(a, counts.get(a.slug, VoteCounts())) for a in articles],
-                   sections=[{"slug": s.slug, "title": s.title, "description": s.description}
-                             for s in library.sections])
+    return jsonify(
+        articles=[_article_summary(a, counts.get(a.slug, VoteCounts())) for a in articles],
+        sections=[{"slug": s.slug, "title": s.title, "description": s.description} for s in library.sections],
+    )
 
 
 @bp.get("/api/v1/articles/<slug>")
@@ -72,7 +78,8 @@ def get_article(slug: str) -> Response:
     for entry, question in zip(body["questions"], article.questions, strict=True):
         entry["answer_html"] = question.answer_html
     body["html"] = article.intro_html + "".join(
-        f'<h2 id="{q.id}">{q.html}</h2>{q.answer_html}' for q in article.questions)
+        f'<h2 id="{q.id}">{q.html}</h2>{q.answer_html}' for q in article.questions
+    )
     return jsonify(body)
 
 
@@ -90,8 +97,7 @@ def vote(slug: str) -> Response:
     if not isinstance(helpful, bool):
         return error_response(422, '"helpful" must be true or false.', "invalid_helpful")
     if reason is not None and (not isinstance(reason, str) or len(reason) > VOTE_REASON_MAX):
-        return error_response(422, f'"reason" must be text of at most {VOTE_REASON_MAX} characters.',
-                              "invalid_reason")
+        return error_response(422, f'"reason" must be text of at most {VOTE_REASON_MAX} characters.', "invalid_reason")
     counts = cast_vote(db.session, article.slug, voter=voter_key(), helpful=helpful, reason=reason)
     return jsonify(counts.to_dict())
 

@@ -30,14 +30,31 @@ def _one_line(text: str | None, limit: int) -> str | None:
     return None if text is None else " ".join(text.split())[:limit]
 
 
-def record_event(session: Session, action: str, *, origin: Origin, actor_id: int | None = None,
-                 actor_email: str | None = None, outcome: str = "success", target_type: str | None = None,
-                 target_id: object = None, state_code: str | None = None, detail: str | None = None) -> AuditEvent:
+def record_event(
+    session: Session,
+    action: str,
+    *,
+    origin: Origin,
+    actor_id: int | None = None,
+    actor_email: str | None = None,
+    outcome: str = "success",
+    target_type: str | None = None,
+    target_id: object = None,
+    state_code: str | None = None,
+    detail: str | None = None,
+) -> AuditEvent:
     """Add one audit event to the session (flushed with the change it records)."""
     event = AuditEvent(
-        action=action, outcome=outcome, actor_id=actor_id, actor_email=_one_line(actor_email, 254),
-        target_type=target_type, target_id=None if target_id is None else str(target_id), state_code=state_code,
-        ip=_one_line(origin.ip, 45), user_agent=_one_line(origin.user_agent, 255), detail=_one_line(detail, 1000),
+        action=action,
+        outcome=outcome,
+        actor_id=actor_id,
+        actor_email=_one_line(actor_email, 254),
+        target_type=target_type,
+        target_id=None if target_id is None else str(target_id),
+        state_code=state_code,
+        ip=_one_line(origin.ip, 45),
+        user_agent=_one_line(origin.user_agent, 255),
+        detail=_one_line(detail, 1000),
     )
     session.add(event)
     return event

@@ -62,8 +62,13 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "tickets_listed": ("Requests listed", "listed requests through the API"),
 }
 #: Outcomes in words.
-OUTCOMES = {"success": "done", "failure": "failed", "pending": "pending", "ignored": "ignored",
-            "throttled": "held back (too many)"}
+OUTCOMES = {
+    "success": "done",
+    "failure": "failed",
+    "pending": "pending",
+    "ignored": "ignored",
+    "throttled": "held back (too many)",
+}
 #: Actor e-mails that stand for no person.
 NOT_A_PERSON = {SYSTEM_ACTOR: "The help desk (automatic)", CLI_ACTOR: "An operator at the server"}
 _ROLE_CHANGE = re.compile(r"^([a-z_]+) -> ([a-z_]+)$")

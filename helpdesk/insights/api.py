@@ -15,8 +15,10 @@ bp = Blueprint("api_reports", __name__)
 csrf.exempt(bp)  # GET only; the shared authentication checks the session's token where it matters
 bp.before_request(_authenticate)
 
-_FORBIDDEN = "Reports are open to national administrators, compact offices, state administrators, supervisors " \
-             "and local IT, each for their own state or agency."
+_FORBIDDEN = (
+    "Reports are open to national administrators, compact offices, state administrators, supervisors "
+    "and local IT, each for their own state or agency."
+)
 
 
 def _answer(kind: str) -> Response:
@@ -29,8 +31,7 @@ def _answer(kind: str) -> Response:
         if kind == "content":
             report = read_content_report(db.session, user, period, state, article_titles(), full=False).to_api()
         else:
-            report = read_desk_report(db.session, user, period, state, calendar=business_calendar,
-                                      full=False).to_api()
+            report = read_desk_report(db.session, user, period, state, calendar=business_calendar, full=False).to_api()
     except PermissionError as exc:  # a ReportInputError answers 400 through the app's DomainError handler
         return error_response(403, f"{exc}. {_FORBIDDEN}", "forbidden")
     db.session.rollback()  # read only
@@ -47,5 +48,3 @@ def content_gaps() -> Response:
 def desk() -> Response:
     """Requests opened and resolved, deflections and SLA attainment per tier: `from`, `to` (dates), `state`."""
     return _answer("desk")
-
-

@@ -99,5 +99,8 @@ def sweep_command(loop: bool, interval: float) -> None:
         click.echo(one_pass())
         return
     engine = db.engine  # once per interval across hosts: a pass another host ran in this interval is not repeated
-    run_every(interval, lambda: once_per_interval(engine, "helpdesk.searchlog", interval, one_pass),
-              on_error=lambda: app.logger.exception("search-log sweep failed; retrying"))
+    run_every(
+        interval,
+        lambda: once_per_interval(engine, "helpdesk.searchlog", interval, one_pass),
+        on_error=lambda: app.logger.exception("search-log sweep failed; retrying"),
+    )

@@ -65,9 +65,16 @@ class DeskReport:
 
     def to_api(self) -> dict[str, object]:
         """Return the report as `GET /api/v1/reports/desk` answers it."""
-        return {"from": self.period.first.isoformat(), "to": self.period.last.isoformat(), "state": self.scope.state,
-                "opened": self.opened, "resolved": self.resolved, "deflections": self.deflections,
-                "deflection_rate": self.deflection_rate, "sla": self.sla}
+        return {
+            "from": self.period.first.isoformat(),
+            "to": self.period.last.isoformat(),
+            "state": self.scope.state,
+            "opened": self.opened,
+            "resolved": self.resolved,
+            "deflections": self.deflections,
+            "deflection_rate": self.deflection_rate,
+            "sla": self.sla,
+        }
 
 
 def _scoped(query: Select[*_Ts], scope: Scope) -> Select[*_Ts]:
@@ -89,20 +96,25 @@ def _as_date(value: Any) -> dt.date:
 def _sla_columns(now: dt.datetime) -> list[Any]:
     """Per milestone: how many fell due (or were reached), and how many of those were reached in time."""
     reached = func.coalesce(Ticket.first_responded_at, Ticket.resolved_at)
-    one = {"first_response": (Ticket.first_response_due, reached), "resolution": (Ticket.resolution_due,
-                                                                                  Ticket.resolved_at)}
+    one = {
+        "first_response": (Ticket.first_response_due, reached),
+        "resolution": (Ticket.resolution_due, Ticket.resolved_at),
+    }
     columns = []
     for due_col, done_col in one.values():
         counted = and_(due_col.is_not(None), (done_col.is_not(None)) | (due_col <= now))
-        columns += [func.sum(case((counted, 1), else_=0)),
-                    func.sum(case((and_(counted, done_col.is_not(None), done_col <= due_col), 1), else_=0))]
+        columns += [
+            func.sum(case((counted, 1), else_=0)),
+            func.sum(case((and_(counted, done_col.is_not(None), done_col <= due_col), 1), else_=0)),
+        ]
     return columns
 
 
 def _sla_fold(rows: Any) -> dict[str, dict[str, dict[str, int]]]:
     """Add up (tier, *SLA sums) rows into {tier: {milestone: {"met", "due"}}}."""
     found: dict[str, dict[str, dict[str, int]]] = {
-        tier: {m: {"met": 0, "due": 0} for m in MILESTONES} for tier in TIERS}
+        tier: {m: {"met": 0, "due": 0} for m in MILESTONES} for tier in TIERS
+    }
     for tier, *sums in rows:
         if tier in found:
             for index, milestone in enumerate(MILESTONES):
@@ -113,21 +125,25 @@ def _sla_fold(rows: Any) -> dict[str, dict[str, dict[str, int]]]:
 
 def _sla(session: Session, opened_in: Any, now: dt.datetime) -> dict[str, dict[str, dict[str, int]]]:
     """Per tier: of the milestones that have fallen due (or were reached), how many were reached in time."""
-    return _sla_fold(session.execute(opened_in.with_only_columns(Ticket.tier, *_sla_columns(now))
-                                     .group_by(Ticket.tier)))
+    return _sla_fold(
+        session.execute(opened_in.with_only_columns(Ticket.tier, *_sla_columns(now)).group_by(Ticket.tier))
+    )
 
 
-def _breakdown(session: Session, opened_in: Any, now: dt.datetime) -> tuple[dict[str, int], dict[str, int],
-                                                                              dict[str | None, int], Any]:
+def _breakdown(
+    session: Session, opened_in: Any, now: dt.datetime
+) -> tuple[dict[str, int], dict[str, int], dict[str | None, int], Any]:
     """Return opened requests by category, tier and state, and SLA attainment, from one pass over the rows."""
     by_category: dict[str, int] = defaultdict(int)
     by_tier: dict[str, int] = defaultdict(int)
     by_state: dict[str | None, int] = defaultdict(int)
     sla_rows = []
     # One grouped read instead of four: each would fetch the period's ticket rows again.
-    for category, tier, state, n, *sums in session.execute(opened_in.with_only_columns(
-            Ticket.category, Ticket.tier, Ticket.state_code, func.count(), *_sla_columns(now))
-            .group_by(Ticket.tier, Ticket.category, Ticket.state_code)):  # no index in this order: the covering one
+    for category, tier, state, n, *sums in session.execute(
+        opened_in.with_only_columns(
+            Ticket.category, Ticket.tier, Ticket.state_code, func.count(), *_sla_columns(now)
+        ).group_by(Ticket.tier, Ticket.category, Ticket.state_code)
+    ):  # no index in this order: the covering one
         by_category[category] += int(n)
         by_tier[tier] += int(n)
         by_state[state] += int(n)
@@ -135,36 +151,61 @@ def _breakdown(session: Session, opened_in: Any, now: dt.datetime) -> tuple[dict
     return dict(by_category), dict(by_tier), dict(by_state), _sla_fold(sla_rows)
 
 
-def desk_report(session: Session, scope: Scope, period: Period, *, now: dt.datetime,
-                calendar: Callable[[str], BusinessCalendar], full: bool = True) -> DeskReport:
+def desk_report(
+    session: Session,
+    scope: Scope,
+    period: Period,
+    *,
+    now: dt.datetime,
+    calendar: Callable[[str], BusinessCalendar],
+    full: bool = True,
+) -> DeskReport:
     """Compute the desk's dashboard; `calendar(time_zone)` gives the business hours of an agency's zone.
 
     Without `full`, only the API's figures (opened, resolved, deflections, SLA attainment) are computed."""
-    opened_in = _scoped(select(Ticket.id).where(Ticket.created_at >= period.start, Ticket.created_at < period.end),
-                        scope)
-    resolved_in = _scoped(select(Ticket.id).where(Ticket.resolved_at >= period.start,
-                                                  Ticket.resolved_at < period.end), scope)
+    opened_in = _scoped(
+        select(Ticket.id).where(Ticket.created_at >= period.start, Ticket.created_at < period.end), scope
+    )
+    resolved_in = _scoped(
+        select(Ticket.id).where(Ticket.resolved_at >= period.start, Ticket.resolved_at < period.end), scope
+    )
 
     def count(query: Any) -> int:
         return int(session.scalar(query.with_only_columns(func.count())) or 0)
 
     def grouped(query: Any, column: Any) -> dict[Any, int]:
-        return {key: int(n) for key, n in session.execute(
-            query.with_only_columns(column, func.count()).group_by(column))}
+        return {
+            key: int(n) for key, n in session.execute(query.with_only_columns(column, func.count()).group_by(column))
+        }
 
     deflected = select(Deflection.category, func.count()).where(
-        Deflection.created_at >= period.start, Deflection.created_at < period.end)
+        Deflection.created_at >= period.start, Deflection.created_at < period.end
+    )
     if not scope.everyone:
         from helpdesk.accounts.models import User  # the deflection's person decides its state
 
         deflected = deflected.join(User, User.id == Deflection.user_id).where(
-            User.agency_id == scope.agency_id if scope.agency_id else User.state_code == scope.state)
+            User.agency_id == scope.agency_id if scope.agency_id else User.state_code == scope.state
+        )
     deflections = {c: int(n) for c, n in session.execute(deflected.group_by(Deflection.category))}
     if not full:
-        return DeskReport(period=period, scope=scope, opened=count(opened_in), resolved=count(resolved_in),
-                          deflections=sum(deflections.values()), sla=_sla(session, opened_in, now), per_day=[],
-                          by_category=[], by_tier=[], by_state=[], backlog=[], times={}, escalated={}, reopened=0,
-                          incidents=[])
+        return DeskReport(
+            period=period,
+            scope=scope,
+            opened=count(opened_in),
+            resolved=count(resolved_in),
+            deflections=sum(deflections.values()),
+            sla=_sla(session, opened_in, now),
+            per_day=[],
+            by_category=[],
+            by_tier=[],
+            by_state=[],
+            backlog=[],
+            times={},
+            escalated={},
+            reopened=0,
+            incidents=[],
+        )
     opened_by_day = grouped(opened_in, _day(session, Ticket.created_at))
     resolved_by_day = grouped(resolved_in, _day(session, Ticket.resolved_at))
     opened_days = {_as_date(k): v for k, v in opened_by_day.items()}
@@ -182,24 +223,41 @@ def desk_report(session: Session, scope: Scope, period: Period, *, now: dt.datet
     backlog = [(label, cumulative[i] - cumulative[i + 1]) for i, (label, _low) in enumerate(AGE_BUCKETS)]
     escalation = exists().where(TicketEvent.ticket_id == Ticket.id, TicketEvent.kind == "escalated")
     escalated = grouped(opened_in.where(escalation), Ticket.tier)
-    reopened = count(resolved_in.where(exists().where(TicketEvent.ticket_id == Ticket.id,
-                                                      TicketEvent.kind == "reopened")))
+    reopened = count(
+        resolved_in.where(exists().where(TicketEvent.ticket_id == Ticket.id, TicketEvent.kind == "reopened"))
+    )
     incidents = session.execute(
         select(Incident.id, Incident.scope, Incident.category, Incident.report_count)
-        .where(Incident.created_at >= period.start, Incident.created_at < period.end,
-               exists(_scoped(select(Ticket.id).where(Ticket.incident_id == Incident.id), scope)))
-        .order_by(Incident.report_count.desc(), Incident.id).limit(20)).all()
+        .where(
+            Incident.created_at >= period.start,
+            Incident.created_at < period.end,
+            exists(_scoped(select(Ticket.id).where(Ticket.incident_id == Incident.id), scope)),
+        )
+        .order_by(Incident.report_count.desc(), Incident.id)
+        .limit(20)
+    ).all()
     opened_total = sum(opened_days.values())
     people = scope_people(session, scope)
     return DeskReport(
-        period=period, scope=scope, opened=opened_total, resolved=sum(resolved_days.values()),
-        deflections=sum(deflections.values()), sla=sla,
+        period=period,
+        scope=scope,
+        opened=opened_total,
+        resolved=sum(resolved_days.values()),
+        deflections=sum(deflections.values()),
+        sla=sla,
         per_day=[(d, opened_days.get(d, 0), resolved_days.get(d, 0)) for d in period.days()],
-        by_category=category_rows, by_tier=sorted(by_tier.items()),
+        by_category=category_rows,
+        by_tier=sorted(by_tier.items()),
         by_state=sorted((s or "national", n) for s, n in by_state.items()),
-        backlog=backlog, times=business_times(session, opened_in, calendar),
-        escalated={"any": sum(escalated.values()), "to_compact_office": escalated.get(Tier.COMPACT_OFFICE, 0),
-                   "to_national": escalated.get(Tier.NATIONAL, 0)},
-        reopened=reopened, incidents=[(i, s, c, n) for i, s, c, n in incidents],
-        most_read=most_read(session, period, people), top_searches=top_searches(session, period, people),
+        backlog=backlog,
+        times=business_times(session, opened_in, calendar),
+        escalated={
+            "any": sum(escalated.values()),
+            "to_compact_office": escalated.get(Tier.COMPACT_OFFICE, 0),
+            "to_national": escalated.get(Tier.NATIONAL, 0),
+        },
+        reopened=reopened,
+        incidents=[(i, s, c, n) for i, s, c, n in incidents],
+        most_read=most_read(session, period, people),
+        top_searches=top_searches(session, period, people),
     )

@@ -96,8 +96,12 @@ def _measure(calendar: BusinessCalendar) -> Callable[[int, int], float]:
     fast = wall_clock_micros(calendar)
     if fast is not None:
         return fast
-    return lambda a, b: business_time_between(_UNIX + dt.timedelta(microseconds=a), _UNIX + dt.timedelta(
-        microseconds=b), calendar).total_seconds() / 3600
+    return lambda a, b: (
+        business_time_between(
+            _UNIX + dt.timedelta(microseconds=a), _UNIX + dt.timedelta(microseconds=b), calendar
+        ).total_seconds()
+        / 3600
+    )
 
 
 def _micros_sql(session: Session, column: Any) -> Any:
@@ -108,14 +112,22 @@ def _micros_sql(session: Session, column: Any) -> Any:
     return cast(func.strftime("%s", column), Integer) * 1_000_000 + cast(func.substr(column, 21, 6), Integer)
 
 
-def _hours(session: Session, opened_in: Any, calendar: Callable[[str], BusinessCalendar]) -> dict[tuple[str, str],
-                                                                                                   list[float]]:
+def _hours(
+    session: Session, opened_in: Any, calendar: Callable[[str], BusinessCalendar]
+) -> dict[tuple[str, str], list[float]]:
     """Return the business hours to each milestone reached, by (tier, milestone)."""
     responded_at = func.coalesce(Ticket.first_responded_at, Ticket.resolved_at)
-    rows = session.execute(opened_in.with_only_columns(
-        Ticket.tier, Agency.time_zone, _micros_sql(session, Ticket.created_at), _micros_sql(session, responded_at),
-        _micros_sql(session, Ticket.resolved_at)).join(Agency, Agency.id == Ticket.agency_id).where(
-        func.coalesce(Ticket.first_responded_at, Ticket.resolved_at).is_not(None)))
+    rows = session.execute(
+        opened_in.with_only_columns(
+            Ticket.tier,
+            Agency.time_zone,
+            _micros_sql(session, Ticket.created_at),
+            _micros_sql(session, responded_at),
+            _micros_sql(session, Ticket.resolved_at),
+        )
+        .join(Agency, Agency.id == Ticket.agency_id)
+        .where(func.coalesce(Ticket.first_responded_at, Ticket.resolved_at).is_not(None))
+    )
     hours: dict[tuple[str, str], list[float]] = defaultdict(list)
     clocks: dict[str, Callable[[int], int] | None] = {}
     between: dict[str, Callable[[int, int], float]] = {}
@@ -146,6 +158,8 @@ def business_times(session: Session, opened_in: Any, calendar: Callable[[str], B
         for milestone in ("first_response", "resolution"):
             values = sorted(hours.get((tier, milestone), []))
             median, p90 = percentile(values, 0.5), percentile(values, 0.9)
-            result[tier][milestone] = (None if median is None else round(median, 2),
-                                       None if p90 is None else round(p90, 2))
+            result[tier][milestone] = (
+                None if median is None else round(median, 2),
+                None if p90 is None else round(p90, 2),
+            )
     return result

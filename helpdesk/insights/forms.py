@@ -15,8 +15,11 @@ class PhrasingForm(Form):
 
     kind = HiddenField(validators=[AnyOf(("zero_result", "no_click"))])
     query = HiddenField(validators=[InputRequired(), Length(max=QUERY_MAX)])
-    question = SelectField("Add as a phrasing of", validate_choice=False,
-                           validators=[InputRequired(message="Choose the question this search should find.")])
+    question = SelectField(
+        "Add as a phrasing of",
+        validate_choice=False,
+        validators=[InputRequired(message="Choose the question this search should find.")],
+    )
 
 
 class HandledForm(Form):

@@ -36,8 +36,12 @@ class FailedQuery:
 
     def to_api(self) -> dict[str, object]:
         """Return the item as the API contract has it."""
-        return {"query": self.query, "searches": self.searches, "people": self.people,
-                "last_seen": self.last_seen.isoformat()}
+        return {
+            "query": self.query,
+            "searches": self.searches,
+            "people": self.people,
+            "last_seen": self.last_seen.isoformat(),
+        }
 
 
 @lru_cache(maxsize=65_536)
@@ -63,7 +67,7 @@ def _merge(rows: list[tuple[str, int, dt.datetime, int]]) -> list[FailedQuery]:
     blocks: dict[tuple[str, ...], list[tuple[str, FailedQuery]]] = defaultdict(list)
     for query, count, last, shown in sorted(rows, key=lambda r: (-r[1], r[0])):
         key = tokens = _tokens(query)
-        blanks = [(*key[:i], "\0", *key[i + 1:]) for i in range(len(key))]
+        blanks = [(*key[:i], "\0", *key[i + 1 :]) for i in range(len(key))]
         target = by_words.get(key)
         if target is None:
             target = _similar(blocks, blanks, tokens)
@@ -80,8 +84,9 @@ def _merge(rows: list[tuple[str, int, dt.datetime, int]]) -> list[FailedQuery]:
     return groups
 
 
-def _similar(blocks: dict[tuple[str, ...], list[tuple[str, FailedQuery]]], blanks: list[tuple[str, ...]],
-             tokens: tuple[str, ...]) -> FailedQuery | None:
+def _similar(
+    blocks: dict[tuple[str, ...], list[tuple[str, FailedQuery]]], blanks: list[tuple[str, ...]], tokens: tuple[str, ...]
+) -> FailedQuery | None:
     """Return the first group (by blanked word, then age) one typo away from `tokens`, or None."""
     for i, blank in enumerate(blanks):
         found = blocks.get(blank)
@@ -97,9 +102,11 @@ def _similar(blocks: dict[tuple[str, ...], list[tuple[str, FailedQuery]]], blank
 def _handled(session: Session, kind: str, keys: list[str]) -> dict[str, dt.datetime]:
     found: dict[str, dt.datetime] = {}
     for start in range(0, len(keys), 500):
-        for key, at in session.execute(select(HandledItem.item_key, func.max(HandledItem.handled_at)).where(
-                HandledItem.kind == kind, HandledItem.item_key.in_(keys[start:start + 500]))
-                .group_by(HandledItem.item_key)):
+        for key, at in session.execute(
+            select(HandledItem.item_key, func.max(HandledItem.handled_at))
+            .where(HandledItem.kind == kind, HandledItem.item_key.in_(keys[start : start + 500]))
+            .group_by(HandledItem.item_key)
+        ):
             found[key] = at
     return found
 
@@ -108,8 +115,9 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
-def failed_searches(session: Session, period: Period, people: list[str] | None, *,
-                    limit: int = LIST_LENGTH) -> dict[str, list[FailedQuery]]:
+def failed_searches(
+    session: Session, period: Period, people: list[str] | None, *, limit: int = LIST_LENGTH
+) -> dict[str, list[FailedQuery]]:
     """Return {"zero_result", "no_click"}: the most frequent failed queries of the period by the people in scope."""
     if people is not None and not people:
         return {kind: [] for kind in ("zero_result", "no_click")}
@@ -121,22 +129,29 @@ def failed_searches(session: Session, period: Period, people: list[str] | None, 
     return found
 
 
-def _top(session: Session, kind: str, rows: list[tuple[str, int, dt.datetime, int]], period: Period,
-         people: list[str] | None, limit: int) -> list[FailedQuery]:
+def _top(
+    session: Session,
+    kind: str,
+    rows: list[tuple[str, int, dt.datetime, int]],
+    period: Period,
+    people: list[str] | None,
+    limit: int,
+) -> list[FailedQuery]:
     """Merge typo variants, drop handled items, and count the distinct people of the groups shown."""
     groups = _merge(rows)
     top: list[FailedQuery] = []
     # A handled query leaves the list, and comes back only if people fail with it again afterwards. Read in slices
     # of the list, most searched first, until it is full: not the handling of all the groups read.
     for start in range(0, len(groups), _SLICE):
-        chunk = groups[start:start + _SLICE]
+        chunk = groups[start : start + _SLICE]
         handled = _handled(session, kind, [v for g in chunk for v in g.variants])
         top += [g for g in chunk if not any(_aware(handled[v]) >= g.last_seen for v in g.variants if v in handled)]
         if len(top) >= limit:
             break
     top = top[:limit]
     # Someone who typed two spellings is one person: only the groups shown have their people counted.
-    for group, count in zip(top, query_people(session, period, (kind,), people, [g.variants for g in top]),
-                            strict=True):
+    for group, count in zip(
+        top, query_people(session, period, (kind,), people, [g.variants for g in top]), strict=True
+    ):
         group.people = count
     return top

@@ -80,17 +80,35 @@ def _report_indexes() -> None:
     Index("ix_search_click_created", SearchClick.__table__.c.created_at)
     Index("ix_deflection_created", Deflection.__table__.c.created_at)
     # The desk's reads of a period's requests, from the index alone (it replaced ix_ticket_created).
-    Index("ix_ticket_report_created", ticket.created_at, ticket.tier, ticket.category, ticket.state_code,
-          ticket.agency_id, ticket.first_responded_at, ticket.resolved_at, ticket.first_response_due,
-          ticket.resolution_due)
+    Index(
+        "ix_ticket_report_created",
+        ticket.created_at,
+        ticket.tier,
+        ticket.category,
+        ticket.state_code,
+        ticket.agency_id,
+        ticket.first_responded_at,
+        ticket.resolved_at,
+        ticket.first_response_due,
+        ticket.resolution_due,
+    )
     # The backlog by age; status last, as SQLite needs it in the index to answer from the index alone.
-    Index("ix_ticket_open_created", ticket.state_code, ticket.created_at, ticket.status,
-          postgresql_where=text("status IN ('new', 'open', 'pending')"),
-          sqlite_where=text("status IN ('new', 'open', 'pending')"))
+    Index(
+        "ix_ticket_open_created",
+        ticket.state_code,
+        ticket.created_at,
+        ticket.status,
+        postgresql_where=text("status IN ('new', 'open', 'pending')"),
+        sqlite_where=text("status IN ('new', 'open', 'pending')"),
+    )
     Index("ix_ticket_state_created", ticket.state_code, ticket.created_at)
     # Only resolved rows: an open ticket's NULL would be written again by every UPDATE of it on PostgreSQL.
-    Index("ix_ticket_resolved", ticket.resolved_at, postgresql_where=ticket.resolved_at.is_not(None),
-          sqlite_where=ticket.resolved_at.is_not(None))
+    Index(
+        "ix_ticket_resolved",
+        ticket.resolved_at,
+        postgresql_where=ticket.resolved_at.is_not(None),
+        sqlite_where=ticket.resolved_at.is_not(None),
+    )
 
 
 _report_indexes()

@@ -16,8 +16,9 @@ from helpdesk.search.models import SearchClick, SearchQuery
 BATCH = 50_000  # ids per transaction: a few large deletes, each committed, with short enough locks
 
 
-def sweep_search_log(session: Session, *, days: int, now: dt.datetime | None = None, batch: int = BATCH,
-                     origin: Origin = SYSTEM) -> int:
+def sweep_search_log(
+    session: Session, *, days: int, now: dt.datetime | None = None, batch: int = BATCH, origin: Origin = SYSTEM
+) -> int:
     """Delete searches older than `days` days with their clicks, one committed id range at a time; audit the sweep."""
     if days < 1:
         raise ValueError("the search log must be kept at least one day")
@@ -35,15 +36,24 @@ def sweep_search_log(session: Session, *, days: int, now: dt.datetime | None = N
         in_range = (SearchQuery.id >= start, SearchQuery.id < end, old)
         if start > (low or 0):
             session.commit()
-        session.execute(delete(SearchClick).where(
-            SearchClick.search_id >= start, SearchClick.search_id < end,
-            SearchClick.search_id.in_(select(SearchQuery.id).where(*in_range))))
+        session.execute(
+            delete(SearchClick).where(
+                SearchClick.search_id >= start,
+                SearchClick.search_id < end,
+                SearchClick.search_id.in_(select(SearchQuery.id).where(*in_range)),
+            )
+        )
         # cast: Session.execute is declared to return a Result; a DELETE's is a CursorResult (rowcount).
         removed += cast("CursorResult[Any]", session.execute(delete(SearchQuery).where(*in_range))).rowcount
     forget_before(session, cutoff)  # the rollups keep nothing the log no longer has
     # The audit row ends the sweep's last transaction: a sweep that removed rows is always in the trail.
-    record_event(session, "search_log_swept", origin=origin, target_type="search_query",
-                 detail=f"{removed} searches older than {days} days removed (before {cutoff:%Y-%m-%d %H:%M} UTC)")
+    record_event(
+        session,
+        "search_log_swept",
+        origin=origin,
+        target_type="search_query",
+        detail=f"{removed} searches older than {days} days removed (before {cutoff:%Y-%m-%d %H:%M} UTC)",
+    )
     session.commit()
     return removed
 

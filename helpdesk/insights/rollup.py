@@ -43,10 +43,18 @@ def kind_of() -> Any:
     """Return the SQL kind of a logged search, as the gap report defines it (typeahead hits are never "no click")."""
     # A probe of the clicks' search_id index per search: an EXISTS in a CASE, PostgreSQL hashes every click first
     # (a day's roll-up then reads the whole click table, twice).
-    opened = select(SearchClick.search_id).where(SearchClick.search_id == SearchQuery.id).limit(1) \
-        .scalar_subquery().is_not(None)
-    return case((SearchQuery.hits == 0, "zero_result"),
-                (and_(SearchQuery.hits > 0, SearchQuery.source != "typeahead", ~opened), "no_click"), else_="other")
+    opened = (
+        select(SearchClick.search_id)
+        .where(SearchClick.search_id == SearchQuery.id)
+        .limit(1)
+        .scalar_subquery()
+        .is_not(None)
+    )
+    return case(
+        (SearchQuery.hits == 0, "zero_result"),
+        (and_(SearchQuery.hits > 0, SearchQuery.source != "typeahead", ~opened), "no_click"),
+        else_="other",
+    )
 
 
 def kind_in(kinds: Iterable[str]) -> ColumnElement[bool]:
@@ -55,10 +63,11 @@ def kind_in(kinds: Iterable[str]) -> ColumnElement[bool]:
     if wanted >= set(KINDS):
         return literal(True)
     opened = exists().where(SearchClick.search_id == SearchQuery.id)
-    each = {"zero_result": SearchQuery.hits == 0,
-            "no_click": and_(SearchQuery.hits > 0, SearchQuery.source != "typeahead", ~opened),
-            "other": ~or_(SearchQuery.hits == 0, and_(SearchQuery.hits > 0, SearchQuery.source != "typeahead",
-                                                      ~opened))}
+    each = {
+        "zero_result": SearchQuery.hits == 0,
+        "no_click": and_(SearchQuery.hits > 0, SearchQuery.source != "typeahead", ~opened),
+        "other": ~or_(SearchQuery.hits == 0, and_(SearchQuery.hits > 0, SearchQuery.source != "typeahead", ~opened)),
+    }
     return or_(*(each[k] for k in KINDS if k in wanted)) if wanted else false()
 
 
@@ -80,21 +89,30 @@ def _fill(session: Session, day: dt.date, query: str | None = None) -> None:
     where = [SearchQuery.created_at >= start, SearchQuery.created_at < end]
     if query is not None:
         where.append(SearchQuery.query == query)
-    rows = select(SearchQuery.query, SearchQuery.hits, SearchQuery.created_at, SearchQuery.person,
-                  kind_of().label("kind")).where(*where).subquery()
+    rows = (
+        select(SearchQuery.query, SearchQuery.hits, SearchQuery.created_at, SearchQuery.person, kind_of().label("kind"))
+        .where(*where)
+        .subquery()
+    )
     on_day = literal(day, Date).label("day")
-    counted = select(on_day, rows.c.kind, rows.c.query, func.count(), func.max(rows.c.created_at),
-                     func.max(rows.c.hits)).group_by(rows.c.kind, rows.c.query)
-    session.execute(insert(SearchDay).from_select(["day", "kind", "query", "searches", "last_seen", "shown"],
-                                                  counted))
+    counted = select(
+        on_day, rows.c.kind, rows.c.query, func.count(), func.max(rows.c.created_at), func.max(rows.c.hits)
+    ).group_by(rows.c.kind, rows.c.query)
+    session.execute(insert(SearchDay).from_select(["day", "kind", "query", "searches", "last_seen", "shown"], counted))
     week, bit = _week(day)
-    people = select(literal(week, Date), rows.c.query, rows.c.kind, rows.c.person, literal(bit)).where(
-        rows.c.person.is_not(None)).distinct()
+    people = (
+        select(literal(week, Date), rows.c.query, rows.c.kind, rows.c.person, literal(bit))
+        .where(rows.c.person.is_not(None))
+        .distinct()
+    )
     upsert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(SearchWeekPerson)
     upsert = upsert.from_select(["week", "query", "kind", "person", "days"], people)
-    session.execute(upsert.on_conflict_do_update(
-        index_elements=["week", "query", "kind", "person"],
-        set_={"days": SearchWeekPerson.days.op("|")(upsert.excluded.days)}))
+    session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=["week", "query", "kind", "person"],
+            set_={"days": SearchWeekPerson.days.op("|")(upsert.excluded.days)},
+        )
+    )
 
 
 def _week(day: dt.date) -> tuple[dt.date, int]:
@@ -106,8 +124,12 @@ def _unset(session: Session, week: dt.date, mask: int, query: str | None = None)
     """Keep only the `mask` days of a week's people rows (of one query, when given); drop rows left empty."""
     where = [SearchWeekPerson.week == week] + ([SearchWeekPerson.query == query] if query is not None else [])
     # No ORM object of these rows is ever loaded: nothing to synchronise (the default would RETURNING every key).
-    session.execute(update(SearchWeekPerson).where(*where, SearchWeekPerson.days.op("&")(ALL_DAYS & ~mask) != 0)
-                    .values(days=SearchWeekPerson.days.op("&")(mask)).execution_options(synchronize_session=False))
+    session.execute(
+        update(SearchWeekPerson)
+        .where(*where, SearchWeekPerson.days.op("&")(ALL_DAYS & ~mask) != 0)
+        .values(days=SearchWeekPerson.days.op("&")(mask))
+        .execution_options(synchronize_session=False)
+    )
     session.execute(delete(SearchWeekPerson).where(*where, SearchWeekPerson.days == 0))
 
 
@@ -173,8 +195,11 @@ def forget_before(session: Session, cutoff: dt.datetime) -> None:
 
 def rolled_days(session: Session, period: Period) -> list[dt.date]:
     """Return the days of the period the rollups hold."""
-    return list(session.scalars(select(SearchRollup.day).where(SearchRollup.day >= period.first,
-                                                               SearchRollup.day <= period.last)))
+    return list(
+        session.scalars(
+            select(SearchRollup.day).where(SearchRollup.day >= period.first, SearchRollup.day <= period.last)
+        )
+    )
 
 
 def raw_ranges(period: Period, rolled: list[dt.date]) -> ColumnElement[bool]:
@@ -190,60 +215,86 @@ def raw_ranges(period: Period, rolled: list[dt.date]) -> ColumnElement[bool]:
     return or_(*runs) if runs else false()
 
 
-def _raw_where(period: Period, rolled: list[dt.date], kinds: Iterable[str],
-               people: list[str] | None) -> list[ColumnElement[bool]]:
+def _raw_where(
+    period: Period, rolled: list[dt.date], kinds: Iterable[str], people: list[str] | None
+) -> list[ColumnElement[bool]]:
     where = [raw_ranges(period, rolled), kind_in(kinds)]  # the ranges only: one index range each
     if people is not None:
         where.append(SearchQuery.person.in_(people or [""]))
     return where
 
 
-def query_counts(session: Session, period: Period, kinds: tuple[str, ...], people: list[str] | None, *,
-                 limit: int) -> list[tuple[str, int, dt.datetime, int]]:
+def query_counts(
+    session: Session, period: Period, kinds: tuple[str, ...], people: list[str] | None, *, limit: int
+) -> list[tuple[str, int, dt.datetime, int]]:
     """Return (query, searches, last seen, most shown) of the period's most frequent queries of `kinds`.
 
     Everyone's (people None): the rolled days from the rollup, the others from the raw log, added up in one
     statement. A scope's people are resolved now, as they are in the raw log: their searches are read raw."""
     rolled = rolled_days(session, period) if people is None else []
-    raw = select(SearchQuery.query.label("query"), func.count().label("n"),
-                 func.max(SearchQuery.created_at).label("last"), func.max(SearchQuery.hits).label("shown")).where(
-        *_raw_where(period, rolled, kinds, people)).group_by(SearchQuery.query)
+    raw = (
+        select(
+            SearchQuery.query.label("query"),
+            func.count().label("n"),
+            func.max(SearchQuery.created_at).label("last"),
+            func.max(SearchQuery.hits).label("shown"),
+        )
+        .where(*_raw_where(period, rolled, kinds, people))
+        .group_by(SearchQuery.query)
+    )
     if rolled:
-        daily = select(SearchDay.query.label("query"), SearchDay.searches.label("n"),
-                       SearchDay.last_seen.label("last"), SearchDay.shown.label("shown")).where(
-            SearchDay.day >= period.first, SearchDay.day <= period.last, SearchDay.kind.in_(kinds))
+        daily = select(
+            SearchDay.query.label("query"),
+            SearchDay.searches.label("n"),
+            SearchDay.last_seen.label("last"),
+            SearchDay.shown.label("shown"),
+        ).where(SearchDay.day >= period.first, SearchDay.day <= period.last, SearchDay.kind.in_(kinds))
         both = raw.union_all(daily).subquery()
         raw = select(both.c.query, func.sum(both.c.n), func.max(both.c.last), func.max(both.c.shown)).group_by(
-            both.c.query)
+            both.c.query
+        )
         order: list[ColumnElement[Any] | InstrumentedAttribute[str]] = [func.sum(both.c.n).desc(), both.c.query]
     else:
         order = [func.count().desc(), SearchQuery.query]
-    return [(q, int(n), last if last.tzinfo else last.replace(tzinfo=dt.UTC), int(shown or 0))
-            for q, n, last, shown in session.execute(raw.order_by(*order).limit(limit))]
+    return [
+        (q, int(n), last if last.tzinfo else last.replace(tzinfo=dt.UTC), int(shown or 0))
+        for q, n, last, shown in session.execute(raw.order_by(*order).limit(limit))
+    ]
 
 
-def query_people(session: Session, period: Period, kinds: tuple[str, ...], people: list[str] | None,
-                 groups: list[list[str]]) -> list[int]:
+def query_people(
+    session: Session, period: Period, kinds: tuple[str, ...], people: list[str] | None, groups: list[list[str]]
+) -> list[int]:
     """Return, for each group of queries (typo variants), how many distinct people searched any of them."""
     variants = {query: index for index, group in enumerate(groups) for query in group}
     if not variants:
         return []
     rolled = rolled_days(session, period) if people is None else []
-    parts = [select(SearchQuery.query.label("query"), SearchQuery.person.label("person")).where(
-        *_raw_where(period, rolled, kinds, people), SearchQuery.query.in_(list(variants)),
-        SearchQuery.person.is_not(None))]
+    parts = [
+        select(SearchQuery.query.label("query"), SearchQuery.person.label("person")).where(
+            *_raw_where(period, rolled, kinds, people),
+            SearchQuery.query.in_(list(variants)),
+            SearchQuery.person.is_not(None),
+        )
+    ]
     if rolled:  # equalities on the key's first columns: one index seek per (week, query, kind)
         weeks: dict[dt.date, int] = defaultdict(int)
         for day in rolled:
             week, bit = _week(day)
             weeks[week] |= bit
         on_days = case(weeks, value=SearchWeekPerson.week) if len(weeks) > 1 else literal(next(iter(weeks.values())))
-        parts.append(select(SearchWeekPerson.query, SearchWeekPerson.person).where(
-            SearchWeekPerson.week.in_(list(weeks)), SearchWeekPerson.query.in_(list(variants)),
-            SearchWeekPerson.kind.in_(kinds), SearchWeekPerson.days.op("&")(on_days) != 0))
+        parts.append(
+            select(SearchWeekPerson.query, SearchWeekPerson.person).where(
+                SearchWeekPerson.week.in_(list(weeks)),
+                SearchWeekPerson.query.in_(list(variants)),
+                SearchWeekPerson.kind.in_(kinds),
+                SearchWeekPerson.days.op("&")(on_days) != 0,
+            )
+        )
     both = union_all(*parts).subquery()
     # Counted in the database, by group: someone who typed two spellings of one group is one person.
     group = case(variants, value=both.c.query) if len(variants) > 1 else literal(0)
     counts: dict[int, int] = dict(
-        session.execute(select(group, func.count(both.c.person.distinct())).group_by(group)).all())
+        session.execute(select(group, func.count(both.c.person.distinct())).group_by(group)).all()
+    )
     return [int(counts.get(index, 0)) for index in range(len(groups))]

@@ -22,8 +22,13 @@ MAX_DAYS = 366
 REACH: dict[Report, dict[str, str]] = {
     # Editors close the content gaps: the national office's see every state, a state's editors their state.
     "content": {Role.NATIONAL_ADMIN: "all", Role.COMPACT_OFFICE: "state", Role.KB_EDITOR: "editor"},
-    "desk": {Role.NATIONAL_ADMIN: "all", Role.COMPACT_OFFICE: "state", Role.STATE_ADMIN: "state",
-             Role.PO_SUPERVISOR: "agency", Role.LOCAL_IT: "agency"},
+    "desk": {
+        Role.NATIONAL_ADMIN: "all",
+        Role.COMPACT_OFFICE: "state",
+        Role.STATE_ADMIN: "state",
+        Role.PO_SUPERVISOR: "agency",
+        Role.LOCAL_IT: "agency",
+    },
 }
 
 
@@ -113,8 +118,11 @@ def scope_people(session: Session, scope: Scope) -> list[str] | None:
     if scope.everyone:
         return None
     query = select(User.id)
-    query = query.where(User.agency_id == scope.agency_id) if scope.agency_id else query.where(
-        User.state_code == scope.state)
+    query = (
+        query.where(User.agency_id == scope.agency_id)
+        if scope.agency_id
+        else query.where(User.state_code == scope.state)
+    )
     return [person_of(f"u:{user_id}") for user_id in session.scalars(query)]
 
 
@@ -123,8 +131,11 @@ def scope_voter_keys(session: Session, scope: Scope) -> list[str] | None:
     if scope.everyone:
         return None
     query = select(User.id)
-    query = query.where(User.agency_id == scope.agency_id) if scope.agency_id else query.where(
-        User.state_code == scope.state)
+    query = (
+        query.where(User.agency_id == scope.agency_id)
+        if scope.agency_id
+        else query.where(User.state_code == scope.state)
+    )
     return [f"u:{user_id}" for user_id in session.scalars(query)]
 
 

@@ -79,9 +79,13 @@ def _filters(user: User, error: str | None, period: Period | None = None) -> dic
     """Return the filter form's values: as typed, else the period shown."""
     first = request.args.get("from") or (period.first.isoformat() if period else "")
     last = request.args.get("to") or (period.last.isoformat() if period else "")
-    return {"error": error, "first": first, "last": last,
-            "state": (request.args.get("state") or "").upper(),
-            "states": list_states(db.session) if is_national(user) else []}
+    return {
+        "error": error,
+        "first": first,
+        "last": last,
+        "state": (request.args.get("state") or "").upper(),
+        "states": list_states(db.session) if is_national(user) else [],
+    }
 
 
 def _csv(tables: list[Table], report: str, period: Period) -> Response:
@@ -90,8 +94,9 @@ def _csv(tables: list[Table], report: str, period: Period) -> Response:
     if table is None:
         abort(404)
     name = f"{report}-{table.name}-{period.first}-{period.last}.csv"
-    return Response(table_csv(table), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        table_csv(table), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 def _content_page(user: User, *, status: int = 200, form_error: str | None = None) -> tuple[str, int]:
@@ -105,21 +110,40 @@ def _content_page(user: User, *, status: int = 200, form_error: str | None = Non
     titles = article_titles()
     tables = {t.name: t for t in content_tables(report, titles)}
     charts = {
-        "zero_result": bar_chart("Searches with no result", "Searches per query that found nothing, most first.",
-                                 [(g.query, g.searches) for g in report.zero_result[:10]], value_label="Searches"),
-        "no_click": bar_chart("Searches whose results nobody opened", "Searches per query, most first.",
-                              [(g.query, g.searches) for g in report.no_click[:10]], value_label="Searches"),
+        "zero_result": bar_chart(
+            "Searches with no result",
+            "Searches per query that found nothing, most first.",
+            [(g.query, g.searches) for g in report.zero_result[:10]],
+            value_label="Searches",
+        ),
+        "no_click": bar_chart(
+            "Searches whose results nobody opened",
+            "Searches per query, most first.",
+            [(g.query, g.searches) for g in report.no_click[:10]],
+            value_label="Searches",
+        ),
         "deflections_by_category": bar_chart(
-            "Deflections per category", "Requests answered by self-help, per category.",
-            [(c, n) for c, n in report.deflections_by_category], value_label="Deflections"),
+            "Deflections per category",
+            "Requests answered by self-help, per category.",
+            [(c, n) for c, n in report.deflections_by_category],
+            value_label="Deflections",
+        ),
     }
     db.session.rollback()
     return render_template(
-        "insights/content.html", report=report, tables=tables, charts=charts, period=period,
-        can_handle=can_handle_gaps(user), choices=question_choices() if can_handle_gaps(user) else [],
-        phrasing_form=PhrasingForm(), handled_form=HandledForm(), form_error=form_error,
+        "insights/content.html",
+        report=report,
+        tables=tables,
+        charts=charts,
+        period=period,
+        can_handle=can_handle_gaps(user),
+        choices=question_choices() if can_handle_gaps(user) else [],
+        phrasing_form=PhrasingForm(),
+        handled_form=HandledForm(),
+        form_error=form_error,
         history=handling_history(db.session, 20) if can_handle_gaps(user) else [],
-        **_filters(user, None, period)), status
+        **_filters(user, None, period),
+    ), status
 
 
 @bp.get("/content")
@@ -159,9 +183,15 @@ def add_phrasing() -> BaseResponse | tuple[str, int]:
         return _content_page(user, status=400, form_error=errors[0] if errors else "The form expired; try again.")
     keys = {key for key, _label in form.question.choices}
     try:
-        row = add_gap_phrasing(db.session, actor=user, origin=current_origin(), kind=form.kind.data or "",
-                               query=form.query.data or "", question_key=form.question.data,
-                               known_keys=keys.__contains__)
+        row = add_gap_phrasing(
+            db.session,
+            actor=user,
+            origin=current_origin(),
+            kind=form.kind.data or "",
+            query=form.query.data or "",
+            question_key=form.question.data,
+            known_keys=keys.__contains__,
+        )
     except GapActionError as exc:  # the form is shown again with the reason; the 400 rolls the request back
         return _content_page(user, status=400, form_error=str(exc))
     flash(f"\u201c{row.phrase}\u201d is now a phrasing of that question; search finds it within seconds.", "success")
@@ -177,8 +207,15 @@ def mark_handled() -> BaseResponse | tuple[str, int]:
     form = HandledForm()
     if not form.validate_on_submit():
         return _content_page(user, status=400, form_error="The form expired or the item is unknown; try again.")
-    handle_gap(db.session, actor=user, origin=current_origin(), kind=form.kind.data or "", key=form.key.data or "",
-               action="dismissed", detail="marked handled")
+    handle_gap(
+        db.session,
+        actor=user,
+        origin=current_origin(),
+        kind=form.kind.data or "",
+        key=form.key.data or "",
+        action="dismissed",
+        detail="marked handled",
+    )
     flash("Marked handled: it leaves the list until it happens again.", "success")
     return _back()
 
@@ -196,25 +233,45 @@ def desk() -> tuple[str, int]:
         abort(403)
     db.session.rollback()
     tables = {t.name: t for t in desk_tables(report, article_titles())}
-    sla_items = [(f"{tier.replace('_', ' ')}: {m.replace('_', ' ')}", round(100 * c["met"] / c["due"], 1))
-                 for tier, ms in report.sla.items() for m, c in ms.items() if c["due"]]
+    sla_items = [
+        (f"{tier.replace('_', ' ')}: {m.replace('_', ' ')}", round(100 * c["met"] / c["due"], 1))
+        for tier, ms in report.sla.items()
+        for m, c in ms.items()
+        if c["due"]
+    ]
     charts = {
-        "per_day": series_chart("Requests opened and resolved per day",
-                                f"Opened {report.opened} and resolved {report.resolved} from {period.first} to "
-                                f"{period.last}.", [d.isoformat() for d, _o, _r in report.per_day],
-                                [("Opened", [o for _d, o, _r in report.per_day]),
-                                 ("Resolved", [r for _d, _o, r in report.per_day])], value_label="Requests"),
-        "by_category": bar_chart("Requests per category", "Requests opened in the period, per category.",
-                                 [(c, o) for c, o, _d, _r in report.by_category], value_label="Requests"),
-        "backlog": bar_chart("Open requests by age", "Requests open now, by how long they have been open.",
-                             report.backlog, value_label="Requests"),
-        "sla": bar_chart("SLA attainment", "Share of due milestones met in time, per tier.", sla_items,
-                         value_label="% met"),
-        "top_searches": bar_chart("Top searches", "The most frequent searches of the period.",
-                                  [(q, n) for q, n, _p in report.top_searches], value_label="Searches"),
+        "per_day": series_chart(
+            "Requests opened and resolved per day",
+            f"Opened {report.opened} and resolved {report.resolved} from {period.first} to {period.last}.",
+            [d.isoformat() for d, _o, _r in report.per_day],
+            [("Opened", [o for _d, o, _r in report.per_day]), ("Resolved", [r for _d, _o, r in report.per_day])],
+            value_label="Requests",
+        ),
+        "by_category": bar_chart(
+            "Requests per category",
+            "Requests opened in the period, per category.",
+            [(c, o) for c, o, _d, _r in report.by_category],
+            value_label="Requests",
+        ),
+        "backlog": bar_chart(
+            "Open requests by age",
+            "Requests open now, by how long they have been open.",
+            report.backlog,
+            value_label="Requests",
+        ),
+        "sla": bar_chart(
+            "SLA attainment", "Share of due milestones met in time, per tier.", sla_items, value_label="% met"
+        ),
+        "top_searches": bar_chart(
+            "Top searches",
+            "The most frequent searches of the period.",
+            [(q, n) for q, n, _p in report.top_searches],
+            value_label="Searches",
+        ),
     }
-    return render_template("insights/desk.html", report=report, tables=tables, charts=charts, period=period,
-                           **_filters(user, None, period)), 200
+    return render_template(
+        "insights/desk.html", report=report, tables=tables, charts=charts, period=period, **_filters(user, None, period)
+    ), 200
 
 
 @bp.get("/desk.csv")

@@ -22,8 +22,9 @@ def init_app(app: Flask) -> None:
     voters.init_app(app)
     app.register_blueprint(comments_bp)
     # The first use of the library imports ARTICLES_DIR into an empty database; then the database is the source.
-    store = DbLibraryStore(app.extensions["helpdesk.db"][0], app.config["ARTICLES_DIR"],
-                           app.config["INDEX_CHECK_SECONDS"])
+    store = DbLibraryStore(
+        app.extensions["helpdesk.db"][0], app.config["ARTICLES_DIR"], app.config["INDEX_CHECK_SECONDS"]
+    )
     app.extensions[_EXT] = store
     # Seed now, before any request holds a write transaction the import would wait for (SQLite). A database not
     # migrated yet (`serve` migrates after creating the app) is seeded at the first use of the library instead.

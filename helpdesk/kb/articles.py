@@ -136,8 +136,13 @@ def parse_article(slug: str, text: str) -> Article:
         raise ArticleError(f"file name {slug!r} is not a slug (lowercase words joined by '-')")
     meta, body = _split_front_matter(text)
     return build_article(
-        slug, title=_text_field(meta, "title", required=True), section=_text_field(meta, "section", required=True),
-        tags=_tags(meta), updated=_updated(meta), summary=_text_field(meta, "summary", required=False), body=body,
+        slug,
+        title=_text_field(meta, "title", required=True),
+        section=_text_field(meta, "section", required=True),
+        tags=_tags(meta),
+        updated=_updated(meta),
+        summary=_text_field(meta, "summary", required=False),
+        body=body,
         digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )
 
@@ -156,9 +161,14 @@ class ArticleFileFields(TypedDict):
 def parse_fields(text: str) -> ArticleFileFields:
     """Return the fields of an article file: title, section, tags, updated, summary and body (Markdown)."""
     meta, body = _split_front_matter(text)
-    return {"title": _text_field(meta, "title", required=True), "section": _text_field(meta, "section", required=True),
-            "tags": _tags(meta), "updated": _updated(meta), "summary": _text_field(meta, "summary", required=False),
-            "body": body.strip("\n").rstrip()}
+    return {
+        "title": _text_field(meta, "title", required=True),
+        "section": _text_field(meta, "section", required=True),
+        "tags": _tags(meta),
+        "updated": _updated(meta),
+        "summary": _text_field(meta, "summary", required=False),
+        "body": body.strip("\n").rstrip(),
+    }
 
 
 def render_questions(body: str) -> tuple[str, tuple[Question, ...]]:
@@ -181,11 +191,28 @@ def render_questions(body: str) -> tuple[str, tuple[Question, ...]]:
     return render_markdown(intro_md), tuple(questions)
 
 
-def build_article(slug: str, *, title: str, section: str, tags: tuple[str, ...], updated: dt.date | None,
-                  summary: str, body: str, digest: str) -> Article:
+def build_article(
+    slug: str,
+    *,
+    title: str,
+    section: str,
+    tags: tuple[str, ...],
+    updated: dt.date | None,
+    summary: str,
+    body: str,
+    digest: str,
+) -> Article:
     """Render an article from its fields (a file's, or a revision's in the database)."""
     intro_html, questions = render_questions(body)
     return Article(
-        slug=slug, title=title, section=section, tags=tags, updated=updated, summary=summary,
-        intro_html=intro_html, intro_text=html_to_text(intro_html), questions=questions, digest=digest,
+        slug=slug,
+        title=title,
+        section=section,
+        tags=tags,
+        updated=updated,
+        summary=summary,
+        intro_html=intro_html,
+        intro_text=html_to_text(intro_html),
+        questions=questions,
+        digest=digest,
     )

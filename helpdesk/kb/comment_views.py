@@ -21,8 +21,7 @@ bp = Blueprint("comments", __name__)
 
 def _comment_or_404(comment_id: int) -> Comment:
     comment = db.session.get(Comment, comment_id)
-    if comment is None or (comment.hidden_at is not None and not can_moderate_comment_by(current_user,
-                                                                                          comment.author)):
+    if comment is None or (comment.hidden_at is not None and not can_moderate_comment_by(current_user, comment.author)):
         abort(404)
     return comment
 
@@ -49,8 +48,14 @@ def add(slug: str) -> Response | tuple[str, int]:
     form = CommentForm()
     if form.validate_on_submit():
         try:
-            comment = add_comment(db.session, article.slug, author=current_user._get_current_object(),
-                                  body=form.body.data or "", origin=current_origin(), now=utcnow())
+            comment = add_comment(
+                db.session,
+                article.slug,
+                author=current_user._get_current_object(),
+                body=form.body.data or "",
+                origin=current_origin(),
+                now=utcnow(),
+            )
         except CommentError as exc:
             form.body.errors = [str(exc)]
         else:
@@ -69,8 +74,14 @@ def edit(comment_id: int) -> Response | str | tuple[str, int]:
     form = CommentForm(data={"body": comment.body_md})
     if form.validate_on_submit():
         try:
-            edit_comment(db.session, comment, actor=current_user._get_current_object(), body=form.body.data or "",
-                         origin=current_origin(), now=utcnow())
+            edit_comment(
+                db.session,
+                comment,
+                actor=current_user._get_current_object(),
+                body=form.body.data or "",
+                origin=current_origin(),
+                now=utcnow(),
+            )
         except CommentError as exc:
             form.body.errors = [str(exc)]
         else:
@@ -90,8 +101,14 @@ def hide(comment_id: int) -> Response:
     if not form.validate_on_submit():
         flash(" ".join(form.reason.errors) or "Say why the comment is hidden.", "error")
         return _back(comment)
-    hide_comment(db.session, comment, actor=current_user._get_current_object(), reason=form.reason.data or "",
-                 origin=current_origin(), now=utcnow())
+    hide_comment(
+        db.session,
+        comment,
+        actor=current_user._get_current_object(),
+        reason=form.reason.data or "",
+        origin=current_origin(),
+        now=utcnow(),
+    )
     flash("The comment is hidden from readers.", "success")
     return _back(comment)
 

@@ -35,34 +35,60 @@ def _clean(body: str) -> str:
     return body
 
 
-def add_comment(session: Session, article_slug: str, *, author: User, body: str, origin: Origin,
-                now: dt.datetime) -> Comment:
+def add_comment(
+    session: Session, article_slug: str, *, author: User, body: str, origin: Origin, now: dt.datetime
+) -> Comment:
     """Add a comment by `author` to the article."""
     body = _clean(body)
-    comment = Comment(article_slug=article_slug, author_id=author.id, body_md=body, body_html=render_markdown(body),
-                      created_at=now, updated_at=now)
+    comment = Comment(
+        article_slug=article_slug,
+        author_id=author.id,
+        body_md=body,
+        body_html=render_markdown(body),
+        created_at=now,
+        updated_at=now,
+    )
     session.add(comment)
     session.flush()
-    record_event(session, "comment_added", origin=origin, actor_id=author.id, actor_email=author.email,
-                 target_type="comment", target_id=comment.id, state_code=author.state_code, detail=article_slug)
+    record_event(
+        session,
+        "comment_added",
+        origin=origin,
+        actor_id=author.id,
+        actor_email=author.email,
+        target_type="comment",
+        target_id=comment.id,
+        state_code=author.state_code,
+        detail=article_slug,
+    )
     refresh_comments(session, article_slug)
     return comment
 
 
-def edit_comment(session: Session, comment: Comment, *, actor: User, body: str, origin: Origin,
-                 now: dt.datetime) -> None:
+def edit_comment(
+    session: Session, comment: Comment, *, actor: User, body: str, origin: Origin, now: dt.datetime
+) -> None:
     """Replace the text of the actor's own comment."""
     if comment.author_id != actor.id:
         raise PermissionError("only the author can edit a comment")
     body = _clean(body)
     comment.body_md, comment.body_html, comment.updated_at = body, render_markdown(body), now
-    record_event(session, "comment_edited", origin=origin, actor_id=actor.id, actor_email=actor.email,
-                 target_type="comment", target_id=comment.id, state_code=actor.state_code)
+    record_event(
+        session,
+        "comment_edited",
+        origin=origin,
+        actor_id=actor.id,
+        actor_email=actor.email,
+        target_type="comment",
+        target_id=comment.id,
+        state_code=actor.state_code,
+    )
     refresh_comments(session, comment.article_slug)
 
 
-def hide_comment(session: Session, comment: Comment, *, actor: User, reason: str, origin: Origin,
-                 now: dt.datetime) -> None:
+def hide_comment(
+    session: Session, comment: Comment, *, actor: User, reason: str, origin: Origin, now: dt.datetime
+) -> None:
     """Hide a comment from readers (kept, with who hid it and why); the author's compact office or national staff."""
     if not can_moderate_comment_by(actor, comment.author):
         raise PermissionError("only the author's compact office and national staff can hide comments")
@@ -71,8 +97,17 @@ def hide_comment(session: Session, comment: Comment, *, actor: User, reason: str
         raise CommentError("Say why the comment is hidden.")
     comment.hidden_at, comment.hidden_by_id, comment.hidden_reason = now, actor.id, reason
     # Filed under the author's state, so that its administrators see it whoever moderated (national staff too).
-    record_event(session, "comment_hidden", origin=origin, actor_id=actor.id, actor_email=actor.email,
-                 target_type="comment", target_id=comment.id, state_code=comment.author.state_code, detail=reason)
+    record_event(
+        session,
+        "comment_hidden",
+        origin=origin,
+        actor_id=actor.id,
+        actor_email=actor.email,
+        target_type="comment",
+        target_id=comment.id,
+        state_code=comment.author.state_code,
+        detail=reason,
+    )
     refresh_comments(session, comment.article_slug)
 
 
@@ -81,8 +116,16 @@ def unhide_comment(session: Session, comment: Comment, *, actor: User, origin: O
     if not can_moderate_comment_by(actor, comment.author):
         raise PermissionError("only the author's compact office and national staff can show hidden comments")
     comment.hidden_at = comment.hidden_by_id = comment.hidden_reason = None
-    record_event(session, "comment_unhidden", origin=origin, actor_id=actor.id, actor_email=actor.email,
-                 target_type="comment", target_id=comment.id, state_code=comment.author.state_code)
+    record_event(
+        session,
+        "comment_unhidden",
+        origin=origin,
+        actor_id=actor.id,
+        actor_email=actor.email,
+        target_type="comment",
+        target_id=comment.id,
+        state_code=comment.author.state_code,
+    )
     refresh_comments(session, comment.article_slug)
 
 

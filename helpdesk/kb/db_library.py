@@ -32,8 +32,16 @@ def revision_fields(slug: str, section: str, revision: ArticleRevision) -> Artic
 def render_fields(fields: ArticleFields) -> Article:
     """Render an article from its fields; its digest is that of its exported file (the same on every host)."""
     digest = hashlib.sha256(article_text(fields).encode("utf-8")).hexdigest()
-    return build_article(fields.slug, title=fields.title, section=fields.section, tags=fields.tags,
-                         updated=fields.updated, summary=fields.summary, body=fields.body, digest=digest)
+    return build_article(
+        fields.slug,
+        title=fields.title,
+        section=fields.section,
+        tags=fields.tags,
+        updated=fields.updated,
+        summary=fields.summary,
+        body=fields.body,
+        digest=digest,
+    )
 
 
 def load_db_library(session: Session, previous: ArticleLibrary | None = None) -> ArticleLibrary:
@@ -42,8 +50,10 @@ def load_db_library(session: Session, previous: ArticleLibrary | None = None) ->
     slugs = {s.id: s.slug for s in sections}
     rows = session.execute(
         select(ArticleRow, ArticleRevision)
-        .join(ArticleRevision, (ArticleRevision.article_id == ArticleRow.id)
-              & (ArticleRevision.number == ArticleRow.published_revision))
+        .join(
+            ArticleRevision,
+            (ArticleRevision.article_id == ArticleRow.id) & (ArticleRevision.number == ArticleRow.published_revision),
+        )
         .where(ArticleRow.status == "published")
     ).all()
     articles: dict[str, Article] = {}
@@ -70,8 +80,12 @@ def reader_engine(engine: Engine) -> Engine:
     if engine.dialect.name != "sqlite":
         return engine
     # The app's SQLite transactions BEGIN IMMEDIATE; a plain autocommit read in WAL mode never waits for them.
-    return create_engine(engine.url, isolation_level="AUTOCOMMIT", poolclass=NullPool,
-                         connect_args={"timeout": 30, "check_same_thread": False})
+    return create_engine(
+        engine.url,
+        isolation_level="AUTOCOMMIT",
+        poolclass=NullPool,
+        connect_args={"timeout": 30, "check_same_thread": False},
+    )
 
 
 class DbLibraryStore:
@@ -81,8 +95,13 @@ class DbLibraryStore:
     article published on any host is served by every host within that interval.
     """
 
-    def __init__(self, engine: Engine, seed_dir: Path | None, check_interval: float = 2.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        seed_dir: Path | None,
+        check_interval: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.writer = engine
         self.reader = reader_engine(engine)
         self.seed_dir = seed_dir

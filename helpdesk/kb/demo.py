@@ -26,25 +26,50 @@ No. Never let the browser save your password on a computer others use.
 REVISIONS = (
     ("First version", _BODY.format(extra="")),
     ("Say where the Sign out button is", _BODY.format(extra=" (the button at the top right of every page)")),
-    ("Mention locking the screen", _BODY.format(extra=" (the button at the top right of every page), or lock the "
-                                                      "screen with Windows+L for a short break")),
+    (
+        "Mention locking the screen",
+        _BODY.format(
+            extra=" (the button at the top right of every page), or lock the screen with Windows+L for a short break"
+        ),
+    ),
 )
-DRAFT = Draft(title="Using ICOTS on a phone", section="", note="Started: needs screenshots", body=(
-    "ICOTS works in a phone's browser.\n\n## Can I use ICOTS on my phone?\n\n"
-    "Yes, through the browser; your agency's rules on phones apply.\n"))
+DRAFT = Draft(
+    title="Using ICOTS on a phone",
+    section="",
+    note="Started: needs screenshots",
+    body=(
+        "ICOTS works in a phone's browser.\n\n## Can I use ICOTS on my phone?\n\n"
+        "Yes, through the browser; your agency's rules on phones apply.\n"
+    ),
+)
 
 
 def load_demo_articles(session: Session, *, editor: User, now: dt.datetime) -> None:
     """Write the demo articles as `editor`, once (nothing is written again when they exist)."""
-    section = session.scalars(select(Section.slug).where(Section.slug == "troubleshooting")).first() or \
-        session.scalars(select(Section.slug).order_by(Section.position)).first()
+    section = (
+        session.scalars(select(Section.slug).where(Section.slug == "troubleshooting")).first()
+        or session.scalars(select(Section.slug).order_by(Section.position)).first()
+    )
     if section is None or find_article(session, SHARED) is not None:
         return
     article = None
     for number, (note, body) in enumerate(REVISIONS, start=1):
-        draft = Draft(title="Working on a shared computer", section=section, body=body, note=note,
-                      tags=["shared", "sign out"], summary="Signing out and passwords on computers others use.")
-        article, _ = save_article(session, article, draft, actor=editor, origin=SYSTEM,
-                                  now=now - dt.timedelta(days=len(REVISIONS) - number), publish=True)
+        draft = Draft(
+            title="Working on a shared computer",
+            section=section,
+            body=body,
+            note=note,
+            tags=["shared", "sign out"],
+            summary="Signing out and passwords on computers others use.",
+        )
+        article, _ = save_article(
+            session,
+            article,
+            draft,
+            actor=editor,
+            origin=SYSTEM,
+            now=now - dt.timedelta(days=len(REVISIONS) - number),
+            publish=True,
+        )
     draft = Draft(DRAFT.title, section, DRAFT.body, note=DRAFT.note)
     save_article(session, None, draft, actor=editor, origin=SYSTEM, now=now)

@@ -53,8 +53,10 @@ class EditConflict(DomainError):
     @property
     def message(self) -> str:
         """Return what an API client does next."""
-        return (f"Revision {self.current} was saved since the revision this edit started from: "
-                f"read revision {self.current}, merge, and send it as base_revision.")
+        return (
+            f"Revision {self.current} was saved since the revision this edit started from: "
+            f"read revision {self.current}, merge, and send it as base_revision."
+        )
 
     def details(self) -> dict[str, object]:
         """Return the newer revision's number."""
@@ -83,14 +85,20 @@ def get_revision(session: Session, article: Article, number: int | None) -> Arti
     """Return one revision of the article (None: there is no such number)."""
     if number is None:
         return None
-    return session.scalars(select(ArticleRevision).where(
-        ArticleRevision.article_id == article.id, ArticleRevision.number == number)).first()
+    return session.scalars(
+        select(ArticleRevision).where(ArticleRevision.article_id == article.id, ArticleRevision.number == number)
+    ).first()
 
 
 def list_revisions(session: Session, article: Article) -> list[ArticleRevision]:
     """Return the article's revisions, newest first."""
-    return list(session.scalars(select(ArticleRevision).where(ArticleRevision.article_id == article.id)
-                                .order_by(ArticleRevision.number.desc())))
+    return list(
+        session.scalars(
+            select(ArticleRevision)
+            .where(ArticleRevision.article_id == article.id)
+            .order_by(ArticleRevision.number.desc())
+        )
+    )
 
 
 def clean_tags(tags: list[str] | str) -> list[str]:
@@ -128,13 +136,20 @@ def _validate(session: Session, draft: Draft, article: Article | None) -> tuple[
     elif article is None or slug != article.slug:
         other = find_article(session, slug)
         moved = session.scalars(select(SlugRedirect).where(SlugRedirect.old_slug == slug)).first()
-        if (other is not None and other is not article) or (moved is not None and (
-                article is None or moved.article_id != article.id)):
+        if (other is not None and other is not article) or (
+            moved is not None and (article is None or moved.article_id != article.id)
+        ):
             errors["slug"] = f"The address {slug!r} is taken by another article."
     if draft.title and "title" not in errors:
-        same = select(func.count()).select_from(Article).join(ArticleRevision, (
-            ArticleRevision.article_id == Article.id) & (ArticleRevision.number == Article.current_revision)).where(
-            func.lower(ArticleRevision.title) == draft.title.lower(), Article.status != "archived")
+        same = (
+            select(func.count())
+            .select_from(Article)
+            .join(
+                ArticleRevision,
+                (ArticleRevision.article_id == Article.id) & (ArticleRevision.number == Article.current_revision),
+            )
+            .where(func.lower(ArticleRevision.title) == draft.title.lower(), Article.status != "archived")
+        )
         if article is not None:
             same = same.where(Article.id != article.id)
         if session.scalar(same):
@@ -149,27 +164,54 @@ def _check_section(actor: User, section: str, state_sections: bool) -> None:
         raise PermissionError("you may not write articles of this section")
 
 
-def _add_revision(session: Session, article: Article, draft: Draft, *, actor: User, now: dt.datetime,
-                  note: str | None = None) -> ArticleRevision:
+def _add_revision(
+    session: Session, article: Article, draft: Draft, *, actor: User, now: dt.datetime, note: str | None = None
+) -> ArticleRevision:
     article.current_revision += 1
     article.updated_at = now
-    revision = ArticleRevision(article_id=article.id, number=article.current_revision, title=draft.title,
-                               summary=draft.summary, tags=",".join(clean_tags(draft.tags)), body=draft.body,
-                               updated_on=now.date(), author_id=actor.id, created_at=now,
-                               note=draft.note if note is None else note)
+    revision = ArticleRevision(
+        article_id=article.id,
+        number=article.current_revision,
+        title=draft.title,
+        summary=draft.summary,
+        tags=",".join(clean_tags(draft.tags)),
+        body=draft.body,
+        updated_on=now.date(),
+        author_id=actor.id,
+        created_at=now,
+        note=draft.note if note is None else note,
+    )
     session.add(revision)
     session.flush()
     return revision
 
 
 def _audit(session: Session, action: str, article: Article, *, actor: User, origin: Origin, detail: str) -> None:
-    record_event(session, action, origin=origin, actor_id=actor.id, actor_email=actor.email, target_type="article",
-                 target_id=article.id, state_code=actor.state_code, detail=f"{article.slug}: {detail}")
+    record_event(
+        session,
+        action,
+        origin=origin,
+        actor_id=actor.id,
+        actor_email=actor.email,
+        target_type="article",
+        target_id=article.id,
+        state_code=actor.state_code,
+        detail=f"{article.slug}: {detail}",
+    )
 
 
-def save_article(session: Session, article: Article | None, draft: Draft, *, actor: User, origin: Origin,
-                 now: dt.datetime, base_revision: int | None = None, publish: bool = False,
-                 state_sections: bool = False) -> tuple[Article, ArticleRevision]:
+def save_article(
+    session: Session,
+    article: Article | None,
+    draft: Draft,
+    *,
+    actor: User,
+    origin: Origin,
+    now: dt.datetime,
+    base_revision: int | None = None,
+    publish: bool = False,
+    state_sections: bool = False,
+) -> tuple[Article, ArticleRevision]:
     """Save the next revision of `article` (None: a new one) as a draft, or publish it; rename on a new slug."""
     if article is not None:
         _check_section(actor, _section_slug(session, article), state_sections)
@@ -181,8 +223,9 @@ def save_article(session: Session, article: Article | None, draft: Draft, *, act
     assert section is not None
     _check_section(actor, section.slug, state_sections)
     if article is None:
-        article = Article(slug=slug, section_id=section.id, status="draft", current_revision=0, created_at=now,
-                          updated_at=now)
+        article = Article(
+            slug=slug, section_id=section.id, status="draft", current_revision=0, created_at=now, updated_at=now
+        )
         session.add(article)
         session.flush()
     elif slug != article.slug:
@@ -202,18 +245,21 @@ def _section_slug(session: Session, article: Article) -> str:
     return session.scalars(select(Section.slug).where(Section.id == article.section_id)).one()
 
 
-def publish_article(session: Session, article: Article, *, actor: User, origin: Origin, now: dt.datetime,
-                    state_sections: bool = False) -> None:
+def publish_article(
+    session: Session, article: Article, *, actor: User, origin: Origin, now: dt.datetime, state_sections: bool = False
+) -> None:
     """Show the article's latest revision to readers (every host within the index check interval)."""
     _check_section(actor, _section_slug(session, article), state_sections)
     article.status, article.published_revision, article.updated_at = "published", article.current_revision, now
     bump_content_version(session)
-    _audit(session, "article_published", article, actor=actor, origin=origin,
-           detail=f"revision {article.current_revision}")
+    _audit(
+        session, "article_published", article, actor=actor, origin=origin, detail=f"revision {article.current_revision}"
+    )
 
 
-def archive_article(session: Session, article: Article, *, actor: User, origin: Origin, now: dt.datetime,
-                    state_sections: bool = False) -> None:
+def archive_article(
+    session: Session, article: Article, *, actor: User, origin: Origin, now: dt.datetime, state_sections: bool = False
+) -> None:
     """Take the article down: readers get 404; it keeps its history and can be published again."""
     _check_section(actor, _section_slug(session, article), state_sections)
     article.status, article.updated_at = "archived", now
@@ -221,8 +267,16 @@ def archive_article(session: Session, article: Article, *, actor: User, origin: 
     _audit(session, "article_archived", article, actor=actor, origin=origin, detail="archived")
 
 
-def restore_revision(session: Session, article: Article, number: int, *, actor: User, origin: Origin,
-                     now: dt.datetime, state_sections: bool = False) -> ArticleRevision:
+def restore_revision(
+    session: Session,
+    article: Article,
+    number: int,
+    *,
+    actor: User,
+    origin: Origin,
+    now: dt.datetime,
+    state_sections: bool = False,
+) -> ArticleRevision:
     """Add a new revision with the text of revision `number` (history is never rewritten); a published
     article is published at once with it."""
     _check_section(actor, _section_slug(session, article), state_sections)
@@ -232,8 +286,14 @@ def restore_revision(session: Session, article: Article, number: int, *, actor: 
     draft = Draft(old.title, "", old.body, old.summary, clean_tags(old.tags), f"Restored revision {number}")
     revision = _add_revision(session, article, draft, actor=actor, now=now)
     revision.updated_on = now.date()
-    _audit(session, "article_restored", article, actor=actor, origin=origin,
-           detail=f"revision {number} as revision {revision.number}")
+    _audit(
+        session,
+        "article_restored",
+        article,
+        actor=actor,
+        origin=origin,
+        detail=f"revision {number} as revision {revision.number}",
+    )
     if article.status == "published":
         article.published_revision = revision.number
         bump_content_version(session)
@@ -255,15 +315,21 @@ def rename_article(session: Session, article: Article, slug: str, *, actor: User
     session.execute(update(ArticleStats).where(ArticleStats.article_slug == old).values(article_slug=slug))
     session.execute(update(Comment).where(Comment.article_slug == old).values(article_slug=slug))
     session.execute(update(SearchClick).where(SearchClick.article_slug == old).values(article_slug=slug))
-    for phrasing in session.scalars(select(LearnedPhrasing).where(
-            (LearnedPhrasing.question_key == old) | LearnedPhrasing.question_key.startswith(f"{old}#"))):
-        phrasing.question_key = slug + phrasing.question_key[len(old):]
+    for phrasing in session.scalars(
+        select(LearnedPhrasing).where(
+            (LearnedPhrasing.question_key == old) | LearnedPhrasing.question_key.startswith(f"{old}#")
+        )
+    ):
+        phrasing.question_key = slug + phrasing.question_key[len(old) :]
     bump_content_version(session)
     _audit(session, "article_renamed", article, actor=actor, origin=origin, detail=f"renamed from {old}")
 
 
 def redirect_target(session: Session, slug: str) -> str | None:
     """Return the current slug of an article once called `slug`, if any."""
-    found = session.scalars(select(Article.slug).join(SlugRedirect, SlugRedirect.article_id == Article.id)
-                            .where(SlugRedirect.old_slug == slug)).first()
+    found = session.scalars(
+        select(Article.slug)
+        .join(SlugRedirect, SlugRedirect.article_id == Article.id)
+        .where(SlugRedirect.old_slug == slug)
+    ).first()
     return found

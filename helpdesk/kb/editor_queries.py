@@ -32,12 +32,16 @@ class EditorRow:
 
 def list_editor_rows(session: Session, *, status: str = "", query: str = "") -> list[EditorRow]:
     """Return the articles, most recently changed first; `status` and `query` (title or slug words) filter."""
-    statement = (select(Article, ArticleRevision, Section.title, User.name)
-                 .join(ArticleRevision, (ArticleRevision.article_id == Article.id)
-                       & (ArticleRevision.number == Article.current_revision))
-                 .join(Section, Section.id == Article.section_id)
-                 .outerjoin(User, User.id == ArticleRevision.author_id)
-                 .order_by(Article.updated_at.desc(), Article.id.desc()))
+    statement = (
+        select(Article, ArticleRevision, Section.title, User.name)
+        .join(
+            ArticleRevision,
+            (ArticleRevision.article_id == Article.id) & (ArticleRevision.number == Article.current_revision),
+        )
+        .join(Section, Section.id == Article.section_id)
+        .outerjoin(User, User.id == ArticleRevision.author_id)
+        .order_by(Article.updated_at.desc(), Article.id.desc())
+    )
     if status in STATUSES:
         statement = statement.where(Article.status == status)
     for word in query.lower().split()[:8]:
@@ -46,16 +50,37 @@ def list_editor_rows(session: Session, *, status: str = "", query: str = "") -> 
     rows = session.execute(statement).all()
     slugs = [article.slug for article, *_ in rows]
     counts = get_vote_counts_many(session, slugs)
-    reasons = dict(session.execute(select(Vote.article_slug, func.count()).where(
-        Vote.article_slug.in_(slugs), Vote.helpful.is_(False), Vote.reason.is_not(None)).group_by(Vote.article_slug)
-    ).all())
-    return [EditorRow(a.slug, r.title, section, a.status, a.current_revision, a.published_revision, editor,
-                      a.updated_at, counts.get(a.slug, VoteCounts()), int(reasons.get(a.slug, 0)))
-            for a, r, section, editor in rows]
+    reasons = dict(
+        session.execute(
+            select(Vote.article_slug, func.count())
+            .where(Vote.article_slug.in_(slugs), Vote.helpful.is_(False), Vote.reason.is_not(None))
+            .group_by(Vote.article_slug)
+        ).all()
+    )
+    return [
+        EditorRow(
+            a.slug,
+            r.title,
+            section,
+            a.status,
+            a.current_revision,
+            a.published_revision,
+            editor,
+            a.updated_at,
+            counts.get(a.slug, VoteCounts()),
+            int(reasons.get(a.slug, 0)),
+        )
+        for a, r, section, editor in rows
+    ]
 
 
 def list_no_reasons(session: Session, slug: str, limit: int = 20) -> list[str]:
     """Return the latest "No" reasons readers left on the article."""
-    return list(session.scalars(select(Vote.reason).where(Vote.article_slug == slug, Vote.helpful.is_(False),
-                                                          Vote.reason.is_not(None))
-                                .order_by(Vote.updated_at.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(Vote.reason)
+            .where(Vote.article_slug == slug, Vote.helpful.is_(False), Vote.reason.is_not(None))
+            .order_by(Vote.updated_at.desc())
+            .limit(limit)
+        )
+    )

@@ -55,8 +55,12 @@ def _editors_only() -> Response | None:
 
 def _actor() -> dict[str, Any]:
     user: User = current_user._get_current_object()
-    return {"actor": user, "origin": current_origin(), "now": utcnow(),
-            "state_sections": bool(current_app.config.get("KB_STATE_SECTIONS"))}
+    return {
+        "actor": user,
+        "origin": current_origin(),
+        "now": utcnow(),
+        "state_sections": bool(current_app.config.get("KB_STATE_SECTIONS")),
+    }
 
 
 @bp.get("")
@@ -73,17 +77,33 @@ def _sections() -> list[Section]:
 
 def _form_draft() -> Draft:
     form = request.form
-    return Draft(form.get("title", ""), form.get("section", ""), form.get("body", ""), form.get("summary", ""),
-                 clean_tags(form.get("tags", "")), form.get("note", ""), form.get("slug", ""))
+    return Draft(
+        form.get("title", ""),
+        form.get("section", ""),
+        form.get("body", ""),
+        form.get("summary", ""),
+        clean_tags(form.get("tags", "")),
+        form.get("note", ""),
+        form.get("slug", ""),
+    )
 
 
-def _page(article: Article | None, draft: Draft, *, base: int | None, errors: dict[str, str] | None = None,
-          status: int = 200) -> tuple[str, int]:
+def _page(
+    article: Article | None, draft: Draft, *, base: int | None, errors: dict[str, str] | None = None, status: int = 200
+) -> tuple[str, int]:
     published = get_library().get(article.slug) if article is not None else None
     preview = preview_body(draft.body, published)
     reasons = list_no_reasons(db.session, article.slug) if article is not None else []
-    return render_template("editor/edit.html", article=article, draft=draft, base=base, errors=errors or {},
-                           preview=preview, sections=_sections(), reasons=reasons), status
+    return render_template(
+        "editor/edit.html",
+        article=article,
+        draft=draft,
+        base=base,
+        errors=errors or {},
+        preview=preview,
+        sections=_sections(),
+        reasons=reasons,
+    ), status
 
 
 @bp.get("/new")
@@ -100,8 +120,15 @@ def edit(slug: str) -> tuple[str, int]:
     article = find_article(db.session, slug) or abort(404)
     revision = get_revision(db.session, article, article.current_revision) or abort(404)
     section = db.session.get(Section, article.section_id)
-    draft = Draft(revision.title, section.slug if section else "", revision.body, revision.summary,
-                  clean_tags(revision.tags), "", article.slug)
+    draft = Draft(
+        revision.title,
+        section.slug if section else "",
+        revision.body,
+        revision.summary,
+        clean_tags(revision.tags),
+        "",
+        article.slug,
+    )
     return _page(article, draft, base=article.current_revision)
 
 
@@ -130,10 +157,14 @@ def _save(article: Article | None) -> Response | tuple[str, int]:
         else:
             if article is not None and base is None:
                 raise EditInvalid({"base_revision": "The form lost its revision number: reload the page."})
-            article, revision = save_article(db.session, article, draft, base_revision=base,
-                                             publish=action == "publish", **_actor())
-            message = (f"Published revision {revision.number}: every reader sees it within seconds."
-                       if action == "publish" else f"Saved draft revision {revision.number}; readers do not see it.")
+            article, revision = save_article(
+                db.session, article, draft, base_revision=base, publish=action == "publish", **_actor()
+            )
+            message = (
+                f"Published revision {revision.number}: every reader sees it within seconds."
+                if action == "publish"
+                else f"Saved draft revision {revision.number}; readers do not see it."
+            )
     except EditConflict as exc:
         db.session.rollback()  # the page shows what is saved, not what the refused change left in memory
         return _conflict(article, draft, exc.current)
@@ -150,8 +181,15 @@ def _conflict(article: Article | None, draft: Draft, current: int) -> tuple[str,
     assert article is not None
     theirs = get_revision(db.session, article, current)
     diff = diff_lines(theirs.body if theirs else "", draft.body, f"revision {current}", "your text")
-    return render_template("editor/conflict.html", article=article, draft=draft, theirs=theirs, diff=diff,
-                           sections=_sections(), current=current), 409
+    return render_template(
+        "editor/conflict.html",
+        article=article,
+        draft=draft,
+        theirs=theirs,
+        diff=diff,
+        sections=_sections(),
+        current=current,
+    ), 409
 
 
 @bp.post("/preview")
@@ -159,8 +197,9 @@ def preview() -> str:
     """The preview fragment, for the edit page's script (the Preview button does the same without script)."""
     slug = request.form.get("slug", "")
     published = get_library().get(slug) if slug else None
-    return render_template("editor/_preview.html", preview=preview_body(request.form.get("body", "")[:300_000],
-                                                                        published))
+    return render_template(
+        "editor/_preview.html", preview=preview_body(request.form.get("body", "")[:300_000], published)
+    )
 
 
 @bp.get("/<slug>/history")
@@ -168,8 +207,10 @@ def history(slug: str) -> str:
     """Every revision with author, time and note; pick two to compare; restore one."""
     article = find_article(db.session, slug) or abort(404)
     revisions = list_revisions(db.session, article)
-    authors = {u.id: u.name for u in db.session.scalars(select(User).where(
-        User.id.in_({r.author_id for r in revisions if r.author_id})))}
+    authors = {
+        u.id: u.name
+        for u in db.session.scalars(select(User).where(User.id.in_({r.author_id for r in revisions if r.author_id})))
+    }
     return render_template("editor/history.html", article=article, revisions=revisions, authors=authors)
 
 
@@ -183,8 +224,12 @@ def diff(slug: str) -> str:
     old, new = (get_revision(db.session, article, int(n)) for n in numbers)
     if old is None or new is None:
         abort(404)
-    lines = diff_lines(f"# {old.title}\n\n{old.body}", f"# {new.title}\n\n{new.body}",
-                       f"revision {old.number}", f"revision {new.number}")
+    lines = diff_lines(
+        f"# {old.title}\n\n{old.body}",
+        f"# {new.title}\n\n{new.body}",
+        f"revision {old.number}",
+        f"revision {new.number}",
+    )
     return render_template("editor/diff.html", article=article, old=old, new=new, lines=lines)
 
 

@@ -47,8 +47,11 @@ class ArticleFields:
 
 def _scalar(value: str) -> str:
     """Return `value` as one YAML scalar on one line (quoted only when it must be)."""
-    return yaml.safe_dump(value, allow_unicode=True, width=1_000_000, default_style=None).removesuffix("\n...\n") \
+    return (
+        yaml.safe_dump(value, allow_unicode=True, width=1_000_000, default_style=None)
+        .removesuffix("\n...\n")
         .rstrip("\n")
+    )
 
 
 def article_text(fields: ArticleFields) -> str:
@@ -98,8 +101,15 @@ def parse_file(name: str, text: str, sections: set[str]) -> ArticleFields:
     if sections and fields["section"] not in sections:
         line = _line_of(text, "'section'")
         raise ExchangeError(f"{name}:{line}: section {fields['section']!r} is not listed in {SECTIONS_FILE}")
-    return ArticleFields(slug, str(fields["title"]), str(fields["section"]), tuple(fields["tags"]),
-                         fields["updated"], str(fields["summary"]), str(fields["body"]))
+    return ArticleFields(
+        slug,
+        str(fields["title"]),
+        str(fields["section"]),
+        tuple(fields["tags"]),
+        fields["updated"],
+        str(fields["summary"]),
+        str(fields["body"]),
+    )
 
 
 def read_sections(directory: Path) -> list[SectionFields]:

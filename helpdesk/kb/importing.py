@@ -30,8 +30,11 @@ def bump_content_version(session: Session) -> None:
 
 
 def _current_fields(session: Session, article: Article, section: str) -> ArticleFields | None:
-    revision = session.scalars(select(ArticleRevision).where(
-        ArticleRevision.article_id == article.id, ArticleRevision.number == article.current_revision)).first()
+    revision = session.scalars(
+        select(ArticleRevision).where(
+            ArticleRevision.article_id == article.id, ArticleRevision.number == article.current_revision
+        )
+    ).first()
     return None if revision is None else revision_fields(article.slug, section, revision)
 
 
@@ -42,8 +45,9 @@ def _apply_sections(session: Session, sections: list[SectionFields], report: lis
         if row is None:
             report.append(f"section {wanted.slug}: created")
             if not dry_run:
-                session.add(Section(slug=wanted.slug, title=wanted.title, description=wanted.description,
-                                    position=position))
+                session.add(
+                    Section(slug=wanted.slug, title=wanted.title, description=wanted.description, position=position)
+                )
         elif (row.title, row.description, row.position) != (wanted.title, wanted.description, position):
             report.append(f"section {wanted.slug}: updated")
             if not dry_run:
@@ -52,8 +56,16 @@ def _apply_sections(session: Session, sections: list[SectionFields], report: lis
         session.flush()
 
 
-def import_articles(session: Session, directory: Path, *, actor: User | None, origin: Origin = SYSTEM,
-                    dry_run: bool = False, now: dt.datetime | None = None, audit: bool = True) -> list[str]:
+def import_articles(
+    session: Session,
+    directory: Path,
+    *,
+    actor: User | None,
+    origin: Origin = SYSTEM,
+    dry_run: bool = False,
+    now: dt.datetime | None = None,
+    audit: bool = True,
+) -> list[str]:
     """Create or update (one published revision each) every article of `directory`; return what changed.
 
     Every file is read and checked before anything is written: a bad file raises `ExchangeError` naming it and
@@ -73,10 +85,14 @@ def import_articles(session: Session, directory: Path, *, actor: User | None, or
     for fields in files:
         article = session.scalars(select(Article).where(Article.slug == fields.slug)).first()
         section = known.get(fields.section)
-        if article is not None and article.status == "published" and \
-                _current_fields(session, article, fields.section) == fields and \
-                article.published_revision == article.current_revision and section is not None and \
-                section.id == article.section_id:
+        if (
+            article is not None
+            and article.status == "published"
+            and _current_fields(session, article, fields.section) == fields
+            and article.published_revision == article.current_revision
+            and section is not None
+            and section.id == article.section_id
+        ):
             report.append(f"{fields.slug}: unchanged")
             continue
         report.append(f"{fields.slug}: {'created' if article is None else 'updated'}")
@@ -85,24 +101,46 @@ def import_articles(session: Session, directory: Path, *, actor: User | None, or
             continue
         assert section is not None
         if article is None:
-            article = Article(slug=fields.slug, section_id=section.id, status="published", current_revision=0,
-                              created_at=now, updated_at=now)
+            article = Article(
+                slug=fields.slug,
+                section_id=section.id,
+                status="published",
+                current_revision=0,
+                created_at=now,
+                updated_at=now,
+            )
             session.add(article)
             session.flush()
         number = article.current_revision + 1
-        session.add(ArticleRevision(
-            article_id=article.id, number=number, title=fields.title, summary=fields.summary,
-            tags=",".join(fields.tags), body=fields.body, updated_on=fields.updated,
-            author_id=actor.id if actor else None, created_at=now, note=f"Imported from {directory.name}/"))
+        session.add(
+            ArticleRevision(
+                article_id=article.id,
+                number=number,
+                title=fields.title,
+                summary=fields.summary,
+                tags=",".join(fields.tags),
+                body=fields.body,
+                updated_on=fields.updated,
+                author_id=actor.id if actor else None,
+                created_at=now,
+                note=f"Imported from {directory.name}/",
+            )
+        )
         article.section_id, article.status, article.updated_at = section.id, "published", now
         article.current_revision = article.published_revision = number
     if not dry_run and (changed or any(line.startswith("section") for line in report)):
         session.flush()
         bump_content_version(session)
     if not dry_run and changed and audit:
-        record_event(session, "articles_imported", origin=origin, actor_id=actor.id if actor else None,
-                     actor_email=actor.email if actor else CLI_ACTOR, target_type="article",
-                     detail=f"{changed} articles from {directory}")
+        record_event(
+            session,
+            "articles_imported",
+            origin=origin,
+            actor_id=actor.id if actor else None,
+            actor_email=actor.email if actor else CLI_ACTOR,
+            target_type="article",
+            detail=f"{changed} articles from {directory}",
+        )
     return report
 
 
@@ -113,8 +151,12 @@ def seed_database(session: Session, directory: Path | None) -> int:
     finds the database seeded and does nothing.
     """
     # cast: Session.execute is declared to return a Result; an UPDATE's is a CursorResult (rowcount).
-    claimed = cast("CursorResult[Any]", session.execute(
-        update(ContentState).where(ContentState.id == 1, ContentState.seeded.is_(False)).values(seeded=True))).rowcount
+    claimed = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(ContentState).where(ContentState.id == 1, ContentState.seeded.is_(False)).values(seeded=True)
+        ),
+    ).rowcount
     if not claimed or directory is None or not directory.is_dir():
         return 0
     if session.scalar(select(Article.id).limit(1)) is not None:
@@ -129,14 +171,20 @@ def export_articles(session: Session, directory: Path) -> int:
     directory.mkdir(parents=True, exist_ok=True)
     sections = session.scalars(select(Section).order_by(Section.position, Section.id)).all()
     slugs = {s.id: s.slug for s in sections}
-    _write(directory / SECTIONS_FILE, sections_text([SectionFields(s.slug, s.title, s.description)
-                                                     for s in sections]))
-    rows = session.execute(select(Article, ArticleRevision).join(
-        ArticleRevision, (ArticleRevision.article_id == Article.id)
-        & (ArticleRevision.number == Article.published_revision)).where(Article.status == "published")).all()
+    _write(directory / SECTIONS_FILE, sections_text([SectionFields(s.slug, s.title, s.description) for s in sections]))
+    rows = session.execute(
+        select(Article, ArticleRevision)
+        .join(
+            ArticleRevision,
+            (ArticleRevision.article_id == Article.id) & (ArticleRevision.number == Article.published_revision),
+        )
+        .where(Article.status == "published")
+    ).all()
     for article, revision in rows:
-        _write(directory / f"{article.slug}.md", article_text(revision_fields(article.slug,
-                                                                              slugs[article.section_id], revision)))
+        _write(
+            directory / f"{article.slug}.md",
+            article_text(revision_fields(article.slug, slugs[article.section_id], revision)),
+        )
     return len(rows)
 
 

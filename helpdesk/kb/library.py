@@ -133,8 +133,9 @@ def load_library(directory: Path, previous: ArticleLibrary | None = None) -> Art
 class LibraryStore:
     """Hold the current library for one process and reload it when `articles/` changes."""
 
-    def __init__(self, directory: Path, check_interval: float = 2.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, directory: Path, check_interval: float = 2.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.directory = directory
         self.check_interval = check_interval
         self._clock = clock

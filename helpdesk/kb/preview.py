@@ -44,8 +44,10 @@ def preview_body(body: str, published: Article | None = None) -> Preview:
     for question in questions:
         base, _, suffix = question.id.rpartition("_")
         if suffix.isdigit() and any(q.id == base for q in questions):
-            result.warnings.append(f"Two questions read \u201c{question.text}\u201d: the second gets the anchor "
-                                   f"#{question.id}. Make each question different.")
+            result.warnings.append(
+                f"Two questions read \u201c{question.text}\u201d: the second gets the anchor "
+                f"#{question.id}. Make each question different."
+            )
     if published is not None:
         kept = {q.id for q in questions}
         for old in published.questions:
@@ -54,7 +56,8 @@ def preview_body(body: str, published: Article | None = None) -> Preview:
                 hint = f" (now #{near[0]})" if near else ""
                 result.warnings.append(
                     f"The anchor #{old.id}{hint} changes: links to \u201c{old.text}\u201d elsewhere will open the top "
-                    f"of the article. To keep the old anchor, end the question's line with {{#{old.id}}}.")
+                    f"of the article. To keep the old anchor, end the question's line with {{#{old.id}}}."
+                )
     if not intro_html.strip() and not questions:
         result.warnings.append("Nothing to show yet: write an introduction or a '## ' question.")
     return result

@@ -35,8 +35,9 @@ def clean_reason(helpful: bool, reason: str | None) -> str | None:
     return reason or None
 
 
-def cast_vote(session: Session, article_slug: str, *, voter: str, helpful: bool,
-              reason: str | None = None) -> VoteCounts:
+def cast_vote(
+    session: Session, article_slug: str, *, voter: str, helpful: bool, reason: str | None = None
+) -> VoteCounts:
     """Record `voter`'s vote on an article (replacing an earlier one) and return the new counts.
 
     The counter row changes in the same transaction by the vote's difference: the earlier vote is read under a
@@ -51,16 +52,28 @@ def cast_vote(session: Session, article_slug: str, *, voter: str, helpful: bool,
     for _ in range(3):
         earlier = session.execute(select(Vote.helpful).where(*mine).with_for_update()).first()
         if earlier is not None:
-            session.execute(update(Vote).where(*mine).values(helpful=helpful, reason=reason, updated_at=now)
-                            .execution_options(synchronize_session=False))
+            session.execute(
+                update(Vote)
+                .where(*mine)
+                .values(helpful=helpful, reason=reason, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
             if earlier.helpful == helpful:
                 return get_vote_counts(session, article_slug)
             stats = add_votes(session, article_slug, helpful=1 if helpful else -1, total=0)
             return VoteCounts(stats.helpful, stats.total)
         created = session.execute(
-            insert(Vote).values(article_slug=article_slug, voter_key=voter, helpful=helpful, reason=reason,
-                                created_at=now, updated_at=now)
-            .on_conflict_do_nothing(index_elements=[Vote.article_slug, Vote.voter_key]).returning(Vote.id)
+            insert(Vote)
+            .values(
+                article_slug=article_slug,
+                voter_key=voter,
+                helpful=helpful,
+                reason=reason,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=[Vote.article_slug, Vote.voter_key])
+            .returning(Vote.id)
         ).first()
         if created is not None:
             stats = add_votes(session, article_slug, helpful=int(helpful), total=1)
@@ -98,8 +111,11 @@ def get_vote_counts(session: Session, article_slug: str) -> VoteCounts:
 
 def get_vote_counts_many(session: Session, slugs: list[str] | None = None) -> dict[str, VoteCounts]:
     """Return counts per article slug (all articles when `slugs` is None), from the counter rows."""
-    return {slug: VoteCounts(stats.helpful, stats.total) for slug, stats in get_stats_many(session, slugs).items()
-            if stats.total}
+    return {
+        slug: VoteCounts(stats.helpful, stats.total)
+        for slug, stats in get_stats_many(session, slugs).items()
+        if stats.total
+    }
 
 
 def rank_most_helpful(counts: dict[str, VoteCounts], slugs: list[str], limit: int = 5) -> list[str]:
@@ -113,6 +129,7 @@ def rank_most_helpful(counts: dict[str, VoteCounts], slugs: list[str], limit: in
         root: float = ((p * (1 - p) + z * z / (4 * n)) / n) ** 0.5  # a float's power is typed Any
         return (p + z * z / (2 * n) - z * root) / (1 + z * z / n)
 
-    ranked = sorted((s for s in slugs if counts.get(s, VoteCounts()).helpful > 0),
-                    key=lambda s: (-lower_bound(counts[s]), s))
+    ranked = sorted(
+        (s for s in slugs if counts.get(s, VoteCounts()).helpful > 0), key=lambda s: (-lower_bound(counts[s]), s)
+    )
     return ranked[:limit]

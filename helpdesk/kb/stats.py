@@ -49,11 +49,18 @@ def refresh_comments(session: Session, article_slug: str) -> Stats:
     """
     session.flush()
     _upsert(session, article_slug, comment_version=1)
-    visible = session.scalar(select(func.count()).select_from(Comment)
-                             .where(Comment.article_slug == article_slug, Comment.hidden_at.is_(None)))
-    row = session.execute(update(ArticleStats).where(ArticleStats.article_slug == article_slug)
-                          .values(comments=visible).returning(*_COLUMNS)
-                          .execution_options(synchronize_session=False)).one()
+    visible = session.scalar(
+        select(func.count())
+        .select_from(Comment)
+        .where(Comment.article_slug == article_slug, Comment.hidden_at.is_(None))
+    )
+    row = session.execute(
+        update(ArticleStats)
+        .where(ArticleStats.article_slug == article_slug)
+        .values(comments=visible)
+        .returning(*_COLUMNS)
+        .execution_options(synchronize_session=False)
+    ).one()
     return Stats(*row)
 
 

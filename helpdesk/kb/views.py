@@ -65,9 +65,16 @@ def section(slug: str) -> str:
     return render_template("kb/section.html", section=found, articles=library.in_section(slug))
 
 
-def render_article(article: Article, *, form: VoteForm | None = None, comment_form: CommentForm | None = None,
-                   reason_form: VoteReasonForm | None = None, status: int = 200, stats: Stats | None = None,
-                   my_vote: Vote | None | bool = False) -> tuple[str, int]:
+def render_article(
+    article: Article,
+    *,
+    form: VoteForm | None = None,
+    comment_form: CommentForm | None = None,
+    reason_form: VoteReasonForm | None = None,
+    status: int = 200,
+    stats: Stats | None = None,
+    my_vote: Vote | None | bool = False,
+) -> tuple[str, int]:
     """Render an article page (with a form's errors and `status` when re-shown after bad input)."""
     library = get_library()
     stats = stats or get_stats(db.session, article.slug)
@@ -79,11 +86,18 @@ def render_article(article: Article, *, form: VoteForm | None = None, comment_fo
     # The comments this reader may hide or show again: those of their state's authors (national staff: all).
     moderated = {c.id for c in comments if viewer is not None and can_moderate_comment_by(viewer, c.author)}
     return render_template(
-        "kb/article.html", article=article, section=library.section(article.section),
-        related=library.related(article), counts=VoteCounts(stats.helpful, stats.total),
-        my_vote=my_vote, form=form or VoteForm(), reason_form=reason_form or VoteReasonForm(),
-        comments=comments, moderated=moderated,
-        comment_form=comment_form or CommentForm(), hide_form=HideCommentForm(),
+        "kb/article.html",
+        article=article,
+        section=library.section(article.section),
+        related=library.related(article),
+        counts=VoteCounts(stats.helpful, stats.total),
+        my_vote=my_vote,
+        form=form or VoteForm(),
+        reason_form=reason_form or VoteReasonForm(),
+        comments=comments,
+        moderated=moderated,
+        comment_form=comment_form or CommentForm(),
+        hide_form=HideCommentForm(),
     ), status
 
 
@@ -122,8 +136,12 @@ def vote(slug: str) -> Response | tuple[str, int]:
         return render_article(found, form=form, status=400)
     helpful = form.helpful.data == "yes"
     cast_vote(db.session, found.slug, voter=voter_key(), helpful=helpful, reason=form.reason.data)
-    flash("Thank you for your feedback." if helpful or form.reason.data
-          else "Thank you. What was missing? Tell us below.", "success")
+    flash(
+        "Thank you for your feedback."
+        if helpful or form.reason.data
+        else "Thank you. What was missing? Tell us below.",
+        "success",
+    )
     return redirect(url_for("kb.article", slug=found.slug, _anchor="feedback"), 303)
 
 
@@ -151,9 +169,14 @@ def sitemap() -> Response:
     from flask import current_app, make_response
 
     library, base = get_library(), current_app.config["BASE_URL"].rstrip("/")
-    urls = [("/", None)] + [(f"/sections/{s.slug}", None) for s in library.sections] + [
-        (a.url, a.updated.isoformat() if a.updated else None) for a in sorted(library.articles.values(),
-                                                                             key=lambda a: a.slug)]
+    urls = (
+        [("/", None)]
+        + [(f"/sections/{s.slug}", None) for s in library.sections]
+        + [
+            (a.url, a.updated.isoformat() if a.updated else None)
+            for a in sorted(library.articles.values(), key=lambda a: a.slug)
+        ]
+    )
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for path, updated in urls:
         lastmod = f"<lastmod>{updated}</lastmod>" if updated else ""

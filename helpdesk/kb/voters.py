@@ -85,17 +85,25 @@ def limit_votes(view: Callable[..., Any]) -> Callable[..., Any]:
     """Rate-limit a vote endpoint per voter, per address (loosely), and the new anonymous voter ids per address."""
     # Vote stuffing needs a fresh voter each time; an office behind one address needs many votes, not many new ids
     # (its people keep theirs, or sign in). So only ids actually issued count, per address.
-    new_voters = limiter.limit(_new_voters_per_address, scope="vote-new-voter", exempt_when=_is_known_voter,
-                               deduct_when=_issues_voter)
+    new_voters = limiter.limit(
+        _new_voters_per_address, scope="vote-new-voter", exempt_when=_is_known_voter, deduct_when=_issues_voter
+    )
     return limiter.limit(_per_voter, key_func=limit_key, scope="vote-voter")(
-        limiter.limit(_per_address, scope="vote-address")(new_voters(view)))
+        limiter.limit(_per_address, scope="vote-address")(new_voters(view))
+    )
 
 
 def _remember_voter(response: Response) -> Response:
     cookie = g.get("new_voter_cookie")
     if cookie and response.status_code < 400:  # a refused vote (429 above all) gets no id to come back with
-        response.set_cookie(COOKIE, cookie, max_age=_ONE_YEAR, httponly=True, samesite="Lax",
-                            secure=current_app.config["SESSION_COOKIE_SECURE"])
+        response.set_cookie(
+            COOKIE,
+            cookie,
+            max_age=_ONE_YEAR,
+            httponly=True,
+            samesite="Lax",
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )
     return response
 
 

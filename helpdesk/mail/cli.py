@@ -24,10 +24,14 @@ def mail_group() -> None:
 
 @mail_group.command("deliver")
 @click.option("--loop", is_flag=True, help="Keep delivering until SIGTERM or SIGINT.")
-@click.option("--interval", type=click.FloatRange(0.05, 3600), default=5.0, show_default=True,
-              help="Seconds between passes with --loop.")
-@click.option("--batch", type=click.IntRange(1, 1000), default=20, show_default=True,
-              help="Messages claimed per pass.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.05, 3600),
+    default=5.0,
+    show_default=True,
+    help="Seconds between passes with --loop.",
+)
+@click.option("--batch", type=click.IntRange(1, 1000), default=20, show_default=True, help="Messages claimed per pass.")
 @with_appcontext
 def deliver_command(loop: bool, interval: float, batch: int) -> None:
     """Send the outbox messages that are due; failures are retried later with back-off."""
@@ -39,8 +43,13 @@ def deliver_command(loop: bool, interval: float, batch: int) -> None:
     with stop_on_signals(stop):
         while not stop.is_set():
             try:
-                counts = deliver_due(session_factory, backend, worker_id=worker_id, batch=batch,
-                                     max_attempts=app.config.get("MAIL_MAX_ATTEMPTS", 8))
+                counts = deliver_due(
+                    session_factory,
+                    backend,
+                    worker_id=worker_id,
+                    batch=batch,
+                    max_attempts=app.config.get("MAIL_MAX_ATTEMPTS", 8),
+                )
             except Exception:
                 if not loop:
                     raise

@@ -70,8 +70,10 @@ class DeliveryCounts:
     released: int = 0
 
     def __str__(self) -> str:
-        return (f"sent {self.sent}, retrying {self.retrying}, dead {self.dead}, "
-                f"recovered {self.recovered}, released {self.released}")
+        return (
+            f"sent {self.sent}, retrying {self.retrying}, dead {self.dead}, "
+            f"recovered {self.recovered}, released {self.released}"
+        )
 
     @property
     def active(self) -> bool:
@@ -96,26 +98,40 @@ def recover_stuck(session: Session, *, now: dt.datetime, stuck_after: dt.timedel
     error = "interrupted: the deliverer stopped while sending (the message may have gone out)"
     # Counted as an attempt, so a message that kills its deliverer every time ends up dead, not in a loop.
     dead = session.execute(
-        update(OutboxMessage).where(*stuck, OutboxMessage.attempts + 1 >= max_attempts)
+        update(OutboxMessage)
+        .where(*stuck, OutboxMessage.attempts + 1 >= max_attempts)
         .values(status="dead", attempts=OutboxMessage.attempts + 1, last_error=error)
-        .returning(OutboxMessage.message_id, OutboxMessage.recipient).execution_options(synchronize_session=False)
+        .returning(OutboxMessage.message_id, OutboxMessage.recipient)
+        .execution_options(synchronize_session=False)
     ).all()
     for message_id, recipient in dead:
         logger.error("mail %s to %r is dead after %d attempts: %s", message_id, recipient, max_attempts, error)
-    recovered = _rowcount(session.execute(
-        update(OutboxMessage).where(*stuck)
-        .values(status="pending", attempts=OutboxMessage.attempts + 1, last_error=error, next_attempt_at=now,
-                claimed_by=None, claimed_at=None)
-        .execution_options(synchronize_session=False)
-    ))
+    recovered = _rowcount(
+        session.execute(
+            update(OutboxMessage)
+            .where(*stuck)
+            .values(
+                status="pending",
+                attempts=OutboxMessage.attempts + 1,
+                last_error=error,
+                next_attempt_at=now,
+                claimed_by=None,
+                claimed_at=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    )
     return recovered + len(dead)
 
 
 def claim_due(session: Session, *, token: str, now: dt.datetime, batch: int) -> list[OutgoingMail]:
     """Mark up to `batch` due pending rows as `sending` by `token` and return them; the caller commits."""
-    due = (select(OutboxMessage.id)
-           .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
-           .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(batch))
+    due = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(batch)
+    )
     claim = update(OutboxMessage).values(status="sending", claimed_by=token, claimed_at=now)
     claim = claim.execution_options(synchronize_session=False)
     if _dialect(session) == "sqlite":
@@ -128,17 +144,31 @@ def claim_due(session: Session, *, token: str, now: dt.datetime, batch: int) -> 
             return []
         session.execute(claim.where(OutboxMessage.id.in_(ids)))
     rows = session.execute(
-        select(OutboxMessage.id, OutboxMessage.message_id, OutboxMessage.recipient, OutboxMessage.subject,
-               OutboxMessage.body_text, OutboxMessage.body_html, OutboxMessage.attempts)
+        select(
+            OutboxMessage.id,
+            OutboxMessage.message_id,
+            OutboxMessage.recipient,
+            OutboxMessage.subject,
+            OutboxMessage.body_text,
+            OutboxMessage.body_html,
+            OutboxMessage.attempts,
+        )
         .where(OutboxMessage.status == "sending", OutboxMessage.claimed_by == token)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
     ).all()
     return [OutgoingMail(*row) for row in rows]
 
 
-def deliver_due(session_factory: Callable[[], Session], backend: Backend, *, worker_id: str, batch: int = 20,
-                now: dt.datetime | None = None, max_attempts: int = 8,
-                stuck_after: dt.timedelta = STUCK_AFTER) -> DeliveryCounts:
+def deliver_due(
+    session_factory: Callable[[], Session],
+    backend: Backend,
+    *,
+    worker_id: str,
+    batch: int = 20,
+    now: dt.datetime | None = None,
+    max_attempts: int = 8,
+    stuck_after: dt.timedelta = STUCK_AFTER,
+) -> DeliveryCounts:
     """Run one delivery pass: recover stuck rows, claim due ones, send each and record the outcome.
 
     `now` freezes the clock (tests); by default each step reads the real time.
@@ -167,8 +197,16 @@ def deliver_due(session_factory: Callable[[], Session], backend: Backend, *, wor
             except Exception as exc:
                 _record_failure(session_factory, mail, token, exc, clock(), max_attempts, counts)
             else:
-                _finish(session_factory, mail, token, status="sent", sent_at=clock(), last_error=None,
-                        body_text=redact_secrets(mail.body_text), body_html=redact_secrets(mail.body_html))
+                _finish(
+                    session_factory,
+                    mail,
+                    token,
+                    status="sent",
+                    sent_at=clock(),
+                    last_error=None,
+                    body_text=redact_secrets(mail.body_text),
+                    body_html=redact_secrets(mail.body_html),
+                )
                 counts.sent += 1
     finally:
         backend.close()
@@ -186,20 +224,45 @@ def redact_secrets(text: str | None) -> str | None:
     return None if text is None else _SECRET_LINK.sub(r"\1[removed after delivery]", text)
 
 
-def _record_failure(session_factory: Callable[[], Session], mail: OutgoingMail, token: str, exc: Exception,
-                    now: dt.datetime, max_attempts: int, counts: DeliveryCounts) -> None:
+def _record_failure(
+    session_factory: Callable[[], Session],
+    mail: OutgoingMail,
+    token: str,
+    exc: Exception,
+    now: dt.datetime,
+    max_attempts: int,
+    counts: DeliveryCounts,
+) -> None:
     attempts = mail.attempts + 1
     error = f"{type(exc).__name__}: {exc}"[:1000]
     if isinstance(exc, PermanentFailure) or attempts >= max_attempts:
         logger.error("mail %s to %r is dead after %d attempts: %s", mail.message_id, mail.recipient, attempts, error)
-        _finish(session_factory, mail, token, status="dead", attempts=attempts, last_error=error,
-                body_text=redact_secrets(mail.body_text), body_html=redact_secrets(mail.body_html))
+        _finish(
+            session_factory,
+            mail,
+            token,
+            status="dead",
+            attempts=attempts,
+            last_error=error,
+            body_text=redact_secrets(mail.body_text),
+            body_html=redact_secrets(mail.body_html),
+        )
         counts.dead += 1
         return
-    logger.warning("mail %s to %r failed (attempt %d), retrying later: %s", mail.message_id, mail.recipient,
-                   attempts, error)
-    _finish(session_factory, mail, token, status="pending", attempts=attempts, last_error=error,
-            next_attempt_at=now + retry_delay(attempts), claimed_by=None, claimed_at=None)
+    logger.warning(
+        "mail %s to %r failed (attempt %d), retrying later: %s", mail.message_id, mail.recipient, attempts, error
+    )
+    _finish(
+        session_factory,
+        mail,
+        token,
+        status="pending",
+        attempts=attempts,
+        last_error=error,
+        next_attempt_at=now + retry_delay(attempts),
+        claimed_by=None,
+        claimed_at=None,
+    )
     counts.retrying += 1
 
 
@@ -215,34 +278,47 @@ def _finish(session_factory: Callable[[], Session], mail: OutgoingMail, token: s
             with session_factory() as session, session.begin():
                 result = session.execute(
                     update(OutboxMessage)
-                    .where(OutboxMessage.id == mail.id, OutboxMessage.status == "sending",
-                           OutboxMessage.claimed_by == token)
-                    .values(**values).execution_options(synchronize_session=False)
+                    .where(
+                        OutboxMessage.id == mail.id,
+                        OutboxMessage.status == "sending",
+                        OutboxMessage.claimed_by == token,
+                    )
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
                 )
             break
         except Exception as exc:
             if not is_unavailable(exc) or time.monotonic() + delay > deadline:
                 raise
-            logger.warning("mail %s: could not record %s (%s); trying again in %.1f s", mail.message_id,
-                           values["status"], str(exc).splitlines()[0], delay)
+            logger.warning(
+                "mail %s: could not record %s (%s); trying again in %.1f s",
+                mail.message_id,
+                values["status"],
+                str(exc).splitlines()[0],
+                delay,
+            )
             time.sleep(delay)
             delay = min(delay * 2, RECORD_MAX_DELAY)
     if _rowcount(result) != 1:
-        logger.warning("mail %s: the claim was taken over before its outcome (%s) was recorded", mail.message_id,
-                       values["status"])
+        logger.warning(
+            "mail %s: the claim was taken over before its outcome (%s) was recorded", mail.message_id, values["status"]
+        )
 
 
 def _release(session_factory: Callable[[], Session], ids: Sequence[int], token: str) -> int:
     """Give claimed, never-tried rows back to `pending` (they were not sent, so no attempt is counted)."""
     try:
         with session_factory() as session, session.begin():
-            return _rowcount(session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "sending",
-                       OutboxMessage.claimed_by == token)
-                .values(status="pending", claimed_by=None, claimed_at=None)
-                .execution_options(synchronize_session=False)
-            ))
+            return _rowcount(
+                session.execute(
+                    update(OutboxMessage)
+                    .where(
+                        OutboxMessage.id.in_(ids), OutboxMessage.status == "sending", OutboxMessage.claimed_by == token
+                    )
+                    .values(status="pending", claimed_by=None, claimed_at=None)
+                    .execution_options(synchronize_session=False)
+                )
+            )
     except Exception:
         # Already unwinding from another error: the rows come back via `recover_stuck` later.
         logger.exception("could not release %d claimed mails", len(ids))

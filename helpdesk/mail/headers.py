@@ -96,8 +96,12 @@ def build_message(mail: OutgoingMail, *, sender: str | tuple[str, str], linesep:
     body.set_content(mail.body_text)
     if mail.body_html is not None:
         body.add_alternative(mail.body_html, subtype="html")
-    headers = (("From", mailbox(sender, "MAIL_DEFAULT_SENDER", linesep=linesep)[0]), ("To", recipient),
-               ("Subject", encode_text(mail.subject, linesep=linesep)), ("Date", formatdate(localtime=True)),
-               ("Message-ID", mail.message_id))
+    headers = (
+        ("From", mailbox(sender, "MAIL_DEFAULT_SENDER", linesep=linesep)[0]),
+        ("To", recipient),
+        ("Subject", encode_text(mail.subject, linesep=linesep)),
+        ("Date", formatdate(localtime=True)),
+        ("Message-ID", mail.message_id),
+    )
     head = "".join(f"{name}: {value}{linesep}" for name, value in headers)
     return head.encode("ascii") + body.as_bytes(policy=_BODY.clone(linesep=linesep))

@@ -14,9 +14,12 @@ EMAIL_TEMPLATES = PROJECT_ROOT / "templates" / "email"
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    return Environment(loader=FileSystemLoader(str(EMAIL_TEMPLATES)), undefined=StrictUndefined,
-                       autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-                       keep_trailing_newline=True)
+    return Environment(
+        loader=FileSystemLoader(str(EMAIL_TEMPLATES)),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        keep_trailing_newline=True,
+    )
 
 
 def render_mail(kind: str, **context: Any) -> tuple[str, str, str | None]:

@@ -23,8 +23,12 @@ def queue_rendered(session: Session, *, to: str, kind: str, rendered: tuple[str,
     """Add a mail rendered beforehand by `render_mail` (subject, text, HTML) to the outbox."""
     subject, text, html = rendered
     message = OutboxMessage(
-        message_id=f"<{secrets.token_hex(16)}@{MESSAGE_ID_DOMAIN}>", recipient=to, subject=subject,
-        body_text=text, body_html=html, kind=kind,
+        message_id=f"<{secrets.token_hex(16)}@{MESSAGE_ID_DOMAIN}>",
+        recipient=to,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        kind=kind,
     )
     session.add(message)
     return message

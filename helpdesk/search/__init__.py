@@ -20,10 +20,12 @@ def init_app(app: Flask) -> None:
 
     store = app.extensions["helpdesk.library"]
     # The index holds the articles with the phrasings learned from use (read from the app's database).
-    library = PhrasedLibrary(store.current, phrasing_loader(app.extensions["helpdesk.db"][0]),
-                             app.config["INDEX_CHECK_SECONDS"])
-    app.extensions[_EXT] = SearchEngine(app.config["INDEX_DIR"], library,
-                                        embedding_model=app.config.get("EMBEDDING_MODEL"))
+    library = PhrasedLibrary(
+        store.current, phrasing_loader(app.extensions["helpdesk.db"][0]), app.config["INDEX_CHECK_SECONDS"]
+    )
+    app.extensions[_EXT] = SearchEngine(
+        app.config["INDEX_DIR"], library, embedding_model=app.config.get("EMBEDDING_MODEL")
+    )
 
 
 def get_engine() -> SearchEngine:

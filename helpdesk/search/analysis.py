@@ -19,10 +19,47 @@ _CURLY = "\u2019"
 
 #: Whoosh's English list plus the question words every FAQ heading shares: they would only add noise.
 STOP_WORDS = frozenset(_WHOOSH_STOP_WORDS) | frozenset(
-    {"do", "does", "did", "i", "me", "my", "our", "how", "what", "who", "where", "why", "which", "there", "their",
-     "its", "am", "was", "were", "has", "into", "onto",
-     "it's", "i'm", "i've", "i'd", "i'll", "you're", "you've", "you'll", "we're", "we've", "we'll", "they're",
-     "that's", "there's", "let's", "what's", "here's"}
+    {
+        "do",
+        "does",
+        "did",
+        "i",
+        "me",
+        "my",
+        "our",
+        "how",
+        "what",
+        "who",
+        "where",
+        "why",
+        "which",
+        "there",
+        "their",
+        "its",
+        "am",
+        "was",
+        "were",
+        "has",
+        "into",
+        "onto",
+        "it's",
+        "i'm",
+        "i've",
+        "i'd",
+        "i'll",
+        "you're",
+        "you've",
+        "you'll",
+        "we're",
+        "we've",
+        "we'll",
+        "they're",
+        "that's",
+        "there's",
+        "let's",
+        "what's",
+        "here's",
+    }
 )
 MIN_TOKEN = 2  # single letters ("e" of "e-mail", "t" of "can't") carry no meaning on their own
 

@@ -38,8 +38,11 @@ def schema_version() -> str:
 def make_schema() -> Schema:
     """Return the index schema; only the document key is stored, the text comes from the library."""
     analyzer = stem_analyzer()
-    return Schema(key=ID(stored=True, unique=True), article=ID(),
-                  **{name: FastText(analyzer=analyzer, phrase=False) for name in TEXT_FIELDS})
+    return Schema(
+        key=ID(stored=True, unique=True),
+        article=ID(),
+        **{name: FastText(analyzer=analyzer, phrase=False) for name in TEXT_FIELDS},
+    )
 
 
 def document_key(slug: str, question_id: str | None) -> str:
@@ -62,15 +65,29 @@ def article_documents(article: Article) -> Iterator[dict[str, str]]:
     topic = _plain(" ".join((article.title, *article.tags)))
     intro = _plain(" ".join(part for part in (article.summary, article.intro_text) if part))
     if not article.questions:  # searched as a whole, at full weight: it is the only document of its article
-        yield {"key": article.slug, "article": article.slug, "topic": topic, "answer": intro,
-               "phrasings": " ".join(article.phrasings)}
+        yield {
+            "key": article.slug,
+            "article": article.slug,
+            "topic": topic,
+            "answer": intro,
+            "phrasings": " ".join(article.phrasings),
+        }
         return
-    yield {"key": article.slug, "article": article.slug, "overview": f"{topic} {intro}",
-           "phrasings": " ".join(article.phrasings)}
+    yield {
+        "key": article.slug,
+        "article": article.slug,
+        "overview": f"{topic} {intro}",
+        "phrasings": " ".join(article.phrasings),
+    }
     for question in article.questions:
-        yield {"key": document_key(article.slug, question.id), "article": article.slug, "topic": topic,
-               "question": _plain(question.text), "answer": _plain(question.answer_text),
-               "phrasings": " ".join(question.phrasings)}
+        yield {
+            "key": document_key(article.slug, question.id),
+            "article": article.slug,
+            "topic": topic,
+            "question": _plain(question.text),
+            "answer": _plain(question.answer_text),
+            "phrasings": " ".join(question.phrasings),
+        }
 
 
 def article_words(article: Article) -> set[str]:

@@ -41,8 +41,15 @@ class SearchHit:
 
     def to_dict(self) -> dict[str, object]:
         """Return the hit as the JSON object of the search API."""
-        return {"article": self.article, "question_id": self.question_id, "title": self.title,
-                "question": self.question, "url": self.url, "snippet": self.snippet, "score": self.score}
+        return {
+            "article": self.article,
+            "question_id": self.question_id,
+            "title": self.title,
+            "question": self.question,
+            "url": self.url,
+            "snippet": self.snippet,
+            "score": self.score,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +63,12 @@ class SearchResponse:
 
     def to_dict(self) -> dict[str, object]:
         """Return the response as the JSON object of the search API."""
-        return {"query": self.query, "total": self.total, "suggestion": self.suggestion,
-                "results": [hit.to_dict() for hit in self.results]}
+        return {
+            "query": self.query,
+            "total": self.total,
+            "suggestion": self.suggestion,
+            "results": [hit.to_dict() for hit in self.results],
+        }
 
 
 def normalize_query(text: str) -> str:
@@ -72,8 +83,14 @@ def normalize_query(text: str) -> str:
 class SearchEngine:
     """Search over the knowledge base; one instance per process, safe to share between threads."""
 
-    def __init__(self, index_dir: Path, library: Callable[[], ArticleLibrary], *, cache_size: int = 2048,
-                 embedding_model: Path | None = None) -> None:
+    def __init__(
+        self,
+        index_dir: Path,
+        library: Callable[[], ArticleLibrary],
+        *,
+        cache_size: int = 2048,
+        embedding_model: Path | None = None,
+    ) -> None:
         self.synonyms = SynonymTable()
         self._library = library
         encoder = load_encoder(embedding_model)  # None (logged) when the folder is missing: search stays lexical
@@ -86,8 +103,11 @@ class SearchEngine:
         """Make the index match the library: build it if unusable, re-index changed articles otherwise."""
         self._maintainer.ensure(wait=True)
 
-    def rebuild(self, progress: Callable[[int, int], None] | None = None,
-                embed_progress: Callable[[int, int], None] | None = None) -> int:
+    def rebuild(
+        self,
+        progress: Callable[[int, int], None] | None = None,
+        embed_progress: Callable[[int, int], None] | None = None,
+    ) -> int:
         """Rebuild the whole index atomically and return its number of documents."""
         return self._maintainer.rebuild(progress, embed_progress)
 
@@ -119,11 +139,21 @@ class SearchEngine:
         try:
             source = self._maintainer.current()
         except Exception as exc:  # the health check must answer whatever happened
-            return {"ok": False, "documents": 0, "detail": f"search index unavailable: {exc}", "ranking": "lexical",
-                    "model": model}
+            return {
+                "ok": False,
+                "documents": 0,
+                "detail": f"search index unavailable: {exc}",
+                "ranking": "lexical",
+                "model": model,
+            }
         if source is None:
-            return {"ok": False, "documents": 0, "ranking": "lexical", "model": model,
-                    "detail": "search index unavailable; answering from the in-memory fallback while it is rebuilt"}
+            return {
+                "ok": False,
+                "documents": 0,
+                "ranking": "lexical",
+                "model": model,
+                "detail": "search index unavailable; answering from the in-memory fallback while it is rebuilt",
+            }
         stale = " (re-indexing changed articles)" if self._maintainer.stale(source) else ""
         warming = "" if source.warm.done else " (warming up)"
         if model is None:
@@ -133,8 +163,13 @@ class SearchEngine:
         else:
             semantic = ""
         detail = f"index {source.name}: {source.documents} documents{stale}{warming}{semantic}"
-        return {"ok": True, "documents": source.documents, "ranking": "lexical" if semantic else "hybrid",
-                "model": model, "detail": detail}
+        return {
+            "ok": True,
+            "documents": source.documents,
+            "ranking": "lexical" if semantic else "hybrid",
+            "model": model,
+            "detail": detail,
+        }
 
     def search(self, query: str, *, limit: int = 10, typeahead: bool = False) -> SearchResponse:
         """Return the best hits for `query`; never raises, whatever the input or the state of the index."""
@@ -173,10 +208,19 @@ class SearchEngine:
         out = []
         for cand in candidates[:limit]:
             phrasing = vectors is not None and vector is not None and vectors.phrasing_matched(cand.key, vector)
-            out.append({"key": cand.key, "fused": cand.fused, "lexical_rank": cand.lex_rank,
-                        "lexical_score": cand.lex_score, "semantic_rank": cand.sem_rank,
-                        "semantic_score": cand.sem_score, "relevant": cand.relevant, "confident": cand.confident,
-                        "learned_phrasing": bool(phrasing)})
+            out.append(
+                {
+                    "key": cand.key,
+                    "fused": cand.fused,
+                    "lexical_rank": cand.lex_rank,
+                    "lexical_score": cand.lex_score,
+                    "semantic_rank": cand.sem_rank,
+                    "semantic_score": cand.sem_score,
+                    "relevant": cand.relevant,
+                    "confident": cand.confident,
+                    "learned_phrasing": bool(phrasing),
+                }
+            )
         return out
 
     def _version(self, source: OpenIndex | FallbackIndex) -> str:
@@ -199,8 +243,9 @@ class SearchEngine:
             fallback = self._fallback = FallbackIndex(library)
         return fallback
 
-    def _run(self, source: OpenIndex | FallbackIndex, text: str, *, typeahead: bool
-             ) -> tuple[QueryPlan, int, list[Candidate]]:
+    def _run(
+        self, source: OpenIndex | FallbackIndex, text: str, *, typeahead: bool
+    ) -> tuple[QueryPlan, int, list[Candidate]]:
         """Return the query plan, the number of relevant documents and the fused candidates, best first."""
         if isinstance(source, OpenIndex):
             with source.serving():  # the generation's warm-up steps aside meanwhile
@@ -246,10 +291,16 @@ def _hit(library: ArticleLibrary, key: str, score: float, highlight: frozenset[s
         return None
     if question_id is None:
         text = " ".join(p for p in (article.summary, article.intro_text) if p) or article.title
-        return SearchHit(slug, None, article.title, None, article.url,
-                         make_snippet(text, highlight), round(score, 4))
+        return SearchHit(slug, None, article.title, None, article.url, make_snippet(text, highlight), round(score, 4))
     question = article.question(question_id)
     if question is None:
         return None
-    return SearchHit(slug, question_id, article.title, question.text, f"{article.url}#{question_id}",
-                     make_snippet(question.answer_text or question.text, highlight), round(score, 4))
+    return SearchHit(
+        slug,
+        question_id,
+        article.title,
+        question.text,
+        f"{article.url}#{question_id}",
+        make_snippet(question.answer_text or question.text, highlight),
+        round(score, 4),
+    )

@@ -54,8 +54,13 @@ def semantic_top(keys: list[str], sims: np.ndarray, n: int = CANDIDATES) -> list
     return [(keys[i], float(sims[i])) for i in top]
 
 
-def fuse(lexical: list[tuple[str, float]], semantic: list[tuple[str, float]] | None,
-         similarity: dict[str, float] | None = None, *, method: str | None = None) -> list[Candidate]:
+def fuse(
+    lexical: list[tuple[str, float]],
+    semantic: list[tuple[str, float]] | None,
+    similarity: dict[str, float] | None = None,
+    *,
+    method: str | None = None,
+) -> list[Candidate]:
     """Return the candidates of both rankings, best first, each marked relevant / confident or not.
 
     `similarity` gives the cosine of documents outside the semantic top (so that every lexical candidate is

@@ -87,8 +87,13 @@ class IndexStore:
         """Return the metadata of a generation, or raise IndexUnusable."""
         try:
             data = json.loads((self.root / name / META).read_text(encoding="utf-8"))
-            meta = IndexMeta(str(data["schema"]), str(data["fingerprint"]), int(data["documents"]),
-                             dict(data["digests"]), float(data["built_at"]))
+            meta = IndexMeta(
+                str(data["schema"]),
+                str(data["fingerprint"]),
+                int(data["documents"]),
+                dict(data["digests"]),
+                float(data["built_at"]),
+            )
         except FileNotFoundError:
             raise IndexUnusable(f"index generation {name} is missing or has no metadata") from None
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -138,8 +143,11 @@ class IndexStore:
         articles = list(library.articles.values())
         procs = BUILD_PROCS if len(articles) >= MP_MIN_ARTICLES and (os.cpu_count() or 1) > 1 else 1
         # One segment per worker process and no final merge: merging would cost as much as indexing again.
-        writer = (ix.writer(procs=procs, limitmb=BUILD_LIMIT_MB, multisegment=True) if procs > 1
-                  else ix.writer(limitmb=BUILD_LIMIT_MB))
+        writer = (
+            ix.writer(procs=procs, limitmb=BUILD_LIMIT_MB, multisegment=True)
+            if procs > 1
+            else ix.writer(limitmb=BUILD_LIMIT_MB)
+        )
         try:
             for done, article in enumerate(articles, start=1):
                 for doc in article_documents(article):
@@ -163,9 +171,12 @@ class IndexStore:
         tmp = self._scratch()
         try:
             for entry in (self.root / name).iterdir():
-                if (entry.is_file() and entry.name not in _NOT_SHARED
-                        and not entry.name.startswith(".")
-                        and "LOCK" not in entry.name.upper()):
+                if (
+                    entry.is_file()
+                    and entry.name not in _NOT_SHARED
+                    and not entry.name.startswith(".")
+                    and "LOCK" not in entry.name.upper()
+                ):
                     _link_or_copy(entry, tmp / entry.name)  # whoosh never rewrites a file, so sharing is safe
             if changed or removed:
                 ix = whoosh_index.open_dir(str(tmp))
@@ -186,14 +197,22 @@ class IndexStore:
             _write_atomic(tmp / WORDS, json.dumps(count_words((library.articles[s] for s in changed), counts)))
             embedded = 0
             if self.encoder is not None:  # before publishing: only the changed texts are embedded, as a delta
-                embedded = write_vectors(tmp, library, self.encoder,
-                                         open_vectors(self.root / name, self.encoder.model_id),
-                                         source=self.root / name)
+                embedded = write_vectors(
+                    tmp,
+                    library,
+                    self.encoder,
+                    open_vectors(self.root / name, self.encoder.model_id),
+                    source=self.root / name,
+                )
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        log.info("search index: re-indexed %d changed and %d removed articles (%d texts embedded)",
-                 len(changed), len(removed), embedded)
+        log.info(
+            "search index: re-indexed %d changed and %d removed articles (%d texts embedded)",
+            len(changed),
+            len(removed),
+            embedded,
+        )
         return self._publish(tmp, library)
 
     def _scratch(self) -> Path:
@@ -203,8 +222,13 @@ class IndexStore:
 
     def _publish(self, tmp: Path, library: ArticleLibrary) -> str:
         """Write the metadata, move the scratch directory into place and switch the pointer to it."""
-        meta = IndexMeta(schema_version(), library.fingerprint, document_count(library.articles),
-                         {s: a.digest for s, a in library.articles.items()}, time.time())
+        meta = IndexMeta(
+            schema_version(),
+            library.fingerprint,
+            document_count(library.articles),
+            {s: a.digest for s, a in library.articles.items()},
+            time.time(),
+        )
         # Not dataclasses.asdict: it deep-copies the digests (10,000 of them at 10,000 articles) for nothing.
         _write_atomic(tmp / META, json.dumps({f.name: getattr(meta, f.name) for f in fields(meta)}))
         while True:  # another writer may have taken a number if the lock file itself was deleted under us

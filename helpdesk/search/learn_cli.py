@@ -37,8 +37,13 @@ def learn_once(app: Flask) -> str:
 
 @click.command("learn")
 @click.option("--loop", is_flag=True, help="Keep learning every --interval seconds until SIGTERM or SIGINT.")
-@click.option("--interval", type=click.FloatRange(1, 86_400), default=600.0, show_default=True,
-              help="Seconds between passes with --loop.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(1, 86_400),
+    default=600.0,
+    show_default=True,
+    help="Seconds between passes with --loop.",
+)
 @with_appcontext
 def learn_command(loop: bool, interval: float) -> None:
     """Learn phrasings from the search log: phrases that helped enough distinct people find an answer."""
@@ -52,5 +57,8 @@ def learn_command(loop: bool, interval: float) -> None:
         return summary if "learned 0 " not in summary else None  # a quiet pass is not worth a log line
 
     engine = db.engine  # once per interval across hosts: a pass another host ran in this interval is not repeated
-    run_every(interval, lambda: once_per_interval(engine, "helpdesk.learn", interval, one_pass),
-              on_error=lambda: app.logger.exception("learning pass failed; retrying"))
+    run_every(
+        interval,
+        lambda: once_per_interval(engine, "helpdesk.learn", interval, one_pass),
+        on_error=lambda: app.logger.exception("learning pass failed; retrying"),
+    )

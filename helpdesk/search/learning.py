@@ -71,8 +71,9 @@ class LearnReport:
 
     def summary(self) -> str:
         """Return the pass in one line."""
-        return (f"learned {len(self.learned)} phrasings; {self.updated} updated; "
-                f"{self.already_found} already found first")
+        return (
+            f"learned {len(self.learned)} phrasings; {self.updated} updated; {self.already_found} already found first"
+        )
 
 
 def collect_evidence(session: Session, *, now: dt.datetime, min_people: int) -> dict[tuple[str, str], set[str]]:
@@ -95,17 +96,24 @@ def collect_evidence(session: Session, *, now: dt.datetime, min_people: int) -> 
         confirmed[(phrase, key)].add(person)
     for item in candidates:
         if _voted_yes(yes_votes.get((item.person, item.slug), []), item.at) or _stayed(
-                actions.get(item.person, []), item.at, now):
+            actions.get(item.person, []), item.at, now
+        ):
             confirmed[(item.phrase, item.key)].add(item.person)
     return {group: found for group, found in confirmed.items() if len(found) >= min_people}
 
 
 def _opens(session: Session, since: dt.datetime) -> list[_Open]:
     rows = session.execute(
-        select(SearchQuery.query, SearchQuery.person, SearchClick.article_slug, SearchClick.question_id,
-               SearchClick.created_at)
+        select(
+            SearchQuery.query,
+            SearchQuery.person,
+            SearchClick.article_slug,
+            SearchClick.question_id,
+            SearchClick.created_at,
+        )
         .join(SearchClick, SearchClick.search_id == SearchQuery.id)
-        .where(SearchQuery.person.is_not(None), SearchClick.created_at >= since))
+        .where(SearchQuery.person.is_not(None), SearchClick.created_at >= since)
+    )
     found = []
     for query, person, slug, question_id, at in rows:
         phrase = learnable_phrase(query)
@@ -117,8 +125,10 @@ def _opens(session: Session, since: dt.datetime) -> list[_Open]:
 def _deflections(session: Session, since: dt.datetime) -> set[Evidence]:
     """ "This answered my question" after search offered the answer for what the person typed."""
     rows = session.execute(
-        select(Deflection.query, Deflection.user_id, Deflection.article_slug, Deflection.question_id)
-        .where(Deflection.query.is_not(None), Deflection.article_slug.is_not(None), Deflection.created_at >= since))
+        select(Deflection.query, Deflection.user_id, Deflection.article_slug, Deflection.question_id).where(
+            Deflection.query.is_not(None), Deflection.article_slug.is_not(None), Deflection.created_at >= since
+        )
+    )
     found = set()
     for query, user_id, slug, question_id in rows:
         phrase = learnable_phrase(query)
@@ -136,12 +146,17 @@ def _actions(session: Session, persons: list[str], since: dt.datetime) -> dict[s
     """Return each person's searches and opened hits, in time order."""
     times: dict[str, list[dt.datetime]] = defaultdict(list)
     for chunk in _chunks(persons):
-        for person, at in session.execute(select(SearchQuery.person, SearchQuery.created_at).where(
-                SearchQuery.person.in_(chunk), SearchQuery.created_at >= since)):
+        for person, at in session.execute(
+            select(SearchQuery.person, SearchQuery.created_at).where(
+                SearchQuery.person.in_(chunk), SearchQuery.created_at >= since
+            )
+        ):
             times[cast(str, person)].append(at)  # cast: `person IN (...)` leaves out NULL, the type cannot say
         for person, at in session.execute(
-                select(SearchQuery.person, SearchClick.created_at).join(SearchQuery)
-                .where(SearchQuery.person.in_(chunk), SearchClick.created_at >= since)):
+            select(SearchQuery.person, SearchClick.created_at)
+            .join(SearchQuery)
+            .where(SearchQuery.person.in_(chunk), SearchClick.created_at >= since)
+        ):
             times[cast(str, person)].append(at)
     for found in times.values():
         found.sort()
@@ -151,8 +166,11 @@ def _actions(session: Session, persons: list[str], since: dt.datetime) -> dict[s
 def _yes_votes(session: Session, persons: list[str], since: dt.datetime) -> dict[tuple[str, str], list[dt.datetime]]:
     wanted = set(persons)  # votes carry the voter key itself: hash it to compare
     found: dict[tuple[str, str], list[dt.datetime]] = defaultdict(list)
-    for voter, slug, at in session.execute(select(Vote.voter_key, Vote.article_slug, Vote.updated_at).where(
-            Vote.helpful.is_(True), Vote.updated_at >= since)):
+    for voter, slug, at in session.execute(
+        select(Vote.voter_key, Vote.article_slug, Vote.updated_at).where(
+            Vote.helpful.is_(True), Vote.updated_at >= since
+        )
+    ):
         person = person_of(voter)
         if person in wanted:
             found[(person, slug)].append(at)
@@ -171,8 +189,13 @@ def _stayed(times: list[dt.datetime], opened: dt.datetime, now: dt.datetime) -> 
     return after == len(times) or times[after] > opened + RETURN_WINDOW
 
 
-def learn_phrasings(session: Session, *, min_people: int, now: dt.datetime | None = None,
-                    found_first: Callable[[str, str], bool] | None = None) -> LearnReport:
+def learn_phrasings(
+    session: Session,
+    *,
+    min_people: int,
+    now: dt.datetime | None = None,
+    found_first: Callable[[str, str], bool] | None = None,
+) -> LearnReport:
     """Turn evidence of at least `min_people` distinct people into learned phrasings; a removed one stays removed.
 
     `found_first(phrase, key)` tells whether searching the phrase already ranks that document first.
@@ -195,14 +218,21 @@ def learn_phrasings(session: Session, *, min_people: int, now: dt.datetime | Non
         row = LearnedPhrasing(phrase=phrase, question_key=key, people=len(people), created_at=now, updated_at=now)
         session.add(row)
         session.flush()
-        record_event(session, "phrasing_learned", origin=SYSTEM, target_type="learned_phrasing", target_id=row.id,
-                     detail=f"{phrase!r} -> {key} ({len(people)} people)")
+        record_event(
+            session,
+            "phrasing_learned",
+            origin=SYSTEM,
+            target_type="learned_phrasing",
+            target_id=row.id,
+            detail=f"{phrase!r} -> {key} ({len(people)} people)",
+        )
         report.learned.append(f"{phrase} -> {key}")
     return report
 
 
-def remove_phrasing(session: Session, phrasing_id: int, *, actor: User, origin: Origin,
-                    now: dt.datetime | None = None) -> LearnedPhrasing | None:
+def remove_phrasing(
+    session: Session, phrasing_id: int, *, actor: User, origin: Origin, now: dt.datetime | None = None
+) -> LearnedPhrasing | None:
     """Remove a learned phrasing from search (national administrators); None when there is no such phrasing."""
     if not is_national(actor):
         raise PermissionError("only national administrators remove learned phrasings")
@@ -211,9 +241,17 @@ def remove_phrasing(session: Session, phrasing_id: int, *, actor: User, origin: 
         return None
     if row.removed_at is None:
         row.removed_at, row.removed_by_id = now or utcnow(), actor.id
-        record_event(session, "phrasing_removed", origin=origin, actor_id=actor.id, actor_email=actor.email,
-                     target_type="learned_phrasing", target_id=row.id, state_code=actor.state_code,
-                     detail=f"{row.phrase!r} -> {row.question_key}")
+        record_event(
+            session,
+            "phrasing_removed",
+            origin=origin,
+            actor_id=actor.id,
+            actor_email=actor.email,
+            target_type="learned_phrasing",
+            target_id=row.id,
+            state_code=actor.state_code,
+            detail=f"{row.phrase!r} -> {row.question_key}",
+        )
         session.flush()
     return row
 
@@ -227,9 +265,11 @@ def list_phrasings(session: Session) -> list[LearnedPhrasing]:
 def active_phrasings(session: Session) -> dict[str, tuple[str, ...]]:
     """Return {document key: phrasings} of the phrasings in use."""
     found: dict[str, list[str]] = defaultdict(list)
-    for key, phrase in session.execute(select(LearnedPhrasing.question_key, LearnedPhrasing.phrase)
-                                       .where(LearnedPhrasing.removed_at.is_(None))
-                                       .order_by(LearnedPhrasing.id)):
+    for key, phrase in session.execute(
+        select(LearnedPhrasing.question_key, LearnedPhrasing.phrase)
+        .where(LearnedPhrasing.removed_at.is_(None))
+        .order_by(LearnedPhrasing.id)
+    ):
         found[key].append(phrase)
     return {key: tuple(phrases) for key, phrases in found.items()}
 
@@ -239,8 +279,12 @@ def phrasing_loader(engine: Engine) -> Callable[[], dict[str, tuple[str, ...]]]:
     if engine.dialect.name == "sqlite":
         # The app's SQLite transactions all BEGIN IMMEDIATE (they may write); this read must not wait for a
         # request's transaction, and a plain autocommit read in WAL mode never does.
-        engine = create_engine(engine.url, isolation_level="AUTOCOMMIT", poolclass=NullPool,
-                               connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            engine.url,
+            isolation_level="AUTOCOMMIT",
+            poolclass=NullPool,
+            connect_args={"timeout": 30, "check_same_thread": False},
+        )
 
     def load() -> dict[str, tuple[str, ...]]:
         with Session(engine) as session:

@@ -51,8 +51,9 @@ class IndexMaintainer:
 
     def stale(self, opened: OpenIndex) -> bool:
         """Tell whether the opened generation lags behind the library or the published pointer."""
-        return (opened.meta.fingerprint != self._library().fingerprint or self._unusable is not None
-                or self._stamp is None)
+        return (
+            opened.meta.fingerprint != self._library().fingerprint or self._unusable is not None or self._stamp is None
+        )
 
     def _reopen(self, stamp: tuple[int, int] | None) -> OpenIndex | None:
         with self._state_lock:
@@ -106,8 +107,9 @@ class IndexMaintainer:
         if (thread is not None and thread.is_alive()) or now - self._last_sync < self._backoff:
             return
         self._last_sync = now
-        self._thread = threading.Thread(target=self.ensure, kwargs={"wait": False}, daemon=True,
-                                        name="search-index-sync")
+        self._thread = threading.Thread(
+            target=self.ensure, kwargs={"wait": False}, daemon=True, name="search-index-sync"
+        )
         self._thread.start()
 
     def ensure(self, *, wait: bool) -> None:
@@ -169,8 +171,9 @@ class IndexMaintainer:
         encoder = self.store.encoder
         return encoder is None or open_vectors(self.store.root / name, encoder.model_id) is not None
 
-    def _embed(self, name: str, library: ArticleLibrary, previous: str | None = None,
-               progress: Progress | None = None) -> None:
+    def _embed(
+        self, name: str, library: ArticleLibrary, previous: str | None = None, progress: Progress | None = None
+    ) -> None:
         """Embed a published generation, reusing the vectors of unchanged texts (its own, or `previous`'s); it
         answers lexically until they land. Call with the lock held."""
         encoder = self.store.encoder

@@ -17,8 +17,10 @@ class SearchQuery(Base):
     """One search as the user sent it (normalised), with its number of hits."""
 
     __tablename__ = "search_query"
-    __table_args__ = (Index("ix_search_query_created", "created_at"),
-                      Index("ix_search_query_person_created", "person", "created_at"))
+    __table_args__ = (
+        Index("ix_search_query_created", "created_at"),
+        Index("ix_search_query_person_created", "person", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     query: Mapped[str] = mapped_column(String(QUERY_MAX))

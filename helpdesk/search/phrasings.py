@@ -34,8 +34,11 @@ def with_phrasings(library: ArticleLibrary, phrasings: Phrasings) -> ArticleLibr
             by_article[slug][question_id] = tuple(phrases)
     if not by_article:
         return library
-    changed = {slug: article for slug, found in sorted(by_article.items())
-               if (article := _attach(library.articles[slug], found)) is not library.articles[slug]}
+    changed = {
+        slug: article
+        for slug, found in sorted(by_article.items())
+        if (article := _attach(library.articles[slug], found)) is not library.articles[slug]
+    }
     if not changed:
         return library
     stamp = hashlib.sha256(library.fingerprint.encode())
@@ -63,8 +66,13 @@ class PhrasedLibrary:
     phrasings: search never fails for them.
     """
 
-    def __init__(self, library: Callable[[], ArticleLibrary], load: Loader, check_interval: float = 2.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        library: Callable[[], ArticleLibrary],
+        load: Loader,
+        check_interval: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._library = library
         self._load = load
         self._interval = max(check_interval, MIN_INTERVAL)

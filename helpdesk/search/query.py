@@ -34,8 +34,14 @@ class QueryPlan:
     highlight: frozenset[str]
 
 
-def plan_query(text: str, synonyms: SynonymTable, vocabulary: Vocabulary | None = None,
-               known_stem: Callable[[str], bool] | None = None, *, typeahead: bool = False) -> QueryPlan:
+def plan_query(
+    text: str,
+    synonyms: SynonymTable,
+    vocabulary: Vocabulary | None = None,
+    known_stem: Callable[[str], bool] | None = None,
+    *,
+    typeahead: bool = False,
+) -> QueryPlan:
     """Analyse normalised query text; never interprets query syntax, every character is just text."""
     tokens = words(text)[:MAX_TOKENS]
     prefix = tokens.pop() if typeahead and tokens and not _finished(tokens, synonyms) else None
@@ -81,16 +87,18 @@ def _finished(tokens: list[str], synonyms: SynonymTable) -> bool:
     return False
 
 
-def _is_unknown(token: str, synonyms: SynonymTable, vocabulary: Vocabulary,
-                known_stem: Callable[[str], bool] | None) -> bool:
+def _is_unknown(
+    token: str, synonyms: SynonymTable, vocabulary: Vocabulary, known_stem: Callable[[str], bool] | None
+) -> bool:
     if not is_content_word(token) or token in vocabulary or token in synonyms.vocabulary:
         return False
     # An inflection the index never saw ("deactivating") is still a real word if its stem is indexed.
     return not (known_stem is not None and known_stem(token))
 
 
-def _prefix_concept(prefix: str, synonyms: SynonymTable, vocabulary: Vocabulary | None,
-                    known_stem: Callable[[str], bool] | None) -> tuple[Concept | None, str | None]:
+def _prefix_concept(
+    prefix: str, synonyms: SynonymTable, vocabulary: Vocabulary | None, known_stem: Callable[[str], bool] | None
+) -> tuple[Concept | None, str | None]:
     """Return the concept for the word being typed, and its correction when nothing starts with it."""
     if len(prefix) < MIN_PREFIX:
         return None, None

@@ -57,8 +57,9 @@ def _no_pause() -> None:
     pass
 
 
-def field_norms(searcher: Searcher, field: str, known: dict[Segment, array[int]]
-                ) -> tuple[dict[Segment, array[int]], array[float]]:
+def field_norms(
+    searcher: Searcher, field: str, known: dict[Segment, array[int]]
+) -> tuple[dict[Segment, array[int]], array[float]]:
     """Return the field's lengths per segment and BM25's length term K1*(1-B+B*len/avg) per document: with it a
     posting list is scored without a Whoosh look-up per document. Lengths of segments in `known` are reused."""
     lengths: dict[Segment, array[int]] = {}
@@ -74,8 +75,14 @@ def field_norms(searcher: Searcher, field: str, known: dict[Segment, array[int]]
     return lengths, array("d", [K1 * ((1 - b) + b * fl / avg) for part in lengths.values() for fl in part])
 
 
-def read_term(searcher: Searcher, field: str, term: str, norms: array[float], only: set[Segment] | None = None,
-              pause: Callable[[], None] = _no_pause) -> tuple[array[int], array[float], Frequencies] | None:
+def read_term(
+    searcher: Searcher,
+    field: str,
+    term: str,
+    norms: array[float],
+    only: set[Segment] | None = None,
+    pause: Callable[[], None] = _no_pause,
+) -> tuple[array[int], array[float], Frequencies] | None:
     """Return (documents, BM25F impacts, term frequencies) of a term, read segment by segment (only those in
     `only` if given); None if absent. `pause` is called every `PAUSE_EVERY` postings."""
     reader = searcher.reader()
@@ -101,8 +108,9 @@ def read_term(searcher: Searcher, field: str, term: str, norms: array[float], on
     return ids, impacts(searcher.idf(field, term), tfs, ids, norms), compact(tfs)
 
 
-def impacts(idf: float, tfs: Iterator[float] | list[float] | Frequencies, ids: array[int], norms: array[float]
-            ) -> array[float]:
+def impacts(
+    idf: float, tfs: Iterator[float] | list[float] | Frequencies, ids: array[int], norms: array[float]
+) -> array[float]:
     """Return BM25F impacts from term frequencies and precomputed length terms (bm25() of whoosh.scoring)."""
     k = K1 + 1
     return array("f", [idf * ((tf * k) / (tf + norms[d])) for tf, d in zip(tfs, ids, strict=True)])
@@ -133,8 +141,9 @@ class WarmState:
 class OpenIndex:
     """One published generation, opened read-only, with its vocabulary and a cache of term impacts."""
 
-    def __init__(self, store: IndexStore, name: str, meta: IndexMeta, synonyms: SynonymTable, *,
-                 warmable: bool = False) -> None:
+    def __init__(
+        self, store: IndexStore, name: str, meta: IndexMeta, synonyms: SynonymTable, *, warmable: bool = False
+    ) -> None:
         self.name = name
         self.meta = meta
         self.version = f"index:{name}"
@@ -289,10 +298,16 @@ class OpenIndex:
         """Return each segment with its first document number and its deleted documents (numbered globally)."""
         if self._layout is None:  # a generation never changes: worked out once (about 10 ms at 10,000 articles)
             with self._lock:
-                self._layout = [((leaf.segment().segment_id(), leaf.doc_count_all()), base,
-                                 frozenset(base + d for d in range(leaf.doc_count_all()) if leaf.is_deleted(d))
-                                 if leaf.has_deletions() else frozenset())
-                                for leaf, base in self._reader.leaf_readers()]
+                self._layout = [
+                    (
+                        (leaf.segment().segment_id(), leaf.doc_count_all()),
+                        base,
+                        frozenset(base + d for d in range(leaf.doc_count_all()) if leaf.is_deleted(d))
+                        if leaf.has_deletions()
+                        else frozenset(),
+                    )
+                    for leaf, base in self._reader.leaf_readers()
+                ]
         return self._layout
 
     @property
@@ -365,8 +380,10 @@ class FallbackIndex:
         for key, docs in postings.items():
             idf = math.log(1.0 + (n - len(docs) + 0.5) / (len(docs) + 0.5))
             ordered = sorted(docs)
-            self._postings[key] = (array("i", ordered), array("f", (idf * 2.2 * docs[d] / (docs[d] + 1.2)
-                                                                    for d in ordered)))
+            self._postings[key] = (
+                array("i", ordered),
+                array("f", (idf * 2.2 * docs[d] / (docs[d] + 1.2) for d in ordered)),
+            )
         self.vocabulary = Vocabulary(count_words(library.articles.values()), ())
 
     def _lookup(self, field: str, terms: tuple[str, ...]) -> Postings:

@@ -46,8 +46,9 @@ def _add(totals: dict[int, float], scores: dict[int, float]) -> None:
     totals.update(scores)
 
 
-def _field_scores(postings: PostingSource, field: str, boost: float, alts: list[tuple[tuple[str, ...], float]]
-                  ) -> list[tuple[Postings, float]]:
+def _field_scores(
+    postings: PostingSource, field: str, boost: float, alts: list[tuple[tuple[str, ...], float]]
+) -> list[tuple[Postings, float]]:
     """Return the non-empty posting lists of a concept's alternatives in one field, with their weights."""
     found = []
     for terms, weight in alts:
@@ -69,8 +70,9 @@ def _best(found: list[tuple[Postings, float]]) -> dict[int, float]:
     return best
 
 
-def rank(plan: QueryPlan, postings: PostingSource, limit: int, floor_share: float = 0.0
-         ) -> tuple[int, list[tuple[int, float]]]:
+def rank(
+    plan: QueryPlan, postings: PostingSource, limit: int, floor_share: float = 0.0
+) -> tuple[int, list[tuple[int, float]]]:
     """Return (number of documents scoring at least `floor_share` of the best, [(document, score)] best first)."""
     totals: dict[int, float] = {}
     coord_sets: list[set[int]] = []

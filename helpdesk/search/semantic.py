@@ -62,8 +62,9 @@ class SemanticSide:
             self._queries.put(text, vector)
         return vector
 
-    def rank(self, vectors: VectorSet, query: np.ndarray, lexical_keys: list[str]
-             ) -> tuple[list[tuple[str, float]], dict[str, float], int]:
+    def rank(
+        self, vectors: VectorSet, query: np.ndarray, lexical_keys: list[str]
+    ) -> tuple[list[tuple[str, float]], dict[str, float], int]:
         """Return the semantic top candidates, the similarity of each lexical candidate, and how many documents
         are at least as close as the relevance floor."""
         sims = vectors.similarities(query)

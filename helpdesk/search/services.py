@@ -20,8 +20,9 @@ def log_search(session: Session, query: str, *, hits: int, source: str, person: 
     return entry
 
 
-def log_click(session: Session, search: SearchQuery, *, article_slug: str, question_id: str | None,
-              rank: int | None) -> SearchClick:
+def log_click(
+    session: Session, search: SearchQuery, *, article_slug: str, question_id: str | None, rank: int | None
+) -> SearchClick:
     """Record that a hit of `search` was opened."""
     click = SearchClick(search_id=search.id, article_slug=article_slug, question_id=question_id, rank=rank)
     session.add(click)

@@ -42,8 +42,14 @@ def _article_rows(article: Article, model_id: str) -> tuple[Row, ...]:
 _rows: LRUCache[tuple[str, str], tuple[Article, tuple[Row, ...]]] = LRUCache(ROWS_MEMO)
 
 
-def _vectors(rows: list[Row], articles: list[Article], per_article: list[tuple[Row, ...]], encoder: Encoder,
-             previous: VectorSet | None, progress: Progress | None) -> tuple[np.ndarray, int]:
+def _vectors(
+    rows: list[Row],
+    articles: list[Article],
+    per_article: list[tuple[Row, ...]],
+    encoder: Encoder,
+    previous: VectorSet | None,
+    progress: Progress | None,
+) -> tuple[np.ndarray, int]:
     """Return the matrix of `rows`, reusing the previous generation's vectors by text hash, and how many texts
     were embedded afresh."""
     hashes = [h for _, _, h in rows]
@@ -61,10 +67,12 @@ def _vectors(rows: list[Row], articles: list[Article], per_article: list[tuple[R
     missing = {h for h in hashes if h not in stored}
     if missing:
         # Only the articles with a new text are split into texts again.
-        text_of = {text_hash(encoder.model_id, text): text
-                   for article, found in zip(articles, per_article, strict=True)
-                   if any(h in missing for _, _, h in found)
-                   for _, _, text in embedded_texts(article)}
+        text_of = {
+            text_hash(encoder.model_id, text): text
+            for article, found in zip(articles, per_article, strict=True)
+            if any(h in missing for _, _, h in found)
+            for _, _, text in embedded_texts(article)
+        }
         order = sorted(missing)
         fresh = encoder.embed([text_of[h] for h in order], progress=progress)
         number = {h: i for i, h in enumerate(order)}
@@ -84,8 +92,9 @@ def _save(directory: Path, matrix_name: str, meta_name: str, matrix: np.ndarray,
     os.replace(meta_tmp, directory / meta_name)
 
 
-def _delta(articles: list[Article], per_article: list[tuple[Row, ...]], base: Part
-           ) -> tuple[list[int], list[str]] | None:
+def _delta(
+    articles: list[Article], per_article: list[tuple[Row, ...]], base: Part
+) -> tuple[list[int], list[str]] | None:
     """Return the articles whose rows differ from the base (by position) and the base documents they replace or
     that are gone, or None when a new base is better."""
     stored = base.articles()
@@ -112,8 +121,15 @@ def _link(src: Path, dst: Path) -> None:
     os.replace(tmp, dst)
 
 
-def write_vectors(directory: Path, library: ArticleLibrary, encoder: Encoder, previous: VectorSet | None,
-                  progress: Progress | None = None, *, source: Path | None = None) -> int:
+def write_vectors(
+    directory: Path,
+    library: ArticleLibrary,
+    encoder: Encoder,
+    previous: VectorSet | None,
+    progress: Progress | None = None,
+    *,
+    source: Path | None = None,
+) -> int:
     """Embed every search text of `library` into `directory`, reusing `previous` vectors of unchanged texts;
     return how many texts were embedded afresh. With `source` (the directory `previous` was read from), a small
     change is written as a delta beside `previous`'s base, which is hard-linked rather than copied."""
@@ -131,9 +147,18 @@ def write_vectors(directory: Path, library: ArticleLibrary, encoder: Encoder, pr
             (directory / name).unlink(missing_ok=True)
         rows = [row for found in per_article for row in found]
         matrix, fresh = _vectors(rows, articles, per_article, encoder, previous, progress)
-        _save(directory, VECTORS, VECTORS_META, matrix, {
-            "model": encoder.model_id, "keys": [k for k, _, _ in rows], "kinds": [k for _, k, _ in rows],
-            "hashes": [h for _, _, h in rows]})
+        _save(
+            directory,
+            VECTORS,
+            VECTORS_META,
+            matrix,
+            {
+                "model": encoder.model_id,
+                "keys": [k for k, _, _ in rows],
+                "kinds": [k for _, k, _ in rows],
+                "hashes": [h for _, _, h in rows],
+            },
+        )
         return fresh
     assert source is not None  # for mypy: a delta is only made with a source
     # Rows of one document stay together (the reader takes each document's best row by runs).
@@ -141,8 +166,18 @@ def write_vectors(directory: Path, library: ArticleLibrary, encoder: Encoder, pr
     changed_rows = [per_article[i] for i in delta[0]]
     rows = [row for found in changed_rows for row in found]
     matrix, fresh = _vectors(rows, changed, changed_rows, encoder, previous, progress)
-    _save(directory, DELTA, DELTA_META, matrix, {
-        "model": encoder.model_id, "dropped": delta[1], "keys": [k for k, _, _ in rows],
-        "kinds": [k for _, k, _ in rows], "hashes": [h for _, _, h in rows]})
+    _save(
+        directory,
+        DELTA,
+        DELTA_META,
+        matrix,
+        {
+            "model": encoder.model_id,
+            "dropped": delta[1],
+            "keys": [k for k, _, _ in rows],
+            "kinds": [k for _, k, _ in rows],
+            "hashes": [h for _, _, h in rows],
+        },
+    )
     _link(source / VECTORS_META, directory / VECTORS_META)  # last: the generation's embeddings are complete
     return fresh

@@ -146,8 +146,9 @@ class VectorSet:
         if self.delta is None:
             return [(self.base, i) for i in range(len(self.base.row_keys))]
         gone = {*self.delta.dropped, *self.delta.keys}
-        return ([(self.base, i) for i, k in enumerate(self.base.row_keys) if k not in gone]
-                + [(self.delta, i) for i in range(len(self.delta.row_keys))])
+        return [(self.base, i) for i, k in enumerate(self.base.row_keys) if k not in gone] + [
+            (self.delta, i) for i in range(len(self.delta.row_keys))
+        ]
 
     @property
     def row_keys(self) -> list[str]:

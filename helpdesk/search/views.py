@@ -43,12 +43,18 @@ def search() -> str:
     query = normalize_query(request.args.get("q", ""))
     library = get_library()
     if not query:
-        return render_template("search/results.html", query="", response=None, search_id=None,
-                               popular=_popular(library))
+        return render_template(
+            "search/results.html", query="", response=None, search_id=None, popular=_popular(library)
+        )
     response = get_engine().search(query, limit=PAGE_LIMIT)
     entry = log_search(db.session, query, hits=response.total, source="page", person=current_person())
-    return render_template("search/results.html", query=query, response=response, search_id=entry.id,
-                           popular=_popular(library) if not response.results else [])
+    return render_template(
+        "search/results.html",
+        query=query,
+        response=response,
+        search_id=entry.id,
+        popular=_popular(library) if not response.results else [],
+    )
 
 
 def _popular(library: ArticleLibrary) -> list[Article]:
@@ -73,10 +79,14 @@ def open_hit() -> Response:
     if entry is None:
         # A hit opened from the results shown while typing: that search was not logged yet.
         typed = normalize_query(request.args.get("q", ""))
-        entry = (log_search(db.session, typed, hits=-1, source="typeahead", person=current_person())
-                 if typed else None)
+        entry = log_search(db.session, typed, hits=-1, source="typeahead", person=current_person()) if typed else None
     if entry is not None:
-        log_click(db.session, entry, article_slug=article.slug, question_id=question.id if question else None,
-                  rank=rank if rank is not None and rank <= 1000 else None)
+        log_click(
+            db.session,
+            entry,
+            article_slug=article.slug,
+            question_id=question.id if question else None,
+            rank=rank if rank is not None and rank <= 1000 else None,
+        )
     # The target is built from the known slug and question id, never from the raw parameter: no open redirect.
     return redirect(url_for("kb.article", slug=article.slug, _anchor=question.id if question else None), 303)

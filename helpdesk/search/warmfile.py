@@ -44,9 +44,14 @@ class WarmData:
 
 def _identity(opened: OpenIndex) -> dict[str, object]:
     layout = [[segment[0], segment[1], len(deleted)] for segment, _, deleted in opened.layout()]
-    return {"generation": opened.name, "schema": schema_version(), "documents": opened.documents,
-            "layout": layout, "byteorder": sys.byteorder,
-            "sizes": {code: array(code).itemsize for code in _TYPES}}
+    return {
+        "generation": opened.name,
+        "schema": schema_version(),
+        "documents": opened.documents,
+        "layout": layout,
+        "byteorder": sys.byteorder,
+        "sizes": {code: array(code).itemsize for code in _TYPES},
+    }
 
 
 def save(opened: OpenIndex, data: WarmData) -> bool:
@@ -65,8 +70,9 @@ def save(opened: OpenIndex, data: WarmData) -> bool:
     for (field, terms), (ids, scores), tfs in data.entries:
         lists.append([field, list(terms), len(ids), tfs.typecode if tfs is not None else ""])
         arrays.extend([ids, scores] if tfs is None else [ids, scores, tfs])
-    header = json.dumps({**_identity(opened), "lengths": lengths, "lists": lists,
-                         "ranking": data.ranking}).encode("utf-8")
+    header = json.dumps({**_identity(opened), "lengths": lengths, "lists": lists, "ranking": data.ranking}).encode(
+        "utf-8"
+    )
     tmp = path.with_name(f".{WARM_FILE}.{os.getpid()}.{uuid.uuid4().hex[:6]}")
     try:
         with open(tmp, "wb") as fh:

@@ -84,8 +84,15 @@ def seed_of(opened: OpenIndex | None) -> Seed | None:
 class Warmer:
     """Warm one generation once, in a daemon thread."""
 
-    def __init__(self, opened: OpenIndex, synonyms: SynonymTable, seed: Seed | None = None, *,
-                 budget: int = WARM_POSTINGS, seconds: float = WARM_SECONDS) -> None:
+    def __init__(
+        self,
+        opened: OpenIndex,
+        synonyms: SynonymTable,
+        seed: Seed | None = None,
+        *,
+        budget: int = WARM_POSTINGS,
+        seconds: float = WARM_SECONDS,
+    ) -> None:
         self.opened = opened
         self.synonyms = synonyms
         self.ranking: list[tuple[str, str, int]] = []
@@ -134,9 +141,16 @@ class Warmer:
             state.seconds = time.perf_counter() - started
             state.done = True
             opened.warmed.set()
-            log.info("search index %s: warmed %d posting lists (%d postings, %d reused%s) in %.2f s%s",
-                     opened.name, state.terms, state.postings, state.reused, ", from its warm file" if
-                     state.loaded else "", state.seconds, f"; {state.stopped}" if state.stopped else "")
+            log.info(
+                "search index %s: warmed %d posting lists (%d postings, %d reused%s) in %.2f s%s",
+                opened.name,
+                state.terms,
+                state.postings,
+                state.reused,
+                ", from its warm file" if state.loaded else "",
+                state.seconds,
+                f"; {state.stopped}" if state.stopped else "",
+            )
 
     def _install(self, searcher: Searcher, data: warmfile.WarmData) -> None:
         """Take the lists of the warm file (written by this generation's first warm-up, in whatever process)."""
@@ -181,7 +195,8 @@ class Warmer:
                 if found is None:
                     read = read_term(searcher, fieldname, term, opened.norms(fieldname), pause=self._step)
                     fresh: tuple[Postings, Frequencies | None] = (
-                        ((read[0], read[1]), read[2]) if read is not None else (EMPTY, None))  # absent: known
+                        ((read[0], read[1]), read[2]) if read is not None else (EMPTY, None)
+                    )  # absent: known
                     if not self._add(key, *fresh):
                         return
                 elif not self._add(key, *found, reused=True):
@@ -307,13 +322,17 @@ class _Reuse:
 
     def _surviving(self, ids: array[int], tfs: Frequencies) -> tuple[array[int], Frequencies]:
         """Return the postings still valid: in a kept segment and not deleted since (array slices, no loop)."""
-        spans = ([(0, len(ids))] if self.whole else
-                 [(bisect_left(ids, first), bisect_left(ids, end)) for first, end in self.kept])
+        spans = (
+            [(0, len(ids))]
+            if self.whole
+            else [(bisect_left(ids, first), bisect_left(ids, end)) for first, end in self.kept]
+        )
         for d in self.deleted:
             i = bisect_left(ids, d)
             if i < len(ids) and ids[i] == d:
-                spans = [part for lo, hi in spans for part in ((lo, i), (i + 1, hi)) if lo <= i < hi] + \
-                        [(lo, hi) for lo, hi in spans if not lo <= i < hi]
+                spans = [part for lo, hi in spans for part in ((lo, i), (i + 1, hi)) if lo <= i < hi] + [
+                    (lo, hi) for lo, hi in spans if not lo <= i < hi
+                ]
         if spans == [(0, len(ids))]:
             return ids, tfs
         spans.sort()

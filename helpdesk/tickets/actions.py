@@ -41,9 +41,14 @@ def may_try(user: User, ticket: Ticket, action: str) -> bool:
     if action == "escalate":
         return works and ticket.tier != Tier.NATIONAL and (ticket.tier == Tier.LOCAL_IT or user.role != Role.LOCAL_IT)
     if action == "reopen":
-        return user.is_active and (is_national(user) or (user.role == Role.COMPACT_OFFICE
-                                                         and ticket.state_code is not None
-                                                         and ticket.state_code == user.state_code))
+        return user.is_active and (
+            is_national(user)
+            or (
+                user.role == Role.COMPACT_OFFICE
+                and ticket.state_code is not None
+                and ticket.state_code == user.state_code
+            )
+        )
     if action == "ask_reopen":
         return _is_reporter(user, ticket)
     return False
@@ -53,17 +58,21 @@ def offered_actions(user: User, ticket: Ticket) -> frozenset[str]:
     """Return the actions the page offers the user now (allowed, and possible in the ticket's status)."""
     status = ticket.status
     possible = {
-        "reply": status != Status.CLOSED, "note": status != Status.CLOSED, "status": status in OPEN_STATUSES,
-        "resolve": status in OPEN_STATUSES, "assign": status != Status.CLOSED, "escalate": can_escalate(user, ticket),
-        "reopen": can_reopen(user, ticket), "ask_reopen": status == Status.CLOSED,
+        "reply": status != Status.CLOSED,
+        "note": status != Status.CLOSED,
+        "status": status in OPEN_STATUSES,
+        "resolve": status in OPEN_STATUSES,
+        "assign": status != Status.CLOSED,
+        "escalate": can_escalate(user, ticket),
+        "reopen": can_reopen(user, ticket),
+        "ask_reopen": status == Status.CLOSED,
     }
     return frozenset(action for action in ACTIONS if possible[action] and may_try(user, ticket, action))
 
 
 def assignment_candidates(session: Session, ticket: Ticket) -> list[User]:
     """Return the named, active people who may hold the ticket now, by name."""
-    found = session.scalars(select(User).where(assignable_people(ticket))
-                            .order_by(User.name, User.id))
+    found = session.scalars(select(User).where(assignable_people(ticket)).order_by(User.name, User.id))
     return [user for user in found if can_be_assigned(user, ticket)]  # the rule itself decides; SQL only narrows
 
 

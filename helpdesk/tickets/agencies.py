@@ -27,8 +27,11 @@ def agency_infos(session: Session, agencies: Iterable[Agency]) -> dict[int, Agen
     scopes = [and_(User.role == Role.LOCAL_IT, User.agency_id.in_(ids)), User.role == Role.NATIONAL_ADMIN]
     if states:
         scopes.append(and_(User.role == Role.COMPACT_OFFICE, User.state_code.in_(states)))
-    rows = session.execute(select(User.id, User.name, User.email, User.role, User.agency_id, User.state_code)
-                           .where(User.is_active.is_(True), or_(*scopes)).order_by(User.name, User.id)).all()
+    rows = session.execute(
+        select(User.id, User.name, User.email, User.role, User.agency_id, User.state_code)
+        .where(User.is_active.is_(True), or_(*scopes))
+        .order_by(User.name, User.id)
+    ).all()
     local: dict[int | None, list[Person]] = {}  # by agency (the column is nullable)
     compact: dict[str | None, list[Person]] = {}  # by state
     national: list[Person] = []
@@ -40,12 +43,20 @@ def agency_infos(session: Session, agencies: Iterable[Agency]) -> dict[int, Agen
             compact.setdefault(state, []).append(person)
         else:
             national.append(person)
-    return {agency.id: AgencyInfo(
-        id=agency.id, name=agency.name, state_code=agency.state_code,
-        state_name=agency.state.name if agency.state is not None else None, time_zone=agency.time_zone,
-        it_mailbox=agency.it_mailbox, local_it=tuple(local.get(agency.id, ())),
-        compact_office=tuple(compact.get(agency.state_code or "", ())), national_office=tuple(national),
-    ) for agency in agencies}
+    return {
+        agency.id: AgencyInfo(
+            id=agency.id,
+            name=agency.name,
+            state_code=agency.state_code,
+            state_name=agency.state.name if agency.state is not None else None,
+            time_zone=agency.time_zone,
+            it_mailbox=agency.it_mailbox,
+            local_it=tuple(local.get(agency.id, ())),
+            compact_office=tuple(compact.get(agency.state_code or "", ())),
+            national_office=tuple(national),
+        )
+        for agency in agencies
+    }
 
 
 class AgencyDirectory:
@@ -67,8 +78,11 @@ class AgencyDirectory:
 
 def tier_staff(info: AgencyInfo, tier: Tier) -> tuple[Person, ...]:
     """Return the people who work `tier` for this agency: its local IT, its state's office, or the national office."""
-    return {Tier.LOCAL_IT: info.local_it, Tier.COMPACT_OFFICE: info.compact_office,
-            Tier.NATIONAL: info.national_office}[tier]
+    return {
+        Tier.LOCAL_IT: info.local_it,
+        Tier.COMPACT_OFFICE: info.compact_office,
+        Tier.NATIONAL: info.national_office,
+    }[tier]
 
 
 def find_agency(session: Session, name: str, state_code: str | None = None) -> Agency:

@@ -45,21 +45,40 @@ def holder_problem(ticket: Ticket, user: User) -> str | None:
     if not user.is_active:
         return f"{user.name} is deactivated."
     tier = Tier(ticket.tier)
-    return (f"{user.name} cannot take request #{ticket.id}: it is with the {TIER_NAMES[tier]} (tier {tier.level}) "
-            f"of {ticket.agency.name if tier is Tier.LOCAL_IT else ticket.state_code or 'the national office'}.")
+    return (
+        f"{user.name} cannot take request #{ticket.id}: it is with the {TIER_NAMES[tier]} (tier {tier.level}) "
+        f"of {ticket.agency.name if tier is Tier.LOCAL_IT else ticket.state_code or 'the national office'}."
+    )
 
 
-def _give(session: Session, ticket: Ticket, to: User, *, actor: User | None, origin: Origin, now: dt.datetime,
-          reason: str | None) -> None:
+def _give(
+    session: Session,
+    ticket: Ticket,
+    to: User,
+    *,
+    actor: User | None,
+    origin: Origin,
+    now: dt.datetime,
+    reason: str | None,
+) -> None:
     before = ticket.assignee.name if ticket.assignee is not None else "the queue"
     ticket.assignee = to
     words = f"assigned to {to.name} (from {before})" + (f": {reason}" if reason else "")
     record_change(session, ticket, "assigned", actor=actor, origin=origin, now=now, reason=words, public=True)
 
 
-def assign_ticket(session: Session, triage: Triage, ticket: Ticket, *, actor: User, assignee: User,
-                  expected_version: int, origin: Origin, reason: str | None = None,
-                  now: dt.datetime | None = None) -> None:
+def assign_ticket(
+    session: Session,
+    triage: Triage,
+    ticket: Ticket,
+    *,
+    actor: User,
+    assignee: User,
+    expected_version: int,
+    origin: Origin,
+    reason: str | None = None,
+    now: dt.datetime | None = None,
+) -> None:
     """Give a ticket to a named, active person who may hold it (never a shared mailbox or a generic account)."""
     now = now or utcnow()
     if not (can_work_ticket(actor, ticket) or can_reassign(actor, ticket)):
@@ -83,9 +102,18 @@ def may_assign(actor: User, ticket: Ticket) -> bool:
     return ticket.status != Status.CLOSED and (can_work_ticket(actor, ticket) or can_reassign(actor, ticket))
 
 
-def reassign_tickets(session: Session, triage: Triage, versions: Mapping[int, int], *, actor: User, to: User,
-                     origin: Origin, reason: str | None = None, now: dt.datetime | None = None,
-                     allowed: Callable[[User, Ticket], bool] = can_reassign) -> list[Ticket]:
+def reassign_tickets(
+    session: Session,
+    triage: Triage,
+    versions: Mapping[int, int],
+    *,
+    actor: User,
+    to: User,
+    origin: Origin,
+    reason: str | None = None,
+    now: dt.datetime | None = None,
+    allowed: Callable[[User, Ticket], bool] = can_reassign,
+) -> list[Ticket]:
     """Manage Case Load: move several tickets to one person, all or none; `versions` maps ticket id to version seen.
 
     Supervisors move their agency's tickets, the compact office its state's; one mail tells the new holder.
@@ -110,8 +138,17 @@ def reassign_tickets(session: Session, triage: Triage, versions: Mapping[int, in
     return moved
 
 
-def hand_over(session: Session, triage: Triage, tickets: list[Ticket], to: User, *, actor: User | None,
-              origin: Origin, reason: str, now: dt.datetime | None = None) -> int:
+def hand_over(
+    session: Session,
+    triage: Triage,
+    tickets: list[Ticket],
+    to: User,
+    *,
+    actor: User | None,
+    origin: Origin,
+    reason: str,
+    now: dt.datetime | None = None,
+) -> int:
     """Move tickets already checked by the caller (deactivation of their holder) to `to`; return how many."""
     now = now or utcnow()
     for ticket in tickets:

@@ -53,15 +53,26 @@ class FileType:
 FILE_TYPES = (
     FileType("PDF document", "application/pdf", ("pdf",), lambda d: d.startswith(b"%PDF-"), pdf_problem),
     FileType("Word document (DOC)", "application/msword", ("doc",), lambda d: d.startswith(OLE_MAGIC), doc_problem),
-    FileType("Word document (DOCX)", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-             ("docx",), is_docx, docx_problem),
+    FileType(
+        "Word document (DOCX)",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ("docx",),
+        is_docx,
+        docx_problem,
+    ),
     FileType("RTF document", "application/rtf", ("rtf",), lambda d: d.startswith(b"{\\rtf")),
-    FileType("JPEG image", "image/jpeg", ("jpg", "jpeg"), lambda d: d.startswith(b"\xff\xd8\xff"),
-             image_problem("JPEG")),
+    FileType(
+        "JPEG image", "image/jpeg", ("jpg", "jpeg"), lambda d: d.startswith(b"\xff\xd8\xff"), image_problem("JPEG")
+    ),
     FileType("PNG image", "image/png", ("png",), lambda d: d.startswith(b"\x89PNG\r\n\x1a\n"), image_problem("PNG")),
     FileType("GIF image", "image/gif", ("gif",), lambda d: d.startswith((b"GIF87a", b"GIF89a")), image_problem("GIF")),
-    FileType("TIFF image", "image/tiff", ("tif", "tiff"), lambda d: d.startswith((b"II*\x00", b"MM\x00*")),
-             image_problem("TIFF")),
+    FileType(
+        "TIFF image",
+        "image/tiff",
+        ("tif", "tiff"),
+        lambda d: d.startswith((b"II*\x00", b"MM\x00*")),
+        image_problem("TIFF"),
+    ),
     FileType("text file", "text/plain", ("txt",), is_text),
 )
 BY_EXTENSION = {extension: kind for kind in FILE_TYPES for extension in kind.extensions}
@@ -104,7 +115,7 @@ def clean_filename(name: str | None) -> str:
     base = re.sub(r"[^\w.\- ()]+", "_", base).strip(" ._")
     stem, dot, extension = base.rpartition(".")
     if len(base) > 255:  # keep the extension: it says what the file is
-        base = f"{stem[:250 - len(extension)]}.{extension}" if dot else base[:255]
+        base = f"{stem[: 250 - len(extension)]}.{extension}" if dot else base[:255]
     return base or "attachment"
 
 
@@ -130,8 +141,9 @@ def check_upload(name: str | None, stream: IO[bytes], *, max_bytes: int = DEFAUL
     return Upload(filename, kind, data, hashlib.sha256(data).hexdigest())
 
 
-def check_uploads(files: Sequence[tuple[str | None, IO[bytes]]], *, max_bytes: int = DEFAULT_MAX_BYTES,
-                  max_files: int = MAX_FILES) -> list[Upload]:
+def check_uploads(
+    files: Sequence[tuple[str | None, IO[bytes]]], *, max_bytes: int = DEFAULT_MAX_BYTES, max_files: int = MAX_FILES
+) -> list[Upload]:
     """Check every file before anything is stored; raise AttachmentError listing every problem."""
     if len(files) > max_files:
         raise AttachmentError([f"Attach at most {max_files} files to one request (you chose {len(files)})."])
@@ -188,8 +200,9 @@ class AttachmentStore:
     def __enter__(self) -> AttachmentStore:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         if error is not None:  # the transaction did not commit: no file may outlive it
             self.discard()
         elif self.written and self._session is not None:  # committed or not: the session's transaction decides
@@ -202,20 +215,43 @@ class AttachmentStore:
             path.unlink(missing_ok=True)
         self.written.clear()
 
-    def save(self, session: Session, ticket: Ticket, uploads: Sequence[Upload], *, uploader: User, origin: Origin,
-             now: dt.datetime, touch: bool = True) -> list[Attachment]:
+    def save(
+        self,
+        session: Session,
+        ticket: Ticket,
+        uploads: Sequence[Upload],
+        *,
+        uploader: User,
+        origin: Origin,
+        now: dt.datetime,
+        touch: bool = True,
+    ) -> list[Attachment]:
         """Store the files and add their rows and ticket events to the session (the caller commits)."""
         self._session = session
         rows = []
         for upload in uploads:
-            row = Attachment(ticket_id=ticket.id, uploader_id=uploader.id, filename=upload.filename,
-                             content_type=upload.kind.content_type, size=len(upload.data), sha256=upload.sha256,
-                             storage_name=self._write(upload.data), created_at=now)
+            row = Attachment(
+                ticket_id=ticket.id,
+                uploader_id=uploader.id,
+                filename=upload.filename,
+                content_type=upload.kind.content_type,
+                size=len(upload.data),
+                sha256=upload.sha256,
+                storage_name=self._write(upload.data),
+                created_at=now,
+            )
             session.add(row)
-            record_change(session, ticket, "attached", actor=uploader, origin=origin, now=now, touch=touch,
-                          reason=f"{upload.filename} ({size_words(len(upload.data))})",
-                          detail=f"{upload.filename}: {len(upload.data)} bytes, {row.content_type}, "
-                                 f"sha256 {upload.sha256}")
+            record_change(
+                session,
+                ticket,
+                "attached",
+                actor=uploader,
+                origin=origin,
+                now=now,
+                touch=touch,
+                reason=f"{upload.filename} ({size_words(len(upload.data))})",
+                detail=f"{upload.filename}: {len(upload.data)} bytes, {row.content_type}, sha256 {upload.sha256}",
+            )
             rows.append(row)
         session.flush()
         return rows

@@ -34,8 +34,18 @@ class BulkChange:
     note: str | None = None
 
 
-def _set_status(session: Session, triage: Triage, tickets: list[Ticket], versions: Mapping[int, int], *,
-                actor: User, status: str, note: str | None, origin: Origin, now: dt.datetime) -> list[Ticket]:
+def _set_status(
+    session: Session,
+    triage: Triage,
+    tickets: list[Ticket],
+    versions: Mapping[int, int],
+    *,
+    actor: User,
+    status: str,
+    note: str | None,
+    origin: Origin,
+    now: dt.datetime,
+) -> list[Ticket]:
     if status not in BULK_STATUSES:
         raise TicketError(f"Choose a status among {', '.join(BULK_STATUSES)}.")
     if status == Status.RESOLVED and not (note and note.strip()):
@@ -46,16 +56,41 @@ def _set_status(session: Session, triage: Triage, tickets: list[Ticket], version
     changed = [ticket for ticket in tickets if ticket.status != status]
     for ticket in changed:
         if status == Status.RESOLVED:
-            resolve_ticket(session, triage, ticket, actor=actor, resolution=note or "",
-                           expected_version=versions[ticket.id], origin=origin, now=now)
+            resolve_ticket(
+                session,
+                triage,
+                ticket,
+                actor=actor,
+                resolution=note or "",
+                expected_version=versions[ticket.id],
+                origin=origin,
+                now=now,
+            )
         else:
-            set_ticket_status(session, triage, ticket, actor=actor, status=status, reason=note,
-                              expected_version=versions[ticket.id], origin=origin, now=now)
+            set_ticket_status(
+                session,
+                triage,
+                ticket,
+                actor=actor,
+                status=status,
+                reason=note,
+                expected_version=versions[ticket.id],
+                origin=origin,
+                now=now,
+            )
     return changed
 
 
-def bulk_change_tickets(session: Session, triage: Triage, versions: Mapping[int, int], *, actor: User,
-                        change: BulkChange, origin: Origin, now: dt.datetime | None = None) -> list[Ticket]:
+def bulk_change_tickets(
+    session: Session,
+    triage: Triage,
+    versions: Mapping[int, int],
+    *,
+    actor: User,
+    change: BulkChange,
+    origin: Origin,
+    now: dt.datetime | None = None,
+) -> list[Ticket]:
     """Apply one change to every request of `versions` (id -> version seen); return those it changed.
 
     Everything is checked before anything changes: a request the actor may not change raises PermissionError, one
@@ -76,7 +111,17 @@ def bulk_change_tickets(session: Session, triage: Triage, versions: Mapping[int,
         check_version(ticket, versions[ticket.id])
     note = change.note.strip() if change.note and change.note.strip() else None
     if change.assignee is not None:
-        return reassign_tickets(session, triage, versions, actor=actor, to=change.assignee, origin=origin,
-                                reason=note, now=now, allowed=may_assign)
-    return _set_status(session, triage, tickets, versions, actor=actor, status=change.status or "", note=note,
-                       origin=origin, now=now)
+        return reassign_tickets(
+            session,
+            triage,
+            versions,
+            actor=actor,
+            to=change.assignee,
+            origin=origin,
+            reason=note,
+            now=now,
+            allowed=may_assign,
+        )
+    return _set_status(
+        session, triage, tickets, versions, actor=actor, status=change.status or "", note=note, origin=origin, now=now
+    )

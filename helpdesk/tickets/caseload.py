@@ -14,8 +14,9 @@ from helpdesk.tickets.permissions import TIER_ROLES, can_be_assigned, can_manage
 from helpdesk.tickets.workload import HELD_STATUSES
 from helpdesk.vocabulary import Role
 
-NOT_ALLOWED = ("Manage Case Load is for supervisors (their agency), compact office staff (their state) "
-               "and national staff.")
+NOT_ALLOWED = (
+    "Manage Case Load is for supervisors (their agency), compact office staff (their state) and national staff."
+)
 _WORKERS = tuple(TIER_ROLES.values())
 
 
@@ -56,8 +57,11 @@ def held_by(session: Session, scope: list[ColumnElement[bool]], holder_id: int) 
 def takers(session: Session, tickets: list[Ticket], holder_id: int | None) -> list[User]:
     """Return the active people who may hold at least one of the requests (the holder excepted)."""
     states = {ticket.state_code for ticket in tickets if ticket.state_code}
-    query = select(User).where(User.is_active.is_(True), User.role.in_(_WORKERS),
-                               or_(User.state_code.in_(states), User.role == Role.NATIONAL_ADMIN))
+    query = select(User).where(
+        User.is_active.is_(True),
+        User.role.in_(_WORKERS),
+        or_(User.state_code.in_(states), User.role == Role.NATIONAL_ADMIN),
+    )
     people = session.scalars(query.order_by(User.name, User.id))
     # Who may hold a request depends on its tier, agency and state only: one request of each kind is enough.
     kinds = list({(ticket.tier, ticket.agency_id, ticket.state_code): ticket for ticket in tickets}.values())

@@ -21,11 +21,17 @@ from helpdesk.triage.policy import UnknownCategoryError
 
 
 @click.command("escalate")
-@click.option("--batch", type=click.IntRange(1, 10_000), default=BATCH, show_default=True,
-              help="Tickets per transaction.")
+@click.option(
+    "--batch", type=click.IntRange(1, 10_000), default=BATCH, show_default=True, help="Tickets per transaction."
+)
 @click.option("--loop", is_flag=True, help="Keep sweeping every --interval seconds until SIGTERM or SIGINT.")
-@click.option("--interval", type=click.FloatRange(0.05, 3600), default=60.0, show_default=True,
-              help="Seconds between sweeps with --loop.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.05, 3600),
+    default=60.0,
+    show_default=True,
+    help="Seconds between sweeps with --loop.",
+)
 @with_appcontext
 def escalate_command(batch: int, loop: bool, interval: float) -> None:
     """Escalate overdue tier-1 requests and close resolved ones (idempotent; safe on several servers at once)."""

@@ -25,5 +25,7 @@ class TicketConflict(TicketError):
 
     def __init__(self, ticket_id: int, expected: int | None = None, actual: int | None = None) -> None:
         self.ticket_id, self.expected, self.actual = ticket_id, expected, actual
-        super().__init__(f"Request #{ticket_id} was changed by someone else while you were working on it. "
-                         "Nothing of your change was saved: reload the request, check what changed, and try again.")
+        super().__init__(
+            f"Request #{ticket_id} was changed by someone else while you were working on it. "
+            "Nothing of your change was saved: reload the request, check what changed, and try again."
+        )

@@ -25,8 +25,9 @@ _LOCAL_HEADER = struct.Struct("<4s5H3I2H")
 _MAX_SECTOR = 0xFFFFFFFA
 _END_OF_CHAIN = 0xFFFFFFFE
 # Short markers are looked for where browsers sniff; long ones (which compressed data never forms by chance) anywhere.
-_HTML_HEAD = re.compile(rb"<(?:!doctype|html|head|body|script|iframe|svg|object|embed|title|style|meta)[\s/>]",
-                        re.IGNORECASE)
+_HTML_HEAD = re.compile(
+    rb"<(?:!doctype|html|head|body|script|iframe|svg|object|embed|title|style|meta)[\s/>]", re.IGNORECASE
+)
 _HTML_ANYWHERE = re.compile(rb"<script|<iframe|<!doctype\s+html|</html>|<object|<embed|javascript:", re.IGNORECASE)
 _DAMAGED = "its archive is damaged"
 
@@ -66,17 +67,21 @@ def _unpack(data: bytes, info: zipfile.ZipInfo, budget: int) -> int:
     """Unpack one member from its own bytes, at most `budget` bytes of output; return its real size."""
     try:
         sig, _, flags, method, _, _, crc, packed, size, name_len, extra_len = _LOCAL_HEADER.unpack_from(
-            data, info.header_offset)
+            data, info.header_offset
+        )
     except struct.error:
         raise _Refused(_DAMAGED) from None
     if sig != b"PK\x03\x04" or method != info.compress_type or info.flag_bits & 0x1:
         raise _Refused(_DAMAGED)
     # The local header must agree with the central directory, unless its sizes follow the data (bit 3) or zip64.
-    if not flags & 0x8 and packed != 0xFFFFFFFF and (crc, packed, size) != (info.CRC, info.compress_size,
-                                                                            info.file_size):
+    if (
+        not flags & 0x8
+        and packed != 0xFFFFFFFF
+        and (crc, packed, size) != (info.CRC, info.compress_size, info.file_size)
+    ):
         raise _Refused(_DAMAGED)
     start = info.header_offset + _LOCAL_HEADER.size + name_len + extra_len
-    raw = data[start:start + info.compress_size]
+    raw = data[start : start + info.compress_size]
     if len(raw) != info.compress_size:
         raise _Refused(_DAMAGED)
     if method == zipfile.ZIP_STORED:
@@ -144,7 +149,7 @@ def ole_stream_names(data: bytes) -> set[str] | None:
     def sector(number: int) -> bytes:
         if number >= count:
             raise _Refused(_DAMAGED)
-        block = data[(number + 1) * size:(number + 2) * size]
+        block = data[(number + 1) * size : (number + 2) * size]
         return block + b"\x00" * (size - len(block))
 
     try:
@@ -164,7 +169,7 @@ def ole_stream_names(data: bytes) -> set[str] | None:
             for offset in range(0, size, 128):
                 name_bytes, kind = struct.unpack_from("<H", block, offset + 0x40)[0], block[offset + 0x42]
                 if kind == 2 and 2 <= name_bytes <= 64:  # a stream
-                    names.add(block[offset:offset + name_bytes - 2].decode("utf-16-le", "replace"))
+                    names.add(block[offset : offset + name_bytes - 2].decode("utf-16-le", "replace"))
             current, hops = table[current], hops + 1
     except _Refused:
         return None
@@ -181,6 +186,7 @@ def doc_problem(data: bytes) -> str | None:
 
 def image_problem(image_format: str) -> Callable[[bytes], str | None]:
     """Return the check of one image format: Pillow reads its headers (nothing is drawn), and no HTML is inside."""
+
     def check(data: bytes) -> str | None:
         if looks_like_html(data, anywhere=True):
             return "it holds web page code"
@@ -194,6 +200,7 @@ def image_problem(image_format: str) -> Callable[[bytes], str | None]:
         except Exception:
             return "it cannot be read as an image"
         return None
+
     return check
 
 

@@ -29,28 +29,39 @@ def lock_category(session: Session, category: str) -> None:
     """
     if session.get_bind().dialect.name == "postgresql":
         key = zlib.crc32(category.encode()) & 0x7FFFFFFF
-        session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :key)"),
-                        {"namespace": _LOCK_NAMESPACE, "key": key})
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, :key)"), {"namespace": _LOCK_NAMESPACE, "key": key}
+        )
 
 
-def recent_reports(session: Session, policy: TriagePolicy, *, agency_id: int, category: str,
-                   now: dt.datetime) -> tuple[int, tuple[ReportOrigin, ...]]:
+def recent_reports(
+    session: Session, policy: TriagePolicy, *, agency_id: int, category: str, now: dt.datetime
+) -> tuple[int, tuple[ReportOrigin, ...]]:
     """Return the earlier reports that routing counts: same agency and category in the location window, and the
     distinct (agency, state) origins of the category in the system window (only for incident categories)."""
     if not policy.groups_incidents(category):
         return 0, ()
-    same_agency = session.scalar(select(func.count(Ticket.id)).where(
-        Ticket.agency_id == agency_id, Ticket.category == category,
-        Ticket.created_at >= now - policy.location.window)) or 0
-    origins = session.execute(select(Ticket.agency_id, Ticket.state_code).distinct().where(
-        Ticket.category == category, Ticket.created_at >= now - policy.system.window)).all()
+    same_agency = (
+        session.scalar(
+            select(func.count(Ticket.id)).where(
+                Ticket.agency_id == agency_id,
+                Ticket.category == category,
+                Ticket.created_at >= now - policy.location.window,
+            )
+        )
+        or 0
+    )
+    origins = session.execute(
+        select(Ticket.agency_id, Ticket.state_code)
+        .distinct()
+        .where(Ticket.category == category, Ticket.created_at >= now - policy.system.window)
+    ).all()
     return same_agency, tuple((agency, state) for agency, state in origins)
 
 
 def open_incident(session: Session, scope: Scope, category: str, agency_id: int | None = None) -> Incident | None:
     """Return the open incident of this scope and category (and agency, for a location incident)."""
-    query = select(Incident).where(Incident.scope == scope, Incident.category == category,
-                                   Incident.closed_at.is_(None))
+    query = select(Incident).where(Incident.scope == scope, Incident.category == category, Incident.closed_at.is_(None))
     if scope == "location":
         query = query.where(Incident.agency_id == agency_id)
     return session.scalars(query.order_by(Incident.id.desc()).limit(1)).first()
@@ -59,43 +70,72 @@ def open_incident(session: Session, scope: Scope, category: str, agency_id: int 
 def start_incident(session: Session, decision: RoutingDecision, ticket: Ticket, now: dt.datetime) -> Incident:
     """Open an incident for the decision's scope; its queue is notified now, once."""
     scope = decision.incident or "location"
-    incident = Incident(scope=scope, category=ticket.category, created_at=now, last_report_at=now, report_count=0,
-                        agency_id=ticket.agency_id if scope == "location" else None, notified_at=now,
-                        reason=decision.reason)
+    incident = Incident(
+        scope=scope,
+        category=ticket.category,
+        created_at=now,
+        last_report_at=now,
+        report_count=0,
+        agency_id=ticket.agency_id if scope == "location" else None,
+        notified_at=now,
+        reason=decision.reason,
+    )
     session.add(incident)
     session.flush()
     return incident
 
 
-def earlier_reports(session: Session, policy: TriagePolicy, incident: Incident, ticket: Ticket,
-                    now: dt.datetime) -> list[Ticket]:
+def earlier_reports(
+    session: Session, policy: TriagePolicy, incident: Incident, ticket: Ticket, now: dt.datetime
+) -> list[Ticket]:
     """Return the open reports of the incident's window that are not in it yet (they formed the burst)."""
     window = policy.location.window if incident.scope == "location" else policy.system.window
-    query = select(Ticket).where(Ticket.category == incident.category, Ticket.created_at >= now - window,
-                                 Ticket.status.in_(OPEN_STATUSES), Ticket.id != ticket.id)
+    query = select(Ticket).where(
+        Ticket.category == incident.category,
+        Ticket.created_at >= now - window,
+        Ticket.status.in_(OPEN_STATUSES),
+        Ticket.id != ticket.id,
+    )
     if incident.scope == "location":
         query = query.where(Ticket.agency_id == incident.agency_id)
     query = query.where((Ticket.incident_id.is_(None)) | (Ticket.incident_id != incident.id))
     return list(session.scalars(query.order_by(Ticket.id)))
 
 
-def attach(session: Session, incident: Incident, tickets: Sequence[Ticket], *, origin: Origin,
-           now: dt.datetime) -> None:
+def attach(
+    session: Session, incident: Incident, tickets: Sequence[Ticket], *, origin: Origin, now: dt.datetime
+) -> None:
     """Put reports into the incident and tell each reporter, on the request's page, that others reported it too."""
     notice = LOCATION_NOTICE if incident.scope == "location" else SYSTEM_NOTICE
     left = {ticket.incident_id for ticket in tickets if ticket.incident_id is not None} - {incident.id}
     for ticket in tickets:
         ticket.incident_id = incident.id
-        record_change(session, ticket, "incident", actor=None, origin=origin, now=now, body=notice, public=True,
-                      reason=f"part of {incident.scope} incident {incident.id}: {incident.reason}")
+        record_change(
+            session,
+            ticket,
+            "incident",
+            actor=None,
+            origin=origin,
+            now=now,
+            body=notice,
+            public=True,
+            reason=f"part of {incident.scope} incident {incident.id}: {incident.reason}",
+        )
     incident.report_count += len(tickets)
     incident.last_report_at = now
     for incident_id in left:  # a location incident whose reports all moved to a system-wide one is over
         _close_when_empty(session, incident_id, now)
 
 
-def join_system_incident(session: Session, ticket: Ticket, incident: Incident | None, decision: RoutingDecision, *,
-                         origin: Origin, now: dt.datetime) -> Incident:
+def join_system_incident(
+    session: Session,
+    ticket: Ticket,
+    incident: Incident | None,
+    decision: RoutingDecision,
+    *,
+    origin: Origin,
+    now: dt.datetime,
+) -> Incident:
     """Put an escalated ticket into the open system-wide incident of its category, opening one if needed."""
     if incident is None:
         incident = start_incident(session, decision, ticket, now)
@@ -111,8 +151,9 @@ def close_if_done(session: Session, ticket: Ticket, now: dt.datetime) -> None:
 
 def _close_when_empty(session: Session, incident_id: int, now: dt.datetime) -> None:
     session.flush()
-    still_open = session.scalar(select(func.count(Ticket.id)).where(
-        Ticket.incident_id == incident_id, Ticket.status.in_(OPEN_STATUSES)))
+    still_open = session.scalar(
+        select(func.count(Ticket.id)).where(Ticket.incident_id == incident_id, Ticket.status.in_(OPEN_STATUSES))
+    )
     incident = session.get(Incident, incident_id)
     if not still_open and incident is not None and incident.closed_at is None:
         incident.closed_at = now

@@ -52,27 +52,53 @@ class Ticket(Base):
         # Routing counts a category's recent reports across agencies (system-wide incidents).
         Index("ix_ticket_category_created", "category", "created_at"),
         # The national "everything" queue: open tickets by due time.
-        Index("ix_ticket_open_due", "resolution_due", "id",
-              postgresql_where=text(_OPEN_ROWS),
-              sqlite_where=text(_OPEN_ROWS)),
+        Index(
+            "ix_ticket_open_due",
+            "resolution_due",
+            "id",
+            postgresql_where=text(_OPEN_ROWS),
+            sqlite_where=text(_OPEN_ROWS),
+        ),
         # A whole tier's queue (national staff: tier 3, or every state's tier 2 or 1) by due time.
-        Index("ix_ticket_open_tier_due", "tier", "resolution_due", "id",
-              postgresql_where=text(_OPEN_ROWS),
-              sqlite_where=text(_OPEN_ROWS)),
+        Index(
+            "ix_ticket_open_tier_due",
+            "tier",
+            "resolution_due",
+            "id",
+            postgresql_where=text(_OPEN_ROWS),
+            sqlite_where=text(_OPEN_ROWS),
+        ),
         # The "everything" queue by last change (read backwards: newest first) and by first response due.
-        Index("ix_ticket_open_updated", "updated_at", "id",
-              postgresql_where=text(_OPEN_ROWS),
-              sqlite_where=text(_OPEN_ROWS)),
+        Index(
+            "ix_ticket_open_updated",
+            "updated_at",
+            "id",
+            postgresql_where=text(_OPEN_ROWS),
+            sqlite_where=text(_OPEN_ROWS),
+        ),
         # The response order puts unanswered requests first: the same expression leads the index.
-        Index("ix_ticket_open_response", text("(first_responded_at IS NOT NULL)"), "first_response_due", "id",
-              postgresql_where=text(_OPEN_ROWS),
-              sqlite_where=text(_OPEN_ROWS)),
+        Index(
+            "ix_ticket_open_response",
+            text("(first_responded_at IS NOT NULL)"),
+            "first_response_due",
+            "id",
+            postgresql_where=text(_OPEN_ROWS),
+            sqlite_where=text(_OPEN_ROWS),
+        ),
         # Only rows with a holder or an incident: most open tickets have neither, and every row an UPDATE moves
         # on PostgreSQL (the escalation sweep's 100,000) would otherwise add an entry for NULL to each.
-        Index("ix_ticket_assignee_id", "assignee_id", postgresql_where=text("assignee_id IS NOT NULL"),
-              sqlite_where=text("assignee_id IS NOT NULL")),
-        Index("ix_ticket_incident_id", "incident_id", postgresql_where=text("incident_id IS NOT NULL"),
-              sqlite_where=text("incident_id IS NOT NULL")),
+        Index(
+            "ix_ticket_assignee_id",
+            "assignee_id",
+            postgresql_where=text("assignee_id IS NOT NULL"),
+            sqlite_where=text("assignee_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_ticket_incident_id",
+            "incident_id",
+            postgresql_where=text("incident_id IS NOT NULL"),
+            sqlite_where=text("incident_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -83,43 +83,98 @@ def _tier_name(tier: str) -> str:
 
 def notify_new_ticket(session: Session, link: LinkBuilder, ticket: Ticket, recipients: Iterable[str]) -> int:
     """Tell the ticket's responders about a new request; return how many mails were queued."""
-    return _send(session, recipients, "ticket_new", ticket=ticket, tier=_tier_name(ticket.tier),
-                 link=link(ticket_path(ticket.id)))
+    return _send(
+        session,
+        recipients,
+        "ticket_new",
+        ticket=ticket,
+        tier=_tier_name(ticket.tier),
+        link=link(ticket_path(ticket.id)),
+    )
 
 
 def notify_received(session: Session, link: LinkBuilder, ticket: Ticket, notice: str | None) -> int:
     """Confirm a request to its reporter, with where it went and the incident notice if any."""
-    return _send(session, [ticket.reporter.email], "ticket_received", ticket=ticket, tier=_tier_name(ticket.tier),
-                 notice=notice, link=link(ticket_path(ticket.id)))
+    return _send(
+        session,
+        [ticket.reporter.email],
+        "ticket_received",
+        ticket=ticket,
+        tier=_tier_name(ticket.tier),
+        notice=notice,
+        link=link(ticket_path(ticket.id)),
+    )
 
 
-def notify_incident(session: Session, link: LinkBuilder, incident: Incident, tickets: Sequence[Ticket],
-                    recipients: Iterable[str], queue: str) -> int:
+def notify_incident(
+    session: Session,
+    link: LinkBuilder,
+    incident: Incident,
+    tickets: Sequence[Ticket],
+    recipients: Iterable[str],
+    queue: str,
+) -> int:
     """Tell a queue once about an incident: several reports of one problem, with a link to each."""
     reports = [(ticket, link(ticket_path(ticket.id))) for ticket in tickets]
-    return _send(session, recipients, "ticket_incident", incident=incident, reports=reports, queue=queue,
-                 system=incident.scope == "system")
+    return _send(
+        session,
+        recipients,
+        "ticket_incident",
+        incident=incident,
+        reports=reports,
+        queue=queue,
+        system=incident.scope == "system",
+    )
 
 
-def notify_assigned(session: Session, link: LinkBuilder, tickets: Sequence[Ticket], assignee: User,
-                    actor: User | None, reason: str | None = None) -> int:
+def notify_assigned(
+    session: Session,
+    link: LinkBuilder,
+    tickets: Sequence[Ticket],
+    assignee: User,
+    actor: User | None,
+    reason: str | None = None,
+) -> int:
     """Tell a person that one or several requests are now theirs (one mail for a whole case-load move)."""
     if not tickets or (actor is not None and actor.id == assignee.id):
         return 0
     items = [(ticket, link(ticket_path(ticket.id))) for ticket in tickets]
-    return _send(session, [assignee.email], "ticket_assigned", assignee=assignee, items=items,
-                 actor_name=actor.name if actor else "The help desk", reason=reason)
+    return _send(
+        session,
+        [assignee.email],
+        "ticket_assigned",
+        assignee=assignee,
+        items=items,
+        actor_name=actor.name if actor else "The help desk",
+        reason=reason,
+    )
 
 
-def notify_reply(session: Session, link: LinkBuilder, ticket: Ticket, author: User, recipients: Iterable[str], *,
-                 to_reporter: bool) -> int:
+def notify_reply(
+    session: Session, link: LinkBuilder, ticket: Ticket, author: User, recipients: Iterable[str], *, to_reporter: bool
+) -> int:
     """Announce a public reply to the reporter, or a reporter's answer to the people who work the ticket."""
-    return _send(session, recipients, "ticket_reply", ticket=ticket, author=author, to_reporter=to_reporter,
-                 link=link(ticket_path(ticket.id)))
+    return _send(
+        session,
+        recipients,
+        "ticket_reply",
+        ticket=ticket,
+        author=author,
+        to_reporter=to_reporter,
+        link=link(ticket_path(ticket.id)),
+    )
 
 
-def notify_escalated(session: Session, link: LinkBuilder, tickets: Sequence[Listed], recipients: Iterable[str],
-                     queue: str, reasons: dict[int, str], *, total: int | None = None) -> int:
+def notify_escalated(
+    session: Session,
+    link: LinkBuilder,
+    tickets: Sequence[Listed],
+    recipients: Iterable[str],
+    queue: str,
+    reasons: dict[int, str],
+    *,
+    total: int | None = None,
+) -> int:
     """Tell the next tier that requests reached it (one mail per queue, also for a sweep).
 
     :param total: how many requests moved, when `tickets` lists only some of them.
@@ -127,24 +182,30 @@ def notify_escalated(session: Session, link: LinkBuilder, tickets: Sequence[List
     if not tickets:
         return 0
     items = [(ticket, link(ticket_path(ticket.id)), reasons.get(ticket.id, "")) for ticket in tickets[:MAX_LISTED]]
-    return _send(session, recipients, "ticket_escalated", items=items, queue=queue,
-                 total=max(total or 0, len(tickets)))
+    return _send(session, recipients, "ticket_escalated", items=items, queue=queue, total=max(total or 0, len(tickets)))
 
 
 def notify_moved(session: Session, link: LinkBuilder, ticket: Ticket, queue: str) -> int:
     """Tell the reporter that their request went to another team."""
-    return _send(session, [ticket.reporter.email], "ticket_moved", ticket=ticket, queue=queue,
-                 link=link(ticket_path(ticket.id)))
+    return _send(
+        session, [ticket.reporter.email], "ticket_moved", ticket=ticket, queue=queue, link=link(ticket_path(ticket.id))
+    )
 
 
 def notify_resolved(session: Session, link: LinkBuilder, ticket: Ticket, actor: User, close_days: int) -> int:
     """Tell the reporter that their request was resolved and when it closes unless they answer."""
-    return _send(session, [ticket.reporter.email], "ticket_resolved", ticket=ticket, actor=actor,
-                 close_days=close_days, link=link(ticket_path(ticket.id)))
+    return _send(
+        session,
+        [ticket.reporter.email],
+        "ticket_resolved",
+        ticket=ticket,
+        actor=actor,
+        close_days=close_days,
+        link=link(ticket_path(ticket.id)),
+    )
 
 
-def notify_reopened(session: Session, link: LinkBuilder, ticket: Ticket, recipients: Iterable[str],
-                    actor: User) -> int:
+def notify_reopened(session: Session, link: LinkBuilder, ticket: Ticket, recipients: Iterable[str], actor: User) -> int:
     """Tell the reporter and the people who work the ticket that it was reopened."""
     return _send(session, recipients, "ticket_reopened", ticket=ticket, actor=actor, link=link(ticket_path(ticket.id)))
 

@@ -15,8 +15,11 @@ from helpdesk.triage.policy import Tier
 from helpdesk.vocabulary import Role, Status
 
 #: The role that works each tier's queue.
-TIER_ROLES = {Tier.LOCAL_IT: Role.LOCAL_IT, Tier.COMPACT_OFFICE: Role.COMPACT_OFFICE,
-              Tier.NATIONAL: Role.NATIONAL_ADMIN}
+TIER_ROLES = {
+    Tier.LOCAL_IT: Role.LOCAL_IT,
+    Tier.COMPACT_OFFICE: Role.COMPACT_OFFICE,
+    Tier.NATIONAL: Role.NATIONAL_ADMIN,
+}
 
 
 def can_view_ticket(user: User, ticket: Ticket) -> bool:
@@ -76,8 +79,11 @@ def can_reassign(user: User, ticket: Ticket) -> bool:
 
 def can_manage_caseload(user: User) -> bool:
     """Return whether the user has a case load to manage: supervisors, compact office staff and national staff."""
-    return user.is_active and (is_national(user) or user.role == Role.PO_SUPERVISOR or (
-        user.role == Role.COMPACT_OFFICE and bool(user.state_code)))
+    return user.is_active and (
+        is_national(user)
+        or user.role == Role.PO_SUPERVISOR
+        or (user.role == Role.COMPACT_OFFICE and bool(user.state_code))
+    )
 
 
 def reassign_area(user: User) -> ColumnElement[bool]:
@@ -103,8 +109,9 @@ def can_reopen(user: User, ticket: Ticket) -> bool:
 
 def reopens_requests_of(user: User, ticket: Ticket) -> bool:
     """Tell whether `user` is one who reopens the ticket once it is resolved or closed (whatever its status now)."""
-    return user.is_active and (is_national(user) or (user.role == Role.COMPACT_OFFICE
-                                                     and ticket.state_code == user.state_code))
+    return user.is_active and (
+        is_national(user) or (user.role == Role.COMPACT_OFFICE and ticket.state_code == user.state_code)
+    )
 
 
 def can_be_assigned(user: User, ticket: Ticket) -> bool:
@@ -123,8 +130,9 @@ def can_be_assigned(user: User, ticket: Ticket) -> bool:
 
 def assignable_people(ticket: Ticket) -> ColumnElement[bool]:
     """Return the condition of the people (user rows) who may hold the ticket at its tier (can_be_assigned, in SQL)."""
-    office = (and_(User.role == Role.COMPACT_OFFICE, User.state_code == ticket.state_code) if ticket.state_code
-              else false())
+    office = (
+        and_(User.role == Role.COMPACT_OFFICE, User.state_code == ticket.state_code) if ticket.state_code else false()
+    )
     if ticket.tier == Tier.LOCAL_IT:
         holders = or_(and_(User.role == Role.LOCAL_IT, User.agency_id == ticket.agency_id), office)
     elif ticket.tier == Tier.COMPACT_OFFICE:

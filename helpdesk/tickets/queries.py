@@ -21,11 +21,13 @@ from helpdesk.vocabulary import Role, Tier
 MAX_PER_PAGE = 100
 #: Queues whose tiers a role may choose with the `tier` filter (the first is the default).
 QUEUE_TIERS: dict[str, tuple[Tier | None, ...]] = {
-                Role.LOCAL_IT: (Tier.LOCAL_IT,), Role.COMPACT_OFFICE: (Tier.COMPACT_OFFICE, Tier.LOCAL_IT),
-                Role.NATIONAL_ADMIN: (Tier.NATIONAL, Tier.COMPACT_OFFICE, Tier.LOCAL_IT),
-                Role.PO_SUPERVISOR: (None, *TIERS),
-                # State administrators watch their state's workload, every tier, read-only (they work no ticket).
-                Role.STATE_ADMIN: (None, *TIERS)}
+    Role.LOCAL_IT: (Tier.LOCAL_IT,),
+    Role.COMPACT_OFFICE: (Tier.COMPACT_OFFICE, Tier.LOCAL_IT),
+    Role.NATIONAL_ADMIN: (Tier.NATIONAL, Tier.COMPACT_OFFICE, Tier.LOCAL_IT),
+    Role.PO_SUPERVISOR: (None, *TIERS),
+    # State administrators watch their state's workload, every tier, read-only (they work no ticket).
+    Role.STATE_ADMIN: (None, *TIERS),
+}
 #: Roles whose queue is a read-only view: no actions offered, and the ticket services refuse them anyway.
 READ_ONLY_QUEUES = frozenset({Role.STATE_ADMIN})
 
@@ -96,15 +98,27 @@ def _filters(user: User, filters: QueueFilter, *, with_status: bool) -> list[Col
 SortKey = tuple[Any, bool]
 
 
-def _page(session: Session, conditions: Sequence[ColumnElement[bool]], order: Sequence[SortKey], page: int,
-          per_page: int, total: int | None = None) -> Page[Ticket]:
+def _page(
+    session: Session,
+    conditions: Sequence[ColumnElement[bool]],
+    order: Sequence[SortKey],
+    page: int,
+    per_page: int,
+    total: int | None = None,
+) -> Page[Ticket]:
     page, per_page = max(1, page), min(max(1, per_page), MAX_PER_PAGE)
     if total is None:
         total = session.scalar(select(func.count()).select_from(Ticket).where(*conditions)) or 0
     # The page's ids first, on the ticket indexes alone; people and agencies are joined to those rows only.
     inner = [column.desc() if descending else column for column, descending in order]
-    ids = (select(Ticket.id, *(column.label(f"k{n}") for n, (column, _) in enumerate(order)))
-           .where(*conditions).order_by(*inner).offset((page - 1) * per_page).limit(per_page).subquery())
+    ids = (
+        select(Ticket.id, *(column.label(f"k{n}") for n, (column, _) in enumerate(order)))
+        .where(*conditions)
+        .order_by(*inner)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .subquery()
+    )
     outer = [ids.c[f"k{n}"].desc() if descending else ids.c[f"k{n}"] for n, (_, descending) in enumerate(order)]
     items = list(session.scalars(select(Ticket).join(ids, Ticket.id == ids.c.id).order_by(*outer)))
     return Page(items=items, total=total, page=page, per_page=per_page)
@@ -114,8 +128,11 @@ def _page(session: Session, conditions: Sequence[ColumnElement[bool]], order: Se
 QUEUE_ORDERS: dict[str, list[SortKey]] = {
     "due": [(Ticket.resolution_due, False), (Ticket.id, False)],
     # Requests still waiting for their first response first, the soonest due among them on top.
-    "response": [(Ticket.first_responded_at.is_not(None), False), (Ticket.first_response_due, False),
-                 (Ticket.id, False)],
+    "response": [
+        (Ticket.first_responded_at.is_not(None), False),
+        (Ticket.first_response_due, False),
+        (Ticket.id, False),
+    ],
     "created": [(Ticket.id, True)],  # ids follow filing order, and the primary key serves "newest first"
     "updated": [(Ticket.updated_at, True), (Ticket.id, True)],
 }
@@ -125,13 +142,23 @@ OPEN_SORTS = ("updated", "response")
 
 def overdue(now: dt.datetime) -> ColumnElement[bool]:
     """Return the condition of open work past a due time: its resolution, or a first response not given yet."""
-    return and_(status_in(OPEN_STATUSES), or_(
-        Ticket.resolution_due < now, and_(Ticket.first_responded_at.is_(None), Ticket.first_response_due < now)))
+    return and_(
+        status_in(OPEN_STATUSES),
+        or_(Ticket.resolution_due < now, and_(Ticket.first_responded_at.is_(None), Ticket.first_response_due < now)),
+    )
 
 
-def list_queue(session: Session, user: User, filters: QueueFilter = QueueFilter(), *, sort: str = "due",
-               page: int = 1, per_page: int = 25, counts: Mapping[str, int] | None = None,
-               now: dt.datetime | None = None) -> Page[Ticket]:
+def list_queue(
+    session: Session,
+    user: User,
+    filters: QueueFilter = QueueFilter(),
+    *,
+    sort: str = "due",
+    page: int = 1,
+    per_page: int = 25,
+    counts: Mapping[str, int] | None = None,
+    now: dt.datetime | None = None,
+) -> Page[Ticket]:
     """Return a page of the user's queue in one of QUEUE_ORDERS (default: overdue work first, then the earliest
     resolution due: a request whose first response is late comes before one merely due soon).
 
@@ -145,8 +172,12 @@ def list_queue(session: Session, user: User, filters: QueueFilter = QueueFilter(
     order = QUEUE_ORDERS[sort]
     if sort == "due":
         order = [(case((overdue(now or utcnow()), 0), else_=1), False), *order]
-    if (sort in OPEN_SORTS and filters == QueueFilter(everything=True, statuses=filters.statuses)
-            and set(filters.statuses) == set(OPEN_STATUSES) and session.get_bind().dialect.name == "sqlite"):
+    if (
+        sort in OPEN_SORTS
+        and filters == QueueFilter(everything=True, statuses=filters.statuses)
+        and set(filters.statuses) == set(OPEN_STATUSES)
+        and session.get_bind().dialect.name == "sqlite"
+    ):
         # Every open ticket: SQLite, without statistics, would take the status index and sort them all; told the
         # condition is nearly always true, it reads the partial index in the sort's order and stops at the page.
         conditions = [func.likely(status_in(filters.statuses))]
@@ -168,8 +199,9 @@ def count_overdue(session: Session, user: User, filters: QueueFilter, now: dt.da
     return session.scalar(select(func.count()).select_from(Ticket).where(*conditions, overdue(now))) or 0
 
 
-def list_my_requests(session: Session, user: User, *, statuses: Sequence[str] = (), page: int = 1,
-                     per_page: int = 25) -> Page[Ticket]:
+def list_my_requests(
+    session: Session, user: User, *, statuses: Sequence[str] = (), page: int = 1, per_page: int = 25
+) -> Page[Ticket]:
     """Return a page of the requests the user filed, newest first."""
     conditions: list[ColumnElement[bool]] = [Ticket.reporter_id == user.id]
     if statuses:
@@ -177,8 +209,15 @@ def list_my_requests(session: Session, user: User, *, statuses: Sequence[str] = 
     return _page(session, conditions, [(Ticket.id, True)], page, per_page)
 
 
-def list_visible_tickets(session: Session, user: User, *, statuses: Sequence[str] = (), category: str | None = None,
-                         page: int = 1, per_page: int = 25) -> Page[Ticket]:
+def list_visible_tickets(
+    session: Session,
+    user: User,
+    *,
+    statuses: Sequence[str] = (),
+    category: str | None = None,
+    page: int = 1,
+    per_page: int = 25,
+) -> Page[Ticket]:
     """Return a page of the tickets the user may see, newest first (for the API)."""
     conditions = [visibility(user)]
     if statuses:

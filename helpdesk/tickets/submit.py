@@ -50,9 +50,21 @@ class Submission:
     decision: RoutingDecision | None = None
 
 
-def submit_ticket(session: Session, triage: Triage, *, reporter: User, category: str, subject: str,
-                  description: str, idempotency_key: str, origin: Origin, tried: str = "", affected: str = "unknown",
-                  suggestions: Iterable[str] = (), now: dt.datetime | None = None) -> Submission:
+def submit_ticket(
+    session: Session,
+    triage: Triage,
+    *,
+    reporter: User,
+    category: str,
+    subject: str,
+    description: str,
+    idempotency_key: str,
+    origin: Origin,
+    tried: str = "",
+    affected: str = "unknown",
+    suggestions: Iterable[str] = (),
+    now: dt.datetime | None = None,
+) -> Submission:
     """File a request: route it, group it into an incident when part of a burst, and notify; idempotent per key.
 
     :param suggestions: the knowledge-base answers shown before filing, as "slug#question".
@@ -73,11 +85,27 @@ def submit_ticket(session: Session, triage: Triage, *, reporter: User, category:
     grouped = policy.groups_incidents(category)
     location = open_incident(session, "location", category, reporter.agency_id) if grouped else None
     system = open_incident(session, "system", category) if grouped else None
-    decision = route_report(policy, category=category, agency=info, recent_same_agency=same, recent_origins=origins,
-                            open_location_incident=location is not None, open_system_incident=system is not None)
-    ticket = Ticket(reporter_id=reporter.id, agency_id=reporter.agency_id, state_code=reporter.agency.state_code,
-                    status=Status.NEW.value, tier=decision.tier.value, route_reason=decision.reason, created_at=now,
-                    updated_at=now, assignee_id=decision.assignee.id if decision.assignee else None, **fields)
+    decision = route_report(
+        policy,
+        category=category,
+        agency=info,
+        recent_same_agency=same,
+        recent_origins=origins,
+        open_location_incident=location is not None,
+        open_system_incident=system is not None,
+    )
+    ticket = Ticket(
+        reporter_id=reporter.id,
+        agency_id=reporter.agency_id,
+        state_code=reporter.agency.state_code,
+        status=Status.NEW.value,
+        tier=decision.tier.value,
+        route_reason=decision.reason,
+        created_at=now,
+        updated_at=now,
+        assignee_id=decision.assignee.id if decision.assignee else None,
+        **fields,
+    )
     set_due_times(ticket, policy, info.time_zone, now)
     incident: Incident | None = None
     try:
@@ -85,7 +113,8 @@ def submit_ticket(session: Session, triage: Triage, *, reporter: User, category:
         with session.begin_nested():
             if decision.incident:
                 incident = (system if decision.incident == "system" else location) or start_incident(
-                    session, decision, ticket, now)
+                    session, decision, ticket, now
+                )
                 ticket.incident_id = incident.id
             session.add(ticket)
     except IntegrityError:
@@ -95,16 +124,26 @@ def submit_ticket(session: Session, triage: Triage, *, reporter: User, category:
         return Submission(existing, created=False)
     _record_submission(session, ticket, decision, reporter, origin, now)
     if incident is None:
-        notify_new_ticket(session, triage.link, ticket, responders(info, decision.tier, decision.assignee,
-                                                                   mailbox=True))
+        notify_new_ticket(
+            session, triage.link, ticket, responders(info, decision.tier, decision.assignee, mailbox=True)
+        )
     else:
         _group(session, triage, ticket, incident, decision, info, origin, now)
     notify_received(session, triage.link, ticket, decision.reporter_notice)
     return Submission(ticket, created=True, decision=decision)
 
 
-def record_deflection(session: Session, triage: Triage, *, user: User, category: str, answer: str | None,
-                      origin: Origin, now: dt.datetime | None = None, query: str | None = None) -> Deflection:
+def record_deflection(
+    session: Session,
+    triage: Triage,
+    *,
+    user: User,
+    category: str,
+    answer: str | None,
+    origin: Origin,
+    now: dt.datetime | None = None,
+    query: str | None = None,
+) -> Deflection:
     """Record that self-help answered the question ("This answered my question"): no ticket is filed.
 
     `query` is what the user had typed when search offered the answer (kept only with an answer).
@@ -115,29 +154,68 @@ def record_deflection(session: Session, triage: Triage, *, user: User, category:
         if not _ANSWER_RE.match(answer):
             raise TicketError("The answer must be given as an article slug, optionally with #question-id.")
         slug, _, question = answer.partition("#")
-    deflection = Deflection(user_id=user.id, category=category, article_slug=slug, question_id=question or None,
-                            query=(" ".join((query or "").split())[:200] or None) if slug else None,
-                            created_at=now or utcnow())
+    deflection = Deflection(
+        user_id=user.id,
+        category=category,
+        article_slug=slug,
+        question_id=question or None,
+        query=(" ".join((query or "").split())[:200] or None) if slug else None,
+        created_at=now or utcnow(),
+    )
     session.add(deflection)
     session.flush()
-    record_event(session, "ticket_deflected", origin=origin, actor_id=user.id, actor_email=user.email,
-                 target_type="deflection", target_id=deflection.id, state_code=user.state_code,
-                 detail=f"{category}: {answer or 'checklist'}")
+    record_event(
+        session,
+        "ticket_deflected",
+        origin=origin,
+        actor_id=user.id,
+        actor_email=user.email,
+        target_type="deflection",
+        target_id=deflection.id,
+        state_code=user.state_code,
+        detail=f"{category}: {answer or 'checklist'}",
+    )
     return deflection
 
 
-def _record_submission(session: Session, ticket: Ticket, decision: RoutingDecision, reporter: User, origin: Origin,
-                       now: dt.datetime) -> None:
-    record_change(session, ticket, "submitted", actor=reporter, origin=origin, now=now, touch=False,
-                  detail=f"category {ticket.category}, tier {ticket.tier}")
+def _record_submission(
+    session: Session, ticket: Ticket, decision: RoutingDecision, reporter: User, origin: Origin, now: dt.datetime
+) -> None:
+    record_change(
+        session,
+        ticket,
+        "submitted",
+        actor=reporter,
+        origin=origin,
+        now=now,
+        touch=False,
+        detail=f"category {ticket.category}, tier {ticket.tier}",
+    )
     record_change(session, ticket, "routed", actor=None, origin=origin, now=now, reason=decision.reason, touch=False)
     if decision.reporter_notice and ticket.incident_id is not None:
-        record_change(session, ticket, "incident", actor=None, origin=origin, now=now, body=decision.reporter_notice,
-                      reason=f"part of {decision.incident} incident {ticket.incident_id}", touch=False)
+        record_change(
+            session,
+            ticket,
+            "incident",
+            actor=None,
+            origin=origin,
+            now=now,
+            body=decision.reporter_notice,
+            reason=f"part of {decision.incident} incident {ticket.incident_id}",
+            touch=False,
+        )
 
 
-def _group(session: Session, triage: Triage, ticket: Ticket, incident: Incident, decision: RoutingDecision,
-           info: AgencyInfo, origin: Origin, now: dt.datetime) -> None:
+def _group(
+    session: Session,
+    triage: Triage,
+    ticket: Ticket,
+    incident: Incident,
+    decision: RoutingDecision,
+    info: AgencyInfo,
+    origin: Origin,
+    now: dt.datetime,
+) -> None:
     """Count the report in its incident; a new incident takes in the burst's earlier reports and is notified once."""
     incident.report_count += 1
     incident.last_report_at = now
@@ -151,8 +229,9 @@ def _group(session: Session, triage: Triage, ticket: Ticket, incident: Incident,
     notify_incident(session, triage.link, incident, [*earlier, ticket], recipients, decision.queue.label)
 
 
-def _escalate_to_system(session: Session, triage: Triage, tickets: list[Ticket], origin: Origin,
-                        now: dt.datetime) -> None:
+def _escalate_to_system(
+    session: Session, triage: Triage, tickets: list[Ticket], origin: Origin, now: dt.datetime
+) -> None:
     """Move the earlier reports of a new system-wide incident up to the national office (rule system_wide)."""
     directory = AgencyDirectory()
     directory.load(session, {ticket.agency_id for ticket in tickets})
@@ -160,16 +239,24 @@ def _escalate_to_system(session: Session, triage: Triage, tickets: list[Ticket],
         if ticket.tier == Tier.NATIONAL.value:
             continue
         info = directory[ticket.agency_id]
-        decision = escalation_decision(triage.policy, category=ticket.category, tier=Tier(ticket.tier), agency=info,
-                                       cause=Cause.SYSTEM_WIDE, open_system_incident=True)
+        decision = escalation_decision(
+            triage.policy,
+            category=ticket.category,
+            tier=Tier(ticket.tier),
+            agency=info,
+            cause=Cause.SYSTEM_WIDE,
+            open_system_incident=True,
+        )
         if decision is not None:
-            move_ticket(session, triage.policy, ticket, decision, actor=None, origin=origin, now=now,
-                        time_zone=info.time_zone)
+            move_ticket(
+                session, triage.policy, ticket, decision, actor=None, origin=origin, now=now, time_zone=info.time_zone
+            )
 
 
 def _find(session: Session, reporter_id: int, key: str) -> Ticket | None:
-    return session.scalars(select(Ticket).where(Ticket.reporter_id == reporter_id,
-                                                Ticket.idempotency_key == key)).first()
+    return session.scalars(
+        select(Ticket).where(Ticket.reporter_id == reporter_id, Ticket.idempotency_key == key)
+    ).first()
 
 
 def _category(triage: Triage, category: str) -> str:
@@ -179,8 +266,16 @@ def _category(triage: Triage, category: str) -> str:
         raise TicketError(f"Choose what kind of problem this is: {exc}.", field="category") from None
 
 
-def _clean(triage: Triage, category: str, subject: str, description: str, tried: str, affected: str,
-           suggestions: Iterable[str], key: str) -> dict[str, str]:
+def _clean(
+    triage: Triage,
+    category: str,
+    subject: str,
+    description: str,
+    tried: str,
+    affected: str,
+    suggestions: Iterable[str],
+    key: str,
+) -> dict[str, str]:
     """Return the ticket's text columns, or raise TicketError naming the first bad field (the web form and the API
     both rely on this one check)."""
     category = _category(triage, clean_line(category))
@@ -202,5 +297,12 @@ def _clean(triage: Triage, category: str, subject: str, description: str, tried:
         raise TicketError("The answers shown must be article slugs with an optional #question-id.")
     if not IDEMPOTENCY_KEY.match(key or ""):
         raise TicketError("The form has expired: reload the page and send it again.", field="idempotency_key")
-    return {"category": category, "subject": subject, "description": description,
-            "tried": tried, "affected": affected, "suggestions_shown": " ".join(shown), "idempotency_key": key}
+    return {
+        "category": category,
+        "subject": subject,
+        "description": description,
+        "tried": tried,
+        "affected": affected,
+        "suggestions_shown": " ".join(shown),
+        "idempotency_key": key,
+    }

@@ -41,9 +41,19 @@ def _text(value: str, what: str) -> str:
     return value
 
 
-def reply_ticket(session: Session, triage: Triage, ticket: Ticket, *, actor: User, body: str, expected_version: int,
-                 origin: Origin, public: bool = True, status: str | None = None,
-                 now: dt.datetime | None = None) -> TicketEvent:
+def reply_ticket(
+    session: Session,
+    triage: Triage,
+    ticket: Ticket,
+    *,
+    actor: User,
+    body: str,
+    expected_version: int,
+    origin: Origin,
+    public: bool = True,
+    status: str | None = None,
+    now: dt.datetime | None = None,
+) -> TicketEvent:
     """Add a public reply or (staff only) an internal note; staff may set open/pending with it.
 
     A reporter's reply to a pending or resolved request opens it again; the first public staff reply is the
@@ -71,8 +81,17 @@ def reply_ticket(session: Session, triage: Triage, ticket: Ticket, *, actor: Use
     elif status:
         ticket.status = status
     moved = f"status {before} -> {ticket.status}" if ticket.status != before else None
-    event = record_change(session, ticket, "reply" if public else "note", actor=actor, origin=origin, now=now,
-                          body=body, public=public, reason=moved)
+    event = record_change(
+        session,
+        ticket,
+        "reply" if public else "note",
+        actor=actor,
+        origin=origin,
+        now=now,
+        body=body,
+        public=public,
+        reason=moved,
+    )
     flush_changes(session, ticket)
     if public and is_reporter:
         notify_reply(session, triage.link, ticket, actor, ticket_responders(session, ticket), to_reporter=False)
@@ -81,9 +100,18 @@ def reply_ticket(session: Session, triage: Triage, ticket: Ticket, *, actor: Use
     return event
 
 
-def set_ticket_status(session: Session, triage: Triage, ticket: Ticket, *, actor: User, status: str,
-                      expected_version: int, origin: Origin, reason: str | None = None,
-                      now: dt.datetime | None = None) -> None:
+def set_ticket_status(
+    session: Session,
+    triage: Triage,
+    ticket: Ticket,
+    *,
+    actor: User,
+    status: str,
+    expected_version: int,
+    origin: Origin,
+    reason: str | None = None,
+    now: dt.datetime | None = None,
+) -> None:
     """Set an open request to open or pending (waiting for the reporter)."""
     now = now or utcnow()
     if not can_work_ticket(actor, ticket):
@@ -96,13 +124,29 @@ def set_ticket_status(session: Session, triage: Triage, ticket: Ticket, *, actor
     if status == ticket.status:
         return
     before, ticket.status = ticket.status, status
-    record_change(session, ticket, "status", actor=actor, origin=origin, now=now,
-                  reason=f"status {before} -> {status}" + (f": {reason.strip()}" if reason and reason.strip() else ""))
+    record_change(
+        session,
+        ticket,
+        "status",
+        actor=actor,
+        origin=origin,
+        now=now,
+        reason=f"status {before} -> {status}" + (f": {reason.strip()}" if reason and reason.strip() else ""),
+    )
     flush_changes(session, ticket)
 
 
-def resolve_ticket(session: Session, triage: Triage, ticket: Ticket, *, actor: User, resolution: str,
-                   expected_version: int, origin: Origin, now: dt.datetime | None = None) -> TicketEvent:
+def resolve_ticket(
+    session: Session,
+    triage: Triage,
+    ticket: Ticket,
+    *,
+    actor: User,
+    resolution: str,
+    expected_version: int,
+    origin: Origin,
+    now: dt.datetime | None = None,
+) -> TicketEvent:
     """Resolve a request with its answer; it closes after the policy's auto-close days unless the reporter answers."""
     now = now or utcnow()
     if not can_work_ticket(actor, ticket):
@@ -114,16 +158,33 @@ def resolve_ticket(session: Session, triage: Triage, ticket: Ticket, *, actor: U
     ticket.status, ticket.resolved_at = Status.RESOLVED, now
     ticket.first_responded_at = ticket.first_responded_at or now
     days = triage.policy.auto_close.days
-    event = record_change(session, ticket, "resolved", actor=actor, origin=origin, now=now, body=resolution,
-                          reason=f"resolved; closes by itself after {days} days unless the reporter answers")
+    event = record_change(
+        session,
+        ticket,
+        "resolved",
+        actor=actor,
+        origin=origin,
+        now=now,
+        body=resolution,
+        reason=f"resolved; closes by itself after {days} days unless the reporter answers",
+    )
     flush_changes(session, ticket)
     close_if_done(session, ticket, now)
     notify_resolved(session, triage.link, ticket, actor, days)
     return event
 
 
-def reopen_ticket(session: Session, triage: Triage, ticket: Ticket, *, actor: User, reason: str,
-                  expected_version: int, origin: Origin, now: dt.datetime | None = None) -> None:
+def reopen_ticket(
+    session: Session,
+    triage: Triage,
+    ticket: Ticket,
+    *,
+    actor: User,
+    reason: str,
+    expected_version: int,
+    origin: Origin,
+    now: dt.datetime | None = None,
+) -> None:
     """Reopen a resolved or closed request (compact office of its state and national staff only)."""
     now = now or utcnow()
     if not reopens_requests_of(actor, ticket):
@@ -137,14 +198,32 @@ def reopen_ticket(session: Session, triage: Triage, ticket: Ticket, *, actor: Us
         ticket.assignee = None  # its holder left or moved on: back to the queue
     # The SLA starts again at the ticket's tier: reopening old work must not escalate it at once.
     set_due_times(ticket, triage.policy, ticket.agency.time_zone, now)
-    record_change(session, ticket, "reopened", actor=actor, origin=origin, now=now, body=reason, public=True,
-                  reason="reopened by the compact office" if actor.role == Role.COMPACT_OFFICE else "reopened")
+    record_change(
+        session,
+        ticket,
+        "reopened",
+        actor=actor,
+        origin=origin,
+        now=now,
+        body=reason,
+        public=True,
+        reason="reopened by the compact office" if actor.role == Role.COMPACT_OFFICE else "reopened",
+    )
     flush_changes(session, ticket)
     notify_reopened(session, triage.link, ticket, [ticket.reporter.email, *ticket_responders(session, ticket)], actor)
 
 
-def request_reopen(session: Session, triage: Triage, ticket: Ticket, *, actor: User, reason: str,
-                   expected_version: int, origin: Origin, now: dt.datetime | None = None) -> TicketEvent:
+def request_reopen(
+    session: Session,
+    triage: Triage,
+    ticket: Ticket,
+    *,
+    actor: User,
+    reason: str,
+    expected_version: int,
+    origin: Origin,
+    now: dt.datetime | None = None,
+) -> TicketEvent:
     """Let the reporter ask for a closed request to be reopened; the compact office of the state is told."""
     now = now or utcnow()
     if actor.id != ticket.reporter_id or not actor.is_active:
@@ -153,8 +232,17 @@ def request_reopen(session: Session, triage: Triage, ticket: Ticket, *, actor: U
         raise TicketError("This request is not closed: reply to it instead.")
     reason = _text(reason, "why the request should be reopened")
     check_version(ticket, expected_version)
-    event = record_change(session, ticket, "reopen_requested", actor=actor, origin=origin, now=now, body=reason,
-                          public=True, reason="the reporter asks for the request to be reopened")
+    event = record_change(
+        session,
+        ticket,
+        "reopen_requested",
+        actor=actor,
+        origin=origin,
+        now=now,
+        body=reason,
+        public=True,
+        reason="the reporter asks for the request to be reopened",
+    )
     flush_changes(session, ticket)
     info = agency_info(session, ticket.agency)
     office = info.compact_office or info.national_office

@@ -23,8 +23,11 @@ HELD_STATUSES = (*OPEN_STATUSES, Status.RESOLVED)
 
 def held_tickets(session: Session, user: User) -> list[Ticket]:
     """Return the tickets the user holds that may still need work, oldest first."""
-    return list(session.scalars(select(Ticket).where(Ticket.assignee_id == user.id,
-                                                     Ticket.status.in_(HELD_STATUSES)).order_by(Ticket.id)))
+    return list(
+        session.scalars(
+            select(Ticket).where(Ticket.assignee_id == user.id, Ticket.status.in_(HELD_STATUSES)).order_by(Ticket.id)
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +38,10 @@ class TicketWorkProvider:
 
     def open_work(self, session: Session, user: User) -> list[WorkItem]:
         """Return the user's held tickets as work items."""
-        return [WorkItem("request", str(ticket.id), ticket.subject, ticket_path(ticket.id))
-                for ticket in held_tickets(session, user)]
+        return [
+            WorkItem("request", str(ticket.id), ticket.subject, ticket_path(ticket.id))
+            for ticket in held_tickets(session, user)
+        ]
 
     def holding_problem(self, session: Session, user: User, to: User) -> str | None:
         """Return why `to` cannot hold one of the user's tickets (the assignment rule), or None."""
@@ -52,8 +57,9 @@ class TicketWorkProvider:
         if problem:
             raise AccountError(problem)
         tickets = held_tickets(session, user)
-        return hand_over(session, self.triage, tickets, to, actor=actor, origin=origin,
-                         reason=f"{user.name} was deactivated")
+        return hand_over(
+            session, self.triage, tickets, to, actor=actor, origin=origin, reason=f"{user.name} was deactivated"
+        )
 
 
 _installed: list[TicketWorkProvider] = []

@@ -13,13 +13,18 @@ from helpdesk.triage.sla import MINUTES_PER_DAY
 
 _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 #: Who works each tier, in words.
-TIER_WORDS = {Tier.LOCAL_IT: "the local IT of the reporter's agency",
-              Tier.COMPACT_OFFICE: "the compact office of the reporter's state", Tier.NATIONAL: "the national office"}
+TIER_WORDS = {
+    Tier.LOCAL_IT: "the local IT of the reporter's agency",
+    Tier.COMPACT_OFFICE: "the compact office of the reporter's state",
+    Tier.NATIONAL: "the national office",
+}
 #: When each escalation cause applies, in words.
-CAUSE_WORDS = {Cause.OVERDUE_FIRST_RESPONSE: "When the first response is late",
-               Cause.OVERDUE_RESOLUTION: "When the resolution is late",
-               Cause.LOCAL_RULED_OUT: "When local IT has ruled out local causes",
-               Cause.SYSTEM_WIDE: "When the problem turns out to be system-wide"}
+CAUSE_WORDS = {
+    Cause.OVERDUE_FIRST_RESPONSE: "When the first response is late",
+    Cause.OVERDUE_RESOLUTION: "When the resolution is late",
+    Cause.LOCAL_RULED_OUT: "When local IT has ruled out local causes",
+    Cause.SYSTEM_WIDE: "When the problem turns out to be system-wide",
+}
 #: Returns the title of a knowledge-base link ("/articles/slug#question"), or None when it is unknown.
 TitleOf = Callable[[str], str | None]
 
@@ -42,8 +47,9 @@ class Line:
         return "  " * self.depth + (f"{self.text} ({self.href})" if self.href else self.text)
 
 
-def explain_lines(policy: TriagePolicy, category: str, agency: AgencyInfo,
-                  title_of: TitleOf | None = None) -> list[Line]:
+def explain_lines(
+    policy: TriagePolicy, category: str, agency: AgencyInfo, title_of: TitleOf | None = None
+) -> list[Line]:
     """Return, as sentences, where a report would go, when it groups or escalates, its SLA and its self-help."""
     cat = policy.category(category)
     single = route_report(policy, category=cat.code, agency=agency)
@@ -59,27 +65,39 @@ def explain_lines(policy: TriagePolicy, category: str, agency: AgencyInfo,
     if policy.groups_incidents(cat.code):
         loc, sys = policy.location, policy.system
         lines += [
-            Line(f"{plural(loc.reports, 'report')} from this agency within {_minutes(loc.window)} make a location "
-                 f"incident: {single.queue.label} is notified once, and reporters see “{LOCATION_NOTICE}”"),
-            Line(f"Reports from {plural(sys.agencies, 'agency', 'agencies')} in {plural(sys.states, 'state')} within "
-                 f"{_minutes(sys.window)} make a system-wide incident for the national office (tier 3), "
-                 "notified once."),
+            Line(
+                f"{plural(loc.reports, 'report')} from this agency within {_minutes(loc.window)} make a location "
+                f"incident: {single.queue.label} is notified once, and reporters see “{LOCATION_NOTICE}”"
+            ),
+            Line(
+                f"Reports from {plural(sys.agencies, 'agency', 'agencies')} in {plural(sys.states, 'state')} within "
+                f"{_minutes(sys.window)} make a system-wide incident for the national office (tier 3), "
+                "notified once."
+            ),
         ]
     else:
         lines.append(Line("Reports of this category are never grouped into incidents: each is handled on its own."))
     target = policy.targets[single.tier]
     lines += [
-        Line(f"At tier {single.tier.level} the first response is due within {_hours(target.first_response)} and "
-             f"the resolution within {_hours(target.resolution)}, counting business hours "
-             f"({_business_hours(policy)} in {agency.time_zone}{_holidays(policy)})."),
+        Line(
+            f"At tier {single.tier.level} the first response is due within {_hours(target.first_response)} and "
+            f"the resolution within {_hours(target.resolution)}, counting business hours "
+            f"({_business_hours(policy)} in {agency.time_zone}{_holidays(policy)})."
+        ),
         Line(f"Resolved requests close after {plural(policy.auto_close.days, 'day')} unless the reporter answers."),
     ]
     for cause in Cause:
         if policy.escalation_rule(cause, single.tier) is None:
             continue
         elapsed = target.allowed("first_response" if cause is Cause.OVERDUE_FIRST_RESPONSE else "resolution")
-        step = escalation_decision(policy, category=cat.code, tier=single.tier, agency=agency, cause=cause,
-                                   elapsed=elapsed + dt.timedelta(minutes=1))
+        step = escalation_decision(
+            policy,
+            category=cat.code,
+            tier=single.tier,
+            agency=agency,
+            cause=cause,
+            elapsed=elapsed + dt.timedelta(minutes=1),
+        )
         if step is not None:
             lines.append(Line(f"{CAUSE_WORDS[cause]}, the request goes to {step.target} (tier {step.tier.level})."))
     lines.append(Line("Before filing, the reporter is asked to try:"))

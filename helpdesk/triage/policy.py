@@ -16,8 +16,18 @@ from helpdesk.triage.sla import BusinessCalendar, SlaTarget, WorkingHours
 from helpdesk.vocabulary import Tier
 
 __all__ = [
-    "AssigneeRule", "Category", "Cause", "EscalationRule", "LocationRule", "PolicyError", "SystemRule", "Tier",
-    "TriagePolicy", "UnknownCategoryError", "broken_article_links", "load_policy",
+    "AssigneeRule",
+    "Category",
+    "Cause",
+    "EscalationRule",
+    "LocationRule",
+    "PolicyError",
+    "SystemRule",
+    "Tier",
+    "TriagePolicy",
+    "UnknownCategoryError",
+    "broken_article_links",
+    "load_policy",
 ]
 
 POLICY_FILES = ("categories.yml", "routing.yml", "sla.yml")
@@ -84,8 +94,11 @@ class AssigneeRule:
 
     def matches(self, tier: Tier, category: str, state_code: str | None) -> bool:
         """Tell whether the rule covers a ticket."""
-        return (self.tier == tier and (not self.categories or category in self.categories)
-                and (not self.states or state_code in self.states))
+        return (
+            self.tier == tier
+            and (not self.categories or category in self.categories)
+            and (not self.states or state_code in self.states)
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,20 +121,25 @@ def route_report(
         states = {origin[1] for origin in recent_origins if origin[1]} | ({agency.state_code} - {None})
         rule = policy.system
         if open_system_incident or (len(agencies) >= rule.agencies and len(states) >= rule.states):
-            counts = (f"reports from {_count(len(agencies), 'agency', 'agencies')} in "
-                      f"{_count(len(states), 'state', 'states')} in the last {_span(rule.window)} "
-                      f"(system-wide at {rule.agencies} agencies in {rule.states} states)")
+            counts = (
+                f"reports from {_count(len(agencies), 'agency', 'agencies')} in "
+                f"{_count(len(states), 'state', 'states')} in the last {_span(rule.window)} "
+                f"(system-wide at {rule.agencies} agencies in {rule.states} states)"
+            )
             queue, notes = _place(Tier.NATIONAL, agency)
-            return _decide(policy, cat, agency, queue, [counts, *notes], incident="system",
-                           opened=not open_system_incident)
+            return _decide(
+                policy, cat, agency, queue, [counts, *notes], incident="system", opened=not open_system_incident
+            )
     queue, notes = _place(cat.tier, agency)
     if not policy.groups_incidents(cat.code):
         return _decide(policy, cat, agency, queue, notes)
     location = policy.location
     total = recent_same_agency + 1
     noun = "report of this kind" if total == 1 else "similar reports"
-    notes.append(f"{total} {noun} from this office in the last {_span(location.window)} "
-                 f"(a location incident takes {location.reports})")
+    notes.append(
+        f"{total} {noun} from this office in the last {_span(location.window)} "
+        f"(a location incident takes {location.reports})"
+    )
     if open_location_incident or total >= location.reports:
         return _decide(policy, cat, agency, queue, notes, incident="location", opened=not open_location_incident)
     return _decide(policy, cat, agency, queue, notes)
@@ -164,13 +169,27 @@ def escalation_decision(
     queue, notes = _place(rule.to, agency)
     why = _cause_words(policy, cause, tier, agency, elapsed, recent_origins)
     if cause is Cause.SYSTEM_WIDE:
-        return _decide(policy, cat, agency, queue, [why, *notes], incident="system", opened=not open_system_incident,
-                       escalated_from=tier)
+        return _decide(
+            policy,
+            cat,
+            agency,
+            queue,
+            [why, *notes],
+            incident="system",
+            opened=not open_system_incident,
+            escalated_from=tier,
+        )
     return _decide(policy, cat, agency, queue, [why, *notes], escalated_from=tier)
 
 
-def _cause_words(policy: TriagePolicy, cause: Cause, tier: Tier, agency: AgencyInfo, elapsed: dt.timedelta | None,
-                 origins: Collection[ReportOrigin]) -> str:
+def _cause_words(
+    policy: TriagePolicy,
+    cause: Cause,
+    tier: Tier,
+    agency: AgencyInfo,
+    elapsed: dt.timedelta | None,
+    origins: Collection[ReportOrigin],
+) -> str:
     if cause is Cause.LOCAL_RULED_OUT:
         return f"local causes at {agency.name} were ruled out"
     if cause is Cause.SYSTEM_WIDE:
@@ -178,16 +197,18 @@ def _cause_words(policy: TriagePolicy, cause: Cause, tier: Tier, agency: AgencyI
             return "part of a system-wide incident"
         agencies = {origin[0] for origin in origins}
         states = {origin[1] for origin in origins if origin[1]}
-        return (f"part of a system-wide incident: reports from {_count(len(agencies), 'agency', 'agencies')} in "
-                f"{_count(len(states), 'state', 'states')}")
+        return (
+            f"part of a system-wide incident: reports from {_count(len(agencies), 'agency', 'agencies')} in "
+            f"{_count(len(states), 'state', 'states')}"
+        )
     milestone: Milestone = "first_response" if cause is Cause.OVERDUE_FIRST_RESPONSE else "resolution"
     allowed = policy.targets[tier].allowed(milestone)
     if elapsed is None or elapsed <= allowed:
-        raise ValueError(f"{cause.value} needs the business time elapsed, more than the target of "
-                         f"{hours_words(allowed)}")
+        raise ValueError(
+            f"{cause.value} needs the business time elapsed, more than the target of {hours_words(allowed)}"
+        )
     missed = "no first response" if milestone == "first_response" else "not resolved"
-    return (f"{missed} within the tier-{tier.level} target of {hours_words(allowed)} "
-            f"({hours_words(elapsed)} elapsed)")
+    return f"{missed} within the tier-{tier.level} target of {hours_words(allowed)} ({hours_words(elapsed)} elapsed)"
 
 
 def _place(tier: Tier, agency: AgencyInfo) -> tuple[Queue, list[str]]:
@@ -208,8 +229,11 @@ def _place(tier: Tier, agency: AgencyInfo) -> tuple[Queue, list[str]]:
 
 def _assign(policy: TriagePolicy, queue: Queue, category: str, agency: AgencyInfo) -> tuple[Person | None, list[str]]:
     """Return the named assignee of the first matching rule whose person is in the queue, with notes."""
-    staff = {Tier.LOCAL_IT: agency.local_it, Tier.COMPACT_OFFICE: agency.compact_office,
-             Tier.NATIONAL: agency.national_office}[queue.tier]
+    staff = {
+        Tier.LOCAL_IT: agency.local_it,
+        Tier.COMPACT_OFFICE: agency.compact_office,
+        Tier.NATIONAL: agency.national_office,
+    }[queue.tier]
     notes: list[str] = []
     for rule in policy.assignees:
         if not rule.matches(queue.tier, category, agency.state_code):
@@ -221,9 +245,17 @@ def _assign(policy: TriagePolicy, queue: Queue, category: str, agency: AgencyInf
     return None, notes
 
 
-def _decide(policy: TriagePolicy, cat: Category, agency: AgencyInfo, queue: Queue, notes: list[str], *,
-            incident: IncidentKind | None = None, opened: bool = True, escalated_from: Tier | None = None,
-            ) -> RoutingDecision:
+def _decide(
+    policy: TriagePolicy,
+    cat: Category,
+    agency: AgencyInfo,
+    queue: Queue,
+    notes: list[str],
+    *,
+    incident: IncidentKind | None = None,
+    opened: bool = True,
+    escalated_from: Tier | None = None,
+) -> RoutingDecision:
     assignee, assign_notes = _assign(policy, queue, cat.code, agency)
     parts = [f"category {cat.code} ({cat.label}) starts at tier {cat.tier.level}", *notes, *assign_notes]
     kind = "system-wide" if incident == "system" else "location"

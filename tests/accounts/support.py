@@ -78,8 +78,6 @@ def every_stored_value(app: Flask, *, skip: tuple[str, ...] = ()) -> dict[str, l
     return found
 
 
-
-
 def attempt(client: FlaskClient, email: str, password: str, **options: Any) -> TestResponse:
     """Try to sign in with the real form."""
     return post_form(client, "/login", {"email": email, "password": password}, **options)
@@ -111,8 +109,9 @@ def reset_link(app: Flask, client: FlaskClient, email: str) -> tuple[str, str]:
     return mailed_link(outbox(app, kind="password_reset", to=email)[-1])
 
 
-def choose_password(client: FlaskClient, path: str, password: str, confirm: str | None = None,
-                    **extra: Any) -> TestResponse:
+def choose_password(
+    client: FlaskClient, path: str, password: str, confirm: str | None = None, **extra: Any
+) -> TestResponse:
     """Submit the set-password form of a link (extra fields are sent as they are)."""
     form_page = path if client.get(path).status_code == 200 else "/forgot"
     confirm = password if confirm is None else confirm
@@ -127,10 +126,6 @@ def signed_in(client: FlaskClient) -> bool:
     assert response.status_code == 302, response.status_code
     assert response.headers["Location"].startswith("/login"), response.headers["Location"]
     return False
-
-
-
-
 
 
 def sign_out(client: FlaskClient) -> TestResponse:

@@ -160,8 +160,9 @@ def test_bulk_statements_cannot_change_the_trail_either(app: Flask, office: Flas
     assert event.outcome == "failure"
 
 
-def test_no_secret_reaches_the_trail_or_the_log(app: Flask, office: FlaskClient,
-                                                caplog: pytest.LogCaptureFixture) -> None:
+def test_no_secret_reaches_the_trail_or_the_log(
+    app: Flask, office: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     user = make_user(app)
     attempt(office, user.email, WRONG)
@@ -172,8 +173,13 @@ def test_no_secret_reaches_the_trail_or_the_log(app: Flask, office: FlaskClient,
     attempt(office, user.email, NEW_PASSWORD)
     cookie = office.get_cookie("session")
     assert cookie is not None
-    secrets = {"old password": PASSWORD, "wrong password": WRONG, "new password": NEW_PASSWORD, "token": raw,
-               "session cookie": cookie.value}
+    secrets = {
+        "old password": PASSWORD,
+        "wrong password": WRONG,
+        "new password": NEW_PASSWORD,
+        "token": raw,
+        "session cookie": cookie.value,
+    }
     trail = " | ".join(every_stored_value(app)["audit_event"])
     assert len(all_rows(app, AuditEvent)) >= 4
     logged = caplog.text

@@ -33,7 +33,7 @@ def only_comment(app: Flask) -> Comment:
 
 
 def comments_section(page: str) -> str:
-    return page[page.index('<section id="comments"'):]
+    return page[page.index('<section id="comments"') :]
 
 
 class _Markup(HTMLParser):
@@ -57,8 +57,10 @@ def active_parts(fragment: str) -> list[str]:
             found.append(f"<{tag}>")
         for name, value in attrs:
             url = re.sub(r"[\x00-\x20]", "", value or "").lower()
-            if name.startswith("on") or (name in {"href", "src", "action", "formaction"}
-                                          and url.startswith(("javascript:", "vbscript:", "data:"))):
+            if name.startswith("on") or (
+                name in {"href", "src", "action", "formaction"}
+                and url.startswith(("javascript:", "vbscript:", "data:"))
+            ):
                 found.append(f"{tag} {name}={value}")
     return found
 
@@ -115,8 +117,10 @@ def test_only_compact_office_and_national_staff_hide_comments(app: Flask, client
         assert response.status_code == 403, role
     assert only_comment(app).hidden_at is None
     moderator = signed_in_as(app, "compact_office")
-    assert post_form(moderator, f"/comments/{row.id}/hide", {"reason": "case details"}, form_page=ARTICLE
-                     ).status_code == 303
+    assert (
+        post_form(moderator, f"/comments/{row.id}/hide", {"reason": "case details"}, form_page=ARTICLE).status_code
+        == 303
+    )
     hidden = only_comment(app)
     assert hidden.hidden_at is not None and hidden.hidden_reason == "case details"
     assert "case 12-345" not in client.get(ARTICLE).get_data(as_text=True)  # readers
@@ -183,10 +187,10 @@ PAYLOADS = [
     "[click me](JaVaScRiPt:alert('xss'))",
     "<a href=\"data:text/html,<script>alert('xss')</script>\">x</a>",
     "<svg onload=alert('xss')>",
-    "<iframe src=\"https://evil.example\"></iframe>",
-    "<style>body{display:none}</style><form action=\"https://evil.example\"><input name=q></form>",
+    '<iframe src="https://evil.example"></iframe>',
+    '<style>body{display:none}</style><form action="https://evil.example"><input name=q></form>',
     "[x](vbscript:msgbox('xss'))",
-    "<a href=\"&#106;avascript:alert(1)\">entity-encoded</a>",
+    '<a href="&#106;avascript:alert(1)">entity-encoded</a>',
 ]
 
 
@@ -228,9 +232,12 @@ def test_comment_forms_need_a_valid_csrf_token(app: Flask) -> None:
     author, moderator = signed_in_as(app), signed_in_as(app, "compact_office")
     comment(author, "Original")
     row = only_comment(app)
-    attempts = [(author, COMMENTS, {"body": "Forged"}), (author, f"/comments/{row.id}/edit", {"body": "Forged"}),
-                (moderator, f"/comments/{row.id}/hide", {"reason": "forged"}),
-                (moderator, f"/comments/{row.id}/unhide", {})]
+    attempts = [
+        (author, COMMENTS, {"body": "Forged"}),
+        (author, f"/comments/{row.id}/edit", {"body": "Forged"}),
+        (moderator, f"/comments/{row.id}/hide", {"reason": "forged"}),
+        (moderator, f"/comments/{row.id}/unhide", {}),
+    ]
     for client, path, data in attempts:
         for token in (None, "forged-token", "IjAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAi.aaaa.bbbb"):
             sent = data if token is None else {**data, "csrf_token": token}

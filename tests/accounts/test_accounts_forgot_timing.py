@@ -35,8 +35,9 @@ def timed_forgot(client: FlaskClient, email: str) -> float:
     token = read_csrf_token(client, "/forgot")
     reset_queue(client.application).wait()  # the previous request's work is not this one's
     started = time.perf_counter()
-    response = client.post("/forgot", data={"email": email, "csrf_token": token},
-                           environ_base={"REMOTE_ADDR": next(_addresses)})
+    response = client.post(
+        "/forgot", data={"email": email, "csrf_token": token}, environ_base={"REMOTE_ADDR": next(_addresses)}
+    )
     elapsed = time.perf_counter() - started
     assert response.status_code == 200
     return elapsed
@@ -70,8 +71,9 @@ def assert_same_time(first: Callable[[int], float], second: Callable[[int], floa
 def test_a_known_and_an_unknown_address_take_the_same_time(app: Flask) -> None:
     users = [make_user(app) for _ in range(PAIRS)]
     client = app.test_client()
-    assert_same_time(lambda n: timed_forgot(client, users.pop().email),
-                     lambda n: timed_forgot(client, f"nobody{n}@tx.example.gov"))
+    assert_same_time(
+        lambda n: timed_forgot(client, users.pop().email), lambda n: timed_forgot(client, f"nobody{n}@tx.example.gov")
+    )
     reset_queue(app).wait()
     assert len(outbox(app, kind="password_reset")) == PAIRS and not users  # every known one got its link
 
@@ -81,7 +83,8 @@ def test_a_throttled_address_takes_the_same_time_as_an_unknown_one(app: Flask) -
     client = app.test_client()
     for _ in range(3):  # the three links a quarter of an hour
         timed_forgot(client, throttled.email)
-    assert_same_time(lambda n: timed_forgot(client, throttled.email),
-                     lambda n: timed_forgot(client, f"nobody{n}@tx.example.gov"))
+    assert_same_time(
+        lambda n: timed_forgot(client, throttled.email), lambda n: timed_forgot(client, f"nobody{n}@tx.example.gov")
+    )
     reset_queue(app).wait()
     assert len(outbox(app, kind="password_reset")) == 3

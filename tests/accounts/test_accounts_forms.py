@@ -88,21 +88,43 @@ def test_sign_out_is_post_only(app: Flask, client: FlaskClient) -> None:
     assert signed_in(client)
 
 
-EVIL = ["//evil.com", "/\\evil.com", "https:evil.com", "https://evil.com", "////evil.com", "\\\\\\evil.com",
-        "javascript:alert(1)", "%2F%2Fevil.com", " https://evil.com", "/\t/evil.com", "/\r\n/evil.com",
-        "http://help.example.org.evil.com/", "//help.example.org@evil.com", "\\/evil.com", "/\\/evil.com",
-        "data:text/html,<script>alert(1)</script>", "https://evil.com/%2F..", "JaVaScRiPt:alert(1)"]
+EVIL = [
+    "//evil.com",
+    "/\\evil.com",
+    "https:evil.com",
+    "https://evil.com",
+    "////evil.com",
+    "\\\\\\evil.com",
+    "javascript:alert(1)",
+    "%2F%2Fevil.com",
+    " https://evil.com",
+    "/\t/evil.com",
+    "/\r\n/evil.com",
+    "http://help.example.org.evil.com/",
+    "//help.example.org@evil.com",
+    "\\/evil.com",
+    "/\\/evil.com",
+    "data:text/html,<script>alert(1)</script>",
+    "https://evil.com/%2F..",
+    "JaVaScRiPt:alert(1)",
+]
 #: Query strings as an attacker may write them (decoded once by the server).
-ENCODED = ["next=//evil.com", "next=%2F%2Fevil.com", "next=/%5Cevil.com", "next=%5C%5Cevil.com",
-           "next=https%3A%2F%2Fevil.com", "next=%252F%252Fevil.com", "next=%2F%09%2Fevil.com"]
+ENCODED = [
+    "next=//evil.com",
+    "next=%2F%2Fevil.com",
+    "next=/%5Cevil.com",
+    "next=%5C%5Cevil.com",
+    "next=https%3A%2F%2Fevil.com",
+    "next=%252F%252Fevil.com",
+    "next=%2F%09%2Fevil.com",
+]
 
 
 def sign_in_with_next(app: Flask, user: User, raw_query: str) -> str:
     """Sign in from /login?<raw_query> and return where the app sends the browser."""
     client = app.test_client()
     token = read_csrf_token(client, "/login")
-    response = client.post(f"/login?{raw_query}", data={"email": user.email, "password": PASSWORD,
-                                                        "csrf_token": token})
+    response = client.post(f"/login?{raw_query}", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 303
     return response.headers["Location"]
 
@@ -117,14 +139,18 @@ def test_no_open_redirect_after_sign_in(app: Flask, subtests: pytest.Subtests) -
 
 def test_a_page_of_this_site_is_kept(app: Flask, subtests: pytest.Subtests) -> None:
     user = make_user(app)
-    for target in ("/articles/errors-and-technical-support", "/search?q=reset+password",
-                   "/articles/errors-and-technical-support#comments"):
+    for target in (
+        "/articles/errors-and-technical-support",
+        "/search?q=reset+password",
+        "/articles/errors-and-technical-support#comments",
+    ):
         with subtests.test(target=target):
             assert sign_in_with_next(app, user, "next=" + quote(target, safe="")) == target
 
 
-def test_no_open_redirect_when_already_signed_in_or_after_the_second_factor(app: Flask,
-                                                                            subtests: pytest.Subtests) -> None:
+def test_no_open_redirect_when_already_signed_in_or_after_the_second_factor(
+    app: Flask, subtests: pytest.Subtests
+) -> None:
     client = app.test_client()
     sign_in(client, make_user(app))
     for target in ("//evil.com", "https://evil.com", "/\\evil.com"):
@@ -134,8 +160,11 @@ def test_no_open_redirect_when_already_signed_in_or_after_the_second_factor(app:
             assert staff.totp_secret
             other = app.test_client()
             token = read_csrf_token(other, "/login")
-            response = other.post("/login", query_string={"next": target},
-                                  data={"email": staff.email, "password": PASSWORD, "csrf_token": token})
+            response = other.post(
+                "/login",
+                query_string={"next": target},
+                data={"email": staff.email, "password": PASSWORD, "csrf_token": token},
+            )
             assert response.headers["Location"] == "/login/mfa"
             done = post_form(other, "/login/mfa", {"code": pyotp.TOTP(staff.totp_secret).now()})
             assert done.headers["Location"] == "/"

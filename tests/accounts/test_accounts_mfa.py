@@ -32,8 +32,9 @@ from tests.helpers import csrf_of, post_form
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 
 
-def enter_code(client: FlaskClient, code: str, path: str = "/login/mfa", *,
-               form_page: str | None = None) -> TestResponse:
+def enter_code(
+    client: FlaskClient, code: str, path: str = "/login/mfa", *, form_page: str | None = None
+) -> TestResponse:
     return post_form(client, path, {"code": code}, form_page=form_page)
 
 
@@ -125,8 +126,9 @@ def test_a_lock_also_stops_second_factor_steps_under_way(app: Flask) -> None:
     for _ in range(5):
         enter_code(guesser, wrong_code(user.totp_secret))
     assert load_user(app, user.id).locked_until is not None
-    response = waiting.post("/login/mfa", data={"code": pyotp.TOTP(user.totp_secret).now(),
-                                                "csrf_token": csrf_of(waiting_page)})
+    response = waiting.post(
+        "/login/mfa", data={"code": pyotp.TOTP(user.totp_secret).now(), "csrf_token": csrf_of(waiting_page)}
+    )
     assert response.status_code in (200, 303) and not signed_in(waiting)
     assert load_user(app, user.id).locked_until is not None
 
@@ -153,8 +155,10 @@ def test_the_second_step_expires(app: Flask, client: FlaskClient, clock: time_ma
     page = client.get("/login/mfa")  # the form is shown, then the user goes for coffee
     assert page.status_code == 200
     clock.shift(dt.timedelta(minutes=5, seconds=1))
-    response = client.post("/login/mfa", data={"code": pyotp.TOTP(user.totp_secret).now(),
-                                               "csrf_token": csrf_of(page.get_data(as_text=True))})
+    response = client.post(
+        "/login/mfa",
+        data={"code": pyotp.TOTP(user.totp_secret).now(), "csrf_token": csrf_of(page.get_data(as_text=True))},
+    )
     assert response.status_code == 303 and response.headers["Location"] == "/login"
     assert not signed_in(client)
 
@@ -193,12 +197,15 @@ def replace_authenticator(client: FlaskClient) -> TestResponse:
         return page  # refused (e.g. the sign-in is not recent): the caller checks what changed
     secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page.get_data(as_text=True))
     assert secret
-    return client.post("/account/mfa", data={"code": pyotp.TOTP(secret.group(1)).now(),
-                                              "csrf_token": csrf_of(page.get_data(as_text=True))})
+    return client.post(
+        "/account/mfa",
+        data={"code": pyotp.TOTP(secret.group(1)).now(), "csrf_token": csrf_of(page.get_data(as_text=True))},
+    )
 
 
-def test_an_old_session_alone_cannot_replace_the_authenticator(app: Flask, client: FlaskClient,
-                                                               clock: time_machine.Traveller) -> None:
+def test_an_old_session_alone_cannot_replace_the_authenticator(
+    app: Flask, client: FlaskClient, clock: time_machine.Traveller
+) -> None:
     user = make_user(app, role="compact_office")
     attempt(client, user.email, PASSWORD)
     assert enter_code(client, pyotp.TOTP(user.totp_secret or "").now()).status_code == 303
@@ -216,4 +223,3 @@ def test_setting_up_an_authenticator_is_mailed_to_the_user(app: Flask, client: F
     assert replace_authenticator(client).status_code == 200
     assert load_user(app, user.id).totp_secret is not None
     assert outbox(app, to=user.email) != []
-

@@ -16,12 +16,20 @@ from tests.factories import make_user
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 
 #: Unrelated words with no repeats or runs: any slice of it is a fine password as far as content goes.
-PHRASE = ("Tundra kettle violin harbor quartz meadow bramble cobalt lantern gravel orchid sparrow thimble walnut "
-          "zephyr yonder fjord pixel mango crumpet velvet")
+PHRASE = (
+    "Tundra kettle violin harbor quartz meadow bramble cobalt lantern gravel orchid sparrow thimble walnut "
+    "zephyr yonder fjord pixel mango crumpet velvet"
+)
 SHORT = "Use at least 15 characters"
 _serial = itertools.count(1)
-REASONS = ("Use at least", "Use at most", "list of common or breached passwords", "repeated or sequential",
-           "build the password from", "common password with a few characters added")
+REASONS = (
+    "Use at least",
+    "Use at most",
+    "list of common or breached passwords",
+    "repeated or sequential",
+    "build the password from",
+    "common password with a few characters added",
+)
 
 
 def set_password(app: Flask, password: str, **user_fields: object) -> tuple[TestResponse, User]:
@@ -49,8 +57,12 @@ def test_length_limits(app: Flask, length: int, accepted: bool) -> None:
 
 
 def test_no_composition_rules(app: Flask, subtests: pytest.Subtests) -> None:
-    for password in ("all lowercase words are fine", "ALL CAPITALS ARE FINE AS WELL",
-                     "🐢 slow turtles win every race 🏁", "spaces, commas; and ¿punctuation?"):
+    for password in (
+        "all lowercase words are fine",
+        "ALL CAPITALS ARE FINE AS WELL",
+        "🐢 slow turtles win every race 🏁",
+        "spaces, commas; and ¿punctuation?",
+    ):
         with subtests.test(password=password):
             response, user = set_password(app, password)
             assert response.status_code == 303, response.get_data(as_text=True)
@@ -58,37 +70,53 @@ def test_no_composition_rules(app: Flask, subtests: pytest.Subtests) -> None:
 
 
 def test_guessable_passwords_are_refused_with_a_reason(app: Flask, subtests: pytest.Subtests) -> None:
-    for password in ("password1234567", "Montgomery2024!!!", "JacquelineMontgomery2024!!!", "probationprobation",
-                     "aaaaaaaaaaaaaaa", "abcdefghijklmnop", "123456789012345678", "1q2w3e4r5t6y7u8i",
-                     "jmontgomery-2024-jmontgomery"):
+    for password in (
+        "password1234567",
+        "Montgomery2024!!!",
+        "JacquelineMontgomery2024!!!",
+        "probationprobation",
+        "aaaaaaaaaaaaaaa",
+        "abcdefghijklmnop",
+        "123456789012345678",
+        "1q2w3e4r5t6y7u8i",
+        "jmontgomery-2024-jmontgomery",
+    ):
         with subtests.test(password=password):
             response, user = set_password(app, password, name="Jacqueline Montgomery")
             page = response.get_data(as_text=True).replace("&#39;", "'")
             assert response.status_code == 400
-            alert = page[page.index('role="alert"'):].split("</div>")[0]
+            alert = page[page.index('role="alert"') :].split("</div>")[0]
             assert any(reason in alert for reason in REASONS), alert
             for rule in ("upper", "lowercase", "digit", "symbol", "special character", "number"):
                 assert rule not in alert.lower()
             assert attempt(app.test_client(), user.email, password).status_code == 200
 
 
-@pytest.mark.parametrize(("password", "reason"), [
-    ("fourteen chars", "Use at least 15 characters"),
-    ("x" + PHRASE + PHRASE, "Use at most 128 characters."),
-    ("1q2w3e4r5t6y7u8i", "on a list of common or breached passwords"),
-    ("aaaaaaaaaaaaaaa", "repeated or sequential"), ("123456789012345678", "repeated or sequential"),
-    ("password1234567", "a common password with a few characters added"),  # issue 8 item 21: not "your name"
-    ("Summer2024!!!!!!", "a common password with a few characters added"),
-    ("password!!!!!!!", "a common password with a few characters added"),
-    ("Montgomery2024!!!", "from your name, your e-mail address or your agency's name."),
-    ("jmontgomery-2024-jmontgomery", "from your name, your e-mail address or your agency's name."),
-    ("probationprobation", "from words about this service"), ("icots-helpdesk-2024", "from words about this service"),
-    ("probation-jacqueline-77", "from your name, your e-mail address, your agency's name or words about this service"),
-])
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("fourteen chars", "Use at least 15 characters"),
+        ("x" + PHRASE + PHRASE, "Use at most 128 characters."),
+        ("1q2w3e4r5t6y7u8i", "on a list of common or breached passwords"),
+        ("aaaaaaaaaaaaaaa", "repeated or sequential"),
+        ("123456789012345678", "repeated or sequential"),
+        ("password1234567", "a common password with a few characters added"),  # issue 8 item 21: not "your name"
+        ("Summer2024!!!!!!", "a common password with a few characters added"),
+        ("password!!!!!!!", "a common password with a few characters added"),
+        ("Montgomery2024!!!", "from your name, your e-mail address or your agency's name."),
+        ("jmontgomery-2024-jmontgomery", "from your name, your e-mail address or your agency's name."),
+        ("probationprobation", "from words about this service"),
+        ("icots-helpdesk-2024", "from words about this service"),
+        (
+            "probation-jacqueline-77",
+            "from your name, your e-mail address, your agency's name or words about this service",
+        ),
+    ],
+)
 def test_each_refusal_names_its_reason(app: Flask, password: str, reason: str) -> None:
     response, _user = set_password(app, password, name="Jacqueline Montgomery")
     page = response.get_data(as_text=True).replace("&#39;", "'")
-    alert = page[page.index('role="alert"'):].split("</div>")[0]
+    alert = page[page.index('role="alert"') :].split("</div>")[0]
     assert response.status_code == 400 and reason in alert, alert
     assert sum(other in alert for other in REASONS) == 1, alert  # one reason, not a list of every rule
 

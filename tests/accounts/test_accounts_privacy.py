@@ -38,9 +38,17 @@ OFFICE = "198.51.100.23"
 def new_user(app: Flask, email: str = "jordan.reyes@tx.example.gov", name: str = "Jordan Reyes") -> User:
     """Create a user the way an administrator does (service), which mails the first-time link."""
     with app.app_context():
-        user = create_user(db.session, actor=None, email=email, name=name, role="po",
-                           agency=get_agency("TX"), origin=SYSTEM, now=utcnow(),
-                           policy=app.extensions["helpdesk.account_policy"])
+        user = create_user(
+            db.session,
+            actor=None,
+            email=email,
+            name=name,
+            role="po",
+            agency=get_agency("TX"),
+            origin=SYSTEM,
+            now=utcnow(),
+            policy=app.extensions["helpdesk.account_policy"],
+        )
         db.session.commit()
         db.session.refresh(user)
         db.session.expunge(user)
@@ -131,11 +139,13 @@ def test_the_next_page_after_accepting_stays_on_this_site(app: Flask, client: Fl
 
 def test_the_sign_in_page_shows_the_use_notice(client: FlaskClient) -> None:
     page = " ".join(client.get("/login").get_data(as_text=True).split())
-    for statement in ("restricted to authorised users for official business only",
-                      "All activity is monitored and recorded, and may be audited",
-                      "Unauthorised use, or use beyond your authorisation, is prohibited",
-                      "criminal and civil penalties",
-                      "By signing in you consent to this monitoring and recording"):
+    for statement in (
+        "restricted to authorised users for official business only",
+        "All activity is monitored and recorded, and may be audited",
+        "Unauthorised use, or use beyond your authorisation, is prohibited",
+        "criminal and civil penalties",
+        "By signing in you consent to this monitoring and recording",
+    ):
         assert statement in page
 
 
@@ -178,9 +188,18 @@ def test_names_are_escaped_in_html_mail(app: Flask) -> None:
 def test_administrators_cannot_choose_a_users_password(app: Flask) -> None:
     admin = make_user(app, role="state_admin", state="TX")
     with app.app_context(), pytest.raises(PermissionError):
-        create_user(db.session, actor=db.session.get(User, admin.id), email="pat.lee@tx.example.gov",
-                    name="Pat Lee", role="po", agency=get_agency("TX"), origin=SYSTEM, now=utcnow(),
-                    policy=app.extensions["helpdesk.account_policy"], password="a password the admin would know")
+        create_user(
+            db.session,
+            actor=db.session.get(User, admin.id),
+            email="pat.lee@tx.example.gov",
+            name="Pat Lee",
+            role="po",
+            agency=get_agency("TX"),
+            origin=SYSTEM,
+            now=utcnow(),
+            policy=app.extensions["helpdesk.account_policy"],
+            password="a password the admin would know",
+        )
     assert [u.email for u in all_rows(app, User)] == [admin.email] and outbox(app) == []
 
 

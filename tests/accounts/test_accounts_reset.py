@@ -50,20 +50,27 @@ def comparable(response: TestResponse) -> tuple[int, str, str]:
 
 # --- asking for a link ------------------------------------------------------------------------------------------
 
-def test_every_address_gets_the_same_answer_and_only_the_active_one_a_mail(app: Flask,
-                                                                          clock: time_machine.Traveller) -> None:
+
+def test_every_address_gets_the_same_answer_and_only_the_active_one_a_mail(
+    app: Flask, clock: time_machine.Traveller
+) -> None:
     active = make_user(app)
     gone = make_user(app, is_active=False, deactivated_at=utcnow())
     locked = make_user(app, locked_until=utcnow() + dt.timedelta(minutes=10))
-    cases = {"active": active.email, "unknown": "nobody@tx.example.gov", "deactivated": gone.email,
-             "locked": locked.email}
+    cases = {
+        "active": active.email,
+        "unknown": "nobody@tx.example.gov",
+        "deactivated": gone.email,
+        "locked": locked.email,
+    }
     seen = {}
     for number, (case, email) in enumerate(cases.items(), start=1):
         client = app.test_client()
         client.environ_base["REMOTE_ADDR"] = f"198.51.100.{number}"  # a rate-limit counter each: same headers
         response = ask_reset(client, email)
-        headers = sorted((name, re.sub(r"^session=[^;]*", "session=VALUE", value))
-                         for name, value in response.headers.items())
+        headers = sorted(
+            (name, re.sub(r"^session=[^;]*", "session=VALUE", value)) for name, value in response.headers.items()
+        )
         seen[case] = (response.status_code, headers, without_csrf(response.get_data(as_text=True)))
     for case, observed in seen.items():
         assert observed == seen["active"], case
@@ -74,8 +81,9 @@ def test_every_address_gets_the_same_answer_and_only_the_active_one_a_mail(app: 
     assert mailed <= {active.email, locked.email}
 
 
-def test_a_locked_account_gets_a_link_but_keeps_its_lock(app: Flask, client: FlaskClient,
-                                                          clock: time_machine.Traveller) -> None:
+def test_a_locked_account_gets_a_link_but_keeps_its_lock(
+    app: Flask, client: FlaskClient, clock: time_machine.Traveller
+) -> None:
     user = make_user(app, locked_until=utcnow() + dt.timedelta(minutes=10))
     path, _raw = reset_link(app, client, user.email)
     assert choose_password(client, path, NEW_PASSWORD).status_code == 303
@@ -83,16 +91,28 @@ def test_a_locked_account_gets_a_link_but_keeps_its_lock(app: Flask, client: Fla
     assert load_user(app, user.id).locked_until is not None
 
 
-@pytest.mark.parametrize("forged", [{"Host": "evil.example"}, {"X-Forwarded-Host": "evil.example"},
-                                    {"Host": "evil.example", "X-Forwarded-Host": "evil.example",
-                                     "X-Forwarded-Proto": "http", "Forwarded": "host=evil.example;proto=http"}])
-def test_the_link_is_built_from_the_base_url_not_the_host_header(app: Flask, client: FlaskClient,
-                                                                  forged: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {"Host": "evil.example"},
+        {"X-Forwarded-Host": "evil.example"},
+        {
+            "Host": "evil.example",
+            "X-Forwarded-Host": "evil.example",
+            "X-Forwarded-Proto": "http",
+            "Forwarded": "host=evil.example;proto=http",
+        },
+    ],
+)
+def test_the_link_is_built_from_the_base_url_not_the_host_header(
+    app: Flask, client: FlaskClient, forged: dict[str, str]
+) -> None:
     user = make_user(app)
     # The attacker's own session on the forged host, then a request that names the victim.
     page = client.get("/forgot", headers=forged)
-    response = client.post("/forgot", data={"email": user.email, "csrf_token": csrf_of(page.get_data(as_text=True))},
-                           headers=forged)
+    response = client.post(
+        "/forgot", data={"email": user.email, "csrf_token": csrf_of(page.get_data(as_text=True))}, headers=forged
+    )
     assert response.status_code == 200
     handled(client)
     [message] = outbox(app, to=user.email)
@@ -110,7 +130,12 @@ def test_requesting_a_link_changes_nothing(app: Flask, client: FlaskClient) -> N
     reset_link(app, other, user.email)
     after = load_user(app, user.id)
     assert (after.password_hash, after.session_version, after.failed_logins, after.locked_until, after.is_active) == (
-        before.password_hash, before.session_version, before.failed_logins, before.locked_until, before.is_active)
+        before.password_hash,
+        before.session_version,
+        before.failed_logins,
+        before.locked_until,
+        before.is_active,
+    )
     assert signed_in(client)  # the open session lives on
     assert attempt(app.test_client(), user.email, PASSWORD).status_code == 303  # the old password still works
 
@@ -130,6 +155,7 @@ def test_requests_are_throttled_per_address(app: Flask, client: FlaskClient) -> 
 
 
 # --- the link ---------------------------------------------------------------------------------------------------
+
 
 def test_tokens_are_long_random_and_stored_only_as_sha256(app: Flask, client: FlaskClient) -> None:
     user = make_user(app)
@@ -156,8 +182,9 @@ def test_tokens_never_repeat(app: Flask) -> None:
     user = make_user(app)
     with app.app_context():
         owner = db.session.get(User, user.id)
-        raws = [issue_token(db.session, owner, "reset", lifetime=dt.timedelta(minutes=20), now=utcnow())
-                for _ in range(200)]
+        raws = [
+            issue_token(db.session, owner, "reset", lifetime=dt.timedelta(minutes=20), now=utcnow()) for _ in range(200)
+        ]
         db.session.commit()
     assert len(set(raws)) == 200 and all(re.fullmatch(r"[A-Za-z0-9_-]{43,}", raw) for raw in raws)
     assert len({t.token_hash for t in all_rows(app, UserToken)}) == 200
@@ -166,8 +193,9 @@ def test_tokens_never_repeat(app: Flask) -> None:
 def test_account_modules_use_no_weak_randomness() -> None:
     for path in ACCOUNTS.glob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-                    for alias in node.names}
+        imported = {
+            alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+        }
         imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
         assert "random" not in imported, path.name
 
@@ -192,10 +220,12 @@ def test_a_newer_request_ends_the_older_link(app: Flask, client: FlaskClient) ->
     assert client.get(newer).status_code == 200
 
 
-@pytest.mark.parametrize(("after", "works"), [(dt.timedelta(minutes=19, seconds=59), True),
-                                               (dt.timedelta(minutes=20, seconds=1), False)])
-def test_a_link_lasts_twenty_minutes(app: Flask, client: FlaskClient, clock: time_machine.Traveller,
-                                     after: dt.timedelta, works: bool) -> None:
+@pytest.mark.parametrize(
+    ("after", "works"), [(dt.timedelta(minutes=19, seconds=59), True), (dt.timedelta(minutes=20, seconds=1), False)]
+)
+def test_a_link_lasts_twenty_minutes(
+    app: Flask, client: FlaskClient, clock: time_machine.Traveller, after: dt.timedelta, works: bool
+) -> None:
     user = make_user(app)
     path, _raw = reset_link(app, client, user.email)
     before = load_user(app, user.id).password_hash
@@ -210,8 +240,9 @@ def test_a_link_lasts_twenty_minutes(app: Flask, client: FlaskClient, clock: tim
 def test_the_token_alone_chooses_the_account(app: Flask, client: FlaskClient) -> None:
     owner, victim = make_user(app), make_user(app)
     path, _raw = reset_link(app, client, owner.email)
-    response = choose_password(client, path, NEW_PASSWORD, email=victim.email, user_id=str(victim.id),
-                               id=str(victim.id))
+    response = choose_password(
+        client, path, NEW_PASSWORD, email=victim.email, user_id=str(victim.id), id=str(victim.id)
+    )
     assert response.status_code == 303
     assert load_user(app, victim.id).password_hash is not None
     assert attempt(app.test_client(), owner.email, NEW_PASSWORD).status_code == 303
@@ -249,13 +280,17 @@ def test_a_reset_ends_other_sessions_and_does_not_sign_in(app: Flask) -> None:
         assert NEW_PASSWORD not in body and raw not in body and PASSWORD not in body
 
 
-@pytest.mark.parametrize(("password", "confirm", "reason"), [
-    (NEW_PASSWORD, NEW_PASSWORD + "!", "The two passwords are not the same."),
-    ("password1234567", "password1234567", "a common password with a few characters added"),
-    ("1q2w3e4r5t6y7u8i", "1q2w3e4r5t6y7u8i", "list of common or breached passwords"),
-])
-def test_a_refused_password_changes_nothing(app: Flask, client: FlaskClient, password: str, confirm: str,
-                                            reason: str) -> None:
+@pytest.mark.parametrize(
+    ("password", "confirm", "reason"),
+    [
+        (NEW_PASSWORD, NEW_PASSWORD + "!", "The two passwords are not the same."),
+        ("password1234567", "password1234567", "a common password with a few characters added"),
+        ("1q2w3e4r5t6y7u8i", "1q2w3e4r5t6y7u8i", "list of common or breached passwords"),
+    ],
+)
+def test_a_refused_password_changes_nothing(
+    app: Flask, client: FlaskClient, password: str, confirm: str, reason: str
+) -> None:
     user = make_user(app)
     path, _raw = reset_link(app, client, user.email)
     response = choose_password(client, path, password, confirm)
@@ -291,8 +326,9 @@ def test_reset_pages_leak_nothing_to_referrers_or_caches(app: Flask, client: Fla
         "GET link": client.get(path),
         "POST link, refused": client.post(path, data={"password": "short", "confirm": "short", "csrf_token": token}),
         "GET spent link": client.get("/reset/not-a-real-token"),
-        "POST link, done": client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD,
-                                                   "csrf_token": token}),
+        "POST link, done": client.post(
+            path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD, "csrf_token": token}
+        ),
     }
     for name, response in responses.items():
         assert response.headers["Referrer-Policy"] == "no-referrer", name
@@ -305,8 +341,8 @@ def test_the_reset_form_asks_only_for_the_new_password_twice(app: Flask, client:
     user = make_user(app)
     path, _raw = reset_link(app, client, user.email)
     page = client.get(path).get_data(as_text=True)
-    form = page[page.index('<form method="post" novalidate'):]
-    form = form[:form.index("</form>")]
+    form = page[page.index('<form method="post" novalidate') :]
+    form = form[: form.index("</form>")]
     fields = re.findall(r'<input[^>]*name="([^"]+)"', form)
     assert sorted(fields) == ["confirm", "csrf_token", "password"]
     for field in ("password", "confirm"):

@@ -51,8 +51,7 @@ def test_a_role_change_ends_the_session(app: Flask, client: FlaskClient) -> None
     assert (event.target_id, event.detail) == (str(user.id), "po -> po_supervisor")
 
 
-def test_idle_sessions_end_after_thirty_minutes(app: Flask, client: FlaskClient,
-                                                 clock: time_machine.Traveller) -> None:
+def test_idle_sessions_end_after_thirty_minutes(app: Flask, client: FlaskClient, clock: time_machine.Traveller) -> None:
     user = make_user(app)
     sign_in(client, user)
     clock.shift(dt.timedelta(minutes=29))
@@ -65,20 +64,24 @@ def test_idle_sessions_end_after_thirty_minutes(app: Flask, client: FlaskClient,
     assert not signed_in(client)
 
 
-def test_an_api_call_on_an_ended_session_gets_a_json_401(app: Flask, client: FlaskClient,
-                                                         clock: time_machine.Traveller) -> None:
+def test_an_api_call_on_an_ended_session_gets_a_json_401(
+    app: Flask, client: FlaskClient, clock: time_machine.Traveller
+) -> None:
     sign_in(client, make_user(app))
     assert client.get("/api/v1/tickets").status_code == 200
     clock.shift(dt.timedelta(minutes=31))
     response = client.get("/api/v1/tickets")
     assert response.status_code == 401 and response.json == {
-        "error": "session_expired", "message": "Your session has ended: sign in again."}
+        "error": "session_expired",
+        "message": "Your session has ended: sign in again.",
+    }
     assert response.headers["WWW-Authenticate"] == "Bearer"
     assert not signed_in(client)
 
 
-def test_sessions_end_after_twelve_hours_even_when_busy(app: Flask, client: FlaskClient,
-                                                         clock: time_machine.Traveller) -> None:
+def test_sessions_end_after_twelve_hours_even_when_busy(
+    app: Flask, client: FlaskClient, clock: time_machine.Traveller
+) -> None:
     user = make_user(app)
     sign_in(client, user)
     for _ in range(12 * 6 - 1):  # a request every 10 minutes until 11:50
@@ -88,8 +91,9 @@ def test_sessions_end_after_twelve_hours_even_when_busy(app: Flask, client: Flas
     assert not signed_in(client)
 
 
-def test_an_old_cookie_replayed_after_the_idle_limit_is_refused(app: Flask, client: FlaskClient,
-                                                               clock: time_machine.Traveller) -> None:
+def test_an_old_cookie_replayed_after_the_idle_limit_is_refused(
+    app: Flask, client: FlaskClient, clock: time_machine.Traveller
+) -> None:
     user = make_user(app)
     sign_in(client, user)
     stolen = client.get_cookie("session")
@@ -119,15 +123,17 @@ def test_the_pre_sign_in_session_does_not_carry_over(app: Flask, client: FlaskCl
 
 
 @pytest.mark.parametrize("secure", [False, True])
-def test_the_session_cookie_is_httponly_lax_and_secure_when_asked(make_app: Callable[..., Flask],
-                                                                  secure: bool) -> None:
+def test_the_session_cookie_is_httponly_lax_and_secure_when_asked(make_app: Callable[..., Flask], secure: bool) -> None:
     app = make_app(SESSION_COOKIE_SECURE=secure)
     user = make_user(app)
     client = app.test_client()
     page = client.get("/login", base_url="https://help.example.org").get_data(as_text=True)
-    response = client.post("/login", base_url="https://help.example.org",
-                           headers={"Referer": "https://help.example.org/login"},  # Flask-WTF checks it on https
-                           data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_of(page)})
+    response = client.post(
+        "/login",
+        base_url="https://help.example.org",
+        headers={"Referer": "https://help.example.org/login"},  # Flask-WTF checks it on https
+        data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_of(page)},
+    )
     assert response.status_code == 303
     [cookie] = set_cookie_headers(response, "session")
     attributes = {part.strip().split("=")[0].lower(): part.strip() for part in cookie.split(";")[1:]}
@@ -138,8 +144,9 @@ def test_the_session_cookie_is_httponly_lax_and_secure_when_asked(make_app: Call
 
 def test_no_remember_me_cookie_is_ever_set(app: Flask, client: FlaskClient) -> None:
     user = make_user(app)
-    response = post_form(client, "/login", {"email": user.email, "password": PASSWORD, "remember": "y",
-                                            "remember_me": "y"})
+    response = post_form(
+        client, "/login", {"email": user.email, "password": PASSWORD, "remember": "y", "remember_me": "y"}
+    )
     assert response.status_code == 303
     for header in response.headers.getlist("Set-Cookie"):
         assert not header.startswith("remember_token=") or "Max-Age=0" in header, header

@@ -31,8 +31,9 @@ def comparable(response: TestResponse, email: str) -> tuple[int, tuple[tuple[str
     """Return what a visitor can observe of a failed sign-in, minus the CSRF token and the e-mail they typed."""
     page = without_csrf(response.get_data(as_text=True)).replace(email, "EMAIL")
     # The session cookie carries the (per-visitor) CSRF token: compare its attributes, not its value.
-    headers = tuple(sorted((name, re.sub(r"^session=[^;]*", "session=VALUE", value))
-                           for name, value in response.headers.items()))
+    headers = tuple(
+        sorted((name, re.sub(r"^session=[^;]*", "session=VALUE", value)) for name, value in response.headers.items())
+    )
     return response.status_code, headers, page
 
 
@@ -48,8 +49,12 @@ def test_every_failure_gets_the_same_answer(app: Flask, clock: time_machine.Trav
     active = make_user(app, email="casea@tx.example.gov")
     gone = make_user(app, email="caseb@tx.example.gov", is_active=False, deactivated_at=utcnow())
     locked = make_user(app, email="casec@tx.example.gov", locked_until=utcnow() + dt.timedelta(minutes=10))
-    cases = {"unknown e-mail": ("cased@tx.example.gov", PASSWORD), "wrong password": (active.email, WRONG),
-             "deactivated": (gone.email, PASSWORD), "locked": (locked.email, PASSWORD)}
+    cases = {
+        "unknown e-mail": ("cased@tx.example.gov", PASSWORD),
+        "wrong password": (active.email, WRONG),
+        "deactivated": (gone.email, PASSWORD),
+        "locked": (locked.email, PASSWORD),
+    }
     seen = {}
     for number, (case, (email, password)) in enumerate(cases.items(), start=1):
         client = app.test_client()
@@ -110,8 +115,12 @@ def test_a_state_administrator_unlocks_at_once(app: Flask, client: FlaskClient, 
     admin = make_user(app, role="state_admin", state="TX")
     lock(client, user)
     with app.app_context():
-        unlock_user(db.session, db.session.get(User, user.id), actor=db.session.get(User, admin.id),
-                    origin=Origin(ip="192.0.2.10", user_agent="test"))
+        unlock_user(
+            db.session,
+            db.session.get(User, user.id),
+            actor=db.session.get(User, admin.id),
+            origin=Origin(ip="192.0.2.10", user_agent="test"),
+        )
         db.session.commit()
     assert attempt(client, user.email, PASSWORD).status_code == 303
     [event] = audit(app, "account_unlocked")
@@ -123,8 +132,12 @@ def test_an_administrator_of_another_state_cannot_unlock(app: Flask, client: Fla
     other = make_user(app, role="state_admin", state="CA")
     lock(client, user)
     with app.app_context(), pytest.raises(PermissionError):
-        unlock_user(db.session, db.session.get(User, user.id), actor=db.session.get(User, other.id),
-                    origin=Origin(ip="192.0.2.10"))
+        unlock_user(
+            db.session,
+            db.session.get(User, user.id),
+            actor=db.session.get(User, other.id),
+            origin=Origin(ip="192.0.2.10"),
+        )
     assert load_user(app, user.id).locked_until is not None
 
 
@@ -227,7 +240,7 @@ def test_the_address_is_case_insensitive(app: Flask, client: FlaskClient) -> Non
     assert attempt(client, f"  {user.email.upper()} ", PASSWORD).status_code == 303
 
 
-@pytest.mark.parametrize("email", ["' OR 1=1 --", "x@tx.example.gov' OR '1'='1", "\" OR \"\"=\"", "%", "*"])
+@pytest.mark.parametrize("email", ["' OR 1=1 --", "x@tx.example.gov' OR '1'='1", '" OR ""="', "%", "*"])
 def test_sql_shaped_addresses_are_just_text(app: Flask, client: FlaskClient, email: str) -> None:
     make_user(app)
     response = attempt(client, email, "' OR 1=1 --")

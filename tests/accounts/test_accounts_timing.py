@@ -43,8 +43,9 @@ def timed_post(client: FlaskClient, path: str, data: dict[str, str]) -> float:
     return elapsed
 
 
-def test_unknown_email_wrong_password_and_locked_take_the_same_time(make_app: Callable[..., Flask],
-                                                              real_hashing: None) -> None:
+def test_unknown_email_wrong_password_and_locked_take_the_same_time(
+    make_app: Callable[..., Flask], real_hashing: None
+) -> None:
     app = make_app(LOCKOUT_THRESHOLD=100, PASSWORD_FAST_HASH=False)  # 15 wrong passwords must not lock
     user = make_user(app)
     locked = make_user(app, locked_until=utcnow() + dt.timedelta(hours=1))
@@ -60,17 +61,23 @@ def test_unknown_email_wrong_password_and_locked_take_the_same_time(make_app: Ca
             if number % 3 == 0:  # a locked account verifies the password too (fewer rounds: the same code path)
                 refused.append(timed_post(client, "/login", {"email": locked.email, "password": guess}))
                 unknown_beside_refused.append(unknown[-1])
-        problems = [problem for problem in (timing_difference(unknown, wrong, floor=TOLERANCE),
-                                            timing_difference(unknown_beside_refused, refused, floor=TOLERANCE))
-                    if problem]
+        problems = [
+            problem
+            for problem in (
+                timing_difference(unknown, wrong, floor=TOLERANCE),
+                timing_difference(unknown_beside_refused, refused, floor=TOLERANCE),
+            )
+            if problem
+        ]
         if not problems:
             break
     assert statistics.median(unknown) > 0.005  # a real hash was verified for the unknown e-mail too
     assert not problems, problems
 
 
-def test_an_app_without_fast_hashing_uses_the_real_parameters(app: Flask, make_app: Callable[..., Flask],
-                                                              real_hashing: None) -> None:
+def test_an_app_without_fast_hashing_uses_the_real_parameters(
+    app: Flask, make_app: Callable[..., Flask], real_hashing: None
+) -> None:
     # `app` (the test configuration, PASSWORD_FAST_HASH on) switched to cheap parameters; an app configured like
     # production after it must switch back (the switch is process-wide).
     production_like = make_app(PASSWORD_FAST_HASH=False)

@@ -84,7 +84,6 @@ class FakeWork:
         self.items.setdefault(to.id, []).extend(moved)
         return len(moved)
 
-
     def holding_problem(self, session: Session, user: User, to: User) -> str | None:
         """Anyone active may hold these items (the tickets' own rule is tested with real tickets)."""
         return None

@@ -28,14 +28,14 @@ Login = Callable[[User], FlaskClient]
 
 def text_of(page: str) -> str:
     """Return the visible text of the page's main content, one space between words."""
-    main = page[page.index("<main"):] if "<main" in page else page
+    main = page[page.index("<main") :] if "<main" in page else page
     blocks = re.sub(r"</?(td|th|tr|p|br|div|li|table|thead|tbody|h\d)\b[^>]*>", " ", main)
     return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", "", blocks)).split())
 
 
 def rows_of(page: str) -> str:
     """Return the visible text of the audit table only."""
-    return text_of(page[page.index('<table class="data audit-table"'):page.index("</table>")])
+    return text_of(page[page.index('<table class="data audit-table"') : page.index("</table>")])
 
 
 def add_event(app: Flask, action: str, *, when: dt.datetime | None = None, **fields: object) -> None:
@@ -51,8 +51,9 @@ def tess(make_user: MakeUser) -> User:
     return make_user(role="state_admin", state="TX", name="Tess Admin")
 
 
-def test_the_trail_reads_as_sentences_with_names_and_links(app: Flask, tess: User, make_user: MakeUser,
-                                                           login: Login, work: FakeWork) -> None:
+def test_the_trail_reads_as_sentences_with_names_and_links(
+    app: Flask, tess: User, make_user: MakeUser, login: Login, work: FakeWork
+) -> None:
     admin = login(tess)
     holder = make_user(role="local_it", state="TX", name="Hank Holder")
     colleague = make_user(role="local_it", state="TX", name="Cora Colleague")
@@ -60,10 +61,26 @@ def test_the_trail_reads_as_sentences_with_names_and_links(app: Flask, tess: Use
     work.items[holder.id] = ["T-1", "T-2"]
     assert post(admin, f"/admin/users/{holder.id}/deactivate", {"reassign_to": colleague.id}).status_code == 303
     assert post(admin, f"/admin/users/{officer.id}/role", {"role": "po_supervisor"}).status_code == 303
-    add_event(app, "ticket_escalated", actor_id=colleague.id, actor_email="cora@example.gov", target_type="ticket",
-              target_id=5, state_code="TX", detail="local causes at Travis were ruled out")
-    add_event(app, "work_reassigned", actor_id=tess.id, actor_email=tess.email, target_type="user",
-              target_id=holder.id, state_code="TX", detail=f"1 items to user {colleague.id}")  # an older row
+    add_event(
+        app,
+        "ticket_escalated",
+        actor_id=colleague.id,
+        actor_email="cora@example.gov",
+        target_type="ticket",
+        target_id=5,
+        state_code="TX",
+        detail="local causes at Travis were ruled out",
+    )
+    add_event(
+        app,
+        "work_reassigned",
+        actor_id=tess.id,
+        actor_email=tess.email,
+        target_type="user",
+        target_id=holder.id,
+        state_code="TX",
+        detail=f"1 items to user {colleague.id}",
+    )  # an older row
 
     page = admin.get("/admin/audit").get_data(as_text=True)
     shown = rows_of(page)
@@ -83,14 +100,23 @@ def test_the_trail_reads_as_sentences_with_names_and_links(app: Flask, tess: Use
     assert "Tess Admin deactivated Hank Holder." in history and "user_deactivated" not in history
 
 
-def test_failed_sign_ins_and_people_of_other_states_read_right(app: Flask, tess: User, make_user: MakeUser,
-                                                               login: Login) -> None:
+def test_failed_sign_ins_and_people_of_other_states_read_right(
+    app: Flask, tess: User, make_user: MakeUser, login: Login
+) -> None:
     admin = login(tess)
     national = make_user(role="national_admin", name="Nora National")
-    add_event(app, "sign_in", outcome="failure", actor_email="nobody@example.gov", state_code="TX",
-              detail="unknown e-mail")
-    add_event(app, "user_reactivated", actor_id=national.id, actor_email=national.email, target_type="user",
-              target_id=tess.id, state_code="TX")
+    add_event(
+        app, "sign_in", outcome="failure", actor_email="nobody@example.gov", state_code="TX", detail="unknown e-mail"
+    )
+    add_event(
+        app,
+        "user_reactivated",
+        actor_id=national.id,
+        actor_email=national.email,
+        target_type="user",
+        target_id=tess.id,
+        state_code="TX",
+    )
     page = admin.get("/admin/audit").get_data(as_text=True)
     shown = rows_of(page)
     assert "nobody@example.gov tried to sign in." in shown and "failed" in shown
@@ -102,12 +128,29 @@ def test_filters_by_days_person_and_action(app: Flask, tess: User, make_user: Ma
     admin = login(tess)
     pat = make_user(role="local_it", state="TX", name="Pat Lee", email="pat@travis.example.gov")
     noon = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
-    add_event(app, "sign_in", when=noon - dt.timedelta(days=3), actor_id=pat.id, actor_email=pat.email,
-              state_code="TX", detail="old sign-in")
-    add_event(app, "sign_in", when=noon, actor_id=pat.id, actor_email=pat.email, state_code="TX",
-              detail="the day's sign-in")
-    add_event(app, "user_deactivated", when=noon, actor_id=tess.id, actor_email=tess.email, target_type="user",
-              target_id=pat.id, state_code="TX", detail="deactivation of the day")
+    add_event(
+        app,
+        "sign_in",
+        when=noon - dt.timedelta(days=3),
+        actor_id=pat.id,
+        actor_email=pat.email,
+        state_code="TX",
+        detail="old sign-in",
+    )
+    add_event(
+        app, "sign_in", when=noon, actor_id=pat.id, actor_email=pat.email, state_code="TX", detail="the day's sign-in"
+    )
+    add_event(
+        app,
+        "user_deactivated",
+        when=noon,
+        actor_id=tess.id,
+        actor_email=tess.email,
+        target_type="user",
+        target_id=pat.id,
+        state_code="TX",
+        detail="deactivation of the day",
+    )
     add_event(app, "sign_in", when=noon, actor_email="other@example.gov", state_code="TX", detail="someone else")
 
     day = rows_of(admin.get("/admin/audit?since=2026-03-10&until=2026-03-10").get_data(as_text=True))
@@ -117,12 +160,14 @@ def test_filters_by_days_person_and_action(app: Flask, tess: User, make_user: Ma
     assert "old sign-in" in pats and "deactivation of the day" in pats and "someone else" not in pats
     by_mail = rows_of(admin.get("/admin/audit?person=PAT@travis").get_data(as_text=True))
     assert "old sign-in" in by_mail and "someone else" not in by_mail
-    both = rows_of(admin.get("/admin/audit?person=pat&action=user_deactivated&since=2026-03-01")
-                   .get_data(as_text=True))
+    both = rows_of(admin.get("/admin/audit?person=pat&action=user_deactivated&since=2026-03-01").get_data(as_text=True))
     assert "deactivation of the day" in both and "sign-in" not in both
 
-    for query, message in [("since=2026-03-11&until=2026-03-10", "The last day comes before the first"),
-                           ("since=yesterday", "Not a valid date"), ("until=9999-12-31", "between 2000 and 2999")]:
+    for query, message in [
+        ("since=2026-03-11&until=2026-03-10", "The last day comes before the first"),
+        ("since=yesterday", "Not a valid date"),
+        ("until=9999-12-31", "between 2000 and 2999"),
+    ]:
         refused = admin.get(f"/admin/audit?{query}")
         assert refused.status_code == 400 and message in refused.get_data(as_text=True), query
         assert admin.get(f"/admin/audit.csv?{query}").status_code == 400
@@ -133,15 +178,24 @@ def csv_rows(response: object) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def test_csv_export_of_the_filtered_rows_in_the_admin_s_state_only(app: Flask, tess: User, make_user: MakeUser,
-                                                                    login: Login) -> None:
+def test_csv_export_of_the_filtered_rows_in_the_admin_s_state_only(
+    app: Flask, tess: User, make_user: MakeUser, login: Login
+) -> None:
     admin = login(tess)
-    mallory = make_user(role="po", state="TX", name="=HYPERLINK(\"http://evil.example\",\"x\")")
+    mallory = make_user(role="po", state="TX", name='=HYPERLINK("http://evil.example","x")')
     add_event(app, "sign_in", actor_id=mallory.id, actor_email=mallory.email, state_code="TX", detail="+1 cmd|calc")
     add_event(app, "sign_in", actor_email="@SUM(1)", state_code="TX", detail="-2")
     add_event(app, "sign_in", actor_email="ohio@example.gov", state_code="OH", detail="an Ohio row")
-    add_event(app, "user_created", actor_id=tess.id, actor_email=tess.email, target_type="user",
-              target_id=mallory.id, state_code="TX", detail="mallory@example.gov as po")
+    add_event(
+        app,
+        "user_created",
+        actor_id=tess.id,
+        actor_email=tess.email,
+        target_type="user",
+        target_id=mallory.id,
+        state_code="TX",
+        detail="mallory@example.gov as po",
+    )
 
     response = admin.get("/admin/audit.csv?action=sign_in")
     assert response.status_code == 200 and response.mimetype == "text/csv"
@@ -151,7 +205,7 @@ def test_csv_export_of_the_filtered_rows_in_the_admin_s_state_only(app: Flask, t
     assert {row["Action"] for row in rows} == {"Sign-in"}
     cells = [cell for row in rows for cell in row.values()]
     assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@")], cells
-    assert "'=HYPERLINK(\"http://evil.example\",\"x\")" in cells and "'+1 cmd|calc" in cells
+    assert '\'=HYPERLINK("http://evil.example","x")' in cells and "'+1 cmd|calc" in cells
     assert "'@SUM(1)" in cells and "'-2" in cells
 
     everything = csv_rows(admin.get("/admin/audit.csv"))

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.db
 
 
 def test_an_old_session_must_sign_in_again_before_changing_a_user(
-        app: Flask, make_user: Callable[..., User], login: Callable[[User], FlaskClient]) -> None:
+    app: Flask, make_user: Callable[..., User], login: Callable[[User], FlaskClient]
+) -> None:
     with time_machine.travel(dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC), tick=False) as clock:
         admin = make_user(role="state_admin", state="TX")
         target = make_user(role="po", state="TX", locked_until=dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC))
@@ -25,8 +26,9 @@ def test_an_old_session_must_sign_in_again_before_changing_a_user(
         for _ in range(2):  # active all along, but the sign-in itself is 20 minutes old
             clock.shift(dt.timedelta(minutes=10))
             assert client.get("/admin/users").status_code == 200
-        response = post(client, f"/admin/users/{target.id}/unlock",
-                        headers={"Referer": f"http://localhost/admin/users/{target.id}"})
+        response = post(
+            client, f"/admin/users/{target.id}/unlock", headers={"Referer": f"http://localhost/admin/users/{target.id}"}
+        )
         assert response.status_code == 303
         assert response.headers["Location"].startswith("/login?next=/admin/users/")
         assert fetch(app, User, target.id).locked_until is not None

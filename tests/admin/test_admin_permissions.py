@@ -23,8 +23,11 @@ def actions(user_id: int, agency: int) -> list[tuple[str, str, dict[str, Any] | 
     return [
         ("GET", "/admin/users", None),
         ("GET", "/admin/users/new", None),
-        ("POST", "/admin/users/new", {"name": "Nora Newman", "email": "nora.newman@example.gov", "agency": agency,
-                                      "role": "po"}),
+        (
+            "POST",
+            "/admin/users/new",
+            {"name": "Nora Newman", "email": "nora.newman@example.gov", "agency": agency, "role": "po"},
+        ),
         ("GET", f"/admin/users/{user_id}", None),
         ("POST", f"/admin/users/{user_id}/role", {"role": "po_supervisor"}),
         ("POST", f"/admin/users/{user_id}/unlock", {}),
@@ -45,8 +48,9 @@ def call(client: FlaskClient, method: str, path: str, data: dict[str, Any] | Non
     return client.get(path) if method == "GET" else post(client, path, data)
 
 
-def test_signed_out_visitors_go_to_the_sign_in_page(app: Flask, client: FlaskClient,
-                                                    make_user: Callable[..., User]) -> None:
+def test_signed_out_visitors_go_to_the_sign_in_page(
+    app: Flask, client: FlaskClient, make_user: Callable[..., User]
+) -> None:
     target = make_user(role="po", state="OH")
     for method, path, data in actions(target.id, agency_id(app, "OH", "Franklin County")):
         response = call(client, method, path, data)
@@ -56,8 +60,9 @@ def test_signed_out_visitors_go_to_the_sign_in_page(app: Flask, client: FlaskCli
 
 
 @pytest.mark.parametrize("role", NON_ADMIN_ROLES)
-def test_non_admin_roles_are_forbidden(app: Flask, role: str, make_user: Callable[..., User],
-                                       login: Callable[[User], FlaskClient]) -> None:
+def test_non_admin_roles_are_forbidden(
+    app: Flask, role: str, make_user: Callable[..., User], login: Callable[[User], FlaskClient]
+) -> None:
     client = login(make_user(role=role, state="TX"))
     target = make_user(role="po", state="TX", agency="Travis County Probation")
     for method, path, data in actions(target.id, agency_id(app, "TX", "Travis County Probation")):
@@ -66,8 +71,9 @@ def test_non_admin_roles_are_forbidden(app: Flask, role: str, make_user: Callabl
     assert fetch(app, User, target.id).role == "po"
 
 
-def test_another_states_user_is_indistinguishable_from_a_missing_one(app: Flask, make_user: Callable[..., User],
-                                                                     login: Callable[[User], FlaskClient]) -> None:
+def test_another_states_user_is_indistinguishable_from_a_missing_one(
+    app: Flask, make_user: Callable[..., User], login: Callable[[User], FlaskClient]
+) -> None:
     client = login(make_user(role="state_admin", state="TX"))
     ohio = make_user(role="po", state="OH", agency="Franklin County")
     missing = ohio.id + 1000
@@ -76,8 +82,12 @@ def test_another_states_user_is_indistinguishable_from_a_missing_one(app: Flask,
     for method, path, data in per_user:
         response = call(client, method, path, data)
         assert response.status_code == 404, (method, path, response.status_code)
-        twin = call(client, method, path.replace(str(ohio.id), str(missing)),
-                    {**(data or {}), "user_ids": missing} if data and "user_ids" in data else data)
+        twin = call(
+            client,
+            method,
+            path.replace(str(ohio.id), str(missing)),
+            {**(data or {}), "user_ids": missing} if data and "user_ids" in data else data,
+        )
         assert twin.status_code == 404 and without_tokens(twin.data) == without_tokens(response.data), (method, path)
     for path in ("/admin/users?state=OH", "/admin/inactive?state=OH", "/admin/audit?state=OH"):
         assert client.get(path).status_code == 404, path
@@ -86,8 +96,9 @@ def test_another_states_user_is_indistinguishable_from_a_missing_one(app: Flask,
 
 
 @pytest.mark.parametrize("role", ["state_admin", "national_admin"])
-def test_admins_may_do_everything_in_their_scope(app: Flask, role: str, make_user: Callable[..., User],
-                                                 login: Callable[[User], FlaskClient]) -> None:
+def test_admins_may_do_everything_in_their_scope(
+    app: Flask, role: str, make_user: Callable[..., User], login: Callable[[User], FlaskClient]
+) -> None:
     client = login(make_user(role=role, state="OH"))
     target = make_user(role="po", state="OH", agency="Franklin County")
     for method, path, data in actions(target.id, agency_id(app, "OH", "Franklin County")):
@@ -99,4 +110,3 @@ def test_admins_may_do_everything_in_their_scope(app: Flask, role: str, make_use
             assert client.get(path).status_code == 200, path
     again = fetch(app, User, target.id)
     assert (again.role, again.is_active) == ("po_supervisor", True)  # deactivated, then reactivated
-

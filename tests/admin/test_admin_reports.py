@@ -27,8 +27,7 @@ def days_ago(days: int) -> dt.datetime:
     return utcnow() - dt.timedelta(days=days)
 
 
-def test_inactive_report_and_bulk_deactivation(app: Flask, make_user: MakeUser, login: Login,
-                                               work: FakeWork) -> None:
+def test_inactive_report_and_bulk_deactivation(app: Flask, make_user: MakeUser, login: Login, work: FakeWork) -> None:
     admin = login(make_user(role="state_admin", state="TX"))
     away = make_user(state="TX", name="Ada Away", last_seen_at=days_ago(91))
     recent = make_user(state="TX", name="Rita Recent", last_seen_at=days_ago(89))
@@ -46,8 +45,12 @@ def test_inactive_report_and_bulk_deactivation(app: Flask, make_user: MakeUser, 
     assert "Rita Recent" in admin.get("/admin/inactive?days=30").get_data(as_text=True)
     assert admin.get("/admin/inactive?days=0").status_code == 400
 
-    response = post(admin, "/admin/inactive", {"user_ids": [away.id, never.id, busy.id, recent.id], "days": 90},
-                    follow_redirects=True)
+    response = post(
+        admin,
+        "/admin/inactive",
+        {"user_ids": [away.id, never.id, busy.id, recent.id], "days": 90},
+        follow_redirects=True,
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Deactivated 2 users" in html
@@ -74,13 +77,20 @@ def test_national_inactive_report_covers_every_state(make_user: MakeUser, login:
 def add_events(app: Flask, state: str | None, action: str, number: int) -> None:
     with app.app_context():
         for index in range(number):
-            record_event(db.session, action, origin=SYSTEM, actor_email=f"{action}-{index}@example.gov",
-                         state_code=state, detail=f"{action} number {index}")
+            record_event(
+                db.session,
+                action,
+                origin=SYSTEM,
+                actor_email=f"{action}-{index}@example.gov",
+                state_code=state,
+                detail=f"{action} number {index}",
+            )
         db.session.commit()
 
 
-def test_audit_trail_shows_only_the_actors_state_and_records_the_reading(app: Flask, make_user: MakeUser,
-                                                                         login: Login) -> None:
+def test_audit_trail_shows_only_the_actors_state_and_records_the_reading(
+    app: Flask, make_user: MakeUser, login: Login
+) -> None:
     texas_admin = make_user(role="state_admin", state="TX")
     admin = login(texas_admin)
     add_events(app, "TX", "tx_thing", 2)
@@ -113,6 +123,9 @@ def test_audit_trail_pages_and_national_view(app: Flask, make_user: MakeUser, lo
     ohio = admin.get("/admin/audit?state=OH").get_data(as_text=True)
     assert "oh_thing number 0" in ohio and "bulk_thing" not in ohio
     with app.app_context():
-        scopes = list(db.session.scalars(select(AuditEvent.state_code).where(AuditEvent.action == "audit_viewed")
-                                         .order_by(AuditEvent.id)))
+        scopes = list(
+            db.session.scalars(
+                select(AuditEvent.state_code).where(AuditEvent.action == "audit_viewed").order_by(AuditEvent.id)
+            )
+        )
     assert scopes == [None, None, None, "OH"]

@@ -16,8 +16,9 @@ from tests.helpers import read_csrf_token
 pytestmark = pytest.mark.db
 
 
-def test_requiring_a_second_factor_sends_users_to_enrol(app: Flask, make_user: Callable[..., User],
-                                                        login: Callable[[User], FlaskClient]) -> None:
+def test_requiring_a_second_factor_sends_users_to_enrol(
+    app: Flask, make_user: Callable[..., User], login: Callable[[User], FlaskClient]
+) -> None:
     admin = make_user(role="state_admin", state="TX")
     officer = make_user(role="po", state="TX")
     client = login(admin)
@@ -31,8 +32,9 @@ def test_requiring_a_second_factor_sends_users_to_enrol(app: Flask, make_user: C
     assert response.status_code == 303 and response.headers["Location"] == "/login/mfa/enrol"
 
 
-def test_another_states_settings_are_out_of_reach(app: Flask, make_user: Callable[..., User],
-                                                  login: Callable[[User], FlaskClient]) -> None:
+def test_another_states_settings_are_out_of_reach(
+    app: Flask, make_user: Callable[..., User], login: Callable[[User], FlaskClient]
+) -> None:
     client = login(make_user(role="state_admin", state="TX"))
     assert client.get("/admin/state?state=OH").status_code == 404
     assert post(client, "/admin/state?state=OH", {"require_mfa": "y"}).status_code == 404

@@ -35,17 +35,24 @@ def admin(texas_admin: User, login: Login) -> FlaskClient:
 
 
 def new_user_form(app: Flask, **fields: object) -> dict[str, object]:
-    return {"name": "Nora Newman", "email": "nora.newman@travis.example.gov", "role": "po",
-            "agency": agency_id(app, "TX", "Travis County Probation"), **fields}
+    return {
+        "name": "Nora Newman",
+        "email": "nora.newman@travis.example.gov",
+        "role": "po",
+        "agency": agency_id(app, "TX", "Travis County Probation"),
+        **fields,
+    }
 
 
-def test_users_list_searches_filters_and_stays_in_the_state(app: Flask, admin: FlaskClient,
-                                                            make_user: MakeUser) -> None:
+def test_users_list_searches_filters_and_stays_in_the_state(
+    app: Flask, admin: FlaskClient, make_user: MakeUser
+) -> None:
     travis = "Travis County Probation"
     make_user(state="TX", agency=travis, name="Alice Locked", locked_until=utcnow() + dt.timedelta(minutes=5))
     make_user(state="TX", agency=travis, name="Bob Gone", is_active=False, deactivated_at=utcnow())
-    make_user(role="local_it", state="TX", agency="Harris County CSCD", name="Carl Harris",
-              email="carl@harris.example.gov")
+    make_user(
+        role="local_it", state="TX", agency="Harris County CSCD", name="Carl Harris", email="carl@harris.example.gov"
+    )
     make_user(state="OH", agency="Franklin County", name="Olive Ohio")
     page = admin.get("/admin/users").get_data(as_text=True)
     assert all(name in page for name in ("Alice Locked", "Bob Gone", "Carl Harris", "Tess Admin"))
@@ -112,8 +119,9 @@ def test_bad_new_users_are_refused_with_the_reason(app: Flask, admin: FlaskClien
     assert count(app, select(OutboxMessage)) == 0
 
 
-def test_an_address_is_never_reused_even_after_deactivation(app: Flask, admin: FlaskClient,
-                                                            make_user: MakeUser) -> None:
+def test_an_address_is_never_reused_even_after_deactivation(
+    app: Flask, admin: FlaskClient, make_user: MakeUser
+) -> None:
     make_user(email="old.timer@travis.example.gov", is_active=False, deactivated_at=utcnow())
     response = post(admin, "/admin/users/new", new_user_form(app, email="OLD.Timer@Travis.Example.gov"))
     assert response.status_code == 400
@@ -134,17 +142,21 @@ def test_names_are_escaped_on_every_page(app: Flask, admin: FlaskClient, texas_a
     with app.app_context():
         user = db.session.scalars(select(User).where(User.email == "nora.newman@travis.example.gov")).one()
     update(app, user, created_at=utcnow() - dt.timedelta(days=120))
-    pages = [response, admin.get("/admin/users"), admin.get(f"/admin/users/{user.id}"), admin.get("/admin/inactive"),
-             admin.get(f"/admin/users?q={user.email}"), post(admin, f"/admin/users/{user.id}/role", {"role": "po"},
-                                                             follow_redirects=True)]
+    pages = [
+        response,
+        admin.get("/admin/users"),
+        admin.get(f"/admin/users/{user.id}"),
+        admin.get("/admin/inactive"),
+        admin.get(f"/admin/users?q={user.email}"),
+        post(admin, f"/admin/users/{user.id}/role", {"role": "po"}, follow_redirects=True),
+    ]
     for page in pages:
         html = page.get_data(as_text=True)
         assert "&lt;script&gt;alert(" in html, page.request.path
         assert "<script>alert" not in html, page.request.path
 
 
-def test_role_change_ends_the_users_sessions(app: Flask, admin: FlaskClient, make_user: MakeUser,
-                                             login: Login) -> None:
+def test_role_change_ends_the_users_sessions(app: Flask, admin: FlaskClient, make_user: MakeUser, login: Login) -> None:
     user = make_user(role="po", state="TX")
     theirs = login(user)
     response = post(admin, f"/admin/users/{user.id}/role", {"role": "po_supervisor"}, follow_redirects=True)
@@ -176,8 +188,7 @@ def test_an_administrator_cannot_deactivate_themselves(app: Flask, admin: FlaskC
     assert fetch(app, User, texas_admin.id).is_active
 
 
-def test_deactivation_ends_the_live_session(app: Flask, admin: FlaskClient, make_user: MakeUser,
-                                            login: Login) -> None:
+def test_deactivation_ends_the_live_session(app: Flask, admin: FlaskClient, make_user: MakeUser, login: Login) -> None:
     user = make_user(role="po", state="TX")
     theirs = login(user)
     assert theirs.get("/account").status_code == 200
@@ -189,7 +200,8 @@ def test_deactivation_ends_the_live_session(app: Flask, admin: FlaskClient, make
 
 
 def test_open_work_blocks_plain_deactivation_and_moves_in_the_same_step(
-        app: Flask, admin: FlaskClient, make_user: MakeUser, work: FakeWork) -> None:
+    app: Flask, admin: FlaskClient, make_user: MakeUser, work: FakeWork
+) -> None:
     holder = make_user(role="local_it", state="TX", name="Hank Holder")
     colleague = make_user(role="local_it", state="TX", name="Cora Colleague")
     ohio = make_user(role="local_it", state="OH", name="Otto Ohio")
@@ -212,6 +224,9 @@ def test_open_work_blocks_plain_deactivation_and_moves_in_the_same_step(
     assert not fetch(app, User, holder.id).is_active
     assert work.items == {colleague.id: ["T-1", "T-2"]}
     with app.app_context():
-        actions = list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.target_id == str(holder.id))
-                                          .order_by(AuditEvent.id)))
+        actions = list(
+            db.session.scalars(
+                select(AuditEvent.action).where(AuditEvent.target_id == str(holder.id)).order_by(AuditEvent.id)
+            )
+        )
     assert actions[-2:] == ["work_reassigned", "user_deactivated"]

@@ -48,8 +48,13 @@ def test_demo_is_idempotent_and_prints_the_exact_json(app: Flask, runner: FlaskC
     assert set(roles) == set(ROLES) and roles["national_admin"] == 1
     assert all(count >= 2 for role, count in roles.items() if role != "national_admin")
     assert {u["state"] for u in users} == {"TX", "OH", None}
-    assert {"Travis County Probation", "Harris County CSCD", "Texas Compact Office", "Ohio Compact Office",
-            "National Office"} <= {u["agency"] for u in users}
+    assert {
+        "Travis County Probation",
+        "Harris County CSCD",
+        "Texas Compact Office",
+        "Ohio Compact Office",
+        "National Office",
+    } <= {u["agency"] for u in users}
     for user in users:
         needs_mfa = user["role"] in ("compact_office", "state_admin", "national_admin")
         assert (user["totp_secret"] is not None) == needs_mfa, user
@@ -58,8 +63,9 @@ def test_demo_is_idempotent_and_prints_the_exact_json(app: Flask, runner: FlaskC
     with app.app_context():
         harris = db.session.scalars(select(Agency).where(Agency.name == "Harris County CSCD")).one()
         agencies = db.session.scalar(select(func.count()).select_from(Agency).where(Agency.state_code == "TX"))
-        it_staff = db.session.scalar(select(func.count()).select_from(User)
-                                     .where(User.agency_id == harris.id, User.role == "local_it"))
+        it_staff = db.session.scalar(
+            select(func.count()).select_from(User).where(User.agency_id == harris.id, User.role == "local_it")
+        )
     assert harris.it_mailbox and it_staff == 0
     assert agencies == 3  # the compact office and the two demo agencies, not duplicated
 
@@ -83,8 +89,7 @@ def sign_in(app: Flask, user: dict[str, Any]) -> Any:
     if user["totp_secret"]:
         assert response.headers["Location"].endswith("/login/mfa")
         token = read_csrf_token(client, "/login/mfa")
-        response = client.post("/login/mfa", data={"code": pyotp.TOTP(user["totp_secret"]).now(),
-                                                   "csrf_token": token})
+        response = client.post("/login/mfa", data={"code": pyotp.TOTP(user["totp_secret"]).now(), "csrf_token": token})
     assert response.status_code == 303 and response.headers["Location"] == "/", response.data[:300]
     return client
 

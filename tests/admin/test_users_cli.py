@@ -35,8 +35,20 @@ def find(app: Flask, email: str) -> User | None:
 
 
 def test_create_mails_the_first_time_link_and_audits_as_the_system(app: Flask, runner: FlaskCliRunner) -> None:
-    result = runner.invoke(args=["users", "create", "--email", "Cora.Compact@TX.example.gov", "--name", "Cora Compact",
-                                 "--role", "compact_office", "--state", "tx"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "Cora.Compact@TX.example.gov",
+            "--name",
+            "Cora Compact",
+            "--role",
+            "compact_office",
+            "--state",
+            "tx",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "created cora.compact@tx.example.gov" in result.output
     user = find(app, "cora.compact@tx.example.gov")
@@ -50,8 +62,22 @@ def test_create_mails_the_first_time_link_and_audits_as_the_system(app: Flask, r
 
 def test_create_with_a_password_from_stdin_mails_nothing(app: Flask, runner: FlaskCliRunner) -> None:
     agency_id(app, "OH", "Franklin County")
-    result = runner.invoke(args=["users", "create", "--email", "pat@oh.example.gov", "--name", "Pat Doe", "--role",
-                                 "po", "--state", "OH", "--password-stdin"], input=PASSPHRASE + "\n")
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "pat@oh.example.gov",
+            "--name",
+            "Pat Doe",
+            "--role",
+            "po",
+            "--state",
+            "OH",
+            "--password-stdin",
+        ],
+        input=PASSPHRASE + "\n",
+    )
     assert result.exit_code == 0, result.output
     user = find(app, "pat@oh.example.gov")
     assert user is not None and user.agency.name == "Franklin County"  # the state's only local agency
@@ -60,17 +86,26 @@ def test_create_with_a_password_from_stdin_mails_nothing(app: Flask, runner: Fla
 
 
 REFUSALS: list[tuple[list[str], str | None, str]] = [
-    (["--role", "po", "--state", "TX", "--agency", "travis county probation", "--password-stdin"], "short\n",
-     "Use at least 15 characters"),
-    (["--role", "po", "--state", "TX", "--agency", "Travis County Probation", "--password-stdin"],
-     "example-example-2024\n", "Don't build the password"),
+    (
+        ["--role", "po", "--state", "TX", "--agency", "travis county probation", "--password-stdin"],
+        "short\n",
+        "Use at least 15 characters",
+    ),
+    (
+        ["--role", "po", "--state", "TX", "--agency", "Travis County Probation", "--password-stdin"],
+        "example-example-2024\n",
+        "Don't build the password",
+    ),
     (["--role", "po", "--state", "TX"], None, "Name the agency with --agency"),
     (["--role", "po", "--state", "TX", "--agency", "Nowhere"], None, "Texas has no agency named 'Nowhere'"),
     (["--role", "po", "--state", "ZZ"], None, "Unknown state 'ZZ'"),
     (["--role", "po"], None, "Give the user's state with --state"),
     (["--role", "boss", "--state", "TX"], None, "Invalid value for '--role'"),
-    (["--role", "compact_office", "--state", "TX", "--agency", "Travis County Probation"], None,
-     "Only members of the state compact office"),
+    (
+        ["--role", "compact_office", "--state", "TX", "--agency", "Travis County Probation"],
+        None,
+        "Only members of the state compact office",
+    ),
     (["--role", "national_admin", "--state", "TX"], None, "leave out the state"),
 ]
 
@@ -79,35 +114,74 @@ def test_create_refusals_exit_non_zero_and_change_nothing(app: Flask, runner: Fl
     agency_id(app, "TX", "Travis County Probation")
     agency_id(app, "TX", "Harris County CSCD")
     for args, stdin, message in REFUSALS:
-        result = runner.invoke(args=["users", "create", "--email", "pat@tx.example.gov", "--name", "Pat Doe", *args],
-                               input=stdin)
+        result = runner.invoke(
+            args=["users", "create", "--email", "pat@tx.example.gov", "--name", "Pat Doe", *args], input=stdin
+        )
         assert result.exit_code == (2 if "Invalid value" in message else 1), (args, result.output)
         assert message in result.output, (args, result.output)
     assert find(app, "pat@tx.example.gov") is None
     assert count(app, select(OutboxMessage)) == 0
 
 
-def test_create_refuses_role_mailboxes_and_reused_addresses(app: Flask, runner: FlaskCliRunner,
-                                                            make_user: MakeUser) -> None:
-    result = runner.invoke(args=["users", "create", "--email", "IT@oh.example.gov", "--name", "Ohio IT", "--role",
-                                 "compact_office", "--state", "OH"])
+def test_create_refuses_role_mailboxes_and_reused_addresses(
+    app: Flask, runner: FlaskCliRunner, make_user: MakeUser
+) -> None:
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "IT@oh.example.gov",
+            "--name",
+            "Ohio IT",
+            "--role",
+            "compact_office",
+            "--state",
+            "OH",
+        ]
+    )
     assert result.exit_code == 1 and "CJIS Security Policy" in result.output
     make_user(email="gone@oh.example.gov", state="OH", is_active=False)
-    result = runner.invoke(args=["users", "create", "--email", "GONE@oh.example.gov", "--name", "New Gone",
-                                 "--role", "compact_office", "--state", "OH"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "GONE@oh.example.gov",
+            "--name",
+            "New Gone",
+            "--role",
+            "compact_office",
+            "--state",
+            "OH",
+        ]
+    )
     assert result.exit_code == 1 and "never reused" in result.output
 
 
 def test_national_admin_goes_to_the_national_office(app: Flask, runner: FlaskCliRunner) -> None:
-    result = runner.invoke(args=["users", "create", "--email", "nat@national.example.gov", "--name", "Nat Office",
-                                 "--role", "national_admin", "--password-stdin"], input=PASSPHRASE)
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "nat@national.example.gov",
+            "--name",
+            "Nat Office",
+            "--role",
+            "national_admin",
+            "--password-stdin",
+        ],
+        input=PASSPHRASE,
+    )
     assert result.exit_code == 0, result.output
     user = find(app, "nat@national.example.gov")
     assert user is not None and user.state_code is None and user.agency.kind == "national"
 
 
-def test_deactivate_with_and_without_reassignment(app: Flask, runner: FlaskCliRunner, make_user: MakeUser,
-                                                  work: FakeWork) -> None:
+def test_deactivate_with_and_without_reassignment(
+    app: Flask, runner: FlaskCliRunner, make_user: MakeUser, work: FakeWork
+) -> None:
     holder = make_user(role="local_it", state="TX", email="holder@tx.example.gov")
     colleague = make_user(role="local_it", state="TX", email="colleague@tx.example.gov")
     ohio = make_user(role="local_it", state="OH", email="ohio@oh.example.gov")
@@ -115,15 +189,15 @@ def test_deactivate_with_and_without_reassignment(app: Flask, runner: FlaskCliRu
 
     refused = runner.invoke(args=["users", "deactivate", "--email", "holder@tx.example.gov"])
     assert refused.exit_code == 1 and "still holds open work" in refused.output and "ticket T-1" in refused.output
-    cross = runner.invoke(args=["users", "deactivate", "--email", "holder@tx.example.gov", "--reassign-to",
-                                ohio.email])
+    cross = runner.invoke(args=["users", "deactivate", "--email", "holder@tx.example.gov", "--reassign-to", ohio.email])
     assert cross.exit_code == 1 and "active user of your state" in cross.output
     missing = runner.invoke(args=["users", "deactivate", "--email", "nobody@tx.example.gov"])
     assert missing.exit_code == 1 and "No user has the e-mail address nobody@tx.example.gov" in missing.output
     assert fetch(app, User, holder.id).is_active and work.items == {holder.id: ["T-1"]}
 
-    done = runner.invoke(args=["users", "deactivate", "--email", "HOLDER@tx.example.gov", "--reassign-to",
-                               "colleague@tx.example.gov"])
+    done = runner.invoke(
+        args=["users", "deactivate", "--email", "HOLDER@tx.example.gov", "--reassign-to", "colleague@tx.example.gov"]
+    )
     assert done.exit_code == 0, done.output
     assert "1 open items went to colleague@tx.example.gov" in done.output
     assert not fetch(app, User, holder.id).is_active and work.items == {colleague.id: ["T-1"]}

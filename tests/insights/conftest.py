@@ -75,18 +75,49 @@ def _search(user_id: int | None, query: str, hits: int, at: dt.datetime, *, clic
     db.session.flush()
     if clicked:
         slug, _, question = clicked.partition("#")
-        db.session.add(SearchClick(search_id=row.id, article_slug=slug, question_id=question or None, rank=1,
-                                   created_at=at + dt.timedelta(seconds=5)))
+        db.session.add(
+            SearchClick(
+                search_id=row.id,
+                article_slug=slug,
+                question_id=question or None,
+                rank=1,
+                created_at=at + dt.timedelta(seconds=5),
+            )
+        )
 
 
-def _ticket(n: int, reporter: int, agency: Agency, tier: str, *, fr_due: dt.datetime, res_due: dt.datetime,
-            responded: dt.datetime | None = None, resolved: dt.datetime | None = None, status: str = "open",
-            suggestions: str = "") -> Ticket:
-    ticket = Ticket(reporter_id=reporter, agency_id=agency.id, state_code=agency.state_code, category="slow",
-                    subject=f"Slow #{n}", description="It is slow", tier=tier, route_reason="test",
-                    idempotency_key=f"key-{n}-{reporter}", created_at=T0, updated_at=T0, status=status,
-                    first_response_due=fr_due, resolution_due=res_due, first_responded_at=responded,
-                    resolved_at=resolved, suggestions_shown=suggestions)
+def _ticket(
+    n: int,
+    reporter: int,
+    agency: Agency,
+    tier: str,
+    *,
+    fr_due: dt.datetime,
+    res_due: dt.datetime,
+    responded: dt.datetime | None = None,
+    resolved: dt.datetime | None = None,
+    status: str = "open",
+    suggestions: str = "",
+) -> Ticket:
+    ticket = Ticket(
+        reporter_id=reporter,
+        agency_id=agency.id,
+        state_code=agency.state_code,
+        category="slow",
+        subject=f"Slow #{n}",
+        description="It is slow",
+        tier=tier,
+        route_reason="test",
+        idempotency_key=f"key-{n}-{reporter}",
+        created_at=T0,
+        updated_at=T0,
+        status=status,
+        first_response_due=fr_due,
+        resolution_due=res_due,
+        first_responded_at=responded,
+        resolved_at=resolved,
+        suggestions_shown=suggestions,
+    )
     db.session.add(ticket)
     db.session.flush()
     return ticket
@@ -95,8 +126,10 @@ def _ticket(n: int, reporter: int, agency: Agency, tier: str, *, fr_due: dt.date
 @pytest.fixture
 def org(app: Flask) -> Org:
     """The people, and in March 2026 their searches, votes, deflections and requests (see each comment)."""
-    ids = {name: make_user(app, role=role, state=state, agency=agency, name=name.title()).id
-           for name, (role, state, agency) in PEOPLE.items()}
+    ids = {
+        name: make_user(app, role=role, state=state, agency=agency, name=name.title()).id
+        for name, (role, state, agency) in PEOPLE.items()
+    }
     with app.app_context():
         for agency in db.session.scalars(select(Agency)):
             agency.time_zone = "America/Chicago"
@@ -115,28 +148,73 @@ def org(app: Flask) -> Org:
         _search(ids["ben"], "slow screens", 4, T0, clicked=QUESTION)
         # Outside the period: never counted.
         _search(ids["ana"], "old failure", 0, T0 - dt.timedelta(days=30))
-        db.session.add_all([
-            Vote(article_slug=ARTICLE, voter_key=f"u:{ids['ana']}", helpful=False, reason="no fax steps",
-                 created_at=T0, updated_at=T0),
-            Vote(article_slug=ARTICLE, voter_key=f"u:{ids['olga']}", helpful=False, reason="outdated",
-                 created_at=T0 + H, updated_at=T0 + H),
-            Vote(article_slug=ARTICLE, voter_key=f"u:{ids['ben']}", helpful=True, created_at=T0, updated_at=T0),
-            Deflection(user_id=ids["ana"], category="slow", article_slug=ARTICLE,
-                       question_id=QUESTION.split("#")[1], query="slow screens", created_at=T0),
-            Deflection(user_id=ids["olga"], category="login", created_at=T0),
-        ])
+        db.session.add_all(
+            [
+                Vote(
+                    article_slug=ARTICLE,
+                    voter_key=f"u:{ids['ana']}",
+                    helpful=False,
+                    reason="no fax steps",
+                    created_at=T0,
+                    updated_at=T0,
+                ),
+                Vote(
+                    article_slug=ARTICLE,
+                    voter_key=f"u:{ids['olga']}",
+                    helpful=False,
+                    reason="outdated",
+                    created_at=T0 + H,
+                    updated_at=T0 + H,
+                ),
+                Vote(article_slug=ARTICLE, voter_key=f"u:{ids['ben']}", helpful=True, created_at=T0, updated_at=T0),
+                Deflection(
+                    user_id=ids["ana"],
+                    category="slow",
+                    article_slug=ARTICLE,
+                    question_id=QUESTION.split("#")[1],
+                    query="slow screens",
+                    created_at=T0,
+                ),
+                Deflection(user_id=ids["olga"], category="login", created_at=T0),
+            ]
+        )
         # TX requests, all opened at T0 (business hours): the SLA figures the tests compute by hand.
-        _ticket(1, ids["ana"], travis, "local_it", fr_due=T0 + 4 * H, res_due=T0 + 48 * H,
-                responded=T0 + H, resolved=T0 + 24 * H, status="resolved", suggestions=QUESTION)  # both met
-        _ticket(2, ids["ana"], travis, "local_it", fr_due=T0 + 4 * H, res_due=T0 + 48 * H,
-                responded=T0 + 5 * H)  # first response late; resolution overdue
+        _ticket(
+            1,
+            ids["ana"],
+            travis,
+            "local_it",
+            fr_due=T0 + 4 * H,
+            res_due=T0 + 48 * H,
+            responded=T0 + H,
+            resolved=T0 + 24 * H,
+            status="resolved",
+            suggestions=QUESTION,
+        )  # both met
+        _ticket(
+            2, ids["ana"], travis, "local_it", fr_due=T0 + 4 * H, res_due=T0 + 48 * H, responded=T0 + 5 * H
+        )  # first response late; resolution overdue
         _ticket(3, ids["ben"], travis, "local_it", fr_due=T0 + 4 * H, res_due=T0 + 48 * H)  # both overdue
         _ticket(4, ids["ben"], travis, "local_it", fr_due=FAR, res_due=FAR)  # not due yet: not counted
-        t5 = _ticket(5, ids["ben"], travis, "compact_office", fr_due=T0 + 8 * H, res_due=T0 + 40 * H,
-                     responded=T0 + 2 * H, resolved=T0 + 100 * H, status="resolved")  # response met, resolution late
-        t6 = _ticket(6, ids["olga"], tulsa, "local_it", fr_due=T0 + 4 * H, res_due=T0 + 48 * H,
-                     responded=T0 + H)  # OK: only national sees it
-        db.session.add_all([TicketEvent(ticket_id=t5.id, kind="escalated", created_at=T0 + H, reason="test"),
-                            TicketEvent(ticket_id=t6.id, kind="reopened", created_at=T0 + H, reason="test")])
+        t5 = _ticket(
+            5,
+            ids["ben"],
+            travis,
+            "compact_office",
+            fr_due=T0 + 8 * H,
+            res_due=T0 + 40 * H,
+            responded=T0 + 2 * H,
+            resolved=T0 + 100 * H,
+            status="resolved",
+        )  # response met, resolution late
+        t6 = _ticket(
+            6, ids["olga"], tulsa, "local_it", fr_due=T0 + 4 * H, res_due=T0 + 48 * H, responded=T0 + H
+        )  # OK: only national sees it
+        db.session.add_all(
+            [
+                TicketEvent(ticket_id=t5.id, kind="escalated", created_at=T0 + H, reason="test"),
+                TicketEvent(ticket_id=t6.id, kind="reopened", created_at=T0 + H, reason="test"),
+            ]
+        )
         db.session.commit()
     return Org(ids)

@@ -51,28 +51,46 @@ def test_business_times_of_the_desk_equal_the_sla_walk(app: Flask, org: Org, hou
         first = session.scalars(select(Ticket).order_by(Ticket.id)).first()
         assert first is not None
         # Resolved without a first response: both milestones are the one instant.
-        session.add(Ticket(reporter_id=first.reporter_id, agency_id=first.agency_id, state_code="TX", category="slow",
-                           subject="Slow #7", description="It is slow", tier="national", route_reason="test",
-                           idempotency_key="key-7", created_at=T0, updated_at=T0, status="resolved",
-                           resolved_at=T0 + 30 * H))
+        session.add(
+            Ticket(
+                reporter_id=first.reporter_id,
+                agency_id=first.agency_id,
+                state_code="TX",
+                category="slow",
+                subject="Slow #7",
+                description="It is slow",
+                tier="national",
+                route_reason="test",
+                idempotency_key="key-7",
+                created_at=T0,
+                updated_at=T0,
+                status="resolved",
+                resolved_at=T0 + 30 * H,
+            )
+        )
         session.flush()
         calendars = {zone: BusinessCalendar.for_zone(zone, hours) for zone in ("America/Chicago",)}
         expected: dict[tuple[str, str], list[float]] = {}
         for ticket in session.scalars(select(Ticket)):
             zone = session.get(Agency, ticket.agency_id).time_zone  # type: ignore[union-attr]
-            reached = {"first_response": ticket.first_responded_at or ticket.resolved_at,
-                       "resolution": ticket.resolved_at}
+            reached = {
+                "first_response": ticket.first_responded_at or ticket.resolved_at,
+                "resolution": ticket.resolved_at,
+            }
             for milestone, at in reached.items():
                 if at is not None:
                     expected.setdefault((ticket.tier, milestone), []).append(
-                        business_time_between(_aware(ticket.created_at), _aware(at), calendars[zone])
-                        .total_seconds() / 3600)
+                        business_time_between(_aware(ticket.created_at), _aware(at), calendars[zone]).total_seconds()
+                        / 3600
+                    )
         opened = select(Ticket.id).where(Ticket.created_at >= T0 - H)
         times = business_times(session, opened, calendars.__getitem__)
         for (tier, milestone), values in expected.items():
             values.sort()
-            assert times[tier][milestone] == (round(percentile(values, 0.5) or 0, 2),
-                                              round(percentile(values, 0.9) or 0, 2)), (tier, milestone)
+            assert times[tier][milestone] == (
+                round(percentile(values, 0.5) or 0, 2),
+                round(percentile(values, 0.9) or 0, 2),
+            ), (tier, milestone)
         assert times["national"]["first_response"] == times["national"]["resolution"] != (None, None)
         # Tuesday 10:00 to Wednesday 16:00 in Texas: 7 h + 8 h of business time, or 30 h round the clock.
         assert times["national"]["first_response"][0] == (7 + 8 if hours.closes < 1440 else 30)

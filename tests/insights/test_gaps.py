@@ -33,18 +33,34 @@ def test_the_list_fills_from_beyond_the_handled_items(app: Flask) -> None:
         session = db.session
         session.execute(delete(SearchQuery))
         at = DAY + dt.timedelta(hours=1)
-        session.add_all([SearchQuery(query=q, hits=0, source="page", person=f"p{n % 3}", created_at=at)
-                         for q in handled for n in range(2)])
+        session.add_all(
+            [
+                SearchQuery(query=q, hits=0, source="page", person=f"p{n % 3}", created_at=at)
+                for q in handled
+                for n in range(2)
+            ]
+        )
         session.add_all([SearchQuery(query=q, hits=0, source="page", person="p9", created_at=at) for q in rest])
-        session.add_all([HandledItem(kind="zero_result", item_key=q, action="dismissed", handled_by_id=editor.id,
-                                     handled_at=DAY + dt.timedelta(hours=2)) for q in handled])
+        session.add_all(
+            [
+                HandledItem(
+                    kind="zero_result",
+                    item_key=q,
+                    action="dismissed",
+                    handled_by_id=editor.id,
+                    handled_at=DAY + dt.timedelta(hours=2),
+                )
+                for q in handled
+            ]
+        )
         session.commit()
         period = Period(DAY.date(), DAY.date())
         found = failed_searches(session, period, None)["zero_result"]
         assert [(g.query, g.searches, g.people) for g in found] == [(q, 1, 1) for q in sorted(rest)]
         # Searched again after its handling, an item comes back, at the top (three searches).
-        session.add(SearchQuery(query=handled[105], hits=0, source="page", person="p5",
-                                created_at=DAY + dt.timedelta(hours=3)))
+        session.add(
+            SearchQuery(query=handled[105], hits=0, source="page", person="p5", created_at=DAY + dt.timedelta(hours=3))
+        )
         session.commit()
         found = failed_searches(session, period, None)["zero_result"]
         assert [(g.query, g.searches, g.people) for g in found[:2]] == [(handled[105], 3, 3), (sorted(rest)[0], 1, 1)]

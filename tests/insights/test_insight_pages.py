@@ -36,8 +36,11 @@ def test_content_page_shows_charts_with_their_numbers_and_no_names(app: Flask, o
     html = page.get_data(as_text=True)
     assert re.search(r'<svg class="chart"[^>]*role="img"[^>]*aria-labelledby="chart-t\d+ chart-d\d+"', html)
     assert "<title id=" in html and "<desc id=" in html and "style=" not in html.split("<main", 1)[1]
-    row = re.search(r'<th scope="row">password reset fax</th><td data-label="Searches">5</td>'
-                    r'<td data-label="People">4</td>', html)
+    row = re.search(
+        r'<th scope="row">password reset fax</th><td data-label="Searches">5</td>'
+        r'<td data-label="People">4</td>',
+        html,
+    )
     assert row, "the failed query with its counts"
     assert ">Ana<" not in html and "Ana " not in html  # counts of people, never who
     assert 'href="/editor/new?question=password+reset+fax"' in html
@@ -53,8 +56,10 @@ def test_desk_page_for_a_supervisor_is_their_agency(app: Flask, org: Org) -> Non
     assert sam.count('role="img"') == 5
 
 
-@pytest.mark.parametrize(("who", "content", "desk"), [
-    ("noor", 200, 200), ("robin", 200, 200), ("tess", 403, 200), ("pat", 403, 200), ("ana", 403, 403)])
+@pytest.mark.parametrize(
+    ("who", "content", "desk"),
+    [("noor", 200, 200), ("robin", 200, 200), ("tess", 403, 200), ("pat", 403, 200), ("ana", 403, 403)],
+)
 def test_pages_per_role(app: Flask, org: Org, who: str, content: int, desk: int) -> None:
     client = org.client(app, who)
     assert client.get("/insights/content").status_code == content
@@ -74,8 +79,10 @@ def test_stray_parameters_change_nothing(app: Flask, org: Org) -> None:
     for path in ("/insights/desk", "/insights/content"):
         page = client.get(f"{path}?{QS}&table=sla&page=2")
         assert page.status_code == 200  # each table's CSV link names its own table
-        assert re.search(r'table=(summary|zero_result)[^"]*" download>Download as CSV: (Summary|Searches with no)',
-                         page.get_data(as_text=True))
+        assert re.search(
+            r'table=(summary|zero_result)[^"]*" download>Download as CSV: (Summary|Searches with no)',
+            page.get_data(as_text=True),
+        )
 
 
 def test_a_bad_period_is_400_with_the_typed_dates_kept(app: Flask, org: Org) -> None:
@@ -111,8 +118,9 @@ def _post(client: FlaskClient, path: str, data: dict[str, str]) -> object:
 def test_a_failed_search_becomes_a_phrasing_and_then_finds_its_answer(app: Flask, org: Org) -> None:
     ana, noor = org.client(app, "ana"), org.client(app, "noor")
     assert _first_hit(ana, "zorblax quuxer") is None
-    response = _post(noor, "/insights/content/phrasing",
-                     {"kind": "zero_result", "query": "zorblax quuxer", "question": QUESTION})
+    response = _post(
+        noor, "/insights/content/phrasing", {"kind": "zero_result", "query": "zorblax quuxer", "question": QUESTION}
+    )
     assert response.status_code == 303  # type: ignore[attr-defined]
     deadline = time.monotonic() + 20
     while _first_hit(ana, "zorblax quuxer") != QUESTION and time.monotonic() < deadline:
@@ -129,13 +137,22 @@ def test_a_failed_search_becomes_a_phrasing_and_then_finds_its_answer(app: Flask
 
 def test_a_bad_phrasing_is_refused_with_nothing_changed(app: Flask, org: Org) -> None:
     noor = org.client(app, "noor")
-    response = _post(noor, "/insights/content/phrasing",
-                     {"kind": "zero_result", "query": "zorblax quuxer", "question": "no-such#question"})
+    response = _post(
+        noor,
+        "/insights/content/phrasing",
+        {"kind": "zero_result", "query": "zorblax quuxer", "question": "no-such#question"},
+    )
     assert response.status_code == 400  # type: ignore[attr-defined]
     assert "Choose one of the questions" in response.get_data(as_text=True)  # type: ignore[attr-defined]
     robin = org.client(app, "robin")  # compact offices read the report; editing is the editors'
-    assert _post(robin, "/insights/content/phrasing", {"kind": "zero_result", "query": "zorblax quuxer",
-                                                       "question": QUESTION}).status_code == 403  # type: ignore
+    assert (
+        _post(
+            robin,
+            "/insights/content/phrasing",
+            {"kind": "zero_result", "query": "zorblax quuxer", "question": QUESTION},
+        ).status_code
+        == 403
+    )  # type: ignore
     with app.app_context():
         assert db.session.scalars(select(LearnedPhrasing)).all() == []
         assert db.session.scalars(select(HandledItem)).all() == []
@@ -147,11 +164,24 @@ def test_handled_votes_leave_the_list_until_a_new_no(app: Flask, org: Org) -> No
     assert noor.get(f"/api/v1/reports/content-gaps?{QS}").json["not_helpful"] == []
     with app.app_context():
         handled_at = db.session.scalars(select(HandledItem.handled_at)).one()
-        db.session.add(Vote(article_slug=ARTICLE, voter_key="c:later", helpful=False, reason="still no fax",
-                            created_at=handled_at, updated_at=handled_at + dt.timedelta(minutes=1)))
+        db.session.add(
+            Vote(
+                article_slug=ARTICLE,
+                voter_key="c:later",
+                helpful=False,
+                reason="still no fax",
+                created_at=handled_at,
+                updated_at=handled_at + dt.timedelta(minutes=1),
+            )
+        )
         db.session.commit()
     # A "No" cast after the handling brings the article back, with only the new reason.
     day = handled_at.date()
-    later = noor.get("/api/v1/reports/content-gaps", query_string={
-        "from": (day - dt.timedelta(days=300)).isoformat(), "to": (day + dt.timedelta(days=1)).isoformat()}).json
+    later = noor.get(
+        "/api/v1/reports/content-gaps",
+        query_string={
+            "from": (day - dt.timedelta(days=300)).isoformat(),
+            "to": (day + dt.timedelta(days=1)).isoformat(),
+        },
+    ).json
     assert later["not_helpful"] == [{"article": ARTICLE, "no_votes": 1, "reasons": ["still no fax"]}]

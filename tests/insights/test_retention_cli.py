@@ -30,8 +30,9 @@ def _log(app: Flask, ages_in_days: list[int]) -> None:
     with app.app_context():
         now = utcnow()
         for age in ages_in_days:
-            row = SearchQuery(query=f"q{age}", hits=1, source="page", person="p", created_at=now - dt.timedelta(
-                days=age))
+            row = SearchQuery(
+                query=f"q{age}", hits=1, source="page", person="p", created_at=now - dt.timedelta(days=age)
+            )
             db.session.add(row)
             db.session.flush()
             db.session.add(SearchClick(search_id=row.id, article_slug="a", created_at=row.created_at))

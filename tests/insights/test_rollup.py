@@ -26,12 +26,26 @@ pytestmark = pytest.mark.db
 
 DAY0 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 #: Typo variants (grouped together), different queries, and people (None: before people were recorded).
-QUERIES = ["password reset", "pasword reset", "password resett", "vpn access", "vpn acess", "printer", "printr",
-           "fax", "zorblax quuxer"]
+QUERIES = [
+    "password reset",
+    "pasword reset",
+    "password resett",
+    "vpn access",
+    "vpn acess",
+    "printer",
+    "printr",
+    "fax",
+    "zorblax quuxer",
+]
 PEOPLE = ["p1", "p2", "p3", "p4", None]
-SEARCH = st.tuples(st.sampled_from(QUERIES), st.sampled_from([0, 0, -1, 1, 3, 12]),
-                   st.sampled_from(["page", "api", "typeahead"]), st.sampled_from(PEOPLE),
-                   st.integers(0, 10 * 86_400 - 1), st.sampled_from(["no", "yes", "late"]))
+SEARCH = st.tuples(
+    st.sampled_from(QUERIES),
+    st.sampled_from([0, 0, -1, 1, 3, 12]),
+    st.sampled_from(["page", "api", "typeahead"]),
+    st.sampled_from(PEOPLE),
+    st.integers(0, 10 * 86_400 - 1),
+    st.sampled_from(["no", "yes", "late"]),
+)
 DAY = st.integers(0, 9)
 
 
@@ -68,10 +82,17 @@ def _reference(session: Session, period: Period) -> Any:
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(searches=st.lists(SEARCH, max_size=40), first=DAY, length=DAY, rolled_to=st.integers(0, 11),
-       kept=st.integers(1, 12), swept_at=st.integers(0, 86_399))
-def test_rollup_backed_figures_equal_the_raw_log(app: Flask, searches: list[Any], first: int, length: int,
-                                                 rolled_to: int, kept: int, swept_at: int) -> None:
+@given(
+    searches=st.lists(SEARCH, max_size=40),
+    first=DAY,
+    length=DAY,
+    rolled_to=st.integers(0, 11),
+    kept=st.integers(1, 12),
+    swept_at=st.integers(0, 86_399),
+)
+def test_rollup_backed_figures_equal_the_raw_log(
+    app: Flask, searches: list[Any], first: int, length: int, rolled_to: int, kept: int, swept_at: int
+) -> None:
     period = Period((DAY0 + dt.timedelta(days=first)).date(), (DAY0 + dt.timedelta(days=first + length)).date())
     with app.app_context():
         session = db.session
@@ -103,14 +124,22 @@ def test_rolled_figures_are_read_from_the_rollup(app: Flask) -> None:
     """A rolled day's figures come from search_day: the raw rows are not read again (proved by changing them)."""
     with app.app_context():
         session = db.session
-        _fill(session, [("fax", 0, "page", "p1", 3600, False), ("fax", 0, "page", "p2", 7200, False),
-                        ("fax", 0, "page", "p1", 86_400 + 60, False)])
+        _fill(
+            session,
+            [
+                ("fax", 0, "page", "p1", 3600, False),
+                ("fax", 0, "page", "p2", 7200, False),
+                ("fax", 0, "page", "p1", 86_400 + 60, False),
+            ],
+        )
         assert roll_up_search_log(session, now=DAY0 + dt.timedelta(days=1, hours=3)) == 1  # 1 March only
         rows = session.execute(select(SearchDay.day, SearchDay.kind, SearchDay.query, SearchDay.searches)).all()
         assert rows == [(DAY0.date(), "zero_result", "fax", 2)]
         # 1 March 2026 is a Sunday: weekday 6 of the week of 23 February.
-        assert set(session.execute(select(SearchWeekPerson.week, SearchWeekPerson.person, SearchWeekPerson.days))) \
-            == {(dt.date(2026, 2, 23), "p1", 64), (dt.date(2026, 2, 23), "p2", 64)}
+        assert set(session.execute(select(SearchWeekPerson.week, SearchWeekPerson.person, SearchWeekPerson.days))) == {
+            (dt.date(2026, 2, 23), "p1", 64),
+            (dt.date(2026, 2, 23), "p2", 64),
+        }
         period = Period(DAY0.date(), DAY0.date() + dt.timedelta(days=1))
         [fax] = failed_searches(session, period, None)["zero_result"]
         assert (fax.searches, fax.people) == (3, 2)

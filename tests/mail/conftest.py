@@ -30,8 +30,13 @@ def aware(moment: dt.datetime) -> dt.datetime:
 @pytest.fixture
 def app_config(app_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
     """The test configuration, with mail written under tmp_path and a small MAIL_MAX_ATTEMPTS."""
-    return {**app_config, "MAIL_SERVER": "", "MAIL_DIR": tmp_path / "instance" / "mail",
-            "MAIL_DEFAULT_SENDER": SENDER, "MAIL_MAX_ATTEMPTS": 3}
+    return {
+        **app_config,
+        "MAIL_SERVER": "",
+        "MAIL_DIR": tmp_path / "instance" / "mail",
+        "MAIL_DEFAULT_SENDER": SENDER,
+        "MAIL_MAX_ATTEMPTS": 3,
+    }
 
 
 @pytest.fixture
@@ -47,9 +52,15 @@ def add_mail(sessions: sessionmaker[Session]) -> Callable[..., int]:
 
     def add(**columns: Any) -> int:
         token = secrets.token_hex(8)
-        values = {"message_id": f"<{token}@helpdesk.test>", "recipient": "alice@example.org",
-                  "subject": f"Test mail {token}", "body_text": f"Hello {token}\n", "body_html": None,
-                  "kind": "test", **columns}
+        values = {
+            "message_id": f"<{token}@helpdesk.test>",
+            "recipient": "alice@example.org",
+            "subject": f"Test mail {token}",
+            "body_text": f"Hello {token}\n",
+            "body_html": None,
+            "kind": "test",
+            **columns,
+        }
         with sessions() as session, session.begin():
             row = OutboxMessage(**values)
             session.add(row)

@@ -19,28 +19,48 @@ from helpdesk.mail.models import OutboxMessage
 from tests.mail.conftest import SENDER
 from tests.smtp_server import LoopbackSMTP
 
-RESET_TEXT = ("Hello,\n\nReset your password at https://help.example.org/reset/t0k3n.\n"
-              "Or sign in (http://127.0.0.1:5000/login?next=%2F), then read https://help.example.org/kb/x#a.\n")
+RESET_TEXT = (
+    "Hello,\n\nReset your password at https://help.example.org/reset/t0k3n.\n"
+    "Or sign in (http://127.0.0.1:5000/login?next=%2F), then read https://help.example.org/kb/x#a.\n"
+)
 
 
 def _mail(**fields: object) -> OutgoingMail:
-    values: dict[str, object] = {"id": 7, "message_id": "<x@helpdesk.test>", "recipient": "dan@example.org",
-                                 "subject": "Hello", "body_text": "Hi\n", "body_html": None, "attempts": 0}
+    values: dict[str, object] = {
+        "id": 7,
+        "message_id": "<x@helpdesk.test>",
+        "recipient": "dan@example.org",
+        "subject": "Hello",
+        "body_text": "Hi\n",
+        "body_html": None,
+        "attempts": 0,
+    }
     return OutgoingMail(**{**values, **fields})  # type: ignore[arg-type]
 
 
 def test_find_links_returns_each_link_without_trailing_punctuation() -> None:
-    assert find_links(RESET_TEXT) == ["https://help.example.org/reset/t0k3n", "http://127.0.0.1:5000/login?next=%2F",
-                                      "https://help.example.org/kb/x#a"]
+    assert find_links(RESET_TEXT) == [
+        "https://help.example.org/reset/t0k3n",
+        "http://127.0.0.1:5000/login?next=%2F",
+        "https://help.example.org/kb/x#a",
+    ]
 
 
 def test_fresh_install_writes_eml_files_and_prints_the_links(
-        app: Flask, add_mail: Callable[..., int], deliver: Callable[..., DeliveryCounts],
-        rows: Callable[[], list[OutboxMessage]], capsys: pytest.CaptureFixture[str]) -> None:
+    app: Flask,
+    add_mail: Callable[..., int],
+    deliver: Callable[..., DeliveryCounts],
+    rows: Callable[[], list[OutboxMessage]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     mail_dir = Path(app.config["MAIL_DIR"])
     assert not app.config["MAIL_SERVER"] and isinstance(get_backend(app.config), FileBackend)
-    add_mail(recipient="erin@example.org", subject="Reset your password", body_text=RESET_TEXT,
-             body_html="<p><a href='https://help.example.org/reset/t0k3n'>Reset</a></p>")
+    add_mail(
+        recipient="erin@example.org",
+        subject="Reset your password",
+        body_text=RESET_TEXT,
+        body_html="<p><a href='https://help.example.org/reset/t0k3n'>Reset</a></p>",
+    )
     add_mail(recipient="frank@example.org", subject="Second")
 
     assert deliver(get_backend(app.config)).sent == 2
@@ -55,9 +75,16 @@ def test_fresh_install_writes_eml_files_and_prints_the_links(
     assert "href='https://help.example.org/reset/t0k3n'" in first.get_body(("html",)).get_content()
     notices = capsys.readouterr().err.splitlines()
     assert len(notices) == 2
-    assert all(part in notices[0] for part in ("erin@example.org", "Reset your password", files[0].name,
-                                               "https://help.example.org/reset/t0k3n",
-                                               "http://127.0.0.1:5000/login?next=%2F"))
+    assert all(
+        part in notices[0]
+        for part in (
+            "erin@example.org",
+            "Reset your password",
+            files[0].name,
+            "https://help.example.org/reset/t0k3n",
+            "http://127.0.0.1:5000/login?next=%2F",
+        )
+    )
 
 
 def test_file_backend_folds_the_subject_and_refuses_a_recipient_with_a_line_break(tmp_path: Path) -> None:
@@ -69,15 +96,23 @@ def test_file_backend_folds_the_subject_and_refuses_a_recipient_with_a_line_brea
     assert message["Subject"] == "Hi Bcc: evil@example.org X-Injected: 1"
     assert message["Bcc"] is None and message["X-Injected"] is None
     assert len(stream.getvalue().splitlines()) == 1
-    for recipient in ("dan@example.org\r\nBcc: evil@example.org", "dan@example.org\nX-Injected: 1",
-                      "dan@example.org, evil@example.org", "not an address"):
+    for recipient in (
+        "dan@example.org\r\nBcc: evil@example.org",
+        "dan@example.org\nX-Injected: 1",
+        "dan@example.org, evil@example.org",
+        "not an address",
+    ):
         with pytest.raises(PermanentFailure):
             build_message(_mail(recipient=recipient), sender=SENDER)
 
 
-def test_smtp_headers_cannot_be_injected(smtp_app: Flask, smtp: LoopbackSMTP, add_mail: Callable[..., int],
-                                         deliver: Callable[..., DeliveryCounts],
-                                         rows: Callable[[], list[OutboxMessage]]) -> None:
+def test_smtp_headers_cannot_be_injected(
+    smtp_app: Flask,
+    smtp: LoopbackSMTP,
+    add_mail: Callable[..., int],
+    deliver: Callable[..., DeliveryCounts],
+    rows: Callable[[], list[OutboxMessage]],
+) -> None:
     folded = add_mail(subject="Hello\r\nBcc: evil@example.org\r\nX-Injected: yes")
     add_mail(recipient="alice@example.org\r\nBcc: evil@example.org")
     add_mail(recipient="alice@example.org\nX-Injected: yes")
@@ -96,21 +131,39 @@ def test_smtp_headers_cannot_be_injected(smtp_app: Flask, smtp: LoopbackSMTP, ad
 
 
 #: Issue 8 item 1: an RFC 2047 encoded-word that decodes to a Bcc header, a Content-Type and a fake body.
-ENCODED_WORD = ("Printer =?utf-8?q?=0D=0ABcc:_attacker@evil.example=0D=0AContent-Type:_text/plain=0D=0A=0D=0A"
-                "Your_password_expired._Sign_in_at_http://evil.example/login?=")
+ENCODED_WORD = (
+    "Printer =?utf-8?q?=0D=0ABcc:_attacker@evil.example=0D=0AContent-Type:_text/plain=0D=0A=0D=0A"
+    "Your_password_expired._Sign_in_at_http://evil.example/login?="
+)
 
 
-@pytest.mark.parametrize("subject", [ENCODED_WORD, "A\x0bB\x0cC\x1cD\x1dE\x1eF\x85G\u2028H\u2029I\rJ\nK\x00L",
-                                     "Déjà =?utf-8?b?DQpCY2M6IGV2aWxAZXhhbXBsZS5vcmc=?= vu " * 6, "é" * 300])
+@pytest.mark.parametrize(
+    "subject",
+    [
+        ENCODED_WORD,
+        "A\x0bB\x0cC\x1cD\x1dE\x1eF\x85G\u2028H\u2029I\rJ\nK\x00L",
+        "Déjà =?utf-8?b?DQpCY2M6IGV2aWxAZXhhbXBsZS5vcmc=?= vu " * 6,
+        "é" * 300,
+    ],
+)
 def test_no_subject_adds_a_header_or_a_line(tmp_path: Path, subject: str) -> None:
     stream = io.StringIO()
-    FileBackend(tmp_path, f"\"{ENCODED_WORD}\" <helpdesk@example.org>", stream=stream).send(
-        _mail(subject=subject, recipient=f'"{ENCODED_WORD}" <dan@example.org>'))
+    FileBackend(tmp_path, f'"{ENCODED_WORD}" <helpdesk@example.org>', stream=stream).send(
+        _mail(subject=subject, recipient=f'"{ENCODED_WORD}" <dan@example.org>')
+    )
     [path] = tmp_path.iterdir()
     raw = path.read_bytes()
     message = message_from_bytes(raw, policy=policy.default)
-    assert sorted(message.keys()) == ["Content-Transfer-Encoding", "Content-Type", "Date", "From", "MIME-Version",
-                                      "Message-ID", "Subject", "To"]
+    assert sorted(message.keys()) == [
+        "Content-Transfer-Encoding",
+        "Content-Type",
+        "Date",
+        "From",
+        "MIME-Version",
+        "Message-ID",
+        "Subject",
+        "To",
+    ]
     head = raw.split(b"\n\n", 1)[0].decode("ascii")  # every header line is ours, ASCII, and short
     assert all(len(line) <= 78 for line in head.splitlines()), head
     assert "evil" not in head and message.get_content() == "Hi\n"

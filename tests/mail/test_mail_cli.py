@@ -23,12 +23,19 @@ from tests.smtp_server import LoopbackSMTP, free_port
 @pytest.fixture
 def process_env(database_url: str, tmp_path: Path, smtp: LoopbackSMTP) -> dict[str, str]:
     """The environment of a `helpdesk` process on this test's database, sending to `smtp`."""
-    return {**os.environ, "DATABASE_URL": database_url, "HELPDESK_INSTANCE_DIR": str(tmp_path / "instance"),
-            "HELPDESK_INDEX_DIR": str(tmp_path / "index"), "MAIL_SERVER": smtp.host, "MAIL_PORT": str(smtp.port)}
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "HELPDESK_INSTANCE_DIR": str(tmp_path / "instance"),
+        "HELPDESK_INDEX_DIR": str(tmp_path / "index"),
+        "MAIL_SERVER": smtp.host,
+        "MAIL_PORT": str(smtp.port),
+    }
 
 
-def test_deliver_sends_what_is_due_and_prints_a_summary(smtp_app: Flask, smtp: LoopbackSMTP,
-                                                        add_mail: Callable[..., int]) -> None:
+def test_deliver_sends_what_is_due_and_prints_a_summary(
+    smtp_app: Flask, smtp: LoopbackSMTP, add_mail: Callable[..., int]
+) -> None:
     add_mail(), add_mail()
     result = smtp_app.test_cli_runner().invoke(args=["mail", "deliver", "--batch", "1"])
     assert result.exit_code == 0, result.output
@@ -38,8 +45,7 @@ def test_deliver_sends_what_is_due_and_prints_a_summary(smtp_app: Flask, smtp: L
     assert "mail: sent 0" in smtp_app.test_cli_runner().invoke(args=["mail", "deliver"]).output
 
 
-def test_deliver_without_a_mail_server_writes_files_and_shows_links(app: Flask,
-                                                                    add_mail: Callable[..., int]) -> None:
+def test_deliver_without_a_mail_server_writes_files_and_shows_links(app: Flask, add_mail: Callable[..., int]) -> None:
     add_mail(recipient="gina@example.org", body_text="Sign in: https://help.example.org/login/abc\n")
     result = app.test_cli_runner().invoke(args=["mail", "deliver"])
     assert result.exit_code == 0, result.output
@@ -49,12 +55,18 @@ def test_deliver_without_a_mail_server_writes_files_and_shows_links(app: Flask,
 
 @pytest.mark.slow  # a subprocess server or CLI
 def test_deliver_loop_keeps_delivering_and_exits_cleanly_on_sigterm(
-        app: Flask, smtp: LoopbackSMTP, add_mail: Callable[..., int], process_env: dict[str, str],
-        rows: Callable[[], list[OutboxMessage]], tmp_path: Path) -> None:
+    app: Flask,
+    smtp: LoopbackSMTP,
+    add_mail: Callable[..., int],
+    process_env: dict[str, str],
+    rows: Callable[[], list[OutboxMessage]],
+    tmp_path: Path,
+) -> None:
     add_mail()
     with (tmp_path / "deliver.log").open("w") as log:
-        process = subprocess.Popen([*DELIVER_COMMAND, "--interval", "0.1"], cwd=REPO, env=process_env,
-                                   stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [*DELIVER_COMMAND, "--interval", "0.1"], cwd=REPO, env=process_env, stdout=log, stderr=subprocess.STDOUT
+        )
     try:
         smtp.wait_for(1, timeout=90)
         add_mail()  # queued while the loop runs
@@ -70,7 +82,8 @@ def test_deliver_loop_keeps_delivering_and_exits_cleanly_on_sigterm(
 
 @pytest.mark.slow  # a subprocess server or CLI
 def test_background_deliverer_is_restarted_when_it_dies_and_stopped_with_the_server(
-        app: Flask, smtp: LoopbackSMTP, add_mail: Callable[..., int], process_env: dict[str, str]) -> None:
+    app: Flask, smtp: LoopbackSMTP, add_mail: Callable[..., int], process_env: dict[str, str]
+) -> None:
     deliverer = BackgroundProcess([*DELIVER_COMMAND, "--interval", "0.1"], env=process_env, restart_delay=0.1)
     deliverer.start()
     try:
@@ -127,13 +140,18 @@ def _alive(pid: int) -> bool:
 @pytest.mark.slow  # a subprocess server or CLI
 @pytest.mark.skipif(not Path("/proc/self/stat").exists() or sys.platform == "win32", reason="needs Linux /proc")
 def test_serve_runs_the_deliverer_the_sweep_and_the_learner_and_stops_them_on_exit(  # and the search-log sweep
-        app: Flask, smtp: LoopbackSMTP, add_mail: Callable[..., int], process_env: dict[str, str],
-        tmp_path: Path) -> None:
+    app: Flask, smtp: LoopbackSMTP, add_mail: Callable[..., int], process_env: dict[str, str], tmp_path: Path
+) -> None:
     add_mail()
     port = free_port()
     with (tmp_path / "serve.log").open("w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "helpdesk", "serve", "--workers", "2", "--port", str(port)],
-                                   cwd=REPO, env=process_env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "helpdesk", "serve", "--workers", "2", "--port", str(port)],
+            cwd=REPO,
+            env=process_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         smtp.wait_for(1, timeout=120)  # generous: a server starting on a busy machine
         _wait_until_healthy(f"http://127.0.0.1:{port}/healthz")

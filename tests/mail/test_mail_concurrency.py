@@ -17,13 +17,20 @@ from tests.smtp_server import LoopbackSMTP
 
 
 @pytest.mark.db
-def test_two_deliverers_send_fifty_messages_once_each(smtp_app: Flask, smtp: LoopbackSMTP,
-                                                      sessions: sessionmaker[Session],
-                                                      rows: Callable[[], list[OutboxMessage]]) -> None:
+def test_two_deliverers_send_fifty_messages_once_each(
+    smtp_app: Flask, smtp: LoopbackSMTP, sessions: sessionmaker[Session], rows: Callable[[], list[OutboxMessage]]
+) -> None:
     with sessions() as session, session.begin():
-        session.add_all(OutboxMessage(message_id=f"<m{n}@helpdesk.test>", recipient=f"user{n}@example.org",
-                                      subject=f"Message {n}", body_text=f"Body {n}\n", kind="test")
-                        for n in range(50))
+        session.add_all(
+            OutboxMessage(
+                message_id=f"<m{n}@helpdesk.test>",
+                recipient=f"user{n}@example.org",
+                subject=f"Message {n}",
+                body_text=f"Body {n}\n",
+                kind="test",
+            )
+            for n in range(50)
+        )
     start = threading.Barrier(2)
     errors: list[BaseException] = []
     claimed: Counter[str] = Counter()

@@ -21,18 +21,35 @@ Deliver = Callable[..., DeliveryCounts]
 
 
 def test_only_committed_mail_is_sent_with_its_message_id_text_and_html(
-        smtp_app: Flask, smtp: LoopbackSMTP, sessions: sessionmaker[Session], deliver: Deliver,
-        rows: Callable[[], list[OutboxMessage]]) -> None:
+    smtp_app: Flask,
+    smtp: LoopbackSMTP,
+    sessions: sessionmaker[Session],
+    deliver: Deliver,
+    rows: Callable[[], list[OutboxMessage]],
+) -> None:
     with sessions() as session:
-        session.add(OutboxMessage(message_id="<rolled-back@helpdesk.test>", recipient="bob@example.org",
-                                  subject="Never", body_text="never sent", kind="test"))
+        session.add(
+            OutboxMessage(
+                message_id="<rolled-back@helpdesk.test>",
+                recipient="bob@example.org",
+                subject="Never",
+                body_text="never sent",
+                kind="test",
+            )
+        )
         session.flush()
         session.rollback()
     with sessions() as session, session.begin():
-        session.add(OutboxMessage(message_id="<committed@helpdesk.test>", recipient="Alice <alice@example.org>",
-                                  subject="Réinitialiser your password", kind="test",
-                                  body_text="Reset: https://help.example.org/reset/abc\n",
-                                  body_html="<p><a href='https://help.example.org/reset/abc'>Reset</a></p>\n"))
+        session.add(
+            OutboxMessage(
+                message_id="<committed@helpdesk.test>",
+                recipient="Alice <alice@example.org>",
+                subject="Réinitialiser your password",
+                kind="test",
+                body_text="Reset: https://help.example.org/reset/abc\n",
+                body_html="<p><a href='https://help.example.org/reset/abc'>Reset</a></p>\n",
+            )
+        )
 
     counts = deliver()
 
@@ -50,8 +67,8 @@ def test_only_committed_mail_is_sent_with_its_message_id_text_and_html(
 
 
 def test_smtp_outage_keeps_mail_pending_until_the_server_is_back(
-        app: Flask, add_mail: Callable[..., int], deliver: Deliver,
-        rows: Callable[[], list[OutboxMessage]]) -> None:
+    app: Flask, add_mail: Callable[..., int], deliver: Deliver, rows: Callable[[], list[OutboxMessage]]
+) -> None:
     smtp = LoopbackSMTP(free_port())  # nothing listens on its port yet: SMTP is down
     app.config.update(smtp.mail_config())
     first, second = add_mail(), add_mail()
@@ -75,9 +92,13 @@ def test_smtp_outage_keeps_mail_pending_until_the_server_is_back(
     assert [(r.id, r.status, r.attempts) for r in rows()] == [(first, "sent", 1), (second, "sent", 1)]
 
 
-def test_mail_is_dead_after_max_attempts(app: Flask, add_mail: Callable[..., int], deliver: Deliver,
-                                         rows: Callable[[], list[OutboxMessage]],
-                                         caplog: pytest.LogCaptureFixture) -> None:
+def test_mail_is_dead_after_max_attempts(
+    app: Flask,
+    add_mail: Callable[..., int],
+    deliver: Deliver,
+    rows: Callable[[], list[OutboxMessage]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     app.config.update(LoopbackSMTP(free_port()).mail_config())
     add_mail(recipient="carol@example.org")
     moment = utcnow()
@@ -89,8 +110,10 @@ def test_mail_is_dead_after_max_attempts(app: Flask, add_mail: Callable[..., int
         moment = aware(row.next_attempt_at) + dt.timedelta(seconds=1)
     assert (row.status, counts.dead) == ("dead", 1)
     assert deliver(now=moment + dt.timedelta(days=30)).claimed == 0
-    assert any(record.levelno == logging.ERROR and "carol@example.org" in record.getMessage()
-               and "dead" in record.getMessage() for record in caplog.records)
+    assert any(
+        record.levelno == logging.ERROR and "carol@example.org" in record.getMessage() and "dead" in record.getMessage()
+        for record in caplog.records
+    )
 
 
 def test_back_off_doubles_and_is_capped_at_an_hour() -> None:
@@ -98,13 +121,16 @@ def test_back_off_doubles_and_is_capped_at_an_hour() -> None:
 
 
 def test_stuck_sending_row_is_recovered_and_recent_claims_are_left_alone(
-        smtp_app: Flask, smtp: LoopbackSMTP, add_mail: Callable[..., int], deliver: Deliver,
-        rows: Callable[[], list[OutboxMessage]]) -> None:
+    smtp_app: Flask,
+    smtp: LoopbackSMTP,
+    add_mail: Callable[..., int],
+    deliver: Deliver,
+    rows: Callable[[], list[OutboxMessage]],
+) -> None:
     now = utcnow()
     stuck = add_mail(status="sending", claimed_by="crashed:1", claimed_at=now - dt.timedelta(hours=1))
     busy = add_mail(status="sending", claimed_by="busy:2", claimed_at=now - dt.timedelta(minutes=1))
-    hopeless = add_mail(status="sending", claimed_by="crashed:1", claimed_at=now - dt.timedelta(hours=1),
-                        attempts=2)
+    hopeless = add_mail(status="sending", claimed_by="crashed:1", claimed_at=now - dt.timedelta(hours=1), attempts=2)
 
     counts = deliver(now=now)
 
@@ -116,9 +142,13 @@ def test_stuck_sending_row_is_recovered_and_recent_claims_are_left_alone(
     assert [m["Message-ID"] for m in smtp.wait_for(1)] == [by_id[stuck].message_id]
 
 
-def test_a_claim_taken_over_is_not_overwritten(smtp_app: Flask, add_mail: Callable[..., int],
-                                               sessions: sessionmaker[Session], deliver: Deliver,
-                                               rows: Callable[[], list[OutboxMessage]]) -> None:
+def test_a_claim_taken_over_is_not_overwritten(
+    smtp_app: Flask,
+    add_mail: Callable[..., int],
+    sessions: sessionmaker[Session],
+    deliver: Deliver,
+    rows: Callable[[], list[OutboxMessage]],
+) -> None:
     mail_id = add_mail()
 
     class TakeOver(SmtpBackend):

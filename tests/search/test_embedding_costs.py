@@ -57,8 +57,9 @@ def test_numpy_blas_runs_on_one_thread_once_the_model_is_loaded(model_dir: Path)
     assert blas and all(pool["num_threads"] == 1 for pool in blas)
 
 
-def test_a_second_engine_in_the_process_embeds_nothing_again(tmp_path: Path, model_dir: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_second_engine_in_the_process_embeds_nothing_again(
+    tmp_path: Path, model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     library = load_library(ARTICLES)
     first = SearchEngine(tmp_path / "one", lambda: library, embedding_model=model_dir)
     first.ensure_index()
@@ -92,8 +93,9 @@ def with_phrasing(library: ArticleLibrary, slug: str, phrasing: str) -> ArticleL
     return dataclasses.replace(library, articles={**library.articles, slug: changed})
 
 
-def test_re_embedding_copies_unchanged_rows_and_sees_a_new_learned_phrasing(tmp_path: Path, model_dir: Path,
-                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_re_embedding_copies_unchanged_rows_and_sees_a_new_learned_phrasing(
+    tmp_path: Path, model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     encoder = load_encoder(model_dir)
     assert encoder is not None
     library = load_library(ARTICLES)
@@ -123,8 +125,9 @@ def test_best_row_per_document_whether_rows_are_together_or_not(tmp_path: Path) 
     query = rng.standard_normal(4).astype(np.float32)
     for keys in (["a", "a", "b", "c", "c"], ["a", "b", "a", "c", "b"]):
         np.save(tmp_path / VECTORS, rows)
-        (tmp_path / "vectors.json").write_text(json.dumps({"model": "m", "keys": keys, "hashes": list("12345")}),
-                                               encoding="utf-8")
+        (tmp_path / "vectors.json").write_text(
+            json.dumps({"model": "m", "keys": keys, "hashes": list("12345")}), encoding="utf-8"
+        )
         vectors = VectorSet(tmp_path)
         sims = rows @ query
         want = [max(float(sims[i]) for i, k in enumerate(keys) if k == key) for key in vectors.keys]

@@ -30,16 +30,21 @@ def live_rows(vectors: VectorSet) -> dict[tuple[str, str], tuple[str, int]]:
     return {(key, kind): (h, i) for i, (key, kind, h) in enumerate(rows)}
 
 
-def test_a_changed_article_re_embeds_only_its_changed_text(tmp_path: Path, kb_dir: Path, kb_store: LibraryStore,
-                                                           model_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_changed_article_re_embeds_only_its_changed_text(
+    tmp_path: Path, kb_dir: Path, kb_store: LibraryStore, model_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     engine = SearchEngine(tmp_path / "index", kb_store.current, embedding_model=model_dir)
     try:
         engine.ensure_index()
         first_dir = generation(tmp_path / "index")
         first = VectorSet(first_dir)
         before = engine.search("the web page takes forever")
-        edit_article(kb_dir, SLOW_ARTICLE, "This could be caused by",
-                     "Clear the browser cache and restart the computer. This could be caused by")
+        edit_article(
+            kb_dir,
+            SLOW_ARTICLE,
+            "This could be caused by",
+            "Clear the browser cache and restart the computer. This could be caused by",
+        )
         with caplog.at_level(logging.INFO, logger="helpdesk.search.index"):
             engine.ensure_index()
         assert "(1 texts embedded)" in caplog.text  # one answer changed: one text, not the whole library
@@ -53,8 +58,9 @@ def test_a_changed_article_re_embeds_only_its_changed_text(tmp_path: Path, kb_di
         changed = [key for key in old if old[key][0] != new[key][0]]
         assert len(changed) == 1 and changed[0][0].startswith(f"{SLOW_ARTICLE}#what-do-i-do-when-the-page")
         same = [key for key in old if key not in changed]
-        assert np.array_equal(np.asarray(first.matrix[[old[k][1] for k in same]]),
-                              np.asarray(second.matrix[[new[k][1] for k in same]]))
+        assert np.array_equal(
+            np.asarray(first.matrix[[old[k][1] for k in same]]), np.asarray(second.matrix[[new[k][1] for k in same]])
+        )
         after = engine.search("the web page takes forever")
         assert after is not before  # the cached answer went with the old generation
         assert any("<mark>" in hit.snippet for hit in after.results)
@@ -62,8 +68,9 @@ def test_a_changed_article_re_embeds_only_its_changed_text(tmp_path: Path, kb_di
         engine.close()
 
 
-def test_embeddings_of_another_model_or_deleted_ones_are_made_again(tmp_path: Path, kb_store: LibraryStore,
-                                                                    model_dir: Path) -> None:
+def test_embeddings_of_another_model_or_deleted_ones_are_made_again(
+    tmp_path: Path, kb_store: LibraryStore, model_dir: Path
+) -> None:
     engine = SearchEngine(tmp_path / "index", kb_store.current, embedding_model=model_dir)
     try:
         engine.ensure_index()
@@ -134,9 +141,17 @@ def test_a_document_scores_its_best_row_and_says_when_a_learned_phrasing_matched
     # Learned phrasings (a `phrasings` field of question documents) are extra rows of their document.
     rows = np.eye(3, dtype=np.float32)
     np.save(tmp_path / VECTORS, rows)
-    (tmp_path / "vectors.json").write_text(json.dumps({
-        "model": "m", "keys": ["a#q", "a#q", "b"], "kinds": ["document", "phrasing", "document"],
-        "hashes": ["h1", "h2", "h3"]}), encoding="utf-8")
+    (tmp_path / "vectors.json").write_text(
+        json.dumps(
+            {
+                "model": "m",
+                "keys": ["a#q", "a#q", "b"],
+                "kinds": ["document", "phrasing", "document"],
+                "hashes": ["h1", "h2", "h3"],
+            }
+        ),
+        encoding="utf-8",
+    )
     vectors = VectorSet(tmp_path)
     assert vectors.keys == ["a#q", "b"]
     query = np.array([0.1, 0.9, 0.2], dtype=np.float32)

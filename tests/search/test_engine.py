@@ -24,12 +24,16 @@ def test_multi_word_synonym_finds_the_login_question(real_engine: SearchEngine) 
     assert "what-do-i-do-when-i-get-an-error-or-if-i-cant-log-into-icots" in top_ids(response)
 
 
-@pytest.mark.parametrize(("query", "question_id", "suggestion"), [
-    ("passwrd recovery", RESET, "password recovery"),
-    ("sluggishh website", SLOW, "sluggish website"),
-])
-def test_misspelled_words_still_find_their_answer(real_engine: SearchEngine, query: str, question_id: str,
-                                                  suggestion: str) -> None:
+@pytest.mark.parametrize(
+    ("query", "question_id", "suggestion"),
+    [
+        ("passwrd recovery", RESET, "password recovery"),
+        ("sluggishh website", SLOW, "sluggish website"),
+    ],
+)
+def test_misspelled_words_still_find_their_answer(
+    real_engine: SearchEngine, query: str, question_id: str, suggestion: str
+) -> None:
     response = real_engine.search(query)
     assert question_id in top_ids(response)
     assert response.suggestion == suggestion
@@ -69,10 +73,28 @@ def test_response_has_the_api_shape(real_engine: SearchEngine) -> None:
     json.dumps(data)
 
 
-@pytest.mark.parametrize("query", [
-    "", "   ", "title:(", '"unterminated', "*", "?", "' OR 1=1 --", "a AND OR NOT", "x" * 5000, "password " * 800,
-    "\U0001f600\U0001f525", "\x00\x1b[31m", "\ud800", "AND", "NOT password", "pass*", "title:password^10~2",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "   ",
+        "title:(",
+        '"unterminated',
+        "*",
+        "?",
+        "' OR 1=1 --",
+        "a AND OR NOT",
+        "x" * 5000,
+        "password " * 800,
+        "\U0001f600\U0001f525",
+        "\x00\x1b[31m",
+        "\ud800",
+        "AND",
+        "NOT password",
+        "pass*",
+        "title:password^10~2",
+    ],
+)
 def test_odd_queries_never_raise(real_engine: SearchEngine, query: str) -> None:
     for typeahead in (False, True):
         response = real_engine.search(query, typeahead=typeahead)

@@ -131,8 +131,9 @@ def test_typeahead_shows_only_confident_answers(hybrid: SearchEngine) -> None:
     assert hybrid.search("passw", typeahead=True).results[0].question_id.startswith("how-can-i-get-assistance")
 
 
-def test_missing_model_means_lexical_search_that_says_so(tmp_path: Path, kb_store: LibraryStore,
-                                                          caplog: pytest.LogCaptureFixture) -> None:
+def test_missing_model_means_lexical_search_that_says_so(
+    tmp_path: Path, kb_store: LibraryStore, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.WARNING):
         engine = SearchEngine(tmp_path / "index", kb_store.current, embedding_model=tmp_path / "no-model-here")
     try:

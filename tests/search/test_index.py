@@ -49,8 +49,9 @@ def test_one_changed_article_is_reindexed(engine: SearchEngine, kb_dir: Path) ->
 
 def test_added_and_removed_articles(engine: SearchEngine, kb_dir: Path) -> None:
     (kb_dir / "icots-privacy-policy.md").unlink()
-    (kb_dir / "new-topic.md").write_text("---\ntitle: Quokka sightings\nsection: privacy\n---\nQuokkas smile.\n",
-                                         encoding="utf-8")
+    (kb_dir / "new-topic.md").write_text(
+        "---\ntitle: Quokka sightings\nsection: privacy\n---\nQuokkas smile.\n", encoding="utf-8"
+    )
     engine.ensure_index()
     assert all(h.article != "icots-privacy-policy" for h in engine.search("privacy policy training").results)
     assert engine.search("quokka").results[0].article == "new-topic"

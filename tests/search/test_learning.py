@@ -139,8 +139,10 @@ def test_this_answered_my_question_is_evidence(app: Flask) -> None:
         client = app.test_client()
         factories.sign_in(client, user)
         token = read_csrf_token(client, "/requests/new")
-        response = client.post("/requests/deflect", data={"category": "other", "answer": KEY, "query": "Someone quit!",
-                                                          "csrf_token": token})
+        response = client.post(
+            "/requests/deflect",
+            data={"category": "other", "answer": KEY, "query": "Someone quit!", "csrf_token": token},
+        )
         assert response.status_code == 303
     assert learn(app, minutes_later=0) == [f"{PHRASE} -> {KEY}"]
 

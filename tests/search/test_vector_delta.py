@@ -47,15 +47,18 @@ def semantic_rank(engine: SearchEngine, query: str, key: str) -> int | None:
 
 
 def row_of(vectors: VectorSet, key: str) -> np.ndarray:
-    rows = [i for i, (k, kind) in enumerate(zip(vectors.row_keys, vectors.kinds, strict=True))
-            if k == key and kind == "document"]
+    rows = [
+        i
+        for i, (k, kind) in enumerate(zip(vectors.row_keys, vectors.kinds, strict=True))
+        if k == key and kind == "document"
+    ]
     assert len(rows) == 1
     return np.asarray(vectors.matrix[rows[0]])
 
 
-def test_an_edited_article_is_found_by_its_new_text_and_not_its_old_one(tmp_path: Path, kb_dir: Path,
-                                                                       kb_store: LibraryStore,
-                                                                       model_dir: Path) -> None:
+def test_an_edited_article_is_found_by_its_new_text_and_not_its_old_one(
+    tmp_path: Path, kb_dir: Path, kb_store: LibraryStore, model_dir: Path
+) -> None:
     index_dir = tmp_path / "index"
     engine = SearchEngine(index_dir, kb_store.current, cache_size=0, embedding_model=model_dir)
     try:
@@ -82,15 +85,21 @@ def test_an_edited_article_is_found_by_its_new_text_and_not_its_old_one(tmp_path
     finally:
         engine.close()
     # A new process (a restarted worker) reads the base and the delta from disk, with nothing remembered.
-    found = subprocess.run([sys.executable, "-c", FRESH, str(kb_dir), str(index_dir), str(model_dir), GOLDFISH],
-                           cwd=REPO, capture_output=True, text=True, timeout=300, check=True)
+    found = subprocess.run(
+        [sys.executable, "-c", FRESH, str(kb_dir), str(index_dir), str(model_dir), GOLDFISH],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     ranks = json.loads(found.stdout.strip().splitlines()[-1])[GOLDFISH]
     assert ranks[QUESTION] == 1
 
 
-def test_removed_documents_leave_and_a_large_delta_becomes_a_new_base(tmp_path: Path, kb_dir: Path,
-                                                                      kb_store: LibraryStore, model_dir: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_removed_documents_leave_and_a_large_delta_becomes_a_new_base(
+    tmp_path: Path, kb_dir: Path, kb_store: LibraryStore, model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     index_dir = tmp_path / "index"
     engine = SearchEngine(index_dir, kb_store.current, cache_size=0, embedding_model=model_dir)
     try:
@@ -122,8 +131,13 @@ def test_removed_documents_leave_and_a_large_delta_becomes_a_new_base(tmp_path: 
 def test_batched_embeddings_equal_one_text_at_a_time(model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     encoder = load_encoder(model_dir)
     assert encoder is not None
-    texts = ["reset", "I can't log in to ICOTS from home", "How do I transfer a case to another state? " * 20,
-             "password expired", "Who helps me when the articles do not solve my problem?"] * 2
+    texts = [
+        "reset",
+        "I can't log in to ICOTS from home",
+        "How do I transfer a case to another state? " * 20,
+        "password expired",
+        "Who helps me when the articles do not solve my problem?",
+    ] * 2
     together = encoder.embed(texts, remember=False)
     monkeypatch.setattr(encoder_module, "BATCH", 1)
     alone = np.stack([encoder.embed([t], remember=False)[0] for t in texts])

@@ -19,8 +19,16 @@ from helpdesk.search.synonyms import SynonymTable
 from helpdesk.search.warmup import Warmer, seed_of
 from tests.search.conftest import edit_article
 
-QUERIES = ["password reset", "unable to sign in", "caps lock", "reopen a closed case", "slow website",
-           "privacy policy training", "deactivate user account", "email address"]
+QUERIES = [
+    "password reset",
+    "unable to sign in",
+    "caps lock",
+    "reopen a closed case",
+    "slow website",
+    "privacy policy training",
+    "deactivate user account",
+    "email address",
+]
 
 
 def test_a_new_generation_is_warmed_before_queries_need_it(engine: SearchEngine, kb_dir: Path) -> None:
@@ -43,8 +51,9 @@ def _plans(opened: OpenIndex, synonyms: SynonymTable) -> list:
     return [plan_query(q, synonyms, opened.vocabulary(), opened.known_stem) for q in QUERIES]
 
 
-def test_warm_lists_score_exactly_as_whoosh(engine: SearchEngine, tmp_path: Path, kb_dir: Path,
-                                           kb_store: LibraryStore) -> None:
+def test_warm_lists_score_exactly_as_whoosh(
+    engine: SearchEngine, tmp_path: Path, kb_dir: Path, kb_store: LibraryStore
+) -> None:
     store, synonyms = IndexStore(tmp_path / "index"), SynonymTable()
 
     def opened() -> OpenIndex:
@@ -78,10 +87,9 @@ def test_warm_up_keeps_to_its_budget(engine: SearchEngine, tmp_path: Path) -> No
     small.close()
 
 
-def test_warm_up_never_blocks_search_nor_holds_the_writer_lock(engine: SearchEngine, tmp_path: Path,
-                                                                kb_dir: Path, kb_store: LibraryStore,
-                                                                monkeypatch: pytest.MonkeyPatch
-                                                                ) -> None:
+def test_warm_up_never_blocks_search_nor_holds_the_writer_lock(
+    engine: SearchEngine, tmp_path: Path, kb_dir: Path, kb_store: LibraryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     engine.warm_up(timeout=30)
     stalled, release = threading.Event(), threading.Event()
     read_term = warmup.read_term
@@ -151,5 +159,6 @@ def test_an_update_does_not_carry_the_warm_file_over(engine: SearchEngine, tmp_p
     assert before != after and (tmp_path / "index" / str(before) / WARM_FILE).exists()
     state = engine.warm_up(timeout=30)
     assert not state["loaded"] and state["reused"] > 0  # warmed from memory; then its own warm file written
-    assert (tmp_path / "index" / str(after) / WARM_FILE).stat().st_ino != \
-        (tmp_path / "index" / str(before) / WARM_FILE).stat().st_ino
+    assert (tmp_path / "index" / str(after) / WARM_FILE).stat().st_ino != (
+        tmp_path / "index" / str(before) / WARM_FILE
+    ).stat().st_ino

@@ -25,8 +25,12 @@ from helpdesk.tickets.submit import Submission, submit_ticket
 from tests import factories
 
 ORIGIN = Origin(ip="203.0.113.7", user_agent="pytest")
-TRAVIS, HAYS, TULSA, BERNALILLO = ("Travis County Probation", "Hays County Probation",
-                                   "Tulsa County Community Corrections", "Bernalillo County Probation")
+TRAVIS, HAYS, TULSA, BERNALILLO = (
+    "Travis County Probation",
+    "Hays County Probation",
+    "Tulsa County Community Corrections",
+    "Bernalillo County Probation",
+)
 #: Tuesday 10 March 2026, 10:00 in Texas (CDT, UTC-5): business hours everywhere in the US.
 TUESDAY_10AM_CHICAGO = dt.datetime(2026, 3, 10, 15, 0, tzinfo=dt.UTC)
 #: name -> (role, state, agency, full name)
@@ -82,8 +86,9 @@ def org(app: Flask, clock: time_machine.Traveller) -> Org:
     """TX (Travis with local IT and an IT mailbox; Hays without), OK (Tulsa with local IT), NM, national."""
     users = {}
     for key, (role, state, agency, name) in PEOPLE.items():
-        users[key] = factories.make_user(app, role=role, state=state, agency=agency, name=name,
-                                         email=f"{key}@{(state or 'us').lower()}.example.gov").id
+        users[key] = factories.make_user(
+            app, role=role, state=state, agency=agency, name=name, email=f"{key}@{(state or 'us').lower()}.example.gov"
+        ).id
     with app.app_context():
         agencies = {agency.name: agency.id for agency in db.session.scalars(select(Agency))}
         travis = db.session.get(Agency, agencies[TRAVIS])
@@ -134,8 +139,13 @@ def submit(session: Session, triage: Triage) -> Callable[..., Submission]:
     """File a request as `reporter` with sensible defaults (any field overridable)."""
 
     def file(reporter: User, category: str = "login", **fields: Any) -> Submission:
-        values: dict[str, Any] = {"subject": f"Cannot use ICOTS ({category})", "description": "It fails.",
-                                  "idempotency_key": secrets.token_hex(16), "origin": ORIGIN, **fields}
+        values: dict[str, Any] = {
+            "subject": f"Cannot use ICOTS ({category})",
+            "description": "It fails.",
+            "idempotency_key": secrets.token_hex(16),
+            "origin": ORIGIN,
+            **fields,
+        }
         return submit_ticket(session, triage, reporter=reporter, category=category, **values)
 
     return file

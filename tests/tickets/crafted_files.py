@@ -16,7 +16,7 @@ def _entry(name: str, kind: int, child: int = _NONE, right: int = _NONE) -> byte
     """One 128-byte directory entry of a compound file (empty streams: no sectors)."""
     encoded = (name + "\x00").encode("utf-16-le") if name else b""
     entry = bytearray(128)
-    entry[:len(encoded)] = encoded
+    entry[: len(encoded)] = encoded
     struct.pack_into("<HBB3I", entry, 0x40, len(encoded), kind, 1, _NONE, right, child)
     struct.pack_into("<II", entry, 0x74, _END if name else 0, 0)
     return bytes(entry)
@@ -64,8 +64,8 @@ def forge_sizes(data: bytes, name: str, size: int) -> bytes:
     """Rewrite the uncompressed size of one part, in its local header and the central directory alike."""
     forged = bytearray(data)
     encoded = name.encode()
-    local = next(i for i in _all(forged, b"PK\x03\x04") if forged[i + 30:i + 30 + len(encoded)] == encoded)
-    central = next(i for i in _all(forged, b"PK\x01\x02") if forged[i + 46:i + 46 + len(encoded)] == encoded)
+    local = next(i for i in _all(forged, b"PK\x03\x04") if forged[i + 30 : i + 30 + len(encoded)] == encoded)
+    central = next(i for i in _all(forged, b"PK\x01\x02") if forged[i + 46 : i + 46 + len(encoded)] == encoded)
     struct.pack_into("<I", forged, local + 22, size)
     struct.pack_into("<I", forged, central + 24, size)
     return bytes(forged)
@@ -81,7 +81,13 @@ def _all(data: bytearray, signature: bytes) -> list[int]:
 
 def png(width: int = 1, height: int = 1) -> bytes:
     """A grey PNG (its header may claim any size: only a 1x1 picture is really drawn)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00\x80")) + chunk(b"IEND", b""))
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00\x80"))
+        + chunk(b"IEND", b"")
+    )

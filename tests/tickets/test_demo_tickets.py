@@ -20,8 +20,10 @@ pytestmark = pytest.mark.db
 
 def _tickets(app: Flask) -> list[tuple[str, str, str, str, int | None]]:
     with app.app_context():
-        return [(t.reporter.name, t.category, t.tier, t.status, t.incident_id)
-                for t in db.session.scalars(select(Ticket).order_by(Ticket.id))]
+        return [
+            (t.reporter.name, t.category, t.tier, t.status, t.incident_id)
+            for t in db.session.scalars(select(Ticket).order_by(Ticket.id))
+        ]
 
 
 def test_demo_requests_are_loaded_once_and_show_every_path(app: Flask, runner: FlaskCliRunner) -> None:
@@ -54,8 +56,10 @@ def test_demo_leaves_one_user_to_accept_the_privacy_policy(app: Flask, runner: F
     users = {u["email"].split("@")[0]: u for u in json.loads(runner.invoke(args=["demo", "--json"]).output)["users"]}
     client = app.test_client()
     james = users["james.carter"]
-    response = client.post("/login", data={"email": james["email"], "password": james["password"],
-                                           "csrf_token": read_csrf_token(client, "/login")})
+    response = client.post(
+        "/login",
+        data={"email": james["email"], "password": james["password"], "csrf_token": read_csrf_token(client, "/login")},
+    )
     assert response.status_code == 303
     asked = client.get("/account")
     assert asked.status_code == 302 and asked.headers["Location"].startswith("/privacy")
@@ -71,9 +75,12 @@ def test_demo_requests_are_held_by_named_people(app: Flask, runner: FlaskCliRunn
     users = {u["email"].split("@")[0]: u for u in json.loads(runner.invoke(args=["demo", "--json"]).output)["users"]}
     with app.app_context():
         held = {t.subject: t.assignee.name for t in db.session.scalars(select(Ticket)) if t.assignee is not None}
-    assert held == {"Cannot sign in after changing my password": "Kevin Brooks",
-                    "Case pages take a minute to open": "Kevin Brooks", "Locked out of ICOTS": "Susan Ortiz",
-                    "Error when I open a transfer request": "Steven Clark"}
+    assert held == {
+        "Cannot sign in after changing my password": "Kevin Brooks",
+        "Case pages take a minute to open": "Kevin Brooks",
+        "Locked out of ICOTS": "Susan Ortiz",
+        "Error when I open a transfer request": "Steven Clark",
+    }
     assert runner.invoke(args=["demo", "--json"]).exit_code == 0
     with app.app_context():
         assigned = db.session.scalars(select(TicketEvent).where(TicketEvent.kind == "assigned")).all()

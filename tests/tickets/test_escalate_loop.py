@@ -33,21 +33,32 @@ def _wait_for(condition: Callable[[], bool], log: Path, timeout: float = 90) -> 
 @pytest.mark.slow  # a subprocess server or CLI
 @pytest.mark.db
 def test_the_loop_escalates_a_ticket_that_becomes_overdue_and_exits_cleanly_on_sigterm(
-        session: Session, org: Org, submit: Callable[..., Submission], database_url: str, tmp_path: Path) -> None:
+    session: Session, org: Org, submit: Callable[..., Submission], database_url: str, tmp_path: Path
+) -> None:
     # Filed under the test's stopped clock (March 2026): for the process, which runs on the real clock, it is long
     # overdue. A second ticket filed while the loop runs is swept on a later pass, not only the first.
     first = submit(org["ana"], "login").ticket
     session.commit()
-    env = {**os.environ, "DATABASE_URL": database_url, "HELPDESK_INSTANCE_DIR": str(tmp_path / "instance"),
-           "HELPDESK_INDEX_DIR": str(tmp_path / "index")}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "HELPDESK_INSTANCE_DIR": str(tmp_path / "instance"),
+        "HELPDESK_INDEX_DIR": str(tmp_path / "index"),
+    }
     log_path = tmp_path / "escalate.log"
     with log_path.open("w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "helpdesk", "escalate", "--loop", "--interval", "0.2"],
-                                   cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "helpdesk", "escalate", "--loop", "--interval", "0.2"],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     # Poll through a plain engine: the app's sessions begin IMMEDIATE on SQLite, and polling with the write lock
     # ten times a second could starve the sweep's own writes past busy_timeout on a loaded machine.
     reader = create_engine(database_url, poolclass=NullPool)
     try:
+
         def tier(ticket_id: int) -> str:
             with reader.connect() as connection:
                 return str(connection.execute(select(Ticket.tier).where(Ticket.id == ticket_id)).scalar_one())
@@ -97,8 +108,9 @@ def test_a_failed_pass_is_retried_soon_not_after_the_whole_interval() -> None:
         stop.set()
         return None
 
-    thread = threading.Thread(target=run_every, args=(3600, one_pass), kwargs={"on_error": lambda: None,
-                                                                              "stop": stop}, daemon=True)
+    thread = threading.Thread(
+        target=run_every, args=(3600, one_pass), kwargs={"on_error": lambda: None, "stop": stop}, daemon=True
+    )
     thread.start()
     thread.join(60)  # far below the interval: only the retries' back-off (0.5 s, then 1 s) can explain a finish
     stop.set()

@@ -35,14 +35,17 @@ from tests.tickets.ticket_page_support import Login
 pytestmark = pytest.mark.db
 
 #: The exact payload of the report.
-PAYLOAD = ("Printer =?utf-8?q?=0D=0ABcc:_attacker@evil.example=0D=0AContent-Type:_text/plain=0D=0A=0D=0A"
-           "Your_password_expired._Sign_in_at_http://evil.example/login?=")
+PAYLOAD = (
+    "Printer =?utf-8?q?=0D=0ABcc:_attacker@evil.example=0D=0AContent-Type:_text/plain=0D=0A=0D=0A"
+    "Your_password_expired._Sign_in_at_http://evil.example/login?="
+)
 #: The same attack within the 120 characters a person's or an agency's name may have.
-NAME_PAYLOAD = ("Printer =?utf-8?q?=0D=0ABcc:_attacker@evil.example=0D=0AContent-Type:_text/plain=0D=0A=0D=0A"
-                "Your_password_expired.?=")
+NAME_PAYLOAD = (
+    "Printer =?utf-8?q?=0D=0ABcc:_attacker@evil.example=0D=0AContent-Type:_text/plain=0D=0A=0D=0A"
+    "Your_password_expired.?="
+)
 SENDER = "Helpdesk <helpdesk@example.org>"
-HEADERS = {"from", "to", "subject", "date", "message-id", "mime-version", "content-type",
-           "content-transfer-encoding"}
+HEADERS = {"from", "to", "subject", "date", "message-id", "mime-version", "content-type", "content-transfer-encoding"}
 
 
 @dataclass(frozen=True)
@@ -61,8 +64,9 @@ def deliver_everywhere(app: Flask, tmp_path: Path, kinds: set[str]) -> list[Deli
     files = FileBackend(tmp_path / "eml", SENDER, stream=stream)
     delivered = []
     with LoopbackSMTP() as server, app.app_context():
-        rows = [row for row in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
-                if row.kind in kinds]
+        rows = [
+            row for row in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)) if row.kind in kinds
+        ]
         assert {row.kind for row in rows} == kinds
         smtp = SmtpBackend({**app.config, **server.mail_config(), "MAIL_DEFAULT_SENDER": SENDER})
         for number, row in enumerate(rows):
@@ -71,8 +75,7 @@ def deliver_everywhere(app: Flask, tmp_path: Path, kinds: set[str]) -> list[Deli
             smtp.send(mail)
             server.wait_for(number + 1)
             [path] = [p for p in (tmp_path / "eml").glob(f"*-{row.id}.eml")]
-            delivered.append(Delivered(row, path.read_bytes(), stream.getvalue().splitlines()[-1],
-                                       server.received[-1]))
+            delivered.append(Delivered(row, path.read_bytes(), stream.getvalue().splitlines()[-1], server.received[-1]))
         smtp.close()
         assert len(stream.getvalue().splitlines()) == len(rows)  # one console line per mail, never more
     return delivered
@@ -102,17 +105,31 @@ def assert_clean(item: Delivered) -> None:
     assert ("Printer" in item.notice) == ("Printer" in item.row.subject)
 
 
-def test_the_payload_as_a_subject_through_the_api_and_the_form(app: Flask, org: Org, login: Login,
-                                                                tmp_path: Path) -> None:
+def test_the_payload_as_a_subject_through_the_api_and_the_form(
+    app: Flask, org: Org, login: Login, tmp_path: Path
+) -> None:
     client = login("ana")
-    response = client.post("/api/v1/tickets", headers={"X-CSRFToken": read_csrf_token(client, "/requests/new")},
-                           json={"category": "login", "subject": PAYLOAD, "description": "It is jammed."})
+    response = client.post(
+        "/api/v1/tickets",
+        headers={"X-CSRFToken": read_csrf_token(client, "/requests/new")},
+        json={"category": "login", "subject": PAYLOAD, "description": "It is jammed."},
+    )
     assert response.status_code == 201, response.json
     page = client.get("/requests/new").text
     key = page.split('name="idempotency_key" value="', 1)[1].split('"', 1)[0]
-    response = client.post("/requests/new", data={
-        "csrf_token": read_csrf_token(client, "/requests/new"), "idempotency_key": key, "category": "error",
-        "subject": PAYLOAD, "description": "Still jammed.", "tried": "", "affected": "me", "suggestions": ""})
+    response = client.post(
+        "/requests/new",
+        data={
+            "csrf_token": read_csrf_token(client, "/requests/new"),
+            "idempotency_key": key,
+            "category": "error",
+            "subject": PAYLOAD,
+            "description": "Still jammed.",
+            "tried": "",
+            "affected": "me",
+            "suggestions": "",
+        },
+    )
     assert response.status_code in (302, 303), response.text[:500]
     with app.app_context():
         assert [t.subject for t in db.session.scalars(select(Ticket))] == [PAYLOAD, PAYLOAD]  # kept as typed
@@ -125,22 +142,38 @@ def test_the_payload_as_a_subject_through_the_api_and_the_form(app: Flask, org: 
 def test_the_payload_as_a_persons_name_and_an_agency_name(app: Flask, org: Org, tmp_path: Path) -> None:
     agency = NAME_PAYLOAD
     assert len(NAME_PAYLOAD) <= 120
-    factories.make_user(app, role="local_it", state="TX", agency=agency, name="Ivy Moss",
-                        email="ivy@tx.example.gov")
-    reporter = factories.make_user(app, role="po", state="TX", agency=agency, name=NAME_PAYLOAD,
-                                   email="pay@tx.example.gov")
+    factories.make_user(app, role="local_it", state="TX", agency=agency, name="Ivy Moss", email="ivy@tx.example.gov")
+    reporter = factories.make_user(
+        app, role="po", state="TX", agency=agency, name=NAME_PAYLOAD, email="pay@tx.example.gov"
+    )
     with app.app_context():
         triage = app.extensions[EXTENSION_KEY]
         person = db.session.get(type(org["ana"]), reporter.id)
-        tickets = [submit_ticket(db.session, triage, reporter=person, category="login", subject=f"Locked out {n}",
-                                 description="Refused.", idempotency_key=secrets.token_hex(16), origin=ORIGIN).ticket
-                   for n in range(3)]  # the third report from one agency in an hour opens an incident
+        tickets = [
+            submit_ticket(
+                db.session,
+                triage,
+                reporter=person,
+                category="login",
+                subject=f"Locked out {n}",
+                description="Refused.",
+                idempotency_key=secrets.token_hex(16),
+                origin=ORIGIN,
+            ).ticket
+            for n in range(3)
+        ]  # the third report from one agency in an hour opens an incident
         db.session.flush()
-        reply_ticket(db.session, triage, tickets[0], actor=person, body="Any news?",
-                     expected_version=tickets[0].version, origin=ORIGIN)
+        reply_ticket(
+            db.session,
+            triage,
+            tickets[0],
+            actor=person,
+            body="Any news?",
+            expected_version=tickets[0].version,
+            origin=ORIGIN,
+        )
         db.session.commit()
-    delivered = deliver_everywhere(app, tmp_path, {"ticket_new", "ticket_received", "ticket_incident",
-                                                   "ticket_reply"})
+    delivered = deliver_everywhere(app, tmp_path, {"ticket_new", "ticket_received", "ticket_incident", "ticket_reply"})
     subjects = {item.row.kind: item.row.subject for item in delivered}
     assert subjects["ticket_incident"].startswith("Incident at Printer")
     assert subjects["ticket_reply"].startswith("[Request #") and "Printer" in subjects["ticket_reply"]

@@ -36,8 +36,14 @@ pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 
 #: (state, kind) of each agency of a generated organisation: two states, each with its compact office and two
 #: local agencies, and the national office (no state).
-AGENCIES = (("TX", AgencyKind.COMPACT_OFFICE), ("TX", AgencyKind.LOCAL), ("TX", AgencyKind.LOCAL),
-            ("OK", AgencyKind.COMPACT_OFFICE), ("OK", AgencyKind.LOCAL), (None, AgencyKind.NATIONAL))
+AGENCIES = (
+    ("TX", AgencyKind.COMPACT_OFFICE),
+    ("TX", AgencyKind.LOCAL),
+    ("TX", AgencyKind.LOCAL),
+    ("OK", AgencyKind.COMPACT_OFFICE),
+    ("OK", AgencyKind.LOCAL),
+    (None, AgencyKind.NATIONAL),
+)
 NATIONAL_OFFICE = len(AGENCIES) - 1
 
 
@@ -61,11 +67,23 @@ class TicketSpec:
     status: Status
 
 
-PEOPLE = st.lists(st.builds(PersonSpec, role=st.sampled_from(Role), agency=st.integers(0, len(AGENCIES) - 1),
-                            active=st.booleans()), min_size=1, max_size=8)
-TICKETS = st.lists(st.builds(TicketSpec, reporter=st.integers(0, 99), assignee=st.none() | st.integers(0, 99),
-                             agency=st.integers(0, len(AGENCIES) - 1), tier=st.sampled_from(Tier),
-                             status=st.sampled_from(Status)), min_size=1, max_size=8)
+PEOPLE = st.lists(
+    st.builds(PersonSpec, role=st.sampled_from(Role), agency=st.integers(0, len(AGENCIES) - 1), active=st.booleans()),
+    min_size=1,
+    max_size=8,
+)
+TICKETS = st.lists(
+    st.builds(
+        TicketSpec,
+        reporter=st.integers(0, 99),
+        assignee=st.none() | st.integers(0, 99),
+        agency=st.integers(0, len(AGENCIES) - 1),
+        tier=st.sampled_from(Tier),
+        status=st.sampled_from(Status),
+    ),
+    min_size=1,
+    max_size=8,
+)
 
 
 @pytest.fixture
@@ -81,23 +99,43 @@ def build(session: Session, people: list[PersonSpec], tickets: list[TicketSpec])
     for code in ("TX", "OK"):
         if session.get(State, code) is None:
             session.add(State(code=code, name=f"Twin state {code}"))
-    agencies = [Agency(state_code=state, name=f"Twin {n} {kind}", kind=kind)
-                for n, (state, kind) in enumerate(AGENCIES)]
+    agencies = [
+        Agency(state_code=state, name=f"Twin {n} {kind}", kind=kind) for n, (state, kind) in enumerate(AGENCIES)
+    ]
     session.add_all(agencies)
     session.flush()
-    users = [User(email=f"twin{n}@example.gov", name=f"Twin {n}", role=spec.role, agency_id=agencies[spec.agency].id,
-                  state_code=agencies[spec.agency].state_code, is_active=spec.active)
-             for n, spec in enumerate(people)]
+    users = [
+        User(
+            email=f"twin{n}@example.gov",
+            name=f"Twin {n}",
+            role=spec.role,
+            agency_id=agencies[spec.agency].id,
+            state_code=agencies[spec.agency].state_code,
+            is_active=spec.active,
+        )
+        for n, spec in enumerate(people)
+    ]
     session.add_all(users)
     session.flush()
     rows = []
     for n, spec in enumerate(tickets):
         agency = agencies[spec.agency]
         holder = None if spec.assignee is None else users[spec.assignee % len(users)].id
-        rows.append(Ticket(reporter_id=users[spec.reporter % len(users)].id, agency_id=agency.id,
-                           state_code=agency.state_code, category="login", subject=f"Twin {n}", description="x",
-                           status=spec.status, tier=spec.tier, assignee_id=holder, route_reason="generated",
-                           idempotency_key=f"twin-key-{n:04d}"))
+        rows.append(
+            Ticket(
+                reporter_id=users[spec.reporter % len(users)].id,
+                agency_id=agency.id,
+                state_code=agency.state_code,
+                category="login",
+                subject=f"Twin {n}",
+                description="x",
+                status=spec.status,
+                tier=spec.tier,
+                assignee_id=holder,
+                route_reason="generated",
+                idempotency_key=f"twin-key-{n:04d}",
+            )
+        )
     session.add_all(rows)
     session.flush()
     return users, rows
@@ -112,31 +150,43 @@ def selected(session: Session, column: object, ids: list[int], condition: object
 @given(people=PEOPLE, tickets=TICKETS)
 # Rare in random organisations, so always tried: office staff without a state (at the national office) and tickets
 # without one, where `None == None` in Python is not `NULL = NULL` in SQL.
-@example(people=[PersonSpec(Role.COMPACT_OFFICE, NATIONAL_OFFICE, True), PersonSpec(Role.PO, NATIONAL_OFFICE, True)],
-         tickets=[TicketSpec(1, None, NATIONAL_OFFICE, tier, Status.OPEN) for tier in Tier])
-def test_each_sql_twin_gives_its_rules_answer(session: Session, people: list[PersonSpec],
-                                              tickets: list[TicketSpec]) -> None:
+@example(
+    people=[PersonSpec(Role.COMPACT_OFFICE, NATIONAL_OFFICE, True), PersonSpec(Role.PO, NATIONAL_OFFICE, True)],
+    tickets=[TicketSpec(1, None, NATIONAL_OFFICE, tier, Status.OPEN) for tier in Tier],
+)
+def test_each_sql_twin_gives_its_rules_answer(
+    session: Session, people: list[PersonSpec], tickets: list[TicketSpec]
+) -> None:
     try:
         users, rows = build(session, people, tickets)
         ticket_ids, user_ids = [t.id for t in rows], [u.id for u in users]
         for user in users:
             assert selected(session, Ticket.id, ticket_ids, visibility(user)) == {
-                t.id for t in rows if can_view_ticket(user, t)}, ("visibility", user.role, user.state_code)
+                t.id for t in rows if can_view_ticket(user, t)
+            }, ("visibility", user.role, user.state_code)
             assert selected(session, Ticket.id, ticket_ids, reassignable(user)) == {
-                t.id for t in rows if can_reassign(user, t)}, ("reassignable", user.role, user.state_code)
+                t.id for t in rows if can_reassign(user, t)
+            }, ("reassignable", user.role, user.state_code)
         for ticket in rows:
             assert selected(session, User.id, user_ids, assignable_people(ticket)) == {
-                u.id for u in users if can_be_assigned(u, ticket)}, ("assignable", ticket.tier, ticket.state_code)
+                u.id for u in users if can_be_assigned(u, ticket)
+            }, ("assignable", ticket.tier, ticket.state_code)
     finally:
         session.rollback()
 
 
 def test_the_organisations_cover_every_answer(session: Session) -> None:
     # The property above is not vacuous: one fixed organisation gives both answers for each rule.
-    people = [PersonSpec(Role.COMPACT_OFFICE, 0, True), PersonSpec(Role.PO, 1, True),
-              PersonSpec(Role.PO_SUPERVISOR, 1, True), PersonSpec(Role.NATIONAL_ADMIN, 5, False)]
-    tickets = [TicketSpec(1, None, 1, Tier.COMPACT_OFFICE, Status.OPEN), TicketSpec(2, 0, 4, Tier.LOCAL_IT,
-                                                                                      Status.CLOSED)]
+    people = [
+        PersonSpec(Role.COMPACT_OFFICE, 0, True),
+        PersonSpec(Role.PO, 1, True),
+        PersonSpec(Role.PO_SUPERVISOR, 1, True),
+        PersonSpec(Role.NATIONAL_ADMIN, 5, False),
+    ]
+    tickets = [
+        TicketSpec(1, None, 1, Tier.COMPACT_OFFICE, Status.OPEN),
+        TicketSpec(2, 0, 4, Tier.LOCAL_IT, Status.CLOSED),
+    ]
     users, rows = build(session, people, tickets)
     office, po, supervisor, national = users
     assert selected(session, Ticket.id, [t.id for t in rows], visibility(office)) == {rows[0].id, rows[1].id}

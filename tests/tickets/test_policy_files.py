@@ -32,8 +32,13 @@ def test_the_seven_categories_with_their_labels_in_order() -> None:
 @pytest.mark.parametrize(
     ("code", "tier"),
     [
-        ("login", Tier.LOCAL_IT), ("error", Tier.LOCAL_IT), ("slow", Tier.LOCAL_IT), ("other", Tier.LOCAL_IT),
-        ("access", Tier.COMPACT_OFFICE), ("privacy", Tier.COMPACT_OFFICE), ("reopen", Tier.COMPACT_OFFICE),
+        ("login", Tier.LOCAL_IT),
+        ("error", Tier.LOCAL_IT),
+        ("slow", Tier.LOCAL_IT),
+        ("other", Tier.LOCAL_IT),
+        ("access", Tier.COMPACT_OFFICE),
+        ("privacy", Tier.COMPACT_OFFICE),
+        ("reopen", Tier.COMPACT_OFFICE),
     ],
 )
 def test_first_tier_of_each_category(code: str, tier: Tier) -> None:

@@ -19,8 +19,9 @@ EMAILS = [f"person{n}@example.gov" for n in range(6)]
 SETTINGS = settings(database=None, deadline=None, max_examples=200)
 
 names = st.text(st.characters(categories=["L", "N", "Zs", "Pd"]), min_size=1, max_size=60).filter(str.strip)
-people = st.lists(st.builds(Person, id=st.integers(1, 10_000), name=names, email=st.sampled_from(EMAILS)),
-                  max_size=3).map(tuple)
+people = st.lists(
+    st.builds(Person, id=st.integers(1, 10_000), name=names, email=st.sampled_from(EMAILS)), max_size=3
+).map(tuple)
 agencies = st.builds(
     AgencyInfo,
     id=st.integers(1, 30),
@@ -44,8 +45,11 @@ origins = st.lists(st.tuples(st.integers(1, 30), st.none() | st.sampled_from(STA
 
 def staff(agency: AgencyInfo, tier: Tier) -> tuple[Person, ...]:
     """Return the people of a tier's queue for the agency."""
-    return {Tier.LOCAL_IT: agency.local_it, Tier.COMPACT_OFFICE: agency.compact_office,
-            Tier.NATIONAL: agency.national_office}[tier]
+    return {
+        Tier.LOCAL_IT: agency.local_it,
+        Tier.COMPACT_OFFICE: agency.compact_office,
+        Tier.NATIONAL: agency.national_office,
+    }[tier]
 
 
 def check_one_target(decision: RoutingDecision, agency: AgencyInfo, category: str) -> None:
@@ -67,15 +71,33 @@ def check_one_target(decision: RoutingDecision, agency: AgencyInfo, category: st
 
 
 @SETTINGS
-@given(policy=policies, category=st.sampled_from(list(POLICY.categories)), agency=agencies,
-       same=st.integers(0, 40), earlier=origins, location_open=st.booleans(), system_open=st.booleans())
+@given(
+    policy=policies,
+    category=st.sampled_from(list(POLICY.categories)),
+    agency=agencies,
+    same=st.integers(0, 40),
+    earlier=origins,
+    location_open=st.booleans(),
+    system_open=st.booleans(),
+)
 def test_every_report_gets_one_tier_one_target_and_a_reason(
-    policy: TriagePolicy, category: str, agency: AgencyInfo, same: int, earlier: list[tuple[int, str | None]],
-    location_open: bool, system_open: bool,
+    policy: TriagePolicy,
+    category: str,
+    agency: AgencyInfo,
+    same: int,
+    earlier: list[tuple[int, str | None]],
+    location_open: bool,
+    system_open: bool,
 ) -> None:
-    decision = route_report(policy, category=category, agency=agency, recent_same_agency=same,
-                            recent_origins=earlier, open_location_incident=location_open,
-                            open_system_incident=system_open)
+    decision = route_report(
+        policy,
+        category=category,
+        agency=agency,
+        recent_same_agency=same,
+        recent_origins=earlier,
+        open_location_incident=location_open,
+        open_system_incident=system_open,
+    )
     check_one_target(decision, agency, category)
     first = policy.category(category).tier
     if decision.incident is None:
@@ -93,16 +115,28 @@ def test_every_report_gets_one_tier_one_target_and_a_reason(
 
 
 @SETTINGS
-@given(policy=policies, category=st.sampled_from(list(POLICY.categories)), agency=agencies,
-       tier=st.sampled_from(list(Tier)), cause=st.sampled_from(list(Cause)), over=st.integers(1, 10_000),
-       earlier=origins)
+@given(
+    policy=policies,
+    category=st.sampled_from(list(POLICY.categories)),
+    agency=agencies,
+    tier=st.sampled_from(list(Tier)),
+    cause=st.sampled_from(list(Cause)),
+    over=st.integers(1, 10_000),
+    earlier=origins,
+)
 def test_escalation_only_moves_up_and_explains_itself(
-    policy: TriagePolicy, category: str, agency: AgencyInfo, tier: Tier, cause: Cause, over: int,
+    policy: TriagePolicy,
+    category: str,
+    agency: AgencyInfo,
+    tier: Tier,
+    cause: Cause,
+    over: int,
     earlier: list[tuple[int, str | None]],
 ) -> None:
     elapsed = policy.targets[tier].resolution + dt.timedelta(minutes=over)
-    step = escalation_decision(policy, category=category, tier=tier, agency=agency, cause=cause, elapsed=elapsed,
-                               recent_origins=earlier)
+    step = escalation_decision(
+        policy, category=category, tier=tier, agency=agency, cause=cause, elapsed=elapsed, recent_origins=earlier
+    )
     if step is None:
         assert policy.escalation_rule(cause, tier) is None
         return

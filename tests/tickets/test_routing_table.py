@@ -21,10 +21,19 @@ POLICY = load_policy(Path(__file__).resolve().parents[2] / "tickets")
 PAT = Person(101, "Pat Lee", "pat.lee@travis.example.gov")
 ROBIN = Person(201, "Robin Diaz", "robin.diaz@tx.example.gov")
 NOOR = Person(301, "Noor Haddad", "noor.haddad@national.example.gov")
-TRAVIS = AgencyInfo(10, "Travis County Probation", "TX", "Texas", "America/Chicago", local_it=(PAT,),
-                    compact_office=(ROBIN,), national_office=(NOOR,))
-HAYS = AgencyInfo(11, "Hays County Probation", "TX", "Texas", "America/Chicago", compact_office=(ROBIN,),
-                  national_office=(NOOR,))
+TRAVIS = AgencyInfo(
+    10,
+    "Travis County Probation",
+    "TX",
+    "Texas",
+    "America/Chicago",
+    local_it=(PAT,),
+    compact_office=(ROBIN,),
+    national_office=(NOOR,),
+)
+HAYS = AgencyInfo(
+    11, "Hays County Probation", "TX", "Texas", "America/Chicago", compact_office=(ROBIN,), national_office=(NOOR,)
+)
 NATIONAL = AgencyInfo(1, "National Office", None, None, "America/New_York", national_office=(NOOR,))
 #: Earlier reports elsewhere within the system window: two more agencies, in Oklahoma and New Mexico.
 OTHER_STATES: tuple[ReportOrigin, ...] = ((40, "OK"), (50, "NM"))
@@ -33,13 +42,20 @@ SAME_STATE: tuple[ReportOrigin, ...] = ((12, "TX"), (13, "TX"), (14, "TX"))
 
 #: The issue's routing table: first tier of each category, with and without local IT.
 FIRST_TIER = {
-    ("login", True): Tier.LOCAL_IT, ("login", False): Tier.COMPACT_OFFICE,
-    ("error", True): Tier.LOCAL_IT, ("error", False): Tier.COMPACT_OFFICE,
-    ("slow", True): Tier.LOCAL_IT, ("slow", False): Tier.COMPACT_OFFICE,
-    ("other", True): Tier.LOCAL_IT, ("other", False): Tier.COMPACT_OFFICE,
-    ("access", True): Tier.COMPACT_OFFICE, ("access", False): Tier.COMPACT_OFFICE,
-    ("privacy", True): Tier.COMPACT_OFFICE, ("privacy", False): Tier.COMPACT_OFFICE,
-    ("reopen", True): Tier.COMPACT_OFFICE, ("reopen", False): Tier.COMPACT_OFFICE,
+    ("login", True): Tier.LOCAL_IT,
+    ("login", False): Tier.COMPACT_OFFICE,
+    ("error", True): Tier.LOCAL_IT,
+    ("error", False): Tier.COMPACT_OFFICE,
+    ("slow", True): Tier.LOCAL_IT,
+    ("slow", False): Tier.COMPACT_OFFICE,
+    ("other", True): Tier.LOCAL_IT,
+    ("other", False): Tier.COMPACT_OFFICE,
+    ("access", True): Tier.COMPACT_OFFICE,
+    ("access", False): Tier.COMPACT_OFFICE,
+    ("privacy", True): Tier.COMPACT_OFFICE,
+    ("privacy", False): Tier.COMPACT_OFFICE,
+    ("reopen", True): Tier.COMPACT_OFFICE,
+    ("reopen", False): Tier.COMPACT_OFFICE,
 }
 OUTAGE_CATEGORIES = {"login", "error", "slow"}
 
@@ -50,8 +66,9 @@ OUTAGE_CATEGORIES = {"login", "error", "slow"}
 @pytest.mark.parametrize("category", ["login", "error", "slow", "access", "privacy", "reopen", "other"])
 def test_routing_table(category: str, local_it: bool, burst: int, origins: tuple[ReportOrigin, ...]) -> None:
     agency = TRAVIS if local_it else HAYS
-    decision = route_report(POLICY, category=category, agency=agency, recent_same_agency=burst - 1,
-                            recent_origins=origins)
+    decision = route_report(
+        POLICY, category=category, agency=agency, recent_same_agency=burst - 1, recent_origins=origins
+    )
     outage = category in OUTAGE_CATEGORIES
     if outage and origins == OTHER_STATES:
         expected_tier, expected_incident = Tier.NATIONAL, "system"
@@ -62,10 +79,13 @@ def test_routing_table(category: str, local_it: bool, burst: int, origins: tuple
     assert decision.incident == expected_incident
     assert decision.notify  # no incident was open yet: whoever gets it is told
     assert decision.assignee is None
-    assert decision.reporter_notice == {"location": LOCATION_NOTICE, "system": SYSTEM_NOTICE, None: None}[
-        expected_incident]
-    expected_queue = {Tier.LOCAL_IT: (agency.id, None), Tier.COMPACT_OFFICE: (None, "TX"),
-                      Tier.NATIONAL: (None, None)}[expected_tier]
+    assert (
+        decision.reporter_notice
+        == {"location": LOCATION_NOTICE, "system": SYSTEM_NOTICE, None: None}[expected_incident]
+    )
+    expected_queue = {Tier.LOCAL_IT: (agency.id, None), Tier.COMPACT_OFFICE: (None, "TX"), Tier.NATIONAL: (None, None)}[
+        expected_tier
+    ]
     assert (decision.queue_agency_id, decision.queue_state) == expected_queue
     assert decision.reason.startswith(f"routed to {decision.queue.label}: category {category} (")
     if expected_tier is Tier.COMPACT_OFFICE and FIRST_TIER[(category, True)] is Tier.LOCAL_IT:
@@ -93,8 +113,9 @@ def test_a_burst_notifies_local_it_once_and_tells_every_grouped_reporter() -> No
     """Five reports in a row, the caller remembering the incident it opened, as the service layer does."""
     incident_open, notifications, notices = False, [], []
     for earlier in range(5):
-        decision = route_report(POLICY, category="slow", agency=TRAVIS, recent_same_agency=earlier,
-                                open_location_incident=incident_open)
+        decision = route_report(
+            POLICY, category="slow", agency=TRAVIS, recent_same_agency=earlier, open_location_incident=incident_open
+        )
         if decision.incident == "location":
             incident_open = True
             notices.append(decision.reporter_notice)
@@ -111,16 +132,29 @@ def test_joining_an_open_incident_is_silent_even_below_the_threshold() -> None:
 
 
 def test_open_system_incident_takes_precedence_over_a_location_one() -> None:
-    decision = route_report(POLICY, category="login", agency=TRAVIS, recent_same_agency=4,
-                            open_location_incident=True, open_system_incident=True)
+    decision = route_report(
+        POLICY,
+        category="login",
+        agency=TRAVIS,
+        recent_same_agency=4,
+        open_location_incident=True,
+        open_system_incident=True,
+    )
     assert (decision.tier, decision.incident, decision.notify) == (Tier.NATIONAL, "system", False)
     assert "joined the open system-wide incident: the national office was already notified" in decision.reason
     assert "reports from 1 agency in 1 state in the last 60 minutes" in decision.reason
 
 
 def test_incident_flags_are_ignored_for_personal_categories() -> None:
-    decision = route_report(POLICY, category="privacy", agency=TRAVIS, recent_same_agency=9,
-                            recent_origins=OTHER_STATES, open_location_incident=True, open_system_incident=True)
+    decision = route_report(
+        POLICY,
+        category="privacy",
+        agency=TRAVIS,
+        recent_same_agency=9,
+        recent_origins=OTHER_STATES,
+        open_location_incident=True,
+        open_system_incident=True,
+    )
     assert (decision.tier, decision.incident, decision.notify) == (Tier.COMPACT_OFFICE, None, True)
 
 
@@ -168,7 +202,8 @@ def test_named_assignee_who_is_not_in_the_queue_leaves_the_ticket_in_the_queue()
     decision = route_report(policy, category="login", agency=TRAVIS)
     assert decision.assignee == PAT  # the second rule, after the first person was not found
     assert "the named assignee gone@travis.example.gov is not active in Local IT of Travis County Probation" in (
-        decision.reason)
+        decision.reason
+    )
     only_gone = with_rules(AssigneeRule(Tier.LOCAL_IT, "gone@travis.example.gov"))
     decision = route_report(only_gone, category="login", agency=TRAVIS)
     assert decision.assignee is None and decision.target == "Local IT of Travis County Probation"

@@ -10,9 +10,20 @@ from hypothesis import strategies as st
 from helpdesk.triage.sla import BusinessCalendar, WorkingHours, add_business_time, business_time_between
 
 # Zones with DST (some at odd hours, Lord Howe by 30 minutes), without DST, and far from UTC.
-ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles",
-         "America/Anchorage", "Pacific/Honolulu", "America/Puerto_Rico", "Europe/London", "Australia/Lord_Howe",
-         "America/St_Johns", "Pacific/Guam"]
+ZONES = [
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "Pacific/Honolulu",
+    "America/Puerto_Rico",
+    "Europe/London",
+    "Australia/Lord_Howe",
+    "America/St_Johns",
+    "Pacific/Guam",
+]
 SETTINGS = settings(database=None, deadline=None, max_examples=200)
 
 
@@ -32,8 +43,9 @@ spans = st.integers(0, 60 * 40).map(lambda minutes: dt.timedelta(minutes=minutes
 
 @SETTINGS
 @given(calendar=calendars(), start=instants, span=spans)
-def test_adding_then_measuring_gives_back_the_span(calendar: BusinessCalendar, start: dt.datetime,
-                                                   span: dt.timedelta) -> None:
+def test_adding_then_measuring_gives_back_the_span(
+    calendar: BusinessCalendar, start: dt.datetime, span: dt.timedelta
+) -> None:
     due = add_business_time(start, span, calendar)
     assert due >= start
     assert business_time_between(start, due, calendar) == span
@@ -44,8 +56,9 @@ def test_adding_then_measuring_gives_back_the_span(calendar: BusinessCalendar, s
 
 @SETTINGS
 @given(calendar=calendars(), start=instants, first=spans, second=spans)
-def test_adding_is_monotonic_and_composes(calendar: BusinessCalendar, start: dt.datetime, first: dt.timedelta,
-                                          second: dt.timedelta) -> None:
+def test_adding_is_monotonic_and_composes(
+    calendar: BusinessCalendar, start: dt.datetime, first: dt.timedelta, second: dt.timedelta
+) -> None:
     short, long = sorted((first, second))
     assert add_business_time(start, short, calendar) <= add_business_time(start, long, calendar)
     middle = add_business_time(start, first, calendar)

@@ -27,12 +27,14 @@ def travis(org: Org, submit: Callable[..., Submission]) -> list[Ticket]:
 
 
 def _assign(session: Session, triage: Triage, ticket: Ticket, org: Org, actor: str, to: str) -> None:
-    assign_ticket(session, triage, ticket, actor=org[actor], assignee=org[to], expected_version=ticket.version,
-                  origin=ORIGIN)
+    assign_ticket(
+        session, triage, ticket, actor=org[actor], assignee=org[to], expected_version=ticket.version, origin=ORIGIN
+    )
 
 
-def test_local_it_assigns_to_a_named_colleague(session: Session, org: Org, triage: Triage,
-                                               travis: list[Ticket]) -> None:
+def test_local_it_assigns_to_a_named_colleague(
+    session: Session, org: Org, triage: Triage, travis: list[Ticket]
+) -> None:
     ticket = travis[0]
     _assign(session, triage, ticket, org, "pat", "lee")
     assert ticket.assignee_id == org.users["lee"] and ticket.version == 2
@@ -46,21 +48,26 @@ def test_local_it_assigns_to_a_named_colleague(session: Session, org: Org, triag
     assert ticket.assignee_id == org.users["robin"]
 
 
-@pytest.mark.parametrize(("to", "message"), [
-    ("ben", "cannot take request"),  # a PO does not work tickets
-    ("otto", "cannot take request"),  # local IT of another agency
-    ("oscar", "cannot take request"),  # another state's compact office
-    ("noor", "cannot take request"),  # national staff hold tier-3 tickets only
-])
-def test_only_someone_who_works_the_tier_can_hold_it(session: Session, org: Org, triage: Triage,
-                                                     travis: list[Ticket], to: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("to", "message"),
+    [
+        ("ben", "cannot take request"),  # a PO does not work tickets
+        ("otto", "cannot take request"),  # local IT of another agency
+        ("oscar", "cannot take request"),  # another state's compact office
+        ("noor", "cannot take request"),  # national staff hold tier-3 tickets only
+    ],
+)
+def test_only_someone_who_works_the_tier_can_hold_it(
+    session: Session, org: Org, triage: Triage, travis: list[Ticket], to: str, message: str
+) -> None:
     with pytest.raises(TicketError, match=message):
         _assign(session, triage, travis[0], org, "pat", to)
     assert travis[0].assignee_id is None and travis[0].version == 1
 
 
-def test_a_deactivated_user_cannot_be_given_a_ticket(session: Session, org: Org, triage: Triage,
-                                                     travis: list[Ticket]) -> None:
+def test_a_deactivated_user_cannot_be_given_a_ticket(
+    session: Session, org: Org, triage: Triage, travis: list[Ticket]
+) -> None:
     org["lee"].is_active = False
     with pytest.raises(TicketError, match="deactivated"):
         _assign(session, triage, travis[0], org, "pat", "lee")
@@ -68,46 +75,57 @@ def test_a_deactivated_user_cannot_be_given_a_ticket(session: Session, org: Org,
         _assign(session, triage, travis[0], org, "ben", "pat")  # a colleague cannot assign
 
 
-def test_a_supervisor_moves_several_tickets_at_once(session: Session, org: Org, triage: Triage,
-                                                    travis: list[Ticket], submit: Callable[..., Submission]) -> None:
+def test_a_supervisor_moves_several_tickets_at_once(
+    session: Session, org: Org, triage: Triage, travis: list[Ticket], submit: Callable[..., Submission]
+) -> None:
     for ticket in travis:
         _assign(session, triage, ticket, org, "pat", "pat")
     versions = {ticket.id: ticket.version for ticket in travis}
-    moved = reassign_tickets(session, triage, versions, actor=org["sam"], to=org["lee"], reason="Pat is on leave",
-                             origin=ORIGIN)
+    moved = reassign_tickets(
+        session, triage, versions, actor=org["sam"], to=org["lee"], reason="Pat is on leave", origin=ORIGIN
+    )
     assert [t.id for t in moved] == sorted(versions) and {t.assignee_id for t in travis} == {org.users["lee"]}
-    assert all(events(session, t, "assigned")[-1].reason == "assigned to Lee Park (from Pat Lee): Pat is on leave"
-               for t in travis)
+    assert all(
+        events(session, t, "assigned")[-1].reason == "assigned to Lee Park (from Pat Lee): Pat is on leave"
+        for t in travis
+    )
     [digest] = mails(session, "ticket_assigned")  # one mail for the whole move
     assert digest.recipient == "lee@tx.example.gov" and digest.body_text.count("/requests/") == 3
 
     hays = submit(org["hal"], "other").ticket  # tier 2 (no local IT): not the Travis supervisor's
     with pytest.raises(PermissionError, match=f"request #{hays.id}"):
-        reassign_tickets(session, triage, {travis[0].id: travis[0].version, hays.id: hays.version},
-                         actor=org["sam"], to=org["pat"], origin=ORIGIN)
+        reassign_tickets(
+            session,
+            triage,
+            {travis[0].id: travis[0].version, hays.id: hays.version},
+            actor=org["sam"],
+            to=org["pat"],
+            origin=ORIGIN,
+        )
     assert travis[0].assignee_id == org.users["lee"]  # all or nothing
     with pytest.raises(TicketConflict):
         reassign_tickets(session, triage, {travis[0].id: 1}, actor=org["sam"], to=org["pat"], origin=ORIGIN)
 
 
-def test_the_compact_office_moves_tickets_across_its_state(session: Session, org: Org, triage: Triage,
-                                                           travis: list[Ticket],
-                                                           submit: Callable[..., Submission]) -> None:
+def test_the_compact_office_moves_tickets_across_its_state(
+    session: Session, org: Org, triage: Triage, travis: list[Ticket], submit: Callable[..., Submission]
+) -> None:
     hays = submit(org["hal"], "other").ticket
     with pytest.raises(TicketError, match="cannot take"):  # Hays is tier 2: local IT of Travis cannot hold it
-        reassign_tickets(session, triage, {travis[0].id: 1, hays.id: 1}, actor=org["robin"], to=org["pat"],
-                         origin=ORIGIN)
+        reassign_tickets(
+            session, triage, {travis[0].id: 1, hays.id: 1}, actor=org["robin"], to=org["pat"], origin=ORIGIN
+        )
     moved = reassign_tickets(session, triage, {hays.id: 1}, actor=org["robin"], to=org["kim"], origin=ORIGIN)
     assert moved == [hays] and hays.assignee_id == org.users["kim"]
     with pytest.raises(PermissionError):
-        reassign_tickets(session, triage, {hays.id: hays.version}, actor=org["oscar"], to=org["oscar"],
-                         origin=ORIGIN)
+        reassign_tickets(session, triage, {hays.id: hays.version}, actor=org["oscar"], to=org["oscar"], origin=ORIGIN)
     with pytest.raises(TicketError, match="No request"):
         reassign_tickets(session, triage, {99_999: 1}, actor=org["robin"], to=org["kim"], origin=ORIGIN)
 
 
-def test_deactivation_hands_the_open_tickets_over(session: Session, org: Org, triage: Triage,
-                                                  travis: list[Ticket]) -> None:
+def test_deactivation_hands_the_open_tickets_over(
+    session: Session, org: Org, triage: Triage, travis: list[Ticket]
+) -> None:
     for ticket in travis[:2]:
         _assign(session, triage, ticket, org, "pat", "pat")
     pat = org["pat"]

@@ -26,24 +26,31 @@ def _filed(session: Session, org: Org, submit: Callable[..., Submission]) -> int
     return ticket_id
 
 
-def test_a_change_based_on_an_old_version_is_refused(session: Session, org: Org, triage: Triage,
-                                                     submit: Callable[..., Submission]) -> None:
+def test_a_change_based_on_an_old_version_is_refused(
+    session: Session, org: Org, triage: Triage, submit: Callable[..., Submission]
+) -> None:
     ticket = session.get(Ticket, _filed(session, org, submit))
     assert ticket is not None and ticket.version == 1
     seen = ticket.version  # both Pat and Robin opened the page at version 1
-    reply_ticket(session, triage, ticket, actor=org["pat"], body="Pat's answer.", expected_version=seen,
-                 origin=ORIGIN)
+    reply_ticket(session, triage, ticket, actor=org["pat"], body="Pat's answer.", expected_version=seen, origin=ORIGIN)
     with pytest.raises(TicketConflict, match="changed by someone else") as conflict:
-        resolve_ticket(session, triage, ticket, actor=org["robin"], resolution="Robin's answer.",
-                       expected_version=seen, origin=ORIGIN)
+        resolve_ticket(
+            session,
+            triage,
+            ticket,
+            actor=org["robin"],
+            resolution="Robin's answer.",
+            expected_version=seen,
+            origin=ORIGIN,
+        )
     assert (conflict.value.expected, conflict.value.actual) == (1, 2)
     assert "Nothing of your change was saved" in str(conflict.value)
     assert ticket.status == "open" and [e.body for e in events(session, ticket, "reply")] == ["Pat's answer."]
 
 
-def test_two_sessions_load_both_change_the_second_conflicts(session: Session, org: Org, triage: Triage,
-                                                            sessions: sessionmaker[Session],
-                                                            submit: Callable[..., Submission]) -> None:
+def test_two_sessions_load_both_change_the_second_conflicts(
+    session: Session, org: Org, triage: Triage, sessions: sessionmaker[Session], submit: Callable[..., Submission]
+) -> None:
     ticket_id = _filed(session, org, submit)
     session.close()
     first, second = sessions(), sessions()
@@ -66,9 +73,9 @@ def test_two_sessions_load_both_change_the_second_conflicts(session: Session, or
         assert len(events(fresh, kept, "assigned")) == 1
 
 
-def test_two_threads_changing_one_ticket_at_once(session: Session, org: Org, triage: Triage,
-                                                 sessions: sessionmaker[Session],
-                                                 submit: Callable[..., Submission]) -> None:
+def test_two_threads_changing_one_ticket_at_once(
+    session: Session, org: Org, triage: Triage, sessions: sessionmaker[Session], submit: Callable[..., Submission]
+) -> None:
     """Concurrent transactions on PostgreSQL (the row lock of the first UPDATE); serialised on SQLite."""
     ticket_id = _filed(session, org, submit)
     session.close()
@@ -86,8 +93,15 @@ def test_two_threads_changing_one_ticket_at_once(session: Session, org: Org, tri
                 ticket, user = each.get(Ticket, ticket_id), each.get(User, org.users[actor])
                 if overlap:
                     start.wait(10)
-                reply_ticket(each, triage, ticket, actor=user, body=f"{actor} answers", expected_version=1,  # type: ignore[arg-type]
-                             origin=ORIGIN)
+                reply_ticket(
+                    each,
+                    triage,
+                    ticket,
+                    actor=user,
+                    body=f"{actor} answers",
+                    expected_version=1,  # type: ignore[arg-type]
+                    origin=ORIGIN,
+                )
             outcomes[actor] = "saved"
         except TicketConflict:
             outcomes[actor] = "conflict"

@@ -31,18 +31,27 @@ def _at(day: int, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime(2026, 3, day, hour + 5, minute, tzinfo=dt.UTC)
 
 
-def test_local_it_escalates_after_ruling_out_local_causes(session: Session, org: Org, triage: Triage,
-                                                          submit: Callable[..., Submission],
-                                                          clock: time_machine.Traveller) -> None:
+def test_local_it_escalates_after_ruling_out_local_causes(
+    session: Session, org: Org, triage: Triage, submit: Callable[..., Submission], clock: time_machine.Traveller
+) -> None:
     ticket = submit(org["ana"], "error").ticket
     with pytest.raises(PermissionError):
         escalate_ticket(session, triage, ticket, actor=org["ana"], expected_version=1, checked=CHECKED, origin=ORIGIN)
     with pytest.raises(TicketError, match="what you checked"):
-        escalate_ticket(session, triage, ticket, actor=org["pat"], expected_version=1, checked="  ok ", origin=ORIGIN,
-                        ruled_out=True)
+        escalate_ticket(
+            session,
+            triage,
+            ticket,
+            actor=org["pat"],
+            expected_version=1,
+            checked="  ok ",
+            origin=ORIGIN,
+            ruled_out=True,
+        )
     clock.move_to(_at(10, 16))  # Tuesday 16:00: one business hour left today
-    decision = escalate_ticket(session, triage, ticket, actor=org["pat"], expected_version=1, checked=CHECKED,
-                               origin=ORIGIN, ruled_out=True)
+    decision = escalate_ticket(
+        session, triage, ticket, actor=org["pat"], expected_version=1, checked=CHECKED, origin=ORIGIN, ruled_out=True
+    )
     assert ticket.tier == "compact_office" and ticket.assignee_id is None and ticket.escalated_at == _at(10, 16)
     assert decision.reason.startswith("escalated from tier 1 (local IT) to the Texas compact office: ")
     assert "local causes at Travis County Probation were ruled out" in decision.reason
@@ -54,24 +63,37 @@ def test_local_it_escalates_after_ruling_out_local_causes(session: Session, org:
     [moved] = mails(session, "ticket_moved")
     assert moved.recipient == "ana@tx.example.gov" and f"/requests/{ticket.id}" in moved.body_text
     with pytest.raises(PermissionError):  # local IT does not escalate a tier-2 ticket further
-        escalate_ticket(session, triage, ticket, actor=org["pat"], expected_version=ticket.version, checked=CHECKED,
-                        origin=ORIGIN)
+        escalate_ticket(
+            session, triage, ticket, actor=org["pat"], expected_version=ticket.version, checked=CHECKED, origin=ORIGIN
+        )
 
-    escalate_ticket(session, triage, ticket, actor=org["robin"], expected_version=ticket.version,
-                    checked="Same error reported by Oklahoma; ICOTS itself fails.", origin=ORIGIN)
+    escalate_ticket(
+        session,
+        triage,
+        ticket,
+        actor=org["robin"],
+        expected_version=ticket.version,
+        checked="Same error reported by Oklahoma; ICOTS itself fails.",
+        origin=ORIGIN,
+    )
     assert ticket.tier == "national" and ticket.incident_id is not None
     incident = session.get(Incident, ticket.incident_id)
     assert incident is not None and incident.scope == "system" and incident.category == "error"
     assert "noor@us.example.gov" in {m.recipient for m in mails(session, "ticket_escalated")}
     with pytest.raises(PermissionError):  # the national office is the last tier
-        escalate_ticket(session, triage, ticket, actor=org["noor"], expected_version=ticket.version,
-                        checked=CHECKED, origin=ORIGIN)
+        escalate_ticket(
+            session, triage, ticket, actor=org["noor"], expected_version=ticket.version, checked=CHECKED, origin=ORIGIN
+        )
 
 
-def test_the_sweep_escalates_at_the_first_response_target(session: Session, org: Org, triage: Triage,
-                                                          sessions: sessionmaker[Session],
-                                                          submit: Callable[..., Submission],
-                                                          clock: time_machine.Traveller) -> None:
+def test_the_sweep_escalates_at_the_first_response_target(
+    session: Session,
+    org: Org,
+    triage: Triage,
+    sessions: sessionmaker[Session],
+    submit: Callable[..., Submission],
+    clock: time_machine.Traveller,
+) -> None:
     ticket_id = submit(org["ana"], "other").ticket.id  # Tuesday 10:00; first response due 14:00
     session.commit()
     for moment, expected in [(_at(10, 13, 59), 0), (_at(10, 14), 0), (_at(10, 14, 1), 1), (_at(10, 18), 0)]:
@@ -82,22 +104,43 @@ def test_the_sweep_escalates_at_the_first_response_target(session: Session, org:
     assert ticket is not None and ticket.tier == "compact_office" and ticket.escalated_at == _at(10, 14, 1)
     [event] = events(session, ticket, "escalated")
     assert event.actor_id is None and event.reason is not None
-    assert ("no first response within the tier-1 target of 4 business hours (4.017 business hours elapsed)"
-            in event.reason)
+    assert (
+        "no first response within the tier-1 target of 4 business hours (4.017 business hours elapsed)" in event.reason
+    )
     assert {m.recipient for m in mails(session, "ticket_escalated")} == {"robin@tx.example.gov", "kim@tx.example.gov"}
 
 
 def test_the_sweep_escalates_an_answered_ticket_at_the_resolution_target(
-        session: Session, org: Org, triage: Triage, sessions: sessionmaker[Session],
-        submit: Callable[..., Submission], clock: time_machine.Traveller) -> None:
+    session: Session,
+    org: Org,
+    triage: Triage,
+    sessions: sessionmaker[Session],
+    submit: Callable[..., Submission],
+    clock: time_machine.Traveller,
+) -> None:
     answered = submit(org["ana"], "other").ticket
     waiting = submit(org["ben"], "other").ticket
     clock.move_to(_at(10, 11))
     for ticket in (answered, waiting):
-        reply_ticket(session, triage, ticket, actor=org["pat"], body="Looking into it.",
-                     expected_version=ticket.version, origin=ORIGIN)
-    reply_ticket(session, triage, waiting, actor=org["pat"], body="Which page fails?", status="pending",
-                 expected_version=waiting.version, origin=ORIGIN)
+        reply_ticket(
+            session,
+            triage,
+            ticket,
+            actor=org["pat"],
+            body="Looking into it.",
+            expected_version=ticket.version,
+            origin=ORIGIN,
+        )
+    reply_ticket(
+        session,
+        triage,
+        waiting,
+        actor=org["pat"],
+        body="Which page fails?",
+        status="pending",
+        expected_version=waiting.version,
+        origin=ORIGIN,
+    )
     session.commit()
     clock.move_to(_at(11, 17))  # Wednesday 17:00: exactly 16 business hours, not late yet
     assert escalate_overdue(sessions, triage) == 0
@@ -108,9 +151,14 @@ def test_the_sweep_escalates_an_answered_ticket_at_the_resolution_target(
     assert "not resolved within the tier-1 target of 16 business hours" in answered.route_reason
 
 
-def test_the_clock_stops_outside_business_hours(session: Session, org: Org, triage: Triage,
-                                                sessions: sessionmaker[Session], submit: Callable[..., Submission],
-                                                clock: time_machine.Traveller) -> None:
+def test_the_clock_stops_outside_business_hours(
+    session: Session,
+    org: Org,
+    triage: Triage,
+    sessions: sessionmaker[Session],
+    submit: Callable[..., Submission],
+    clock: time_machine.Traveller,
+) -> None:
     clock.move_to(_at(13, 16))  # Friday 16:00: one business hour, then Monday from 08:00
     ticket = submit(org["ana"], "other").ticket
     assert ticket.first_response_due == _at(16, 11)
@@ -121,9 +169,14 @@ def test_the_clock_stops_outside_business_hours(session: Session, org: Org, tria
     assert escalate_overdue(sessions, triage) == 1
 
 
-def test_a_sweep_mails_each_receiving_queue_once(session: Session, org: Org, triage: Triage,
-                                                 sessions: sessionmaker[Session], submit: Callable[..., Submission],
-                                                 clock: time_machine.Traveller) -> None:
+def test_a_sweep_mails_each_receiving_queue_once(
+    session: Session,
+    org: Org,
+    triage: Triage,
+    sessions: sessionmaker[Session],
+    submit: Callable[..., Submission],
+    clock: time_machine.Traveller,
+) -> None:
     tickets = [submit(org[name], "other").ticket for name in ("ana", "ben", "dee", "olga")]
     tier2 = submit(org["ana"], "access").ticket  # tier 2 overdue: flagged, never moved by the sweep
     session.commit()
@@ -138,8 +191,14 @@ def test_a_sweep_mails_each_receiving_queue_once(session: Session, org: Org, tri
 
 
 def test_a_long_escalation_mail_lists_the_first_requests_and_counts_the_rest(
-        session: Session, org: Org, triage: Triage, sessions: sessionmaker[Session],
-        submit: Callable[..., Submission], clock: time_machine.Traveller, monkeypatch: pytest.MonkeyPatch) -> None:
+    session: Session,
+    org: Org,
+    triage: Triage,
+    sessions: sessionmaker[Session],
+    submit: Callable[..., Submission],
+    clock: time_machine.Traveller,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from helpdesk.tickets import notifications
 
     monkeypatch.setattr(notifications, "MAX_LISTED", 2)
@@ -153,10 +212,14 @@ def test_a_long_escalation_mail_lists_the_first_requests_and_counts_the_rest(
     assert digest.body_text.count("/requests/") == 2 and "... and 1 more: they are in your queue" in digest.body_text
 
 
-def test_two_sweeps_at_once_escalate_each_ticket_once(session: Session, org: Org, triage: Triage,
-                                                      sessions: sessionmaker[Session],
-                                                      submit: Callable[..., Submission],
-                                                      clock: time_machine.Traveller) -> None:
+def test_two_sweeps_at_once_escalate_each_ticket_once(
+    session: Session,
+    org: Org,
+    triage: Triage,
+    sessions: sessionmaker[Session],
+    submit: Callable[..., Submission],
+    clock: time_machine.Traveller,
+) -> None:
     for number in range(60):
         submit(org[("ana", "ben", "dee", "olga")[number % 4]], "other")
     session.commit()
@@ -177,24 +240,40 @@ def test_two_sweeps_at_once_escalate_each_ticket_once(session: Session, org: Org
         thread.join(120)
     assert not errors, errors
     assert sum(counts.values()) == 60
-    per_ticket = session.execute(select(TicketEvent.ticket_id, func.count()).where(TicketEvent.kind == "escalated")
-                                 .group_by(TicketEvent.ticket_id)).all()
+    per_ticket = session.execute(
+        select(TicketEvent.ticket_id, func.count())
+        .where(TicketEvent.kind == "escalated")
+        .group_by(TicketEvent.ticket_id)
+    ).all()
     assert len(per_ticket) == 60 and {count for _, count in per_ticket} == {1}
     session.rollback()  # SQLite: a reading session holds the write lock (BEGIN IMMEDIATE) until it ends
     assert escalate_overdue(sessions, triage) == 0
 
 
 def test_resolved_tickets_close_after_seven_days_unless_the_reporter_answers(
-        session: Session, org: Org, triage: Triage, sessions: sessionmaker[Session],
-        submit: Callable[..., Submission], clock: time_machine.Traveller) -> None:
+    session: Session,
+    org: Org,
+    triage: Triage,
+    sessions: sessionmaker[Session],
+    submit: Callable[..., Submission],
+    clock: time_machine.Traveller,
+) -> None:
     quiet, answered = submit(org["ana"], "other").ticket, submit(org["ben"], "other").ticket
     for ticket in (quiet, answered):
-        resolve_ticket(session, triage, ticket, actor=org["pat"], resolution="Cleared the cache.",
-                       expected_version=ticket.version, origin=ORIGIN)
+        resolve_ticket(
+            session,
+            triage,
+            ticket,
+            actor=org["pat"],
+            resolution="Cleared the cache.",
+            expected_version=ticket.version,
+            origin=ORIGIN,
+        )
     session.commit()
     clock.shift(dt.timedelta(days=3))
-    reply_ticket(session, triage, answered, actor=org["ben"], body="Not fixed.", expected_version=answered.version,
-                 origin=ORIGIN)
+    reply_ticket(
+        session, triage, answered, actor=org["ben"], body="Not fixed.", expected_version=answered.version, origin=ORIGIN
+    )
     session.commit()
     clock.shift(dt.timedelta(days=4, minutes=-1))
     assert close_resolved(sessions, triage) == 0
@@ -207,13 +286,17 @@ def test_resolved_tickets_close_after_seven_days_unless_the_reporter_answers(
     assert event.public and event.reason and "7 days after it was resolved" in event.reason
 
 
-def test_the_escalate_command_runs_both_sweeps_once(session: Session, org: Org, triage: Triage,
-                                                    runner: FlaskCliRunner, submit: Callable[..., Submission],
-                                                    clock: time_machine.Traveller) -> None:
+def test_the_escalate_command_runs_both_sweeps_once(
+    session: Session,
+    org: Org,
+    triage: Triage,
+    runner: FlaskCliRunner,
+    submit: Callable[..., Submission],
+    clock: time_machine.Traveller,
+) -> None:
     submit(org["ana"], "other")
     resolved = submit(org["ben"], "other").ticket
-    resolve_ticket(session, triage, resolved, actor=org["pat"], resolution="Done.", expected_version=1,
-                   origin=ORIGIN)
+    resolve_ticket(session, triage, resolved, actor=org["pat"], resolution="Done.", expected_version=1, origin=ORIGIN)
     session.commit()
     clock.shift(dt.timedelta(days=8))
     result = runner.invoke(args=["escalate"])
@@ -228,8 +311,9 @@ def test_triage_explain_prints_where_a_report_goes(org: Org, runner: FlaskCliRun
     assert "One report goes to Local IT of Travis County Probation (tier 1)." in result.output
     assert "has 2 local IT users and the IT mailbox it-team@travis.example.gov." in result.output
     assert "/articles/" in result.output and "Answers from the knowledge base" in result.output
-    hays = runner.invoke(args=["triage", "explain", "--category", "login", "--agency", "hays county probation",
-                               "--state", "TX"])
+    hays = runner.invoke(
+        args=["triage", "explain", "--category", "login", "--agency", "hays county probation", "--state", "TX"]
+    )
     assert "One report goes to the Texas compact office (tier 2)" in hays.output
     unknown = runner.invoke(args=["triage", "explain", "--category", "printer", "--agency", "Travis County Probation"])
     assert unknown.exit_code == 1 and "unknown category 'printer'" in unknown.output

@@ -30,21 +30,34 @@ pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 
 
 @pytest.fixture
-def tickets(session: Session, org: Org, triage: Triage, submit: Callable[..., Submission],
-            clock: time_machine.Traveller) -> dict[str, Ticket]:
+def tickets(
+    session: Session, org: Org, triage: Triage, submit: Callable[..., Submission], clock: time_machine.Traveller
+) -> dict[str, Ticket]:
     """Requests of every kind, filed an hour apart (so their due times differ)."""
     filed = {}
     for key, reporter, category in [
-        ("travis_old", "ana", "other"), ("travis_new", "ben", "slow"), ("travis_access", "ana", "access"),
-        ("hays", "hal", "login"), ("tulsa", "olga", "other"), ("national", "noor", "access"),
+        ("travis_old", "ana", "other"),
+        ("travis_new", "ben", "slow"),
+        ("travis_access", "ana", "access"),
+        ("hays", "hal", "login"),
+        ("tulsa", "olga", "other"),
+        ("national", "noor", "access"),
         ("travis_done", "dee", "other"),
     ]:
         filed[key] = submit(org[reporter], category).ticket
         clock.shift(dt.timedelta(hours=1))
     done = filed["travis_done"]
     resolve_ticket(session, triage, done, actor=org["pat"], resolution="Done.", expected_version=1, origin=ORIGIN)
-    reply_ticket(session, triage, filed["travis_new"], actor=org["pat"], body="Waiting for you.", status="pending",
-                 expected_version=1, origin=ORIGIN)
+    reply_ticket(
+        session,
+        triage,
+        filed["travis_new"],
+        actor=org["pat"],
+        body="Waiting for you.",
+        status="pending",
+        expected_version=1,
+        origin=ORIGIN,
+    )
     session.flush()
     return filed
 
@@ -53,8 +66,9 @@ def _ids(items: list[Ticket]) -> list[int]:
     return [ticket.id for ticket in items]
 
 
-def test_local_it_sees_the_agency_tier_one_queue_most_urgent_first(session: Session, org: Org,
-                                                                   tickets: dict[str, Ticket]) -> None:
+def test_local_it_sees_the_agency_tier_one_queue_most_urgent_first(
+    session: Session, org: Org, tickets: dict[str, Ticket]
+) -> None:
     page = list_queue(session, org["pat"])
     assert _ids(page.items) == [tickets["travis_old"].id, tickets["travis_new"].id] and page.total == 2
     assert page.items[0].resolution_due is not None and page.items[1].resolution_due is not None
@@ -75,12 +89,15 @@ def test_queue_pages(session: Session, org: Org, tickets: dict[str, Ticket]) -> 
     first = list_queue(session, org["pat"], per_page=1)
     second = list_queue(session, org["pat"], page=2, per_page=1)
     assert (first.total, first.pages) == (2, 2) and _ids(first.items + second.items) == [
-        tickets["travis_old"].id, tickets["travis_new"].id]
+        tickets["travis_old"].id,
+        tickets["travis_new"].id,
+    ]
     assert list_queue(session, org["pat"], page=3, per_page=1).items == []
 
 
-def test_the_compact_office_sees_its_state_tier_two_and_can_look_at_tier_one(session: Session, org: Org,
-                                                                             tickets: dict[str, Ticket]) -> None:
+def test_the_compact_office_sees_its_state_tier_two_and_can_look_at_tier_one(
+    session: Session, org: Org, tickets: dict[str, Ticket]
+) -> None:
     assert set(_ids(list_queue(session, org["robin"]).items)) == {tickets["travis_access"].id, tickets["hays"].id}
     tier_one = list_queue(session, org["robin"], QueueFilter(tier="local_it"))
     assert set(_ids(tier_one.items)) == {tickets["travis_old"].id, tickets["travis_new"].id}
@@ -89,8 +106,9 @@ def test_the_compact_office_sees_its_state_tier_two_and_can_look_at_tier_one(ses
         list_queue(session, org["robin"], QueueFilter(everything=True))
 
 
-def test_national_staff_see_tier_three_and_everything_with_the_filter(session: Session, org: Org,
-                                                                      tickets: dict[str, Ticket]) -> None:
+def test_national_staff_see_tier_three_and_everything_with_the_filter(
+    session: Session, org: Org, tickets: dict[str, Ticket]
+) -> None:
     assert _ids(list_queue(session, org["noor"]).items) == [tickets["national"].id]
     everything = list_queue(session, org["noor"], QueueFilter(everything=True, statuses=("new", "pending")))
     assert everything.total == 6
@@ -105,8 +123,9 @@ def test_roles_without_a_queue(session: Session, org: Org, tickets: dict[str, Ti
 
 def test_a_supervisor_sees_the_agency_tickets(session: Session, org: Org, tickets: dict[str, Ticket]) -> None:
     page = list_queue(session, org["sam"], QueueFilter(statuses=("new", "open", "pending", "resolved")))
-    assert set(_ids(page.items)) == {tickets[k].id for k in ("travis_old", "travis_new", "travis_access",
-                                                              "travis_done")}
+    assert set(_ids(page.items)) == {
+        tickets[k].id for k in ("travis_old", "travis_new", "travis_access", "travis_done")
+    }
 
 
 def test_my_requests_are_only_mine_newest_first(session: Session, org: Org, tickets: dict[str, Ticket]) -> None:
@@ -115,17 +134,21 @@ def test_my_requests_are_only_mine_newest_first(session: Session, org: Org, tick
     assert list_my_requests(session, org["dee"], statuses=("resolved",)).total == 1
 
 
-@pytest.mark.parametrize(("viewer", "visible"), [
-    ("ana", {"travis_old", "travis_access"}),
-    ("pat", {"travis_old", "travis_new", "travis_access", "travis_done"}),
-    ("robin", {"travis_old", "travis_new", "travis_access", "travis_done", "hays"}),
-    ("oscar", {"tulsa"}),
-    ("otto", {"tulsa"}),
-    ("noor", {"travis_old", "travis_new", "travis_access", "travis_done", "hays", "tulsa", "national"}),
-    ("tess", set()),
-])
-def test_the_api_shows_only_what_the_user_may_see(session: Session, org: Org, tickets: dict[str, Ticket],
-                                                  viewer: str, visible: set[str]) -> None:
+@pytest.mark.parametrize(
+    ("viewer", "visible"),
+    [
+        ("ana", {"travis_old", "travis_access"}),
+        ("pat", {"travis_old", "travis_new", "travis_access", "travis_done"}),
+        ("robin", {"travis_old", "travis_new", "travis_access", "travis_done", "hays"}),
+        ("oscar", {"tulsa"}),
+        ("otto", {"tulsa"}),
+        ("noor", {"travis_old", "travis_new", "travis_access", "travis_done", "hays", "tulsa", "national"}),
+        ("tess", set()),
+    ],
+)
+def test_the_api_shows_only_what_the_user_may_see(
+    session: Session, org: Org, tickets: dict[str, Ticket], viewer: str, visible: set[str]
+) -> None:
     page = list_visible_tickets(session, org[viewer], per_page=100)
     assert set(_ids(page.items)) == {tickets[key].id for key in visible}
     for key, ticket in tickets.items():
@@ -157,7 +180,8 @@ def _count_queries(session: Session) -> Iterator[list[str]]:
 
 @pytest.mark.parametrize("sort", ["updated", "response"])
 def test_the_everything_queue_by_last_change_or_response_reads_its_index_in_order(
-        session: Session, org: Org, tickets: dict[str, Ticket], sort: str) -> None:
+    session: Session, org: Org, tickets: dict[str, Ticket], sort: str
+) -> None:
     open_tickets = [t for t in tickets.values() if t.status in ("new", "open", "pending")]
     if sort == "updated":
         expected = sorted(open_tickets, key=lambda t: (t.updated_at, t.id), reverse=True)
@@ -171,15 +195,18 @@ def test_the_everything_queue_by_last_change_or_response_reads_its_index_in_orde
     bind = session.get_bind()
     event.listen(bind, "before_cursor_execute", spy)
     try:
-        pages = [list_queue(session, org["noor"], QueueFilter(everything=True), sort=sort, page=n, per_page=2)
-                 for n in (1, 2, 3)]
+        pages = [
+            list_queue(session, org["noor"], QueueFilter(everything=True), sort=sort, page=n, per_page=2)
+            for n in (1, 2, 3)
+        ]
     finally:
         event.remove(bind, "before_cursor_execute", spy)
     assert [t.id for p in pages for t in p.items] == [t.id for t in expected] and pages[0].total == len(expected)
     if bind.dialect.name == "sqlite":  # the page's ids are read from the partial index in order, without a sort
         statement, parameters = next((s, p) for s, p in statements if "LIMIT" in s)
-        plan = " ".join(row[3] for row in session.connection().exec_driver_sql(
-            f"EXPLAIN QUERY PLAN {statement}", parameters))
+        plan = " ".join(
+            row[3] for row in session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        )
         index = {"updated": "ix_ticket_open_updated", "response": "ix_ticket_open_response"}[sort]
         inner = plan.split("SCAN anon_1")[0]  # the page's ids; the outer query only orders those 2 rows
         assert f"SCAN ticket USING INDEX {index}" in inner and "TEMP B-TREE" not in inner, plan

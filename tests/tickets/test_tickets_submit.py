@@ -26,19 +26,30 @@ from tests.tickets.conftest import ORIGIN, TRAVIS_MAILBOX, Org, events, mails
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 
 #: category -> (tier with local IT, tier without)
-FIRST_TIER = {"login": ("local_it", "compact_office"), "error": ("local_it", "compact_office"),
-              "slow": ("local_it", "compact_office"), "other": ("local_it", "compact_office"),
-              "access": ("compact_office", "compact_office"), "privacy": ("compact_office", "compact_office"),
-              "reopen": ("compact_office", "compact_office")}
+FIRST_TIER = {
+    "login": ("local_it", "compact_office"),
+    "error": ("local_it", "compact_office"),
+    "slow": ("local_it", "compact_office"),
+    "other": ("local_it", "compact_office"),
+    "access": ("compact_office", "compact_office"),
+    "privacy": ("compact_office", "compact_office"),
+    "reopen": ("compact_office", "compact_office"),
+}
 
 
 @pytest.mark.parametrize("local_it", [True, False], ids=["travis-local-it", "hays-no-local-it"])
 @pytest.mark.parametrize("category", list(FIRST_TIER))
-def test_one_report_is_routed_stored_and_notified(session: Session, org: Org, submit: Callable[..., Submission],
-                                                  category: str, local_it: bool) -> None:
+def test_one_report_is_routed_stored_and_notified(
+    session: Session, org: Org, submit: Callable[..., Submission], category: str, local_it: bool
+) -> None:
     reporter = org["ana"] if local_it else org["hal"]
-    result = submit(reporter, category, tried="Restarted the browser", affected="me",
-                    suggestions=["errors-and-technical-support#what-do-i-do", "getting-help-with-this-help-desk"])
+    result = submit(
+        reporter,
+        category,
+        tried="Restarted the browser",
+        affected="me",
+        suggestions=["errors-and-technical-support#what-do-i-do", "getting-help-with-this-help-desk"],
+    )
     ticket = result.ticket
     expected = FIRST_TIER[category][0 if local_it else 1]
     assert result.created and ticket.tier == expected and ticket.status == "new" and ticket.version == 1
@@ -57,8 +68,10 @@ def test_one_report_is_routed_stored_and_notified(session: Session, org: Org, su
     assert [e.kind for e in events(session, ticket)] == ["submitted", "routed"]
     actions = session.scalars(select(AuditEvent.action).where(AuditEvent.target_id == str(ticket.id))).all()
     assert sorted(actions) == ["ticket_routed", "ticket_submitted"]
-    staff = {"local_it": {"pat@tx.example.gov", "lee@tx.example.gov", TRAVIS_MAILBOX},
-             "compact_office": {"robin@tx.example.gov", "kim@tx.example.gov"}}[expected]
+    staff = {
+        "local_it": {"pat@tx.example.gov", "lee@tx.example.gov", TRAVIS_MAILBOX},
+        "compact_office": {"robin@tx.example.gov", "kim@tx.example.gov"},
+    }[expected]
     new = mails(session, "ticket_new")
     assert {m.recipient for m in new} == staff
     assert all(f"https://help.example.org/requests/{ticket.id}" in m.body_text for m in new)
@@ -70,8 +83,9 @@ def test_one_report_is_routed_stored_and_notified(session: Session, org: Org, su
 @pytest.mark.parametrize("burst", [1, 2, 3, 4])
 @pytest.mark.parametrize("local_it", [True, False], ids=["travis-local-it", "hays-no-local-it"])
 @pytest.mark.parametrize("category", ["login", "slow", "access", "other"])
-def test_bursts_by_category_agency_and_size(session: Session, org: Org, submit: Callable[..., Submission],
-                                            category: str, local_it: bool, burst: int) -> None:
+def test_bursts_by_category_agency_and_size(
+    session: Session, org: Org, submit: Callable[..., Submission], category: str, local_it: bool, burst: int
+) -> None:
     reporter = org["ana"] if local_it else org["hal"]
     tickets = [submit(reporter, category).ticket for _ in range(burst)]
     grouped = category in ("login", "slow") and burst >= 3
@@ -84,8 +98,11 @@ def test_bursts_by_category_agency_and_size(session: Session, org: Org, submit: 
         assert ("opened" if burst == 3 else "joined") in last.route_reason
     else:
         assert {t.incident_id for t in tickets} == {None}
-    queue = ({"pat@tx.example.gov", "lee@tx.example.gov", TRAVIS_MAILBOX} if expected_tier == "local_it"
-             else {"robin@tx.example.gov", "kim@tx.example.gov"})
+    queue = (
+        {"pat@tx.example.gov", "lee@tx.example.gov", TRAVIS_MAILBOX}
+        if expected_tier == "local_it"
+        else {"robin@tx.example.gov", "kim@tx.example.gov"}
+    )
     incident_mails = mails(session, "ticket_incident")
     assert len(incident_mails) == (len(queue) if grouped else 0)  # one notification per incident
     assert {m.recipient for m in incident_mails} == (queue if grouped else set())
@@ -97,27 +114,31 @@ def test_a_policy_rule_names_the_assignee(session: Session, org: Org, triage: Tr
     rules = (AssigneeRule(Tier.COMPACT_OFFICE, "kim@tx.example.gov", frozenset({"privacy"}), frozenset({"TX"})),)
     named = Triage(dataclasses.replace(triage.policy, assignees=rules), triage.base_url)
     values = {"subject": "Privacy question", "description": "Who sees my data?", "origin": ORIGIN}
-    result = submit_ticket(session, named, reporter=org["ana"], category="privacy", idempotency_key="named-1234567",
-                           **values)  # type: ignore[arg-type]
+    result = submit_ticket(
+        session, named, reporter=org["ana"], category="privacy", idempotency_key="named-1234567", **values
+    )  # type: ignore[arg-type]
     assert result.ticket.assignee_id == org.users["kim"]
     assert result.ticket.route_reason.startswith("assigned to Kim Vo of the Texas compact office")
     assert [m.recipient for m in mails(session, "ticket_new")] == ["kim@tx.example.gov"]
     org["kim"].is_active = False  # a rule naming someone who left: the ticket stays in the queue, and says why
-    other = submit_ticket(session, named, reporter=org["ben"], category="privacy", idempotency_key="named-7654321",
-                          **values).ticket  # type: ignore[arg-type]
+    other = submit_ticket(
+        session, named, reporter=org["ben"], category="privacy", idempotency_key="named-7654321", **values
+    ).ticket  # type: ignore[arg-type]
     assert other.assignee_id is None and "kim@tx.example.gov is not active" in other.route_reason
 
 
-def test_due_times_are_business_hours_of_the_agency(session: Session, org: Org, submit: Callable[..., Submission],
-                                                    triage: Triage) -> None:
+def test_due_times_are_business_hours_of_the_agency(
+    session: Session, org: Org, submit: Callable[..., Submission], triage: Triage
+) -> None:
     ticket = submit(org["ana"]).ticket  # Tuesday 10:00 in Texas; tier 1: 4 h first response, 16 h resolution
     assert ticket.first_response_due == dt.datetime(2026, 3, 10, 19, 0, tzinfo=dt.UTC)  # 14:00 CDT
     # 7 h left on Tuesday, 9 h on Wednesday: due at Wednesday 17:00 CDT.
     assert ticket.resolution_due == dt.datetime(2026, 3, 11, 22, 0, tzinfo=dt.UTC)
 
 
-def test_a_burst_at_one_location_is_one_incident_notified_once(session: Session, org: Org,
-                                                               submit: Callable[..., Submission]) -> None:
+def test_a_burst_at_one_location_is_one_incident_notified_once(
+    session: Session, org: Org, submit: Callable[..., Submission]
+) -> None:
     first, second = submit(org["ana"]).ticket, submit(org["ben"]).ticket
     assert first.incident_id is None and second.incident_id is None
     third = submit(org["dee"])
@@ -146,15 +167,17 @@ def test_a_burst_at_one_location_is_one_incident_notified_once(session: Session,
     assert submit(org["hal"]).ticket.incident_id is None
 
 
-def test_bursts_of_personal_categories_are_not_grouped(session: Session, org: Org,
-                                                       submit: Callable[..., Submission]) -> None:
+def test_bursts_of_personal_categories_are_not_grouped(
+    session: Session, org: Org, submit: Callable[..., Submission]
+) -> None:
     tickets = [submit(org[name], "access").ticket for name in ("ana", "ben", "dee", "cy")]
     assert {t.incident_id for t in tickets} == {None} and {t.tier for t in tickets} == {"compact_office"}
     assert len(mails(session, "ticket_new")) == 4 * 2 and not mails(session, "ticket_incident")
 
 
-def test_reports_from_three_agencies_in_two_states_are_system_wide(session: Session, org: Org,
-                                                                   submit: Callable[..., Submission]) -> None:
+def test_reports_from_three_agencies_in_two_states_are_system_wide(
+    session: Session, org: Org, submit: Callable[..., Submission]
+) -> None:
     texas, oklahoma = submit(org["ana"], "error").ticket, submit(org["olga"], "error").ticket
     assert (texas.tier, oklahoma.tier) == ("local_it", "local_it")
     third = submit(org["nina"], "error")  # New Mexico: 3 agencies in 3 states
@@ -173,9 +196,9 @@ def test_reports_from_three_agencies_in_two_states_are_system_wide(session: Sess
     assert len(mails(session, "ticket_incident")) == 1
 
 
-def test_an_incident_closes_when_its_last_report_is_resolved(session: Session, org: Org, triage: Triage,
-                                                            submit: Callable[..., Submission],
-                                                            clock: time_machine.Traveller) -> None:
+def test_an_incident_closes_when_its_last_report_is_resolved(
+    session: Session, org: Org, triage: Triage, submit: Callable[..., Submission], clock: time_machine.Traveller
+) -> None:
     from helpdesk.tickets.workflow import resolve_ticket
 
     tickets = [submit(org[name]).ticket for name in ("ana", "ben", "dee")]
@@ -183,8 +206,15 @@ def test_an_incident_closes_when_its_last_report_is_resolved(session: Session, o
     assert incident is not None
     for ticket in tickets:
         assert incident.closed_at is None
-        resolve_ticket(session, triage, ticket, actor=org["pat"], resolution="Fixed the proxy.",
-                       expected_version=ticket.version, origin=ORIGIN)
+        resolve_ticket(
+            session,
+            triage,
+            ticket,
+            actor=org["pat"],
+            resolution="Fixed the proxy.",
+            expected_version=ticket.version,
+            origin=ORIGIN,
+        )
     assert incident.closed_at is not None
     # Still a burst within the hour: a new incident opens (without the resolved reports) and is notified.
     again = submit(org["cy"]).ticket
@@ -194,18 +224,27 @@ def test_an_incident_closes_when_its_last_report_is_resolved(session: Session, o
     assert submit(org["sam"]).ticket.incident_id is None  # after the window, a report is on its own again
 
 
-@pytest.mark.parametrize(("fields", "message"), [
-    ({"category": "printer"}, "unknown category 'printer'"),
-    ({"subject": "  "}, "subject of 3 to 200"),
-    ({"description": ""}, "Describe the problem"),
-    ({"affected": "everyone"}, "Say who is affected"),
-    ({"idempotency_key": "short"}, "form has expired"),
-    ({"suggestions": ["<script>"]}, "article slugs"),
-])
-def test_bad_input_is_refused_with_a_message_and_nothing_written(session: Session, org: Org, triage: Triage,
-                                                                 fields: dict[str, object], message: str) -> None:
-    values: dict[str, object] = {"category": "login", "subject": "Login fails", "description": "It fails.",
-                                 "idempotency_key": "k" * 32, **fields}
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"category": "printer"}, "unknown category 'printer'"),
+        ({"subject": "  "}, "subject of 3 to 200"),
+        ({"description": ""}, "Describe the problem"),
+        ({"affected": "everyone"}, "Say who is affected"),
+        ({"idempotency_key": "short"}, "form has expired"),
+        ({"suggestions": ["<script>"]}, "article slugs"),
+    ],
+)
+def test_bad_input_is_refused_with_a_message_and_nothing_written(
+    session: Session, org: Org, triage: Triage, fields: dict[str, object], message: str
+) -> None:
+    values: dict[str, object] = {
+        "category": "login",
+        "subject": "Login fails",
+        "description": "It fails.",
+        "idempotency_key": "k" * 32,
+        **fields,
+    }
     with pytest.raises(TicketError, match=message):
         submit_ticket(session, triage, reporter=org["ana"], origin=ORIGIN, **values)  # type: ignore[arg-type]
     assert session.scalar(select(func.count(Ticket.id))) == 0 and not mails(session)
@@ -219,10 +258,18 @@ def test_a_deactivated_user_cannot_file(session: Session, org: Org, submit: Call
 
 
 def test_a_deflection_is_recorded_instead_of_a_ticket(session: Session, org: Org, triage: Triage) -> None:
-    deflection = record_deflection(session, triage, user=org["ana"], category="login", origin=ORIGIN,
-                                   answer="errors-and-technical-support#what-do-i-do-when-i-get-an-error")
-    assert (deflection.article_slug, deflection.question_id) == ("errors-and-technical-support",
-                                                                 "what-do-i-do-when-i-get-an-error")
+    deflection = record_deflection(
+        session,
+        triage,
+        user=org["ana"],
+        category="login",
+        origin=ORIGIN,
+        answer="errors-and-technical-support#what-do-i-do-when-i-get-an-error",
+    )
+    assert (deflection.article_slug, deflection.question_id) == (
+        "errors-and-technical-support",
+        "what-do-i-do-when-i-get-an-error",
+    )
     assert session.scalar(select(func.count(Ticket.id))) == 0
     assert session.scalar(select(func.count(Deflection.id))) == 1
     assert session.scalars(select(AuditEvent.action)).all()[-1] == "ticket_deflected"
@@ -240,14 +287,22 @@ def test_a_double_submission_makes_one_ticket(session: Session, org: Org, submit
     assert session.scalar(select(func.count(Ticket.id))) == 2 and len(mails(session, "ticket_received")) == 2
 
 
-def test_the_race_of_a_double_submission_is_caught_by_the_savepoint(session: Session, org: Org, triage: Triage,
-                                                                   sessions: sessionmaker[Session],
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_race_of_a_double_submission_is_caught_by_the_savepoint(
+    session: Session, org: Org, triage: Triage, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
     with sessions() as other, other.begin():  # the twin request won the race and committed first
         reporter = other.get(User, org.users["ana"])
         assert reporter is not None
-        submit_ticket(other, triage, reporter=reporter, category="login", subject="Login fails",
-                      description="It fails.", idempotency_key="race-1234567890", origin=ORIGIN)
+        submit_ticket(
+            other,
+            triage,
+            reporter=reporter,
+            category="login",
+            subject="Login fails",
+            description="It fails.",
+            idempotency_key="race-1234567890",
+            origin=ORIGIN,
+        )
     from helpdesk.tickets import submit as services
 
     real_find, calls = services._find, []
@@ -258,15 +313,24 @@ def test_the_race_of_a_double_submission_is_caught_by_the_savepoint(session: Ses
 
     monkeypatch.setattr(services, "_find", miss_once)
     session.rollback()
-    result = submit_ticket(session, triage, reporter=org["ana"], category="login", subject="Login fails",
-                           description="It fails.", idempotency_key="race-1234567890", origin=ORIGIN)
+    result = submit_ticket(
+        session,
+        triage,
+        reporter=org["ana"],
+        category="login",
+        subject="Login fails",
+        description="It fails.",
+        idempotency_key="race-1234567890",
+        origin=ORIGIN,
+    )
     assert not result.created and len(calls) == 2
     session.commit()  # the transaction is still usable after the rolled-back SAVEPOINT
     assert session.scalar(select(func.count(Ticket.id))) == 1
 
 
-def test_two_threads_submitting_the_same_form_make_one_ticket(app: Flask, org: Org, triage: Triage,
-                                                             sessions: sessionmaker[Session]) -> None:
+def test_two_threads_submitting_the_same_form_make_one_ticket(
+    app: Flask, org: Org, triage: Triage, sessions: sessionmaker[Session]
+) -> None:
     start = threading.Barrier(2)
     results: list[tuple[bool, int]] = []
     errors: list[BaseException] = []
@@ -277,8 +341,16 @@ def test_two_threads_submitting_the_same_form_make_one_ticket(app: Flask, org: O
             with sessions() as session, session.begin():
                 reporter = session.get(User, org.users["ana"])
                 assert reporter is not None
-                result = submit_ticket(session, triage, reporter=reporter, category="login", subject="Login fails",
-                                       description="It fails.", idempotency_key="double-click-123", origin=ORIGIN)
+                result = submit_ticket(
+                    session,
+                    triage,
+                    reporter=reporter,
+                    category="login",
+                    subject="Login fails",
+                    description="It fails.",
+                    idempotency_key="double-click-123",
+                    origin=ORIGIN,
+                )
                 results.append((result.created, result.ticket.id))
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)

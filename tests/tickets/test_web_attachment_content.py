@@ -41,17 +41,23 @@ def many_parts() -> bytes:
 #: name -> (how to make it, the reason given); made when used, so that collecting the tests stays quick.
 CRAFTED: dict[str, tuple[Callable[[], bytes], str]] = {
     "bomb.docx": (lambda: docx_bomb(80), "it unpacks to more than 64 MB"),  # sizes told honestly: refused unread
-    "forged-bomb.docx": (lambda: forge_sizes(docx_bomb(80), "word/media/image1.png", 1000),
-                         "it unpacks to more than 64 MB"),  # its sizes say 1,000 bytes: only 64 MB are unpacked
-    "forged-size.docx": (lambda: forge_sizes(docx(**{SMALL_PART: b"x" * 5000}), SMALL_PART, 50),
-                         "its archive is damaged"),
+    "forged-bomb.docx": (
+        lambda: forge_sizes(docx_bomb(80), "word/media/image1.png", 1000),
+        "it unpacks to more than 64 MB",
+    ),  # its sizes say 1,000 bytes: only 64 MB are unpacked
+    "forged-size.docx": (
+        lambda: forge_sizes(docx(**{SMALL_PART: b"x" * 5000}), SMALL_PART, 50),
+        "its archive is damaged",
+    ),
     "parts.docx": (many_parts, f"it holds more than {DOCX_MAX_MEMBERS} parts"),
     "sheet.doc": (lambda: ole("Workbook"), "it is an Office file, but not a Word document"),
     "empty-ole.doc": (lambda: ole(), "it is an Office file, but not a Word document"),
     "zeros.doc": (lambda: bytes.fromhex("D0CF11E0A1B11AE1") + bytes(504), "its structure is damaged"),
     "polyglot.jpg": (lambda: JPEG + HTML, "it holds web page code"),
-    "deep-polyglot.jpg": (lambda: with_comment(JPEG, b" " * 3000 + b"<script>alert(1)</script>"),
-                          "it holds web page code"),  # beyond where browsers sniff
+    "deep-polyglot.jpg": (
+        lambda: with_comment(JPEG, b" " * 3000 + b"<script>alert(1)</script>"),
+        "it holds web page code",
+    ),  # beyond where browsers sniff
     "page.png": (lambda: png()[:33] + HTML, "it holds web page code"),
     "page.pdf": (lambda: b"%PDF-1.4\n" + HTML, "it holds web page code"),
     "header-only.png": (lambda: b"\x89PNG\r\n\x1a\n" + bytes(200), "it cannot be read as an image"),
@@ -82,14 +88,20 @@ def test_a_bomb_is_refused_quickly_without_unpacking_it_all() -> None:
     assert len(forged) < MB // 2 and len(CRAFTED["bomb.docx"][0]()) < MB // 2
 
 
-@pytest.mark.parametrize(("name", "content"), [
-    ("letter.doc", ole("WordDocument", "1Table", "\x05SummaryInformation")),
-    ("letter.docx", docx(**{"word/media/image1.png": png(), SMALL_PART: b"<notes/>" * 1000})),
-    ("photo.jpg", with_comment(JPEG, b"Taken on the office printer")),
-    ("phone.jpg", JPEG + b"\x00\x00SEFH trailer written by a phone camera"),  # data after the image is allowed
-    ("anim.gif", GIF),
-    ("report.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + b"1 0 obj <<>> endobj\n" * 100 + b"(<html> in the text)\n%%EOF"),
-])
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("letter.doc", ole("WordDocument", "1Table", "\x05SummaryInformation")),
+        ("letter.docx", docx(**{"word/media/image1.png": png(), SMALL_PART: b"<notes/>" * 1000})),
+        ("photo.jpg", with_comment(JPEG, b"Taken on the office printer")),
+        ("phone.jpg", JPEG + b"\x00\x00SEFH trailer written by a phone camera"),  # data after the image is allowed
+        ("anim.gif", GIF),
+        (
+            "report.pdf",
+            b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + b"1 0 obj <<>> endobj\n" * 100 + b"(<html> in the text)\n%%EOF",
+        ),
+    ],
+)
 def test_real_files_still_pass(app: Flask, login: Login, name: str, content: bytes) -> None:
     response = send(login("ana"), [(name, content)])
     assert response.status_code == 303, response.get_data(as_text=True)[-1500:]

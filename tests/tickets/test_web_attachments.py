@@ -35,23 +35,38 @@ MB = 1024 * 1024
 def png() -> bytes:
     """A real 1x1 grey PNG."""
     chunk = lambda kind, data: struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))  # noqa: E731
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00\x80")) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00\x80"))
+        + chunk(b"IEND", b"")
+    )
 
 
 def tiff(order: str = "<") -> bytes:
     """A real 1x1 8-bit grey TIFF, little- or big-endian: nine baseline tags, then the one pixel at offset 122."""
     tags = [(256, 1), (257, 1), (258, 8), (259, 1), (262, 1), (273, 122), (277, 1), (278, 1), (279, 1)]
-    entries = b"".join(struct.pack(f"{order}HHIHH", tag, 3, 1, value, 0) if tag not in (273, 279)
-                       else struct.pack(f"{order}HHII", tag, 4, 1, value) for tag, value in tags)
-    return ((b"II*\x00" if order == "<" else b"MM\x00*") + struct.pack(f"{order}IH", 8, len(tags)) + entries
-            + struct.pack(f"{order}I", 0) + b"\x80")
+    entries = b"".join(
+        struct.pack(f"{order}HHIHH", tag, 3, 1, value, 0)
+        if tag not in (273, 279)
+        else struct.pack(f"{order}HHII", tag, 4, 1, value)
+        for tag, value in tags
+    )
+    return (
+        (b"II*\x00" if order == "<" else b"MM\x00*")
+        + struct.pack(f"{order}IH", 8, len(tags))
+        + entries
+        + struct.pack(f"{order}I", 0)
+        + b"\x80"
+    )
 
 
 #: A real 1x1 grey baseline JPEG: one 8x8 block whose DC and AC values are each the single 1-bit Huffman code.
-JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffdb004300" + "01" * 64 + "ffc0000b080001000101011100"
-                     "ffc40014000100000000000000000000000000000000ffc40014100100000000000000000000000000000000"
-                     "ffda0008010100003f003fffd9")
+JPEG = bytes.fromhex(
+    "ffd8ffe000104a46494600010100000100010000ffdb004300" + "01" * 64 + "ffc0000b080001000101011100"
+    "ffc40014000100000000000000000000000000000000ffc40014100100000000000000000000000000000000"
+    "ffda0008010100003f003fffd9"
+)
 GIF = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
 
 
@@ -82,9 +97,15 @@ SAMPLES: dict[str, tuple[bytes, str]] = {
 def send(client: FlaskClient, files: list[tuple[str, bytes]], **fields: Any) -> Any:
     """Send a valid request (fields overridable) with the files attached."""
     key = _KEY.search(client.get("/requests/new").text).group(1)  # type: ignore[union-attr]
-    data: dict[str, Any] = {"csrf_token": read_csrf_token(client, "/requests/new"), "idempotency_key": key,
-                            "category": "error", "subject": "Error when saving", "affected": "me",
-                            "description": "An application error appears.", **fields}
+    data: dict[str, Any] = {
+        "csrf_token": read_csrf_token(client, "/requests/new"),
+        "idempotency_key": key,
+        "category": "error",
+        "subject": "Error when saving",
+        "affected": "me",
+        "description": "An application error appears.",
+        **fields,
+    }
     values = MultiDict(data)
     for name, content in files:
         values.add("attachments", FileStorage(io.BytesIO(content), filename=name))
@@ -144,18 +165,26 @@ def test_several_files_in_one_request_sent_twice_and_their_links(app: Flask, log
     assert "Attachments</h2>" in text and f"({len(png())} Bytes;" in text and "Attachments" not in empty
 
 
-@pytest.mark.parametrize(("name", "content", "why"), [
-    ("screenshot.png", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\x00" * 200, "its content is not one of the allowed"),
-    ("screenshot.png", b"<!doctype html><script>alert(1)</script>", "its content is not one of the allowed"),
-    ("page.html", b"<html></html>", "is not an allowed type of file"),
-    ("setup.exe", b"MZ\x90\x00", "is not an allowed type of file"),
-    ("photo.jpg", png(), "it is a PNG image"),
-    ("letter.docx", b"PK\x03\x04" + b"\x00" * 40, "its content is not one of the allowed"),
-    ("binary.txt", b"abc\x00def", "its content is not one of the allowed"),
-    ("empty.pdf", b"", "is empty"),
-])
-def test_a_file_of_another_type_is_refused_and_nothing_is_filed(app: Flask, login: Login, name: str, content: bytes,
-                                                                 why: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "content", "why"),
+    [
+        (
+            "screenshot.png",
+            b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\x00" * 200,
+            "its content is not one of the allowed",
+        ),
+        ("screenshot.png", b"<!doctype html><script>alert(1)</script>", "its content is not one of the allowed"),
+        ("page.html", b"<html></html>", "is not an allowed type of file"),
+        ("setup.exe", b"MZ\x90\x00", "is not an allowed type of file"),
+        ("photo.jpg", png(), "it is a PNG image"),
+        ("letter.docx", b"PK\x03\x04" + b"\x00" * 40, "its content is not one of the allowed"),
+        ("binary.txt", b"abc\x00def", "its content is not one of the allowed"),
+        ("empty.pdf", b"", "is empty"),
+    ],
+)
+def test_a_file_of_another_type_is_refused_and_nothing_is_filed(
+    app: Flask, login: Login, name: str, content: bytes, why: str
+) -> None:
     response = send(login("ana"), [("screen.png", png()), (name, content)])
     text = response.get_data(as_text=True).replace("&#34;", '"')
     assert response.status_code == 400 and f"“{name}”" in text and why in text
@@ -190,8 +219,9 @@ def small_limit(app_config: dict[str, Any]) -> None:
     app_config["ATTACHMENT_MAX_BYTES"] = 10_000
 
 
-def test_the_size_limit_is_configurable_and_a_huge_request_gets_a_clear_413(small_limit: None, app: Flask,
-                                                                            login: Login) -> None:
+def test_the_size_limit_is_configurable_and_a_huge_request_gets_a_clear_413(
+    small_limit: None, app: Flask, login: Login
+) -> None:
     client = login("ana")
     response = send(client, [("big.txt", b"x" * 10_001)])
     assert response.status_code == 400 and "larger than 9.8 KB" in response.get_data(as_text=True)
@@ -202,7 +232,7 @@ def test_the_size_limit_is_configurable_and_a_huge_request_gets_a_clear_413(smal
 
 
 def test_file_names_are_cleaned(app: Flask, login: Login) -> None:
-    names = ["/home/ana/Desktop/screen shot (2).png", "../../etc/passwd.txt", 'a;b<x>|c.txt', "x" * 300 + ".txt"]
+    names = ["/home/ana/Desktop/screen shot (2).png", "../../etc/passwd.txt", "a;b<x>|c.txt", "x" * 300 + ".txt"]
     response = send(login("ana"), [(name, png() if name.endswith("png") else b"text") for name in names])
     assert response.status_code == 303, re.findall(r'field-error">([^<]*)', response.text)
     cleaned = [row.filename for row in rows(app, Attachment)]

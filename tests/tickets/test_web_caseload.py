@@ -23,23 +23,34 @@ pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 @pytest.fixture
 def held(app: Flask, org: Org, clock: time_machine.Traveller) -> dict[str, list[int]]:
     """Pat holds three Travis requests, Robin a Texas tier-2 one, Otto a Tulsa one; one Travis request is unassigned."""
-    filed = {"pat": [file_ticket(app, org, name, "other") for name in ("ana", "ben", "dee")],
-             "robin": [file_ticket(app, org, "ana", "access")], "otto": [file_ticket(app, org, "olga", "other")]}
+    filed = {
+        "pat": [file_ticket(app, org, name, "other") for name in ("ana", "ben", "dee")],
+        "robin": [file_ticket(app, org, "ana", "access")],
+        "otto": [file_ticket(app, org, "olga", "other")],
+    }
     file_ticket(app, org, "cy", "other")  # in the queue, held by nobody
     with work(app) as (session, triage):
         for holder, ids in filed.items():
             for ticket_id in ids:
                 ticket = session.get(Ticket, ticket_id)
                 assert ticket is not None
-                assign_ticket(session, triage, ticket, actor=org[holder], assignee=org[holder],
-                              expected_version=ticket.version, origin=ORIGIN)
+                assign_ticket(
+                    session,
+                    triage,
+                    ticket,
+                    actor=org[holder],
+                    assignee=org[holder],
+                    expected_version=ticket.version,
+                    origin=ORIGIN,
+                )
     return filed
 
 
 def holders(html: str) -> dict[str, int]:
     """Return the holders table: name -> requests held."""
-    rows = re.findall(r'holder=\d+"[^>]*>([^<]+)</a>.*?</td>\s*<td>[^<]*</td>\s*<td>[^<]*</td>\s*<td>(\d+)</td>', html,
-                      re.S)
+    rows = re.findall(
+        r'holder=\d+"[^>]*>([^<]+)</a>.*?</td>\s*<td>[^<]*</td>\s*<td>[^<]*</td>\s*<td>(\d+)</td>', html, re.S
+    )
     return {name: int(count) for name, count in rows}
 
 
@@ -54,26 +65,36 @@ def assignees(app: Flask, ids: list[int]) -> list[int | None]:
         return [db.session.get(Ticket, ticket_id).assignee_id for ticket_id in ids]  # type: ignore[union-attr]
 
 
-def move(client: FlaskClient, holder: int, page: str, to: int | str, picks: list[int] | None = None,
-         **extra: str) -> tuple[int, str]:
+def move(
+    client: FlaskClient, holder: int, page: str, to: int | str, picks: list[int] | None = None, **extra: str
+) -> tuple[int, str]:
     """Post the case-load form as loaded in `page`; return the status and the page shown afterwards."""
-    data: dict[str, object] = {"csrf_token": read_csrf_token(client, f"/caseload?holder={holder}"), "seen": seen(page),
-                               "to": str(to), "pick": [str(p) for p in picks or []], **extra}
+    data: dict[str, object] = {
+        "csrf_token": read_csrf_token(client, f"/caseload?holder={holder}"),
+        "seen": seen(page),
+        "to": str(to),
+        "pick": [str(p) for p in picks or []],
+        **extra,
+    }
     response = client.post(f"/caseload?holder={holder}", data=data)
     if response.status_code == 303:
         return 303, client.get(response.headers["Location"]).get_data(as_text=True)
     return response.status_code, response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize(("who", "expected"), [
-    ("sam", {"Pat Lee": 3, "Robin Diaz": 1}),  # the supervisor's agency, every tier
-    ("robin", {"Pat Lee": 3, "Robin Diaz": 1}),  # the compact office's state
-    ("oscar", {"Otto Fern": 1}),  # another state: Texas never appears
-    ("noor", {"Otto Fern": 1, "Pat Lee": 3, "Robin Diaz": 1}),  # national staff: everywhere
-    ("hope", {}),  # Hays' supervisor: nothing held at Hays
-])
-def test_each_scope_lists_its_holders(app: Flask, org: Org, held: dict[str, list[int]], who: str,
-                                      expected: dict[str, int]) -> None:
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("sam", {"Pat Lee": 3, "Robin Diaz": 1}),  # the supervisor's agency, every tier
+        ("robin", {"Pat Lee": 3, "Robin Diaz": 1}),  # the compact office's state
+        ("oscar", {"Otto Fern": 1}),  # another state: Texas never appears
+        ("noor", {"Otto Fern": 1, "Pat Lee": 3, "Robin Diaz": 1}),  # national staff: everywhere
+        ("hope", {}),  # Hays' supervisor: nothing held at Hays
+    ],
+)
+def test_each_scope_lists_its_holders(
+    app: Flask, org: Org, held: dict[str, list[int]], who: str, expected: dict[str, int]
+) -> None:
     page = signed_in(app, org, who).get("/caseload")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -87,8 +108,12 @@ def test_other_roles_are_refused(app: Flask, org: Org, held: dict[str, list[int]
     page = client.get("/caseload")
     assert page.status_code == 403 and "Manage Case Load is for supervisors" in page.get_data(as_text=True)
     token = read_csrf_token(client, "/")
-    assert client.post("/caseload", data={"csrf_token": token, "seen": "1:1", "pick": "1",
-                                          "to": str(org.users["lee"])}).status_code == 403
+    assert (
+        client.post(
+            "/caseload", data={"csrf_token": token, "seen": "1:1", "pick": "1", "to": str(org.users["lee"])}
+        ).status_code
+        == 403
+    )
     assert assignees(app, held["pat"]) == [org.users["pat"]] * 3
 
 
@@ -126,15 +151,17 @@ def test_ticked_requests_move_together(app: Flask, org: Org, held: dict[str, lis
     assert assignees(app, held["pat"]) == [org.users["lee"], org.users["pat"], org.users["lee"]]
 
 
-def test_a_request_changed_since_loading_is_a_conflict_and_nothing_moves(app: Flask, org: Org,
-                                                                         held: dict[str, list[int]]) -> None:
+def test_a_request_changed_since_loading_is_a_conflict_and_nothing_moves(
+    app: Flask, org: Org, held: dict[str, list[int]]
+) -> None:
     client = signed_in(app, org, "sam")
     page = client.get(f"/caseload?holder={org.users['pat']}").get_data(as_text=True)
     with work(app) as (session, triage):  # Pat answers one of them meanwhile
         ticket = session.get(Ticket, held["pat"][2])
         assert ticket is not None
-        reply_ticket(session, triage, ticket, actor=org["pat"], body="Looking.", expected_version=ticket.version,
-                     origin=ORIGIN)
+        reply_ticket(
+            session, triage, ticket, actor=org["pat"], body="Looking.", expected_version=ticket.version, origin=ORIGIN
+        )
     status, html = move(client, org.users["pat"], page, org.users["lee"], held["pat"][1:], reason="Leave")
     assert status == 409
     assert f"Request #{held['pat'][2]} was changed by someone else" in html and "Nothing was moved" in html
@@ -148,13 +175,17 @@ def test_a_request_changed_since_loading_is_a_conflict_and_nothing_moves(app: Fl
     assert status == 303 and assignees(app, held["pat"])[1:] == [org.users["lee"]] * 2
 
 
-@pytest.mark.parametrize(("to", "message"), [
-    ("otto", "Choose who takes the requests from the list."),  # another state's IT: like an unknown id
-    ("ben", "Ben Cole cannot take request"),  # a PO works no tickets
-    ("noor", "Noor Haddad cannot take request"),  # national staff hold tier-3 requests only
-])
-def test_someone_who_cannot_hold_the_requests_is_refused(app: Flask, org: Org, held: dict[str, list[int]], to: str,
-                                                         message: str) -> None:
+@pytest.mark.parametrize(
+    ("to", "message"),
+    [
+        ("otto", "Choose who takes the requests from the list."),  # another state's IT: like an unknown id
+        ("ben", "Ben Cole cannot take request"),  # a PO works no tickets
+        ("noor", "Noor Haddad cannot take request"),  # national staff hold tier-3 requests only
+    ],
+)
+def test_someone_who_cannot_hold_the_requests_is_refused(
+    app: Flask, org: Org, held: dict[str, list[int]], to: str, message: str
+) -> None:
     client = signed_in(app, org, "robin")
     page = client.get(f"/caseload?holder={org.users['pat']}").get_data(as_text=True)
     status, html = move(client, org.users["pat"], page, org.users[to], select_all="y")
@@ -162,8 +193,7 @@ def test_someone_who_cannot_hold_the_requests_is_refused(app: Flask, org: Org, h
     assert assignees(app, held["pat"]) == [org.users["pat"]] * 3
 
 
-def test_another_state_s_person_answers_like_an_unknown_id(app: Flask, org: Org,
-                                                          held: dict[str, list[int]]) -> None:
+def test_another_state_s_person_answers_like_an_unknown_id(app: Flask, org: Org, held: dict[str, list[int]]) -> None:
     client = signed_in(app, org, "sam")  # a Texas supervisor probes an Oklahoma user's id
     page = client.get(f"/caseload?holder={org.users['pat']}").get_data(as_text=True)
     answers = [move(client, org.users["pat"], page, to, held["pat"][:1]) for to in (org.users["otto"], 999_999)]
@@ -188,24 +218,30 @@ def test_requests_of_another_state_cannot_be_slipped_in(app: Flask, org: Org, he
     client = signed_in(app, org, "robin")
     page = client.get(f"/caseload?holder={org.users['pat']}").get_data(as_text=True)
     otto = held["otto"][0]
-    status, html = move(client, org.users["pat"], page + f'name="seen" value="{otto}:2"', org.users["kim"],
-                        [held["pat"][0], otto])
+    status, html = move(
+        client, org.users["pat"], page + f'name="seen" value="{otto}:2"', org.users["kim"], [held["pat"][0], otto]
+    )
     assert status == 400 and "Tick only requests listed on the page." in html
     assert assignees(app, [held["pat"][0], otto]) == [org.users["pat"], org.users["otto"]]
 
 
-@pytest.mark.parametrize(("to", "ticked", "extra", "message"), [
-    ("lee", False, {}, "Tick the requests to move"),
-    ("", True, {}, "Choose who takes the requests."),
-    ("lee", True, {"seen": "1:x"}, "The list of requests was changed in the page"),
-    ("lee", True, {"reason": "x" * 301}, "Use at most 300 characters."),
-])
-def test_incomplete_forms_are_refused_with_the_reason(app: Flask, org: Org, held: dict[str, list[int]], to: str,
-                                                      ticked: bool, extra: dict[str, str], message: str) -> None:
+@pytest.mark.parametrize(
+    ("to", "ticked", "extra", "message"),
+    [
+        ("lee", False, {}, "Tick the requests to move"),
+        ("", True, {}, "Choose who takes the requests."),
+        ("lee", True, {"seen": "1:x"}, "The list of requests was changed in the page"),
+        ("lee", True, {"reason": "x" * 301}, "Use at most 300 characters."),
+    ],
+)
+def test_incomplete_forms_are_refused_with_the_reason(
+    app: Flask, org: Org, held: dict[str, list[int]], to: str, ticked: bool, extra: dict[str, str], message: str
+) -> None:
     client = signed_in(app, org, "sam")
     page = client.get(f"/caseload?holder={org.users['pat']}").get_data(as_text=True)
-    status, html = move(client, org.users["pat"], page, org.users[to] if to else "", held["pat"][:1] if ticked else [],
-                        **extra)
+    status, html = move(
+        client, org.users["pat"], page, org.users[to] if to else "", held["pat"][:1] if ticked else [], **extra
+    )
     assert status == 400 and message in html
     assert assignees(app, held["pat"]) == [org.users["pat"]] * 3
 

@@ -44,14 +44,18 @@ def test_the_compact_office_previews_its_state_s_agencies(app: Flask, org: Org) 
     assert TRAVIS in agencies and HAYS in agencies and TULSA not in agencies and BERNALILLO not in agencies
 
 
-@pytest.mark.parametrize(("who", "category", "agency", "state"), [
-    ("robin", "login", TRAVIS, "TX"),
-    ("robin", "slow", HAYS, "TX"),  # no local IT: the compact office, saying so
-    ("noor", "access", TULSA, "OK"),
-    ("noor", "login", BERNALILLO, "NM"),
-])
-def test_the_preview_shows_what_the_command_prints(app: Flask, org: Org, runner: FlaskCliRunner, who: str,
-                                                   category: str, agency: str, state: str) -> None:
+@pytest.mark.parametrize(
+    ("who", "category", "agency", "state"),
+    [
+        ("robin", "login", TRAVIS, "TX"),
+        ("robin", "slow", HAYS, "TX"),  # no local IT: the compact office, saying so
+        ("noor", "access", TULSA, "OK"),
+        ("noor", "login", BERNALILLO, "NM"),
+    ],
+)
+def test_the_preview_shows_what_the_command_prints(
+    app: Flask, org: Org, runner: FlaskCliRunner, who: str, category: str, agency: str, state: str
+) -> None:
     page = signed_in(app, org, who).get(f"/triage/explain?category={category}&agency={org.agencies[agency]}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -61,18 +65,24 @@ def test_the_preview_shows_what_the_command_prints(app: Flask, org: Org, runner:
 
 
 def test_no_local_it_is_explained(app: Flask, org: Org) -> None:
-    html = signed_in(app, org, "kim").get(f"/triage/explain?category=login&agency={org.agencies[HAYS]}").get_data(
-        as_text=True)
+    html = (
+        signed_in(app, org, "kim")
+        .get(f"/triage/explain?category=login&agency={org.agencies[HAYS]}")
+        .get_data(as_text=True)
+    )
     assert "no local IT" in html and "compact office" in html
 
 
-@pytest.mark.parametrize(("query", "message"), [
-    ("?category=nope&agency={travis}", "Not a valid choice"),
-    ("?category=login&agency=abc", "Choose from the list."),
-    ("?category=login&agency=", "Choose an agency."),
-    ("?category=login&agency=999999", "that one is unknown or not in your state"),
-    ("?category=login&agency={tulsa}", "that one is unknown or not in your state"),  # another state's agency
-])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("?category=nope&agency={travis}", "Not a valid choice"),
+        ("?category=login&agency=abc", "Choose from the list."),
+        ("?category=login&agency=", "Choose an agency."),
+        ("?category=login&agency=999999", "that one is unknown or not in your state"),
+        ("?category=login&agency={tulsa}", "that one is unknown or not in your state"),  # another state's agency
+    ],
+)
 def test_unknown_or_foreign_choices_answer_400(app: Flask, org: Org, query: str, message: str) -> None:
     url = "/triage/explain" + query.format(travis=org.agencies[TRAVIS], tulsa=org.agencies[TULSA])
     page = signed_in(app, org, "robin").get(url)

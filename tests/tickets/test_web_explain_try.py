@@ -24,9 +24,15 @@ ROUTING = Path(__file__).resolve().parents[2] / "tickets" / "routing.yml"
 
 def try_policy(client: FlaskClient, org: Org, policy: str, category: str = "login") -> tuple[int, str]:
     """Post the preview form with a policy to try; return the status and the page."""
-    response = client.post("/triage/explain", data={
-        "csrf_token": read_csrf_token(client, "/triage/explain"), "category": category,
-        "agency": str(org.agencies[TRAVIS]), "policy": policy})
+    response = client.post(
+        "/triage/explain",
+        data={
+            "csrf_token": read_csrf_token(client, "/triage/explain"),
+            "category": category,
+            "agency": str(org.agencies[TRAVIS]),
+            "policy": policy,
+        },
+    )
     return response.status_code, response.get_data(as_text=True)
 
 
@@ -55,16 +61,23 @@ def test_a_pasted_policy_is_previewed_and_not_saved(app: Flask, org: Org) -> Non
     assert status == 200 and "3 reports from this agency" in empty and "Previewed with" not in empty
 
 
-@pytest.mark.parametrize(("policy", "message"), [
-    ("incidents: [unclosed", "routing.yml: is not valid YAML"),
-    ("incidents:\n  categories: [login]\n", "routing.yml: missing key 'escalation'"),
-    (ROUTING.read_text(encoding="utf-8").replace("    reports: 3\n", "    reports: 3\n    reprots: 4\n", 1),
-     "unknown key 'reprots'"),
-    (ROUTING.read_text(encoding="utf-8").replace("    reports: 3\n", "    reports: -2\n", 1),
-     "incidents.location.reports"),
-    ("a: &x [1, 2]\nb: *x\n", "anchors and aliases"),
-    ("x" * (MAX_POLICY_CHARS + 1), f"Paste at most {MAX_POLICY_CHARS:,} characters"),
-])
+@pytest.mark.parametrize(
+    ("policy", "message"),
+    [
+        ("incidents: [unclosed", "routing.yml: is not valid YAML"),
+        ("incidents:\n  categories: [login]\n", "routing.yml: missing key 'escalation'"),
+        (
+            ROUTING.read_text(encoding="utf-8").replace("    reports: 3\n", "    reports: 3\n    reprots: 4\n", 1),
+            "unknown key 'reprots'",
+        ),
+        (
+            ROUTING.read_text(encoding="utf-8").replace("    reports: 3\n", "    reports: -2\n", 1),
+            "incidents.location.reports",
+        ),
+        ("a: &x [1, 2]\nb: *x\n", "anchors and aliases"),
+        ("x" * (MAX_POLICY_CHARS + 1), f"Paste at most {MAX_POLICY_CHARS:,} characters"),
+    ],
+)
 def test_a_bad_policy_is_refused_next_to_the_field(app: Flask, org: Org, policy: str, message: str) -> None:
     status, html = try_policy(signed_in(app, org, "robin"), org, policy)
     assert status == 400
@@ -77,11 +90,14 @@ def test_a_bad_policy_is_refused_next_to_the_field(app: Flask, org: Org, policy:
 def test_trying_needs_the_form_token_and_the_role(app: Flask, org: Org) -> None:
     robin = signed_in(app, org, "robin")
     read_csrf_token(robin, "/triage/explain")
-    without = robin.post("/triage/explain", data={"category": "login", "agency": str(org.agencies[TRAVIS]),
-                                                  "policy": "incidents: {}"})
+    without = robin.post(
+        "/triage/explain", data={"category": "login", "agency": str(org.agencies[TRAVIS]), "policy": "incidents: {}"}
+    )
     assert without.status_code == 400 and "One report goes to " not in without.get_data(as_text=True)
     for who in ("pat", "tess"):
         client = signed_in(app, org, who)
-        response = client.post("/triage/explain", data={"csrf_token": read_csrf_token(client, "/"),
-                                                         "category": "login", "agency": str(org.agencies[TRAVIS])})
+        response = client.post(
+            "/triage/explain",
+            data={"csrf_token": read_csrf_token(client, "/"), "category": "login", "agency": str(org.agencies[TRAVIS])},
+        )
         assert response.status_code == 403, who

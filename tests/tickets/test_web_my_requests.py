@@ -1,4 +1,4 @@
-""""My requests": the signed-in user's own requests, newest first, filtered by status, paginated."""
+""" "My requests": the signed-in user's own requests, newest first, filtered by status, paginated."""
 
 from __future__ import annotations
 
@@ -32,8 +32,13 @@ def test_my_requests_lists_only_mine_newest_first_with_their_details(app: Flask,
     assert status == 200 and ids == [second, first] and others not in ids
     assert "Ben cannot log in" not in text
     row = text.split(f'<td data-label="Request"><a href="/requests/{second}">#{second}</a></td>')[1].split("</tr>")[0]
-    for cell in ("A new colleague needs an account", "Access or account", "New", "State compact office",
-                 "2026-03-10 10:00 CDT"):  # the stopped clock, as it reads at the agency in Texas
+    for cell in (
+        "A new colleague needs an account",
+        "Access or account",
+        "New",
+        "State compact office",
+        "2026-03-10 10:00 CDT",
+    ):  # the stopped clock, as it reads at the agency in Texas
         assert cell in row
     row = text.split(f'<td data-label="Request"><a href="/requests/{first}">#{first}</a></td>')[1].split("</tr>")[0]
     assert "I can't log in" in row and "Local IT" in row

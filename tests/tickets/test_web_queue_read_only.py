@@ -21,8 +21,7 @@ def shown(html: str) -> set[int]:
     return {int(found) for found in re.findall(r'<td data-label="Request"[^>]*>#(\d+)', html)}
 
 
-def test_a_state_administrator_sees_every_tier_of_the_state_only(app: Flask, org: Org,
-                                                                tickets: dict[str, int]) -> None:  # noqa: F811
+def test_a_state_administrator_sees_every_tier_of_the_state_only(app: Flask, org: Org, tickets: dict[str, int]) -> None:  # noqa: F811
     page = signed_in(app, org, "tess").get("/queue?status=all")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -43,19 +42,21 @@ def test_filters_work_for_the_read_only_view(app: Flask, org: Org, tickets: dict
     assert foreign.status_code == 400
 
 
-def test_no_actions_are_offered_and_the_server_refuses_them(app: Flask, org: Org,
-                                                            tickets: dict[str, int]) -> None:  # noqa: F811
+def test_no_actions_are_offered_and_the_server_refuses_them(app: Flask, org: Org, tickets: dict[str, int]) -> None:  # noqa: F811
     client = signed_in(app, org, "tess")
     html = client.get("/queue?status=all").get_data(as_text=True)
-    main = html[html.index("<h1>Queue</h1>"):]
+    main = html[html.index("<h1>Queue</h1>") :]
     assert "/requests/" not in main and 'type="checkbox"' not in main and 'method="post"' not in main.lower()
     ticket_id = tickets["travis_old"]
     token = read_csrf_token(client, "/queue")
-    attempts = [("assign", {"assignee": str(org.users["lee"])}), ("status", {"status": "open"}),
-                ("note", {"body": "Looked at it."}), ("reply", {"body": "Hello."})]
+    attempts = [
+        ("assign", {"assignee": str(org.users["lee"])}),
+        ("status", {"status": "open"}),
+        ("note", {"body": "Looked at it."}),
+        ("reply", {"body": "Hello."}),
+    ]
     for action, fields in attempts:
-        response = client.post(f"/requests/{ticket_id}/{action}", data={"csrf_token": token, "version": "2",
-                                                                         **fields})
+        response = client.post(f"/requests/{ticket_id}/{action}", data={"csrf_token": token, "version": "2", **fields})
         assert response.status_code in (403, 404), action
     assert client.get(f"/requests/{ticket_id}").status_code in (403, 404)
     with app.app_context():

@@ -28,20 +28,27 @@ def reply(client: FlaskClient, ticket_id: int, body: str, files: list[tuple[str,
     for name, content in files:
         values.add("attachments", FileStorage(io.BytesIO(content), filename=name))
     boundary, data = encode_multipart(values)
-    return client.post(f"/requests/{ticket_id}/reply", data=data,
-                       content_type=f"multipart/form-data; boundary={boundary}")
+    return client.post(
+        f"/requests/{ticket_id}/reply", data=data, content_type=f"multipart/form-data; boundary={boundary}"
+    )
 
 
 def test_the_reporter_sends_a_screenshot_with_a_reply(app: Flask, org: Org, login: Login) -> None:
     ticket_id = file_request(app, org, "ana", "error")
     client = login("ana")
     assert 'enctype="multipart/form-data"' in page(client, ticket_id)
-    response = reply(client, ticket_id, "Here is the screenshot you asked for.",
-                     [("screen.png", png()), ("report.pdf", SAMPLES["report.pdf"][0])])
+    response = reply(
+        client,
+        ticket_id,
+        "Here is the screenshot you asked for.",
+        [("screen.png", png()), ("report.pdf", SAMPLES["report.pdf"][0])],
+    )
     assert response.status_code == 303, response.get_data(as_text=True)[-800:]
     found = rows(app, Attachment)
     assert [(a.ticket_id, a.filename, a.uploader_id) for a in found] == [
-        (ticket_id, "screen.png", org.users["ana"]), (ticket_id, "report.pdf", org.users["ana"])]
+        (ticket_id, "screen.png", org.users["ana"]),
+        (ticket_id, "report.pdf", org.users["ana"]),
+    ]
     assert len(stored(app)) == 2
     kinds = [e.kind for e in rows(app, TicketEvent) if e.ticket_id == ticket_id]
     assert kinds.count("reply") == 1 and kinds.count("attached") == 2
@@ -53,8 +60,12 @@ def test_the_reporter_sends_a_screenshot_with_a_reply(app: Flask, org: Org, logi
 def test_a_bad_file_saves_neither_the_reply_nor_any_file(app: Flask, org: Org, login: Login) -> None:
     ticket_id = file_request(app, org, "ana", "error")
     before = [e.id for e in rows(app, TicketEvent)]
-    response = reply(login("ana"), ticket_id, "My reply, typed with care.",
-                     [("screen.png", png()), ("setup.png", b"MZ\x90\x00" + b"\x00" * 64)])
+    response = reply(
+        login("ana"),
+        ticket_id,
+        "My reply, typed with care.",
+        [("screen.png", png()), ("setup.png", b"MZ\x90\x00" + b"\x00" * 64)],
+    )
     text = response.get_data(as_text=True)
     assert response.status_code == 400 and "setup.png" in text
     assert "My reply, typed with care.</textarea>" in text  # nothing the person typed is lost
@@ -89,5 +100,8 @@ def test_a_download_is_audited(app: Flask, org: Org, login: Login) -> None:
     assert response.status_code == 200
     with app.app_context():
         [row] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "ticket_attachment_read")).all()
-    assert (row.actor_id, row.target_id, row.detail) == (org.users["pat"], str(ticket_id),
-                                                         f"attachment {found.id}: screen.png")
+    assert (row.actor_id, row.target_id, row.detail) == (
+        org.users["pat"],
+        str(ticket_id),
+        f"attachment {found.id}: screen.png",
+    )

@@ -39,9 +39,17 @@ def form_page(client: FlaskClient, query: str = "") -> tuple[str, str, str]:
 def send(client: FlaskClient, **fields: Any) -> Any:
     """Fill in a fresh form (any field overridable) and send it."""
     _, token, key = form_page(client)
-    data = {"csrf_token": token, "idempotency_key": key, "category": "login", "subject": "Cannot log in",
-            "description": "My password is refused since this morning.", "tried": "Checked caps lock",
-            "affected": "me", "suggestions": "", **fields}
+    data = {
+        "csrf_token": token,
+        "idempotency_key": key,
+        "category": "login",
+        "subject": "Cannot log in",
+        "description": "My password is refused since this morning.",
+        "tried": "Checked caps lock",
+        "affected": "me",
+        "suggestions": "",
+        **fields,
+    }
     return client.post("/requests/new", data={k: v for k, v in data.items() if v is not None})
 
 
@@ -62,8 +70,15 @@ def shown_page(client: FlaskClient, path: str = "/requests") -> str:
 def test_the_form_offers_every_category_the_notice_and_a_fresh_key(app: Flask, login: Login) -> None:
     client = login("ana")
     text, _, key = form_page(client)
-    for label in ("I can't log in", "I get an error", "Pages are slow", "Access or account", "Privacy",
-                  "Reopen a closed case", "Something else"):
+    for label in (
+        "I can't log in",
+        "I get an error",
+        "Pages are slow",
+        "Access or account",
+        "Privacy",
+        "Reopen a closed case",
+        "Something else",
+    ):
         assert label in html.unescape(text)
     assert "Do not include offender or case details" in text and 'enctype="multipart/form-data"' in text
     assert 'name="affected" value="location"' in text and "What I already tried" in text
@@ -95,7 +110,11 @@ def test_sending_files_a_ticket_and_says_where_it_went(app: Flask, login: Login)
     [ticket] = tickets(app)
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/requests/{ticket.id}")
     assert (ticket.category, ticket.subject, ticket.tried, ticket.affected) == (
-        "login", "Cannot log in", "Checked caps lock", "location")
+        "login",
+        "Cannot log in",
+        "Checked caps lock",
+        "location",
+    )
     assert ticket.tier == "local_it" and ticket.status == "new"
     shown = ticket.suggestions_shown.split()
     # What the page's script recorded, then the category's own answers (shown with its checklist).
@@ -117,8 +136,14 @@ def test_an_access_request_goes_to_the_compact_office(app: Flask, login: Login) 
 def test_a_double_submit_files_one_ticket_and_both_lead_to_it(app: Flask, login: Login) -> None:
     client = login("ana")
     _, token, key = form_page(client)
-    data = {"csrf_token": token, "idempotency_key": key, "category": "error", "subject": "Error on save",
-            "description": "An application error appears.", "affected": "unknown"}
+    data = {
+        "csrf_token": token,
+        "idempotency_key": key,
+        "category": "error",
+        "subject": "Error on save",
+        "description": "An application error appears.",
+        "affected": "unknown",
+    }
     first = client.post("/requests/new", data=data)
     second = client.post("/requests/new", data=data)
     [ticket] = tickets(app)
@@ -136,18 +161,22 @@ def test_the_third_report_at_a_location_hears_others_reported_it_too(app: Flask,
     assert len({t.incident_id for t in tickets(app)}) == 1 and tickets(app)[0].incident_id is not None
 
 
-@pytest.mark.parametrize(("fields", "field", "message"), [
-    ({"category": None}, "category", "Choose what kind of problem this is."),
-    ({"category": "bogus"}, "category", "Choose what kind of problem this is."),
-    ({"subject": "  "}, "subject", "Give the request a subject."),
-    ({"subject": "ab"}, "subject", "Use 3 to 200 characters."),
-    ({"description": " \n "}, "description", "Describe the problem."),
-    ({"affected": "everyone"}, "affected", "Say who is affected."),
-    ({"suggestions": "<script>alert(1)</script>"}, None, "The list of answers shown could not be read"),
-    ({"idempotency_key": "x"}, None, "The form has expired"),
-])
-def test_bad_input_is_refused_shown_and_kept(app: Flask, login: Login, fields: dict[str, Any], field: str | None,
-                                              message: str) -> None:
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"category": None}, "category", "Choose what kind of problem this is."),
+        ({"category": "bogus"}, "category", "Choose what kind of problem this is."),
+        ({"subject": "  "}, "subject", "Give the request a subject."),
+        ({"subject": "ab"}, "subject", "Use 3 to 200 characters."),
+        ({"description": " \n "}, "description", "Describe the problem."),
+        ({"affected": "everyone"}, "affected", "Say who is affected."),
+        ({"suggestions": "<script>alert(1)</script>"}, None, "The list of answers shown could not be read"),
+        ({"idempotency_key": "x"}, None, "The form has expired"),
+    ],
+)
+def test_bad_input_is_refused_shown_and_kept(
+    app: Flask, login: Login, fields: dict[str, Any], field: str | None, message: str
+) -> None:
     client = login("ana")
     response = send(client, **{"tried": "Restarted the browser & cleared the cache", **fields})
     text = response.get_data(as_text=True)
@@ -174,8 +203,16 @@ def test_a_deactivated_user_cannot_file(app: Flask, org: Org, login: Login) -> N
     with app.app_context():
         org["ana"].is_active = False
         db.session.commit()
-    response = client.post("/requests/new", data={"csrf_token": token, "idempotency_key": key, "category": "login",
-                                                  "subject": "Cannot log in", "description": "Refused."})
+    response = client.post(
+        "/requests/new",
+        data={
+            "csrf_token": token,
+            "idempotency_key": key,
+            "category": "login",
+            "subject": "Cannot log in",
+            "description": "Refused.",
+        },
+    )
     # Deactivation ends the session: the request goes back to the sign-in page, and nothing is filed.
     assert response.status_code == 302 and "/login" in response.headers["Location"] and not tickets(app)
 
@@ -183,16 +220,18 @@ def test_a_deactivated_user_cannot_file(app: Flask, org: Org, login: Login) -> N
 def deflections(app: Flask) -> list[tuple[int, str, str | None, str | None]]:
     """Return (user, category, article, question) of every deflection."""
     with app.app_context():
-        rows = db.session.execute(select(Deflection.user_id, Deflection.category, Deflection.article_slug,
-                                         Deflection.question_id).order_by(Deflection.id))
+        rows = db.session.execute(
+            select(Deflection.user_id, Deflection.category, Deflection.article_slug, Deflection.question_id).order_by(
+                Deflection.id
+            )
+        )
         return [tuple(row) for row in rows]  # type: ignore[misc]
 
 
 def test_this_answered_my_question_counts_a_deflection_and_files_nothing(app: Flask, org: Org, login: Login) -> None:
     client = login("ana")
     _, token, _ = form_page(client, "?category=login")
-    response = client.post("/requests/deflect", data={"csrf_token": token, "category": "login",
-                                                      "answer": LOGIN_ANSWER})
+    response = client.post("/requests/deflect", data={"csrf_token": token, "category": "login", "answer": LOGIN_ANSWER})
     slug, question = LOGIN_ANSWER.split("#")
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/articles/{slug}#{question}")
     assert "Glad that helped — no request was filed" in shown_page(client, f"/articles/{slug}")
@@ -206,8 +245,15 @@ def test_this_answered_my_question_counts_a_deflection_and_files_nothing(app: Fl
     assert audited == 2
 
 
-@pytest.mark.parametrize("data", [{"category": "bogus"}, {"category": ""}, {"category": "login", "answer": "../x"},
-                                  {"category": "login", "answer": "Errors#Q"}])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"category": "bogus"},
+        {"category": ""},
+        {"category": "login", "answer": "../x"},
+        {"category": "login", "answer": "Errors#Q"},
+    ],
+)
 def test_a_bad_deflection_is_refused(app: Flask, login: Login, data: dict[str, str]) -> None:
     client = login("ana")
     token = read_csrf_token(client, "/requests/new")
@@ -228,7 +274,7 @@ def test_the_request_page_leads_to_the_form(app: Flask, client: FlaskClient, log
     form = client.get("/requests/new").get_data(as_text=True)
     assert "Search first." in form and "Then your state compact office." in form
     assert form.index("Then your state compact office.") < form.index('name="category"')
-    nav = form[form.index('<nav aria-label="Main">'):form.index("</nav>", form.index('<nav aria-label="Main">'))]
+    nav = form[form.index('<nav aria-label="Main">') : form.index("</nav>", form.index('<nav aria-label="Main">'))]
     assert '<a href="/requests/new" aria-current="page">Submit a request</a>' in nav and 'href="/request"' not in nav
     article = client.get("/articles/getting-help-with-this-help-desk").get_data(as_text=True)
     assert "being introduced" not in article and "This answered my question" in html.unescape(article)
@@ -243,8 +289,17 @@ def test_files_written_before_a_failed_transaction_are_removed(app: Flask, org: 
         saved = store.save(db.session, ticket, uploads, uploader=ana, origin=ORIGIN, now=ticket.created_at)
         assert len(list(folder.iterdir())) == 2
         # A second row with the same storage name: the database refuses the transaction.
-        db.session.add(Attachment(ticket_id=ticket_id, uploader_id=ana.id, filename="x.txt", content_type="text/plain",
-                                  size=1, sha256="0" * 64, storage_name=saved[0].storage_name))
+        db.session.add(
+            Attachment(
+                ticket_id=ticket_id,
+                uploader_id=ana.id,
+                filename="x.txt",
+                content_type="text/plain",
+                size=1,
+                sha256="0" * 64,
+                storage_name=saved[0].storage_name,
+            )
+        )
         db.session.flush()
     with app.app_context():
         assert list(folder.iterdir()) == [] and db.session.scalar(select(func.count()).select_from(Attachment)) == 0

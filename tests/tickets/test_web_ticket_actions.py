@@ -36,8 +36,9 @@ def unchanged(app: Flask, ticket_id: int, version: int, events: int) -> bool:
     return ticket_row(app, ticket_id).version == version and len(event_rows(app, ticket_id)) == events
 
 
-def test_a_staff_reply_is_mailed_to_the_reporter_and_confirmed(app: Flask, org: Org, login: Login,
-                                                               ticket_id: int) -> None:
+def test_a_staff_reply_is_mailed_to_the_reporter_and_confirmed(
+    app: Flask, org: Org, login: Login, ticket_id: int
+) -> None:
     pat = login("pat")
     response = act(pat, ticket_id, "reply", body="Your account is unlocked: please try again.")
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/requests/{ticket_id}")
@@ -49,8 +50,9 @@ def test_a_staff_reply_is_mailed_to_the_reporter_and_confirmed(app: Flask, org: 
     assert outbox(app, "ticket_reply") == ["ana@tx.example.gov"]
 
 
-def test_a_staff_reply_can_set_pending_and_the_reporters_answer_opens_it(app: Flask, org: Org, login: Login,
-                                                                         ticket_id: int) -> None:
+def test_a_staff_reply_can_set_pending_and_the_reporters_answer_opens_it(
+    app: Flask, org: Org, login: Login, ticket_id: int
+) -> None:
     assert act(login("pat"), ticket_id, "reply", body="Which browser?", status="pending").status_code == 303
     assert ticket_row(app, ticket_id).status == "pending"
     ana = login("ana")
@@ -69,14 +71,22 @@ def test_the_reporter_cannot_set_a_status_with_a_reply(app: Flask, org: Org, log
     assert "Please hurry." in text_of(response) and unchanged(app, ticket_id, before, 2)
 
 
-@pytest.mark.parametrize("body, message", [("", "Write your reply first."), ("  \u200b\n ", "Write your reply first."),
-                                           ("x" * 20_001, "Keep it under 20,000 characters.")])
-def test_an_empty_or_huge_reply_is_refused_and_changes_nothing(app: Flask, org: Org, login: Login, ticket_id: int,
-                                                               body: str, message: str) -> None:
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("", "Write your reply first."),
+        ("  \u200b\n ", "Write your reply first."),
+        ("x" * 20_001, "Keep it under 20,000 characters."),
+    ],
+)
+def test_an_empty_or_huge_reply_is_refused_and_changes_nothing(
+    app: Flask, org: Org, login: Login, ticket_id: int, body: str, message: str
+) -> None:
     before, events = ticket_row(app, ticket_id).version, len(event_rows(app, ticket_id))
     response = act(login("pat"), ticket_id, "reply", body=body)
-    assert response.status_code == 400 and message in text_of(response) and "Your change was not made" in text_of(
-        response)
+    assert (
+        response.status_code == 400 and message in text_of(response) and "Your change was not made" in text_of(response)
+    )
     assert unchanged(app, ticket_id, before, events) and outbox(app, "ticket_reply") == []
 
 
@@ -90,8 +100,9 @@ def test_notes_are_for_the_people_who_work_the_request(app: Flask, org: Org, log
     assert outbox(app, "ticket_reply") == []  # a note is not mailed to anyone
 
 
-def test_status_is_set_by_staff_only_and_within_open_statuses(app: Flask, org: Org, login: Login,
-                                                              ticket_id: int) -> None:
+def test_status_is_set_by_staff_only_and_within_open_statuses(
+    app: Flask, org: Org, login: Login, ticket_id: int
+) -> None:
     before = ticket_row(app, ticket_id).version
     assert act(login("ana"), ticket_id, "status", status="pending").status_code == 403
     pat = login("pat")
@@ -105,8 +116,9 @@ def test_status_is_set_by_staff_only_and_within_open_statuses(app: Flask, org: O
     assert "Waiting for the screenshot." in page(login("ana"), ticket_id)  # the reason is part of the history
 
 
-def test_resolving_mails_the_reporter_and_needs_a_resolution(app: Flask, org: Org, login: Login,
-                                                             ticket_id: int) -> None:
+def test_resolving_mails_the_reporter_and_needs_a_resolution(
+    app: Flask, org: Org, login: Login, ticket_id: int
+) -> None:
     before = ticket_row(app, ticket_id).version
     assert act(login("sam"), ticket_id, "resolve", resolution="Unlocked.").status_code == 403
     robin = login("robin")

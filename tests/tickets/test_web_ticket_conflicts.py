@@ -46,8 +46,10 @@ def test_a_reply_on_an_old_page_is_refused_kept_and_sent_again(app: Flask, org: 
     pat, lee = login("pat"), login("lee")
     before = loaded(page(pat, ticket_id))  # Pat opens the page at version 1 ...
     assert act(lee, ticket_id, "reply", body="Lee here: the directory is being restarted.").status_code == 303
-    conflict = pat.post(f"/requests/{ticket_id}/reply",  # ... and answers from it after Lee did
-                        data={**before, "body": MINE, "csrf_token": _token(pat, ticket_id)})
+    conflict = pat.post(
+        f"/requests/{ticket_id}/reply",  # ... and answers from it after Lee did
+        data={**before, "body": MINE, "csrf_token": _token(pat, ticket_id)},
+    )
     assert conflict.status_code == 409
     text = text_of(conflict)
     assert "Someone else changed this request" in text and "was changed by someone else" in text
@@ -55,8 +57,9 @@ def test_a_reply_on_an_old_page_is_refused_kept_and_sent_again(app: Flask, org: 
     assert textarea(text, "reply-body") == MINE  # nothing typed is lost
     assert "What changed since you opened the page" in text and "New since you opened the page" in text
     assert "Lee here: the directory is being restarted." in text and "by Lee Park" in text
-    assert [body for _, body, _ in event_rows(app, ticket_id, "reply")] == ["Lee here: the directory is being "
-                                                                             "restarted."]
+    assert [body for _, body, _ in event_rows(app, ticket_id, "reply")] == [
+        "Lee here: the directory is being restarted."
+    ]
     assert outbox(app, "ticket_reply") == ["ana@tx.example.gov"]  # only Lee's reply was mailed
     fresh = loaded(conflict.get_data(as_text=True))
     assert fresh["version"] == ticket_row(app, ticket_id).version > before["version"]
@@ -65,15 +68,16 @@ def test_a_reply_on_an_old_page_is_refused_kept_and_sent_again(app: Flask, org: 
     assert [body for _, body, _ in event_rows(app, ticket_id, "reply")][-1] == MINE
 
 
-def test_a_conflict_on_an_action_no_longer_offered_shows_the_text_to_copy(app: Flask, org: Org,
-                                                                          login: Login) -> None:
+def test_a_conflict_on_an_action_no_longer_offered_shows_the_text_to_copy(app: Flask, org: Org, login: Login) -> None:
     ticket_id = file_request(app, org)
     pat, robin = login("pat"), login("robin")
     before = loaded(page(pat, ticket_id))
     escalated = act(robin, ticket_id, "escalate", ruled_out="y", checked="Two offices report it; not local.")
     assert escalated.status_code == 303
-    conflict = pat.post(f"/requests/{ticket_id}/resolve",
-                        data={**before, "resolution": "Cache cleared.", "csrf_token": _token(pat, ticket_id)})
+    conflict = pat.post(
+        f"/requests/{ticket_id}/resolve",
+        data={**before, "resolution": "Cache cleared.", "csrf_token": _token(pat, ticket_id)},
+    )
     assert conflict.status_code == 409
     text = text_of(conflict)
     assert "This action is no longer possible" in text and textarea(text, "kept-text") == "Cache cleared."
@@ -98,8 +102,9 @@ def test_kept_text_is_escaped_not_run(app: Flask, org: Org, login: Login) -> Non
     stale = loaded(page(pat, ticket_id))
     assert act(login("lee"), ticket_id, "reply", body="Checking.").status_code == 303
     hostile = "</textarea><script>alert(1)</script>"
-    response = pat.post(f"/requests/{ticket_id}/note",
-                        data={**stale, "body": hostile, "csrf_token": _token(pat, ticket_id)})
+    response = pat.post(
+        f"/requests/{ticket_id}/note", data={**stale, "body": hostile, "csrf_token": _token(pat, ticket_id)}
+    )
     assert response.status_code == 409
     raw = response.get_data(as_text=True)
     assert "<script>alert(1)</script>" not in raw and "&lt;/textarea&gt;&lt;script&gt;" in raw

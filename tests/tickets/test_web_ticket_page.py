@@ -27,9 +27,17 @@ from tests.tickets.ticket_page_support import (
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 SUGGESTED = "errors-and-technical-support#what-do-i-do-when-i-get-an-error-or-if-i-cant-log-into-icots"
 #: What each action's form looks like on the page (its submit button).
-BUTTONS = {"reply": "Send reply", "note": "Add note", "status": "Set status", "resolve": "Resolve the request",
-           "assign": ">Assign<", "take": "Assign to me", "escalate": ">Escalate<", "reopen": "Reopen the request",
-           "ask_reopen": "Ask the compact office to reopen"}
+BUTTONS = {
+    "reply": "Send reply",
+    "note": "Add note",
+    "status": "Set status",
+    "resolve": "Resolve the request",
+    "assign": ">Assign<",
+    "take": "Assign to me",
+    "escalate": ">Escalate<",
+    "reopen": "Reopen the request",
+    "ask_reopen": "Ask the compact office to reopen",
+}
 
 
 def offered(text: str) -> set[str]:
@@ -38,14 +46,26 @@ def offered(text: str) -> set[str]:
 
 
 def test_the_reporter_sees_the_request_where_it_went_and_why(app: Flask, org: Org, login: Login) -> None:
-    ticket_id = file_request(app, org, tried="Caps lock is off; I reset the password.", affected="me",
-                             suggestions=[SUGGESTED])
+    ticket_id = file_request(
+        app, org, tried="Caps lock is off; I reset the password.", affected="me", suggestions=[SUGGESTED]
+    )
     text = text_of(login("ana").get(f"/requests/{ticket_id}"))
     ticket = ticket_row(app, ticket_id)
-    for shown in (f"#{ticket_id} Cannot log in since Monday", "New", "I can't log in", f"Local IT of {TRAVIS}",
-                  "Unassigned (queue)", f"Ana Reyes, {TRAVIS}", "The password is refused.",
-                  "Caps lock is off; I reset the password.", "Just me", "Why it went here", ticket.route_reason,
-                  "What do I do when I get an error or if I can't log into ICOTS?", f'href="/articles/{SUGGESTED}"'):
+    for shown in (
+        f"#{ticket_id} Cannot log in since Monday",
+        "New",
+        "I can't log in",
+        f"Local IT of {TRAVIS}",
+        "Unassigned (queue)",
+        f"Ana Reyes, {TRAVIS}",
+        "The password is refused.",
+        "Caps lock is off; I reset the password.",
+        "Just me",
+        "Why it went here",
+        ticket.route_reason,
+        "What do I do when I get an error or if I can't log into ICOTS?",
+        f'href="/articles/{SUGGESTED}"',
+    ):
         assert shown in text, shown
     assert "Routed to" in text or "routed to" in text
     assert "First response due" not in text and "Resolution due" not in text  # due times are for staff
@@ -69,8 +89,7 @@ def test_staff_see_due_times_and_the_actions_of_their_role(app: Flask, org: Org,
 
 
 @pytest.mark.parametrize("name", ["oscar", "otto", "olga", "hal", "hope", "ben", "tess"])
-def test_people_outside_the_request_get_404_like_a_missing_one(app: Flask, org: Org, login: Login,
-                                                                name: str) -> None:
+def test_people_outside_the_request_get_404_like_a_missing_one(app: Flask, org: Org, login: Login, name: str) -> None:
     ticket_id = file_request(app, org)
     client = login(name)
     assert client.get(f"/requests/{ticket_id}").status_code == 404
@@ -113,8 +132,7 @@ def test_a_location_incident_is_announced_on_each_of_its_requests(app: Flask, or
     assert "Location incident #" in staff and "3 reports" in staff
 
 
-def test_a_system_wide_incident_is_announced_and_with_the_national_office(app: Flask, org: Org,
-                                                                         login: Login) -> None:
+def test_a_system_wide_incident_is_announced_and_with_the_national_office(app: Flask, org: Org, login: Login) -> None:
     for name in ("ana", "olga"):
         file_request(app, org, name, "error")
     ticket_id = file_request(app, org, "nina", "error")
@@ -125,15 +143,25 @@ def test_a_system_wide_incident_is_announced_and_with_the_national_office(app: F
 def test_attachments_are_listed(app: Flask, org: Org, login: Login) -> None:
     ticket_id = file_request(app, org)
     with app.app_context():
-        db.session.add(Attachment(ticket_id=ticket_id, uploader_id=org.users["ana"], filename="error-screen.png",
-                                  content_type="image/png", size=2048, sha256="0" * 64, storage_name="a" * 32))
+        db.session.add(
+            Attachment(
+                ticket_id=ticket_id,
+                uploader_id=org.users["ana"],
+                filename="error-screen.png",
+                content_type="image/png",
+                size=2048,
+                sha256="0" * 64,
+                storage_name="a" * 32,
+            )
+        )
         db.session.commit()
     assert "error-screen.png" in page(login("ana"), ticket_id)
     assert "error-screen.png" in page(login("pat"), ticket_id)
 
 
-def test_a_closed_request_offers_reopening_to_the_office_and_asking_to_the_reporter(app: Flask, org: Org,
-                                                                                 login: Login) -> None:
+def test_a_closed_request_offers_reopening_to_the_office_and_asking_to_the_reporter(
+    app: Flask, org: Org, login: Login
+) -> None:
     ticket_id = file_request(app, org)
     change(app, ticket_id, status="closed", resolved_at=utcnow() - dt.timedelta(days=8), closed_at=utcnow())
     assert offered(page(login("ana"), ticket_id)) == {"ask_reopen"}
@@ -161,5 +189,6 @@ def test_every_read_of_a_request_is_in_the_audit_trail(app: Flask, org: Org, log
     with app.app_context():
         reads = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "ticket_viewed")).all()
         assert [(r.actor_id, r.target_type, r.target_id, r.state_code) for r in reads] == [
-            (org.users["pat"], "ticket", str(ticket_id), "TX")]
+            (org.users["pat"], "ticket", str(ticket_id), "TX")
+        ]
         assert reads[0].ip  # where from, as every audit row

@@ -26,11 +26,21 @@ _VERSION = re.compile(r'name="version" value="(\d+)"')
 
 def file_request(app: Flask, org: Org, reporter: str = "ana", category: str = "login", **fields: Any) -> int:
     """File a request through the service (as the submit page does) and return its id."""
-    values: dict[str, Any] = {"subject": "Cannot log in since Monday", "description": "The password is refused.",
-                              **fields}
+    values: dict[str, Any] = {
+        "subject": "Cannot log in since Monday",
+        "description": "The password is refused.",
+        **fields,
+    }
     with app.app_context():
-        submission = submit_ticket(db.session, app.extensions[EXTENSION_KEY], reporter=org[reporter],
-                                   category=category, idempotency_key=secrets.token_hex(16), origin=ORIGIN, **values)
+        submission = submit_ticket(
+            db.session,
+            app.extensions[EXTENSION_KEY],
+            reporter=org[reporter],
+            category=category,
+            idempotency_key=secrets.token_hex(16),
+            origin=ORIGIN,
+            **values,
+        )
         db.session.commit()
         return submission.ticket.id
 
@@ -65,8 +75,11 @@ def event_rows(app: Flask, ticket_id: int, kind: str | None = None) -> list[tupl
 def outbox(app: Flask, kind: str) -> list[str]:
     """Return the recipients of the queued mails of one kind, oldest first."""
     with app.app_context():
-        return list(db.session.scalars(select(OutboxMessage.recipient).where(OutboxMessage.kind == kind)
-                                       .order_by(OutboxMessage.id)))
+        return list(
+            db.session.scalars(
+                select(OutboxMessage.recipient).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)
+            )
+        )
 
 
 def page(client: FlaskClient, ticket_id: int) -> str:

@@ -10,215 +10,276 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0002'
-down_revision = '0001'
+revision = "0002"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 
 #: Member states and territories of the compact, with the time zone of their capital (for business hours).
 STATES = [
-    ("AL", "Alabama", "America/Chicago"), ("AK", "Alaska", "America/Anchorage"), ("AZ", "Arizona", "America/Phoenix"),
-    ("AR", "Arkansas", "America/Chicago"), ("CA", "California", "America/Los_Angeles"),
-    ("CO", "Colorado", "America/Denver"), ("CT", "Connecticut", "America/New_York"),
-    ("DE", "Delaware", "America/New_York"), ("DC", "District of Columbia", "America/New_York"),
-    ("FL", "Florida", "America/New_York"), ("GA", "Georgia", "America/New_York"), ("HI", "Hawaii", "Pacific/Honolulu"),
-    ("ID", "Idaho", "America/Boise"), ("IL", "Illinois", "America/Chicago"),
-    ("IN", "Indiana", "America/Indiana/Indianapolis"), ("IA", "Iowa", "America/Chicago"),
-    ("KS", "Kansas", "America/Chicago"), ("KY", "Kentucky", "America/New_York"),
-    ("LA", "Louisiana", "America/Chicago"), ("ME", "Maine", "America/New_York"), ("MD", "Maryland", "America/New_York"),
-    ("MA", "Massachusetts", "America/New_York"), ("MI", "Michigan", "America/Detroit"),
-    ("MN", "Minnesota", "America/Chicago"), ("MS", "Mississippi", "America/Chicago"),
-    ("MO", "Missouri", "America/Chicago"), ("MT", "Montana", "America/Denver"), ("NE", "Nebraska", "America/Chicago"),
-    ("NV", "Nevada", "America/Los_Angeles"), ("NH", "New Hampshire", "America/New_York"),
-    ("NJ", "New Jersey", "America/New_York"), ("NM", "New Mexico", "America/Denver"),
-    ("NY", "New York", "America/New_York"), ("NC", "North Carolina", "America/New_York"),
-    ("ND", "North Dakota", "America/Chicago"), ("OH", "Ohio", "America/New_York"),
-    ("OK", "Oklahoma", "America/Chicago"), ("OR", "Oregon", "America/Los_Angeles"),
-    ("PA", "Pennsylvania", "America/New_York"), ("PR", "Puerto Rico", "America/Puerto_Rico"),
-    ("RI", "Rhode Island", "America/New_York"), ("SC", "South Carolina", "America/New_York"),
-    ("SD", "South Dakota", "America/Chicago"), ("TN", "Tennessee", "America/Chicago"),
-    ("TX", "Texas", "America/Chicago"), ("VI", "U.S. Virgin Islands", "America/St_Thomas"),
-    ("UT", "Utah", "America/Denver"), ("VT", "Vermont", "America/New_York"), ("VA", "Virginia", "America/New_York"),
-    ("WA", "Washington", "America/Los_Angeles"), ("WV", "West Virginia", "America/New_York"),
-    ("WI", "Wisconsin", "America/Chicago"), ("WY", "Wyoming", "America/Denver"),
+    ("AL", "Alabama", "America/Chicago"),
+    ("AK", "Alaska", "America/Anchorage"),
+    ("AZ", "Arizona", "America/Phoenix"),
+    ("AR", "Arkansas", "America/Chicago"),
+    ("CA", "California", "America/Los_Angeles"),
+    ("CO", "Colorado", "America/Denver"),
+    ("CT", "Connecticut", "America/New_York"),
+    ("DE", "Delaware", "America/New_York"),
+    ("DC", "District of Columbia", "America/New_York"),
+    ("FL", "Florida", "America/New_York"),
+    ("GA", "Georgia", "America/New_York"),
+    ("HI", "Hawaii", "Pacific/Honolulu"),
+    ("ID", "Idaho", "America/Boise"),
+    ("IL", "Illinois", "America/Chicago"),
+    ("IN", "Indiana", "America/Indiana/Indianapolis"),
+    ("IA", "Iowa", "America/Chicago"),
+    ("KS", "Kansas", "America/Chicago"),
+    ("KY", "Kentucky", "America/New_York"),
+    ("LA", "Louisiana", "America/Chicago"),
+    ("ME", "Maine", "America/New_York"),
+    ("MD", "Maryland", "America/New_York"),
+    ("MA", "Massachusetts", "America/New_York"),
+    ("MI", "Michigan", "America/Detroit"),
+    ("MN", "Minnesota", "America/Chicago"),
+    ("MS", "Mississippi", "America/Chicago"),
+    ("MO", "Missouri", "America/Chicago"),
+    ("MT", "Montana", "America/Denver"),
+    ("NE", "Nebraska", "America/Chicago"),
+    ("NV", "Nevada", "America/Los_Angeles"),
+    ("NH", "New Hampshire", "America/New_York"),
+    ("NJ", "New Jersey", "America/New_York"),
+    ("NM", "New Mexico", "America/Denver"),
+    ("NY", "New York", "America/New_York"),
+    ("NC", "North Carolina", "America/New_York"),
+    ("ND", "North Dakota", "America/Chicago"),
+    ("OH", "Ohio", "America/New_York"),
+    ("OK", "Oklahoma", "America/Chicago"),
+    ("OR", "Oregon", "America/Los_Angeles"),
+    ("PA", "Pennsylvania", "America/New_York"),
+    ("PR", "Puerto Rico", "America/Puerto_Rico"),
+    ("RI", "Rhode Island", "America/New_York"),
+    ("SC", "South Carolina", "America/New_York"),
+    ("SD", "South Dakota", "America/Chicago"),
+    ("TN", "Tennessee", "America/Chicago"),
+    ("TX", "Texas", "America/Chicago"),
+    ("VI", "U.S. Virgin Islands", "America/St_Thomas"),
+    ("UT", "Utah", "America/Denver"),
+    ("VT", "Vermont", "America/New_York"),
+    ("VA", "Virginia", "America/New_York"),
+    ("WA", "Washington", "America/Los_Angeles"),
+    ("WV", "West Virginia", "America/New_York"),
+    ("WI", "Wisconsin", "America/Chicago"),
+    ("WY", "Wyoming", "America/Denver"),
 ]
 
 
 def upgrade() -> None:
     """Apply this revision."""
     # ### commands auto generated by Alembic - please adjust! ###
-    op.create_table('audit_event',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('action', sa.String(length=64), nullable=False),
-    sa.Column('outcome', sa.String(length=16), nullable=False),
-    sa.Column('actor_id', sa.Integer(), nullable=True),
-    sa.Column('actor_email', sa.String(length=254), nullable=True),
-    sa.Column('target_type', sa.String(length=32), nullable=True),
-    sa.Column('target_id', sa.String(length=64), nullable=True),
-    sa.Column('state_code', sa.String(length=2), nullable=True),
-    sa.Column('ip', sa.String(length=45), nullable=True),
-    sa.Column('user_agent', sa.String(length=255), nullable=True),
-    sa.Column('detail', sa.String(length=1000), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_event'))
+    op.create_table(
+        "audit_event",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("action", sa.String(length=64), nullable=False),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("actor_email", sa.String(length=254), nullable=True),
+        sa.Column("target_type", sa.String(length=32), nullable=True),
+        sa.Column("target_id", sa.String(length=64), nullable=True),
+        sa.Column("state_code", sa.String(length=2), nullable=True),
+        sa.Column("ip", sa.String(length=45), nullable=True),
+        sa.Column("user_agent", sa.String(length=255), nullable=True),
+        sa.Column("detail", sa.String(length=1000), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_event")),
     )
-    with op.batch_alter_table('audit_event', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_audit_event_action'), ['action'], unique=False)
-        batch_op.create_index('ix_audit_event_state_created', ['state_code', 'created_at'], unique=False)
+    with op.batch_alter_table("audit_event", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_audit_event_action"), ["action"], unique=False)
+        batch_op.create_index("ix_audit_event_state_created", ["state_code", "created_at"], unique=False)
 
-    op.create_table('outbox_message',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('message_id', sa.String(length=255), nullable=False),
-    sa.Column('recipient', sa.String(length=254), nullable=False),
-    sa.Column('subject', sa.String(length=255), nullable=False),
-    sa.Column('body_text', sa.Text(), nullable=False),
-    sa.Column('body_html', sa.Text(), nullable=True),
-    sa.Column('kind', sa.String(length=64), nullable=False),
-    sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('claimed_by', sa.String(length=64), nullable=True),
-    sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('last_error', sa.String(length=1000), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_message')),
-    sa.UniqueConstraint('message_id', name=op.f('uq_outbox_message_message_id'))
+    op.create_table(
+        "outbox_message",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("message_id", sa.String(length=255), nullable=False),
+        sa.Column("recipient", sa.String(length=254), nullable=False),
+        sa.Column("subject", sa.String(length=255), nullable=False),
+        sa.Column("body_text", sa.Text(), nullable=False),
+        sa.Column("body_html", sa.Text(), nullable=True),
+        sa.Column("kind", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("claimed_by", sa.String(length=64), nullable=True),
+        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.String(length=1000), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_message")),
+        sa.UniqueConstraint("message_id", name=op.f("uq_outbox_message_message_id")),
     )
-    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
-        batch_op.create_index('ix_outbox_message_due', ['status', 'next_attempt_at'], unique=False)
+    with op.batch_alter_table("outbox_message", schema=None) as batch_op:
+        batch_op.create_index("ix_outbox_message_due", ["status", "next_attempt_at"], unique=False)
 
-    op.create_table('state',
-    sa.Column('code', sa.String(length=2), nullable=False),
-    sa.Column('name', sa.String(length=64), nullable=False),
-    sa.Column('requires_mfa', sa.Boolean(), nullable=False),
-    sa.PrimaryKeyConstraint('code', name=op.f('pk_state')),
-    sa.UniqueConstraint('name', name=op.f('uq_state_name'))
+    op.create_table(
+        "state",
+        sa.Column("code", sa.String(length=2), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("requires_mfa", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("code", name=op.f("pk_state")),
+        sa.UniqueConstraint("name", name=op.f("uq_state_name")),
     )
-    op.create_table('agency',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('state_code', sa.String(length=2), nullable=True),
-    sa.Column('name', sa.String(length=120), nullable=False),
-    sa.Column('kind', sa.String(length=16), nullable=False),
-    sa.Column('it_mailbox', sa.String(length=254), nullable=True),
-    sa.Column('time_zone', sa.String(length=64), nullable=False),
-    sa.ForeignKeyConstraint(['state_code'], ['state.code'], name=op.f('fk_agency_state_code_state')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_agency')),
-    sa.UniqueConstraint('state_code', 'name', name='uq_agency_state_name')
+    op.create_table(
+        "agency",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("state_code", sa.String(length=2), nullable=True),
+        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("it_mailbox", sa.String(length=254), nullable=True),
+        sa.Column("time_zone", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(["state_code"], ["state.code"], name=op.f("fk_agency_state_code_state")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_agency")),
+        sa.UniqueConstraint("state_code", "name", name="uq_agency_state_name"),
     )
-    with op.batch_alter_table('agency', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_agency_state_code'), ['state_code'], unique=False)
+    with op.batch_alter_table("agency", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_agency_state_code"), ["state_code"], unique=False)
 
-    op.create_table('user_account',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('email', sa.String(length=254), nullable=False),
-    sa.Column('name', sa.String(length=120), nullable=False),
-    sa.Column('role', sa.String(length=32), nullable=False),
-    sa.Column('agency_id', sa.Integer(), nullable=False),
-    sa.Column('state_code', sa.String(length=2), nullable=True),
-    sa.Column('password_hash', sa.String(length=255), nullable=True),
-    sa.Column('password_changed_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('is_active', sa.Boolean(), nullable=False),
-    sa.Column('deactivated_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('failed_logins', sa.Integer(), nullable=False),
-    sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('session_version', sa.Integer(), nullable=False),
-    sa.Column('totp_secret', sa.String(length=64), nullable=True),
-    sa.Column('mfa_enrolled_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('totp_last_step', sa.Integer(), nullable=True),
-    sa.Column('privacy_version', sa.Integer(), nullable=True),
-    sa.Column('privacy_accepted_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], name=op.f('fk_user_account_agency_id_agency')),
-    sa.ForeignKeyConstraint(['state_code'], ['state.code'], name=op.f('fk_user_account_state_code_state')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_user_account')),
-    sa.UniqueConstraint('email', name=op.f('uq_user_account_email'))
+    op.create_table(
+        "user_account",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("role", sa.String(length=32), nullable=False),
+        sa.Column("agency_id", sa.Integer(), nullable=False),
+        sa.Column("state_code", sa.String(length=2), nullable=True),
+        sa.Column("password_hash", sa.String(length=255), nullable=True),
+        sa.Column("password_changed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("deactivated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("failed_logins", sa.Integer(), nullable=False),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("session_version", sa.Integer(), nullable=False),
+        sa.Column("totp_secret", sa.String(length=64), nullable=True),
+        sa.Column("mfa_enrolled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("totp_last_step", sa.Integer(), nullable=True),
+        sa.Column("privacy_version", sa.Integer(), nullable=True),
+        sa.Column("privacy_accepted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["agency_id"], ["agency.id"], name=op.f("fk_user_account_agency_id_agency")),
+        sa.ForeignKeyConstraint(["state_code"], ["state.code"], name=op.f("fk_user_account_state_code_state")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_user_account")),
+        sa.UniqueConstraint("email", name=op.f("uq_user_account_email")),
     )
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_user_account_agency_id'), ['agency_id'], unique=False)
-        batch_op.create_index('ix_user_account_state_role', ['state_code', 'role'], unique=False)
+    with op.batch_alter_table("user_account", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_user_account_agency_id"), ["agency_id"], unique=False)
+        batch_op.create_index("ix_user_account_state_role", ["state_code", "role"], unique=False)
 
-    op.create_table('comment',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('article_slug', sa.String(length=200), nullable=False),
-    sa.Column('author_id', sa.Integer(), nullable=False),
-    sa.Column('body_md', sa.Text(), nullable=False),
-    sa.Column('body_html', sa.Text(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('hidden_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('hidden_by_id', sa.Integer(), nullable=True),
-    sa.Column('hidden_reason', sa.String(length=500), nullable=True),
-    sa.ForeignKeyConstraint(['author_id'], ['user_account.id'], name=op.f('fk_comment_author_id_user_account')),
-    sa.ForeignKeyConstraint(['hidden_by_id'], ['user_account.id'], name=op.f('fk_comment_hidden_by_id_user_account')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_comment'))
+    op.create_table(
+        "comment",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("article_slug", sa.String(length=200), nullable=False),
+        sa.Column("author_id", sa.Integer(), nullable=False),
+        sa.Column("body_md", sa.Text(), nullable=False),
+        sa.Column("body_html", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("hidden_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("hidden_by_id", sa.Integer(), nullable=True),
+        sa.Column("hidden_reason", sa.String(length=500), nullable=True),
+        sa.ForeignKeyConstraint(["author_id"], ["user_account.id"], name=op.f("fk_comment_author_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["hidden_by_id"], ["user_account.id"], name=op.f("fk_comment_hidden_by_id_user_account")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_comment")),
     )
-    with op.batch_alter_table('comment', schema=None) as batch_op:
-        batch_op.create_index('ix_comment_article_created', ['article_slug', 'created_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_comment_author_id'), ['author_id'], unique=False)
+    with op.batch_alter_table("comment", schema=None) as batch_op:
+        batch_op.create_index("ix_comment_article_created", ["article_slug", "created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_comment_author_id"), ["author_id"], unique=False)
 
-    op.create_table('privacy_acceptance',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('accepted_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('ip', sa.String(length=45), nullable=True),
-    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_privacy_acceptance_user_id_user_account')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_privacy_acceptance'))
+    op.create_table(
+        "privacy_acceptance",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ip", sa.String(length=45), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user_account.id"], name=op.f("fk_privacy_acceptance_user_id_user_account")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_privacy_acceptance")),
     )
-    with op.batch_alter_table('privacy_acceptance', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_privacy_acceptance_user_id'), ['user_id'], unique=False)
+    with op.batch_alter_table("privacy_acceptance", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_privacy_acceptance_user_id"), ["user_id"], unique=False)
 
-    op.create_table('recovery_code',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('code_hash', sa.String(length=64), nullable=False),
-    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_recovery_code_user_id_user_account')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_recovery_code'))
+    op.create_table(
+        "recovery_code",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], name=op.f("fk_recovery_code_user_id_user_account")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recovery_code")),
     )
-    with op.batch_alter_table('recovery_code', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_recovery_code_user_id'), ['user_id'], unique=False)
+    with op.batch_alter_table("recovery_code", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_recovery_code_user_id"), ["user_id"], unique=False)
 
-    op.create_table('user_token',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('purpose', sa.String(length=16), nullable=False),
-    sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_user_token_user_id_user_account')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_user_token')),
-    sa.UniqueConstraint('token_hash', name=op.f('uq_user_token_token_hash'))
+    op.create_table(
+        "user_token",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("purpose", sa.String(length=16), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], name=op.f("fk_user_token_user_id_user_account")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_user_token")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_user_token_token_hash")),
     )
-    with op.batch_alter_table('user_token', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_user_token_user_id'), ['user_id'], unique=False)
+    with op.batch_alter_table("user_token", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_user_token_user_id"), ["user_id"], unique=False)
 
     # ### end Alembic commands ###
 
     # The audit trail is append-only in the database too: a bulk UPDATE or DELETE that bypasses the ORM fails.
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-                   "$$ BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END $$")
-        op.execute("CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event "
-                   "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()")
+        op.execute(
+            "CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END $$"
+        )
+        op.execute(
+            "CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event "
+            "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()"
+        )
     else:
         for verb in ("UPDATE", "DELETE"):
-            op.execute(f"CREATE TRIGGER audit_event_no_{verb.lower()} BEFORE {verb} ON audit_event "
-                       "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END")
+            op.execute(
+                f"CREATE TRIGGER audit_event_no_{verb.lower()} BEFORE {verb} ON audit_event "
+                "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END"
+            )
 
     # Reference data: every member state, its compact office, and the national office. No user is seeded.
-    state_table = sa.table("state", sa.column("code", sa.String), sa.column("name", sa.String),
-                           sa.column("requires_mfa", sa.Boolean))
-    agency_table = sa.table("agency", sa.column("state_code", sa.String), sa.column("name", sa.String),
-                            sa.column("kind", sa.String), sa.column("time_zone", sa.String))
+    state_table = sa.table(
+        "state", sa.column("code", sa.String), sa.column("name", sa.String), sa.column("requires_mfa", sa.Boolean)
+    )
+    agency_table = sa.table(
+        "agency",
+        sa.column("state_code", sa.String),
+        sa.column("name", sa.String),
+        sa.column("kind", sa.String),
+        sa.column("time_zone", sa.String),
+    )
     op.bulk_insert(state_table, [{"code": c, "name": n, "requires_mfa": False} for c, n, _ in STATES])
-    op.bulk_insert(agency_table, [{"state_code": c, "name": f"{n} Compact Office", "kind": "compact_office",
-                                   "time_zone": tz} for c, n, tz in STATES])
-    op.bulk_insert(agency_table, [{"state_code": None, "name": "National Office", "kind": "national",
-                                   "time_zone": "America/New_York"}])
+    op.bulk_insert(
+        agency_table,
+        [
+            {"state_code": c, "name": f"{n} Compact Office", "kind": "compact_office", "time_zone": tz}
+            for c, n, tz in STATES
+        ],
+    )
+    op.bulk_insert(
+        agency_table,
+        [{"state_code": None, "name": "National Office", "kind": "national", "time_zone": "America/New_York"}],
+    )
 
 
 def downgrade() -> None:
@@ -227,40 +288,40 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS audit_event_append_only ON audit_event")
         op.execute("DROP FUNCTION IF EXISTS audit_event_append_only()")
     # ### commands auto generated by Alembic - please adjust! ###
-    with op.batch_alter_table('user_token', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_user_token_user_id'))
+    with op.batch_alter_table("user_token", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_user_token_user_id"))
 
-    op.drop_table('user_token')
-    with op.batch_alter_table('recovery_code', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_recovery_code_user_id'))
+    op.drop_table("user_token")
+    with op.batch_alter_table("recovery_code", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_recovery_code_user_id"))
 
-    op.drop_table('recovery_code')
-    with op.batch_alter_table('privacy_acceptance', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_privacy_acceptance_user_id'))
+    op.drop_table("recovery_code")
+    with op.batch_alter_table("privacy_acceptance", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_privacy_acceptance_user_id"))
 
-    op.drop_table('privacy_acceptance')
-    with op.batch_alter_table('comment', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_comment_author_id'))
-        batch_op.drop_index('ix_comment_article_created')
+    op.drop_table("privacy_acceptance")
+    with op.batch_alter_table("comment", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_comment_author_id"))
+        batch_op.drop_index("ix_comment_article_created")
 
-    op.drop_table('comment')
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.drop_index('ix_user_account_state_role')
-        batch_op.drop_index(batch_op.f('ix_user_account_agency_id'))
+    op.drop_table("comment")
+    with op.batch_alter_table("user_account", schema=None) as batch_op:
+        batch_op.drop_index("ix_user_account_state_role")
+        batch_op.drop_index(batch_op.f("ix_user_account_agency_id"))
 
-    op.drop_table('user_account')
-    with op.batch_alter_table('agency', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_agency_state_code'))
+    op.drop_table("user_account")
+    with op.batch_alter_table("agency", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_agency_state_code"))
 
-    op.drop_table('agency')
-    op.drop_table('state')
-    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
-        batch_op.drop_index('ix_outbox_message_due')
+    op.drop_table("agency")
+    op.drop_table("state")
+    with op.batch_alter_table("outbox_message", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_message_due")
 
-    op.drop_table('outbox_message')
-    with op.batch_alter_table('audit_event', schema=None) as batch_op:
-        batch_op.drop_index('ix_audit_event_state_created')
-        batch_op.drop_index(batch_op.f('ix_audit_event_action'))
+    op.drop_table("outbox_message")
+    with op.batch_alter_table("audit_event", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_event_state_created")
+        batch_op.drop_index(batch_op.f("ix_audit_event_action"))
 
-    op.drop_table('audit_event')
+    op.drop_table("audit_event")
     # ### end Alembic commands ###

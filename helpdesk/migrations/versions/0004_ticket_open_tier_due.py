@@ -21,8 +21,13 @@ OPEN = "status IN ('new', 'open', 'pending')"
 def upgrade() -> None:
     """Add the partial index of open tickets by tier and resolution due."""
     with op.batch_alter_table("ticket", schema=None) as batch_op:
-        batch_op.create_index("ix_ticket_open_tier_due", ["tier", "resolution_due", "id"], unique=False,
-                              postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN))
+        batch_op.create_index(
+            "ix_ticket_open_tier_due",
+            ["tier", "resolution_due", "id"],
+            unique=False,
+            postgresql_where=sa.text(OPEN),
+            sqlite_where=sa.text(OPEN),
+        )
 
 
 def downgrade() -> None:

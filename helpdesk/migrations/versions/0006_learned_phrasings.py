@@ -33,8 +33,9 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("removed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("removed_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["removed_by_id"], ["user_account.id"],
-                                name=op.f("fk_learned_phrasing_removed_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["removed_by_id"], ["user_account.id"], name=op.f("fk_learned_phrasing_removed_by_id_user_account")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_learned_phrasing")),
         sa.UniqueConstraint("phrase", "question_key", name="uq_learned_phrasing_phrase_key"),
     )

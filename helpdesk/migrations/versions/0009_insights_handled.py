@@ -27,8 +27,9 @@ def upgrade() -> None:
         sa.Column("detail", sa.String(length=500), nullable=False),
         sa.Column("handled_by_id", sa.Integer(), nullable=False),
         sa.Column("handled_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["handled_by_id"], ["user_account.id"],
-                                name=op.f("fk_insight_handled_handled_by_id_user_account")),
+        sa.ForeignKeyConstraint(
+            ["handled_by_id"], ["user_account.id"], name=op.f("fk_insight_handled_handled_by_id_user_account")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_insight_handled")),
     )
     with op.batch_alter_table("insight_handled", schema=None) as batch_op:
@@ -36,8 +37,9 @@ def upgrade() -> None:
     with op.batch_alter_table("search_click", schema=None) as batch_op:
         batch_op.create_index("ix_search_click_created", ["created_at"], unique=False)
     with op.batch_alter_table("search_query", schema=None) as batch_op:
-        batch_op.create_index("ix_search_query_report", ["created_at", "query", "hits", "source", "person"],
-                              unique=False)
+        batch_op.create_index(
+            "ix_search_query_report", ["created_at", "query", "hits", "source", "person"], unique=False
+        )
     with op.batch_alter_table("deflection", schema=None) as batch_op:
         batch_op.create_index("ix_deflection_created", ["created_at"], unique=False)
     with op.batch_alter_table("ticket", schema=None) as batch_op:

@@ -21,12 +21,22 @@ OPEN = "status IN ('new', 'open', 'pending')"
 def upgrade() -> None:
     """Add the partial indexes of open tickets by (updated_at, id) and by (answered, first_response_due, id)."""
     with op.batch_alter_table("ticket", schema=None) as batch_op:
-        batch_op.create_index("ix_ticket_open_updated", ["updated_at", "id"], unique=False,
-                              postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN))
+        batch_op.create_index(
+            "ix_ticket_open_updated",
+            ["updated_at", "id"],
+            unique=False,
+            postgresql_where=sa.text(OPEN),
+            sqlite_where=sa.text(OPEN),
+        )
     # An expression leads this one: created outside the batch so SQLite keeps it as written.
-    op.create_index("ix_ticket_open_response", "ticket",
-                    [sa.text("(first_responded_at IS NOT NULL)"), "first_response_due", "id"], unique=False,
-                    postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN))
+    op.create_index(
+        "ix_ticket_open_response",
+        "ticket",
+        [sa.text("(first_responded_at IS NOT NULL)"), "first_response_due", "id"],
+        unique=False,
+        postgresql_where=sa.text(OPEN),
+        sqlite_where=sa.text(OPEN),
+    )
 
 
 def downgrade() -> None:

@@ -53,8 +53,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Restore the index; drop the rollups."""
     with op.batch_alter_table("search_query", schema=None) as batch_op:
-        batch_op.create_index("ix_search_query_report", ["created_at", "query", "hits", "source", "person"],
-                              unique=False)
+        batch_op.create_index(
+            "ix_search_query_report", ["created_at", "query", "hits", "source", "person"], unique=False
+        )
     op.drop_table("search_rollup")
     op.drop_table("search_week_person")
     op.drop_table("search_day")

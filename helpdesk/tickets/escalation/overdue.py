@@ -67,8 +67,10 @@ class BusinessClock:
         known = self._days.get((time_zone, day))
         if known is None:
             midnight = dt.datetime.combine(day, dt.time(), tzinfo=calendar.zone)
-            known = self._days[(time_zone, day)] = (business_time_between(midnight, self._now, calendar),
-                                                    calendar.window(day))
+            known = self._days[(time_zone, day)] = (
+                business_time_between(midnight, self._now, calendar),
+                calendar.window(day),
+            )
         from_midnight, window = known
         before = ZERO if window is None else min(max(start - window[0], ZERO), window[1] - window[0])
         return from_midnight - before
@@ -86,10 +88,14 @@ class _Listed:
 #: One sweep batch's decisions, in the connection's own temporary table (emptied at commit on PostgreSQL).
 #: Only what differs per ticket is sent row by row; what a group shares (tier, holder, due times) is bound once.
 _BATCH = Table(
-    "ticket_escalation_batch", MetaData(),
-    Column("id", Integer, primary_key=True), Column("grp", Integer), Column("route_reason", String(1000)),
+    "ticket_escalation_batch",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("grp", Integer),
+    Column("route_reason", String(1000)),
     Column("state_code", String(2)),
-    prefixes=["TEMPORARY"], postgresql_on_commit="DELETE ROWS",
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DELETE ROWS",
 )
 
 
@@ -140,8 +146,14 @@ class EscalationWriter:
     """The escalations of one batch, written as escalation.move_ticket would (columns, public event, audit row),
     set-based: the decisions go into a temporary table, then one UPDATE per group and two INSERT ... SELECT."""
 
-    def __init__(self, session: Session, triage: Triage, now: dt.datetime, origin: Origin,
-                 decisions: dict[tuple[object, ...], tuple[RoutingDecision | None, str]] | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        triage: Triage,
+        now: dt.datetime,
+        origin: Origin,
+        decisions: dict[tuple[object, ...], tuple[RoutingDecision | None, str]] | None = None,
+    ) -> None:
         self._session, self._triage, self._now, self._origin = session, triage, now, origin
         #: Decisions of this pass by (agency, category, cause), with the elapsed words their reason holds: shared
         #: by the pass's batches.
@@ -171,8 +183,9 @@ class EscalationWriter:
         if len(mail.listed) < notifications.MAX_LISTED:
             mail.listed.append((_Listed(row.id, row.subject, info), reason))
 
-    def _decide(self, category: str, info: AgencyInfo, cause: Cause,
-                elapsed: dt.timedelta) -> tuple[RoutingDecision | None, str]:
+    def _decide(
+        self, category: str, info: AgencyInfo, cause: Cause, elapsed: dt.timedelta
+    ) -> tuple[RoutingDecision | None, str]:
         """Return the escalation decision for a ticket and its reason, deciding once per agency, category, cause.
 
         The decision depends on the ticket only through these, and on the elapsed time only through the words
@@ -190,8 +203,9 @@ class EscalationWriter:
             length = len(decision.reason)
             if decision.reason.count(old) == 1 and length < MAX_REASON and length - len(old) + len(new) <= MAX_REASON:
                 return decision, decision.reason.replace(old, new)
-        decision = escalation_decision(self._triage.policy, category=category, tier=Tier.LOCAL_IT, agency=info,
-                                       cause=cause, elapsed=elapsed)
+        decision = escalation_decision(
+            self._triage.policy, category=category, tier=Tier.LOCAL_IT, agency=info, cause=cause, elapsed=elapsed
+        )
         if known is None:
             self._decisions[key] = (decision, words)
         return decision, "" if decision is None else decision.reason
@@ -199,8 +213,12 @@ class EscalationWriter:
     def _move(self, tier: Tier, assignee: int | None, time_zone: str) -> _Move:
         # Every ticket of the batch reaches its new tier now: the due times depend only on tier and zone.
         calendar, target = self._triage.policy.calendar(time_zone), self._triage.policy.targets[tier]
-        return _Move(tier.value, assignee, due_at(self._now, target, "first_response", calendar),
-                     due_at(self._now, target, "resolution", calendar))
+        return _Move(
+            tier.value,
+            assignee,
+            due_at(self._now, target, "first_response", calendar),
+            due_at(self._now, target, "resolution", calendar),
+        )
 
     def write(self) -> int:
         """Write the batch's escalations and mails; return how many tickets moved."""
@@ -212,31 +230,69 @@ class EscalationWriter:
         rows = sorted(self._rows)
         if session.get_bind().dialect.name == "postgresql":  # four arrays instead of one statement per row
             ids, groups, reasons, states = (list(column) for column in zip(*rows, strict=True))
-            session.execute(text(
-                "INSERT INTO ticket_escalation_batch (id, grp, route_reason, state_code) SELECT * FROM unnest("
-                "CAST(:ids AS integer[]), CAST(:groups AS integer[]), CAST(:reasons AS varchar[]), "
-                "CAST(:states AS varchar[]))"), {"ids": ids, "groups": groups, "reasons": reasons, "states": states})
+            session.execute(
+                text(
+                    "INSERT INTO ticket_escalation_batch (id, grp, route_reason, state_code) SELECT * FROM unnest("
+                    "CAST(:ids AS integer[]), CAST(:groups AS integer[]), CAST(:reasons AS varchar[]), "
+                    "CAST(:states AS varchar[]))"
+                ),
+                {"ids": ids, "groups": groups, "reasons": reasons, "states": states},
+            )
         else:  # the driver's executemany of plain tuples: no per-row parameter processing in SQLAlchemy
             session.connection().exec_driver_sql(
-                "INSERT INTO ticket_escalation_batch (id, grp, route_reason, state_code) VALUES (?, ?, ?, ?)", rows)
+                "INSERT INTO ticket_escalation_batch (id, grp, route_reason, state_code) VALUES (?, ?, ?, ?)", rows
+            )
         now = literal(self._now, UTCDateTime())
         with _roomy_cache(session):
             moved = self._update(rows, now)
         if moved != len(rows):
             raise TicketConflict(rows[0][0])
-        session.execute(insert(_table(TicketEvent)).from_select(
-            ["ticket_id", "actor_id", "created_at", "kind", "public", "body", "reason"],
-            select(batch.c.id, null(), now, literal("escalated"), true(), null(), batch.c.route_reason)))
-        session.execute(insert(_table(AuditEvent)).from_select(  # the columns record_event writes
-            ["created_at", "action", "outcome", "actor_id", "actor_email", "target_type", "target_id", "state_code",
-             "ip", "user_agent", "detail"],
-            select(now, literal("ticket_escalated"), literal("success"), null(), literal(SYSTEM_ACTOR),
-                   literal("ticket"), cast(batch.c.id, String), batch.c.state_code, literal(self._origin.ip),
-                   literal(self._origin.user_agent), batch.c.route_reason)))
+        session.execute(
+            insert(_table(TicketEvent)).from_select(
+                ["ticket_id", "actor_id", "created_at", "kind", "public", "body", "reason"],
+                select(batch.c.id, null(), now, literal("escalated"), true(), null(), batch.c.route_reason),
+            )
+        )
+        session.execute(
+            insert(_table(AuditEvent)).from_select(  # the columns record_event writes
+                [
+                    "created_at",
+                    "action",
+                    "outcome",
+                    "actor_id",
+                    "actor_email",
+                    "target_type",
+                    "target_id",
+                    "state_code",
+                    "ip",
+                    "user_agent",
+                    "detail",
+                ],
+                select(
+                    now,
+                    literal("ticket_escalated"),
+                    literal("success"),
+                    null(),
+                    literal(SYSTEM_ACTOR),
+                    literal("ticket"),
+                    cast(batch.c.id, String),
+                    batch.c.state_code,
+                    literal(self._origin.ip),
+                    literal(self._origin.user_agent),
+                    batch.c.route_reason,
+                ),
+            )
+        )
         for mail in self._mails.values():  # one mail per receiving queue (or named person) per batch
-            notify_escalated(session, self._triage.link, [item for item, _ in mail.listed],
-                             responders(mail.info, mail.decision.tier, mail.decision.assignee), mail.decision.target,
-                             {item.id: reason for item, reason in mail.listed}, total=mail.total)
+            notify_escalated(
+                session,
+                self._triage.link,
+                [item for item, _ in mail.listed],
+                responders(mail.info, mail.decision.tier, mail.decision.assignee),
+                mail.decision.target,
+                {item.id: reason for item, reason in mail.listed},
+                total=mail.total,
+            )
         return len(rows)
 
     def _update(self, rows: list[tuple[int, int, str, str | None]], now: Any) -> int:
@@ -245,11 +301,24 @@ class EscalationWriter:
         for group, move in enumerate(self._moves):
             # The rows were read (and on PostgreSQL locked) in this transaction: their versions cannot have moved.
             # cast: Session.execute is declared to return a Result; an UPDATE's is a CursorResult (rowcount).
-            moved += typing.cast("CursorResult[Any]", session.execute(
-                # The id range lets SQLite walk the batch's stretch of the primary key, not the whole table.
-                update(ticket).where(ticket.c.id.between(rows[0][0], rows[-1][0]), ticket.c.id == batch.c.id,
-                                     batch.c.grp == group).values(
-                    tier=move.tier, assignee_id=move.assignee_id, route_reason=batch.c.route_reason,
-                    first_response_due=move.first_response_due, resolution_due=move.resolution_due,
-                    escalated_at=now, updated_at=now, version=ticket.c.version + 1))).rowcount
+            moved += typing.cast(
+                "CursorResult[Any]",
+                session.execute(
+                    # The id range lets SQLite walk the batch's stretch of the primary key, not the whole table.
+                    update(ticket)
+                    .where(
+                        ticket.c.id.between(rows[0][0], rows[-1][0]), ticket.c.id == batch.c.id, batch.c.grp == group
+                    )
+                    .values(
+                        tier=move.tier,
+                        assignee_id=move.assignee_id,
+                        route_reason=batch.c.route_reason,
+                        first_response_due=move.first_response_due,
+                        resolution_due=move.resolution_due,
+                        escalated_at=now,
+                        updated_at=now,
+                        version=ticket.c.version + 1,
+                    )
+                ),
+            ).rowcount
         return moved

@@ -33,8 +33,15 @@ _Ts = TypeVarTuple("_Ts")  # the column types of a query a helper narrows and ha
 RUNNING = ("new", "open")
 BATCH = 10_000
 SWEEP = Origin(ip=None, user_agent="helpdesk sweep")
-_CANDIDATE = (Ticket.id, Ticket.created_at, Ticket.first_responded_at.is_(None).label("unanswered"), Ticket.category,
-              Ticket.agency_id, Ticket.state_code, Ticket.subject)
+_CANDIDATE = (
+    Ticket.id,
+    Ticket.created_at,
+    Ticket.first_responded_at.is_(None).label("unanswered"),
+    Ticket.category,
+    Ticket.agency_id,
+    Ticket.state_code,
+    Ticket.subject,
+)
 
 
 def _claim(session: Session, query: Select[*_Ts]) -> list[Row[*_Ts]]:
@@ -51,8 +58,14 @@ def _among(session: Session, ids: list[int]) -> ColumnElement[bool]:
     return Ticket.id.in_(ids)
 
 
-def escalate_overdue(sessions: Callable[[], Session], triage: Triage, *, now: dt.datetime | None = None,
-                     batch: int = BATCH, origin: Origin = SWEEP) -> int:
+def escalate_overdue(
+    sessions: Callable[[], Session],
+    triage: Triage,
+    *,
+    now: dt.datetime | None = None,
+    batch: int = BATCH,
+    origin: Origin = SWEEP,
+) -> int:
     """Escalate tier-1 tickets past a first-response or resolution target (rules in routing.yml); return how many.
 
     One indexed query (status, tier, first_response_due) lists the candidates: a resolution target is never
@@ -72,8 +85,12 @@ def escalate_overdue(sessions: Callable[[], Session], triage: Triage, *, now: dt
     for start in range(0, len(candidates), batch):
         with sessions() as session, session.begin():
             # Re-read in this transaction: a ticket another worker escalated meanwhile no longer matches.
-            rows = _claim(session, select(*_CANDIDATE).where(
-                _among(session, candidates[start:start + batch]), *running).order_by(Ticket.id))
+            rows = _claim(
+                session,
+                select(*_CANDIDATE)
+                .where(_among(session, candidates[start : start + batch]), *running)
+                .order_by(Ticket.id),
+            )
             directory.load(session, {row.agency_id for row in rows})
             writer = EscalationWriter(session, triage, now, origin, decisions)
             for row in rows:
@@ -88,8 +105,14 @@ def escalate_overdue(sessions: Callable[[], Session], triage: Triage, *, now: dt
     return total
 
 
-def close_resolved(sessions: Callable[[], Session], triage: Triage, *, now: dt.datetime | None = None,
-                   batch: int = BATCH, origin: Origin = SWEEP) -> int:
+def close_resolved(
+    sessions: Callable[[], Session],
+    triage: Triage,
+    *,
+    now: dt.datetime | None = None,
+    batch: int = BATCH,
+    origin: Origin = SWEEP,
+) -> int:
     """Close tickets resolved longer ago than the policy's auto-close days; return how many."""
     now = now or utcnow()
     after = triage.policy.auto_close
@@ -97,19 +120,29 @@ def close_resolved(sessions: Callable[[], Session], triage: Triage, *, now: dt.d
     total, last_id = 0, 0
     while True:
         with sessions() as session, session.begin():
-            rows = _claim(session, select(Ticket.id, Ticket.version)
-                          .where(Ticket.status == "resolved", Ticket.resolved_at <= cutoff, Ticket.id > last_id)
-                          .order_by(Ticket.id).limit(batch))
+            rows = _claim(
+                session,
+                select(Ticket.id, Ticket.version)
+                .where(Ticket.status == "resolved", Ticket.resolved_at <= cutoff, Ticket.id > last_id)
+                .order_by(Ticket.id)
+                .limit(batch),
+            )
             tickets = session.scalars(select(Ticket).where(Ticket.id.in_([row.id for row in rows]))).all()
             for ticket in tickets:
                 ticket.status, ticket.closed_at = "closed", now
-                record_change(session, ticket, "closed", actor=None, origin=origin, now=now, public=True,
-                              reason=f"closed {after.days} days after it was resolved, without an answer from "
-                                     "the reporter")
+                record_change(
+                    session,
+                    ticket,
+                    "closed",
+                    actor=None,
+                    origin=origin,
+                    now=now,
+                    public=True,
+                    reason=f"closed {after.days} days after it was resolved, without an answer from the reporter",
+                )
                 total += 1
                 close_if_done(session, ticket, now)
             session.flush()
         if len(rows) < batch:
             return total
         last_id = rows[-1].id
-

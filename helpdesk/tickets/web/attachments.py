@@ -42,10 +42,23 @@ def attachment(ticket_id: int, attachment_id: int) -> Response:
     # Only the types we accept are served as themselves (text with charset=utf-8, added by send_file); anything else
     # (never expected) as opaque bytes.
     mimetype = found.content_type if found.content_type in CONTENT_TYPES else "application/octet-stream"
-    record_ticket_access(db.session, actor=acting_user(), origin=current_origin(), action="ticket_attachment_read",
-                         ticket=ticket, detail=f"attachment {found.id}: {found.filename}")
-    response = send_file(path, mimetype=mimetype, as_attachment=True, download_name=found.filename,
-                         conditional=False, etag=False, max_age=0)
+    record_ticket_access(
+        db.session,
+        actor=acting_user(),
+        origin=current_origin(),
+        action="ticket_attachment_read",
+        ticket=ticket,
+        detail=f"attachment {found.id}: {found.filename}",
+    )
+    response = send_file(
+        path,
+        mimetype=mimetype,
+        as_attachment=True,
+        download_name=found.filename,
+        conditional=False,
+        etag=False,
+        max_age=0,
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
     response.headers["Cache-Control"] = "private, no-store"

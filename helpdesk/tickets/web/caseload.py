@@ -27,16 +27,23 @@ def _holder_id() -> int | None:
     return int(form.holder.data) if form.holder.data else None
 
 
-def _page(form: CaseloadForm | None = None, *, error: str | None = None, status: int = 200,
-          changed: int | None = None) -> tuple[str, int]:
+def _page(
+    form: CaseloadForm | None = None, *, error: str | None = None, status: int = 200, changed: int | None = None
+) -> tuple[str, int]:
     actor, holder_id = acting_user(), _holder_id()
     scope = caseload_scope(actor)
     holders = list_holders(db.session, scope)
     holder = next((h for h in holders if h.user.id == holder_id), None)
     tickets = held_by(db.session, scope, holder_id) if holder is not None and holder_id is not None else []
     return render_template(
-        "tickets/caseload.html", holders=holders, holder=holder, holder_id=holder_id, tickets=tickets,
-        takers=takers(db.session, tickets, holder_id), form=form or CaseloadForm(formdata=None), error=error,
+        "tickets/caseload.html",
+        holders=holders,
+        holder=holder,
+        holder_id=holder_id,
+        tickets=tickets,
+        takers=takers(db.session, tickets, holder_id),
+        form=form or CaseloadForm(formdata=None),
+        error=error,
         changed=changed,
     ), status
 
@@ -59,8 +66,9 @@ def _move(form: CaseloadForm) -> tuple[list[Ticket], int, User]:
     versions = _checked(form)
     # Checked before the service so that a request changed (or closed) since the page was loaded is a conflict,
     # and one of another agency or state is refused like a missing one.
-    rows = db.session.execute(select(Ticket.id, Ticket.version).where(Ticket.id.in_(versions),
-                                                                      *caseload_area(acting_user())))
+    rows = db.session.execute(
+        select(Ticket.id, Ticket.version).where(Ticket.id.in_(versions), *caseload_area(acting_user()))
+    )
     current = {ticket_id: version for ticket_id, version in rows}
     if set(current) != set(versions):
         raise TicketError("Tick only requests listed on the page.")
@@ -71,8 +79,9 @@ def _move(form: CaseloadForm) -> tuple[list[Ticket], int, User]:
     # Someone of another state is refused like an unknown id, so that ids cannot be probed for names.
     if to is None or not can_name_user(acting_user(), to):
         raise TicketError("Choose who takes the requests from the list.")
-    moved = reassign_tickets(db.session, triage(), versions, actor=acting_user(), to=to, origin=current_origin(),
-                             reason=form.reason.data)
+    moved = reassign_tickets(
+        db.session, triage(), versions, actor=acting_user(), to=to, origin=current_origin(), reason=form.reason.data
+    )
     return moved, len(versions), to
 
 
@@ -92,13 +101,17 @@ def caseload() -> ViewResult:
         moved, chosen, to = _move(form)
     except TicketConflict as exc:
         db.session.rollback()  # the page shows what is saved, not what the refused change left in memory
-        return _page(form, error=f"{exc} Nothing was moved; your selection is kept below.", status=409,
-                     changed=exc.ticket_id)
+        return _page(
+            form, error=f"{exc} Nothing was moved; your selection is kept below.", status=409, changed=exc.ticket_id
+        )
     except (TicketError, PermissionError) as exc:
         db.session.rollback()  # the page shows what is saved, not what the refused change left in memory
         message = str(exc) if isinstance(exc, TicketError) else "You may not move one of the ticked requests."
         return _page(form, error=f"Nothing was moved. {message}", status=400)
     already = chosen - len(moved)
-    flash(f"Moved {len(moved)} request{'' if len(moved) == 1 else 's'} to {to.name}"
-          + (f" ({already} already held by them)." if already else "."), "success")
+    flash(
+        f"Moved {len(moved)} request{'' if len(moved) == 1 else 's'} to {to.name}"
+        + (f" ({already} already held by them)." if already else "."),
+        "success",
+    )
     return redirect(url_for("tickets.caseload", holder=_holder_id()), 303)

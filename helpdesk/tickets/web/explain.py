@@ -64,8 +64,9 @@ def explain_page() -> tuple[str, int]:
         abort(403, NOT_ALLOWED)
     policy = triage().policy
     posted = request.method == "POST"
-    form: ExplainForm | TryPolicyForm = TryPolicyForm() if posted else ExplainForm(
-        formdata=request.args if request.args else None)
+    form: ExplainForm | TryPolicyForm = (
+        TryPolicyForm() if posted else ExplainForm(formdata=request.args if request.args else None)
+    )
     form.category.choices = choices((c.code, c.label) for c in policy.categories.values())
     lines, agency, error, policy_error, tried = None, None, None, None, False
     if posted or request.args:
@@ -84,11 +85,18 @@ def explain_page() -> tuple[str, int]:
             except PolicyError as exc:
                 error, policy_error = "The pasted policy cannot be used: nothing was previewed.", str(exc)
             else:
-                lines = explain_lines(used, form.category.data or "", agency_info(db.session, agency),
-                                      titles_from(get_library()))
+                lines = explain_lines(
+                    used, form.category.data or "", agency_info(db.session, agency), titles_from(get_library())
+                )
     return render_template(
-        "tickets/explain.html", form=form, lines=lines, agency=agency, error=error, policy_error=policy_error,
-        tried=tried, policy_text=form.policy.data if isinstance(form, TryPolicyForm) else "",
+        "tickets/explain.html",
+        form=form,
+        lines=lines,
+        agency=agency,
+        error=error,
+        policy_error=policy_error,
+        tried=tried,
+        policy_text=form.policy.data if isinstance(form, TryPolicyForm) else "",
         groups=[(state or "National office", list(group)) for state, group in groupby(agencies, _state_of)],
         command=command_line(form.category.data or "", agency) if lines and agency and not tried else None,
     ), 400 if error else 200

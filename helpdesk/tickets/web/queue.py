@@ -23,21 +23,35 @@ from helpdesk.tickets.web.queue_forms import STATUS_VIEWS, QueueBulkForm, QueueF
 from helpdesk.vocabulary import Role, Tier
 
 PER_PAGE = 25
-NO_QUEUE = "Your role has no queue of requests to work. Your own requests are under \"My requests\"."
+NO_QUEUE = 'Your role has no queue of requests to work. Your own requests are under "My requests".'
 #: The `tier` filter a role may use; "" is the role's own queue (queries.QUEUE_TIERS checks the same on the server).
 TIER_CHOICES: dict[str, list[tuple[str, str]]] = {
     Role.LOCAL_IT: [("", "Tier 1: local IT of your agency")],
-    Role.COMPACT_OFFICE: [("", "Tier 2: your state's compact office"),
-                          (Tier.LOCAL_IT, "Tier 1: local IT of your state's agencies")],
-    Role.NATIONAL_ADMIN: [("", "Tier 3: national office"), (Tier.COMPACT_OFFICE, "Tier 2: the state compact offices"),
-                          (Tier.LOCAL_IT, "Tier 1: local IT of every agency"),
-                          ("all", "Everything: every tier and state")],
-    Role.PO_SUPERVISOR: [("", "Every tier"), (Tier.LOCAL_IT, "Tier 1: local IT"),
-                         (Tier.COMPACT_OFFICE, "Tier 2: compact office"), (Tier.NATIONAL, "Tier 3: national office")],
-    Role.STATE_ADMIN: [("", "Every tier of your state"), (Tier.LOCAL_IT, "Tier 1: local IT of your state's agencies"),
-                       (Tier.COMPACT_OFFICE, "Tier 2: your state's compact office"),
-                       (Tier.NATIONAL, "Tier 3: your state's requests at the national office")],
+    Role.COMPACT_OFFICE: [
+        ("", "Tier 2: your state's compact office"),
+        (Tier.LOCAL_IT, "Tier 1: local IT of your state's agencies"),
+    ],
+    Role.NATIONAL_ADMIN: [
+        ("", "Tier 3: national office"),
+        (Tier.COMPACT_OFFICE, "Tier 2: the state compact offices"),
+        (Tier.LOCAL_IT, "Tier 1: local IT of every agency"),
+        ("all", "Everything: every tier and state"),
+    ],
+    Role.PO_SUPERVISOR: [
+        ("", "Every tier"),
+        (Tier.LOCAL_IT, "Tier 1: local IT"),
+        (Tier.COMPACT_OFFICE, "Tier 2: compact office"),
+        (Tier.NATIONAL, "Tier 3: national office"),
+    ],
+    Role.STATE_ADMIN: [
+        ("", "Every tier of your state"),
+        (Tier.LOCAL_IT, "Tier 1: local IT of your state's agencies"),
+        (Tier.COMPACT_OFFICE, "Tier 2: your state's compact office"),
+        (Tier.NATIONAL, "Tier 3: your state's requests at the national office"),
+    ],
 }
+
+
 @dataclass(frozen=True, slots=True)
 class Due:
     """A due time in words relative to now, and as the clock shows it at the agency."""
@@ -90,8 +104,10 @@ def queue_people(session: Session, user: User) -> list[User]:
     elif user.role in (Role.COMPACT_OFFICE, Role.STATE_ADMIN):
         scope = and_(User.state_code == user.state_code, User.role.in_((Role.LOCAL_IT, Role.COMPACT_OFFICE)))
     else:
-        scope = or_(and_(User.role == Role.LOCAL_IT, User.agency_id == user.agency_id),
-                    and_(User.role == Role.COMPACT_OFFICE, User.state_code == user.state_code))
+        scope = or_(
+            and_(User.role == Role.LOCAL_IT, User.agency_id == user.agency_id),
+            and_(User.role == Role.COMPACT_OFFICE, User.state_code == user.state_code),
+        )
     return list(session.scalars(select(User).where(User.is_active.is_(True), scope).order_by(User.name, User.id)))
 
 
@@ -100,9 +116,15 @@ def _queue_filter(form: QueueFilterForm, user: User, people: list[User]) -> Queu
     assignee_id = user.id if assignee == "me" else int(assignee) if assignee.isdigit() else None
     if assignee.isdigit() and user.role != Role.NATIONAL_ADMIN and assignee_id not in {p.id for p in people}:
         raise TicketError("Choose an assignee from the list.")
-    return QueueFilter(statuses=STATUS_VIEWS[form.status.data or "active"][1], category=form.category.data or None,
-                       assignee_id=assignee_id, unassigned=assignee == "none", incident_id=form.incident.data,
-                       tier=None if tier in ("", "all") else tier, everything=tier == "all")
+    return QueueFilter(
+        statuses=STATUS_VIEWS[form.status.data or "active"][1],
+        category=form.category.data or None,
+        assignee_id=assignee_id,
+        unassigned=assignee == "none",
+        incident_id=form.incident.data,
+        tier=None if tier in ("", "all") else tier,
+        everything=tier == "all",
+    )
 
 
 #: Roles that change requests from the queue in bulk (the service checks each request as well).
@@ -132,8 +154,16 @@ def render_queue(*, error: str | None = None, status: int = 200, bulk: BulkState
         try:
             filters = _queue_filter(form, user, people)
             counts = queue_counts(db.session, user, filters)
-            found = list_queue(db.session, user, filters, sort=form.sort.data or "due", page=form.page.data or 1,
-                               per_page=PER_PAGE, counts=counts, now=now)
+            found = list_queue(
+                db.session,
+                user,
+                filters,
+                sort=form.sort.data or "due",
+                page=form.page.data or 1,
+                per_page=PER_PAGE,
+                counts=counts,
+                now=now,
+            )
             late = count_overdue(db.session, user, filters, now)
         except TicketError as exc:
             filter_error = str(exc)
@@ -144,11 +174,22 @@ def render_queue(*, error: str | None = None, status: int = 200, bulk: BulkState
     args = {key: value for key, value in request.args.items() if key in QueueFilterForm.FIELDS and key != "page"}
     bulk_form = bulk.form or QueueBulkForm(formdata=None)
     return render_template(
-        "tickets/queue.html", form=form, found=found, counts=counts, error=error or filter_error, people=people,
-        args=args, read_only=user.role in READ_ONLY_QUEUES, status_views=STATUS_VIEWS, open_statuses=OPEN_STATUSES,
+        "tickets/queue.html",
+        form=form,
+        found=found,
+        counts=counts,
+        error=error or filter_error,
+        people=people,
+        args=args,
+        read_only=user.role in READ_ONLY_QUEUES,
+        status_views=STATUS_VIEWS,
+        open_statuses=OPEN_STATUSES,
         labels=labels,
-        due=partial(describe_due, now=now), late=late, bulk=bulk_form if user.role in BULK_ROLES else None,
-        picked=set(bulk_form.pick.data or []), changed=bulk.changed,
+        due=partial(describe_due, now=now),
+        late=late,
+        bulk=bulk_form if user.role in BULK_ROLES else None,
+        picked=set(bulk_form.pick.data or []),
+        changed=bulk.changed,
     ), status if filter_error is None else 400
 
 

@@ -74,16 +74,21 @@ def queue_bulk() -> ViewResult:
         abort(403, "Your role does not change requests from a queue.")
     form = QueueBulkForm()
     if not form.validate_on_submit():
-        return render_queue(error="Nothing was changed: some choices are missing or not valid.", status=400,
-                            bulk=BulkState(form))
+        return render_queue(
+            error="Nothing was changed: some choices are missing or not valid.", status=400, bulk=BulkState(form)
+        )
     try:
         versions, change = _picked(form), _change(form)
-        changed = bulk_change_tickets(db.session, triage(), versions, actor=user, change=change,
-                                      origin=current_origin())
+        changed = bulk_change_tickets(
+            db.session, triage(), versions, actor=user, change=change, origin=current_origin()
+        )
     except TicketConflict as exc:
         db.session.rollback()  # the page shows what is saved, not what the refused change left in memory
-        return render_queue(error=f"{exc} Nothing was changed; your selection is kept below.", status=409,
-                            bulk=BulkState(form, exc.ticket_id))
+        return render_queue(
+            error=f"{exc} Nothing was changed; your selection is kept below.",
+            status=409,
+            bulk=BulkState(form, exc.ticket_id),
+        )
     except PermissionError:
         abort(403, "You may not change one of the ticked requests. Nothing was changed.")
     except TicketError as exc:

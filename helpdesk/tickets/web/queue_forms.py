@@ -40,13 +40,22 @@ class _GetForm(Form):
 class QueueFilterForm(_GetForm):
     """Filters, order and page of a queue; the view sets the category and tier choices."""
 
-    status = SelectField("Status", choices=choices((value, label) for value, (label, _) in STATUS_VIEWS.items()),
-                         default="active")
+    status = SelectField(
+        "Status", choices=choices((value, label) for value, (label, _) in STATUS_VIEWS.items()), default="active"
+    )
     category = SelectField("Category", default="")
-    assignee = StringField("Assignee", default="", validators=[
-        Optional(), Regexp(r"^(me|none|\d{1,9})$", message="Choose me, unassigned or a person from the list.")])
-    incident = IntegerField("Incident number", validators=[
-        Optional(), NumberRange(min=1, max=2_000_000_000, message="Give an incident number.")])
+    assignee = StringField(
+        "Assignee",
+        default="",
+        validators=[
+            Optional(),
+            Regexp(r"^(me|none|\d{1,9})$", message="Choose me, unassigned or a person from the list."),
+        ],
+    )
+    incident = IntegerField(
+        "Incident number",
+        validators=[Optional(), NumberRange(min=1, max=2_000_000_000, message="Give an incident number.")],
+    )
     tier = SelectField("Tier", default="")
     sort = SelectField("Sort by", choices=choices(SORTS.items()), default="due")
     page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(min=1, max=100_000)])
@@ -66,12 +75,17 @@ class CaseloadForm(Form):
 
     pick = SelectMultipleField("Requests", coerce=coerce_id, validate_choice=False)
     #: "id:version" of every request listed when the page was loaded: a change since then is a conflict.
-    seen = SelectMultipleField("Seen", validate_choice=False, validators=[
-        InputRequired(message="The list of requests is missing: reload the page.")])
+    seen = SelectMultipleField(
+        "Seen",
+        validate_choice=False,
+        validators=[InputRequired(message="The list of requests is missing: reload the page.")],
+    )
     select_all = BooleanField("All of this person's requests listed below")
     to = StringField("Give them to", validators=[InputRequired(message="Choose who takes the requests."), _ID])
-    reason = TextAreaField("Reason (optional, shown in each request's history)",
-                           validators=[Optional(), Length(max=300, message="Use at most 300 characters.")])
+    reason = TextAreaField(
+        "Reason (optional, shown in each request's history)",
+        validators=[Optional(), Length(max=300, message="Use at most 300 characters.")],
+    )
 
     def seen_versions(self) -> dict[int, int] | None:
         """Return the versions seen, by request id (None when the hidden list was tampered with)."""
@@ -90,17 +104,34 @@ class QueueBulkForm(Form):
 
     pick = SelectMultipleField("Requests", validate_choice=False)
     #: "id:version" of every request listed when the page was loaded: a change since then is a conflict.
-    seen = SelectMultipleField("Seen", validate_choice=False, validators=[
-        InputRequired(message="The list of requests is missing: reload the page.")])
+    seen = SelectMultipleField(
+        "Seen",
+        validate_choice=False,
+        validators=[InputRequired(message="The list of requests is missing: reload the page.")],
+    )
     select_all = BooleanField("Every request on this page")
-    action = SelectField("Change", choices=choices([("assign", "Assign"), ("status", "Set the status")]),
-                         validators=[InputRequired(message="Choose what to change.")])
+    action = SelectField(
+        "Change",
+        choices=choices([("assign", "Assign"), ("status", "Set the status")]),
+        validators=[InputRequired(message="Choose what to change.")],
+    )
     to = StringField("Assign to", validators=[Optional(), _ID])
-    status = SelectField("Set the status to", default="", choices=choices([
-        ("", "Choose a status"), (Status.OPEN, STATUS_LABELS[Status.OPEN]),
-        (Status.PENDING, STATUS_LABELS[Status.PENDING]), (Status.RESOLVED, "Resolved (write the resolution)")]))
-    note = TextAreaField("Reason, or the resolution (shown in each request's history)",
-                         validators=[Optional(), Length(max=1000, message="Use at most 1,000 characters.")])
+    status = SelectField(
+        "Set the status to",
+        default="",
+        choices=choices(
+            [
+                ("", "Choose a status"),
+                (Status.OPEN, STATUS_LABELS[Status.OPEN]),
+                (Status.PENDING, STATUS_LABELS[Status.PENDING]),
+                (Status.RESOLVED, "Resolved (write the resolution)"),
+            ]
+        ),
+    )
+    note = TextAreaField(
+        "Reason, or the resolution (shown in each request's history)",
+        validators=[Optional(), Length(max=1000, message="Use at most 1,000 characters.")],
+    )
 
     def seen_versions(self) -> dict[int, int] | None:
         """Return the versions seen, by request id (None when the hidden list was tampered with)."""
@@ -129,5 +160,10 @@ class TryPolicyForm(Form):
 
     category = SelectField("Category", validators=[InputRequired(message="Choose a category.")])
     agency = StringField("Agency", validators=[InputRequired(message="Choose an agency."), _ID])
-    policy = TextAreaField("Routing policy to try (optional)", validators=[Optional(), Length(
-        max=MAX_POLICY_CHARS, message=f"Paste at most {MAX_POLICY_CHARS:,} characters (routing.yml only).")])
+    policy = TextAreaField(
+        "Routing policy to try (optional)",
+        validators=[
+            Optional(),
+            Length(max=MAX_POLICY_CHARS, message=f"Paste at most {MAX_POLICY_CHARS:,} characters (routing.yml only)."),
+        ],
+    )

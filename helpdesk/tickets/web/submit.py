@@ -82,9 +82,12 @@ def _allow_uploads(endpoint: str | None, values: dict[str, object] | None) -> No
 def _too_large(exc: RequestEntityTooLarge) -> Response:
     if request.endpoint not in UPLOAD_ENDPOINTS:
         return error_response(413, exc.description or "The request is too large.")
-    return error_response(413, f"The files are too large: attach at most {MAX_FILES} files of up to "
-                               f"{size_words(max_attachment_bytes())} each. Nothing was sent: go back, choose "
-                               "smaller files, and send it again.")
+    return error_response(
+        413,
+        f"The files are too large: attach at most {MAX_FILES} files of up to "
+        f"{size_words(max_attachment_bytes())} each. Nothing was sent: go back, choose "
+        "smaller files, and send it again.",
+    )
 
 
 def _render(form: RequestForm, *, error: str | None = None, status: int = 200) -> tuple[str, int]:
@@ -93,8 +96,15 @@ def _render(form: RequestForm, *, error: str | None = None, status: int = 200) -
     selected = form.category.data if form.category.data in codes else None
     if not IDEMPOTENCY_KEY.match(form.idempotency_key.data or ""):
         form.idempotency_key.data = secrets.token_urlsafe(24)  # one per form: a resend returns the first ticket
-    return render_template("tickets/submit.html", form=form, checklists=found, selected=selected, error=error,
-                           max_files=MAX_FILES, max_size=size_words(max_attachment_bytes())), status
+    return render_template(
+        "tickets/submit.html",
+        form=form,
+        checklists=found,
+        selected=selected,
+        error=error,
+        max_files=MAX_FILES,
+        max_size=size_words(max_attachment_bytes()),
+    ), status
 
 
 @bp.route("/requests/new", methods=["GET", "POST"])
@@ -135,10 +145,19 @@ def _file(form: RequestForm, uploads: list[Upload]) -> Submission:
     suggestions = [*form.suggestion_list(), *shown]
     with AttachmentStore(attachment_dir()) as store:
         submission = submit_ticket(
-            db.session, triage(), reporter=user, category=category, subject=form.subject.data or "",
-            description=form.description.data or "", tried=form.tried.data or "", affected=form.affected.data or "",
+            db.session,
+            triage(),
+            reporter=user,
+            category=category,
+            subject=form.subject.data or "",
+            description=form.description.data or "",
+            tried=form.tried.data or "",
+            affected=form.affected.data or "",
             suggestions=list(dict.fromkeys(suggestions))[:MAX_SUGGESTIONS],
-            idempotency_key=form.idempotency_key.data or "", origin=origin, now=now)
+            idempotency_key=form.idempotency_key.data or "",
+            origin=origin,
+            now=now,
+        )
         if submission.created and uploads:  # a resend of the same form: its files came with the first one
             store.save(db.session, submission.ticket, uploads, uploader=user, origin=origin, now=now, touch=False)
     return submission
@@ -165,8 +184,15 @@ def deflect() -> Response:
         abort(400, " ".join(str(p) for p in problems) or "The form could not be read: please try again.")
     answer = form.answer.data or None
     try:
-        record_deflection(db.session, triage(), user=acting_user(), category=form.category.data or "",
-                          answer=answer, origin=current_origin(), query=form.query.data or None)
+        record_deflection(
+            db.session,
+            triage(),
+            user=acting_user(),
+            category=form.category.data or "",
+            answer=answer,
+            origin=current_origin(),
+            query=form.query.data or None,
+        )
     except TicketError as exc:  # a bad deflection is a bad form here (400), not the API's 422
         abort(400, str(exc))
     flash("Glad that helped — no request was filed.", "success")
@@ -182,8 +208,17 @@ def my_requests() -> tuple[str, int]:
     form = MyRequestsFilterForm(formdata=request.args)
     valid = form.validate()
     status = (form.status.data or "all") if valid else "all"
-    found = list_my_requests(db.session, acting_user(), statuses=STATUS_FILTERS[status][1],
-                             page=(form.page.data or 1) if valid else 1)
+    found = list_my_requests(
+        db.session, acting_user(), statuses=STATUS_FILTERS[status][1], page=(form.page.data or 1) if valid else 1
+    )
     labels = {code: category.label for code, category in triage().policy.categories.items()}
-    return render_template("tickets/my_requests.html", form=form, found=found, status=status, filters=STATUS_FILTERS,
-                           labels=labels, tiers=TIER_WORDS, statuses=REPORTER_STATUS_WORDS), 200 if valid else 400
+    return render_template(
+        "tickets/my_requests.html",
+        form=form,
+        found=found,
+        status=status,
+        filters=STATUS_FILTERS,
+        labels=labels,
+        tiers=TIER_WORDS,
+        statuses=REPORTER_STATUS_WORDS,
+    ), 200 if valid else 400

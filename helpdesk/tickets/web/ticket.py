@@ -25,10 +25,19 @@ from helpdesk.vocabulary import STATUS_LABELS
 STATUS_WORDS = STATUS_LABELS
 AFFECTED_WORDS = {"me": "Just me", "location": "Others at my location too", "unknown": "Don't know"}
 EVENT_WORDS = {
-    "submitted": "Request submitted", "routed": "Routed", "incident": "Grouped with similar reports",
-    "reply": "Reply", "note": "Internal note", "status": "Status changed", "resolved": "Resolved",
-    "closed": "Closed", "reopened": "Reopened", "reopen_requested": "Asked to reopen", "escalated": "Escalated",
-    "assigned": "Assigned", "attached": "File attached",
+    "submitted": "Request submitted",
+    "routed": "Routed",
+    "incident": "Grouped with similar reports",
+    "reply": "Reply",
+    "note": "Internal note",
+    "status": "Status changed",
+    "resolved": "Resolved",
+    "closed": "Closed",
+    "reopened": "Reopened",
+    "reopen_requested": "Asked to reopen",
+    "escalated": "Escalated",
+    "assigned": "Assigned",
+    "attached": "File attached",
 }
 #: History entries shown as "what changed" after a conflict when the page did not say what it had shown.
 RECENT_CHANGES = 3
@@ -54,8 +63,10 @@ class Suggestion:
 
 def set_assignees(form: AssignForm, ticket: Ticket) -> None:
     """Offer the named, active people who may hold the ticket now."""
-    form.assignee.choices = [SelectChoice(str(user.id), f"{user.name} ({user.role_label})")
-                             for user in assignment_candidates(db.session, ticket)]
+    form.assignee.choices = [
+        SelectChoice(str(user.id), f"{user.name} ({user.role_label})")
+        for user in assignment_candidates(db.session, ticket)
+    ]
 
 
 def _suggestions(ticket: Ticket) -> list[Suggestion]:
@@ -98,14 +109,25 @@ def render_ticket(ticket: Ticket, *, refusal: Refusal | None = None, status: int
     incident, notice = _incident(ticket)
     category = triage().policy.categories.get(ticket.category)
     return render_template(
-        "tickets/ticket.html", ticket=ticket, viewer=viewer, zone=ticket.agency.time_zone,
-        staff=sees_internal(viewer, ticket), forms=forms,
-        refusal=refusal, kept=refusal.form.text() if refusal and refusal.action not in forms else "",
-        events=events, changed={event.id for event in _changed(events, refusal)},
-        seen=max((event.id for event in events), default=0), tier=tier_words(ticket),
-        category=category.label if category else ticket.category, status_words=STATUS_WORDS,
-        affected=AFFECTED_WORDS.get(ticket.affected, ticket.affected), event_words=EVENT_WORDS,
-        incident=incident, notice=notice, suggestions=_suggestions(ticket),
+        "tickets/ticket.html",
+        ticket=ticket,
+        viewer=viewer,
+        zone=ticket.agency.time_zone,
+        staff=sees_internal(viewer, ticket),
+        forms=forms,
+        refusal=refusal,
+        kept=refusal.form.text() if refusal and refusal.action not in forms else "",
+        events=events,
+        changed={event.id for event in _changed(events, refusal)},
+        seen=max((event.id for event in events), default=0),
+        tier=tier_words(ticket),
+        category=category.label if category else ticket.category,
+        status_words=STATUS_WORDS,
+        affected=AFFECTED_WORDS.get(ticket.affected, ticket.affected),
+        event_words=EVENT_WORDS,
+        incident=incident,
+        notice=notice,
+        suggestions=_suggestions(ticket),
         attachments=list_attachments(db.session, ticket),
         take="assign" in forms and ticket.assignee_id != viewer.id and can_be_assigned(viewer, ticket),
         close_days=triage().policy.auto_close.days,
@@ -116,6 +138,5 @@ def render_ticket(ticket: Ticket, *, refusal: Refusal | None = None, status: int
 def ticket(ticket_id: int) -> tuple[str, int]:
     """Show one request to its reporter and the people who work it (another state's request answers 404)."""
     found = ticket_or_404(ticket_id)
-    record_ticket_access(db.session, actor=acting_user(), origin=current_origin(), action="ticket_viewed",
-                         ticket=found)
+    record_ticket_access(db.session, actor=acting_user(), origin=current_origin(), action="ticket_viewed", ticket=found)
     return render_ticket(found)

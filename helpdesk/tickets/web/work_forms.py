@@ -37,10 +37,14 @@ class TicketActionForm(Form):
     #: The field holding what the person wrote, kept on the page when the change is refused.
     TEXT_FIELD: ClassVar[str] = ""
 
-    version = IntegerField("Version", widget=HiddenInput(),
-                           validators=[InputRequired(message=STALE), NumberRange(min=1, max=MAX_ID, message=STALE)])
-    seen = IntegerField("Last event seen", widget=HiddenInput(),
-                        validators=[Optional(), NumberRange(min=0, max=MAX_ID)])
+    version = IntegerField(
+        "Version",
+        widget=HiddenInput(),
+        validators=[InputRequired(message=STALE), NumberRange(min=1, max=MAX_ID, message=STALE)],
+    )
+    seen = IntegerField(
+        "Last event seen", widget=HiddenInput(), validators=[Optional(), NumberRange(min=0, max=MAX_ID)]
+    )
 
     def text(self) -> str:
         """Return what the person wrote into the form."""
@@ -54,8 +58,11 @@ class ReplyForm(TicketActionForm):
     body = TextAreaField("Your reply", validators=_required("Write your reply first."))
     attachments = MultipleFileField("Attach files (optional)")
     status = SelectField(  # type: ignore[call-arg]  # invalid_*_message: WTForms 3.3, not in types-WTForms 3.2
-        "Then set the status to", choices=[SelectChoice("", "Leave it as it is"), *STATUS_CHOICES], default="",
-        invalid_choice_message=_OPEN_OR_PENDING)
+        "Then set the status to",
+        choices=[SelectChoice("", "Leave it as it is"), *STATUS_CHOICES],
+        default="",
+        invalid_choice_message=_OPEN_OR_PENDING,
+    )
 
 
 class NoteForm(TicketActionForm):
@@ -70,8 +77,11 @@ class StatusForm(TicketActionForm):
 
     TEXT_FIELD = "reason"
     status = SelectField(  # type: ignore[call-arg]  # invalid_*_message: WTForms 3.3, not in types-WTForms 3.2
-        "New status", choices=STATUS_CHOICES, invalid_choice_message=_OPEN_OR_PENDING,
-        validators=[InputRequired(message=_OPEN_OR_PENDING)])
+        "New status",
+        choices=STATUS_CHOICES,
+        invalid_choice_message=_OPEN_OR_PENDING,
+        validators=[InputRequired(message=_OPEN_OR_PENDING)],
+    )
     reason = TextAreaField("Why (optional)", validators=_optional())
 
 
@@ -87,8 +97,12 @@ class AssignForm(TicketActionForm):
 
     TEXT_FIELD = "reason"
     assignee = SelectField(  # type: ignore[call-arg]  # invalid_*_message: WTForms 3.3, not in types-WTForms 3.2
-        "Assign to", coerce=coerce_id, invalid_value_message=_NOT_OFFERED, invalid_choice_message=_NOT_OFFERED,
-        validators=[InputRequired(message="Choose the person who takes the request.")])
+        "Assign to",
+        coerce=coerce_id,
+        invalid_value_message=_NOT_OFFERED,
+        invalid_choice_message=_NOT_OFFERED,
+        validators=[InputRequired(message="Choose the person who takes the request.")],
+    )
     reason = TextAreaField("Why (optional)", validators=_optional())
 
 
@@ -97,28 +111,37 @@ class EscalateForm(TicketActionForm):
 
     TEXT_FIELD = "checked"
     ruled_out = BooleanField("I ruled out local causes: this computer, this office's network and the account")
-    checked = TextAreaField("What you checked", validators=_required("Say what you checked before escalating.",
-                                                                      MAX_EXPLANATION))
+    checked = TextAreaField(
+        "What you checked", validators=_required("Say what you checked before escalating.", MAX_EXPLANATION)
+    )
 
 
 class ReopenForm(TicketActionForm):
     """Why a resolved or closed request is opened again (compact office and national staff)."""
 
     TEXT_FIELD = "reason"
-    reason = TextAreaField("Why it is reopened",
-                           validators=_required("Say why the request is reopened.", MAX_EXPLANATION))
+    reason = TextAreaField(
+        "Why it is reopened", validators=_required("Say why the request is reopened.", MAX_EXPLANATION)
+    )
 
 
 class AskReopenForm(TicketActionForm):
     """The reporter's request to reopen a closed request."""
 
     TEXT_FIELD = "reason"
-    reason = TextAreaField("Why it should be reopened",
-                           validators=_required("Say why the request should be reopened.", MAX_EXPLANATION))
+    reason = TextAreaField(
+        "Why it should be reopened", validators=_required("Say why the request should be reopened.", MAX_EXPLANATION)
+    )
 
 
 #: The form of each action of actions.ACTIONS.
 FORMS: dict[str, type[TicketActionForm]] = {
-    "reply": ReplyForm, "note": NoteForm, "status": StatusForm, "resolve": ResolveForm, "assign": AssignForm,
-    "escalate": EscalateForm, "reopen": ReopenForm, "ask_reopen": AskReopenForm,
+    "reply": ReplyForm,
+    "note": NoteForm,
+    "status": StatusForm,
+    "resolve": ResolveForm,
+    "assign": AssignForm,
+    "escalate": EscalateForm,
+    "reopen": ReopenForm,
+    "ask_reopen": AskReopenForm,
 }
