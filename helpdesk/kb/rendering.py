@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from html.parser import HTMLParser
@@ -89,8 +90,9 @@ def sanitize_html(raw_html: str) -> str:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def render_markdown(text: str) -> str:
-    """Render Markdown to sanitised HTML."""
+    """Render Markdown to sanitised HTML (remembered per text: the library is rebuilt from the same texts)."""
     return sanitize_html(_markdown().convert(text))
 
 
