@@ -7,8 +7,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
-from flask import current_app
+from flask import Response, current_app, make_response
 from flask_wtf.csrf import generate_csrf
+
+from helpdesk.kb.conditional import not_modified, page_etag, with_etag
 
 #: Stands for the session's CSRF token in a kept page (pages never hold NUL: the text normaliser removes it).
 _TOKEN = "\0csrf-token\0"
@@ -52,14 +54,19 @@ def _cache() -> PageCache:
     return cache
 
 
-def render_shared(key: Hashable | None, render: Callable[[], str]) -> str:
-    """Return the page for `key` (everything it shows) with this session's token; render and keep it on a miss.
+def shared_page(parts: tuple[Hashable, ...], render: Callable[[], str]) -> Response:
+    """Answer a GET page made of `parts` (everything it shows): 304 when the browser has it, else the kept page.
 
-    `key` is None where the page may not be shared: signed in, or about to show a flashed message (`page_etag`
-    decides that for the conditional GET already, so callers pass a key only when they got an ETag).
+    Only pages that get an ETag are shared: `page_etag` refuses signed-in pages and ones about to show a flash.
     """
-    if key is None:
-        return render()
+    etag = page_etag(*parts)
+    if cached := not_modified(etag):
+        return cached
+    return with_etag(make_response(render() if etag is None else _render_shared(parts, render)), etag)
+
+
+def _render_shared(key: Hashable, render: Callable[[], str]) -> str:
+    """Return the page for `key` with this session's token; render and keep it on a miss."""
     token = generate_csrf()
     cache = _cache()
     kept = cache.get(key)

@@ -11,11 +11,10 @@ from helpdesk.extensions import db
 from helpdesk.kb import get_library
 from helpdesk.kb.articles import Article
 from helpdesk.kb.comments import list_comments
-from helpdesk.kb.conditional import not_modified, page_etag, with_etag
 from helpdesk.kb.editing import redirect_target
 from helpdesk.kb.forms import CommentForm, HideCommentForm, VoteForm, VoteReasonForm
 from helpdesk.kb.models import Vote
-from helpdesk.kb.page_cache import render_shared
+from helpdesk.kb.page_cache import shared_page
 from helpdesk.kb.services import (
     VoteCounts,
     add_vote_reason,
@@ -43,16 +42,13 @@ def home() -> Response:
     """Show the search box, the sections with their articles and the most helpful articles."""
     library = get_library()
     counts = get_vote_counts_many(db.session, list(library.articles))
-    etag = page_etag("home", library.fingerprint, sorted((s, c.helpful, c.total) for s, c in counts.items()))
-    if cached := not_modified(etag):
-        return cached
-    key = ("home", library.fingerprint, tuple(sorted((s, c.helpful, c.total) for s, c in counts.items())))
+    shown = tuple(sorted((s, c.helpful, c.total) for s, c in counts.items()))
 
     def render() -> str:
         most_helpful = [library.articles[s] for s in rank_most_helpful(counts, list(library.articles))]
         return render_template("kb/home.html", library=library, counts=counts, most_helpful=most_helpful)
 
-    return with_etag(make_response(render_shared(key if etag else None, render)), etag)
+    return shared_page(("home", library.fingerprint, shown), render)
 
 
 @bp.get("/sections/<slug>")
@@ -118,12 +114,8 @@ def article(slug: str) -> Response:
         abort(404)
     stats, my_vote = get_stats(db.session, found.slug), my_vote_on(found.slug)
     mine = (my_vote.helpful, bool(my_vote.reason)) if my_vote else None
-    etag = page_etag("article", get_library().fingerprint, found.slug, stats, mine)
-    if cached := not_modified(etag):
-        return cached
-    key = ("article", get_library().fingerprint, found.slug, stats, mine)
-    page = render_shared(key if etag else None, lambda: render_article(found, stats=stats, my_vote=my_vote)[0])
-    return with_etag(make_response(page), etag)
+    parts = ("article", get_library().fingerprint, found.slug, stats, mine)
+    return shared_page(parts, lambda: render_article(found, stats=stats, my_vote=my_vote)[0])
 
 
 @bp.post("/articles/<slug>/vote")
@@ -166,7 +158,7 @@ def sitemap() -> Response:
     """List the home page, the sections and the published articles for search engines (never a draft)."""
     from xml.sax.saxutils import escape
 
-    from flask import current_app, make_response
+    from flask import current_app
 
     library, base = get_library(), current_app.config["BASE_URL"].rstrip("/")
     urls = (

@@ -104,9 +104,6 @@ _BATCH = Table(
 SWEEP_CACHE_KIB = 65_536
 
 
-_table = table_of
-
-
 @contextmanager
 def _roomy_cache(session: Session) -> Iterator[None]:
     """Give this SQLite connection a larger page cache for the block, then restore its own size."""
@@ -248,13 +245,13 @@ class EscalationWriter:
         if moved != len(rows):
             raise TicketConflict(rows[0][0])
         session.execute(
-            insert(_table(TicketEvent)).from_select(
+            insert(table_of(TicketEvent)).from_select(
                 ["ticket_id", "actor_id", "created_at", "kind", "public", "body", "reason"],
                 select(batch.c.id, null(), now, literal("escalated"), true(), null(), batch.c.route_reason),
             )
         )
         session.execute(
-            insert(_table(AuditEvent)).from_select(  # the columns record_event writes
+            insert(table_of(AuditEvent)).from_select(  # the columns record_event writes
                 [
                     "created_at",
                     "action",
@@ -297,7 +294,7 @@ class EscalationWriter:
 
     def _update(self, rows: list[tuple[int, int, str, str | None]], now: Any) -> int:
         """Update the batch's tickets, one statement per group; return how many rows changed."""
-        session, batch, ticket, moved = self._session, _BATCH, _table(Ticket), 0
+        session, batch, ticket, moved = self._session, _BATCH, table_of(Ticket), 0
         for group, move in enumerate(self._moves):
             # The rows were read (and on PostgreSQL locked) in this transaction: their versions cannot have moved.
             # cast: Session.execute is declared to return a Result; an UPDATE's is a CursorResult (rowcount).
