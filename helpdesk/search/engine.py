@@ -247,20 +247,22 @@ class SearchEngine:
         self, source: OpenIndex | FallbackIndex, text: str, *, typeahead: bool
     ) -> tuple[QueryPlan, int, list[Candidate]]:
         """Return the query plan, the number of relevant documents and the fused candidates, best first."""
+        vectors = self.semantic.vectors(source)  # first: with them, the lexical side is weighted for fusion
         if isinstance(source, OpenIndex):
             with source.serving():  # the generation's warm-up steps aside meanwhile
                 plan = plan_query(text, self.synonyms, source.vocabulary(), source.known_stem, typeahead=typeahead)
-                total, lexical = source.run(plan, CANDIDATES, LEX_SHARE) if plan.concepts else (0, [])
+                hybrid = vectors is not None
+                total, lexical = source.run(plan, CANDIDATES, LEX_SHARE, hybrid=hybrid) if plan.concepts else (0, [])
         else:
             plan = plan_query(text, self.synonyms, source.vocabulary, typeahead=typeahead)
             total, lexical = source.run(plan, CANDIDATES, LEX_SHARE) if plan.concepts else (0, [])
-        vectors = self.semantic.vectors(source)
         vector = self.semantic.query_vector(meaning_text(text, plan)) if vectors is not None and plan.concepts else None
+        scores, shares = [(k, s) for k, s, _ in lexical], {k: share for k, _, share in lexical}
         if vectors is None or vector is None:
-            candidates = fuse(lexical, None)
+            candidates = fuse(scores, None, shares=shares)
         else:
-            semantic, similarity, close = self.semantic.rank(vectors, vector, [k for k, _ in lexical])
-            candidates = fuse(lexical, semantic, similarity)
+            semantic, similarity, close = self.semantic.rank(vectors, vector, [k for k, _ in scores])
+            candidates = fuse(scores, semantic, similarity, shares=shares)
             total = max(total, close)
         relevant = sum(1 for c in candidates if c.relevant)
         return plan, max(total, relevant) if relevant else 0, candidates

@@ -60,11 +60,14 @@ def fuse(
     similarity: dict[str, float] | None = None,
     *,
     method: str | None = None,
+    shares: dict[str, float] | None = None,
 ) -> list[Candidate]:
     """Return the candidates of both rankings, best first, each marked relevant / confident or not.
 
     `similarity` gives the cosine of documents outside the semantic top (so that every lexical candidate is
-    judged on its meaning too); without `semantic` the ranking is the lexical one.
+    judged on its meaning too); without `semantic` the ranking is the lexical one. `shares`: each lexical
+    candidate's share of the best as the relevance floor judges it, when the floor's field weights are not the
+    ranking's (scoring.FLOOR_FIELD_BOOSTS); by default its share of the best score of `lexical`.
     """
     found: dict[str, Candidate] = {}
     for rank, (key, score) in enumerate(lexical, start=1):
@@ -83,9 +86,10 @@ def fuse(
     spread = (high - low) or 1.0
     for cand in found.values():
         share = cand.lex_score / best_lex
+        judged = (shares or {}).get(cand.key, share)  # what the relevance floor judges
         if semantic is None:
             cand.fused = cand.lex_score
-            cand.relevant, cand.confident = share >= LEX_SHARE, share >= LEX_CONFIDENT_SHARE
+            cand.relevant, cand.confident = judged >= LEX_SHARE, judged >= LEX_CONFIDENT_SHARE
             continue
         sim = cand.sem_score if cand.sem_score is not None else 0.0
         if method == "blend":
@@ -95,6 +99,6 @@ def fuse(
             cand.fused = BLEND_WEIGHT * share + (1 - BLEND_WEIGHT) * meaning
         else:
             cand.fused = sum(1.0 / (RRF_K + r) for r in (cand.lex_rank, cand.sem_rank) if r is not None)
-        cand.relevant = sim >= SEM_FLOOR or share >= LEX_SHARE
-        cand.confident = sim >= SEM_CONFIDENT or share >= LEX_CONFIDENT_SHARE
+        cand.relevant = sim >= SEM_FLOOR or judged >= LEX_SHARE
+        cand.confident = sim >= SEM_CONFIDENT or judged >= LEX_CONFIDENT_SHARE
     return sorted(found.values(), key=lambda c: (-c.fused, c.key))

@@ -26,7 +26,8 @@ from helpdesk.search.synonyms import SynonymTable
 if TYPE_CHECKING:
     from whoosh.searching import Searcher
 
-Ranked = tuple[int, list[tuple[str, float]]]  # (number of matching documents, [(document key, score)] best first)
+#: (number of matching documents, [(document key, score, share of the best for the relevance floor)] best first)
+Ranked = tuple[int, list[tuple[str, float, float]]]
 Key = tuple[str, tuple[str, ...]]  # (field, stems): one word, or the words of a phrase
 Segment = tuple[str, int]  # (segment id, documents): a segment's files never change, only its deletions
 #: Impacts kept in memory per generation, in postings (9 bytes each with the term frequency): common terms are
@@ -326,19 +327,19 @@ class OpenIndex:
             with self._serving_lock:
                 self._serving -= 1
 
-    def run(self, plan: QueryPlan, limit: int, floor_share: float = 0.0) -> Ranked:
-        """Return the matching documents, best first."""
+    def run(self, plan: QueryPlan, limit: int, floor_share: float = 0.0, *, hybrid: bool = False) -> Ranked:
+        """Return the matching documents, best first (`hybrid`: weighted to be fused with the semantic side)."""
         with self._lock:
             if self.closed:
                 raise IndexUnusable(f"index generation {self.name} was closed")
-            total, top = rank(plan, self._postings, limit, floor_share)
+            total, top = rank(plan, self._postings, limit, floor_share, hybrid=hybrid)
             # A generation never changes: each document's key is read from the stored fields once, not per query
             # (50 candidates a query made the stored-field reads a tenth of its lexical cost).
             keys = self._keys
-            for d, _ in top:
+            for d, _, _ in top:
                 if d not in keys:
                     keys[d] = self._searcher.stored_fields(d)["key"]
-            return total, [(keys[d], score) for d, score in top]
+            return total, [(keys[d], score, share) for d, score, share in top]
 
     def stored_keys(self) -> list[str]:
         """Return the key of every document (reads all stored fields: for checks, not for queries)."""
@@ -394,4 +395,4 @@ class FallbackIndex:
     def run(self, plan: QueryPlan, limit: int, floor_share: float = 0.0) -> Ranked:
         """Return the matching documents, best first."""
         total, top = rank(plan, self._lookup, limit, floor_share)
-        return total, [(self.keys[d], score) for d, score in top]
+        return total, [(self.keys[d], score, share) for d, score, share in top]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from array import array
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from helpdesk.search.analysis import STOP_WORDS
 from helpdesk.search.engine import SearchEngine
 from helpdesk.search.fusion import fuse
 from helpdesk.search.query import plan_query
+from helpdesk.search.scoring import Postings, rank
 from helpdesk.search.synonyms import SynonymTable
 
 LOGIN_Q = "what-do-i-do-when-i-get-an-error-or-if-i-cant-log-into-icots"
@@ -96,6 +98,65 @@ def test_meaning_finds_an_answer_that_shares_no_word(tmp_path: Path, small_kb: L
     finally:
         lexical.close()
         hybrid.close()
+
+
+EXPORTS = """---
+title: Reports
+section: reports
+---
+Running reports.
+
+## How do I export a report?
+
+Open the report and choose Export: a spreadsheet downloads.
+"""
+SHARING = """---
+title: Sharing
+section: reports
+---
+Working together.
+
+## Can my supervisor see my work?
+
+Yes: your supervisor can open any report you save, and export it too.
+"""
+
+
+def test_beside_meaning_the_answer_counts_like_the_question(tmp_path: Path, model_dir: Path) -> None:
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "exports.md").write_text(EXPORTS, encoding="utf-8")
+    (kb / "sharing.md").write_text(SHARING, encoding="utf-8")
+    store = LibraryStore(kb, check_interval=0)
+    lexical = SearchEngine(tmp_path / "lexical", store.current)
+    hybrid = SearchEngine(tmp_path / "hybrid", store.current, embedding_model=model_dir)
+    try:
+        lexical.ensure_index()
+        hybrid.ensure_index()
+        question, answer = "exports#how-do-i-export-a-report", "sharing#can-my-supervisor-see-my-work"
+        alone = {row["key"]: row["lexical_score"] for row in lexical.explain("export")}
+        beside = {row["key"]: row["lexical_score"] for row in hybrid.explain("export")}
+        # Alone, "export" in a question outweighs it in an answer 2.5 to 1; beside meaning, the question's
+        # words count once, like the answer's.
+        assert alone[answer] / alone[question] < 0.5 * beside[answer] / beside[question]
+    finally:
+        lexical.close()
+        hybrid.close()
+
+
+def _postings(fields: dict[str, list[int]]) -> Callable[[str, tuple[str, ...]], Postings]:
+    """Postings of one word: the documents holding it in each field, each with impact 1."""
+    return lambda field, terms: (array("i", fields.get(field, [])), array("f", [1.0] * len(fields.get(field, []))))
+
+
+def test_the_floor_judges_as_without_meaning_while_the_ranking_weighs_fields_evenly() -> None:
+    plan = plan_query("export", SynonymTable())
+    postings = _postings({"question": [1], "answer": [2], "topic": [3]})
+    total, ranked = rank(plan, postings, 10, 0.5)
+    assert ranked == [(1, 2.5, 1.0), (3, 2.5, 1.0), (2, 1.0, 0.4)] and total == 2
+    total, ranked = rank(plan, postings, 10, 0.5, hybrid=True)
+    # Evenly weighted in the ranking; judged with the question's weight, the title weighed like the text.
+    assert ranked == [(1, 1.0, 1.0), (2, 1.0, 0.4), (3, 1.0, 0.4)] and total == 1
 
 
 def test_i_cant_log_in_counts_only_relevant_answers(hybrid: SearchEngine) -> None:
