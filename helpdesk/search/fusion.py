@@ -15,13 +15,14 @@ RRF_K = 60
 FUSION = "blend"
 #: Share of the lexical score in the blend: the best weight on the whole devset (a grid of 0.1 steps), the same
 #: weight both 2-fold halves pick within 0.1 (re-checked with titles in the embedded texts: 0.1 ties 0.2 on one
-#: half, 0.2 wins the other); never tuned per query.
+#: half, 0.2 wins the other; and with scoring.HYBRID_FIELD_BOOSTS: both halves pick 0.2); never tuned per query.
 BLEND_WEIGHT = 0.2
 #: The relevance floor. A document counts as a match when its meaning is close to the query's (cosine) or,
-#: lexically, when it scores a fair share of the best document: sharing one common word is not enough. Of the
-#: candidates of the devset's queries, these keep 78% of the documents of relevant articles (which include their
-#: other questions) and drop 79% of the others (bench/relevance.py --floors). Lower floors (0.25) or "the top 3
-#: in meaning always count" gained one devset query and let nonsense ("passw" as a finished query) match.
+#: lexically, when it scores a fair share of the best document (as scoring.FLOOR_FIELD_BOOSTS weigh it): sharing
+#: one common word is not enough. Of the candidates of the devset's queries, these keep 77% of the documents of
+#: relevant articles (which include their other questions) and drop 78% of the others (bench/relevance.py
+#: --floors). Lower floors (0.25) or "the top 3 in meaning always count" gained one devset query and let nonsense
+#: ("passw" as a finished query) match.
 SEM_FLOOR = 0.35
 LEX_SHARE = 0.35
 #: Typeahead and "Answers that may help" show only answers this close in meaning (above ~95% of irrelevant
