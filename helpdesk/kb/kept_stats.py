@@ -18,6 +18,7 @@ from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from helpdesk.extensions import db
 from helpdesk.kb.stats import CHANGED_SLUGS, Stats, get_stats, get_stats_many
 from helpdesk.kb.voters import known_voter_key
 
@@ -83,17 +84,19 @@ def _kept() -> KeptStats | None:
     return kept
 
 
-def article_stats(session: Session, slug: str) -> Stats:
+# The request's session is asked for only when a read is due: a kept answer leaves the request without one, so it
+# ends without a commit either.
+def article_stats(slug: str) -> Stats:
     """Return the article's counters for the current reader (kept ones for a new visitor)."""
     kept = _kept()
     if kept is None:
-        return get_stats(session, slug)
-    return kept.get(slug, lambda: get_stats(session, slug))
+        return get_stats(db.session, slug)
+    return kept.get(slug, lambda: get_stats(db.session, slug))
 
 
-def all_stats(session: Session) -> dict[str, Stats]:
+def all_stats() -> dict[str, Stats]:
     """Return every article's counters that has a row, for the current reader (kept ones for a new visitor)."""
     kept = _kept()
     if kept is None:
-        return get_stats_many(session)
-    return kept.get(_ALL, lambda: get_stats_many(session))
+        return get_stats_many(db.session)
+    return kept.get(_ALL, lambda: get_stats_many(db.session))

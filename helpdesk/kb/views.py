@@ -42,9 +42,7 @@ def home() -> Response:
     """Show the search box, the sections with their articles and the most helpful articles."""
     library = get_library()
     counts = {
-        slug: VoteCounts(s.helpful, s.total)
-        for slug, s in all_stats(db.session).items()
-        if s.total and slug in library.articles
+        slug: VoteCounts(s.helpful, s.total) for slug, s in all_stats().items() if s.total and slug in library.articles
     }
     shown = tuple(sorted((s, c.helpful, c.total) for s, c in counts.items()))
 
@@ -116,7 +114,7 @@ def article(slug: str) -> Response:
         if moved is not None and get_library().get(moved) is not None:
             return redirect(url_for("kb.article", slug=moved), 301)
         abort(404)
-    stats, my_vote = article_stats(db.session, found.slug), my_vote_on(found.slug)
+    stats, my_vote = article_stats(found.slug), my_vote_on(found.slug)
     mine = (my_vote.helpful, bool(my_vote.reason)) if my_vote else None
     parts = ("article", get_library().fingerprint, found.slug, stats, mine)
     return shared_page(parts, lambda: render_article(found, stats=stats, my_vote=my_vote)[0])
