@@ -10,7 +10,7 @@ from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from helpdesk import ids, request_limits
+from helpdesk import cookie_session, ids, request_limits
 from helpdesk.config import PROJECT_ROOT, Settings, instance_secret
 from helpdesk.failover import HelpdeskFlask
 
@@ -61,6 +61,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.logger.warning(warning)
     app.jinja_env.bytecode_cache = _BYTECODE  # created here, after the settings it reads
     ids.init_app(app)
+    cookie_session.init_app(app)
     request_limits.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Mapping, Sequence
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
 import click
@@ -130,6 +131,20 @@ def _worker_app() -> Any:
     return app
 
 
+#: The environ entries gunicorn's plain access-log atoms (h, u, r, m, U, q, H, f, a) read.
+_ATOM_ENVIRON = (
+    "REMOTE_ADDR",
+    "REQUEST_METHOD",
+    "RAW_URI",
+    "SERVER_PROTOCOL",
+    "PATH_INFO",
+    "QUERY_STRING",
+    "HTTP_REFERER",
+    "HTTP_USER_AGENT",
+    "HTTP_AUTHORIZATION",
+)
+
+
 def _run_gunicorn(host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
     from gunicorn.glogging import Logger
@@ -138,6 +153,11 @@ def _run_gunicorn(host: str, port: int, workers: int) -> None:
         """Access log without the secret tokens of password links (/reset/<token>)."""
 
         def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> _AtomsDict:
+            if "{" not in self.cfg.access_log_format:
+                # The format names no header or environ variable ("{...}i/o/e"): gunicorn would still copy every
+                # one of them into the atoms (half the line's cost); give it only what the plain atoms read.
+                environ, req = {key: environ[key] for key in _ATOM_ENVIRON if key in environ}, ()
+                resp = SimpleNamespace(status=resp.status, sent=getattr(resp, "sent", None), headers=())
             atoms = super().atoms(resp, req, environ, request_time)
             plain = cast(dict[str, Any], atoms)  # the same dict, its keys picked by a loop (a TypedDict wants literals)
             for key in ("r", "U", "q", "f"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import urllib.error
 import urllib.request
@@ -28,7 +29,12 @@ def test_the_access_log_shows_a_reset_link_without_its_token(tmp_path: Path) -> 
     process, base = start_server(tmp_path, workers=1)
     log_path = tmp_path / "server.log"
     try:
-        _fetch(urllib.request.Request(f"{base}/reset/{TOKEN}?from=mail", headers={"Referer": f"{base}/reset/{TOKEN}"}))
+        headers = {
+            "Referer": f"{base}/reset/{TOKEN}",
+            "User-Agent": "log-check/1.0",
+            "Authorization": "Basic Zm9vOmJhcg==",
+        }
+        _fetch(urllib.request.Request(f"{base}/reset/{TOKEN}?from=mail", headers=headers))
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and "/reset/[removed after delivery]" not in log_path.read_text():
             time.sleep(0.1)
@@ -37,3 +43,11 @@ def test_the_access_log_shows_a_reset_link_without_its_token(tmp_path: Path) -> 
     log = log_path.read_text()
     assert "/reset/[removed after delivery]" in log  # the request was logged, redacted
     assert TOKEN not in log
+    # The whole line, every field of gunicorn's combined format (built from only the variables it reads).
+    removed = "/reset/[removed after delivery]"
+    line = (
+        re.escape(f'"GET {removed}?from=mail HTTP/1.1" ')
+        + r"\d{3} \d+ "
+        + re.escape(f'"{base}{removed}" "log-check/1.0"')
+    )
+    assert re.search(r"^127\.0\.0\.1 - foo \[[^]]+\] " + line + "$", log, re.M), log

@@ -15,11 +15,12 @@ _EXT = "helpdesk.library"
 
 def init_app(app: Flask) -> None:
     """Attach the per-process article store, the voter cookie hook and the comment pages to the app."""
-    from helpdesk.kb import voters
+    from helpdesk.kb import kept_stats, voters
     from helpdesk.kb.comment_views import bp as comments_bp
     from helpdesk.kb.db_library import DbLibraryStore
 
     voters.init_app(app)
+    kept_stats.init_app(app)
     app.register_blueprint(comments_bp)
     # The first use of the library imports ARTICLES_DIR into an empty database; then the database is the source.
     store = DbLibraryStore(

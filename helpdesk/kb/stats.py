@@ -22,11 +22,14 @@ class Stats:
     comment_version: int = 0
 
 
+#: `session.info` key: the slugs whose counters the session changed (the kept counters drop them at the commit).
+CHANGED_SLUGS = "helpdesk.changed_stats"
 _COLUMNS = (ArticleStats.helpful, ArticleStats.total, ArticleStats.comments, ArticleStats.comment_version)
 
 
 def _upsert(session: Session, article_slug: str, **increments: int) -> Stats:
     """Add `increments` to the article's row (creating it), atomically, and return the row as it now is."""
+    session.info.setdefault(CHANGED_SLUGS, set()).add(article_slug)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(ArticleStats).values(article_slug=article_slug, **increments)
     upsert = statement.on_conflict_do_update(

@@ -13,6 +13,7 @@ from helpdesk.kb.articles import Article
 from helpdesk.kb.comments import list_comments
 from helpdesk.kb.editing import redirect_target
 from helpdesk.kb.forms import CommentForm, HideCommentForm, VoteForm, VoteReasonForm
+from helpdesk.kb.kept_stats import all_stats, article_stats
 from helpdesk.kb.models import Vote
 from helpdesk.kb.page_cache import shared_page
 from helpdesk.kb.services import (
@@ -20,7 +21,6 @@ from helpdesk.kb.services import (
     add_vote_reason,
     cast_vote,
     get_vote,
-    get_vote_counts_many,
     rank_most_helpful,
 )
 from helpdesk.kb.stats import Stats, get_stats
@@ -41,7 +41,9 @@ def get_article_or_404(slug: str) -> Article:
 def home() -> Response:
     """Show the search box, the sections with their articles and the most helpful articles."""
     library = get_library()
-    counts = get_vote_counts_many(db.session, list(library.articles))
+    counts = {
+        slug: VoteCounts(s.helpful, s.total) for slug, s in all_stats().items() if s.total and slug in library.articles
+    }
     shown = tuple(sorted((s, c.helpful, c.total) for s, c in counts.items()))
 
     def render() -> str:
@@ -112,7 +114,7 @@ def article(slug: str) -> Response:
         if moved is not None and get_library().get(moved) is not None:
             return redirect(url_for("kb.article", slug=moved), 301)
         abort(404)
-    stats, my_vote = get_stats(db.session, found.slug), my_vote_on(found.slug)
+    stats, my_vote = article_stats(found.slug), my_vote_on(found.slug)
     mine = (my_vote.helpful, bool(my_vote.reason)) if my_vote else None
     parts = ("article", get_library().fingerprint, found.slug, stats, mine)
     return shared_page(parts, lambda: render_article(found, stats=stats, my_vote=my_vote)[0])
