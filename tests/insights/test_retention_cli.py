@@ -73,6 +73,19 @@ def test_the_sweep_by_id_range_keeps_a_newer_search_logged_between_older_ones(ap
         assert db.session.scalar(select(func.count()).select_from(SearchClick)) == 2
 
 
+def test_a_sqlite_sweep_leaves_the_connection_page_cache_as_it_found_it(app: Flask) -> None:
+    _log(app, [10, 11, 12, 2])
+    with app.app_context(), db.engine.connect() as connection:
+        if connection.dialect.name != "sqlite":
+            pytest.skip("the page cache is SQLite's")
+        connection.exec_driver_sql("PRAGMA cache_size = -3000")
+        connection.commit()
+        with Session(bind=connection) as session:
+            assert sweep_search_log(session, days=5, batch=1) == 3  # three batches, three transactions
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar_one() == -3000
+    assert _ages(app) == ["q2"]
+
+
 def test_the_retention_is_the_setting(app_config: dict[str, Any]) -> None:
     app = create_app({**app_config, "SEARCH_LOG_DAYS": 30})
     try:
