@@ -15,16 +15,18 @@ from helpdesk.search.models import SearchClick, SearchQuery
 
 BATCH = 50_000  # ids per transaction: a few large deletes, each committed, with short enough locks
 #: SQLite's: each commit writes every page of the person index the batch touched, and 50,000 searches of everyone
-#: touch most of it; four times fewer commits write it four times less. A catch-up sweep holds the write lock
-#: about 2 s per batch; a daily sweep (one day's searches) is one small batch either way.
+#: touch most of it; four times fewer commits write it four times less. The write lock is held about 2 s per batch;
+#: a daily sweep (one day's searches) is one small batch either way.
 SQLITE_BATCH = 200_000
 #: SQLite's page cache during a sweep (KiB; the default is 2,000): the person index (97 MB at 1,000,000 searches)
 #: loses its entries in time order, scattered over every person's range; a small cache reread and spilled a page
-#: per deleted search. 1,000,000 searches, this cache and batch: CPU 14.6 -> 8.3 s, wall 39.7 -> 12.9 s (load 7).
+#: per deleted search. 1,000,000 searches in batches, this cache and batch: CPU 13.3-15.0 -> 8.3-10.0 s, wall
+#: 31.7-40.3 -> 12.9-27.5 s (load 6-9, copies of one file, before and after interleaved).
 SQLITE_CACHE_KIB = 131_072
 #: On SQLite a sweep of more than this share of the log drops the person index and builds it again from the rows
-#: left, in the same transaction: deleting an entry from it costs about 6 us, building one about 2 us (1,000,000
-#: searches swept: CPU 9-10 -> N s). A daily sweep (1/180 of the log) keeps it.
+#: left, in the same transaction (the write lock held throughout): deleting an entry from it costs about 6 us of
+#: CPU, building one about 2 us. All of 1,000,000 searches: CPU 9.1-10.0 -> 4.0-6.2 s, wall 18-27 -> 8.6-11.9 s
+#: (load 6-8). A daily sweep (1/180 of the log) keeps the index.
 REBUILD_SHARE = 0.25
 _PERSON_INDEX = "ix_search_query_person_created"
 
