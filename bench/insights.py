@@ -68,10 +68,10 @@ PostgreSQL the person index covering (INCLUDE query, hits, source, id), the roll
 0.5 % new rows), the SQLite sweep with a 128 MB page cache, 200,000-id batches, and the person index dropped and
 rebuilt when more than a quarter of the log goes. What the bare DELETE of 1,000,000 searches costs (rolled back,
 interleaved): PostgreSQL 15.9-18.3 s with the foreign key, 1.30-1.33 s without (its check is one query of
-search_click per deleted search; PostgreSQL's DELETE maintains no index); SQLite CPU 10.4-11.6 s with the person
-index, 1.0-1.7 s without it or without every secondary index (its entries are deleted scattered over every
-person's range), the foreign key 1-2 s. Sweep of all 994,444 searches, same run as its baseline: SQLite 8.56 s (CPU
-4.04 s) beside the bare DELETE 21.8 s (CPU 11.6 s; 23.4 s with the rollup rows); PostgreSQL 5.05 s beside 4.15 s
+search_click per deleted search; PostgreSQL's DELETE maintains no index); SQLite CPU 10.4-11.4 s with the person
+index (whichever other index is dropped), 1.7 s without it, 1.0 s without any secondary index (the person index's
+entries are deleted scattered over every person's range); the foreign key under 0.5 s. Sweep of all 994,444
+searches, same run as its baseline: SQLite 8.56 s (CPU 4.04 s) beside the bare DELETE 21.8 s (CPU 11.6 s; 23.4 s with the rollup rows); PostgreSQL 5.05 s beside 4.15 s
 (5.22 s with the rollup rows). Before, on copies of one SQLite file, interleaved: 40.3 / 31.7 s (CPU 13.3 / 15.0)
 -> 11.9 s (CPU 6.2). Daily sweep 0.24 s beside 0.15 s on both. Reads on PostgreSQL, main's code on 0015 then this
 on 0016, the same database, twice (`/tmp` script: downgrade, VACUUM ANALYZE, bench, upgrade, VACUUM ANALYZE,
