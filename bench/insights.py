@@ -71,15 +71,16 @@ interleaved): PostgreSQL 15.9-18.3 s with the foreign key, 1.30-1.33 s without (
 search_click per deleted search; PostgreSQL's DELETE maintains no index); SQLite CPU 10.4-11.4 s with the person
 index (whichever other index is dropped), 1.7 s without it, 1.0 s without any secondary index (the person index's
 entries are deleted scattered over every person's range); the foreign key under 0.5 s. Sweep of all 994,444
-searches, same run as its baseline: SQLite 8.56 s (CPU 4.04 s) beside the bare DELETE 21.8 s (CPU 11.6 s; 23.4 s with the rollup rows); PostgreSQL 5.05 s beside 4.15 s
-(5.22 s with the rollup rows). Before, on copies of one SQLite file, interleaved: 40.3 / 31.7 s (CPU 13.3 / 15.0)
--> 11.9 s (CPU 6.2). Daily sweep 0.24 s beside 0.15 s on both. Reads on PostgreSQL, main's code on 0015 then this
-on 0016, the same database, twice (`/tmp` script: downgrade, VACUUM ANALYZE, bench, upgrade, VACUUM ANALYZE,
-bench): compact office content page 421 / 436 -> 139 / 271 ms, content API 336 / 408 -> 114 / 193, desk page 284 /
-319 -> 104 / 197; national content page 335 / 535 -> 238 / 482, desk page 502 / 493 -> 345 / 526 (the load rose
-in round 2: the client's CPU with it). EXPLAIN of the compact office's raw reads: the date index walk of the whole
-window (3,460 pages, 165,000 entries filtered by person) -> the covering person index (216 pages); national:
-the people of the shown groups 23,350 heap pages -> 0, the no-click counts 21,704 -> 0.
+searches, same run as its baseline: SQLite 8.56 s (CPU 4.04 s) beside the bare DELETE 21.8 s (CPU 11.6 s; 23.4 s
+with the rollup rows); PostgreSQL 5.05 s beside 4.15 s (5.22 s with the rollup rows). Before, on copies of one
+SQLite file, interleaved: 40.3 / 31.7 s (CPU 13.3 / 15.0) -> 11.9 s (CPU 6.2). Daily sweep 0.24 s beside 0.15 s on
+both. Reads on PostgreSQL, main's code on 0015 then this on 0016, the same database, twice (`/tmp` script:
+downgrade, VACUUM ANALYZE, bench, upgrade, VACUUM ANALYZE, bench): compact office content page 421 / 436 -> 139 /
+271 ms, content API 336 / 408 -> 114 / 193, desk page 284 / 319 -> 104 / 197; national content page 335 / 535 -> 238
+/ 482, desk page 502 / 493 -> 345 / 526 (the load rose in round 2: the client's CPU with it). EXPLAIN of the compact
+office's raw reads: the date index walk of the whole window (3,460 pages, 165,000 entries filtered by person) -> the
+covering person index (216 pages); national: the people of the shown groups 23,350 heap pages -> 0, the no-click
+counts 21,704 -> 0.
 """
 
 from __future__ import annotations
