@@ -36,7 +36,9 @@ class SearchDay(Base):
     """Everyone's searches of one finished UTC day by normalised query and kind: the national reports' rollup."""
 
     __tablename__ = "search_day"
-    __table_args__ = {"sqlite_with_rowid": False}  # clustered by its key: a period is one range of the table
+    # Clustered by its key: a period is one range of the table. PostgreSQL's key index INCLUDEs searches, last_seen
+    # and shown (migration 0016), so that a period is read from the index alone, as SQLite reads it.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     day: Mapped[dt.date] = mapped_column(primary_key=True)
     #: "zero_result", "no_click" (results nobody opened, typeahead excluded) or "other".
@@ -53,7 +55,7 @@ class SearchWeekPerson(Base):
     A week, not a day, per row: people who search the same thing day after day are one row, not seven."""
 
     __tablename__ = "search_week_person"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = {"sqlite_with_rowid": False}  # PostgreSQL's key index INCLUDEs days (migration 0016)
 
     week: Mapped[dt.date] = mapped_column(primary_key=True)  # its Monday
     query: Mapped[str] = mapped_column(String(QUERY_MAX), primary_key=True)

@@ -154,7 +154,7 @@ def _actions(session: Session, persons: list[str], since: dt.datetime) -> dict[s
             times[cast(str, person)].append(at)  # cast: `person IN (...)` leaves out NULL, the type cannot say
         for person, at in session.execute(
             select(SearchQuery.person, SearchClick.created_at)
-            .join(SearchQuery)
+            .join(SearchQuery, SearchQuery.id == SearchClick.search_id)
             .where(SearchQuery.person.in_(chunk), SearchClick.created_at >= since)
         ):
             times[cast(str, person)].append(at)

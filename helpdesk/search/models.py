@@ -19,7 +19,14 @@ class SearchQuery(Base):
     __tablename__ = "search_query"
     __table_args__ = (
         Index("ix_search_query_created", "created_at"),
-        Index("ix_search_query_person_created", "person", "created_at"),
+        # A scope's searches (its people's, by time). On PostgreSQL covering, so that the reports read the index
+        # alone: without it the planner walked the date index of every search in the period (migration 0016).
+        Index(
+            "ix_search_query_person_created",
+            "person",
+            "created_at",
+            postgresql_include=["query", "hits", "source", "id"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,7 +46,9 @@ class SearchClick(Base):
     __tablename__ = "search_click"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    search_id: Mapped[int] = mapped_column(ForeignKey("search_query.id"), index=True)
+    #: The search's id. No foreign key: its check was 90 % of the log sweep on PostgreSQL (one query per deleted
+    #: search); the sweep deletes clicks before their searches, and a click is logged for a search just read.
+    search_id: Mapped[int] = mapped_column(index=True)
     article_slug: Mapped[str] = mapped_column(String(200))
     question_id: Mapped[str | None] = mapped_column(String(300))
     rank: Mapped[int | None]

@@ -73,6 +73,45 @@ def test_the_sweep_by_id_range_keeps_a_newer_search_logged_between_older_ones(ap
         assert db.session.scalar(select(func.count()).select_from(SearchClick)) == 2
 
 
+def test_a_sqlite_sweep_leaves_the_connection_page_cache_as_it_found_it(app: Flask) -> None:
+    _log(app, [10, 11, 12, 2])
+    with app.app_context(), db.engine.connect() as connection:
+        if connection.dialect.name != "sqlite":
+            pytest.skip("the page cache is SQLite's")
+        connection.exec_driver_sql("PRAGMA cache_size = -3000")
+        connection.commit()
+        with Session(bind=connection) as session:
+            assert sweep_search_log(session, days=5, batch=1) == 3  # three batches, three transactions
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar_one() == -3000
+    assert _ages(app) == ["q2"]
+
+
+def test_a_sweep_of_most_of_the_log_builds_the_person_index_again(app: Flask) -> None:
+    _log(app, [10, 11, 12, 13, 2])  # four of five old: SQLite drops the index and builds it from the one left
+    with app.app_context():
+        engine = db.engine
+    person_index = "SELECT sql FROM sqlite_master WHERE name = 'ix_search_query_person_created'"
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        before = connection.exec_driver_sql(person_index).scalar() if sqlite else None
+    with Session(engine) as session:
+        assert sweep_search_log(session, days=5) == 4
+        # The scope's read of its people's searches still finds the one left, along the index where there is one.
+        left = select(SearchQuery.query).where(SearchQuery.person.in_(["p"]), SearchQuery.created_at >= FAR_PAST)
+        assert session.scalars(left).all() == ["q2"]
+    if sqlite:
+        with engine.connect() as connection:
+            assert before is not None and connection.exec_driver_sql(person_index).scalar() == before
+            plan = " ".join(str(row) for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + _SCOPED, ("p",)))
+            assert "ix_search_query_person_created" in plan
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SearchClick)) == 1
+
+
+FAR_PAST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+_SCOPED = "SELECT id FROM search_query WHERE person = ? AND created_at >= '2000-01-01'"
+
+
 def test_the_retention_is_the_setting(app_config: dict[str, Any]) -> None:
     app = create_app({**app_config, "SEARCH_LOG_DAYS": 30})
     try:
