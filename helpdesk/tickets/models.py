@@ -51,14 +51,6 @@ class Ticket(Base):
         Index("ix_ticket_agency_category_created", "agency_id", "category", "created_at"),
         # Routing counts a category's recent reports across agencies (system-wide incidents).
         Index("ix_ticket_category_created", "category", "created_at"),
-        # The national "everything" queue: open tickets by due time.
-        Index(
-            "ix_ticket_open_due",
-            "resolution_due",
-            "id",
-            postgresql_where=text(_OPEN_ROWS),
-            sqlite_where=text(_OPEN_ROWS),
-        ),
         # A whole tier's queue (national staff: tier 3, or every state's tier 2 or 1) by due time.
         Index(
             "ix_ticket_open_tier_due",
@@ -102,7 +94,8 @@ class Ticket(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    reporter_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    #: No index of its own: uq_ticket_reporter_key starts with it (0017).
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     state_code: Mapped[str | None] = mapped_column(String(2))
     category: Mapped[str] = mapped_column(String(16))

@@ -1,0 +1,46 @@
+"""ticket: drop two indexes no query reads (the escalation sweep's UPDATE wrote entries into both)
+
+Revision ID: 0017_sweep_index_trim
+Revises: 0015_insights_desk_indexes
+Create Date: 2026-12-07 14:00:00
+
+- ix_ticket_reporter_id (reporter_id): uq_ticket_reporter_key (reporter_id, idempotency_key) starts with the same
+  column, and both databases read "my requests" (reporter_id = ?) from it once this one is gone.
+- ix_ticket_open_due (resolution_due, id) of open tickets: made for the national queue by due time, which has
+  ordered overdue work first (a CASE) since; EXPLAIN of every queue query shows neither database reading it.
+
+Each was written for every row the sweep escalates: on PostgreSQL the UPDATE is not HOT (tier and due times are
+indexed), so every index gets an entry per row version; on SQLite the second one holds resolution_due.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0017_sweep_index_trim"
+down_revision = "0015_insights_desk_indexes"
+branch_labels = None
+depends_on = None
+
+_OPEN = sa.text("status IN ('new', 'open', 'pending')")
+
+
+def upgrade() -> None:
+    """Drop the two indexes."""
+    with op.batch_alter_table("ticket", schema=None) as batch_op:
+        batch_op.drop_index("ix_ticket_open_due")
+        batch_op.drop_index("ix_ticket_reporter_id")
+
+
+def downgrade() -> None:
+    """Recreate them."""
+    with op.batch_alter_table("ticket", schema=None) as batch_op:
+        batch_op.create_index("ix_ticket_reporter_id", ["reporter_id"], unique=False)
+        batch_op.create_index(
+            "ix_ticket_open_due",
+            ["resolution_due", "id"],
+            unique=False,
+            postgresql_where=_OPEN,
+            sqlite_where=_OPEN,
+        )
