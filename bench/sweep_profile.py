@@ -31,7 +31,7 @@ from helpdesk import create_app  # noqa: E402
 from helpdesk.extensions import db  # noqa: E402
 from helpdesk.orm import upgrade_database  # noqa: E402
 from helpdesk.tickets.context import EXTENSION_KEY, Triage  # noqa: E402
-from helpdesk.tickets.escalation.sweep import escalate_overdue  # noqa: E402
+from helpdesk.tickets.escalation.sweep import BATCH, escalate_overdue  # noqa: E402
 from tickets import reset_postgres, vacuum  # noqa: E402
 
 
@@ -41,7 +41,7 @@ def _kind(statement: str) -> str:
     return re.sub(r"\d+", "N", words)[:90]
 
 
-def profile(url: str, tickets: int, explain: bool) -> None:
+def profile(url: str, tickets: int, explain: bool, batch: int = BATCH) -> None:
     """Build the data on one database, run one sweep, print where its time went."""
     with tempfile.TemporaryDirectory() as tmp:
         upgrade_database(url)
@@ -99,14 +99,14 @@ def profile(url: str, tickets: int, explain: bool) -> None:
 
                 engine.dispose()
             wall, cpu = time.perf_counter(), time.thread_time()
-            escalated = escalate_overdue(sessions, triage, now=NOW)
+            escalated = escalate_overdue(sessions, triage, now=NOW, batch=batch)
             wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
             event.remove(engine, "before_cursor_execute", before)
             event.remove(engine, "after_cursor_execute", after)
             in_db = sum(seconds for seconds, _, _ in spent.values())
             db_cpu = sum(cpu for _, cpu, _ in spent.values())
             python = cpu - (0.0 if postgres else db_cpu)
-            print(f"\n== {engine.dialect.name}: escalated {escalated} ==")
+            print(f"\n== {engine.dialect.name}: escalated {escalated} in batches of {batch} ==")
             print(
                 f"  wall {wall:6.2f} s (statements {in_db:6.2f} s)   CPU: database {db_cpu:6.2f} s, "
                 f"Python {python:6.2f} s (this thread's CPU, less SQLite's own)"
@@ -134,13 +134,14 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--postgres")
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--batch", type=int, default=BATCH)
     parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
-            profile(f"sqlite:///{tmp}/profile.sqlite3", args.tickets, args.explain)
+            profile(f"sqlite:///{tmp}/profile.sqlite3", args.tickets, args.explain, args.batch)
     if args.postgres:
-        profile(reset_postgres(args.postgres), args.tickets, args.explain)
+        profile(reset_postgres(args.postgres), args.tickets, args.explain, args.batch)
 
 
 if __name__ == "__main__":
