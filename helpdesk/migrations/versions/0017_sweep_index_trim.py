@@ -14,6 +14,8 @@ Create Date: 2026-12-07 14:00:00
 
 Each was written for every row the sweep escalates: on PostgreSQL the UPDATE is not HOT (tier and due times are
 indexed), so every index gets an entry per row version; on SQLite the last two hold resolution_due.
+Sweep of 100,000 (bench/sweep_profile.py, CPU seconds, load 10-12): the UPDATE 6.8 -> 4.9 s on SQLite,
+7.3 -> 6.3 s of server CPU on PostgreSQL.
 """
 
 from __future__ import annotations
