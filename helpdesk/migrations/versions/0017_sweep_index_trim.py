@@ -1,7 +1,7 @@
 """ticket: drop three indexes no query needs (the escalation sweep's UPDATE wrote an entry into each per row)
 
 Revision ID: 0017_sweep_index_trim
-Revises: 0015_insights_desk_indexes
+Revises: 0016_search_log_cover
 Create Date: 2026-12-07 14:00:00
 
 - ix_ticket_reporter_id (reporter_id): uq_ticket_reporter_key (reporter_id, idempotency_key) starts with the same
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017_sweep_index_trim"
-down_revision = "0015_insights_desk_indexes"
+down_revision = "0016_search_log_cover"
 branch_labels = None
 depends_on = None
 
