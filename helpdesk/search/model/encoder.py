@@ -117,7 +117,7 @@ class Encoder:
             encodings = self._queries.encode_batch(texts)
             owner = list(range(len(texts)))
         else:
-            windows = DOCUMENT_TOKENS // WINDOW_TOKENS
+            windows = self.reading[0] // self.reading[1]
             encodings, owner = [], []
             for i, enc in enumerate(self._tokenizer.encode_batch(texts)):
                 parts = [enc, *enc.overflowing[: windows - 1]]
@@ -125,7 +125,7 @@ class Encoder:
                 owner += [i] * len(parts)
         pooled = self._pooled(encodings, progress)
         weights = np.array([len(e.ids) for e in encodings], dtype=np.float32)
-        if POOLING == "windows":
+        if self.reading[2] == "windows":
             weights = 1 / np.maximum(np.linalg.norm(pooled, axis=1), 1e-12)
         summed = np.zeros((len(texts), self.dim), dtype=np.float32)
         np.add.at(summed, owner, pooled * weights[:, None])
