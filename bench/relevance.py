@@ -2,7 +2,7 @@
 over the shared devset (a help center we did not write) and over our own dev queries.
 
 Run: .venv/bin/python bench/relevance.py [--devset ../shared/eval/devset] [--dev-queries ../shared/eval/dev_queries.tsv]
-     [--model FOLDER] [--folds] [--floors] [--variants] [--reading]
+     [--model FOLDER] [--folds] [--floors] [--variants] [--reading [NAME]]
 Scored with the devset's own tools/metrics.py (imported from --devset), hits reduced to articles as the issue
 scores them (`GET /api/v1/search?limit=10`).
 """
@@ -10,6 +10,7 @@ scores them (`GET /api/v1/search?limit=10`).
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import itertools
 import random
@@ -19,6 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -30,7 +32,7 @@ import helpdesk.search.scoring as scoring  # noqa: E402
 import helpdesk.search.vector_writer as vector_writer  # noqa: E402
 from helpdesk.kb.library import ArticleLibrary, load_library  # noqa: E402
 from helpdesk.search.engine import SearchEngine  # noqa: E402
-from helpdesk.search.model.location import default_model_dir  # noqa: E402
+from helpdesk.search.model.location import TOKENIZER_FILE, default_model_dir  # noqa: E402
 from helpdesk.search.vectors import embedded_texts  # noqa: E402
 
 SHARED = ROOT.parent.parent / "shared" / "eval"
@@ -162,6 +164,29 @@ def _question_alone(article: object) -> object:
             yield key, kind, f"{article.title}: {question.text}"  # type: ignore[attr-defined]
 
 
+def _tail_row(article: object) -> object:
+    """Embedded texts plus, for a text longer than one window, one more row of its document: the heading (title,
+    question) and the text after the first window (the document scores its best row)."""
+    tokenizer = _window_tokenizer()
+    for key, kind, text in embedded_texts(article):  # type: ignore[arg-type]
+        yield key, kind, text
+        overflow = tokenizer.encode(text).overflowing if kind == "document" else []
+        if overflow:
+            head = text.partition("\n")[0] + "\n" if "#" in key else f"{article.title}: "  # type: ignore[attr-defined]
+            yield key, kind, head + text[overflow[0].offsets[1][0] :]
+
+
+@functools.cache
+def _window_tokenizer() -> Any:
+    """Return the model's tokenizer, cutting at one window (its overflow is the rest of the text)."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(default_model_dir() / TOKENIZER_FILE))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(encoder_module.MAX_TOKENS)
+    return tokenizer
+
+
 def _aggregated(share: float) -> Callable[..., list]:
     """Return fuse() that adds to every document of an article `share` of the article's second-best document."""
     plain = fusion.fuse
@@ -203,6 +228,7 @@ READINGS: list[tuple[str, list[tuple[ModuleType, str, object]]]] = [
     ("2 windows of 96, token-weighted", _reading(192, 96)),
     ("2 windows of 128, token-weighted", _reading(256, 128)),
     ("2 windows of 128, window mean", _reading(256, 128, "windows")),
+    ("the text after 128 tokens as a 2nd row", [(vector_writer, "embedded_texts", _tail_row)]),
 ]
 
 
@@ -261,7 +287,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--floors", action="store_true", help="also measure what the relevance floor keeps")
     parser.add_argument("--variants", action="store_true", help="also measure the ranking variants tried")
     parser.add_argument(
-        "--reading", action="store_true", help="also measure ways of reading long documents (windows, cut-offs)"
+        "--reading",
+        nargs="?",
+        const="",
+        metavar="NAME",
+        help="also measure ways of reading long documents (windows, cut-offs); NAME: only those whose name has it",
     )
     args = parser.parse_args(argv)
     metrics, baseline = load_tool(args.devset, "metrics"), load_tool(args.devset, "baseline_fts5")
@@ -297,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
             two_fold(metrics, hybrid, qrels)
         if args.floors:
             floors(hybrid, qrels)
-        if args.variants or args.reading:
+        if args.variants or args.reading is not None:
             variants(
                 metrics,
                 qrels,
@@ -305,7 +335,8 @@ def main(argv: list[str] | None = None) -> int:
                 ours,
                 work,
                 args,
-                (VARIANTS if args.variants else []) + (READINGS if args.reading else []),
+                (VARIANTS if args.variants else [])
+                + [r for r in READINGS if args.reading is not None and args.reading in r[0]],
             )
         print(f"\n== our dev queries ({args.dev_queries}) over articles/ ==")
         for name, model in (("lexical", None), (f"hybrid_{fusion.FUSION}", args.model)):
