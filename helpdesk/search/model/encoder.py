@@ -33,6 +33,8 @@ MAX_TOKENS = 128  # what MiniLM-L6 was trained with (its tokenizer.json says so 
 DOCUMENT_TOKENS = 128
 WINDOW_TOKENS = 128
 POOLING = "tokens"
+#: How every document was read before the reading was part of model_id: vectors made so keep their id (and cache).
+FIRST_READING = (128, 128, "tokens")
 
 
 class ModelUnavailable(Exception):
@@ -76,7 +78,8 @@ class Encoder:
             raise ValueError(f"unknown way of reading documents: {self.reading}")
         #: Names the model and how it reads a document, in caches and in the index: vectors of another model, or
         #: of the same model reading documents otherwise, are never mixed in.
-        self.model_id = f"{self.folder.name}:{digest}:{tok_digest}:{'-'.join(map(str, self.reading))}"
+        named = "" if self.reading == FIRST_READING else ":" + "-".join(map(str, self.reading))
+        self.model_id = f"{self.folder.name}:{digest}:{tok_digest}{named}"
         self._tokenizer.no_padding()  # tokenizer.json pads to 128; padding is done per batch instead
         self._queries = Tokenizer.from_str(self._tokenizer.to_str())
         self._tokenizer.enable_truncation(WINDOW_TOKENS)  # the windows after the first are its `overflowing`
