@@ -28,11 +28,11 @@ from helpdesk.search.vectors import embedded_texts  # noqa: E402
 
 #: (name, DOCUMENT_TOKENS, WINDOW_TOKENS, POOLING): the readings bench/relevance.py --reading scores.
 READINGS = [
-    ("cut at 128 (landed)", 128, 128, "tokens"),
+    ("cut at 128 (before)", 128, 128, "tokens"),
     ("cut at 160", 160, 160, "tokens"),
     ("cut at 192", 192, 192, "tokens"),
     ("cut at 256", 256, 256, "tokens"),
-    ("2 windows of 96", 192, 96, "tokens"),
+    ("2 windows of 96 (shipped)", 192, 96, "tokens"),
     ("2 windows of 128", 256, 128, "tokens"),
 ]
 

@@ -220,14 +220,14 @@ VARIANTS: list[tuple[str, list[tuple[ModuleType, str, object]]]] = [
     ("article aggregation +0.1 x 2nd", [(engine_module, "fuse", _aggregated(0.1))]),
     ("article aggregation +0.2 x 2nd", [(engine_module, "fuse", _aggregated(0.2))]),
 ]
-#: How a document is read (--reading): the first window alone is what landed; queries stay at 128 tokens.
+#: How a document is read (--reading); queries stay at 128 tokens.
 READINGS: list[tuple[str, list[tuple[ModuleType, str, object]]]] = [
-    ("documents cut at 128 tokens (landed)", _reading(128, 128)),
+    ("documents cut at 128 tokens (before)", _reading(128, 128)),
     ("documents cut at 64 tokens", _reading(64, 64)),
     ("documents cut at 160 tokens", _reading(160, 160)),
     ("documents cut at 192 tokens", _reading(192, 192)),
     ("documents cut at 256 tokens", _reading(256, 256)),
-    ("2 windows of 96, token-weighted", _reading(192, 96)),
+    ("2 windows of 96, token-weighted (shipped)", _reading(192, 96)),
     ("2 windows of 128, token-weighted", _reading(256, 128)),
     ("2 windows of 128, window mean", _reading(256, 128, "windows")),
     ("the text after 128 tokens as a 2nd row", [(vector_writer, "embedded_texts", _tail_row)]),

@@ -159,10 +159,13 @@ def test_reading_documents_further_is_another_cache_identity_and_embeds_everythi
     write_vectors(tmp_path / "a", library, landed, None)
     old = open_vectors(tmp_path / "a", landed.model_id)
     assert old is not None
-    monkeypatch.setattr(encoder_module, "DOCUMENT_TOKENS", 2 * encoder_module.WINDOW_TOKENS)
+    # One window more than shipped: the same model, reading a long document further.
+    monkeypatch.setattr(
+        encoder_module, "DOCUMENT_TOKENS", encoder_module.DOCUMENT_TOKENS + encoder_module.WINDOW_TOKENS
+    )
     further = Encoder(model_dir)
     assert further.model_id != landed.model_id
-    long_text, short_text = "How do I transfer a case to another state? " * 30, "I can't log in to ICOTS"
+    long_text, short_text = "How do I transfer a case to another state? " * 40, "I can't log in to ICOTS"
     assert text_hash(further.model_id, long_text) != text_hash(landed.model_id, long_text)
     # A long document's vector changes (so the old ones must not be reused); a query is read as before.
     assert not np.allclose(further.embed([long_text], remember=False), landed.embed([long_text], remember=False))
