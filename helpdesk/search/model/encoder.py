@@ -33,7 +33,8 @@ MAX_TOKENS = 128  # what MiniLM-L6 was trained with (its tokenizer.json says so 
 #: Two windows of 96 read 192 tokens for the attention cost of one window of 128 (bench/relevance.py --reading
 #: --folds: devset MRR@10 0.928, held-out 0.919, syn 0.858, dev queries 0.960, where one window of 128 scored
 #: 0.920 / 0.911 / 0.845 / 0.943), and cost 1.22x its CPU on bench/search.py's 1,000 articles (bench/embed_cost.py:
-#: 317 s CPU, 159 s on 2 idle cores); cutting at 256 or two windows of 128 scored less and cost 1.5-1.7x.
+#: 317 s CPU, 159 s on 2 idle cores; the whole cold build 334 s CPU, 167 s); cutting at 256 or two windows of 128
+#: scored less and cost 1.5-1.7x.
 DOCUMENT_TOKENS = 192
 WINDOW_TOKENS = 96
 POOLING = "tokens"
