@@ -2,7 +2,7 @@
 over the shared devset (a help center we did not write) and over our own dev queries.
 
 Run: .venv/bin/python bench/relevance.py [--devset ../shared/eval/devset] [--dev-queries ../shared/eval/dev_queries.tsv]
-     [--model FOLDER] [--folds] [--floors] [--variants]
+     [--model FOLDER] [--folds] [--floors] [--variants] [--reading [NAME]]
 Scored with the devset's own tools/metrics.py (imported from --devset), hits reduced to articles as the issue
 scores them (`GET /api/v1/search?limit=10`).
 """
@@ -10,15 +10,18 @@ scores them (`GET /api/v1/search?limit=10`).
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import itertools
 import random
+import re
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -30,7 +33,7 @@ import helpdesk.search.scoring as scoring  # noqa: E402
 import helpdesk.search.vector_writer as vector_writer  # noqa: E402
 from helpdesk.kb.library import ArticleLibrary, load_library  # noqa: E402
 from helpdesk.search.engine import SearchEngine  # noqa: E402
-from helpdesk.search.model.location import default_model_dir  # noqa: E402
+from helpdesk.search.model.location import TOKENIZER_FILE, default_model_dir  # noqa: E402
 from helpdesk.search.vectors import embedded_texts  # noqa: E402
 
 SHARED = ROOT.parent.parent / "shared" / "eval"
@@ -162,6 +165,29 @@ def _question_alone(article: object) -> object:
             yield key, kind, f"{article.title}: {question.text}"  # type: ignore[attr-defined]
 
 
+def _tail_row(article: object) -> object:
+    """Embedded texts plus, for a text longer than one window, one more row of its document: the heading (title,
+    question) and the text after the first window (the document scores its best row)."""
+    tokenizer = _window_tokenizer()
+    for key, kind, text in embedded_texts(article):  # type: ignore[arg-type]
+        yield key, kind, text
+        overflow = tokenizer.encode(text).overflowing if kind == "document" else []
+        if overflow:
+            head = text.partition("\n")[0] + "\n" if "#" in key else f"{article.title}: "  # type: ignore[attr-defined]
+            yield key, kind, head + text[overflow[0].offsets[1][0] :]
+
+
+@functools.cache
+def _window_tokenizer() -> Any:
+    """Return the model's tokenizer, cutting at one window (its overflow is the rest of the text)."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(default_model_dir() / TOKENIZER_FILE))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(encoder_module.MAX_TOKENS)
+    return tokenizer
+
+
 def _aggregated(share: float) -> Callable[..., list]:
     """Return fuse() that adds to every document of an article `share` of the article's second-best document."""
     plain = fusion.fuse
@@ -179,13 +205,32 @@ def _aggregated(share: float) -> Callable[..., list]:
     return fuse
 
 
-#: (name, module, attribute, value) of each variant measured by --variants.
-VARIANTS = [
-    ("question alone as an extra row", vector_writer, "embedded_texts", _question_alone),
-    ("truncation at 256 tokens", encoder_module, "MAX_TOKENS", 256),
-    ("truncation at 64 tokens", encoder_module, "MAX_TOKENS", 64),
-    ("article aggregation +0.1 x 2nd", engine_module, "fuse", _aggregated(0.1)),
-    ("article aggregation +0.2 x 2nd", engine_module, "fuse", _aggregated(0.2)),
+def _reading(document: int, window: int, pooling: str = "tokens") -> list[tuple[ModuleType, str, object]]:
+    """Return the settings that make the encoder read a document as `document` tokens in windows of `window`."""
+    return [
+        (encoder_module, "DOCUMENT_TOKENS", document),
+        (encoder_module, "WINDOW_TOKENS", window),
+        (encoder_module, "POOLING", pooling),
+    ]
+
+
+#: (name, [(module, attribute, value)]) of each variant measured by --variants.
+VARIANTS: list[tuple[str, list[tuple[ModuleType, str, object]]]] = [
+    ("question alone as an extra row", [(vector_writer, "embedded_texts", _question_alone)]),
+    ("article aggregation +0.1 x 2nd", [(engine_module, "fuse", _aggregated(0.1))]),
+    ("article aggregation +0.2 x 2nd", [(engine_module, "fuse", _aggregated(0.2))]),
+]
+#: How a document is read (--reading); queries stay at 128 tokens.
+READINGS: list[tuple[str, list[tuple[ModuleType, str, object]]]] = [
+    ("documents cut at 128 tokens (before)", _reading(128, 128)),
+    ("documents cut at 64 tokens", _reading(64, 64)),
+    ("documents cut at 160 tokens", _reading(160, 160)),
+    ("documents cut at 192 tokens", _reading(192, 192)),
+    ("documents cut at 256 tokens", _reading(256, 256)),
+    ("2 windows of 96, token-weighted (shipped)", _reading(192, 96)),
+    ("2 windows of 128, token-weighted", _reading(256, 128)),
+    ("2 windows of 128, window mean", _reading(256, 128, "windows")),
+    ("the text after 128 tokens as a 2nd row", [(vector_writer, "embedded_texts", _tail_row)]),
 ]
 
 
@@ -196,13 +241,16 @@ def variants(
     ours: ArticleLibrary,
     work: Path,
     args: argparse.Namespace,
+    tried: list[tuple[str, list[tuple[ModuleType, str, object]]]],
 ) -> None:
-    """Build the hybrid index again under each variant and print MRR@10, R@1, R@5 and syn MRR for both fusions."""
+    """Build the hybrid index again under each variant and print MRR@10, R@1, R@5 and syn MRR for both fusions
+    (and, with --folds, the weights chosen on one half of the queries scored on the other)."""
     print("\n== variants (each a fresh index; blend and RRF) ==")
-    for name, module, attribute, value in [("as landed", fusion, "FUSION", "blend"), *VARIANTS]:
-        saved = getattr(module, attribute)
-        setattr(module, attribute, value)
-        encoder_module._loaded.clear()  # a new encoder: truncation is set when it loads, and its memo is cleared
+    for name, settings in tried:
+        saved = [(module, attribute, getattr(module, attribute)) for module, attribute, _ in settings]
+        for module, attribute, value in settings:
+            setattr(module, attribute, value)
+        encoder_module._loaded.clear()  # a new encoder: how it reads is set when it loads, and its memo is cleared
         vector_writer._rows.clear()
         try:
             hybrid = engine_for(devset, work / f"variant-{name}", args.model)
@@ -216,16 +264,20 @@ def variants(
                     f"syn={syn['mrr@10']:.3f}"
                 )
             fusion.FUSION = "blend"
+            if args.folds:
+                print(f"  -- {name}:")
+                two_fold(metrics, hybrid, qrels)
             mine = engine_for(ours, work / f"variant-ours-{name}", args.model)
             q_mrr, _, _ = dev_query_scores(mine, args.dev_queries)
             hybrid.close()
             mine.close()
         finally:
-            setattr(module, attribute, saved)
-            fusion.FUSION = "blend" if module is not fusion else saved
+            for module, attribute, value in saved:
+                setattr(module, attribute, value)
+            fusion.FUSION = "blend"
             encoder_module._loaded.clear()
             vector_writer._rows.clear()
-        print(f"  {name:34} {' | '.join(cells)} | dev queries MRR@10={q_mrr:.3f}")
+        print(f"  {name:34} {' | '.join(cells)} | dev queries MRR@10={q_mrr:.3f}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -236,6 +288,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", action="store_true", help="also choose the field and blend weights by 2-fold split")
     parser.add_argument("--floors", action="store_true", help="also measure what the relevance floor keeps")
     parser.add_argument("--variants", action="store_true", help="also measure the ranking variants tried")
+    parser.add_argument(
+        "--reading",
+        nargs="?",
+        const="",
+        metavar="NAME",
+        help="also measure ways of reading long documents; NAME: a regular expression, only the readings it finds",
+    )
     args = parser.parse_args(argv)
     metrics, baseline = load_tool(args.devset, "metrics"), load_tool(args.devset, "baseline_fts5")
     qrels = metrics.load_qrels(args.devset / "queries.tsv")
@@ -266,12 +325,21 @@ def main(argv: list[str] | None = None) -> int:
             label = f"hybrid_{method}" + ("_k60" if method == "rrf" else f"_w{fusion.BLEND_WEIGHT}")
             print(style_table(metrics, label, report))
         fusion.FUSION = default_fusion
-        if args.folds:
+        if args.folds and not (args.variants or args.reading is not None):  # else each variant has its own
             two_fold(metrics, hybrid, qrels)
         if args.floors:
             floors(hybrid, qrels)
-        if args.variants:
-            variants(metrics, qrels, devset, ours, work, args)
+        if args.variants or args.reading is not None:
+            variants(
+                metrics,
+                qrels,
+                devset,
+                ours,
+                work,
+                args,
+                ([("as landed", [(fusion, "FUSION", "blend")]), *VARIANTS] if args.variants else [])
+                + [r for r in READINGS if args.reading is not None and re.search(args.reading, r[0])],
+            )
         print(f"\n== our dev queries ({args.dev_queries}) over articles/ ==")
         for name, model in (("lexical", None), (f"hybrid_{fusion.FUSION}", args.model)):
             engine = engine_for(ours, work / f"ours-{name}", model)

@@ -58,7 +58,7 @@ class SemanticSide:
             return None
         vector = self._queries.get(text)
         if vector is None:
-            vector = self.encoder.embed([text], remember=False)[0]
+            vector = self.encoder.embed([text], query=True)[0]
             self._queries.put(text, vector)
         return vector
 

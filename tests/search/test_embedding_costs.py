@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import helpdesk.search.model.encoder as encoder_module
 from helpdesk.kb.library import ArticleLibrary, LibraryStore, load_library
 from helpdesk.search.engine import SearchEngine
 from helpdesk.search.model.encoder import Encoder, load_encoder
 from helpdesk.search.vector_writer import write_vectors
-from helpdesk.search.vectors import PHRASING, VECTORS, VectorSet, embedded_texts, open_vectors
+from helpdesk.search.vectors import PHRASING, VECTORS, VectorSet, embedded_texts, open_vectors, text_hash
 from tests.search.conftest import ARTICLES
 
 
@@ -145,3 +146,33 @@ def test_a_re_index_stays_hybrid(tmp_path: Path, kb_dir: Path, kb_store: Library
         assert engine.search("quokkas").results[0].article == page.stem
     finally:
         engine.close()
+
+
+def test_reading_documents_further_is_another_cache_identity_and_embeds_everything_again(
+    tmp_path: Path, model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    library = load_library(ARTICLES)
+    landed = load_encoder(model_dir)
+    assert landed is not None
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    write_vectors(tmp_path / "a", library, landed, None)
+    old = open_vectors(tmp_path / "a", landed.model_id)
+    assert old is not None
+    # One window more than shipped: the same model, reading a long document further.
+    monkeypatch.setattr(
+        encoder_module, "DOCUMENT_TOKENS", encoder_module.DOCUMENT_TOKENS + encoder_module.WINDOW_TOKENS
+    )
+    further = Encoder(model_dir)
+    assert further.model_id != landed.model_id
+    long_text, short_text = "How do I transfer a case to another state? " * 40, "I can't log in to ICOTS"
+    assert text_hash(further.model_id, long_text) != text_hash(landed.model_id, long_text)
+    # A long document's vector changes (so the old ones must not be reused); a query is read as before.
+    assert not np.allclose(further.embed([long_text], remember=False), landed.embed([long_text], remember=False))
+    assert np.array_equal(further.embed([long_text], query=True), landed.embed([long_text], query=True))
+    assert np.allclose(further.embed([short_text], remember=False), landed.embed([short_text], remember=False))
+    # The generation embedded by the landed reading is not this encoder's: a build re-embeds every text.
+    assert open_vectors(tmp_path / "a", further.model_id) is None
+    texts = {text for article in library.articles.values() for _, _, text in embedded_texts(article)}
+    assert write_vectors(tmp_path / "b", library, further, old) == len(texts)
+    assert VectorSet(tmp_path / "b").model == further.model_id

@@ -27,7 +27,19 @@ log = logging.getLogger(__name__)
 BATCH = 8
 MEMO = 8192  # recent texts remembered per process: a re-index, a second engine or a repeated query costs nothing
 PARALLEL_FROM = 64  # texts above which batches run on one thread per core (ONNX Runtime releases the GIL)
-MAX_TOKENS = 128  # what MiniLM-L6 was trained with (its tokenizer.json says so too): longer text is truncated
+MAX_TOKENS = 128  # what MiniLM-L6 was trained with (its tokenizer.json says so too): a query is cut there
+#: A document is read in windows of WINDOW_TOKENS, up to DOCUMENT_TOKENS in all (the rest is not read), and its
+#: vector pools the windows' mean-pooled vectors: "tokens" weighs each window by its tokens, "windows" equally.
+#: Two windows of 96 read 192 tokens for the attention cost of one window of 128 (bench/relevance.py --reading
+#: --folds: devset MRR@10 0.928, held-out 0.919, syn 0.858, dev queries 0.960, where one window of 128 scored
+#: 0.920 / 0.911 / 0.845 / 0.943), and cost 1.22x its CPU on bench/search.py's 1,000 articles (bench/embed_cost.py:
+#: 317 s CPU, 159 s on 2 idle cores; the whole cold build 334 s CPU, 167 s); cutting at 256 or two windows of 128
+#: scored less and cost 1.5-1.7x.
+DOCUMENT_TOKENS = 192
+WINDOW_TOKENS = 96
+POOLING = "tokens"
+#: How every document was read before the reading was part of model_id: vectors made so keep their id (and cache).
+FIRST_READING = (128, 128, "tokens")
 
 
 class ModelUnavailable(Exception):
@@ -66,18 +78,30 @@ class Encoder:
             self._session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # missing file, damaged model, unknown tokenizer format: all mean "no model"
             raise ModelUnavailable(f"embedding model in {self.folder} is unusable: {exc}") from None
-        #: Names the model in caches and in the index: vectors of another model are never mixed in.
-        self.model_id = f"{self.folder.name}:{digest}:{tok_digest}"
+        self.reading = (DOCUMENT_TOKENS, WINDOW_TOKENS, POOLING)
+        if DOCUMENT_TOKENS % WINDOW_TOKENS or POOLING not in ("tokens", "windows"):
+            raise ValueError(f"unknown way of reading documents: {self.reading}")
+        #: Names the model and how it reads a document, in caches and in the index: vectors of another model, or
+        #: of the same model reading documents otherwise, are never mixed in.
+        named = "" if self.reading == FIRST_READING else ":" + "-".join(map(str, self.reading))
+        self.model_id = f"{self.folder.name}:{digest}:{tok_digest}{named}"
         self._tokenizer.no_padding()  # tokenizer.json pads to 128; padding is done per batch instead
-        self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._queries = Tokenizer.from_str(self._tokenizer.to_str())
+        self._tokenizer.enable_truncation(WINDOW_TOKENS)  # the windows after the first are its `overflowing`
+        self._queries.enable_truncation(MAX_TOKENS)
         self._inputs = {i.name for i in self._session.get_inputs()}
         self.dim = int(self._session.get_outputs()[0].shape[-1])
         self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
         self._memo_lock = threading.Lock()
 
-    def embed(self, texts: list[str], progress: object = None, *, remember: bool = True) -> np.ndarray:
+    def embed(
+        self, texts: list[str], progress: object = None, *, remember: bool = True, query: bool = False
+    ) -> np.ndarray:
         """Return one unit-length float32 row per text (mean pooling over the tokens, as MiniLM expects);
-        `remember` keeps them for the next build (queries are cached with their results instead)."""
+        `remember` keeps them for the next build (queries are cached with their results instead); a `query` is
+        read as one window of MAX_TOKENS, a document as DOCUMENT_TOKENS says."""
+        if query:
+            return self._embed(texts, progress, query=True)
         if not remember:
             return self._embed(texts, progress)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -96,12 +120,33 @@ class Encoder:
                     self._memo.popitem(last=False)
         return out
 
-    def _embed(self, texts: list[str], progress: object) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        encodings = self._tokenizer.encode_batch(texts)
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+    def _embed(self, texts: list[str], progress: object, *, query: bool = False) -> np.ndarray:
+        if query:
+            encodings = self._queries.encode_batch(texts)
+            owner = list(range(len(texts)))
+        else:
+            windows = self.reading[0] // self.reading[1]
+            encodings, owner = [], []
+            for i, enc in enumerate(self._tokenizer.encode_batch(texts)):
+                parts = [enc, *enc.overflowing[: windows - 1]]
+                encodings += parts
+                owner += [i] * len(parts)
+        pooled = self._pooled(encodings, progress)
+        weights = np.array([len(e.ids) for e in encodings], dtype=np.float32)
+        if self.reading[2] == "windows":
+            weights = 1 / np.maximum(np.linalg.norm(pooled, axis=1), 1e-12)
+        summed = np.zeros((len(texts), self.dim), dtype=np.float32)
+        np.add.at(summed, owner, pooled * weights[:, None])
+        norms: np.ndarray = np.linalg.norm(summed, axis=1, keepdims=True)
+        unit: np.ndarray = (summed / np.maximum(norms, 1e-12)).astype(np.float32)
+        return unit
+
+    def _pooled(self, encodings: list[Encoding], progress: object) -> np.ndarray:
+        """Return the mean-pooled (not yet unit) vector of each encoding, run in batches of similar length."""
+        out = np.zeros((len(encodings), self.dim), dtype=np.float32)
+        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
         batches = [order[start : start + BATCH] for start in range(0, len(order), BATCH)]
-        workers = min(os.cpu_count() or 1, 4) if len(texts) >= PARALLEL_FROM else 1
+        workers = min(os.cpu_count() or 1, 4) if len(encodings) >= PARALLEL_FROM else 1
         done = 0
         run = lambda b: self._run([encodings[i] for i in b])  # noqa: E731
         # A query or a one-article re-index runs on the calling thread: starting a pool costs more than it saves.
@@ -110,7 +155,7 @@ class Encoder:
                 out[rows] = vectors
                 done += len(rows)
                 if callable(progress):
-                    progress(done, len(texts))
+                    progress(done, len(encodings))
         return out
 
     def _run(self, encodings: list[Encoding]) -> np.ndarray:
@@ -125,10 +170,8 @@ class Encoder:
             feed["token_type_ids"] = np.zeros_like(ids)
         hidden: np.ndarray = self._session.run(None, feed)[0]  # onnxruntime is untyped
         summed: np.ndarray = (hidden * mask[:, :, None]).sum(axis=1)
-        pooled: np.ndarray = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
-        norms: np.ndarray = np.linalg.norm(pooled, axis=1, keepdims=True)
-        unit: np.ndarray = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
-        return unit
+        pooled: np.ndarray = (summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)).astype(np.float32)
+        return pooled
 
 
 _loaded: dict[tuple[int, str], Encoder | None] = {}
