@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
@@ -62,14 +63,24 @@ class BackgroundProcess:
 
     def stop(self, timeout: float = 15.0) -> None:
         """Ask the child to finish its pass and exit (SIGTERM); kill it after `timeout` seconds."""
+        self.ask_to_stop()
+        self.wait_stopped(timeout)
+
+    def ask_to_stop(self) -> None:
+        """Send the child SIGTERM and stop restarting it (only from the process that started it)."""
         if os.getpid() != self._owner:
             return
         self._stopping.set()
         with self._lock:
             process = self.process
-        if process is None or process.poll() is not None:
+        if process is not None and process.poll() is None:
+            process.terminate()
+
+    def wait_stopped(self, timeout: float) -> None:
+        """Wait up to `timeout` seconds for the child asked to stop to exit; then kill it."""
+        process = self.process
+        if os.getpid() != self._owner or process is None:
             return
-        process.terminate()
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -117,8 +128,13 @@ def run_server(host: str, port: int, workers: int, base_url: str) -> None:
         else:
             _run_waitress(host, port, workers)
     finally:
+        # All are asked at once and share one deadline: one after the other, a busy machine's shutdown took the sum
+        # of their last passes, and a supervisor that gave up first left the rest running as orphans.
         for child in children:
-            child.stop()
+            child.ask_to_stop()
+        deadline = time.monotonic() + 15.0
+        for child in children:
+            child.wait_stopped(max(0.0, deadline - time.monotonic()))
 
 
 def _worker_app() -> Any:

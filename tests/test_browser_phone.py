@@ -167,7 +167,8 @@ def _walk(page: Any, base: str, signed_in: bool, name: str) -> tuple[list[str], 
         visited += 1
         if "/triage/explain" in page.url and page.locator("#agency option[value]:not([value=''])").count():
             page.locator("#agency").select_option(index=1)  # a preview with its answer
-            page.get_by_role("button", name="Preview").click()
+            with page.expect_navigation():  # the preview is a new page: measuring the old one mid-unload fails
+                page.get_by_role("button", name="Preview").click()
         found = page.evaluate(MEASURE)
         where = f"{name} {path} ({response.status if response else '?'})"
         if found["scroll"] > found["client"] or found["over"]:

@@ -167,7 +167,7 @@ def test_serve_runs_the_deliverer_the_sweep_and_the_learner_and_stops_them_on_ex
     finally:
         process.terminate()
         try:
-            process.wait(20)
+            process.wait(60)  # its children get 15 s together; generous for a busy machine
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
