@@ -81,6 +81,15 @@ downgrade, VACUUM ANALYZE, bench, upgrade, VACUUM ANALYZE, bench): compact offic
 office's raw reads: the date index walk of the whole window (3,460 pages, 165,000 entries filtered by person) -> the
 covering person index (216 pages); national: the people of the shown groups 23,350 heap pages -> 0, the no-click
 counts 21,704 -> 0.
+
+2026-12-07 15:13-15:21 UTC, load average 8-12, `--repeat 5 --keep F` (SQLite), main's tree and this one run in turn
+three times, twice: national content page CPU (median of the rounds) 254 -> 221 and 194 -> 169 ms, content API
+150 -> 127 and 116 -> 109 ms. The people of the gap lists are counted from the distinct (group, person) pairs
+(SQLite sorted the 26,000 rows of the no-click list twice for COUNT(DISTINCT) under GROUP BY: 30-40 % of that
+statement), and the page renders the rows' shared form parts once (104 CSRF fields were rendered per national page).
+What is left of the lists is the rollups' GROUP BY (a sort of the period's 23,000 no-click rollup rows, about 20 ms)
+and the people's rows: one grouped read of both kinds was not faster (the same rows sorted together), and the
+typo grouping (about 9 ms a list) needs every query read.
 """
 
 from __future__ import annotations

@@ -160,3 +160,36 @@ def test_the_daily_job_rolls_up_and_a_second_run_does_nothing(app: Flask, runner
     assert "0 days rolled up" in runner.invoke(args=["searchlog", "sweep"]).output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(SearchRollup)) == 3
+
+
+def test_people_are_counted_once_per_group_across_weeks_spellings_and_the_raw_log(app: Flask) -> None:
+    """A person who typed two spellings of one group, in two rolled weeks and today (raw), is one person."""
+    day = 86_400
+    searches = [
+        ("password reset", 0, "page", "p1", 3600, "no"),  # Sunday 1 March: the week of 23 February
+        ("pasword reset", 0, "page", "p1", day + 3600, "no"),  # Monday 2 March: the next week
+        ("password reset", 0, "page", "p1", 2 * day + 3600, "no"),  # 3 March: not rolled, read raw
+        ("password reset", 0, "page", "p2", 3600, "no"),
+        ("password reset", 0, "api", "p2", day + 7200, "no"),
+        ("pasword reset", 0, "page", "p3", 2 * day + 7200, "no"),
+        ("password reset", 0, "page", None, day + 60, "no"),  # before people were recorded: searched, no person
+        ("printer", 0, "page", "p1", 60, "no"),
+        ("printer", 0, "page", "p4", day + 60, "no"),
+        ("printer", 3, "page", "p2", day + 120, "no"),  # a no-click search: another list
+    ]
+    with app.app_context():
+        session = db.session
+        _fill(session, searches)
+        assert roll_up_search_log(session, now=DAY0 + dt.timedelta(days=2, hours=3)) == 2
+        period = Period(DAY0.date(), DAY0.date() + dt.timedelta(days=2))
+        found = failed_searches(session, period, None)
+        by_hand = {
+            "zero_result": [
+                ("password reset", ["password reset", "pasword reset"], 7, 3),
+                ("printer", ["printer"], 2, 2),
+            ],
+            "no_click": [("printer", ["printer"], 1, 1)],
+        }
+        assert {k: [(g.query, g.variants, g.searches, g.people) for g in v] for k, v in found.items()} == by_hand
+        assert _figures(session, period) == _reference(session, period)
+        session.rollback()
