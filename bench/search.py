@@ -181,7 +181,7 @@ def bench(
     index_dir = workdir / f"index-{label}"
     engine = SearchEngine(index_dir, lambda: holder[0], cache_size=0, embedding_model=model)
     start, cpu_start = time.perf_counter(), time.process_time()
-    docs = engine.rebuild(ProgressBar(f"building {label}"), ProgressBar(f"embedding {label}", "texts"))
+    docs = engine.rebuild(ProgressBar(f"building {label}"), ProgressBar(f"embedding {label}", "windows"))
     build, build_cpu = time.perf_counter() - start, time.process_time() - cpu_start
     size = sum(f.stat().st_size for f in index_dir.rglob("*") if f.is_file()) / 1e6
     engine.warm_up(timeout=None)
@@ -275,9 +275,11 @@ def _random_document_vectors() -> None:
     real = Encoder.embed
     rng = np.random.default_rng(20261122)
 
-    def embed(self: Encoder, texts: list[str], progress: object = None, *, remember: bool = True) -> np.ndarray:
-        if len(texts) <= 64:
-            return real(self, texts, progress, remember=remember)
+    def embed(
+        self: Encoder, texts: list[str], progress: object = None, *, remember: bool = True, query: bool = False
+    ) -> np.ndarray:
+        if query or len(texts) <= 64:
+            return real(self, texts, progress, remember=remember, query=query)
         vectors = rng.standard_normal((len(texts), self.dim)).astype(np.float32)
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 

@@ -142,9 +142,7 @@ Times = dict[str, dict[str, tuple[float | None, float | None]]]
 
 
 def _measure(calendar: BusinessCalendar) -> Callable[[int, int], float]:
-    fast = wall_clock_micros(calendar)
-    if fast is not None:
-        return fast
+    """Return business hours between two instants (microseconds since 1970) by walking the calendar's days."""
     return lambda a, b: (
         business_time_between(
             _UNIX + dt.timedelta(microseconds=a), _UNIX + dt.timedelta(microseconds=b), calendar
@@ -192,7 +190,7 @@ def _hours(
     for zone in sorted(set(columns[1])):
         in_zone = zones == zone
         clock = business_clock_array(calendar(zone))
-        if clock is None:
+        if clock is None:  # hours that may hold a DST change: walk the days
             measure = _measure(calendar(zone))
             for tier, start, response, done, resolves in zip(
                 tiers[in_zone], created[in_zone], responded[in_zone], resolved[in_zone], reached[in_zone], strict=True

@@ -46,7 +46,7 @@ def test_the_model_runs_on_one_thread_without_spinning(model_dir: Path) -> None:
     encoder.embed(["warm the session up"], remember=False)
     before = os_threads()
     for text in ("i can't log in", "my password expired", "a longer query about a locked account " * 4):
-        encoder.embed([text], remember=False)  # what a web worker does per query
+        encoder.embed([text], query=True)  # what a web worker does per query
     assert os_threads() == before  # no thread started (and none left running) to compete with the other worker
 
 
