@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from helpdesk.orm import make_engine, prepare_sqlite_path
+from helpdesk.orm import is_disconnect, make_engine, prepare_sqlite_path
 
 _EXT = "helpdesk.db"
 #: GET pages that log something (search log, record-access audit) write after reading: see `orm._upgrade`.
@@ -116,5 +117,13 @@ class Database:
 
     def ping(self) -> None:
         """Run a trivial query; raises when the database is unusable."""
-        with self.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except DBAPIError as exc:
+            if not is_disconnect(exc):
+                raise
+            # The pool has discarded every connection opened before the loss: one fresh try tells whether the
+            # database itself is down or only the pooled connection was (a fail-over, a restart).
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from helpdesk.api.openapi import build_openapi
-from helpdesk.errors import error_response
+from helpdesk.errors import RETRY_AFTER_SECONDS, error_response
 from helpdesk.extensions import db, limiter
 from helpdesk.ids import parse_id
 from helpdesk.kb import get_library
@@ -138,4 +138,7 @@ def healthz() -> tuple[Response, int]:
     checks["embedding_model"] = status.get("model")
     checks["articles"] = len(get_library().articles)
     healthy = checks["database"] == "ok" and checks["index"] == "ok"
-    return jsonify(status="ok" if healthy else "unavailable", **checks), 200 if healthy else 503
+    response = jsonify(status="ok" if healthy else "unavailable", **checks)
+    if not healthy:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)  # a load balancer's cue to look again soon
+    return response, 200 if healthy else 503
