@@ -1,9 +1,12 @@
 """Embedding cost of a cold build, per way of reading a document: CPU seconds to embed the generated corpus's texts.
 
 Run: .venv/bin/python bench/embed_cost.py [--articles 1000] [--seed 20261122] [--sample 0.25] [--rounds 2]
+    [--engines]
 The texts are those bench/search.py's build embeds (the same generated articles). Each round embeds a fixed random
 sample of them once per reading, the readings interleaved so that a change of load hits all of them; the CPU time
 (both of the build's threads) is scaled up to every text, and the wall estimate on an idle box is CPU / cores.
+--engines compares ways of running the model (graph rewrites left out, batch size) on the shipped reading instead,
+and prints the least cosine of each one's vectors to the first one's.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -35,11 +40,23 @@ READINGS = [
     ("2 windows of 96 (shipped)", 192, 96, "tokens"),
     ("2 windows of 128", 256, 128, "tokens"),
 ]
+SHIPPED = (encoder_module.DOCUMENT_TOKENS, encoder_module.WINDOW_TOKENS, encoder_module.POOLING)
+#: (name, ONNX Runtime rewrites left out, texts per model call): the ways of running the model --engines compares.
+ENGINES = [
+    ("all rewrites, batch 8 (before)", (), 8),
+    ("no SkipLayerNorm, batch 8", ("SkipLayerNormFusion",), 8),
+    ("no SkipLayerNorm, batch 4", ("SkipLayerNormFusion",), 4),
+]
+Way = tuple[str, int, int, str, tuple[str, ...], int]  # name, reading (3 fields), rewrites left out, batch
 
 
-def encoder_for(model: Path, document: int, window: int, pooling: str) -> encoder_module.Encoder:
-    """Return a fresh encoder (empty memo) reading documents this way."""
+def encoder_for(
+    model: Path, document: int, window: int, pooling: str, unfused: tuple[str, ...] | None = None, batch: int = 0
+) -> encoder_module.Encoder:
+    """Return a fresh encoder (empty memo) reading documents this way (and running the model so, if told)."""
     encoder_module.DOCUMENT_TOKENS, encoder_module.WINDOW_TOKENS, encoder_module.POOLING = document, window, pooling
+    if unfused is not None:
+        encoder_module.UNFUSED, encoder_module.BATCH = unfused, batch  # BATCH is read per call: set before each
     return encoder_module.Encoder(model)
 
 
@@ -60,7 +77,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=float, default=0.25, help="share of the texts embedded per round")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--model", type=Path, default=default_model_dir())
+    parser.add_argument("--engines", action="store_true", help="compare ways of running the model instead")
     args = parser.parse_args(argv)
+    ways: list[Way] = (
+        [(name, *SHIPPED, unfused, batch) for name, unfused, batch in ENGINES]
+        if args.engines
+        else [(*reading, None, 0) for reading in READINGS]
+    )
     with tempfile.TemporaryDirectory(prefix="helpdesk-bench-") as tmp:
         Corpus(args.seed).write(Path(tmp), args.articles)
         library = load_parallel(Path(tmp))
@@ -68,15 +91,16 @@ def main(argv: list[str] | None = None) -> int:
     sample = random.Random(args.seed).sample(texts, max(1, round(len(texts) * args.sample)))
     scale = len(texts) / len(sample)
     print(f"{len(library.articles)} articles, {len(texts)} texts; {len(sample)} embedded per reading and round")
-    cpu: dict[str, list[float]] = {name: [] for name, *_ in READINGS}
-    wall: dict[str, list[float]] = {name: [] for name, *_ in READINGS}
+    cpu: dict[str, list[float]] = {name: [] for name, *_ in ways}
+    wall: dict[str, list[float]] = {name: [] for name, *_ in ways}
+    vectors: dict[str, np.ndarray] = {}
     loads = [os.getloadavg()[0]]
     for round_ in range(args.rounds):
-        order = READINGS if round_ % 2 == 0 else READINGS[::-1]
-        for name, document, window, pooling in order:
-            encoder = encoder_for(args.model, document, window, pooling)
+        order = ways if round_ % 2 == 0 else ways[::-1]
+        for name, *way in order:
+            encoder = encoder_for(args.model, *way)
             start, cpu_start = time.perf_counter(), time.process_time()
-            encoder.embed(sample, remember=False)
+            vectors[name] = encoder.embed(sample, remember=False)
             wall[name].append((time.perf_counter() - start) * scale)
             cpu[name].append((time.process_time() - cpu_start) * scale)
             loads.append(os.getloadavg()[0])
@@ -87,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{f'CPU/{cores} s':>8} {'wall s':>7}"
     )
     base = None
-    for name, document, window, pooling in READINGS:
+    for name, document, window, pooling, *_ in ways:
         rows, tokens, squares = token_counts(
             encoder_for(args.model, document, window, pooling), texts, document // window
         )
@@ -97,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{name:22} {rows:>6} {tokens:>9} {squares:>11} {median:>11.1f} (x{median / base:.2f}) "
             f"{median / cores:>8.1f} {statistics.median(wall[name]):>7.1f}"
             f"   rounds: {', '.join(f'{c:.0f}' for c in cpu[name])}"
+            + (f"   least cosine to the first: {(vectors[name] * vectors[ways[0][0]]).sum(1).min():.7f}" * args.engines)
         )
     return 0
 

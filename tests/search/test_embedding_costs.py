@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,8 @@ import pytest
 import helpdesk.search.model.encoder as encoder_module
 from helpdesk.kb.library import ArticleLibrary, LibraryStore, load_library
 from helpdesk.search.engine import SearchEngine
-from helpdesk.search.model.encoder import Encoder, load_encoder
+from helpdesk.search.model.encoder import Encoder, load_encoder, new_session, session_options
+from helpdesk.search.model.location import MODEL_FILE
 from helpdesk.search.vector_writer import write_vectors
 from helpdesk.search.vectors import PHRASING, VECTORS, VectorSet, embedded_texts, open_vectors, text_hash
 from tests.search.conftest import ARTICLES
@@ -48,6 +50,55 @@ def test_the_model_runs_on_one_thread_without_spinning(model_dir: Path) -> None:
     for text in ("i can't log in", "my password expired", "a longer query about a locked account " * 4):
         encoder.embed([text], query=True)  # what a web worker does per query
     assert os_threads() == before  # no thread started (and none left running) to compete with the other worker
+
+
+def kernels_run(model_dir: Path, tmp_path: Path) -> set[str]:
+    """Return the operators ONNX Runtime ran for one document window, read from its profile."""
+    import onnxruntime as ort
+
+    options = session_options(ort)
+    options.enable_profiling = True
+    tmp_path.mkdir()
+    options.profile_file_prefix = str(tmp_path / "profile")
+    session = new_session(ort, model_dir / MODEL_FILE, options)
+    ids = np.array([[101, 7592, 2088, 2003, 1037, 3231, 102]], dtype=np.int64)
+    feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+    session.run(None, {i.name: feed[i.name] for i in session.get_inputs()})
+    events = json.loads(Path(session.end_profiling()).read_text(encoding="utf-8"))
+    return {e["args"]["op_name"] for e in events if e.get("cat") == "Node" and "op_name" in e.get("args", {})}
+
+
+def test_the_model_runs_without_the_fused_skip_layer_norm_and_embeds_the_same(
+    tmp_path: Path, model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    encoder = load_encoder(model_dir)
+    assert encoder is not None
+    shipped = kernels_run(model_dir, tmp_path / "shipped")
+    assert "SkipLayerNormalization" not in shipped and "LayerNormalization" in shipped
+    monkeypatch.setattr(encoder_module, "UNFUSED", ())
+    assert "SkipLayerNormalization" in kernels_run(model_dir, tmp_path / "fused")  # what ONNX Runtime does alone
+    fused = Encoder(model_dir)
+    texts = ["I can't log in", "How do I transfer a case to another state? " * 30, "password expired at home"]
+    for query in (False, True):
+        ours, theirs = encoder.embed(texts, remember=False, query=query), fused.embed(texts, query=query)
+        assert (ours * theirs).sum(axis=1).min() > 0.99999  # the same vectors, up to float rounding
+
+
+def test_a_build_sized_call_runs_batches_side_by_side_and_keeps_the_input_order(
+    model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    encoder = load_encoder(model_dir)
+    assert encoder is not None
+    words = ["account", "password", "transfer", "case", "state", "login", "reset", "form", "code", "report"]
+    rng = random.Random(5)
+    texts = [" ".join(rng.choices(words, k=rng.choice([2, 9, 40, 150]))) for _ in range(encoder_module.PARALLEL_FROM)]
+    runs = counting_runs(encoder, monkeypatch)
+    together = encoder.embed(texts, remember=False)  # sorted by length into batches, on a thread per core
+    assert max(runs) == encoder_module.BATCH and len(runs) > 1
+    monkeypatch.setattr(encoder_module, "PARALLEL_FROM", 10**6)
+    alone = np.stack([encoder.embed([text], remember=False)[0] for text in texts])
+    assert (together * alone).sum(axis=1).min() > 0.99999  # row i is text i's vector
+    assert len({round(float(v), 4) for v in together[:, 0]}) > len(texts) // 2  # and the texts' vectors differ
 
 
 def test_numpy_blas_runs_on_one_thread_once_the_model_is_loaded(model_dir: Path) -> None:
