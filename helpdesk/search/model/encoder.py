@@ -21,10 +21,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Texts per model call, sorted by length so that padding stays small. Batch size is not what a build costs: on
-#: bench/search.py's 1,000 generated articles (6,602 texts, 78% of them cut at 128 tokens) CPU per text was
-#: 36 / 37 / 43 ms at batches of 1 / 8 / 32 (loaded 2-core box): the cost is the model's work per token.
-BATCH = 8
+#: Windows per model call, sorted by length so that padding stays small. On bench/search.py's 1,000 generated
+#: articles (13,002 windows, 78% of them full) a cold build's CPU was x1.00 / x1.11 / x1.06 / x1.16 at batches of
+#: 4 / 8 / 2 / 1 (bench/embed_cost.py --engines, 2 busy cores): a smaller batch keeps more of its activations in
+#: the core's caches, and below 4 the work per call shows.
+BATCH = 4
 MEMO = 8192  # recent texts remembered per process: a re-index, a second engine or a repeated query costs nothing
 PARALLEL_FROM = 64  # texts above which batches run on one thread per core (ONNX Runtime releases the GIL)
 MAX_TOKENS = 128  # what MiniLM-L6 was trained with (its tokenizer.json says so too): a query is cut there
@@ -42,7 +43,7 @@ POOLING = "tokens"
 FIRST_READING = (128, 128, "tokens")
 #: ONNX Runtime graph rewrites left out. Its SkipLayerNormalization kernel (a residual Add and the LayerNormalization
 #: after it, fused) took 14% of a 4 x 96-token run on one thread where the two ops it stands for take 2%: without
-#: the fusion a cold build embeds in about 10% less CPU (bench/embed_cost.py --engines), vectors equal within 1e-5.
+#: the fusion a cold build embeds in 9-10% less CPU (bench/embed_cost.py --engines), vectors equal within 1e-6.
 UNFUSED = ("SkipLayerNormFusion",)
 
 
