@@ -41,6 +41,9 @@ from helpdesk.triage.policy import Cause, Tier, TriagePolicy
 from helpdesk.triage.routing import MAX_REASON, AgencyInfo, RoutingDecision, escalation_decision, hours_words
 from helpdesk.triage.sla import ZERO, BusinessCalendar, business_time_between, due_at
 
+#: A local day: its bounds in UTC, the business time from its midnight to now, and its open window.
+_Day = tuple[dt.datetime, dt.datetime, dt.timedelta, tuple[dt.datetime, dt.datetime] | None]
+
 
 class BusinessClock:
     """Business time from any instant to a fixed `now`, per time zone, as sla.business_time_between computes it.
@@ -53,6 +56,9 @@ class BusinessClock:
         self._policy, self._now = policy, now
         self._calendars: dict[str, BusinessCalendar] = {}
         self._days: dict[tuple[str, dt.date], tuple[dt.timedelta, tuple[dt.datetime, dt.datetime] | None]] = {}
+        #: Per zone, the last local day asked for: its bounds, its time from midnight and its window. A sweep reads
+        #: tickets in id order, so consecutive ones mostly share their day: two comparisons instead of time zones.
+        self._last: dict[str, _Day] = {}
 
     def calendar(self, time_zone: str) -> BusinessCalendar:
         """Return the policy's calendar in a zone (cached)."""
@@ -62,18 +68,27 @@ class BusinessClock:
 
     def elapsed(self, time_zone: str, start: dt.datetime) -> dt.timedelta:
         """Return the business time from `start` (not after now) to now."""
+        last = self._last.get(time_zone)
+        if last is None or not last[0] <= start < last[1]:
+            last = self._last[time_zone] = self._day(time_zone, start)
+        from_midnight, window = last[2], last[3]
+        before = ZERO if window is None else min(max(start - window[0], ZERO), window[1] - window[0])
+        return from_midnight - before
+
+    def _day(self, time_zone: str, start: dt.datetime) -> _Day:
+        """Return the bounds of `start`'s local day, the business time from its midnight to now and its window."""
         calendar = self.calendar(time_zone)
         day = calendar.local_date(start)
         known = self._days.get((time_zone, day))
+        midnight = dt.datetime.combine(day, dt.time(), tzinfo=calendar.zone)
         if known is None:
-            midnight = dt.datetime.combine(day, dt.time(), tzinfo=calendar.zone)
             known = self._days[(time_zone, day)] = (
                 business_time_between(midnight, self._now, calendar),
                 calendar.window(day),
             )
-        from_midnight, window = known
-        before = ZERO if window is None else min(max(start - window[0], ZERO), window[1] - window[0])
-        return from_midnight - before
+        following = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=calendar.zone)
+        # In UTC: the rows' instants are, and aware instants of the same tzinfo compare without offsets.
+        return midnight.astimezone(dt.UTC), following.astimezone(dt.UTC), known[0], known[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,17 +154,42 @@ class _Mail:
     total: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """A pass's escalation decision for one (agency, category, cause), and its reason split around its words."""
+
+    decision: RoutingDecision | None
+    #: The words "N business hours" the decision's reason holds.
+    words: str
+    #: The reason is head + words + tail; tail is None where swapping the words would not be exact.
+    head: str
+    tail: str | None
+    #: The longest words that keep the reason within MAX_REASON.
+    room: int
+
+    @classmethod
+    def of(cls, decision: RoutingDecision | None, words: str) -> Decided:
+        """Split a decision's reason around the words "(N business hours elapsed)" when they stand there once."""
+        reason = "" if decision is None else decision.reason
+        said = f"({words} elapsed)"
+        # Only where the words stand once in an untruncated reason is the swap exact; else ask the policy.
+        if reason.count(said) != 1 or len(reason) >= MAX_REASON:
+            return cls(decision, words, reason, None, 0)
+        head, tail = reason.split(said)
+        head, tail = head + "(", " elapsed)" + tail
+        return cls(decision, words, head, tail, MAX_REASON - len(head) - len(tail))
+
+
+#: The decisions of one pass by (agency, category, cause), shared by its batches.
+Decisions = dict[tuple[object, ...], Decided]
+
+
 class EscalationWriter:
     """The escalations of one batch, written as escalation.move_ticket would (columns, public event, audit row),
     set-based: the decisions go into a temporary table, then one UPDATE per group and two INSERT ... SELECT."""
 
     def __init__(
-        self,
-        session: Session,
-        triage: Triage,
-        now: dt.datetime,
-        origin: Origin,
-        decisions: dict[tuple[object, ...], tuple[RoutingDecision | None, str]] | None = None,
+        self, session: Session, triage: Triage, now: dt.datetime, origin: Origin, decisions: Decisions | None = None
     ) -> None:
         self._session, self._triage, self._now, self._origin = session, triage, now, origin
         #: Decisions of this pass by (agency, category, cause), with the elapsed words their reason holds: shared
@@ -159,53 +199,64 @@ class EscalationWriter:
         self._moves: list[_Move] = []
         self._groups: dict[tuple[str, int | None, str], int] = {}
         self._mails: dict[tuple[object, ...], _Mail] = {}
+        #: Per (agency, category, cause) of this batch: the decision, its group and its mail (None: no rule).
+        self._routes: dict[tuple[object, ...], tuple[Decided, int, _Mail] | None] = {}
 
     def add(self, row: Any, info: AgencyInfo, cause: Cause, elapsed: dt.timedelta) -> None:
         """Decide the escalation of one overdue tier-1 ticket (nothing when the policy has no rule for it)."""
-        decision, reason = self._decide(row.category, info, cause, elapsed)
-        if decision is None:
+        key = (info.id, row.category, cause)
+        try:
+            route = self._routes[key]
+        except KeyError:
+            route = self._routes[key] = self._route(key, row.category, info, cause, elapsed)
+        if route is None:
             return
+        decided, group, mail = route
+        # The decision depends on the ticket only through the key, and on the elapsed time only through the words
+        # "(N business hours elapsed)" of its reason: those are swapped in, the policy is not asked again.
+        words = hours_words(elapsed)
+        if decided.tail is not None and len(words) <= decided.room:
+            reason = decided.head + words + decided.tail
+        elif words == decided.words:  # an unsplit reason: head is the whole of it
+            reason = decided.head
+        else:
+            decision = self._ask(row.category, info, cause, elapsed)
+            if decision is None:
+                return
+            reason = decision.reason
+        self._rows.append((row.id, group, reason, row.state_code))
+        mail.total += 1
+        if len(mail.listed) < notifications.MAX_LISTED:
+            mail.listed.append((_Listed(row.id, row.subject, info), reason))
+
+    def _route(
+        self, key: tuple[object, ...], category: str, info: AgencyInfo, cause: Cause, elapsed: dt.timedelta
+    ) -> tuple[Decided, int, _Mail] | None:
+        """Return the pass's decision for a key (asking the policy the first time), its group and its mail."""
+        decided = self._decisions.get(key)
+        if decided is None:
+            decided = self._decisions[key] = Decided.of(self._ask(category, info, cause, elapsed), hours_words(elapsed))
+        decision = decided.decision
+        if decision is None:
+            return None
         assignee = decision.assignee.id if decision.assignee else None
         group_key = (decision.tier.value, assignee, info.time_zone)
         group = self._groups.get(group_key)
         if group is None:
             group = self._groups[group_key] = len(self._moves)
             self._moves.append(self._move(decision.tier, assignee, info.time_zone))
-        self._rows.append((row.id, group, reason, row.state_code))
         queue = decision.queue
-        mail = self._mails.get((queue.tier, queue.state_code, queue.agency_id, assignee))
+        mail_key = (queue.tier, queue.state_code, queue.agency_id, assignee)
+        mail = self._mails.get(mail_key)
         if mail is None:
-            mail = self._mails[(queue.tier, queue.state_code, queue.agency_id, assignee)] = _Mail(decision, info, [])
-        mail.total += 1
-        if len(mail.listed) < notifications.MAX_LISTED:
-            mail.listed.append((_Listed(row.id, row.subject, info), reason))
+            mail = self._mails[mail_key] = _Mail(decision, info, [])
+        return decided, group, mail
 
-    def _decide(
-        self, category: str, info: AgencyInfo, cause: Cause, elapsed: dt.timedelta
-    ) -> tuple[RoutingDecision | None, str]:
-        """Return the escalation decision for a ticket and its reason, deciding once per agency, category, cause.
-
-        The decision depends on the ticket only through these, and on the elapsed time only through the words
-        "(N business hours elapsed)" of its reason: those are swapped in, the policy is not asked again.
-        """
-        words = hours_words(elapsed)
-        key = (info.id, category, cause)
-        known = self._decisions.get(key)
-        if known is not None:
-            decision, said = known
-            if decision is None or said == words:
-                return decision, "" if decision is None else decision.reason
-            old, new = f"({said} elapsed)", f"({words} elapsed)"
-            # Only where the words stand once in an untruncated reason is the swap exact; else ask the policy.
-            length = len(decision.reason)
-            if decision.reason.count(old) == 1 and length < MAX_REASON and length - len(old) + len(new) <= MAX_REASON:
-                return decision, decision.reason.replace(old, new)
-        decision = escalation_decision(
+    def _ask(self, category: str, info: AgencyInfo, cause: Cause, elapsed: dt.timedelta) -> RoutingDecision | None:
+        """Return the policy's escalation decision for a tier-1 ticket."""
+        return escalation_decision(
             self._triage.policy, category=category, tier=Tier.LOCAL_IT, agency=info, cause=cause, elapsed=elapsed
         )
-        if known is None:
-            self._decisions[key] = (decision, words)
-        return decision, "" if decision is None else decision.reason
 
     def _move(self, tier: Tier, assignee: int | None, time_zone: str) -> _Move:
         # Every ticket of the batch reaches its new tier now: the due times depend only on tier and zone.

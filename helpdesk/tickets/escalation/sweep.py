@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TypeVarTuple
 
-from sqlalchemy import ARRAY, ColumnElement, Integer, Select, any_, literal, select
+from sqlalchemy import Select, select
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
@@ -20,12 +20,11 @@ from helpdesk.audit.services import Origin
 from helpdesk.orm import utcnow
 from helpdesk.tickets.agencies import AgencyDirectory
 from helpdesk.tickets.context import Triage
-from helpdesk.tickets.escalation.overdue import BusinessClock, EscalationWriter
+from helpdesk.tickets.escalation.overdue import BusinessClock, Decisions, EscalationWriter
 from helpdesk.tickets.history import record_change
 from helpdesk.tickets.incidents import close_if_done
 from helpdesk.tickets.models import Ticket
 from helpdesk.triage.policy import Cause, Tier
-from helpdesk.triage.routing import RoutingDecision
 
 _Ts = TypeVarTuple("_Ts")  # the column types of a query a helper narrows and hands back
 
@@ -48,14 +47,8 @@ def _claim(session: Session, query: Select[*_Ts]) -> list[Row[*_Ts]]:
     """Return the candidate rows, locked for this transaction on PostgreSQL (others skip them)."""
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    return list(session.execute(query))
-
-
-def _among(session: Session, ids: list[int]) -> ColumnElement[bool]:
-    """Return `ticket.id IN ids`: one array parameter on PostgreSQL rather than thousands of parameters."""
-    if session.get_bind().dialect.name == "postgresql":
-        return Ticket.id == any_(literal(ids, ARRAY(Integer)))
-    return Ticket.id.in_(ids)
+    # Core rows: the ORM's per-row loading is not needed for plain columns.
+    return list(session.connection().execute(query))
 
 
 def escalate_overdue(
@@ -81,15 +74,15 @@ def escalate_overdue(
         candidates = sorted(session.scalars(select(Ticket.id).where(*running)))
     total = 0
     # Per agency, category and cause: the decision and its reason, for the whole pass.
-    decisions: dict[tuple[object, ...], tuple[RoutingDecision | None, str]] = {}
+    decisions: Decisions = {}
     for start in range(0, len(candidates), batch):
+        first, last = candidates[start], candidates[min(start + batch, len(candidates)) - 1]
         with sessions() as session, session.begin():
-            # Re-read in this transaction: a ticket another worker escalated meanwhile no longer matches.
+            # Re-read in this transaction: a ticket another worker escalated meanwhile no longer matches. The
+            # batch's stretch of ids, not a list of them: one range of the primary key, two parameters.
             rows = _claim(
                 session,
-                select(*_CANDIDATE)
-                .where(_among(session, candidates[start : start + batch]), *running)
-                .order_by(Ticket.id),
+                select(*_CANDIDATE).where(Ticket.id.between(first, last), *running).order_by(Ticket.id),
             )
             directory.load(session, {row.agency_id for row in rows})
             writer = EscalationWriter(session, triage, now, origin, decisions)
