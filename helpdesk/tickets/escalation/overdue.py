@@ -7,7 +7,7 @@ import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Column,
@@ -41,24 +41,32 @@ from helpdesk.triage.policy import Cause, Tier, TriagePolicy
 from helpdesk.triage.routing import MAX_REASON, AgencyInfo, RoutingDecision, escalation_decision, hours_words
 from helpdesk.triage.sla import ZERO, BusinessCalendar, business_time_between, due_at
 
-#: A local day: its bounds in UTC, the business time from its midnight to now, and its open window.
-_Day = tuple[dt.datetime, dt.datetime, dt.timedelta, tuple[dt.datetime, dt.datetime] | None]
+#: Seconds in a quarter hour.
+_QUARTER = 900
+
+
+class _Day(NamedTuple):
+    """A local day of one zone: its bounds (POSIX seconds), the business time from its midnight to now, its window."""
+
+    starts: float
+    ends: float
+    from_midnight: dt.timedelta
+    window: tuple[dt.datetime, dt.datetime] | None
 
 
 class BusinessClock:
     """Business time from any instant to a fixed `now`, per time zone, as sla.business_time_between computes it.
 
     Open windows never cross local midnight, so the time from an instant is the time from its local midnight
-    (computed once per day and zone) minus the part of that day's window before the instant.
+    (computed once per day and zone) minus the part of that day's window before the instant. Which local day an
+    instant falls in is looked up by its quarter hour (UTC): zone offsets and their changes are whole quarters.
     """
 
     def __init__(self, policy: TriagePolicy, now: dt.datetime) -> None:
         self._policy, self._now = policy, now
         self._calendars: dict[str, BusinessCalendar] = {}
-        self._days: dict[tuple[str, dt.date], tuple[dt.timedelta, tuple[dt.datetime, dt.datetime] | None]] = {}
-        #: Per zone, the last local day asked for: its bounds, its time from midnight and its window. A sweep reads
-        #: tickets in id order, so consecutive ones mostly share their day: two comparisons instead of time zones.
-        self._last: dict[str, _Day] = {}
+        self._days: dict[tuple[str, dt.date], _Day] = {}
+        self._quarters: dict[tuple[str, float], _Day] = {}
 
     def calendar(self, time_zone: str) -> BusinessCalendar:
         """Return the policy's calendar in a zone (cached)."""
@@ -68,27 +76,32 @@ class BusinessClock:
 
     def elapsed(self, time_zone: str, start: dt.datetime) -> dt.timedelta:
         """Return the business time from `start` (not after now) to now."""
-        last = self._last.get(time_zone)
-        if last is None or not last[0] <= start < last[1]:
-            last = self._last[time_zone] = self._day(time_zone, start)
-        from_midnight, window = last[2], last[3]
+        quarter = (time_zone, start.timestamp() // _QUARTER)
+        day = self._quarters.get(quarter)
+        if day is None:
+            day = self._day(time_zone, start)
+            # Kept for the quarter only when the whole quarter lies in that day (an offset of odd seconds would not).
+            if day.starts <= quarter[1] * _QUARTER and (quarter[1] + 1) * _QUARTER <= day.ends:
+                self._quarters[quarter] = day
+        window = day.window
         before = ZERO if window is None else min(max(start - window[0], ZERO), window[1] - window[0])
-        return from_midnight - before
+        return day.from_midnight - before
 
     def _day(self, time_zone: str, start: dt.datetime) -> _Day:
-        """Return the bounds of `start`'s local day, the business time from its midnight to now and its window."""
+        """Return `start`'s local day (computed once per zone and date)."""
         calendar = self.calendar(time_zone)
-        day = calendar.local_date(start)
-        known = self._days.get((time_zone, day))
-        midnight = dt.datetime.combine(day, dt.time(), tzinfo=calendar.zone)
-        if known is None:
-            known = self._days[(time_zone, day)] = (
+        date = calendar.local_date(start)
+        day = self._days.get((time_zone, date))
+        if day is None:
+            midnight = dt.datetime.combine(date, dt.time(), tzinfo=calendar.zone)
+            following = dt.datetime.combine(date + dt.timedelta(days=1), dt.time(), tzinfo=calendar.zone)
+            day = self._days[(time_zone, date)] = _Day(
+                midnight.timestamp(),
+                following.timestamp(),
                 business_time_between(midnight, self._now, calendar),
-                calendar.window(day),
+                calendar.window(date),
             )
-        following = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=calendar.zone)
-        # In UTC: the rows' instants are, and aware instants of the same tzinfo compare without offsets.
-        return midnight.astimezone(dt.UTC), following.astimezone(dt.UTC), known[0], known[1]
+        return day
 
 
 @dataclass(frozen=True, slots=True)

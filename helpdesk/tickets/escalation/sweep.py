@@ -48,7 +48,7 @@ def _claim(session: Session, query: Select[*_Ts]) -> list[Row[*_Ts]]:
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     # Core rows: the ORM's per-row loading is not needed for plain columns.
-    return list(session.connection().execute(query))
+    return list(session.connection().execute(query).all())
 
 
 def escalate_overdue(
