@@ -285,10 +285,19 @@ class EscalationWriter:
         """Write the batch's escalations and mails; return how many tickets moved."""
         if not self._rows:
             return 0
+        rows = sorted(self._rows)
+        with _roomy_cache(self._session):  # for the history and audit rows' index pages too
+            moved = self._write_rows(rows)
+        if moved != len(rows):
+            raise TicketConflict(rows[0][0])
+        self._send_mails()
+        return len(rows)
+
+    def _write_rows(self, rows: list[tuple[int, int, str, str | None]]) -> int:
+        """Write the tickets' columns, history and audit rows; return how many tickets the UPDATE changed."""
         session, batch = self._session, _BATCH
         session.execute(CreateTable(batch, if_not_exists=True))
         session.execute(delete(batch))
-        rows = sorted(self._rows)
         if session.get_bind().dialect.name == "postgresql":  # four arrays instead of one statement per row
             ids, groups, reasons, states = (list(column) for column in zip(*rows, strict=True))
             session.execute(
@@ -304,10 +313,7 @@ class EscalationWriter:
                 "INSERT INTO ticket_escalation_batch (id, grp, route_reason, state_code) VALUES (?, ?, ?, ?)", rows
             )
         now = literal(self._now, UTCDateTime())
-        with _roomy_cache(session):
-            moved = self._update(rows, now)
-        if moved != len(rows):
-            raise TicketConflict(rows[0][0])
+        moved = self._update(rows, now)
         session.execute(
             insert(table_of(TicketEvent)).from_select(
                 ["ticket_id", "actor_id", "created_at", "kind", "public", "body", "reason"],
@@ -344,9 +350,13 @@ class EscalationWriter:
                 ),
             )
         )
-        for mail in self._mails.values():  # one mail per receiving queue (or named person) per batch
+        return moved
+
+    def _send_mails(self) -> None:
+        """Queue one mail per receiving queue (or named person) of the batch."""
+        for mail in self._mails.values():
             notify_escalated(
-                session,
+                self._session,
                 self._triage.link,
                 [item for item, _ in mail.listed],
                 responders(mail.info, mail.decision.tier, mail.decision.assignee),
@@ -354,7 +364,6 @@ class EscalationWriter:
                 {item.id: reason for item, reason in mail.listed},
                 total=mail.total,
             )
-        return len(rows)
 
     def _update(self, rows: list[tuple[int, int, str, str | None]], now: Any) -> int:
         """Update the batch's tickets, one statement per group; return how many rows changed."""
