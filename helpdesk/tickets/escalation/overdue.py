@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +23,6 @@ from sqlalchemy import (
     literal,
     null,
     select,
-    text,
     true,
     update,
 )
@@ -298,15 +298,12 @@ class EscalationWriter:
         session, batch = self._session, _BATCH
         session.execute(CreateTable(batch, if_not_exists=True))
         session.execute(delete(batch))
-        if session.get_bind().dialect.name == "postgresql":  # four arrays instead of one statement per row
-            ids, groups, reasons, states = (list(column) for column in zip(*rows, strict=True))
-            session.execute(
-                text(
-                    "INSERT INTO ticket_escalation_batch (id, grp, route_reason, state_code) SELECT * FROM unnest("
-                    "CAST(:ids AS integer[]), CAST(:groups AS integer[]), CAST(:reasons AS varchar[]), "
-                    "CAST(:states AS varchar[]))"
-                ),
-                {"ids": ids, "groups": groups, "reasons": reasons, "states": states},
+        if session.get_bind().dialect.name == "postgresql":
+            # One JSON text of the rows: the driver sends it as it is (arrays of text are escaped item by item).
+            session.connection().exec_driver_sql(
+                "INSERT INTO ticket_escalation_batch (id, grp, route_reason, state_code) "
+                "SELECT (r->>0)::integer, (r->>1)::integer, r->>2, r->>3 FROM jsonb_array_elements(%(rows)s::jsonb) r",
+                {"rows": json.dumps(rows)},
             )
         else:  # the driver's executemany of plain tuples: no per-row parameter processing in SQLAlchemy
             session.connection().exec_driver_sql(
