@@ -20,7 +20,8 @@ from helpdesk.audit.services import Origin
 from helpdesk.orm import utcnow
 from helpdesk.tickets.agencies import AgencyDirectory
 from helpdesk.tickets.context import Triage
-from helpdesk.tickets.escalation.overdue import BusinessClock, Decisions, EscalationWriter
+from helpdesk.tickets.escalation.deciding import BusinessClock, Decisions
+from helpdesk.tickets.escalation.overdue import EscalationWriter
 from helpdesk.tickets.history import record_change
 from helpdesk.tickets.incidents import close_if_done
 from helpdesk.tickets.models import Ticket
