@@ -31,7 +31,12 @@ _Ts = TypeVarTuple("_Ts")  # the column types of a query a helper narrows and ha
 
 #: Statuses whose SLA clock runs: a pending ticket waits for its reporter and is not escalated.
 RUNNING = ("new", "open")
-BATCH = 10_000
+#: Escalations per transaction. On SQLite, larger batches rewrite the index pages every batch touches fewer times
+#: (CPU of a sweep of 100,000: 8.6-9.1 s at 10,000, 5.8-6.9 s at 25,000, 5.4 s at 100,000; PostgreSQL alike at
+#: 10,000 and 25,000), but a batch holds SQLite's write lock throughout: other writers wait for it.
+BATCH = 25_000
+#: Closures per transaction: each is a loaded ticket and an IN list of ids (SQLite allows 32,766 parameters).
+CLOSE_BATCH = 10_000
 SWEEP = Origin(ip=None, user_agent="helpdesk sweep")
 _CANDIDATE = (
     Ticket.id,
@@ -104,7 +109,7 @@ def close_resolved(
     triage: Triage,
     *,
     now: dt.datetime | None = None,
-    batch: int = BATCH,
+    batch: int = CLOSE_BATCH,
     origin: Origin = SWEEP,
 ) -> int:
     """Close tickets resolved longer ago than the policy's auto-close days; return how many."""
