@@ -1,10 +1,15 @@
 """The floor of the escalation sweep's writes: bare SQL with no secondary ticket index, and what each index adds.
 
 Run: .venv/bin/python bench/sweep_floor.py [--tickets 100000] [--postgres postgresql://.../x_bench] [--repeat 1]
+         [--rows]
 Builds the data of bench/tickets.py, then takes the CPU seconds of the database's work in bench/tickets.py's bare
 sweep (one UPDATE of every overdue row, its history and audit rows by INSERT ... SELECT) in transactions that are
 rolled back, DROP INDEX included: with every index of the ticket table, with none but the primary key and the
 unique key, and with those and one index. The expression index ix_ticket_open_response is not reflected: always kept.
+--rows instead splits the bare sweep by statement (the ticket UPDATE, the history INSERT, the audit INSERT), with
+all indexes, then each history or audit index dropped, the foreign keys of the history row dropped (PostgreSQL),
+and the reason (written three times: ticket.route_reason, ticket_event.reason, audit_event.detail) 10 or 300
+characters long instead of about 70.
 """
 
 from __future__ import annotations
@@ -64,6 +69,62 @@ def _bare(connection: Connection, keep: set[str] | None, indexes: list[str]) -> 
         transaction.rollback()
 
 
+#: The reason of the bare sweep (about 70 characters), and shorter and longer ones in its place.
+_REASON = "'no first response within the tier-1 target of 4 business hours (' || id || ' elapsed)'"
+_REASONS = {"reason 10 chars": "'late ' || id", "reason 300 chars": f"{_REASON} || '{'x' * 230}'"}
+#: What each variant drops inside its rolled-back transaction.
+_DROPS = {
+    "- ix_ticket_event_ticket_created": ["DROP INDEX ix_ticket_event_ticket_created"],
+    "- ix_audit_event_action": ["DROP INDEX ix_audit_event_action"],
+    "- ix_audit_event_state_created": ["DROP INDEX ix_audit_event_state_created"],
+    "- both audit indexes": ["DROP INDEX ix_audit_event_action", "DROP INDEX ix_audit_event_state_created"],
+}
+_FOREIGN_KEYS = [
+    "ALTER TABLE ticket_event DROP CONSTRAINT fk_ticket_event_ticket_id_ticket",
+    "ALTER TABLE ticket_event DROP CONSTRAINT fk_ticket_event_actor_id_user_account",
+]
+
+
+def _by_statement(connection: Connection, drops: list[str], reason: str) -> list[float]:
+    """Time each statement of the bare sweep after `drops`, with `reason` as the SQL of the reason; roll back."""
+    now = NOW.replace(tzinfo=None) if connection.dialect.name == "sqlite" else NOW
+    values = {"now": now, "first_due": now + dt.timedelta(hours=8), "resolution_due": now + dt.timedelta(days=2)}
+    transaction = connection.begin()
+    try:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA cache_size = -65536")
+        for statement in drops:
+            connection.execute(text(statement))
+        spent = []
+        for statement in BARE_SWEEP:
+            started = cpu_seconds(connection)
+            connection.execute(text(statement.replace(_REASON, reason)), values)
+            spent.append(cpu_seconds(connection) - started)
+        return spent
+    finally:
+        transaction.rollback()
+
+
+def rows(engine: Engine, repeat: int) -> None:
+    """Print the bare sweep's CPU per statement, and what each history and audit index and the reason's length add."""
+    variants: dict[str, tuple[list[str], str]] = {"all indexes": ([], _REASON)}
+    variants.update({name: (drops, _REASON) for name, drops in _DROPS.items()})
+    if engine.dialect.name == "postgresql":
+        variants["- history foreign keys"] = (_FOREIGN_KEYS, _REASON)
+    variants.update({name: ([], reason) for name, reason in _REASONS.items()})
+    samples: dict[str, list[list[float]]] = {name: [] for name in variants}
+    for _ in range(repeat):  # interleaved: a busy spell of the machine spreads over every variant
+        for name, (drops, reason) in variants.items():
+            with engine.connect() as connection:
+                samples[name].append(_by_statement(connection, drops, reason))
+            vacuum(engine)
+    print(f"\n== {engine.dialect.name}: bare sweep by statement, CPU seconds (median of {repeat}) ==")
+    print(f"  {'':34} {'UPDATE':>7} {'history':>8} {'audit':>7} {'total':>7}")
+    for name, runs in samples.items():
+        update, history, audit = (statistics.median(column) for column in zip(*runs, strict=True))
+        print(f"  {name:34} {update:7.2f} {history:8.2f} {audit:7.2f} {update + history + audit:7.2f}")
+
+
 def floor(engine: Engine, repeat: int) -> None:
     """Print the bare sweep's time with all indexes, none, and each one alone."""
     indexes = sorted(
@@ -88,7 +149,7 @@ def floor(engine: Engine, repeat: int) -> None:
         print(f"  + {name:36} {alone:6.2f} s  ({alone - bare_table:+5.2f} s)")
 
 
-def build(url: str, tickets: int, repeat: int) -> None:
+def build(url: str, tickets: int, repeat: int, by_row: bool = False) -> None:
     """Build the bench data on one database and print its floor."""
     with tempfile.TemporaryDirectory() as tmp:
         upgrade_database(url)
@@ -102,7 +163,7 @@ def build(url: str, tickets: int, repeat: int) -> None:
                 org = build_org(session)
             bulk_insert(sessions, org, tickets)
             vacuum(engine)
-            floor(engine, repeat)
+            (rows if by_row else floor)(engine, repeat)
         app.extensions["helpdesk.db"][0].dispose()
 
 
@@ -113,12 +174,13 @@ def main() -> None:
     parser.add_argument("--postgres")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--rows", action="store_true", help="by statement: history and audit indexes, reason length")
     args = parser.parse_args()
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
-            build(f"sqlite:///{tmp}/floor.sqlite3", args.tickets, args.repeat)
+            build(f"sqlite:///{tmp}/floor.sqlite3", args.tickets, args.repeat, args.rows)
     if args.postgres:
-        build(reset_postgres(args.postgres), args.tickets, args.repeat)
+        build(reset_postgres(args.postgres), args.tickets, args.repeat, args.rows)
 
 
 if __name__ == "__main__":

@@ -1,16 +1,20 @@
 """Where one escalation sweep spends its time: per statement, Python against the database, plans on PostgreSQL.
 
 Run: .venv/bin/python bench/sweep_profile.py [--tickets 100000] [--postgres postgresql://.../x_bench] [--explain]
+         [--python 30]
 Builds the data of bench/tickets.py (SQLite in a temporary file; with --postgres that database, whose `public`
 schema is DROPPED), runs one sweep and prints: wall and process CPU time, the time of each kind of statement
 (on SQLite the library's own work, on PostgreSQL the round trip), and the rest, which is Python. --explain (PostgreSQL)
 prints each write's plan with its trigger and index times (auto_explain, sent to the client as notices).
+--python N runs the sweep under cProfile and prints its N functions of most own time (the profiler slows Python).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import re
 import sys
 import tempfile
@@ -41,7 +45,7 @@ def _kind(statement: str) -> str:
     return re.sub(r"\d+", "N", words)[:90]
 
 
-def profile(url: str, tickets: int, explain: bool, batch: int = BATCH) -> None:
+def profile(url: str, tickets: int, explain: bool, batch: int = BATCH, python: int = 0) -> None:
     """Build the data on one database, run one sweep, print where its time went."""
     with tempfile.TemporaryDirectory() as tmp:
         upgrade_database(url)
@@ -98,8 +102,13 @@ def profile(url: str, tickets: int, explain: bool, batch: int = BATCH) -> None:
                     dbapi_connection.commit()
 
                 engine.dispose()
+            profiler = cProfile.Profile() if python else None
             wall, cpu = time.perf_counter(), time.thread_time()
+            if profiler is not None:
+                profiler.enable()
             escalated = escalate_overdue(sessions, triage, now=NOW, batch=batch)
+            if profiler is not None:
+                profiler.disable()
             wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
             event.remove(engine, "before_cursor_execute", before)
             event.remove(engine, "after_cursor_execute", after)
@@ -116,6 +125,9 @@ def profile(url: str, tickets: int, explain: bool, batch: int = BATCH) -> None:
                 print(f"  {seconds:7.3f} s {used:7.3f} s {count:5}x  {statement}")
             for notice in notices:
                 print(notice)
+            if profiler is not None:  # the Python functions that take the most time of their own
+                pstats.Stats(profiler).sort_stats("tottime").print_stats(python)
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats("helpdesk|sqlalchemy/(orm|engine)/", python)
             with engine.connect() as connection:
                 if engine.dialect.name == "postgresql":
                     sizes = connection.execute(
@@ -136,12 +148,13 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--batch", type=int, default=BATCH)
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--python", type=int, default=0, metavar="N", help="cProfile the sweep: N costliest functions")
     args = parser.parse_args()
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
-            profile(f"sqlite:///{tmp}/profile.sqlite3", args.tickets, args.explain, args.batch)
+            profile(f"sqlite:///{tmp}/profile.sqlite3", args.tickets, args.explain, args.batch, args.python)
     if args.postgres:
-        profile(reset_postgres(args.postgres), args.tickets, args.explain, args.batch)
+        profile(reset_postgres(args.postgres), args.tickets, args.explain, args.batch, args.python)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from helpdesk.loops import run_every
 from helpdesk.orm import utcnow
 from helpdesk.tickets.agencies import agency_info, find_agency
 from helpdesk.tickets.errors import TicketError
-from helpdesk.tickets.escalation.sweep import BATCH, close_resolved, escalate_overdue
+from helpdesk.tickets.escalation.sweep import BATCH, CLOSE_BATCH, close_resolved, escalate_overdue
 from helpdesk.tickets.web.blueprint import triage as current_triage
 from helpdesk.triage.explain import explain, titles_from
 from helpdesk.triage.policy import UnknownCategoryError
@@ -22,7 +22,10 @@ from helpdesk.triage.policy import UnknownCategoryError
 
 @click.command("escalate")
 @click.option(
-    "--batch", type=click.IntRange(1, 10_000), default=BATCH, show_default=True, help="Tickets per transaction."
+    "--batch",
+    type=click.IntRange(1, 25_000),
+    default=None,
+    help=f"Tickets per transaction [default: {BATCH:,} escalated, {CLOSE_BATCH:,} closed].",
 )
 @click.option("--loop", is_flag=True, help="Keep sweeping every --interval seconds until SIGTERM or SIGINT.")
 @click.option(
@@ -33,15 +36,15 @@ from helpdesk.triage.policy import UnknownCategoryError
     help="Seconds between sweeps with --loop.",
 )
 @with_appcontext
-def escalate_command(batch: int, loop: bool, interval: float) -> None:
+def escalate_command(batch: int | None, loop: bool, interval: float) -> None:
     """Escalate overdue tier-1 requests and close resolved ones (idempotent; safe on several servers at once)."""
     triage = current_triage()
     sessions = sessionmaker(db.engine, expire_on_commit=False)
 
     def sweep() -> str | None:
         now = utcnow()
-        escalated = escalate_overdue(sessions, triage, now=now, batch=batch)
-        closed = close_resolved(sessions, triage, now=now, batch=batch)
+        escalated = escalate_overdue(sessions, triage, now=now, batch=batch or BATCH)
+        closed = close_resolved(sessions, triage, now=now, batch=batch or CLOSE_BATCH)
         if loop and not escalated and not closed:
             return None  # a quiet minute is not worth a log line
         return f"escalated {escalated} overdue requests; closed {closed} resolved requests"

@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpdesk.tickets.escalation.overdue import BusinessClock
+from helpdesk.tickets.escalation.deciding import BusinessClock
 from helpdesk.triage.policy import load_policy
 from helpdesk.triage.sla import WorkingHours, business_time_between
 

@@ -1,8 +1,9 @@
-"""The overdue sweep's arithmetic and writes: business time by whole days, and escalations written set-based."""
+"""The overdue sweep's writes: escalations written set-based, one mail per receiving queue per batch."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +23,6 @@ from sqlalchemy import (
     literal,
     null,
     select,
-    text,
     true,
     update,
 )
@@ -35,45 +35,12 @@ from helpdesk.orm import UTCDateTime, table_of
 from helpdesk.tickets import notifications
 from helpdesk.tickets.context import Triage
 from helpdesk.tickets.errors import TicketConflict
+from helpdesk.tickets.escalation.deciding import Decided, Decisions
 from helpdesk.tickets.models import Ticket, TicketEvent
 from helpdesk.tickets.notifications import notify_escalated, responders
-from helpdesk.triage.policy import Cause, Tier, TriagePolicy
-from helpdesk.triage.routing import MAX_REASON, AgencyInfo, RoutingDecision, escalation_decision, hours_words
-from helpdesk.triage.sla import ZERO, BusinessCalendar, business_time_between, due_at
-
-
-class BusinessClock:
-    """Business time from any instant to a fixed `now`, per time zone, as sla.business_time_between computes it.
-
-    Open windows never cross local midnight, so the time from an instant is the time from its local midnight
-    (computed once per day and zone) minus the part of that day's window before the instant.
-    """
-
-    def __init__(self, policy: TriagePolicy, now: dt.datetime) -> None:
-        self._policy, self._now = policy, now
-        self._calendars: dict[str, BusinessCalendar] = {}
-        self._days: dict[tuple[str, dt.date], tuple[dt.timedelta, tuple[dt.datetime, dt.datetime] | None]] = {}
-
-    def calendar(self, time_zone: str) -> BusinessCalendar:
-        """Return the policy's calendar in a zone (cached)."""
-        if time_zone not in self._calendars:
-            self._calendars[time_zone] = self._policy.calendar(time_zone)
-        return self._calendars[time_zone]
-
-    def elapsed(self, time_zone: str, start: dt.datetime) -> dt.timedelta:
-        """Return the business time from `start` (not after now) to now."""
-        calendar = self.calendar(time_zone)
-        day = calendar.local_date(start)
-        known = self._days.get((time_zone, day))
-        if known is None:
-            midnight = dt.datetime.combine(day, dt.time(), tzinfo=calendar.zone)
-            known = self._days[(time_zone, day)] = (
-                business_time_between(midnight, self._now, calendar),
-                calendar.window(day),
-            )
-        from_midnight, window = known
-        before = ZERO if window is None else min(max(start - window[0], ZERO), window[1] - window[0])
-        return from_midnight - before
+from helpdesk.triage.policy import Cause, Tier
+from helpdesk.triage.routing import AgencyInfo, RoutingDecision, escalation_decision, hours_words
+from helpdesk.triage.sla import due_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,12 +111,7 @@ class EscalationWriter:
     set-based: the decisions go into a temporary table, then one UPDATE per group and two INSERT ... SELECT."""
 
     def __init__(
-        self,
-        session: Session,
-        triage: Triage,
-        now: dt.datetime,
-        origin: Origin,
-        decisions: dict[tuple[object, ...], tuple[RoutingDecision | None, str]] | None = None,
+        self, session: Session, triage: Triage, now: dt.datetime, origin: Origin, decisions: Decisions | None = None
     ) -> None:
         self._session, self._triage, self._now, self._origin = session, triage, now, origin
         #: Decisions of this pass by (agency, category, cause), with the elapsed words their reason holds: shared
@@ -159,53 +121,64 @@ class EscalationWriter:
         self._moves: list[_Move] = []
         self._groups: dict[tuple[str, int | None, str], int] = {}
         self._mails: dict[tuple[object, ...], _Mail] = {}
+        #: Per (agency, category, cause) of this batch: the decision, its group and its mail (None: no rule).
+        self._routes: dict[tuple[object, ...], tuple[Decided, int, _Mail] | None] = {}
 
     def add(self, row: Any, info: AgencyInfo, cause: Cause, elapsed: dt.timedelta) -> None:
         """Decide the escalation of one overdue tier-1 ticket (nothing when the policy has no rule for it)."""
-        decision, reason = self._decide(row.category, info, cause, elapsed)
-        if decision is None:
+        key = (info.id, row.category, cause)
+        try:
+            route = self._routes[key]
+        except KeyError:
+            route = self._routes[key] = self._route(key, row.category, info, cause, elapsed)
+        if route is None:
             return
+        decided, group, mail = route
+        # The decision depends on the ticket only through the key, and on the elapsed time only through the words
+        # "(N business hours elapsed)" of its reason: those are swapped in, the policy is not asked again.
+        words = hours_words(elapsed)
+        if decided.tail is not None and len(words) <= decided.room:
+            reason = decided.head + words + decided.tail
+        elif words == decided.words:  # an unsplit reason: head is the whole of it
+            reason = decided.head
+        else:
+            decision = self._ask(row.category, info, cause, elapsed)
+            if decision is None:
+                return
+            reason = decision.reason
+        self._rows.append((row.id, group, reason, row.state_code))
+        mail.total += 1
+        if len(mail.listed) < notifications.MAX_LISTED:
+            mail.listed.append((_Listed(row.id, row.subject, info), reason))
+
+    def _route(
+        self, key: tuple[object, ...], category: str, info: AgencyInfo, cause: Cause, elapsed: dt.timedelta
+    ) -> tuple[Decided, int, _Mail] | None:
+        """Return the pass's decision for a key (asking the policy the first time), its group and its mail."""
+        decided = self._decisions.get(key)
+        if decided is None:
+            decided = self._decisions[key] = Decided.of(self._ask(category, info, cause, elapsed), hours_words(elapsed))
+        decision = decided.decision
+        if decision is None:
+            return None
         assignee = decision.assignee.id if decision.assignee else None
         group_key = (decision.tier.value, assignee, info.time_zone)
         group = self._groups.get(group_key)
         if group is None:
             group = self._groups[group_key] = len(self._moves)
             self._moves.append(self._move(decision.tier, assignee, info.time_zone))
-        self._rows.append((row.id, group, reason, row.state_code))
         queue = decision.queue
-        mail = self._mails.get((queue.tier, queue.state_code, queue.agency_id, assignee))
+        mail_key = (queue.tier, queue.state_code, queue.agency_id, assignee)
+        mail = self._mails.get(mail_key)
         if mail is None:
-            mail = self._mails[(queue.tier, queue.state_code, queue.agency_id, assignee)] = _Mail(decision, info, [])
-        mail.total += 1
-        if len(mail.listed) < notifications.MAX_LISTED:
-            mail.listed.append((_Listed(row.id, row.subject, info), reason))
+            mail = self._mails[mail_key] = _Mail(decision, info, [])
+        return decided, group, mail
 
-    def _decide(
-        self, category: str, info: AgencyInfo, cause: Cause, elapsed: dt.timedelta
-    ) -> tuple[RoutingDecision | None, str]:
-        """Return the escalation decision for a ticket and its reason, deciding once per agency, category, cause.
-
-        The decision depends on the ticket only through these, and on the elapsed time only through the words
-        "(N business hours elapsed)" of its reason: those are swapped in, the policy is not asked again.
-        """
-        words = hours_words(elapsed)
-        key = (info.id, category, cause)
-        known = self._decisions.get(key)
-        if known is not None:
-            decision, said = known
-            if decision is None or said == words:
-                return decision, "" if decision is None else decision.reason
-            old, new = f"({said} elapsed)", f"({words} elapsed)"
-            # Only where the words stand once in an untruncated reason is the swap exact; else ask the policy.
-            length = len(decision.reason)
-            if decision.reason.count(old) == 1 and length < MAX_REASON and length - len(old) + len(new) <= MAX_REASON:
-                return decision, decision.reason.replace(old, new)
-        decision = escalation_decision(
+    def _ask(self, category: str, info: AgencyInfo, cause: Cause, elapsed: dt.timedelta) -> RoutingDecision | None:
+        """Return the policy's escalation decision for a tier-1 ticket."""
+        return escalation_decision(
             self._triage.policy, category=category, tier=Tier.LOCAL_IT, agency=info, cause=cause, elapsed=elapsed
         )
-        if known is None:
-            self._decisions[key] = (decision, words)
-        return decision, "" if decision is None else decision.reason
 
     def _move(self, tier: Tier, assignee: int | None, time_zone: str) -> _Move:
         # Every ticket of the batch reaches its new tier now: the due times depend only on tier and zone.
@@ -221,29 +194,32 @@ class EscalationWriter:
         """Write the batch's escalations and mails; return how many tickets moved."""
         if not self._rows:
             return 0
+        rows = sorted(self._rows)
+        with _roomy_cache(self._session):  # for the history and audit rows' index pages too
+            moved = self._write_rows(rows)
+        if moved != len(rows):
+            raise TicketConflict(rows[0][0])
+        self._send_mails()
+        return len(rows)
+
+    def _write_rows(self, rows: list[tuple[int, int, str, str | None]]) -> int:
+        """Write the tickets' columns, history and audit rows; return how many tickets the UPDATE changed."""
         session, batch = self._session, _BATCH
         session.execute(CreateTable(batch, if_not_exists=True))
         session.execute(delete(batch))
-        rows = sorted(self._rows)
-        if session.get_bind().dialect.name == "postgresql":  # four arrays instead of one statement per row
-            ids, groups, reasons, states = (list(column) for column in zip(*rows, strict=True))
-            session.execute(
-                text(
-                    "INSERT INTO ticket_escalation_batch (id, grp, route_reason, state_code) SELECT * FROM unnest("
-                    "CAST(:ids AS integer[]), CAST(:groups AS integer[]), CAST(:reasons AS varchar[]), "
-                    "CAST(:states AS varchar[]))"
-                ),
-                {"ids": ids, "groups": groups, "reasons": reasons, "states": states},
+        if session.get_bind().dialect.name == "postgresql":
+            # One JSON text of the rows: the driver sends it as it is (arrays of text are escaped item by item).
+            session.connection().exec_driver_sql(
+                "INSERT INTO ticket_escalation_batch (id, grp, route_reason, state_code) "
+                "SELECT (r->>0)::integer, (r->>1)::integer, r->>2, r->>3 FROM jsonb_array_elements(%(rows)s::jsonb) r",
+                {"rows": json.dumps(rows)},
             )
         else:  # the driver's executemany of plain tuples: no per-row parameter processing in SQLAlchemy
             session.connection().exec_driver_sql(
                 "INSERT INTO ticket_escalation_batch (id, grp, route_reason, state_code) VALUES (?, ?, ?, ?)", rows
             )
         now = literal(self._now, UTCDateTime())
-        with _roomy_cache(session):
-            moved = self._update(rows, now)
-        if moved != len(rows):
-            raise TicketConflict(rows[0][0])
+        moved = self._update(rows, now)
         session.execute(
             insert(table_of(TicketEvent)).from_select(
                 ["ticket_id", "actor_id", "created_at", "kind", "public", "body", "reason"],
@@ -280,9 +256,13 @@ class EscalationWriter:
                 ),
             )
         )
-        for mail in self._mails.values():  # one mail per receiving queue (or named person) per batch
+        return moved
+
+    def _send_mails(self) -> None:
+        """Queue one mail per receiving queue (or named person) of the batch."""
+        for mail in self._mails.values():
             notify_escalated(
-                session,
+                self._session,
                 self._triage.link,
                 [item for item, _ in mail.listed],
                 responders(mail.info, mail.decision.tier, mail.decision.assignee),
@@ -290,7 +270,6 @@ class EscalationWriter:
                 {item.id: reason for item, reason in mail.listed},
                 total=mail.total,
             )
-        return len(rows)
 
     def _update(self, rows: list[tuple[int, int, str, str | None]], now: Any) -> int:
         """Update the batch's tickets, one statement per group; return how many rows changed."""
