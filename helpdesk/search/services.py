@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from helpdesk.insights.rollup import after_click
+from helpdesk.search.log_writer import SearchLogWriter
 from helpdesk.search.models import QUERY_MAX, SearchClick, SearchQuery
 
 SOURCES = ("page", "api", "typeahead")
@@ -18,6 +19,19 @@ def log_search(session: Session, query: str, *, hits: int, source: str, person: 
     session.add(entry)
     session.flush()  # the caller needs the id for the result links; the request commits once
     return entry
+
+
+def log_search_later(
+    session: Session, writer: SearchLogWriter, query: str, *, hits: int, source: str, person: str | None = None
+) -> None:
+    """Record a search whose row nobody reads in this request (the API's): queued for the writer's next batch,
+    or in the request's transaction when the writer does not buffer."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown search source {source!r}")
+    if writer.buffered:
+        writer.add(query, hits=hits, source=source, person=person)
+    else:
+        log_search(session, query, hits=hits, source=source, person=person)
 
 
 def log_click(

@@ -1,0 +1,113 @@
+"""The search log's API rows, written in batches by a background thread: one write transaction a second, not one
+per search (on SQLite each GET's own write took the database's one write lock, shared by every worker)."""
+
+from __future__ import annotations
+
+import atexit
+import datetime as dt
+import logging
+import os
+import threading
+from typing import Any
+
+from sqlalchemy import Engine, insert
+from sqlalchemy.orm import Session
+
+from helpdesk.insights.rollup import reroll
+from helpdesk.orm import utcnow
+from helpdesk.search.models import QUERY_MAX, SearchQuery
+
+log = logging.getLogger(__name__)
+
+#: Rows kept while the database cannot take them (it is down); past that the oldest are dropped, logged.
+PENDING_MAX = 50_000
+
+
+class SearchLogWriter:
+    """Queues search-log rows in memory and writes them every `interval` seconds, and at a normal exit.
+
+    A row is stamped when the search is made, so reports place it where it belongs; a row written after its day
+    was rolled up re-counts that day (as a late click does). `interval` 0 writes nothing itself: `add` is refused
+    and the caller logs in its own transaction.
+    """
+
+    def __init__(self, engine: Engine, interval: float) -> None:
+        self.engine = engine
+        self.interval = interval
+        self._pending: list[dict[str, Any]] = []
+        self._lock = threading.Lock()  # guards _pending
+        self._writing = threading.Lock()  # one write at a time: the thread's, or the one at exit
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    @property
+    def buffered(self) -> bool:
+        """Tell whether searches go through this writer (else the request writes its row)."""
+        return self.interval > 0
+
+    def add(self, query: str, *, hits: int, source: str, person: str | None) -> None:
+        """Queue one search (normalised query) for the next write."""
+        row = {"query": query[:QUERY_MAX], "hits": hits, "source": source, "person": person, "created_at": utcnow()}
+        with self._lock:
+            self._pending.append(row)
+            if len(self._pending) > PENDING_MAX:
+                del self._pending[: len(self._pending) - PENDING_MAX]
+                log.warning("search log: the database took no rows for a while; the oldest queued ones are dropped")
+            if self._pid != os.getpid():  # first row in this process (a worker forked after the app was made)
+                self._start()
+
+    def pending(self) -> int:
+        """Return the number of rows not written yet."""
+        with self._lock:
+            return len(self._pending)
+
+    def flush(self) -> int:
+        """Write every queued row in one transaction; return their number. On failure they stay queued."""
+        with self._writing:
+            with self._lock:
+                rows, self._pending = self._pending, []
+            if not rows:
+                return 0
+            try:
+                self._write(rows)
+            except Exception:
+                log.exception("search log: could not write %d searches; trying again later", len(rows))
+                with self._lock:
+                    self._pending[:0] = rows
+                return 0
+            return len(rows)
+
+    def close(self) -> None:
+        """Stop the thread and write what is queued (normal shutdown: gunicorn's worker exit runs it via atexit)."""
+        self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(30)
+        self.flush()
+        self._pid = 0  # a later row starts the thread again
+        atexit.unregister(self.close)
+
+    def _start(self) -> None:
+        self._pid = os.getpid()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="search-log-writer", daemon=True)
+        self._thread.start()
+        atexit.register(self.close)  # a worker's normal exit (SIGTERM, SIGINT, sys.exit) writes the rest
+
+    def _loop(self) -> None:
+        while not self._wake.wait(self.interval):
+            self.flush()
+
+    def _write(self, rows: list[dict[str, Any]]) -> None:
+        today = utcnow().date()
+        late = {(_day(row["created_at"]), row["query"]) for row in rows if _day(row["created_at"]) < today}
+        with Session(self.engine) as session:
+            session.execute(insert(SearchQuery), rows)
+            for day, query in sorted(late):  # searched before midnight, written after its day was rolled up
+                reroll(session, day, query)
+            session.commit()
+
+
+def _day(stamp: dt.datetime) -> dt.date:
+    return stamp.date()
