@@ -145,9 +145,8 @@ def main() -> None:
             print(f"round {round_ + 1} {source}: {shown}  CPU per request", flush=True)
     print()
     for (source, kind), values in results.items():
-        print(
-            f"{str(source):40} {kind:5} median {median(values):6.2f} ms/request  ({', '.join(f'{v:.2f}' for v in values)})"
-        )
+        shown = ", ".join(f"{v:.2f}" for v in values)
+        print(f"{str(source):40} {kind:5} median {median(values):6.2f} ms/request  ({shown})")
 
 
 if __name__ == "__main__":

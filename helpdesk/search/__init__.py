@@ -17,8 +17,8 @@ _LOG = "helpdesk.search.log"
 def init_app(app: Flask) -> None:
     """Create the app's search engine over the knowledge base's article store and the learned phrasings."""
     from helpdesk.search.engine import SearchEngine
-    from helpdesk.search.log_writer import SearchLogWriter
     from helpdesk.search.learning import phrasing_loader
+    from helpdesk.search.log_writer import SearchLogWriter
     from helpdesk.search.phrasings import PhrasedLibrary
 
     store = app.extensions["helpdesk.library"]
