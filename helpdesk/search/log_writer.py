@@ -46,9 +46,10 @@ class SearchLogWriter:
         """Tell whether searches go through this writer (else the request writes its row)."""
         return self.interval > 0
 
-    def add(self, query: str, *, hits: int, source: str, person: str | None) -> None:
-        """Queue one search (normalised query) for the next write."""
-        row = {"query": query[:QUERY_MAX], "hits": hits, "source": source, "person": person, "created_at": utcnow()}
+    def add(self, query: str, *, hits: int, source: str, person: str | None, at: dt.datetime | None = None) -> None:
+        """Queue one search (normalised query), made now or `at`, for the next write."""
+        stamp = at or utcnow()
+        row = {"query": query[:QUERY_MAX], "hits": hits, "source": source, "person": person, "created_at": stamp}
         with self._lock:
             self._pending.append(row)
             if len(self._pending) > PENDING_MAX:
