@@ -23,6 +23,8 @@ from helpdesk.search.log_writer import SearchLogWriter
 from helpdesk.search.models import SearchQuery
 from tests.helpers import start_server, stop_server
 
+pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
+
 
 def _logged(app: Flask) -> list[tuple[str, str, int]]:
     with app.app_context():
