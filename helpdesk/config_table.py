@@ -204,8 +204,8 @@ SETTINGS: tuple[Setting, ...] = (
         "HELPDESK_SEARCH_LOG_FLUSH_SECONDS",
         "float",
         "1",
-        "how often a worker writes the API's searches to the search log, in one transaction (also when it stops); "
-        "`0`: each search request writes its own",
+        "how often a worker writes its searches (search page, API) to the search log, in one transaction (and "
+        "when it stops); `0`: each search request writes its own",
         0,
         key="SEARCH_LOG_FLUSH_SECONDS",
     ),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -12,14 +15,17 @@ from helpdesk.kb import get_library
 from helpdesk.kb.articles import Article
 from helpdesk.kb.library import ArticleLibrary
 from helpdesk.kb.services import get_vote_counts_many, rank_most_helpful
-from helpdesk.search import get_engine
+from helpdesk.orm import utcnow
+from helpdesk.search import get_engine, get_log_writer
 from helpdesk.search.engine import normalize_query
 from helpdesk.search.learning import person_of
 from helpdesk.search.models import SearchQuery
-from helpdesk.search.services import log_click, log_search
+from helpdesk.search.services import find_search, log_click, log_search, parse_stamp, stamp_token
 
 bp = Blueprint("search", __name__)
 PAGE_LIMIT = 20
+#: The longest an opened hit waits for its results page's search to be written by the other worker's batch.
+MAX_WAIT_SECONDS = 3.0
 
 
 def search_limit() -> str:
@@ -43,16 +49,22 @@ def search() -> str:
     query = normalize_query(request.args.get("q", ""))
     library = get_library()
     if not query:
-        return render_template(
-            "search/results.html", query="", response=None, search_id=None, popular=_popular(library)
-        )
+        return render_template("search/results.html", query="", response=None, popular=_popular(library))
     response = get_engine().search(query, limit=PAGE_LIMIT)
-    entry = log_search(db.session, query, hits=response.total, source="page", person=current_person())
+    writer, person = get_log_writer(), current_person()
+    if writer.buffered:
+        # Written with the worker's next batch; the result links name it by its time, which with the person who
+        # clicks finds it (the person comes from the request, so a link can only name its user's own searches).
+        at = utcnow()
+        writer.add(query, hits=response.total, source="page", person=person, at=at)
+        link: dict[str, str | int] = {"at": stamp_token(at)}
+    else:
+        link = {"sid": log_search(db.session, query, hits=response.total, source="page", person=person).id}
     return render_template(
         "search/results.html",
         query=query,
         response=response,
-        search_id=entry.id,
+        link=link,
         popular=_popular(library) if not response.results else [],
     )
 
@@ -76,6 +88,9 @@ def open_hit() -> Response:
     rank = parse_id(request.args.get("rank"))
     sid = parse_id(request.args.get("sid"))
     entry = db.session.get(SearchQuery, sid) if sid is not None else None
+    at = parse_stamp(request.args.get("at"))
+    if entry is None and at is not None:
+        entry = _page_search(at)
     if entry is None:
         # A hit opened from the results shown while typing: that search was not logged yet.
         typed = normalize_query(request.args.get("q", ""))
@@ -90,3 +105,18 @@ def open_hit() -> Response:
         )
     # The target is built from the known slug and question id, never from the raw parameter: no open redirect.
     return redirect(url_for("kb.article", slug=article.slug, _anchor=question.id if question else None), 303)
+
+
+def _page_search(at: dt.datetime) -> SearchQuery | None:
+    """Return the results page's search that this hit was opened from, once a worker's batch has written it."""
+    writer, person = get_log_writer(), current_person()
+    # Most often this worker showed the page: its queue is written now. Else the other worker's next batch brings
+    # it within its interval; a search older than that is written already, or never will be (then: None).
+    deadline = min(at.timestamp() + 2 * writer.interval + 1, time.time() + MAX_WAIT_SECONDS)
+    while True:
+        writer.flush()
+        entry = find_search(db.session, person=person, at=at)
+        if entry is not None or time.time() >= deadline:
+            return entry
+        db.session.rollback()  # a new read transaction sees the other worker's batch (SQLite reads a snapshot)
+        time.sleep(0.05)  # polling another process's write: nothing to wait on across processes

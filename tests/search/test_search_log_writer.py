@@ -4,6 +4,8 @@ normal shutdown, counted by the gap report, and kept while the database cannot t
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 import sqlite3
 import time
 import urllib.request
@@ -20,7 +22,7 @@ from helpdesk.insights.gaps import failed_searches
 from helpdesk.insights.rollup import roll_up_search_log
 from helpdesk.insights.scope import Period
 from helpdesk.search.log_writer import SearchLogWriter
-from helpdesk.search.models import SearchQuery
+from helpdesk.search.models import SearchClick, SearchQuery
 from tests.helpers import start_server, stop_server
 
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
@@ -83,12 +85,65 @@ def test_close_writes_what_is_queued(slow_writer_config: dict[str, Any], app: Fl
     assert [(q, s) for q, s, _ in _logged(app)] == [("transfer request", "api")]
 
 
-def test_the_page_still_logs_in_its_request(
+def _first_hit_link(client: FlaskClient, query: str) -> str:
+    page = client.get("/search", query_string={"q": query}).get_data(as_text=True)
+    links = re.findall(r'href="(/search/open\?[^"]+)"', page)
+    assert links, page
+    return html.unescape(links[0])
+
+
+def _clicks(app: Flask) -> list[tuple[int, str, int | None]]:
+    with app.app_context():
+        rows = db.session.scalars(select(SearchClick).order_by(SearchClick.id)).all()
+        db.session.rollback()
+        return [(r.search_id, r.article_slug, r.rank) for r in rows]
+
+
+def test_a_hit_opened_from_the_page_finds_its_queued_search(
     slow_writer_config: dict[str, Any], app: Flask, client: FlaskClient
 ) -> None:
-    """The page's links name its search's id: that row is written before the page is sent."""
-    client.get("/search", query_string={"q": "printer"})
-    assert [(q, s) for q, s, _ in _logged(app)] == [("printer", "page")]
+    link = _first_hit_link(client, "password reset")
+    assert _logged(app) == [] and "sid=" not in link  # queued: the link names the search by its time
+    assert client.get(link).status_code == 303
+    [(query, source, hits)] = _logged(app)
+    assert (query, source) == ("password reset", "page") and hits > 0
+    with app.app_context():
+        search_id = db.session.scalar(select(SearchQuery.id))
+    assert [(s, r) for s, _, r in _clicks(app)] == [(search_id, 1)]
+
+
+def test_a_hit_opened_on_the_other_worker_waits_for_its_batch(app_config: dict[str, Any]) -> None:
+    """Two workers share the database: the page came from one, the click reaches the other."""
+    from helpdesk import create_app
+
+    app_config["SEARCH_LOG_FLUSH_SECONDS"] = 0.3
+    shown, other = create_app(app_config), create_app(app_config)
+    try:
+        browser = shown.test_client()
+        link = _first_hit_link(browser, "locked out")
+        clicking = other.test_client()
+        clicking.environ_base["REMOTE_ADDR"] = "127.0.0.1"  # the same person: the test clients' address
+        assert clicking.get(link).status_code == 303
+        [(query, source, _)] = _logged(shown)
+        assert (query, source) == ("locked out", "page")
+        with other.app_context():
+            search_id = db.session.scalar(select(SearchQuery.id))
+        assert [s for s, _, _ in _clicks(other)] == [search_id]
+    finally:
+        for app in (shown, other):
+            app.extensions["helpdesk.search.log"].close()
+            app.extensions["helpdesk.search"].close()
+            app.extensions["helpdesk.db"][0].dispose()
+
+
+def test_a_link_names_only_its_own_users_search(
+    slow_writer_config: dict[str, Any], app: Flask, client: FlaskClient
+) -> None:
+    link = _first_hit_link(client, "password reset")
+    stranger = app.test_client()
+    stranger.environ_base["REMOTE_ADDR"] = "10.9.9.9"
+    assert stranger.get(link).status_code == 303  # still opens the answer
+    assert _clicks(app) == []  # but records no click on someone else's search
 
 
 def test_a_search_written_after_its_day_was_rolled_up_is_counted(
