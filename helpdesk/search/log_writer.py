@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 import os
 import threading
+import time
 from typing import Any
 
 from sqlalchemy import Engine, insert
@@ -16,11 +17,14 @@ from sqlalchemy.orm import Session
 from helpdesk.insights.rollup import reroll
 from helpdesk.orm import utcnow
 from helpdesk.search.models import QUERY_MAX, SearchQuery
+from helpdesk.search.services import find_search, log_click
 
 log = logging.getLogger(__name__)
 
 #: Rows kept while the database cannot take them (it is down); past that the oldest are dropped, logged.
 PENDING_MAX = 50_000
+#: How long a hit opened from another worker's results page waits for that page's search, beyond two intervals.
+CLICK_WAIT_SECONDS = 10.0
 
 
 class SearchLogWriter:
@@ -35,6 +39,8 @@ class SearchLogWriter:
         self.engine = engine
         self.interval = interval
         self._pending: list[dict[str, Any]] = []
+        #: Hits opened from a results page whose search is still in another worker's queue: (since, click).
+        self._clicks: list[tuple[float, dict[str, Any]]] = []
         self._lock = threading.Lock()  # guards _pending
         self._writing = threading.Lock()  # one write at a time: the thread's, or the one at exit
         self._wake = threading.Event()
@@ -55,28 +61,45 @@ class SearchLogWriter:
             if len(self._pending) > PENDING_MAX:
                 del self._pending[: len(self._pending) - PENDING_MAX]
                 log.warning("search log: the database took no rows for a while; the oldest queued ones are dropped")
-            if self._pid != os.getpid():  # first row in this process (a worker forked after the app was made)
-                self._start()
+            self._ensure_thread()
+
+    def add_click(
+        self, *, person: str, at: dt.datetime, article_slug: str, question_id: str | None, rank: int | None
+    ) -> None:
+        """Queue a hit opened from the search `person` made `at`, not written yet: it is written once that is."""
+        age = (utcnow() - at).total_seconds()
+        if not -1 <= age <= 2 * self.interval + CLICK_WAIT_SECONDS:
+            return  # a search that old was written long ago (so it is not this person's), or never will be
+        click = {"article_slug": article_slug, "question_id": question_id, "rank": rank}
+        with self._lock:
+            self._clicks.append((time.monotonic(), {"person": person, "at": at, **click}))
+            del self._clicks[: max(0, len(self._clicks) - PENDING_MAX)]
+            self._ensure_thread()
 
     def pending(self) -> int:
-        """Return the number of rows not written yet."""
+        """Return the number of rows (searches and clicks) not written yet."""
         with self._lock:
-            return len(self._pending)
+            return len(self._pending) + len(self._clicks)
 
     def flush(self) -> int:
-        """Write every queued row in one transaction; return their number. On failure they stay queued."""
+        """Write every queued search (and the clicks whose search is there) in one transaction; return the number
+        of searches. On failure they stay queued."""
         with self._writing:
             with self._lock:
                 rows, self._pending = self._pending, []
-            if not rows:
+                clicks, self._clicks = self._clicks, []
+            if not rows and not clicks:
                 return 0
             try:
-                self._write(rows)
+                waiting = self._write(rows, clicks)
             except Exception:
                 log.exception("search log: could not write %d searches; trying again later", len(rows))
+                waiting = clicks
                 with self._lock:
                     self._pending[:0] = rows
-                return 0
+                rows = []
+            with self._lock:
+                self._clicks[:0] = waiting
             return len(rows)
 
     def close(self) -> None:
@@ -89,6 +112,10 @@ class SearchLogWriter:
         self._pid = 0  # a later row starts the thread again
         atexit.unregister(self.close)
 
+    def _ensure_thread(self) -> None:
+        if self._pid != os.getpid():  # first row in this process (a worker forked after the app was made)
+            self._start()
+
     def _start(self) -> None:
         self._pid = os.getpid()
         self._wake = threading.Event()
@@ -100,14 +127,27 @@ class SearchLogWriter:
         while not self._wake.wait(self.interval):
             self.flush()
 
-    def _write(self, rows: list[dict[str, Any]]) -> None:
+    def _write(self, rows: list[dict[str, Any]], clicks: list[tuple[float, dict[str, Any]]]) -> list[Any]:
+        """Write the searches, then the clicks whose search is written; return the clicks still waiting."""
         today = utcnow().date()
         late = {(_day(row["created_at"]), row["query"]) for row in rows if _day(row["created_at"]) < today}
+        waiting = []
         with Session(self.engine) as session:
-            session.execute(insert(SearchQuery), rows)
+            if rows:
+                session.execute(insert(SearchQuery), rows)
             for day, query in sorted(late):  # searched before midnight, written after its day was rolled up
                 reroll(session, day, query)
+            for since, click in clicks:
+                opened = dict(click)
+                search = find_search(session, person=opened.pop("person"), at=opened.pop("at"))
+                if search is not None:
+                    log_click(session, search, **opened)
+                elif time.monotonic() - since < 2 * self.interval + CLICK_WAIT_SECONDS:
+                    waiting.append((since, click))
+                else:  # another person's link, or a worker killed before its batch: no search to count it for
+                    log.info("search log: an opened hit's search never came; the click is not recorded")
             session.commit()
+        return waiting
 
 
 def _day(stamp: dt.datetime) -> dt.date:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helpdesk.insights.rollup import after_click
-from helpdesk.search.log_writer import SearchLogWriter
 from helpdesk.search.models import QUERY_MAX, SearchClick, SearchQuery
+
+if TYPE_CHECKING:  # the writer uses these services
+    from helpdesk.search.log_writer import SearchLogWriter
 
 SOURCES = ("page", "api", "typeahead")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import time
-
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -24,8 +21,6 @@ from helpdesk.search.services import find_search, log_click, log_search, parse_s
 
 bp = Blueprint("search", __name__)
 PAGE_LIMIT = 20
-#: The longest an opened hit waits for its results page's search to be written by the other worker's batch.
-MAX_WAIT_SECONDS = 3.0
 
 
 def search_limit() -> str:
@@ -89,34 +84,20 @@ def open_hit() -> Response:
     sid = parse_id(request.args.get("sid"))
     entry = db.session.get(SearchQuery, sid) if sid is not None else None
     at = parse_stamp(request.args.get("at"))
+    question_id, rank = question.id if question else None, rank if rank is not None and rank <= 1000 else None
     if entry is None and at is not None:
-        entry = _page_search(at)
-    if entry is None:
+        # A results page's search, named by its time: this worker's queue is written now (it most often showed
+        # the page); else the other worker's next batch brings it, and the click is written with it then.
+        writer, person = get_log_writer(), current_person()
+        writer.flush()
+        entry = find_search(db.session, person=person, at=at)
+        if entry is None and writer.buffered:
+            writer.add_click(person=person, at=at, article_slug=article.slug, question_id=question_id, rank=rank)
+    elif entry is None:
         # A hit opened from the results shown while typing: that search was not logged yet.
         typed = normalize_query(request.args.get("q", ""))
         entry = log_search(db.session, typed, hits=-1, source="typeahead", person=current_person()) if typed else None
     if entry is not None:
-        log_click(
-            db.session,
-            entry,
-            article_slug=article.slug,
-            question_id=question.id if question else None,
-            rank=rank if rank is not None and rank <= 1000 else None,
-        )
+        log_click(db.session, entry, article_slug=article.slug, question_id=question_id, rank=rank)
     # The target is built from the known slug and question id, never from the raw parameter: no open redirect.
     return redirect(url_for("kb.article", slug=article.slug, _anchor=question.id if question else None), 303)
-
-
-def _page_search(at: dt.datetime) -> SearchQuery | None:
-    """Return the results page's search that this hit was opened from, once a worker's batch has written it."""
-    writer, person = get_log_writer(), current_person()
-    # Most often this worker showed the page: its queue is written now. Else the other worker's next batch brings
-    # it within its interval; a search older than that is written already, or never will be (then: None).
-    deadline = min(at.timestamp() + 2 * writer.interval + 1, time.time() + MAX_WAIT_SECONDS)
-    while True:
-        writer.flush()
-        entry = find_search(db.session, person=person, at=at)
-        if entry is not None or time.time() >= deadline:
-            return entry
-        db.session.rollback()  # a new read transaction sees the other worker's batch (SQLite reads a snapshot)
-        time.sleep(0.05)  # polling another process's write: nothing to wait on across processes

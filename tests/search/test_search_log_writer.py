@@ -123,12 +123,13 @@ def test_a_hit_opened_on_the_other_worker_waits_for_its_batch(app_config: dict[s
         link = _first_hit_link(browser, "locked out")
         clicking = other.test_client()
         clicking.environ_base["REMOTE_ADDR"] = "127.0.0.1"  # the same person: the test clients' address
-        assert clicking.get(link).status_code == 303
+        assert clicking.get(link).status_code == 303  # answered at once: the click waits in the other's queue
+        _wait_for(lambda: _clicks(other) != [])  # written once the showing worker's batch brought the search
         [(query, source, _)] = _logged(shown)
         assert (query, source) == ("locked out", "page")
         with other.app_context():
             search_id = db.session.scalar(select(SearchQuery.id))
-        assert [s for s, _, _ in _clicks(other)] == [search_id]
+        assert [(s, r) for s, _, r in _clicks(other)] == [(search_id, 1)]
     finally:
         for app in (shown, other):
             app.extensions["helpdesk.search.log"].close()
@@ -143,7 +144,8 @@ def test_a_link_names_only_its_own_users_search(
     stranger = app.test_client()
     stranger.environ_base["REMOTE_ADDR"] = "10.9.9.9"
     assert stranger.get(link).status_code == 303  # still opens the answer
-    assert _clicks(app) == []  # but records no click on someone else's search
+    app.extensions["helpdesk.search.log"].flush()
+    assert len(_logged(app)) == 1 and _clicks(app) == []  # but records no click on someone else's search
 
 
 def test_a_search_written_after_its_day_was_rolled_up_is_counted(
@@ -161,6 +163,16 @@ def test_a_search_written_after_its_day_was_rolled_up_is_counted(
         period = Period(yesterday.date(), yesterday.date())
         [fax] = failed_searches(db.session, period, None)["zero_result"]
         assert (fax.query, fax.searches, fax.people) == ("fax machine", 2, 2)
+
+
+def test_a_click_waits_only_for_a_recent_search(app: Flask) -> None:
+    writer: SearchLogWriter = app.extensions["helpdesk.search.log"]  # the default: a batch a second
+    click = {"person": "p1", "article_slug": "a", "question_id": None, "rank": 1}
+    writer.add_click(at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5), **click)  # its search is long written
+    writer.add_click(at=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5), **click)  # no search is made then
+    assert writer.pending() == 0
+    writer.add_click(at=dt.datetime.now(dt.UTC), **click)
+    assert writer.pending() == 1
 
 
 def test_rows_stay_queued_while_the_database_cannot_take_them(tmp_path: Path) -> None:
