@@ -1,5 +1,5 @@
-"""The search log's API rows, written in batches by a background thread: one write transaction a second, not one
-per search (on SQLite each GET's own write took the database's one write lock, shared by every worker)."""
+"""The search log's searches (search page, API), written in batches by a background thread: one write transaction a
+second per worker, not one per search (on SQLite each GET's own write took the one write lock all workers share)."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ class SearchLogWriter:
     """Queues search-log rows in memory and writes them every `interval` seconds, and at a normal exit.
 
     A row is stamped when the search is made, so reports place it where it belongs; a row written after its day
-    was rolled up re-counts that day (as a late click does). `interval` 0 writes nothing itself: `add` is refused
-    and the caller logs in its own transaction.
+    was rolled up re-counts that day (as a late click does). With `interval` 0 (`buffered` false) the callers log
+    in their request's transaction instead.
     """
 
     def __init__(self, engine: Engine, interval: float) -> None:
@@ -41,7 +41,7 @@ class SearchLogWriter:
         self._pending: list[dict[str, Any]] = []
         #: Hits opened from a results page whose search is still in another worker's queue: (since, click).
         self._clicks: list[tuple[float, dict[str, Any]]] = []
-        self._lock = threading.Lock()  # guards _pending
+        self._lock = threading.Lock()  # guards the two queues
         self._writing = threading.Lock()  # one write at a time: the thread's, or the one at exit
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
