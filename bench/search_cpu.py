@@ -1,6 +1,7 @@
 """Benchmark: the workers' CPU time per search request (API and page), which a shared machine's noise barely moves.
 
 Run: .venv/bin/python bench/search_cpu.py [--requests 400] [--rounds 3] [--source DIR ...] [--path api|page|both]
+     [--hot]
 Starts `helpdesk serve --workers 2 --demo` on SQLite (as bench/load.py does) from each --source tree in turn
 (default: this one), interleaved over --rounds (A, B, A, B, ...), each time a fresh server. It sends --requests
 searches over 4 keep-alive connections: one in five is a hot query (bench/mixed.py's), the others distinct phrasings
@@ -44,8 +45,10 @@ def base_queries() -> list[str]:
     return out + QUERIES
 
 
-def workload(count: int, seed: int = 7) -> list[str]:
-    """Return `count` queries: 20 % hot ones (repeated), the rest distinct."""
+def workload(count: int, seed: int = 7, *, hot: bool = False) -> list[str]:
+    """Return `count` queries: 20 % hot ones (repeated), the rest distinct; or only bench/load.py's one query."""
+    if hot:
+        return ["password reset"] * count
     rng = random.Random(seed)
     distinct = [v.format(q) for v in VARIATIONS for q in base_queries()]
     rng.shuffle(distinct)
@@ -100,7 +103,7 @@ def send(port: int, paths: list[str], connections: int = 4) -> int:
     return bad[0]
 
 
-def run_once(source: Path, kinds: list[str], count: int) -> dict[str, float]:
+def run_once(source: Path, kinds: list[str], count: int, hot: bool = False) -> dict[str, float]:
     """Start a fresh server from `source`; return CPU ms per request of each kind of search."""
     mixed.ROOT = source  # start_server runs `python -m helpdesk` in ROOT: that tree's code answers
     out: dict[str, float] = {}
@@ -112,7 +115,7 @@ def run_once(source: Path, kinds: list[str], count: int) -> dict[str, float]:
             warm = [PATHS[k] + urllib.parse.quote_plus(q) for k in kinds for q in QUERIES + ["warm up"]]
             send(port, warm * 2)  # each worker loads its index, model and templates
             for kind in kinds:
-                queries = workload(count, seed=hash(kind) % 1000)
+                queries = workload(count, seed=len(kind), hot=hot)
                 paths = [PATHS[kind] + urllib.parse.quote_plus(q) for q in queries]
                 before = sum(cpu_seconds(pid) for pid in pids)
                 bad = send(port, paths)
@@ -132,13 +135,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--path", choices=("api", "page", "both"), default="both")
+    parser.add_argument("--hot", action="store_true", help="only bench/load.py's query (answered from the cache)")
     args = parser.parse_args()
     sources = [s.resolve() for s in (args.source or [mixed.ROOT])]
     kinds = ["api", "page"] if args.path == "both" else [args.path]
     results: dict[tuple[Path, str], list[float]] = {}
     for round_ in range(args.rounds):
         for source in sources:
-            figures = run_once(source, kinds, args.requests)
+            figures = run_once(source, kinds, args.requests, args.hot)
             for kind, ms in figures.items():
                 results.setdefault((source, kind), []).append(ms)
             shown = "  ".join(f"{k} {v:6.2f} ms" for k, v in figures.items())
