@@ -46,6 +46,8 @@ def search() -> str:
     if not query:
         return render_template("search/results.html", query="", response=None, popular=_popular(library))
     response = get_engine().search(query, limit=PAGE_LIMIT)
+    # Read before the search is queued: a GET retried after a lost connection must not queue it twice.
+    popular = _popular(library) if not response.results else []
     writer, person = get_log_writer(), current_person()
     if writer.buffered:
         # Written with the worker's next batch; the result links name it by its time, which with the person who
@@ -60,7 +62,7 @@ def search() -> str:
         query=query,
         response=response,
         link=link,
-        popular=_popular(library) if not response.results else [],
+        popular=popular,
     )
 
 
