@@ -201,6 +201,15 @@ SETTINGS: tuple[Setting, ...] = (
         key="SEARCH_LOG_DAYS",
     ),
     S(
+        "HELPDESK_SEARCH_LOG_FLUSH_SECONDS",
+        "float",
+        "1",
+        "how often a worker writes its searches (search page, API) to the search log, in one transaction (and "
+        "when it stops); `0`: each search request writes its own",
+        0,
+        key="SEARCH_LOG_FLUSH_SECONDS",
+    ),
+    S(
         "HELPDESK_LOGIN_LIMIT_PER_ADDRESS",
         "rate",
         "300 per minute",

@@ -85,6 +85,7 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     """The app, with CSRF protection on as in production."""
     app = create_app(app_config)
     yield app
+    app.extensions["helpdesk.search.log"].close()  # the API's queued searches are written, its thread ends
     app.extensions["helpdesk.search"].close()  # open index files must not outlive the test
     app.extensions["helpdesk.db"][0].dispose()
 

@@ -15,9 +15,9 @@ from helpdesk.kb.articles import Article
 from helpdesk.kb.models import VOTE_REASON_MAX
 from helpdesk.kb.services import VoteCounts, cast_vote, get_vote_counts, get_vote_counts_many
 from helpdesk.kb.voters import limit_votes, voter_key
-from helpdesk.search import get_engine
+from helpdesk.search import get_engine, get_log_writer
 from helpdesk.search.engine import normalize_query
-from helpdesk.search.services import log_search
+from helpdesk.search.services import log_search_later
 from helpdesk.search.views import current_person, search_limit
 
 bp = Blueprint("api", __name__)
@@ -51,7 +51,8 @@ def search() -> Response:
     typeahead = request.args.get("typeahead", "0") in ("1", "true", "yes")
     response = get_engine().search(query, limit=limit, typeahead=typeahead)
     if not typeahead:  # keystrokes are not searches: only finished ones go to the content-gap log
-        log_search(db.session, query, hits=response.total, source="api", person=current_person())
+        person = current_person()
+        log_search_later(db.session, get_log_writer(), query, hits=response.total, source="api", person=person)
     return jsonify(response.to_dict())
 
 

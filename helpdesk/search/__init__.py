@@ -8,14 +8,17 @@ if TYPE_CHECKING:  # Flask stays out of the engine's import path: the engine its
     from flask import Flask
 
     from helpdesk.search.engine import SearchEngine
+    from helpdesk.search.log_writer import SearchLogWriter
 
 _EXT = "helpdesk.search"
+_LOG = "helpdesk.search.log"
 
 
 def init_app(app: Flask) -> None:
     """Create the app's search engine over the knowledge base's article store and the learned phrasings."""
     from helpdesk.search.engine import SearchEngine
     from helpdesk.search.learning import phrasing_loader
+    from helpdesk.search.log_writer import SearchLogWriter
     from helpdesk.search.phrasings import PhrasedLibrary
 
     store = app.extensions["helpdesk.library"]
@@ -26,6 +29,8 @@ def init_app(app: Flask) -> None:
     app.extensions[_EXT] = SearchEngine(
         app.config["INDEX_DIR"], library, embedding_model=app.config.get("EMBEDDING_MODEL")
     )
+    flush = float(app.config.get("SEARCH_LOG_FLUSH_SECONDS", 1.0))
+    app.extensions[_LOG] = SearchLogWriter(app.extensions["helpdesk.db"][0], flush)
 
 
 def get_engine() -> SearchEngine:
@@ -34,3 +39,11 @@ def get_engine() -> SearchEngine:
 
     engine: SearchEngine = current_app.extensions[_EXT]
     return engine
+
+
+def get_log_writer() -> SearchLogWriter:
+    """Return the current app's search-log writer (the API's searches, written in batches)."""
+    from flask import current_app
+
+    writer: SearchLogWriter = current_app.extensions[_LOG]
+    return writer

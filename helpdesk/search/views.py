@@ -12,11 +12,12 @@ from helpdesk.kb import get_library
 from helpdesk.kb.articles import Article
 from helpdesk.kb.library import ArticleLibrary
 from helpdesk.kb.services import get_vote_counts_many, rank_most_helpful
-from helpdesk.search import get_engine
+from helpdesk.orm import utcnow
+from helpdesk.search import get_engine, get_log_writer
 from helpdesk.search.engine import normalize_query
 from helpdesk.search.learning import person_of
 from helpdesk.search.models import SearchQuery
-from helpdesk.search.services import log_click, log_search
+from helpdesk.search.services import find_search, log_click, log_search, parse_stamp, stamp_token
 
 bp = Blueprint("search", __name__)
 PAGE_LIMIT = 20
@@ -43,17 +44,25 @@ def search() -> str:
     query = normalize_query(request.args.get("q", ""))
     library = get_library()
     if not query:
-        return render_template(
-            "search/results.html", query="", response=None, search_id=None, popular=_popular(library)
-        )
+        return render_template("search/results.html", query="", response=None, popular=_popular(library))
     response = get_engine().search(query, limit=PAGE_LIMIT)
-    entry = log_search(db.session, query, hits=response.total, source="page", person=current_person())
+    # Read before the search is queued: a GET retried after a lost connection must not queue it twice.
+    popular = _popular(library) if not response.results else []
+    writer, person = get_log_writer(), current_person()
+    if writer.buffered:
+        # Written with the worker's next batch; the result links name it by its time, which with the person who
+        # clicks finds it (the person comes from the request, so a link can only name its user's own searches).
+        at = utcnow()
+        writer.add(query, hits=response.total, source="page", person=person, at=at)
+        link: dict[str, str | int] = {"at": stamp_token(at)}
+    else:
+        link = {"sid": log_search(db.session, query, hits=response.total, source="page", person=person).id}
     return render_template(
         "search/results.html",
         query=query,
         response=response,
-        search_id=entry.id,
-        popular=_popular(library) if not response.results else [],
+        link=link,
+        popular=popular,
     )
 
 
@@ -76,17 +85,21 @@ def open_hit() -> Response:
     rank = parse_id(request.args.get("rank"))
     sid = parse_id(request.args.get("sid"))
     entry = db.session.get(SearchQuery, sid) if sid is not None else None
-    if entry is None:
+    at = parse_stamp(request.args.get("at"))
+    question_id, rank = question.id if question else None, rank if rank is not None and rank <= 1000 else None
+    if entry is None and at is not None:
+        # A results page's search, named by its time: this worker's queue is written now (it most often showed
+        # the page); else the other worker's next batch brings it, and the click is written with it then.
+        writer, person = get_log_writer(), current_person()
+        writer.flush()
+        entry = find_search(db.session, person=person, at=at)
+        if entry is None and writer.buffered:
+            writer.add_click(person=person, at=at, article_slug=article.slug, question_id=question_id, rank=rank)
+    elif entry is None:
         # A hit opened from the results shown while typing: that search was not logged yet.
         typed = normalize_query(request.args.get("q", ""))
         entry = log_search(db.session, typed, hits=-1, source="typeahead", person=current_person()) if typed else None
     if entry is not None:
-        log_click(
-            db.session,
-            entry,
-            article_slug=article.slug,
-            question_id=question.id if question else None,
-            rank=rank if rank is not None and rank <= 1000 else None,
-        )
+        log_click(db.session, entry, article_slug=article.slug, question_id=question_id, rank=rank)
     # The target is built from the known slug and question id, never from the raw parameter: no open redirect.
     return redirect(url_for("kb.article", slug=article.slug, _anchor=question.id if question else None), 303)
