@@ -50,10 +50,15 @@ def cpu_seconds(connection: Connection) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
+def _values(connection: Connection) -> dict[str, dt.datetime]:
+    """The bare sweep's parameters: now and the next tier's due times (naive on SQLite, as the app stores them)."""
+    now = NOW.replace(tzinfo=None) if connection.dialect.name == "sqlite" else NOW
+    return {"now": now, "first_due": now + dt.timedelta(hours=8), "resolution_due": now + dt.timedelta(days=2)}
+
+
 def _bare(connection: Connection, keep: set[str] | None, indexes: list[str]) -> float:
     """Time the bare sweep with only `keep` of the ticket's secondary indexes (None: all); roll everything back."""
-    now = NOW.replace(tzinfo=None) if connection.dialect.name == "sqlite" else NOW
-    values = {"now": now, "first_due": now + dt.timedelta(hours=8), "resolution_due": now + dt.timedelta(days=2)}
+    values = _values(connection)
     transaction = connection.begin()
     try:
         if connection.dialect.name == "sqlite":
@@ -87,8 +92,7 @@ _FOREIGN_KEYS = [
 
 def _by_statement(connection: Connection, drops: list[str], reason: str) -> list[float]:
     """Time each statement of the bare sweep after `drops`, with `reason` as the SQL of the reason; roll back."""
-    now = NOW.replace(tzinfo=None) if connection.dialect.name == "sqlite" else NOW
-    values = {"now": now, "first_due": now + dt.timedelta(hours=8), "resolution_due": now + dt.timedelta(days=2)}
+    values = _values(connection)
     transaction = connection.begin()
     try:
         if connection.dialect.name == "sqlite":
