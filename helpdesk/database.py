@@ -117,13 +117,13 @@ class Database:
 
     def ping(self) -> None:
         """Run a trivial query; raises when the database is unusable."""
-        try:
-            with self.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-        except DBAPIError as exc:
-            if not is_disconnect(exc):
-                raise
-            # The pool has discarded every connection opened before the loss: one fresh try tells whether the
-            # database itself is down or only the pooled connection was (a fail-over, a restart).
-            with self.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
+        for attempt in range(2):
+            try:
+                with self.engine.connect() as connection:
+                    connection.execute(text("SELECT 1"))
+                return
+            except DBAPIError as exc:
+                # A lost pooled connection makes the pool discard every one opened before the loss: one fresh
+                # try tells whether the database itself is down or only that connection was (a fail-over).
+                if attempt or not is_disconnect(exc):
+                    raise

@@ -23,6 +23,20 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+_UNIX = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def epoch_micros(instant: dt.datetime) -> int:
+    """Return an aware instant as whole microseconds since 1970 (exact, unlike a float timestamp)."""
+    return (instant - _UNIX) // _MICROSECOND
+
+
+def from_epoch_micros(micros: int) -> dt.datetime:
+    """Return the aware UTC instant `micros` microseconds after 1970 (the inverse of `epoch_micros`)."""
+    return _UNIX + micros * _MICROSECOND
+
+
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """A timestamp stored in UTC and always read back timezone-aware (SQLite keeps no zone of its own)."""
 

@@ -14,6 +14,7 @@ from sqlalchemy import BigInteger, Integer, cast, func
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import Agency
+from helpdesk.orm import epoch_micros
 from helpdesk.tickets.models import TIERS, Ticket
 from helpdesk.triage.sla import BusinessCalendar, business_time_between
 
@@ -32,16 +33,11 @@ _UNIX_ORDINAL = _UNIX.date().toordinal()
 _DAY_US, _HOUR_US = 86_400_000_000, 3_600_000_000
 
 
-def micros(instant: dt.datetime) -> int:
-    """Return an aware instant as whole microseconds since 1970 (UTC)."""
-    return (instant - _UNIX) // dt.timedelta(microseconds=1)
-
-
 def _zone_offset(calendar: BusinessCalendar, hour: int) -> int:
     """Return the zone's offset from UTC in microseconds during UTC hour `hour` since 1970."""
     moment = _UNIX + dt.timedelta(hours=hour)
     local = moment.astimezone(calendar.zone).replace(tzinfo=dt.UTC)
-    return micros(local) - micros(moment)
+    return epoch_micros(local) - epoch_micros(moment)
 
 
 def _day_rule(calendar: BusinessCalendar) -> tuple[int, int, Callable[[int], tuple[int, bool]]] | None:
@@ -135,7 +131,7 @@ def wall_clock_micros(calendar: BusinessCalendar) -> Callable[[int, int], float]
 def wall_clock_hours(calendar: BusinessCalendar) -> Callable[[dt.datetime, dt.datetime], float] | None:
     """Return `wall_clock_micros` for aware datetimes (None where it does not apply)."""
     fast = wall_clock_micros(calendar)
-    return None if fast is None else (lambda a, b: fast(micros(a), micros(b)))
+    return None if fast is None else (lambda a, b: fast(epoch_micros(a), epoch_micros(b)))
 
 
 Times = dict[str, dict[str, tuple[float | None, float | None]]]

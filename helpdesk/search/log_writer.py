@@ -130,7 +130,7 @@ class SearchLogWriter:
     def _write(self, rows: list[dict[str, Any]], clicks: list[tuple[float, dict[str, Any]]]) -> list[Any]:
         """Write the searches, then the clicks whose search is written; return the clicks still waiting."""
         today = utcnow().date()
-        late = {(_day(row["created_at"]), row["query"]) for row in rows if _day(row["created_at"]) < today}
+        late = {(day, row["query"]) for row in rows if (day := row["created_at"].date()) < today}
         waiting = []
         with Session(self.engine) as session:
             if rows:
@@ -148,7 +148,3 @@ class SearchLogWriter:
                     log.info("search log: an opened hit's search never came; the click is not recorded")
             session.commit()
         return waiting
-
-
-def _day(stamp: dt.datetime) -> dt.date:
-    return stamp.date()

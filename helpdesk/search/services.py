@@ -9,14 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helpdesk.insights.rollup import after_click
+from helpdesk.orm import epoch_micros, from_epoch_micros
 from helpdesk.search.models import QUERY_MAX, SearchClick, SearchQuery
 
 if TYPE_CHECKING:  # the writer uses these services
     from helpdesk.search.log_writer import SearchLogWriter
 
 SOURCES = ("page", "api", "typeahead")
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_MICROSECOND = dt.timedelta(microseconds=1)
 
 
 def log_search(session: Session, query: str, *, hits: int, source: str, person: str | None = None) -> SearchQuery:
@@ -30,28 +29,35 @@ def log_search(session: Session, query: str, *, hits: int, source: str, person: 
 
 
 def log_search_later(
-    session: Session, writer: SearchLogWriter, query: str, *, hits: int, source: str, person: str | None = None
-) -> None:
-    """Record a search whose row nobody reads in this request (the API's): queued for the writer's next batch,
-    or in the request's transaction when the writer does not buffer."""
+    session: Session,
+    writer: SearchLogWriter,
+    query: str,
+    *,
+    hits: int,
+    source: str,
+    person: str | None = None,
+    at: dt.datetime | None = None,
+) -> SearchQuery | None:
+    """Record a search made `at` (default now): queued for the writer's next batch (None), or, when the writer
+    does not buffer, written in the request's transaction (its row)."""
     if source not in SOURCES:
         raise ValueError(f"unknown search source {source!r}")
-    if writer.buffered:
-        writer.add(query, hits=hits, source=source, person=person)
-    else:
-        log_search(session, query, hits=hits, source=source, person=person)
+    if not writer.buffered:
+        return log_search(session, query, hits=hits, source=source, person=person)
+    writer.add(query, hits=hits, source=source, person=person, at=at)
+    return None
 
 
 def stamp_token(at: dt.datetime) -> str:
     """Return a search's time as the digits a result link carries (microseconds since 1970, exact)."""
-    return str((at - _EPOCH) // _MICROSECOND)
+    return str(epoch_micros(at))
 
 
 def parse_stamp(text: str | None) -> dt.datetime | None:
     """Return the time of a result link's `stamp_token`, or None when it is not one."""
     if not text or not text.isascii() or not text.isdigit() or len(text) > 17:
         return None
-    return _EPOCH + int(text) * _MICROSECOND
+    return from_epoch_micros(int(text))
 
 
 def find_search(session: Session, *, person: str, at: dt.datetime) -> SearchQuery | None:

@@ -17,7 +17,7 @@ from helpdesk.search import get_engine, get_log_writer
 from helpdesk.search.engine import normalize_query
 from helpdesk.search.learning import person_of
 from helpdesk.search.models import SearchQuery
-from helpdesk.search.services import find_search, log_click, log_search, parse_stamp, stamp_token
+from helpdesk.search.services import find_search, log_click, log_search, log_search_later, parse_stamp, stamp_token
 
 bp = Blueprint("search", __name__)
 PAGE_LIMIT = 20
@@ -48,15 +48,13 @@ def search() -> str:
     response = get_engine().search(query, limit=PAGE_LIMIT)
     # Read before the search is queued: a GET retried after a lost connection must not queue it twice.
     popular = _popular(library) if not response.results else []
-    writer, person = get_log_writer(), current_person()
-    if writer.buffered:
-        # Written with the worker's next batch; the result links name it by its time, which with the person who
-        # clicks finds it (the person comes from the request, so a link can only name its user's own searches).
-        at = utcnow()
-        writer.add(query, hits=response.total, source="page", person=person, at=at)
-        link: dict[str, str | int] = {"at": stamp_token(at)}
-    else:
-        link = {"sid": log_search(db.session, query, hits=response.total, source="page", person=person).id}
+    at = utcnow()
+    entry = log_search_later(
+        db.session, get_log_writer(), query, hits=response.total, source="page", person=current_person(), at=at
+    )
+    # A queued search is named by its time, which with the person who clicks finds it once written (the person
+    # comes from the request, so a link can only name its user's own searches).
+    link: dict[str, str | int] = {"sid": entry.id} if entry is not None else {"at": stamp_token(at)}
     return render_template(
         "search/results.html",
         query=query,

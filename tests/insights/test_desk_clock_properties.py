@@ -8,7 +8,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpdesk.insights.desk_times import business_clock, business_clock_array, micros
+from helpdesk.insights.desk_times import business_clock, business_clock_array
+from helpdesk.orm import epoch_micros as micros
 from helpdesk.triage.sla import BusinessCalendar, WorkingHours
 
 # Zones with DST (Lord Howe by 30 minutes, St John's at :30 from UTC), without, and far from UTC.
