@@ -125,3 +125,4 @@ def test_health_is_503_when_the_database_is_unreachable(app_config: dict[str, An
         app.extensions["helpdesk.search"].close()
     assert response.status_code == 503
     assert response.json["status"] == "unavailable" and response.json["database"].startswith("error")
+    assert response.headers["Retry-After"].isdigit()  # a load balancer's cue to look again

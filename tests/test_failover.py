@@ -59,17 +59,6 @@ def test_healthz_on_a_dropped_connection_connects_afresh(app: Flask, client: Fla
     assert (answer.status_code, answer.get_json()["database"]) == (200, "ok")
 
 
-def test_healthz_with_the_database_down_answers_503_with_retry_after(app_config: dict[str, Any]) -> None:
-    from helpdesk import create_app
-    from tests.smtp_server import free_port
-
-    app = create_app({**app_config, "DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none"})
-    answer = app.test_client().get("/healthz")
-    assert answer.status_code == 503
-    assert answer.get_json()["database"].startswith("error")
-    assert answer.headers["Retry-After"].isdigit()
-
-
 @pytest.fixture
 def dropping_app(app: Flask, pg_url: str) -> tuple[Flask, list[str]]:
     """The app with two test pages that lose their connection in the middle of the request, every time."""
