@@ -1,12 +1,13 @@
 """Embedding cost of a cold build, per way of reading a document: CPU seconds to embed the generated corpus's texts.
 
 Run: .venv/bin/python bench/embed_cost.py [--articles 1000] [--seed 20261122] [--sample 0.25] [--rounds 2]
-    [--engines]
+    [--engines] [--models FOLDER ...]
 The texts are those bench/search.py's build embeds (the same generated articles). Each round embeds a fixed random
 sample of them once per reading, the readings interleaved so that a change of load hits all of them; the CPU time
 (both of the build's threads) is scaled up to every text, and the wall estimate on an idle box is CPU / cores.
 --engines compares ways of running the model (graph rewrites left out, batch size) on the shipped reading instead,
-and prints the least cosine of each one's vectors to the first one's.
+and prints the least cosine of each one's vectors to the first one's. --models compares model folders (the first
+is the baseline of the ratios) on the shipped reading and way of running.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ ENGINES = [
     ("no SkipLayerNorm, batch 8", ("SkipLayerNormFusion",), 8),
     ("no SkipLayerNorm, batch 4 (shipped)", ("SkipLayerNormFusion",), 4),
 ]
-Way = tuple[str, int, int, str, tuple[str, ...], int]  # name, reading (3 fields), rewrites left out, batch
+Way = tuple[str, int, int, str, tuple[str, ...] | None, int, Path | None]  # name, reading, rewrites, batch, model
 
 
 def encoder_for(
@@ -78,11 +79,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--model", type=Path, default=default_model_dir())
     parser.add_argument("--engines", action="store_true", help="compare ways of running the model instead")
+    parser.add_argument("--models", type=Path, nargs="+", help="compare these model folders instead")
     args = parser.parse_args(argv)
     ways: list[Way] = (
-        [(name, *SHIPPED, unfused, batch) for name, unfused, batch in ENGINES]
+        [(name, *SHIPPED, unfused, batch, None) for name, unfused, batch in ENGINES]
         if args.engines
-        else [(*reading, None, 0) for reading in READINGS]
+        else [(folder.name, *SHIPPED, None, 0, folder) for folder in args.models]
+        if args.models
+        else [(*reading, None, 0, None) for reading in READINGS]
     )
     with tempfile.TemporaryDirectory(prefix="helpdesk-bench-") as tmp:
         Corpus(args.seed).write(Path(tmp), args.articles)
@@ -97,8 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     loads = [os.getloadavg()[0]]
     for round_ in range(args.rounds):
         order = ways if round_ % 2 == 0 else ways[::-1]
-        for name, *way in order:
-            encoder = encoder_for(args.model, *way)
+        for name, document, window, pooling, unfused, batch, model in order:
+            encoder = encoder_for(model or args.model, document, window, pooling, unfused, batch)
             start, cpu_start = time.perf_counter(), time.process_time()
             vectors[name] = encoder.embed(sample, remember=False)
             wall[name].append((time.perf_counter() - start) * scale)
@@ -111,9 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{f'CPU/{cores} s':>8} {'wall s':>7}"
     )
     base = None
-    for name, document, window, pooling, *_ in ways:
+    for name, document, window, pooling, _, _, model in ways:
         rows, tokens, squares = token_counts(
-            encoder_for(args.model, document, window, pooling), texts, document // window
+            encoder_for(model or args.model, document, window, pooling), texts, document // window
         )
         median = statistics.median(cpu[name])
         base = base or median
@@ -122,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{median / cores:>8.1f} {statistics.median(wall[name]):>7.1f}"
             f"   rounds: {', '.join(f'{c:.0f}' for c in cpu[name])}"
             + (f"   least cosine to the first: {(vectors[name] * vectors[ways[0][0]]).sum(1).min():.7f}" * args.engines)
+            + (f"   dims: {vectors[name].shape[1]}" * bool(args.models))
         )
     return 0
 

@@ -54,9 +54,10 @@ SETTINGS: tuple[Setting, ...] = (
         "HELPDESK_EMBEDDING_MODEL",
         "text",
         None,
-        "a folder with `model.onnx` + `tokenizer.json` (a sentence-embedding model: MiniLM by default, or e.g. "
-        "bge-small/e5-small exported to ONNX); missing or unusable: search stays lexical, says so in `/healthz` "
-        '(`"search": "lexical"`) and the log',
+        "a folder with `model.onnx` + `tokenizer.json` (a BERT-style sentence-embedding model whose first output "
+        "is the token states; they are mean-pooled and queries get no prefix, as MiniLM, the default, expects: a "
+        "CLS-pooled model such as bge-small, or e5 that wants `query: ` prefixes, would run below its quality); "
+        'missing or unusable: search stays lexical, says so in `/healthz` (`"search": "lexical"`) and the log',
         shown="`.venv/share/helpdesk-model/all-minilm-l6-v2-int8`",
     ),
     S("HELPDESK_TRIAGE_DIR", "text", None, "the triage policy files (categories, routing, SLAs)", shown="`tickets/`"),
