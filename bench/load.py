@@ -9,7 +9,8 @@ requests/s and p50/p99, each as a ratio to the static file's (rps: higher is bet
 The floor and the pages are measured in interleaved rounds (floor, page, page, ... then again): each round's ratio is
 taken against that round's floor, so load from other jobs that comes and goes during a run shifts floor and page
 alike; the verdict takes the lower of the rounds' median ratio and the ratio of the medians (both printed).
-Then a mixed load of --users people (articles, searches, votes, requests filed) with p50/p95.
+Then a mixed load of --users people (articles, searches, votes, requests filed) with p50/p95, overall and per kind
+of request (--mixed-only: that load alone, after the warm-up).
 Targets: article page and home >= 40 % of the floor's req/s, API search >= 30 %, mixed p95 <= 250 ms.
 """
 
@@ -72,6 +73,32 @@ def reset_postgres(url: str) -> str:
     return url
 
 
+def report_pages(label: str, rounds: list[list[tuple[float, float, float, int]]]) -> list[str]:
+    """Print the floor and each page's figures and ratios over the interleaved rounds; return the missed targets."""
+    missed: list[str] = []
+    floor, floor50, floor99 = (median(r[0][i] for r in rounds) for i in range(3))
+    print(
+        f"{'static file (the floor)':28} {floor:7.0f} req/s  p50 {floor50:7.2f} ms  p99 {floor99:7.2f} ms"
+        f"  (rounds {min(r[0][0] for r in rounds):.0f}-{max(r[0][0] for r in rounds):.0f} req/s)"
+    )
+    for column, (page, _path, target) in enumerate(PAGES, start=1):
+        rps, p50, p99 = (median(r[column][i] for r in rounds) for i in range(3))
+        ratios = sorted(r[column][0] / r[0][0] for r in rounds)
+        # The lower of two estimates decides: the median of the rounds' ratios, and the ratio of the medians
+        # (a server's periodic background work can make single rounds swing either way).
+        ratio, bad = min(median(ratios), rps / floor), sum(r[column][3] for r in rounds)
+        verdict = "" if target is None else ("  ok" if ratio >= target else f"  MISSED {target:.0%}")
+        if verdict.startswith("  MISSED"):
+            missed.append(f"{label} {page}")
+        print(
+            f"{page:28} {rps:7.0f} req/s  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  | ratio to the floor: "
+            f"rps {ratio:5.0%} (rounds {ratios[0]:.0%}-{ratios[-1]:.0%}, median {median(ratios):.0%})  "
+            f"p50 x{p50 / floor50:5.1f}  "
+            f"p99 x{p99 / floor99:5.1f}{verdict}" + (f"  {bad} non-2xx" if bad else "")
+        )
+    return missed
+
+
 def bench(label: str, database_url: str, args: argparse.Namespace) -> list[str]:
     """Run one database's figures; return the missed targets."""
     missed: list[str] = []
@@ -90,33 +117,16 @@ def bench(label: str, database_url: str, args: argparse.Namespace) -> list[str]:
             )
             rounds = [
                 [measure(port, path, args.seconds, args.connections) for path in [STATIC, *paths]]
-                for _ in range(args.rounds)
+                for _ in range(0 if args.mixed_only else args.rounds)
             ]
-            floor, floor50, floor99 = (median(r[0][i] for r in rounds) for i in range(3))
-            print(
-                f"{'static file (the floor)':28} {floor:7.0f} req/s  p50 {floor50:7.2f} ms  p99 {floor99:7.2f} ms"
-                f"  (rounds {min(r[0][0] for r in rounds):.0f}-{max(r[0][0] for r in rounds):.0f} req/s)"
-            )
-            for column, (page, _path, target) in enumerate(PAGES, start=1):
-                rps, p50, p99 = (median(r[column][i] for r in rounds) for i in range(3))
-                ratios = sorted(r[column][0] / r[0][0] for r in rounds)
-                # The lower of two estimates decides: the median of the rounds' ratios, and the ratio of the medians
-                # (a server's periodic background work can make single rounds swing either way).
-                ratio, bad = min(median(ratios), rps / floor), sum(r[column][3] for r in rounds)
-                verdict = "" if target is None else ("  ok" if ratio >= target else f"  MISSED {target:.0%}")
-                if verdict.startswith("  MISSED"):
-                    missed.append(f"{label} {page}")
-                print(
-                    f"{page:28} {rps:7.0f} req/s  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  | ratio to the floor: "
-                    f"rps {ratio:5.0%} (rounds {ratios[0]:.0%}-{ratios[-1]:.0%}, median {median(ratios):.0%})  "
-                    f"p50 x{p50 / floor50:5.1f}  "
-                    f"p99 x{p99 / floor99:5.1f}{verdict}" + (f"  {bad} non-2xx" if bad else "")
-                )
+            if rounds:
+                missed += report_pages(label, rounds)
             out = run_mixed(port, token, args.users, args.mixed_seconds)
             verdict = "ok" if out.percentile(0.95) <= 250 else "MISSED 250 ms"
             if verdict != "ok":
                 missed.append(f"{label} mixed p95")
             print(f"{f'mixed, {args.users} users':28} {out.summary(args.mixed_seconds)}  {verdict}")
+            print(f"{'':28} by kind (ms): {out.by_kind()}")
             print(
                 f"{'':28} statuses {dict(sorted(out.statuses.items()))}  accepted: {len(out.tickets)} requests, "
                 f"{len(out.votes)} voters"
@@ -134,6 +144,7 @@ def main() -> None:
     parser.add_argument("--skip-sqlite", action="store_true", help="only the PostgreSQL figures")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds of floor + pages")
     parser.add_argument("--mixed-seconds", type=float, default=10.0, help="length of the mixed load")
+    parser.add_argument("--mixed-only", action="store_true", help="only the mixed load (no page rounds)")
     parser.add_argument("--connections", type=int, default=30)
     parser.add_argument("--users", type=int, default=30)
     args = parser.parse_args()

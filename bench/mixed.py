@@ -127,6 +127,7 @@ class Outcome:
     """What the users saw: latencies, statuses, and what the server accepted (for the lost-writes check)."""
 
     times: list[float] = field(default_factory=list)
+    kinds: dict[str, list[float]] = field(default_factory=dict)  # request kind -> its latencies (the p95's makers)
     statuses: Counter[int] = field(default_factory=Counter)
     tickets: list[int] = field(default_factory=list)
     votes: dict[str, bool] = field(default_factory=dict)  # voter cookie -> last accepted vote (one article)
@@ -136,6 +137,15 @@ class Outcome:
     def percentile(self, q: float) -> float:
         ordered = sorted(self.times)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+    def by_kind(self) -> str:
+        """Each request kind's count, p50 and p95 (which kinds make the overall p95)."""
+        parts = []
+        for kind, times in sorted(self.kinds.items()):
+            ordered = sorted(times)
+            p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+            parts.append(f"{kind} n={len(ordered)} p50 {statistics.median(ordered):.0f} p95 {p95:.0f}")
+        return "; ".join(parts)
 
     def summary(self, seconds: float) -> str:
         five = sum(n for status, n in self.statuses.items() if status >= 500)
@@ -155,7 +165,9 @@ def _user(port: int, token: str, out: Outcome, stop: threading.Event, seed: int)
     cookies: dict[str, str] = {}
     csrf = ""
 
-    def call(method: str, path: str, body: object = None, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    def call(
+        kind: str, method: str, path: str, body: object = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
         nonlocal connection
         sent = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()), **(headers or {})}
         data = None if body is None else json.dumps(body).encode()
@@ -178,26 +190,30 @@ def _user(port: int, token: str, out: Outcome, stop: threading.Event, seed: int)
             cookies[name] = rest.split(";", 1)[0]
         with out.lock:
             out.times.append(elapsed)
+            out.kinds.setdefault(kind, []).append(elapsed)
             out.statuses[response.status] += 1
         return response.status, raw
 
     while not stop.is_set():
         roll = rng.random()
         if roll < 0.45 or not csrf:
-            status, raw = call("GET", f"/articles/{rng.choice(ARTICLES)}")
+            status, raw = call("article", "GET", f"/articles/{rng.choice(ARTICLES)}")
             found = _CSRF.search(raw.decode("utf-8", "replace")) if status == 200 else None
             csrf = found.group(1) if found else csrf
         elif roll < 0.75:
-            path = "/search?q=" if rng.random() < 0.5 else "/api/v1/search?q="
-            call("GET", path + rng.choice(QUERIES).replace(" ", "+"))
+            kind, path = ("search page", "/search?q=") if rng.random() < 0.5 else ("API search", "/api/v1/search?q=")
+            call(kind, "GET", path + rng.choice(QUERIES).replace(" ", "+"))
         elif roll < 0.92:
             helpful = rng.random() < 0.7
-            status, _ = call("POST", f"/api/v1/articles/{VOTED}/vote", {"helpful": helpful}, {"X-CSRFToken": csrf})
+            status, _ = call(
+                "vote", "POST", f"/api/v1/articles/{VOTED}/vote", {"helpful": helpful}, {"X-CSRFToken": csrf}
+            )
             if status == 200 and "hd_voter" in cookies:
                 with out.lock:
                     out.votes[cookies["hd_voter"]] = helpful
         else:
             status, raw = call(
+                "ticket",
                 "POST",
                 "/api/v1/tickets",
                 {"category": "login", "subject": f"Bench {seed}", "description": "Cannot sign in."},

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from helpdesk import rate_storage
 from helpdesk.config_table import ConfigError as ConfigError  # re-exported: part of this module's API
 from helpdesk.config_table import parse_bool as parse_bool  # re-exported: callers import it from here
 from helpdesk.config_table import read, read_keyed, unknown_settings
@@ -155,7 +156,7 @@ class Settings:
             "VOTE_LIMIT_PER_VOTER": self.vote_limit_per_voter,
             "VOTE_LIMIT_PER_ADDRESS": self.vote_limit_per_address,
             "SEARCH_LIMIT_PER_ADDRESS": self.search_limit_per_address,
-            "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
+            "RATELIMIT_STORAGE_URI": self.redis_url or f"{rate_storage.SCHEME}://",
             "RATELIMIT_HEADERS_ENABLED": True,
             "SESSION_COOKIE_SECURE": self.secure_cookies,
             "SESSION_COOKIE_HTTPONLY": True,

@@ -10,7 +10,7 @@ import time
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from helpdesk.accounts.api_tokens import (
     MAX_ACTIVE_TOKENS,
@@ -90,6 +90,22 @@ def test_authenticate_notes_last_use_at_most_every_five_minutes(app: Flask, user
         assert token.last_used_at == later
         for wrong in ("", plaintext[3:], plaintext + "x", "hd_" + "a" * 200, plaintext.upper()):
             assert authenticate_token(db.session, wrong) is None
+
+
+def test_a_token_request_commits_its_stamp_only_when_there_is_one(app: Flask, user: User) -> None:
+    with app.app_context():
+        plaintext = create_api_token(db.session, actor=load(user), name="s", origin=ORIGIN)[1]
+        db.session.commit()
+        transactions: list[str] = []
+        event.listen(db.engine, "commit", lambda _connection: transactions.append("commit"))
+        event.listen(db.engine, "rollback", lambda _connection: transactions.append("rollback"))
+    api = app.test_client()
+    for stamped in (True, False):  # the first use is stamped; the next, within five minutes, is not
+        transactions.clear()
+        listed = api.get("/api/v1/tickets", headers={"Authorization": f"Bearer {plaintext}"})
+        assert listed.status_code == 200
+        # The stamp's own commit, then the request's end; without a stamp the request is one transaction.
+        assert transactions == (["commit", "commit"] if stamped else ["commit"])
 
 
 def test_revoked_and_deactivated_tokens_fail(app: Flask, user: User) -> None:

@@ -24,7 +24,7 @@ from helpdesk.tickets.incidents import (
     attach,
     earlier_reports,
     lock_category,
-    open_incident,
+    open_incidents,
     recent_reports,
     start_incident,
 )
@@ -79,12 +79,12 @@ def submit_ticket(
     if existing is not None:
         return Submission(existing, created=False)
     policy = triage.policy
-    lock_category(session, category)
-    info = agency_info(session, reporter.agency)
-    same, origins = recent_reports(session, policy, agency_id=reporter.agency_id, category=category, now=now)
+    info = agency_info(session, reporter.agency)  # read before the lock: reports of the category wait for its holder
     grouped = policy.groups_incidents(category)
-    location = open_incident(session, "location", category, reporter.agency_id) if grouped else None
-    system = open_incident(session, "system", category) if grouped else None
+    if grouped:  # only incident categories count earlier reports: the others need no turn
+        lock_category(session, category)
+    same, origins = recent_reports(session, policy, agency_id=reporter.agency_id, category=category, now=now)
+    location, system = open_incidents(session, category, reporter.agency_id) if grouped else (None, None)
     decision = route_report(
         policy,
         category=category,
