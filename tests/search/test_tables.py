@@ -68,9 +68,10 @@ def test_the_embedded_text_reads_the_table_by_rows_and_the_indexed_answer_keeps_
     )
     assert texts["browser-requirements#how-do-i-clear-the-cache"].endswith("Press Ctrl+Shift+Delete.")
     indexed = {doc["key"]: doc for doc in article_documents(article)}
-    assert "Browser Windows iOS / iPadOS Safari - Yes" in indexed["browser-requirements#which-browsers-can-i-use"][
-        "answer"
-    ]
+    assert (
+        "Browser Windows iOS / iPadOS Safari - Yes"
+        in indexed["browser-requirements#which-browsers-can-i-use"]["answer"]
+    )
 
 
 def test_a_question_about_one_cell_is_closer_to_the_rows_than_to_the_run_of_cells(model_dir: Path) -> None:
