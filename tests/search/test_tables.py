@@ -83,3 +83,13 @@ def test_a_question_about_one_cell_is_closer_to_the_rows_than_to_the_run_of_cell
     query = encoder.embed(["does safari work on an ipad"], query=True)[0]
     by_rows, by_cells = encoder.embed([rows, cells], remember=False) @ query
     assert by_rows > by_cells + 0.01
+
+
+def test_an_article_without_questions_embeds_its_table_by_rows_too() -> None:
+    article = parse_article("browsers", f"---\ntitle: Browsers\nsection: troubleshooting\n---\nSupported:\n\n{TABLE}")
+    ((key, _, text),) = [row for row in embedded_texts(article) if row[1] == "document"]
+    assert key == "browsers"
+    assert text == (
+        "Browsers Supported: Safari - Windows: -; iOS / iPadOS: Yes. "
+        "Google Chrome - Windows: Yes; iOS / iPadOS: Yes."
+    )
