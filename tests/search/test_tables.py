@@ -90,6 +90,5 @@ def test_an_article_without_questions_embeds_its_table_by_rows_too() -> None:
     ((key, _, text),) = [row for row in embedded_texts(article) if row[1] == "document"]
     assert key == "browsers"
     assert text == (
-        "Browsers Supported: Safari - Windows: -; iOS / iPadOS: Yes. "
-        "Google Chrome - Windows: Yes; iOS / iPadOS: Yes."
+        "Browsers Supported: Safari - Windows: -; iOS / iPadOS: Yes. Google Chrome - Windows: Yes; iOS / iPadOS: Yes."
     )
