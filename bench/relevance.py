@@ -166,6 +166,25 @@ def _question_alone(article: object) -> object:
             yield key, kind, f"{article.title}: {question.text}"  # type: ignore[attr-defined]
 
 
+def _with_context(where: str) -> Callable[[object], object]:
+    """Return embedded_texts() where each question's text also carries its article's context: its section before
+    the title ("section"), or the first sentence of its summary and introduction after the question ("intro")."""
+
+    def texts(article: Any) -> Any:
+        intro = " ".join(p for p in (article.summary, article.intro_text) if p)
+        first = re.split(r"(?<=[.!?])\s", intro, maxsplit=1)[0]
+        for key, kind, text in embedded_texts(article):
+            if kind == "document" and "#" in key:
+                head, _, rest = text.partition("\n")
+                if where == "section":
+                    text = f"{article.section}: {text}"
+                elif first:
+                    text = f"{head}\n{first}\n{rest}"
+            yield key, kind, text
+
+    return texts
+
+
 def _tail_row(article: object) -> object:
     """Embedded texts plus, for a text longer than one window, one more row of its document: the heading (title,
     question) and the text after the first window (the document scores its best row)."""
@@ -244,6 +263,8 @@ VARIANTS: list[tuple[str, list[tuple[ModuleType, str, object]]]] = [
     ("question alone as an extra row", [(vector_writer, "embedded_texts", _question_alone)]),
     ("article aggregation +0.1 x 2nd", [(engine_module, "fuse", _aggregated(0.1))]),
     ("article aggregation +0.2 x 2nd", [(engine_module, "fuse", _aggregated(0.2))]),
+    ("section before the title", [(vector_writer, "embedded_texts", _with_context("section"))]),
+    ("intro's 1st sentence after question", [(vector_writer, "embedded_texts", _with_context("intro"))]),
     ("tables as run of cells (before)", [(vectors_module, "READ_TABLES", False)]),
     ("sub-word match weight 0.5", [(engine_module, "plan_query", _subword(0.5))]),
     ("sub-word match weight 0.8", [(engine_module, "plan_query", _subword(0.8))]),
