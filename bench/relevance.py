@@ -31,6 +31,7 @@ import helpdesk.search.fusion as fusion  # noqa: E402
 import helpdesk.search.model.encoder as encoder_module  # noqa: E402
 import helpdesk.search.scoring as scoring  # noqa: E402
 import helpdesk.search.vector_writer as vector_writer  # noqa: E402
+import helpdesk.search.vectors as vectors_module  # noqa: E402
 from helpdesk.kb.library import ArticleLibrary, load_library  # noqa: E402
 from helpdesk.search.engine import SearchEngine  # noqa: E402
 from helpdesk.search.model.location import TOKENIZER_FILE, default_model_dir  # noqa: E402
@@ -165,6 +166,25 @@ def _question_alone(article: object) -> object:
             yield key, kind, f"{article.title}: {question.text}"  # type: ignore[attr-defined]
 
 
+def _with_context(where: str) -> Callable[[object], object]:
+    """Return embedded_texts() where each question's text also carries its article's context: its section before
+    the title ("section"), or the first sentence of its summary and introduction after the question ("intro")."""
+
+    def texts(article: Any) -> Any:
+        intro = " ".join(p for p in (article.summary, article.intro_text) if p)
+        first = re.split(r"(?<=[.!?])\s", intro, maxsplit=1)[0]
+        for key, kind, text in embedded_texts(article):
+            if kind == "document" and "#" in key:
+                head, _, rest = text.partition("\n")
+                if where == "section":
+                    text = f"{article.section}: {text}"
+                elif first:
+                    text = f"{head}\n{first}\n{rest}"
+            yield key, kind, text
+
+    return texts
+
+
 def _tail_row(article: object) -> object:
     """Embedded texts plus, for a text longer than one window, one more row of its document: the heading (title,
     question) and the text after the first window (the document scores its best row)."""
@@ -205,6 +225,30 @@ def _aggregated(share: float) -> Callable[..., list]:
     return fuse
 
 
+def _subword(weight: float) -> Callable[..., Any]:
+    """Return plan_query() where a finished word the index neither knows nor corrects also matches, at `weight`,
+    the indexed words it starts ("ipad" -> "ipados"; spelling's 4-letter minimum)."""
+    from helpdesk.search.query import Concept, plan_query
+    from helpdesk.search.spelling import MIN_CORRECTED
+    from helpdesk.search.synonyms import Alternative
+
+    def plan(text: str, synonyms: Any, vocabulary: Any = None, known_stem: Any = None, **kwargs: Any) -> Any:
+        found = plan_query(text, synonyms, vocabulary, known_stem, **kwargs)
+        if vocabulary is None:
+            return found
+        concepts = []
+        for concept in found.concepts:
+            (word,) = concept.alternatives[0].words if len(concept.alternatives) == 1 else ("",)
+            unknown = len(word) >= MIN_CORRECTED and word not in vocabulary and word not in synonyms.vocabulary
+            if unknown and not (known_stem is not None and known_stem(word)) and concept.prefix is None:
+                longer = [Alternative((w,), weight) for w in vocabulary.complete(word, 6) if w != word]
+                concept = Concept((*concept.alternatives, *longer))
+            concepts.append(concept)
+        return type(found)(tuple(concepts), found.suggestion, found.highlight)
+
+    return plan
+
+
 def _reading(document: int, window: int, pooling: str = "tokens") -> list[tuple[ModuleType, str, object]]:
     """Return the settings that make the encoder read a document as `document` tokens in windows of `window`."""
     return [
@@ -219,6 +263,11 @@ VARIANTS: list[tuple[str, list[tuple[ModuleType, str, object]]]] = [
     ("question alone as an extra row", [(vector_writer, "embedded_texts", _question_alone)]),
     ("article aggregation +0.1 x 2nd", [(engine_module, "fuse", _aggregated(0.1))]),
     ("article aggregation +0.2 x 2nd", [(engine_module, "fuse", _aggregated(0.2))]),
+    ("section before the title", [(vector_writer, "embedded_texts", _with_context("section"))]),
+    ("intro's 1st sentence after question", [(vector_writer, "embedded_texts", _with_context("intro"))]),
+    ("tables as run of cells (before)", [(vectors_module, "READ_TABLES", False)]),
+    ("sub-word match weight 0.5", [(engine_module, "plan_query", _subword(0.5))]),
+    ("sub-word match weight 0.8", [(engine_module, "plan_query", _subword(0.8))]),
 ]
 #: How a document is read (--reading); queries stay at 128 tokens.
 READINGS: list[tuple[str, list[tuple[ModuleType, str, object]]]] = [

@@ -11,6 +11,7 @@ from whoosh.system import pack_uint
 
 from helpdesk.kb.articles import Article
 from helpdesk.search.analysis import analysis_version, content_words, stem_analyzer, stems
+from helpdesk.search.tables import readable_text
 
 #: Bump when the schema or the documents change shape: a different value makes every index rebuild itself.
 _SCHEMA_REVISION = "5"
@@ -60,10 +61,16 @@ def _plain(text: str) -> str:
     return text.replace("\u2019", "'")
 
 
-def article_documents(article: Article) -> Iterator[dict[str, str]]:
-    """Yield the search documents of an article, ready for `writer.add_document`."""
+def _text(html: str, text: str, read_tables: bool) -> str:
+    return readable_text(html) if read_tables and "<table" in html else text
+
+
+def article_documents(article: Article, *, read_tables: bool = False) -> Iterator[dict[str, str]]:
+    """Yield the search documents of an article, ready for `writer.add_document`; `read_tables`: with its tables
+    read row by row (helpdesk.search.tables), as the semantic side embeds them."""
     topic = _plain(" ".join((article.title, *article.tags)))
-    intro = _plain(" ".join(part for part in (article.summary, article.intro_text) if part))
+    intro_text = _text(article.intro_html, article.intro_text, read_tables)
+    intro = _plain(" ".join(part for part in (article.summary, intro_text) if part))
     if not article.questions:  # searched as a whole, at full weight: it is the only document of its article
         yield {
             "key": article.slug,
@@ -85,7 +92,7 @@ def article_documents(article: Article) -> Iterator[dict[str, str]]:
             "article": article.slug,
             "topic": topic,
             "question": _plain(question.text),
-            "answer": _plain(question.answer_text),
+            "answer": _plain(_text(question.answer_html, question.answer_text, read_tables)),
             "phrasings": " ".join(question.phrasings),
         }
 
