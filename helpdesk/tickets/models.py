@@ -51,8 +51,8 @@ class Ticket(Base):
         # so no index gives its order and this one filters those rows as well as a partial (tier, due) one did.
         Index("ix_ticket_due", "status", "tier", "first_response_due"),
         Index("ix_ticket_agency_category_created", "agency_id", "category", "created_at"),
-        # Routing counts a category's recent reports across agencies (system-wide incidents).
-        Index("ix_ticket_category_created", "category", "created_at"),
+        # A category's recent reports across agencies (system-wide incidents) are read from ix_ticket_report_created
+        # (created_at first, category in it): no (category, created_at) index of their own (0018).
         # The "everything" queue by last change (read backwards: newest first) and by first response due.
         Index(
             "ix_ticket_open_updated",

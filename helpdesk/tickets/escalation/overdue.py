@@ -3,31 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import typing
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    CursorResult,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    cast,
-    delete,
-    insert,
-    literal,
-    null,
-    select,
-    true,
-    update,
-)
+from sqlalchemy import CursorResult, String, cast, insert, literal, null, select, true, update
 from sqlalchemy.orm import Session
-from sqlalchemy.schema import CreateTable
 
 from helpdesk.audit.models import AuditEvent
 from helpdesk.audit.services import SYSTEM_ACTOR, Origin
@@ -36,6 +17,7 @@ from helpdesk.tickets import notifications
 from helpdesk.tickets.context import Triage
 from helpdesk.tickets.errors import TicketConflict
 from helpdesk.tickets.escalation.deciding import Decided, Decisions
+from helpdesk.tickets.escalation.scratch import BATCH_GROUPS, BATCH_ROWS, Move, fill_scratch, roomy_cache
 from helpdesk.tickets.models import Ticket, TicketEvent
 from helpdesk.tickets.notifications import notify_escalated, responders
 from helpdesk.triage.policy import Cause, Tier
@@ -52,50 +34,6 @@ class _Listed:
     agency: AgencyInfo
 
 
-#: One sweep batch's decisions, in the connection's own temporary table (emptied at commit on PostgreSQL).
-#: Only what differs per ticket is sent row by row; what a group shares (tier, holder, due times) is bound once.
-_BATCH = Table(
-    "ticket_escalation_batch",
-    MetaData(),
-    Column("id", Integer, primary_key=True),
-    Column("grp", Integer),
-    Column("route_reason", String(1000)),
-    Column("state_code", String(2)),
-    prefixes=["TEMPORARY"],
-    postgresql_on_commit="DELETE ROWS",
-)
-
-
-#: SQLite page cache while a batch is written (KiB): the ticket's indexes are updated at scattered places, and
-#: the default 2 MiB cache evicts index pages between neighbouring rows of a batch.
-SWEEP_CACHE_KIB = 65_536
-
-
-@contextmanager
-def _roomy_cache(session: Session) -> Iterator[None]:
-    """Give this SQLite connection a larger page cache for the block, then restore its own size."""
-    if session.get_bind().dialect.name != "sqlite":
-        yield
-        return
-    connection = session.connection()
-    before = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
-    connection.exec_driver_sql(f"PRAGMA cache_size = -{SWEEP_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        connection.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
-
-
-@dataclass(frozen=True, slots=True)
-class _Move:
-    """What the tickets of one group get: tier, holder and due times."""
-
-    tier: str
-    assignee_id: int | None
-    first_response_due: dt.datetime
-    resolution_due: dt.datetime
-
-
 @dataclass(slots=True)
 class _Mail:
     """One receiving queue's mail of a batch: the first requests listed, and how many there are."""
@@ -108,7 +46,7 @@ class _Mail:
 
 class EscalationWriter:
     """The escalations of one batch, written as escalation.move_ticket would (columns, public event, audit row),
-    set-based: the decisions go into a temporary table, then one UPDATE per group and two INSERT ... SELECT."""
+    set-based: the decisions go into temporary tables, then two INSERT ... SELECT and one UPDATE."""
 
     def __init__(
         self, session: Session, triage: Triage, now: dt.datetime, origin: Origin, decisions: Decisions | None = None
@@ -118,7 +56,7 @@ class EscalationWriter:
         #: by the pass's batches.
         self._decisions = {} if decisions is None else decisions
         self._rows: list[tuple[int, int, str, str | None]] = []  # id, group, reason, state
-        self._moves: list[_Move] = []
+        self._moves: list[Move] = []
         self._groups: dict[tuple[str, int | None, str], int] = {}
         self._mails: dict[tuple[object, ...], _Mail] = {}
         #: Per (agency, category, cause) of this batch: the decision, its group and its mail (None: no rule).
@@ -180,10 +118,10 @@ class EscalationWriter:
             self._triage.policy, category=category, tier=Tier.LOCAL_IT, agency=info, cause=cause, elapsed=elapsed
         )
 
-    def _move(self, tier: Tier, assignee: int | None, time_zone: str) -> _Move:
+    def _move(self, tier: Tier, assignee: int | None, time_zone: str) -> Move:
         # Every ticket of the batch reaches its new tier now: the due times depend only on tier and zone.
         calendar, target = self._triage.policy.calendar(time_zone), self._triage.policy.targets[tier]
-        return _Move(
+        return Move(
             tier.value,
             assignee,
             due_at(self._now, target, "first_response", calendar),
@@ -195,7 +133,7 @@ class EscalationWriter:
         if not self._rows:
             return 0
         rows = sorted(self._rows)
-        with _roomy_cache(self._session):  # for the history and audit rows' index pages too
+        with roomy_cache(self._session):  # for the history and audit rows' index pages too
             moved = self._write_rows(rows)
         if moved != len(rows):
             raise TicketConflict(rows[0][0])
@@ -204,22 +142,12 @@ class EscalationWriter:
 
     def _write_rows(self, rows: list[tuple[int, int, str, str | None]]) -> int:
         """Write the tickets' columns, history and audit rows; return how many tickets the UPDATE changed."""
-        session, batch = self._session, _BATCH
-        session.execute(CreateTable(batch, if_not_exists=True))
-        session.execute(delete(batch))
-        if session.get_bind().dialect.name == "postgresql":
-            # One JSON text of the rows: the driver sends it as it is (arrays of text are escaped item by item).
-            session.connection().exec_driver_sql(
-                "INSERT INTO ticket_escalation_batch (id, grp, route_reason, state_code) "
-                "SELECT (r->>0)::integer, (r->>1)::integer, r->>2, r->>3 FROM jsonb_array_elements(%(rows)s::jsonb) r",
-                {"rows": json.dumps(rows)},
-            )
-        else:  # the driver's executemany of plain tuples: no per-row parameter processing in SQLAlchemy
-            session.connection().exec_driver_sql(
-                "INSERT INTO ticket_escalation_batch (id, grp, route_reason, state_code) VALUES (?, ?, ?, ?)", rows
-            )
+        session, batch = self._session, BATCH_ROWS
+        fill_scratch(session, rows, self._moves)
         now = literal(self._now, UTCDateTime())
-        moved = self._update(rows, now)
+        # History and audit first: on PostgreSQL each history row's foreign key check locks its ticket FOR KEY
+        # SHARE, which the claim's FOR UPDATE already covers; after the UPDATE it would lock (and log) every new
+        # row version again. A ticket the UPDATE then misses raises TicketConflict: the whole batch rolls back.
         session.execute(
             insert(table_of(TicketEvent)).from_select(
                 ["ticket_id", "actor_id", "created_at", "kind", "public", "body", "reason"],
@@ -256,7 +184,7 @@ class EscalationWriter:
                 ),
             )
         )
-        return moved
+        return self._update(rows, now)
 
     def _send_mails(self) -> None:
         """Queue one mail per receiving queue (or named person) of the batch."""
@@ -272,29 +200,29 @@ class EscalationWriter:
             )
 
     def _update(self, rows: list[tuple[int, int, str, str | None]], now: Any) -> int:
-        """Update the batch's tickets, one statement per group; return how many rows changed."""
-        session, batch, ticket, moved = self._session, _BATCH, table_of(Ticket), 0
-        for group, move in enumerate(self._moves):
-            # The rows were read (and on PostgreSQL locked) in this transaction: their versions cannot have moved.
-            # cast: Session.execute is declared to return a Result; an UPDATE's is a CursorResult (rowcount).
-            moved += typing.cast(
-                "CursorResult[Any]",
-                session.execute(
-                    # The id range lets SQLite walk the batch's stretch of the primary key, not the whole table.
-                    update(ticket)
-                    .where(
-                        ticket.c.id.between(rows[0][0], rows[-1][0]), ticket.c.id == batch.c.id, batch.c.grp == group
-                    )
-                    .values(
-                        tier=move.tier,
-                        assignee_id=move.assignee_id,
-                        route_reason=batch.c.route_reason,
-                        first_response_due=move.first_response_due,
-                        resolution_due=move.resolution_due,
-                        escalated_at=now,
-                        updated_at=now,
-                        version=ticket.c.version + 1,
-                    )
-                ),
-            ).rowcount
-        return moved
+        """Update the batch's tickets in one statement, each from its group's row; return how many rows changed."""
+        batch, groups, ticket = BATCH_ROWS, BATCH_GROUPS, table_of(Ticket)
+        # The rows were read (and on PostgreSQL locked) in this transaction: their versions cannot have moved.
+        # cast: Session.execute is declared to return a Result; an UPDATE's is a CursorResult (rowcount).
+        return typing.cast(
+            "CursorResult[Any]",
+            self._session.execute(
+                # The id range lets SQLite walk the batch's stretch of the primary key, not the whole table.
+                update(ticket)
+                .where(
+                    ticket.c.id.between(rows[0][0], rows[-1][0]),
+                    ticket.c.id == batch.c.id,
+                    batch.c.grp == groups.c.grp,
+                )
+                .values(
+                    tier=groups.c.tier,
+                    assignee_id=groups.c.assignee_id,
+                    route_reason=batch.c.route_reason,
+                    first_response_due=groups.c.first_response_due,
+                    resolution_due=groups.c.resolution_due,
+                    escalated_at=now,
+                    updated_at=now,
+                    version=ticket.c.version + 1,
+                )
+            ),
+        ).rowcount
