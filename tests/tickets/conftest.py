@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -165,3 +166,41 @@ def events(session: Session, ticket: Ticket, kind: str | None = None) -> list[Ti
     if kind:
         query = query.where(TicketEvent.kind == kind)
     return list(session.scalars(query))
+
+
+def submit_together(
+    sessions: sessionmaker[Session], triage: Triage, org: Org, reports: list[tuple[str, str]]
+) -> list[tuple[bool, int]]:
+    """File one "login" report per (person, idempotency key), each in its own thread and transaction, all released
+    at once; return (created, ticket id) of each, in the order they finished."""
+    start = threading.Barrier(len(reports))
+    results: list[tuple[bool, int]] = []
+    errors: list[BaseException] = []
+
+    def report(name: str, key: str) -> None:
+        try:
+            start.wait()
+            with sessions() as session, session.begin():
+                reporter = session.get(User, org.users[name])
+                assert reporter is not None
+                result = submit_ticket(
+                    session,
+                    triage,
+                    reporter=reporter,
+                    category="login",
+                    subject="Login fails",
+                    description="It fails.",
+                    idempotency_key=key,
+                    origin=ORIGIN,
+                )
+                results.append((result.created, result.ticket.id))
+        except BaseException as exc:  # reported by the calling thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=report, args=pair) for pair in reports]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    return results

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import secrets
-import threading
 from collections.abc import Callable
 
 import pytest
@@ -20,7 +19,7 @@ from helpdesk.tickets.context import Triage
 from helpdesk.tickets.incidents import open_incidents, recent_reports
 from helpdesk.tickets.models import Incident, Ticket
 from helpdesk.tickets.submit import Submission, submit_ticket
-from tests.tickets.conftest import ORIGIN, TULSA, Org
+from tests.tickets.conftest import ORIGIN, TULSA, Org, submit_together
 
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 
@@ -77,34 +76,7 @@ def test_open_incidents_are_this_agencys_and_the_systems(
 def test_reports_arriving_together_are_counted_one_at_a_time(
     app: Flask, org: Org, triage: Triage, sessions: sessionmaker[Session]
 ) -> None:
-    start = threading.Barrier(3)
-    errors: list[BaseException] = []
-
-    def report(name: str) -> None:
-        try:
-            start.wait()
-            with sessions() as session, session.begin():
-                reporter = session.get(User, org.users[name])
-                assert reporter is not None
-                submit_ticket(
-                    session,
-                    triage,
-                    reporter=reporter,
-                    category="login",
-                    subject="Login fails",
-                    description="It fails.",
-                    idempotency_key=secrets.token_hex(16),
-                    origin=ORIGIN,
-                )
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=report, args=(name,)) for name in ("ana", "ben", "dee")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not errors, errors
+    submit_together(sessions, triage, org, [(name, secrets.token_hex(16)) for name in ("ana", "ben", "dee")])
     with sessions() as session:
         incidents = list(session.scalars(select(Incident)))
         assert [(i.scope, i.report_count) for i in incidents] == [("location", 3)]  # the third saw the other two

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import threading
 from collections.abc import Callable
 
 import pytest
@@ -21,7 +20,7 @@ from helpdesk.tickets.models import Deflection, Incident, Ticket
 from helpdesk.tickets.submit import Submission, record_deflection, submit_ticket
 from helpdesk.triage.policy import AssigneeRule, Tier
 from helpdesk.triage.routing import LOCATION_NOTICE, SYSTEM_NOTICE
-from tests.tickets.conftest import ORIGIN, TRAVIS_MAILBOX, Org, events, mails
+from tests.tickets.conftest import ORIGIN, TRAVIS_MAILBOX, Org, events, mails, submit_together
 
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 
@@ -331,36 +330,7 @@ def test_the_race_of_a_double_submission_is_caught_by_the_savepoint(
 def test_two_threads_submitting_the_same_form_make_one_ticket(
     app: Flask, org: Org, triage: Triage, sessions: sessionmaker[Session]
 ) -> None:
-    start = threading.Barrier(2)
-    results: list[tuple[bool, int]] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            start.wait()
-            with sessions() as session, session.begin():
-                reporter = session.get(User, org.users["ana"])
-                assert reporter is not None
-                result = submit_ticket(
-                    session,
-                    triage,
-                    reporter=reporter,
-                    category="login",
-                    subject="Login fails",
-                    description="It fails.",
-                    idempotency_key="double-click-123",
-                    origin=ORIGIN,
-                )
-                results.append((result.created, result.ticket.id))
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not errors, errors
+    results = submit_together(sessions, triage, org, [("ana", "double-click-123")] * 2)
     assert sorted(created for created, _ in results) == [False, True]
     assert len({ticket_id for _, ticket_id in results}) == 1
     with sessions() as session:

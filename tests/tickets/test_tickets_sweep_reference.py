@@ -196,7 +196,7 @@ def test_the_set_based_writer_writes_what_move_ticket_writes_one_ticket_at_a_tim
     submit: Callable[..., Submission],
     clock: time_machine.Traveller,
 ) -> None:
-    """EscalationWriter (temporary table, UPDATE per group, INSERT ... SELECT) is the SQL twin of move_ticket +
+    """EscalationWriter (temporary tables, INSERT ... SELECT, one UPDATE per batch) is the SQL twin of move_ticket +
     record_change + record_event: the same ticket columns, history rows and audit rows, for any mix of tickets."""
     policy, target = triage.policy, triage.policy.targets[Tier.LOCAL_IT]
     tickets = [submit(org[reporter], category).ticket for reporter, category, _, _ in specs]
