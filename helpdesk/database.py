@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from helpdesk.orm import is_disconnect, make_engine, prepare_sqlite_path
+from helpdesk.orm import make_engine, once_more_after_a_disconnect, prepare_sqlite_path
 
 _EXT = "helpdesk.db"
 #: GET pages that log something (search log, record-access audit) write after reading: see `orm._upgrade`.
@@ -117,13 +116,9 @@ class Database:
 
     def ping(self) -> None:
         """Run a trivial query; raises when the database is unusable."""
-        for attempt in range(2):
-            try:
-                with self.engine.connect() as connection:
-                    connection.execute(text("SELECT 1"))
-                return
-            except DBAPIError as exc:
-                # A lost pooled connection makes the pool discard every one opened before the loss: one fresh
-                # try tells whether the database itself is down or only that connection was (a fail-over).
-                if attempt or not is_disconnect(exc):
-                    raise
+
+        def select_one() -> None:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+
+        once_more_after_a_disconnect(select_one)

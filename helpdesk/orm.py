@@ -7,7 +7,7 @@ import re
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Dialect, Engine, MetaData, Table, TypeDecorator, create_engine, event
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
@@ -16,6 +16,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import NullPool
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_T = TypeVar("_T")
 
 
 def utcnow() -> dt.datetime:
@@ -174,6 +175,20 @@ def is_unavailable(exc: BaseException) -> bool:
 def is_disconnect(exc: BaseException) -> bool:
     """Tell whether `exc` is a connection lost in use (the pool has discarded it: a retry gets a fresh one)."""
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def once_more_after_a_disconnect(work: Callable[[], _T]) -> _T:
+    """Run `work`, and once more when it lost its pooled connection (a fail-over, a database restart).
+
+    The pool discards every connection opened before the loss, so the second run gets a fresh one: its failure
+    means the database itself is down, not only the connection.
+    """
+    try:
+        return work()
+    except DBAPIError as exc:
+        if not is_disconnect(exc):
+            raise
+        return work()
 
 
 def prepare_sqlite_path(url: str) -> None:

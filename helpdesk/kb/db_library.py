@@ -10,7 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, select
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -20,7 +19,7 @@ from helpdesk.kb.content_models import ArticleRevision, ContentState
 from helpdesk.kb.content_models import Section as SectionRow
 from helpdesk.kb.exchange import ArticleFields, article_text
 from helpdesk.kb.library import ArticleLibrary, Section
-from helpdesk.orm import is_disconnect
+from helpdesk.orm import once_more_after_a_disconnect
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +121,9 @@ class DbLibraryStore:
         with self._lock:
             if self._library is None or self._clock() - self._checked_at >= self.check_interval:
                 try:
-                    self._refresh_once_more_after_a_lost_connection()
+                    # After a lost connection a fresh one reads the articles: giving up would leave a worker that
+                    # never read them with none (404s) until the next check.
+                    once_more_after_a_disconnect(self._refresh)
                 except Exception as exc:  # the database restarting must not take the pages down with it
                     log.warning("knowledge base: cannot read the articles (%s); keeping the last ones", exc)
                     if self._library is None:
@@ -130,16 +131,6 @@ class DbLibraryStore:
                     self._checked_at = self._clock()
             assert self._library is not None
             return self._library
-
-    def _refresh_once_more_after_a_lost_connection(self) -> None:
-        # A pooled connection lost (fail-over, restart) is discarded with every older one: a fresh try then
-        # reads the articles, where giving up would leave a worker that never read them with none (404s).
-        try:
-            self._refresh()
-        except DBAPIError as exc:
-            if not is_disconnect(exc):
-                raise
-            self._refresh()
 
     def _refresh(self) -> None:
         if self._library is None:
