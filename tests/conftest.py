@@ -17,7 +17,7 @@ from helpdesk.accounts.models import User
 from helpdesk.orm import upgrade_database
 from tests import factories
 from tests.databases import PostgresDatabases, worker_name
-from tests.helpers import read_csrf_token
+from tests.helpers import close_app, read_csrf_token
 
 REPO = Path(__file__).resolve().parent.parent
 ARTICLES = REPO / "articles"
@@ -81,13 +81,19 @@ def app_config(tmp_path: Path, database_url: str, articles_dir: Path) -> dict[st
 
 
 @pytest.fixture
+def slow_writer_config(app_config: dict[str, Any]) -> dict[str, Any]:
+    """A search-log writer that would wait an hour: only a flush, a close or an exit writes (no race with its
+    thread on a busy machine)."""
+    app_config["SEARCH_LOG_FLUSH_SECONDS"] = 3600
+    return app_config
+
+
+@pytest.fixture
 def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     """The app, with CSRF protection on as in production."""
     app = create_app(app_config)
     yield app
-    app.extensions["helpdesk.search.log"].close()  # the API's queued searches are written, its thread ends
-    app.extensions["helpdesk.search"].close()  # open index files must not outlive the test
-    app.extensions["helpdesk.db"][0].dispose()
+    close_app(app)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -23,6 +24,14 @@ REPO = Path(__file__).resolve().parent.parent
 
 #: The page's CSRF token, as every layout carries it (the one pattern the tests read it with).
 META_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def close_app(app: Flask) -> None:
+    """Release what an app made in a test holds: its search-log writer (its queued searches are written now, into
+    this test's database, not a second later into the next test's), its index files and its connections."""
+    app.extensions["helpdesk.search.log"].close()
+    app.extensions["helpdesk.search"].close()
+    app.extensions["helpdesk.db"][0].dispose()
 
 
 def csrf_of(page: str) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from helpdesk.api.openapi import build_openapi
 from helpdesk.extensions import db
 from helpdesk.search.models import SearchQuery
+from tests.helpers import close_app
 
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 
@@ -56,7 +57,9 @@ def test_bad_search_parameters_are_400_json(client: FlaskClient, params: dict[st
     validate(response.json, "Error")
 
 
-def test_api_searches_are_logged_but_keystrokes_are_not(app: Flask, client: FlaskClient) -> None:
+def test_api_searches_are_logged_but_keystrokes_are_not(
+    slow_writer_config: dict[str, Any], app: Flask, client: FlaskClient
+) -> None:
     client.get("/api/v1/search", query_string={"q": "pass", "typeahead": "1"})
     client.get("/api/v1/search", query_string={"q": "  Password   RESET "})
     assert app.extensions["helpdesk.search.log"].flush() == 1  # written in the writer's batch, not the request
@@ -122,7 +125,7 @@ def test_health_is_503_when_the_database_is_unreachable(app_config: dict[str, An
     try:
         response = app.test_client().get("/healthz")
     finally:
-        app.extensions["helpdesk.search"].close()
+        close_app(app)
     assert response.status_code == 503
     assert response.json["status"] == "unavailable" and response.json["database"].startswith("error")
     assert response.headers["Retry-After"].isdigit()  # a load balancer's cue to look again

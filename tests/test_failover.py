@@ -19,7 +19,7 @@ from helpdesk import orm as database
 from helpdesk.extensions import db
 from helpdesk.mail.delivery import OutgoingMail, deliver_due
 from helpdesk.mail.models import OutboxMessage
-from tests.helpers import read_csrf_token, start_server, stop_server
+from tests.helpers import close_app, read_csrf_token, start_server, stop_server
 
 pytestmark = pytest.mark.db
 
@@ -195,6 +195,5 @@ def test_redis_down_falls_back_to_per_process_limits(app_config: dict[str, Any])
             for _ in range(4)
         ]
     finally:
-        app.extensions["helpdesk.search"].close()
-        app.extensions["helpdesk.db"][0].dispose()
+        close_app(app)
     assert statuses == [200, 200, 200, 429]

@@ -32,6 +32,7 @@ from helpdesk.kb.services import cast_vote
 from helpdesk.orm import utcnow
 from helpdesk.search import get_engine
 from tests.factories import make_user
+from tests.helpers import close_app
 
 LOGIN = "errors-and-technical-support"
 NEW_BODY = """How to reach the night shift.
@@ -107,8 +108,7 @@ def test_first_start_imports_the_folder_once(app: Flask, client: FlaskClient) ->
     with other.app_context():
         assert len(get_library().articles) == 4
         assert db.session.scalar(select(func.count()).select_from(ArticleRevision)) == 4
-    other.extensions["helpdesk.search"].close()
-    other.extensions["helpdesk.db"][0].dispose()
+    close_app(other)
 
 
 def test_a_fresh_instance_gets_exactly_its_own_corpus(app_config: dict[str, Any], tmp_path: Path) -> None:
@@ -127,8 +127,7 @@ def test_a_fresh_instance_gets_exactly_its_own_corpus(app_config: dict[str, Any]
     assert search_urls(app, "bicycles")[0] == "/articles/parking#where-do-visitors-park-their-bicycles"
     assert search_urls(app, "caps lock") == []
     assert client.get(f"/articles/{LOGIN}").status_code == 404
-    app.extensions["helpdesk.search"].close()
-    app.extensions["helpdesk.db"][0].dispose()
+    close_app(app)
 
 
 def test_drafts_are_invisible_to_readers_until_published(app: Flask, client: FlaskClient) -> None:
@@ -292,8 +291,7 @@ def test_two_instances_on_one_database_see_each_others_changes(app: Flask, clien
     write(app, author, night_shift(), publish=True)
     assert reader.get("/articles/the-night-shift").status_code == 200
     assert search_urls(second, "who answers the telephone at night")[0].startswith("/articles/the-night-shift")
-    second.extensions["helpdesk.search"].close()
-    second.extensions["helpdesk.db"][0].dispose()
+    close_app(second)
 
 
 def test_revision_dates_are_the_day_of_the_save(app: Flask) -> None:

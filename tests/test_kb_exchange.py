@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from helpdesk import create_app
 from helpdesk.extensions import db
 from helpdesk.kb.content_models import ArticleRevision
+from tests.helpers import close_app
 
 pytestmark = pytest.mark.db
 
@@ -58,8 +59,7 @@ def test_export_import_round_trip_is_byte_stable(
     second = tmp_path / "export2"
     assert other.test_cli_runner().invoke(args=["articles", "export", str(second)]).exit_code == 0
     assert files(second) == files(first)
-    other.extensions["helpdesk.search"].close()
-    other.extensions["helpdesk.db"][0].dispose()
+    close_app(other)
 
 
 def test_import_creates_and_updates_one_revision_each(

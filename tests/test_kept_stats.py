@@ -16,7 +16,7 @@ from helpdesk import create_app
 from helpdesk.kb.kept_stats import MAX_AGE, KeptStats
 from helpdesk.kb.stats import Stats
 from tests.factories import make_user, sign_in
-from tests.helpers import csrf_of, post_form
+from tests.helpers import close_app, csrf_of, post_form
 
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 
@@ -115,8 +115,7 @@ def test_changes_through_one_app_show_through_another_within_the_bound(app: Flas
         now[0] += MAX_AGE
         assert body in reader.get(ARTICLE).get_data(as_text=True)
     finally:
-        other.extensions["helpdesk.search"].close()
-        other.extensions["helpdesk.db"][0].dispose()
+        close_app(other)
 
 
 def test_a_change_during_a_read_is_not_kept() -> None:

@@ -12,7 +12,7 @@ from helpdesk import create_app
 from helpdesk.config import Settings
 from helpdesk.extensions import limiter
 from helpdesk.rate_storage import SCHEME, SWEEP_SECONDS, SweptMemoryStorage
-from tests.helpers import read_csrf_token
+from tests.helpers import close_app, read_csrf_token
 
 API_URL = "/api/v1/articles/errors-and-technical-support/vote"
 
@@ -54,6 +54,4 @@ def test_the_app_keeps_its_limits_there_without_redis(app_config: dict[str, Any]
         statuses = [client.post(API_URL, json={"helpful": True}, headers=headers).status_code for _ in range(11)]
         assert statuses == [200] * 10 + [429]  # HELPDESK_VOTE_LIMIT_PER_VOTER: 10 per minute
     finally:
-        app.extensions["helpdesk.search.log"].close()
-        app.extensions["helpdesk.search"].close()
-        app.extensions["helpdesk.db"][0].dispose()
+        close_app(app)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from helpdesk import create_app
-from tests.helpers import read_csrf_token
+from tests.helpers import close_app, read_csrf_token
 
 REDIS = ("127.0.0.1", 6379)
 #: Keys carry a per-test prefix, so parallel runs may share the database (HELPDESK_TEST_REDIS_URL picks another).
@@ -55,8 +55,7 @@ def test_two_workers_share_the_per_voter_limit(app_config: dict[str, Any], tmp_p
         assert statuses == [200, 200, 200, 429]
     finally:
         for app in (first, second):
-            app.extensions["helpdesk.search"].close()
-            app.extensions["helpdesk.db"][0].dispose()
+            close_app(app)
 
 
 @pytest.mark.skipif(not _redis_up(), reason="no Redis server on 127.0.0.1:6379")
@@ -84,5 +83,4 @@ def test_two_workers_count_failed_api_tokens_together(app_config: dict[str, Any]
         for key in client.scan_iter(match=f"*{prefix}*"):
             client.delete(key)
         for app in (first, second):
-            app.extensions["helpdesk.search"].close()
-            app.extensions["helpdesk.db"][0].dispose()
+            close_app(app)

@@ -11,6 +11,7 @@ import time_machine
 from flask import Flask
 
 from helpdesk import create_app
+from tests.helpers import close_app
 
 
 @pytest.fixture
@@ -32,5 +33,4 @@ def make_app(app_config: dict[str, Any]) -> Iterator[Callable[..., Flask]]:
 
     yield make
     for app in made:
-        app.extensions["helpdesk.search"].close()
-        app.extensions["helpdesk.db"][0].dispose()
+        close_app(app)

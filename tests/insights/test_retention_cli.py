@@ -21,6 +21,7 @@ from helpdesk.extensions import db
 from helpdesk.insights.retention import sweep_search_log
 from helpdesk.orm import utcnow
 from helpdesk.search.models import SearchClick, SearchQuery
+from tests.helpers import close_app
 from tests.insights.conftest import Org
 
 pytestmark = pytest.mark.db
@@ -120,8 +121,7 @@ def test_the_retention_is_the_setting(app_config: dict[str, Any]) -> None:
         assert "1 searches older than 30 days removed" in output
         assert _ages(app) == ["q29"]
     finally:
-        app.extensions["helpdesk.search"].close()
-        app.extensions["helpdesk.db"][0].dispose()
+        close_app(app)
     assert Settings.from_env({"HELPDESK_SEARCH_LOG_DAYS": "45"}).flask_config()["SEARCH_LOG_DAYS"] == 45
     with pytest.raises(ConfigError, match="HELPDESK_SEARCH_LOG_DAYS"):
         Settings.from_env({"HELPDESK_SEARCH_LOG_DAYS": "0"})

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from helpdesk.kb.library import LibraryStore
 from helpdesk.search.engine import SearchEngine
 from helpdesk.search.vectors import VECTORS, VectorSet, open_vectors
+from tests.helpers import close_app
 from tests.search.conftest import edit_article
 
 SLOW_ARTICLE = "errors-and-technical-support"
@@ -112,9 +113,7 @@ def test_health_says_lexical_without_the_model_and_search_works(no_model_config:
         found = client.get("/api/v1/search", query_string={"q": "I can't log in"})
         assert found.status_code == 200 and found.json["results"]
     finally:
-        app.extensions["helpdesk.search.log"].close()  # its queued search is written while the database exists
-        app.extensions["helpdesk.search"].close()
-        app.extensions["helpdesk.db"][0].dispose()
+        close_app(app)
 
 
 def test_explain_prints_both_ranks_and_scores(runner: FlaskCliRunner, model_dir: Path) -> None:

@@ -23,7 +23,7 @@ from helpdesk.insights.rollup import roll_up_search_log
 from helpdesk.insights.scope import Period
 from helpdesk.search.log_writer import SearchLogWriter
 from helpdesk.search.models import SearchClick, SearchQuery
-from tests.helpers import start_server, stop_server
+from tests.helpers import close_app, start_server, stop_server
 
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 
@@ -40,13 +40,6 @@ def _wait_for(condition: Any, timeout: float = 30.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.02)
-
-
-@pytest.fixture
-def slow_writer_config(app_config: dict[str, Any]) -> dict[str, Any]:
-    """A writer that would wait an hour: only a flush, a close or an exit writes."""
-    app_config["SEARCH_LOG_FLUSH_SECONDS"] = 3600
-    return app_config
 
 
 def test_api_searches_wait_in_the_queue_then_are_written_in_one_batch(
@@ -74,9 +67,7 @@ def test_the_writer_thread_writes_within_its_interval(app_config: dict[str, Any]
         _wait_for(lambda: _logged(app) != [])
         assert [(q, s) for q, s, _ in _logged(app)] == [("locked out", "api")]
     finally:
-        app.extensions["helpdesk.search.log"].close()
-        app.extensions["helpdesk.search"].close()
-        app.extensions["helpdesk.db"][0].dispose()
+        close_app(app)
 
 
 def test_close_writes_what_is_queued(slow_writer_config: dict[str, Any], app: Flask, client: FlaskClient) -> None:
@@ -132,9 +123,7 @@ def test_a_hit_opened_on_the_other_worker_waits_for_its_batch(app_config: dict[s
         assert [(s, r) for s, _, r in _clicks(other)] == [(search_id, 1)]
     finally:
         for app in (shown, other):
-            app.extensions["helpdesk.search.log"].close()
-            app.extensions["helpdesk.search"].close()
-            app.extensions["helpdesk.db"][0].dispose()
+            close_app(app)
 
 
 def test_a_link_names_only_its_own_users_search(
