@@ -102,7 +102,7 @@ def make_engine(url: str, *, pooled: bool = True, read_only: Callable[[], bool] 
         # A read-only request reads in a deferred transaction: it takes no lock, so readers never queue behind a
         # writer. Everything else begins IMMEDIATE: a transaction that reads and then writes cannot fail with
         # SQLITE_BUSY_SNAPSHOT when another worker wrote in between (busy_timeout does not cover that case).
-        deferred = read_only()
+        deferred = read_only() or bool(connection.get_execution_options().get(READS_ONLY, False))
         connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
         connection.info[_DEFERRED] = deferred
 
@@ -121,6 +121,8 @@ def make_engine(url: str, *, pooled: bool = True, read_only: Callable[[], bool] 
 
 
 _DEFERRED = "helpdesk.deferred"
+#: Execution option of a connection (outside a request) whose transaction only reads: deferred on SQLite.
+READS_ONLY = "helpdesk_reads_only"
 _WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
 #: A pooled PostgreSQL connection idle longer than this is pinged before use (after a quiet spell the server may
 #: have restarted); busy connections are not, so the ping costs nothing under load.

@@ -233,10 +233,10 @@ def test_the_set_based_writer_writes_what_move_ticket_writes_one_ticket_at_a_tim
 
     twin = session.begin_nested()
     rows = session.execute(select(*_CANDIDATE).where(Ticket.id.in_(ids)).order_by(Ticket.id)).all()
-    writer = EscalationWriter(session, triage, now, SWEEP)
+    writer = EscalationWriter(triage, now, SWEEP)
     for row in reversed(rows):  # the writer orders its rows itself
         writer.add(row, directory[row.agency_id], *late[row.id])
-    moved = writer.write()
+    moved = writer.write(session)
     session.expire_all()
     set_based = _written(session, ids, audit_after)
     twin.rollback()

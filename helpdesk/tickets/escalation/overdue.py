@@ -17,7 +17,7 @@ from helpdesk.tickets import notifications
 from helpdesk.tickets.context import Triage
 from helpdesk.tickets.errors import TicketConflict
 from helpdesk.tickets.escalation.deciding import Decided, Decisions
-from helpdesk.tickets.escalation.scratch import BATCH_GROUPS, BATCH_ROWS, Move, fill_scratch, roomy_cache
+from helpdesk.tickets.escalation.scratch import BATCH_GROUPS, BATCH_ROWS, Move, Row, fill_scratch, roomy_cache
 from helpdesk.tickets.models import Ticket, TicketEvent
 from helpdesk.tickets.notifications import notify_escalated, responders
 from helpdesk.triage.policy import Cause, Tier
@@ -46,16 +46,18 @@ class _Mail:
 
 class EscalationWriter:
     """The escalations of one batch, written as escalation.move_ticket would (columns, public event, audit row),
-    set-based: the decisions go into temporary tables, then two INSERT ... SELECT and one UPDATE."""
+    set-based: the decisions go into temporary tables, then two INSERT ... SELECT and one UPDATE.
 
-    def __init__(
-        self, session: Session, triage: Triage, now: dt.datetime, origin: Origin, decisions: Decisions | None = None
-    ) -> None:
-        self._session, self._triage, self._now, self._origin = session, triage, now, origin
+    Deciding needs no session: a batch can be decided from rows read before the transaction that writes it, whose
+    UPDATE then only moves tickets still at the version that was read.
+    """
+
+    def __init__(self, triage: Triage, now: dt.datetime, origin: Origin, decisions: Decisions | None = None) -> None:
+        self._triage, self._now, self._origin = triage, now, origin
         #: Decisions of this pass by (agency, category, cause), with the elapsed words their reason holds: shared
         #: by the pass's batches.
         self._decisions = {} if decisions is None else decisions
-        self._rows: list[tuple[int, int, str, str | None]] = []  # id, group, reason, state
+        self._rows: list[Row] = []
         self._moves: list[Move] = []
         self._groups: dict[tuple[str, int | None, str], int] = {}
         self._mails: dict[tuple[object, ...], _Mail] = {}
@@ -84,7 +86,7 @@ class EscalationWriter:
             if decision is None:
                 return
             reason = decision.reason
-        self._rows.append((row.id, group, reason, row.state_code))
+        self._rows.append((row.id, group, reason, row.state_code, row.version))
         mail.total += 1
         if len(mail.listed) < notifications.MAX_LISTED:
             mail.listed.append((_Listed(row.id, row.subject, info), reason))
@@ -128,26 +130,33 @@ class EscalationWriter:
             due_at(self._now, target, "resolution", calendar),
         )
 
-    def write(self) -> int:
-        """Write the batch's escalations and mails; return how many tickets moved."""
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def write(self, session: Session) -> int:
+        """Write the batch's escalations and mails; return how many tickets moved.
+
+        Only tickets still at the version that was read move (every change of a ticket raises its version); when
+        one has changed, TicketConflict is raised before any mail is queued and the caller rolls the batch back.
+        """
         if not self._rows:
             return 0
         rows = sorted(self._rows)
-        with roomy_cache(self._session):  # for the history and audit rows' index pages too
-            moved = self._write_rows(rows)
+        with roomy_cache(session):  # for the history and audit rows' index pages too
+            moved = self._write_rows(session, rows)
         if moved != len(rows):
             raise TicketConflict(rows[0][0])
-        self._send_mails()
+        self._send_mails(session)
         return len(rows)
 
-    def _write_rows(self, rows: list[tuple[int, int, str, str | None]]) -> int:
+    def _write_rows(self, session: Session, rows: list[Row]) -> int:
         """Write the tickets' columns, history and audit rows; return how many tickets the UPDATE changed."""
-        session, batch = self._session, BATCH_ROWS
+        batch = BATCH_ROWS
         fill_scratch(session, rows, self._moves)
         now = literal(self._now, UTCDateTime())
         # History and audit first: on PostgreSQL each history row's foreign key check locks its ticket FOR KEY
-        # SHARE, which the claim's FOR UPDATE already covers; after the UPDATE it would lock (and log) every new
-        # row version again. A ticket the UPDATE then misses raises TicketConflict: the whole batch rolls back.
+        # SHARE, which the UPDATE's own lock then covers; after the UPDATE it would lock (and log) every new row
+        # version again. A ticket the UPDATE then misses raises TicketConflict: the whole batch rolls back.
         session.execute(
             insert(table_of(TicketEvent)).from_select(
                 ["ticket_id", "actor_id", "created_at", "kind", "public", "body", "reason"],
@@ -184,13 +193,13 @@ class EscalationWriter:
                 ),
             )
         )
-        return self._update(rows, now)
+        return self._update(session, rows, now)
 
-    def _send_mails(self) -> None:
+    def _send_mails(self, session: Session) -> None:
         """Queue one mail per receiving queue (or named person) of the batch."""
         for mail in self._mails.values():
             notify_escalated(
-                self._session,
+                session,
                 self._triage.link,
                 [item for item, _ in mail.listed],
                 responders(mail.info, mail.decision.tier, mail.decision.assignee),
@@ -199,19 +208,19 @@ class EscalationWriter:
                 total=mail.total,
             )
 
-    def _update(self, rows: list[tuple[int, int, str, str | None]], now: Any) -> int:
+    def _update(self, session: Session, rows: list[Row], now: Any) -> int:
         """Update the batch's tickets in one statement, each from its group's row; return how many rows changed."""
         batch, groups, ticket = BATCH_ROWS, BATCH_GROUPS, table_of(Ticket)
-        # The rows were read (and on PostgreSQL locked) in this transaction: their versions cannot have moved.
         # cast: Session.execute is declared to return a Result; an UPDATE's is a CursorResult (rowcount).
         return typing.cast(
             "CursorResult[Any]",
-            self._session.execute(
+            session.execute(
                 # The id range lets SQLite walk the batch's stretch of the primary key, not the whole table.
                 update(ticket)
                 .where(
                     ticket.c.id.between(rows[0][0], rows[-1][0]),
                     ticket.c.id == batch.c.id,
+                    ticket.c.version == batch.c.version,  # unchanged since it was read
                     batch.c.grp == groups.c.grp,
                 )
                 .values(

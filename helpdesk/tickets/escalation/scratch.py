@@ -14,6 +14,9 @@ from sqlalchemy.schema import CreateTable
 
 from helpdesk.orm import UTCDateTime
 
+#: One escalated ticket of a batch: id, group, reason, state and the version it was decided on.
+Row = tuple[int, int, str, str | None, int]
+
 
 @dataclass(frozen=True, slots=True)
 class Move:
@@ -34,6 +37,7 @@ BATCH_ROWS = Table(
     Column("grp", Integer),
     Column("route_reason", String(1000)),
     Column("state_code", String(2)),
+    Column("version", Integer),
     prefixes=["TEMPORARY"],
     postgresql_on_commit="DELETE ROWS",
 )
@@ -72,8 +76,8 @@ def roomy_cache(session: Session) -> Iterator[None]:
         connection.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
 
 
-def fill_scratch(session: Session, rows: list[tuple[int, int, str, str | None]], moves: list[Move]) -> None:
-    """Put a batch's rows (id, group, reason, state) and its groups' moves into the connection's scratch tables."""
+def fill_scratch(session: Session, rows: list[Row], moves: list[Move]) -> None:
+    """Put a batch's rows and its groups' moves into the connection's scratch tables."""
     for table in (BATCH_ROWS, BATCH_GROUPS):
         session.execute(CreateTable(table, if_not_exists=True))
         session.execute(delete(table))
@@ -88,11 +92,13 @@ def fill_scratch(session: Session, rows: list[tuple[int, int, str, str | None]],
     if session.get_bind().dialect.name == "postgresql":
         # One JSON text of the rows: the driver sends it as it is (arrays of text are escaped item by item).
         session.connection().exec_driver_sql(
-            "INSERT INTO ticket_escalation_batch (id, grp, route_reason, state_code) "
-            "SELECT (r->>0)::integer, (r->>1)::integer, r->>2, r->>3 FROM jsonb_array_elements(%(rows)s::jsonb) r",
+            "INSERT INTO ticket_escalation_batch (id, grp, route_reason, state_code, version) "
+            "SELECT (r->>0)::integer, (r->>1)::integer, r->>2, r->>3, (r->>4)::integer "
+            "FROM jsonb_array_elements(%(rows)s::jsonb) r",
             {"rows": json.dumps(rows)},
         )
     else:  # the driver's executemany of plain tuples: no per-row parameter processing in SQLAlchemy
         session.connection().exec_driver_sql(
-            "INSERT INTO ticket_escalation_batch (id, grp, route_reason, state_code) VALUES (?, ?, ?, ?)", rows
+            "INSERT INTO ticket_escalation_batch (id, grp, route_reason, state_code, version) VALUES (?, ?, ?, ?, ?)",
+            rows,
         )

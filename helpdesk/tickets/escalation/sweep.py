@@ -9,17 +9,21 @@ again; every escalation bumps the ticket's version, so an edit based on the old 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from typing import TypeVarTuple
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from helpdesk.audit.services import Origin
-from helpdesk.orm import utcnow
+from helpdesk.orm import READS_ONLY, utcnow
 from helpdesk.tickets.agencies import AgencyDirectory
 from helpdesk.tickets.context import Triage
+from helpdesk.tickets.errors import TicketConflict
 from helpdesk.tickets.escalation.deciding import BusinessClock, Decisions
 from helpdesk.tickets.escalation.overdue import EscalationWriter
 from helpdesk.tickets.history import record_change
@@ -35,6 +39,9 @@ RUNNING = ("new", "open")
 #: (CPU of a sweep of 100,000: 8.6-9.1 s at 10,000, 5.8-6.9 s at 25,000, 5.4 s at 100,000; PostgreSQL alike at
 #: 10,000 and 25,000), but a batch holds SQLite's write lock throughout: other writers wait for it.
 BATCH = 25_000
+#: Batches in flight at once: one is read and decided while another is written. On PostgreSQL two batches also
+#: write at once (disjoint stretches of ids, each on its own connection and server process).
+WRITERS = 2
 #: Closures per transaction: each is a loaded ticket and an IN list of ids (SQLite allows 32,766 parameters).
 CLOSE_BATCH = 10_000
 SWEEP = Origin(ip=None, user_agent="helpdesk sweep")
@@ -46,12 +53,18 @@ _CANDIDATE = (
     Ticket.agency_id,
     Ticket.state_code,
     Ticket.subject,
+    Ticket.version,
 )
 
 
-def _claim(session: Session, query: Select[*_Ts]) -> list[Row[*_Ts]]:
-    """Return the candidate rows, locked for this transaction on PostgreSQL (others skip them)."""
-    if session.get_bind().dialect.name == "postgresql":
+def _running(now: dt.datetime) -> tuple[ColumnElement[bool], ...]:
+    """Return the conditions of a ticket the sweep escalates: open, at tier 1, past its first-response due time."""
+    return (Ticket.status.in_(RUNNING), Ticket.tier == Tier.LOCAL_IT.value, Ticket.first_response_due <= now)
+
+
+def _claim(session: Session, query: Select[*_Ts], *, lock: bool = True) -> list[Row[*_Ts]]:
+    """Return the candidate rows, locked for this transaction on PostgreSQL (others skip them) when `lock`."""
+    if lock and session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     # Core rows: the ORM's per-row loading is not needed for plain columns.
     return list(session.connection().execute(query).all())
@@ -69,39 +82,78 @@ def escalate_overdue(
 
     One indexed query (status, tier, first_response_due) lists the candidates: a resolution target is never
     shorter than the first-response one, so every overdue ticket is past its first-response due time. They are
-    then taken in id order, `batch` at a time (nearby rows share pages), re-read and locked by primary key, and
-    written set-based.
+    then taken in id order, `batch` at a time (nearby rows share pages), and WRITERS batches at once (_Pass).
     """
     now = now or utcnow()
-    policy = triage.policy
-    target, directory, clock = policy.targets[Tier.LOCAL_IT], AgencyDirectory(), BusinessClock(policy, now)
-    running = (Ticket.status.in_(RUNNING), Ticket.tier == Tier.LOCAL_IT.value, Ticket.first_response_due <= now)
     with sessions() as session, session.begin():
-        candidates = sorted(session.scalars(select(Ticket.id).where(*running)))
-    total = 0
-    # Per agency, category and cause: the decision and its reason, for the whole pass.
-    decisions: Decisions = {}
-    for start in range(0, len(candidates), batch):
-        first, last = candidates[start], candidates[min(start + batch, len(candidates)) - 1]
-        with sessions() as session, session.begin():
-            # Re-read in this transaction: a ticket another worker escalated meanwhile no longer matches. The
-            # batch's stretch of ids, not a list of them: one range of the primary key, two parameters.
-            rows = _claim(
-                session,
-                select(*_CANDIDATE).where(Ticket.id.between(first, last), *running).order_by(Ticket.id),
-            )
-            directory.load(session, {row.agency_id for row in rows})
-            writer = EscalationWriter(session, triage, now, origin, decisions)
-            for row in rows:
-                info = directory[row.agency_id]
-                elapsed = clock.elapsed(info.time_zone, row.created_at)
-                # As sla.overdue_milestones: strictly more than allowed, first response first.
-                if row.unanswered and elapsed > target.first_response:
-                    writer.add(row, info, Cause.OVERDUE_FIRST_RESPONSE, elapsed)
-                elif elapsed > target.resolution:
-                    writer.add(row, info, Cause.OVERDUE_RESOLUTION, elapsed)
-            total += writer.write()
-    return total
+        candidates = sorted(session.scalars(select(Ticket.id).where(*_running(now))))
+        sqlite = session.get_bind().dialect.name == "sqlite"
+    sweep = _Pass(sessions, triage, now, origin, sqlite=sqlite)
+    bounds = [
+        (candidates[start], candidates[min(start + batch, len(candidates)) - 1])
+        for start in range(0, len(candidates), batch)
+    ]
+    if len(bounds) <= 1:
+        return sum(map(sweep.escalate, bounds))
+    with ThreadPoolExecutor(WRITERS, thread_name_prefix="escalate") as pool:
+        return sum(pool.map(sweep.escalate, bounds))
+
+
+class _Pass:
+    """One pass of the overdue sweep: what its batches share (decisions, agencies, business clock)."""
+
+    def __init__(
+        self, sessions: Callable[[], Session], triage: Triage, now: dt.datetime, origin: Origin, *, sqlite: bool
+    ) -> None:
+        self._sessions, self._triage, self._now, self._origin = sessions, triage, now, origin
+        self._target = triage.policy.targets[Tier.LOCAL_IT]
+        self._clock = BusinessClock(triage.policy, now)
+        self._directory, self._reading = AgencyDirectory(), threading.Lock()
+        # Per agency, category and cause: the decision and its reason, for the whole pass.
+        self._decisions: Decisions = {}
+        self.running = _running(now)
+        # SQLite writes one transaction at a time: an in-process turn wakes the next batch as soon as this one
+        # commits (busy_timeout's waits back off up to 100 ms).
+        self._turn: AbstractContextManager[object] = threading.Lock() if sqlite else nullcontext()
+
+    def escalate(self, bounds: tuple[int, int]) -> int:
+        """Escalate the overdue tickets of one stretch of ids; return how many.
+
+        The batch is read and decided outside any write lock (a deferred read on SQLite), so that one batch is
+        decided while another is written; its UPDATE moves only tickets still at the version read. When one
+        changed meanwhile, the batch is rolled back and done again, read under the lock (FOR UPDATE on PostgreSQL).
+        """
+        with self._sessions() as session:
+            session.connection(execution_options={READS_ONLY: True})
+            plan = self._plan(session, bounds, lock=False)
+        if not plan:
+            return 0
+        try:
+            with self._turn, self._sessions() as session, session.begin():
+                return plan.write(session)
+        except TicketConflict:
+            with self._turn, self._sessions() as session, session.begin():
+                return self._plan(session, bounds, lock=True).write(session)
+
+    def _plan(self, session: Session, bounds: tuple[int, int], *, lock: bool) -> EscalationWriter:
+        """Read a stretch's overdue tickets and decide their escalations."""
+        # Re-read: a ticket another worker escalated since the candidates were listed no longer matches. The
+        # batch's stretch of ids, not a list of them: one range of the primary key, two parameters.
+        query = select(*_CANDIDATE).where(Ticket.id.between(*bounds), *self.running).order_by(Ticket.id)
+        rows = _claim(session, query, lock=lock)
+        with self._reading:  # the batches' threads share the directory
+            self._directory.load(session, {row.agency_id for row in rows})
+        writer = EscalationWriter(self._triage, self._now, self._origin, self._decisions)
+        target, clock = self._target, self._clock
+        for row in rows:
+            info = self._directory[row.agency_id]
+            elapsed = clock.elapsed(info.time_zone, row.created_at)
+            # As sla.overdue_milestones: strictly more than allowed, first response first.
+            if row.unanswered and elapsed > target.first_response:
+                writer.add(row, info, Cause.OVERDUE_FIRST_RESPONSE, elapsed)
+            elif elapsed > target.resolution:
+                writer.add(row, info, Cause.OVERDUE_RESOLUTION, elapsed)
+        return writer
 
 
 def close_resolved(
