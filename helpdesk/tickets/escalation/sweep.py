@@ -1,9 +1,9 @@
 """Background sweeps: escalate overdue tier-1 tickets, close resolved tickets; idempotent, safe side by side.
 
-Each batch is its own transaction. PostgreSQL workers skip the rows another worker has locked
-(FOR UPDATE SKIP LOCKED); on SQLite every write transaction is BEGIN IMMEDIATE, so batches run one at a time.
-Each batch re-reads its rows inside its transaction, so a ticket another worker escalated is never chosen
-again; every escalation bumps the ticket's version, so an edit based on the old one gets a conflict.
+Each batch writes in its own transaction, and moves only tickets still at the version it read: a ticket another
+worker escalated (or anyone changed) since is never moved on a stale decision; the batch is then redone read under
+the lock (PostgreSQL workers skip rows another has locked: FOR UPDATE SKIP LOCKED; SQLite writes one transaction at
+a time). Every escalation bumps the ticket's version, so an edit based on the old one gets a conflict.
 """
 
 from __future__ import annotations
