@@ -71,6 +71,17 @@ class Database:
         else:
             session.rollback()
 
+    def commit_now(self) -> None:
+        """Commit the request's writes before its answer is built; what the view does next only reads.
+
+        For a view whose writes hold a contended lock until the commit (a report's turn in its category): the
+        answer's queries and JSON would otherwise be built while others wait. A failed commit raises as at the
+        request's end; a failure after it answers 500 with the writes kept (a resend with the same key finds them).
+        """
+        session: Session | None = g.get("_db_session")
+        if session is not None:
+            session.commit()
+
     def fail_request(self) -> None:
         """Roll back everything the request wrote: an exception is on its way to the error handler."""
         g.pop("_db_keep_refused", None)

@@ -30,8 +30,9 @@ class HelpdeskFlask(Flask):
     """Flask, with one commit per request and a retry of an idempotent request whose connection was lost.
 
     The request's session is committed once, when the view (or a before-request hook) answered 2xx/3xx without an
-    exception, and rolled back otherwise; views do not commit. A refusal that must leave a record behind says so
-    with `db.keep_refused()`. Outside a request (commands, worker threads) code commits itself.
+    exception, and rolled back otherwise; views do not commit, but for `db.commit_now()` before building an answer
+    that only reads. A refusal that must leave a record behind says so with `db.keep_refused()`. Outside a request
+    (commands, worker threads) code commits itself.
 
     The pool discards every connection opened before the loss, so the second attempt connects afresh; a second
     loss (the database is still down) reaches the error handler, which answers 503 with Retry-After.

@@ -161,6 +161,12 @@ _ATOM_ENVIRON = (
 )
 
 
+#: Threads per gunicorn worker. The threads of a worker share one GIL: with 4, the holder of a contended database lock
+#: (a report's turn in its category) waited behind 3 others for every step, and held it about twice as long as with 2
+#: (bench/load.py's mixed load on PostgreSQL, 2 workers on 2 cores: ticket p50 ~110 ms with 2, ~170 ms with 4).
+THREADS = 2
+
+
 def _run_gunicorn(host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
     from gunicorn.glogging import Logger
@@ -200,7 +206,7 @@ def _run_gunicorn(host: str, port: int, workers: int) -> None:
             "bind": f"{host}:{port}",
             "workers": workers,
             "worker_class": "gthread",
-            "threads": 4,
+            "threads": THREADS,
             "timeout": 60,
             # Above gunicorn's 4,094: the app answers long URLs itself (414, JSON under /api/).
             "limit_request_line": SERVER_REQUEST_LINE_LIMIT,

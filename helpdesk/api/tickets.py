@@ -220,6 +220,8 @@ def create_ticket() -> Response:
         submission = submit_ticket(db.session, triage(), reporter=user, origin=current_origin(), **_submission(data))
     except PermissionError:
         return error_response(403, "This account cannot file requests.")
+    # The report's category stays locked until the commit: its answer (history, JSON) is built after it.
+    db.commit_now()
     response = jsonify(ticket_json(submission.ticket, user, events=True))
     response.status_code = 201 if submission.created else 200
     response.headers["Location"] = f"/api/v1/tickets/{submission.ticket.id}"

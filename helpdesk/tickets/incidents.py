@@ -14,7 +14,14 @@ from helpdesk.audit.services import Origin
 from helpdesk.tickets.history import record_change
 from helpdesk.tickets.models import OPEN_STATUSES, Incident, Ticket
 from helpdesk.triage.policy import TriagePolicy
-from helpdesk.triage.routing import LOCATION_NOTICE, SYSTEM_NOTICE, ReportOrigin, RoutingDecision
+from helpdesk.triage.routing import (
+    LOCATION_NOTICE,
+    SYSTEM_NOTICE,
+    AgencyInfo,
+    ReportOrigin,
+    RoutingDecision,
+    route_report,
+)
 
 Scope = Literal["location", "system"]
 #: Advisory-lock namespace of submissions (PostgreSQL): reports of one category are counted one at a time.
@@ -35,27 +42,67 @@ def lock_category(session: Session, category: str) -> None:
 
 
 def recent_reports(
-    session: Session, policy: TriagePolicy, *, agency_id: int, category: str, now: dt.datetime
+    session: Session,
+    policy: TriagePolicy,
+    *,
+    agency_id: int,
+    category: str,
+    now: dt.datetime,
+    besides: int | None = None,
 ) -> tuple[int, tuple[ReportOrigin, ...]]:
     """Return the earlier reports that routing counts: same agency and category in the location window, and the
-    distinct (agency, state) origins of the category in the system window (only for incident categories)."""
+    distinct (agency, state) origins of the category in the system window (only for incident categories).
+
+    `besides`: the id of the report being routed, when its row is already written (it is not an earlier one).
+    """
     if not policy.groups_incidents(category):
         return 0, ()
     # One query for both windows: it runs while the category is locked, where every round trip delays the next report.
     in_location = (Ticket.agency_id == agency_id) & (Ticket.created_at >= now - policy.location.window)
     in_system = Ticket.created_at >= now - policy.system.window
-    rows = session.execute(
-        select(
-            Ticket.agency_id,
-            Ticket.state_code,
-            func.sum(case((in_location, 1), else_=0)),
-            func.sum(case((in_system, 1), else_=0)),
-        )
-        .where(Ticket.category == category, in_location | in_system)
-        .group_by(Ticket.agency_id, Ticket.state_code)
-    ).all()
+    query = select(
+        Ticket.agency_id,
+        Ticket.state_code,
+        func.sum(case((in_location, 1), else_=0)),
+        func.sum(case((in_system, 1), else_=0)),
+    ).where(Ticket.category == category, in_location | in_system)
+    if besides is not None:
+        query = query.where(Ticket.id != besides)
+    rows = session.execute(query.group_by(Ticket.agency_id, Ticket.state_code)).all()
     same_agency = sum(int(located or 0) for _agency, _state, located, _system in rows)
     return same_agency, tuple((agency, state) for agency, state, _located, system in rows if system)
+
+
+def route_in_turn(
+    session: Session, policy: TriagePolicy, ticket: Ticket, info: AgencyInfo, now: dt.datetime
+) -> tuple[RoutingDecision, Incident | None]:
+    """Take the report's turn in its category, count the earlier reports and route by them; return the decision and
+    the incident the report joins or opens (and sets on the ticket).
+
+    The ticket's row is written before (its id is left out of the counts): the turn, held until the commit, then
+    covers only these two reads and the rows that depend on the decision.
+    """
+    lock_category(session, ticket.category)
+    same, origins = recent_reports(
+        session, policy, agency_id=ticket.agency_id, category=ticket.category, now=now, besides=ticket.id
+    )
+    location, system = open_incidents(session, ticket.category, ticket.agency_id)
+    decision = route_report(
+        policy,
+        category=ticket.category,
+        agency=info,
+        recent_same_agency=same,
+        recent_origins=origins,
+        open_location_incident=location is not None,
+        open_system_incident=system is not None,
+    )
+    incident = None
+    if decision.incident:
+        incident = (system if decision.incident == "system" else location) or start_incident(
+            session, decision, ticket, now
+        )
+        ticket.incident_id = incident.id
+    return decision, incident
 
 
 def open_incident(session: Session, scope: Scope, category: str, agency_id: int | None = None) -> Incident | None:

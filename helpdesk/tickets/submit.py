@@ -20,17 +20,10 @@ from helpdesk.tickets.context import Triage
 from helpdesk.tickets.errors import TicketError
 from helpdesk.tickets.escalation.escalate import move_ticket, set_due_times
 from helpdesk.tickets.history import record_change
-from helpdesk.tickets.incidents import (
-    attach,
-    earlier_reports,
-    lock_category,
-    open_incidents,
-    recent_reports,
-    start_incident,
-)
+from helpdesk.tickets.incidents import attach, earlier_reports, route_in_turn
 from helpdesk.tickets.models import AFFECTED, Deflection, Incident, Ticket
 from helpdesk.tickets.notifications import notify_incident, notify_new_ticket, notify_received, responders
-from helpdesk.triage.policy import Cause, Tier, UnknownCategoryError
+from helpdesk.triage.policy import Cause, Tier, TriagePolicy, UnknownCategoryError
 from helpdesk.triage.routing import AgencyInfo, RoutingDecision, escalation_decision, route_report
 from helpdesk.vocabulary import Status
 
@@ -80,48 +73,32 @@ def submit_ticket(
         return Submission(existing, created=False)
     policy = triage.policy
     info = agency_info(session, reporter.agency)  # read before the lock: reports of the category wait for its holder
-    grouped = policy.groups_incidents(category)
-    if grouped:  # only incident categories count earlier reports: the others need no turn
-        lock_category(session, category)
-    same, origins = recent_reports(session, policy, agency_id=reporter.agency_id, category=category, now=now)
-    location, system = open_incidents(session, category, reporter.agency_id) if grouped else (None, None)
-    decision = route_report(
-        policy,
-        category=category,
-        agency=info,
-        recent_same_agency=same,
-        recent_origins=origins,
-        open_location_incident=location is not None,
-        open_system_incident=system is not None,
-    )
+    # Routed first as if no other report counted: that is the final routing of a category that groups no incidents,
+    # and for one that does, the row is written before the category's turn (below), which then only updates it.
+    decision = route_report(policy, category=category, agency=info)
     ticket = Ticket(
         reporter_id=reporter.id,
         agency_id=reporter.agency_id,
         state_code=reporter.agency.state_code,
         status=Status.NEW.value,
-        tier=decision.tier.value,
-        route_reason=decision.reason,
         created_at=now,
         updated_at=now,
-        assignee_id=decision.assignee.id if decision.assignee else None,
         **fields,
     )
-    set_due_times(ticket, policy, info.time_zone, now)
-    incident: Incident | None = None
+    _route(ticket, decision, policy, info, now)
     try:
         # A SAVEPOINT: a concurrent twin of this submission that won the race leaves our transaction usable.
         with session.begin_nested():
-            if decision.incident:
-                incident = (system if decision.incident == "system" else location) or start_incident(
-                    session, decision, ticket, now
-                )
-                ticket.incident_id = incident.id
             session.add(ticket)
     except IntegrityError:
         existing = _find(session, reporter.id, idempotency_key)
         if existing is None:
             raise
         return Submission(existing, created=False)
+    incident: Incident | None = None
+    if policy.groups_incidents(category):  # only incident categories count earlier reports: the others need no turn
+        decision, incident = route_in_turn(session, policy, ticket, info, now)
+        _route(ticket, decision, policy, info, now)
     _record_submission(session, ticket, decision, reporter, origin, now)
     if incident is None:
         notify_new_ticket(
@@ -131,6 +108,14 @@ def submit_ticket(
         _group(session, triage, ticket, incident, decision, info, origin, now)
     notify_received(session, triage.link, ticket, decision.reporter_notice)
     return Submission(ticket, created=True, decision=decision)
+
+
+def _route(ticket: Ticket, decision: RoutingDecision, policy: TriagePolicy, info: AgencyInfo, now: dt.datetime) -> None:
+    """Give the ticket the decision's tier, reason, holder and due times (unchanged values write nothing)."""
+    ticket.tier = decision.tier.value
+    ticket.route_reason = decision.reason
+    ticket.assignee_id = decision.assignee.id if decision.assignee else None
+    set_due_times(ticket, policy, info.time_zone, now)
 
 
 def record_deflection(

@@ -108,3 +108,34 @@ def test_a_report_of_a_personal_category_takes_no_turn(
             # Only incident categories count earlier reports (under a lock on PostgreSQL; SQLite writes one at a time).
             expected = 1 if category == "login" and db.engine.dialect.name == "postgresql" else 0
             assert len(locks) == expected
+
+
+def test_the_turn_of_a_report_covers_only_what_depends_on_the_counts(
+    app: Flask, org: Org, triage: Triage, sessions: sessionmaker[Session]
+) -> None:
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("only PostgreSQL takes a turn (SQLite writes one transaction at a time)")
+        statements: list[str] = []
+        event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        for name in ("ana", "ben", "dee"):  # the third opens an incident
+            statements.clear()
+            with sessions() as session, session.begin():
+                reporter = session.get(User, org.users[name])
+                assert reporter is not None
+                submit_ticket(
+                    session,
+                    triage,
+                    reporter=reporter,
+                    category="login",
+                    subject="Login fails",
+                    description="It fails.",
+                    idempotency_key=secrets.token_hex(16),
+                    origin=ORIGIN,
+                )
+            turn = next(n for n, s in enumerate(statements) if "pg_advisory_xact_lock" in s)
+            # The row and its SAVEPOINT (the idempotency check) are written before: reports queue only for the counts.
+            assert any(s.startswith("INSERT INTO ticket ") for s in statements[:turn])
+            assert not any("SAVEPOINT" in s or s.startswith("INSERT INTO ticket ") for s in statements[turn:])
+    with sessions() as session:
+        assert [(i.scope, i.report_count) for i in session.scalars(select(Incident))] == [("location", 3)]
