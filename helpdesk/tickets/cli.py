@@ -14,7 +14,7 @@ from helpdesk.loops import run_every
 from helpdesk.orm import utcnow
 from helpdesk.tickets.agencies import agency_info, find_agency
 from helpdesk.tickets.errors import TicketError
-from helpdesk.tickets.escalation.sweep import BATCH, CLOSE_BATCH, close_resolved, escalate_overdue
+from helpdesk.tickets.escalation.sweep import BATCH, CLOSE_BATCH, SQLITE_BATCH, close_resolved, escalate_overdue
 from helpdesk.tickets.web.blueprint import triage as current_triage
 from helpdesk.triage.explain import explain, titles_from
 from helpdesk.triage.policy import UnknownCategoryError
@@ -25,7 +25,7 @@ from helpdesk.triage.policy import UnknownCategoryError
     "--batch",
     type=click.IntRange(1, 25_000),
     default=None,
-    help=f"Tickets per transaction [default: {BATCH:,} escalated, {CLOSE_BATCH:,} closed].",
+    help=f"Tickets per transaction [default: {BATCH:,} escalated, {SQLITE_BATCH:,} on SQLite; {CLOSE_BATCH:,} closed].",
 )
 @click.option("--loop", is_flag=True, help="Keep sweeping every --interval seconds until SIGTERM or SIGINT.")
 @click.option(
@@ -43,7 +43,7 @@ def escalate_command(batch: int | None, loop: bool, interval: float) -> None:
 
     def sweep() -> str | None:
         now = utcnow()
-        escalated = escalate_overdue(sessions, triage, now=now, batch=batch or BATCH)
+        escalated = escalate_overdue(sessions, triage, now=now, batch=batch)
         closed = close_resolved(sessions, triage, now=now, batch=batch or CLOSE_BATCH)
         if loop and not escalated and not closed:
             return None  # a quiet minute is not worth a log line

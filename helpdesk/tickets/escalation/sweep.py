@@ -35,10 +35,13 @@ _Ts = TypeVarTuple("_Ts")  # the column types of a query a helper narrows and ha
 
 #: Statuses whose SLA clock runs: a pending ticket waits for its reporter and is not escalated.
 RUNNING = ("new", "open")
-#: Escalations per transaction. On SQLite, larger batches rewrite the index pages every batch touches fewer times
-#: (CPU of a sweep of 100,000: 8.6-9.1 s at 10,000, 5.8-6.9 s at 25,000, 5.4 s at 100,000; PostgreSQL alike at
-#: 10,000 and 25,000), but a batch holds SQLite's write lock throughout: other writers wait for it.
-BATCH = 25_000
+#: Escalations per transaction on PostgreSQL, where two batches are written at once: smaller ones keep both writers
+#: busy (a sweep of 100,000, 2 alternating runs each: 4.6-4.8 s at 12,500, 4.8-4.9 s at 25,000, 4.8-5.1 s at 50,000).
+BATCH = 12_500
+#: On SQLite, which writes one transaction at a time, every batch rewrites the index pages it touches, so fewer are
+#: cheaper (100,000: 5.3-5.4 s at 25,000, 5.1 s at 50,000, 4.6 s at 100,000). The price: a batch holds the write lock
+#: for its SQL (about 4 s at 100,000, once per backlog of that size); readers never wait for it (WAL, deferred reads).
+SQLITE_BATCH = 100_000
 #: Batches in flight at once: one is read and decided while another is written. On PostgreSQL two batches also
 #: write at once (disjoint stretches of ids, each on its own connection and server process).
 WRITERS = 2
@@ -75,19 +78,21 @@ def escalate_overdue(
     triage: Triage,
     *,
     now: dt.datetime | None = None,
-    batch: int = BATCH,
+    batch: int | None = None,
     origin: Origin = SWEEP,
 ) -> int:
     """Escalate tier-1 tickets past a first-response or resolution target (rules in routing.yml); return how many.
 
     One indexed query (status, tier, first_response_due) lists the candidates: a resolution target is never
     shorter than the first-response one, so every overdue ticket is past its first-response due time. They are
-    then taken in id order, `batch` at a time (nearby rows share pages), and WRITERS batches at once (_Pass).
+    then taken in id order, `batch` at a time (nearby rows share pages; by default BATCH, SQLITE_BATCH on SQLite),
+    and WRITERS batches at once (_Pass).
     """
     now = now or utcnow()
     with sessions() as session, session.begin():
         candidates = sorted(session.scalars(select(Ticket.id).where(*_running(now))))
         sqlite = session.get_bind().dialect.name == "sqlite"
+    batch = batch or (SQLITE_BATCH if sqlite else BATCH)
     sweep = _Pass(sessions, triage, now, origin, sqlite=sqlite)
     bounds = [
         (candidates[start], candidates[min(start + batch, len(candidates)) - 1])
