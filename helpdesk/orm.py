@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Dialect, Engine, MetaData, Table, TypeDecorator, create_engine, event
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.pool import NullPool
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -102,7 +103,7 @@ def make_engine(url: str, *, pooled: bool = True, read_only: Callable[[], bool] 
         # A read-only request reads in a deferred transaction: it takes no lock, so readers never queue behind a
         # writer. Everything else begins IMMEDIATE: a transaction that reads and then writes cannot fail with
         # SQLITE_BUSY_SNAPSHOT when another worker wrote in between (busy_timeout does not cover that case).
-        deferred = read_only() or bool(connection.get_execution_options().get(READS_ONLY, False))
+        deferred = read_only() or bool(connection.get_execution_options().get(_READS_ONLY, False))
         connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
         connection.info[_DEFERRED] = deferred
 
@@ -121,12 +122,20 @@ def make_engine(url: str, *, pooled: bool = True, read_only: Callable[[], bool] 
 
 
 _DEFERRED = "helpdesk.deferred"
-#: Execution option of a connection (outside a request) whose transaction only reads: deferred on SQLite.
-READS_ONLY = "helpdesk_reads_only"
+#: Execution option of a connection (outside a request) whose transaction only reads: see `reading`.
+_READS_ONLY = "helpdesk_reads_only"
 _WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
 #: A pooled PostgreSQL connection idle longer than this is pinged before use (after a quiet spell the server may
 #: have restarted); busy connections are not, so the ping costs nothing under load.
 PING_IDLE_SECONDS = 1.0
+
+
+@contextmanager
+def reading(sessions: Callable[[], Session]) -> Iterator[Session]:
+    """Yield a session outside a request whose transaction only reads: deferred on SQLite (no write lock)."""
+    with sessions() as session:
+        session.connection(execution_options={_READS_ONLY: True})
+        yield session
 
 
 def _upgrade(connection: Any, cursor: Any) -> None:

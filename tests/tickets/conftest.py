@@ -168,6 +168,31 @@ def events(session: Session, ticket: Ticket, kind: str | None = None) -> list[Ti
     return list(session.scalars(query))
 
 
+def file_report(
+    sessions: sessionmaker[Session],
+    triage: Triage,
+    org: Org,
+    name: str,
+    category: str = "login",
+    *,
+    key: str | None = None,
+) -> Submission:
+    """File one report as `name` in a transaction of its own (committed); return the submission."""
+    with sessions() as session, session.begin():
+        reporter = session.get(User, org.users[name])
+        assert reporter is not None
+        return submit_ticket(
+            session,
+            triage,
+            reporter=reporter,
+            category=category,
+            subject="Login fails",
+            description="It fails.",
+            idempotency_key=key or secrets.token_hex(16),
+            origin=ORIGIN,
+        )
+
+
 def submit_together(
     sessions: sessionmaker[Session], triage: Triage, org: Org, reports: list[tuple[str, str]]
 ) -> list[tuple[bool, int]]:
@@ -180,20 +205,8 @@ def submit_together(
     def report(name: str, key: str) -> None:
         try:
             start.wait()
-            with sessions() as session, session.begin():
-                reporter = session.get(User, org.users[name])
-                assert reporter is not None
-                result = submit_ticket(
-                    session,
-                    triage,
-                    reporter=reporter,
-                    category="login",
-                    subject="Login fails",
-                    description="It fails.",
-                    idempotency_key=key,
-                    origin=ORIGIN,
-                )
-                results.append((result.created, result.ticket.id))
+            result = file_report(sessions, triage, org, name, key=key)
+            results.append((result.created, result.ticket.id))
         except BaseException as exc:  # reported by the calling thread
             errors.append(exc)
 

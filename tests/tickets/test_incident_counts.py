@@ -13,13 +13,12 @@ from flask import Flask
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from helpdesk.accounts.models import User
 from helpdesk.extensions import db
 from helpdesk.tickets.context import Triage
 from helpdesk.tickets.incidents import open_incidents, recent_reports
 from helpdesk.tickets.models import Incident, Ticket
-from helpdesk.tickets.submit import Submission, submit_ticket
-from tests.tickets.conftest import ORIGIN, TULSA, Org, submit_together
+from helpdesk.tickets.submit import Submission
+from tests.tickets.conftest import TULSA, Org, file_report, submit_together
 
 pytestmark = pytest.mark.db  # run again against PostgreSQL in CI
 
@@ -90,19 +89,7 @@ def test_a_report_of_a_personal_category_takes_no_turn(
         statements: list[str] = []
         event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
         for category in ("access", "login"):
-            with sessions() as session, session.begin():
-                reporter = session.get(User, org.users["ana"])
-                assert reporter is not None
-                submit_ticket(
-                    session,
-                    triage,
-                    reporter=reporter,
-                    category=category,
-                    subject="Help",
-                    description="Please.",
-                    idempotency_key=secrets.token_hex(16),
-                    origin=ORIGIN,
-                )
+            file_report(sessions, triage, org, "ana", category)
             locks = [s for s in statements if "pg_advisory_xact_lock" in s]
             statements.clear()
             # Only incident categories count earlier reports (under a lock on PostgreSQL; SQLite writes one at a time).
@@ -120,19 +107,7 @@ def test_the_turn_of_a_report_covers_only_what_depends_on_the_counts(
         event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
         for name in ("ana", "ben", "dee"):  # the third opens an incident
             statements.clear()
-            with sessions() as session, session.begin():
-                reporter = session.get(User, org.users[name])
-                assert reporter is not None
-                submit_ticket(
-                    session,
-                    triage,
-                    reporter=reporter,
-                    category="login",
-                    subject="Login fails",
-                    description="It fails.",
-                    idempotency_key=secrets.token_hex(16),
-                    origin=ORIGIN,
-                )
+            file_report(sessions, triage, org, name)
             turn = next(n for n, s in enumerate(statements) if "pg_advisory_xact_lock" in s)
             # The row and its SAVEPOINT (the idempotency check) are written before: reports queue only for the counts.
             assert any(s.startswith("INSERT INTO ticket ") for s in statements[:turn])

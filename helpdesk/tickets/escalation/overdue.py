@@ -17,7 +17,7 @@ from helpdesk.tickets import notifications
 from helpdesk.tickets.context import Triage
 from helpdesk.tickets.errors import TicketConflict
 from helpdesk.tickets.escalation.deciding import Decided, Decisions
-from helpdesk.tickets.escalation.scratch import BATCH_GROUPS, BATCH_ROWS, Move, Row, fill_scratch, roomy_cache
+from helpdesk.tickets.escalation.scratch import BATCH_GROUPS, BATCH_ROWS, BatchRow, Move, fill_scratch, roomy_cache
 from helpdesk.tickets.models import Ticket, TicketEvent
 from helpdesk.tickets.notifications import notify_escalated, responders
 from helpdesk.triage.policy import Cause, Tier
@@ -57,7 +57,7 @@ class EscalationWriter:
         #: Decisions of this pass by (agency, category, cause), with the elapsed words their reason holds: shared
         #: by the pass's batches.
         self._decisions = {} if decisions is None else decisions
-        self._rows: list[Row] = []
+        self._rows: list[BatchRow] = []
         self._moves: list[Move] = []
         self._groups: dict[tuple[str, int | None, str], int] = {}
         self._mails: dict[tuple[object, ...], _Mail] = {}
@@ -149,7 +149,7 @@ class EscalationWriter:
         self._send_mails(session)
         return len(rows)
 
-    def _write_rows(self, session: Session, rows: list[Row]) -> int:
+    def _write_rows(self, session: Session, rows: list[BatchRow]) -> int:
         """Write the tickets' columns, history and audit rows; return how many tickets the UPDATE changed."""
         batch = BATCH_ROWS
         fill_scratch(session, rows, self._moves)
@@ -208,7 +208,7 @@ class EscalationWriter:
                 total=mail.total,
             )
 
-    def _update(self, session: Session, rows: list[Row], now: Any) -> int:
+    def _update(self, session: Session, rows: list[BatchRow], now: Any) -> int:
         """Update the batch's tickets in one statement, each from its group's row; return how many rows changed."""
         batch, groups, ticket = BATCH_ROWS, BATCH_GROUPS, table_of(Ticket)
         # cast: Session.execute is declared to return a Result; an UPDATE's is a CursorResult (rowcount).

@@ -15,7 +15,7 @@ from sqlalchemy.schema import CreateTable
 from helpdesk.orm import UTCDateTime
 
 #: One escalated ticket of a batch: id, group, reason, state and the version it was decided on.
-Row = tuple[int, int, str, str | None, int]
+BatchRow = tuple[int, int, str, str | None, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +77,7 @@ def roomy_cache(session: Session) -> Iterator[None]:
         connection.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
 
 
-def fill_scratch(session: Session, rows: list[Row], moves: list[Move]) -> None:
+def fill_scratch(session: Session, rows: list[BatchRow], moves: list[Move]) -> None:
     """Put a batch's rows and its groups' moves into the connection's scratch tables."""
     for table in (BATCH_ROWS, BATCH_GROUPS):
         session.execute(CreateTable(table, if_not_exists=True))

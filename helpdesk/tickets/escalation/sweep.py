@@ -20,7 +20,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from helpdesk.audit.services import Origin
-from helpdesk.orm import READS_ONLY, utcnow
+from helpdesk.orm import reading, utcnow
 from helpdesk.tickets.agencies import AgencyDirectory
 from helpdesk.tickets.context import Triage
 from helpdesk.tickets.errors import TicketConflict
@@ -89,7 +89,7 @@ def escalate_overdue(
     and WRITERS batches at once (_Pass).
     """
     now = now or utcnow()
-    with sessions() as session, session.begin():
+    with reading(sessions) as session:
         candidates = sorted(session.scalars(select(Ticket.id).where(*_running(now))))
         sqlite = session.get_bind().dialect.name == "sqlite"
     batch = batch or (SQLITE_BATCH if sqlite else BATCH)
@@ -116,7 +116,7 @@ class _Pass:
         self._directory, self._reading = AgencyDirectory(), threading.Lock()
         # Per agency, category and cause: the decision and its reason, for the whole pass.
         self._decisions: Decisions = {}
-        self.running = _running(now)
+        self._where = _running(now)
         # SQLite writes one transaction at a time: an in-process turn wakes the next batch as soon as this one
         # commits (busy_timeout's waits back off up to 100 ms).
         self._turn: AbstractContextManager[object] = threading.Lock() if sqlite else nullcontext()
@@ -128,8 +128,7 @@ class _Pass:
         decided while another is written; its UPDATE moves only tickets still at the version read. When one
         changed meanwhile, the batch is rolled back and done again, read under the lock (FOR UPDATE on PostgreSQL).
         """
-        with self._sessions() as session:
-            session.connection(execution_options={READS_ONLY: True})
+        with reading(self._sessions) as session:
             plan = self._plan(session, bounds, lock=False)
         if not plan:
             return 0
@@ -144,7 +143,7 @@ class _Pass:
         """Read a stretch's overdue tickets and decide their escalations."""
         # Re-read: a ticket another worker escalated since the candidates were listed no longer matches. The
         # batch's stretch of ids, not a list of them: one range of the primary key, two parameters.
-        query = select(*_CANDIDATE).where(Ticket.id.between(*bounds), *self.running).order_by(Ticket.id)
+        query = select(*_CANDIDATE).where(Ticket.id.between(*bounds), *self._where).order_by(Ticket.id)
         rows = _claim(session, query, lock=lock)
         with self._reading:  # the batches' threads share the directory
             self._directory.load(session, {row.agency_id for row in rows})
