@@ -141,7 +141,8 @@ def test_a_search_written_after_its_day_was_rolled_up_is_counted(
     slow_writer_config: dict[str, Any], app: Flask
 ) -> None:
     writer: SearchLogWriter = app.extensions["helpdesk.search.log"]
-    yesterday = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    # Late yesterday (UTC), so that an hour earlier is still yesterday whenever the test runs (not so after midnight).
+    yesterday = dt.datetime.combine(dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1), dt.time(23, 59), dt.UTC)
     with app.app_context():
         writer.add("fax machine", hits=0, source="api", person="p1", at=yesterday - dt.timedelta(hours=1))
         writer.flush()
